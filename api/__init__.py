@@ -1,0 +1,101 @@
+"""Berdaya: the open API for the micro-businesses of Sekoper Cinta graduates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from api.config import Settings, load_settings
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Assemble the app from settings (environment, then ``config`` overrides)."""
+    from api import cli, openapi
+    from api.db import make_engine, make_sessionmaker
+    from api.http import context, problems
+    from api.resources import register_blueprints
+    from api.security import Security
+    from api.services import policies  # noqa: F401  (registers the ownership rules)
+    from api.services.auth import LockoutPolicy
+    from api.state import EXTENSION_KEY, AppState
+
+    settings = load_settings(overrides=config)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        TESTING=settings.env == "testing",
+        SEND_FILE_MAX_AGE_DEFAULT=86400,
+        **openapi.flask_config(),
+        **settings.extra,
+    )
+    _configure_logging(settings)
+    if settings.trusted_proxy_hops:
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
+
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
+    app.extensions[EXTENSION_KEY] = AppState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        security=Security(settings),
+        lockout=LockoutPolicy(
+            max_failures=settings.login_max_failures,
+            window=dt.timedelta(minutes=settings.login_failure_window_minutes),
+        ),
+    )
+    api = openapi.Api(app)
+    problems.register(app)
+    register_blueprints(api)
+    app.teardown_appcontext(context.close_session)
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    cli.register(app)
+    return app
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _before_request() -> None:
+    """Tag the request with an id, and refuse bodies that are neither JSON nor multipart."""
+    from api.errors import UnsupportedMediaType
+
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else secrets.token_hex(8)
+    if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:
+        mimetype = request.mimetype or ""
+        if not (request.is_json or mimetype == "multipart/form-data"):
+            raise UnsupportedMediaType()
+
+
+def _after_request(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.path.startswith("/v1/") or request.path in ("/health", "/ready"):
+        response.vary.update(("Authorization", "Accept-Language"))
+        response.headers.setdefault(
+            "Cache-Control",
+            "private, no-cache" if request.headers.get("Authorization") else "no-cache",
+        )
+    return response

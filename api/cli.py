@@ -1,0 +1,127 @@
+"""Operator commands: ``flask --app wsgi <command>`` (see README.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from api import migrate
+from api.state import get_state
+
+
+def register(app: Flask) -> None:
+    for command in (db_upgrade, db_downgrade, demo_data, create_admin, openapi_export, prune):
+        app.cli.add_command(command)
+
+
+@click.command("db-upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the database migrations."""
+    url = get_state(current_app).settings.database_url
+    click.echo(f"migrating {_safe_url(url)} to {revision}")
+    migrate.upgrade(url, revision)
+    click.echo("database is up to date")
+
+
+@click.command("db-downgrade")
+@click.option("--revision", required=True, help="Target revision, or 'base' for an empty database.")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to a revision."""
+    url = get_state(current_app).settings.database_url
+    click.echo(f"downgrading {_safe_url(url)} to {revision}")
+    migrate.downgrade(url, revision)
+    click.echo("done")
+
+
+@click.command("demo-data")
+@click.option("--force", is_flag=True, help="Allow it outside development.")
+def demo_data(force: bool) -> None:
+    """Load realistic demo data (skipped when already there)."""
+    from api.demo import load_demo
+
+    state = get_state(current_app)
+    if not state.settings.is_development and not force:
+        raise click.ClickException("demo data is for development; pass --force to load it anyway")
+    with state.new_session() as session:
+        load_demo(session, security=state.security, echo=click.echo)
+        session.commit()
+
+
+@click.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--phone", default=None)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+def create_admin(email: str, name: str, phone: str | None, password_stdin: bool) -> None:
+    """Create a platform admin (admins cannot register through the API)."""
+    from marshmallow import ValidationError
+
+    from api.schemas.accounts import RegisterSchema
+    from api.services import accounts
+
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
+    fields = {"email": email, "name": name, "password": password, "role": "buyer"}
+    if phone:
+        fields["phone"] = phone
+    try:
+        data = RegisterSchema().load(fields)
+    except ValidationError as error:
+        raise click.ClickException(f"invalid input: {error.messages}") from None
+    state = get_state(current_app)
+    with state.new_session() as session:
+        user = accounts.create_admin(
+            session,
+            security=state.security,
+            name=data["name"],
+            email=data["email"],
+            phone=data.get("phone"),
+            password=data["password"],
+        )
+        session.commit()
+        click.echo(f"admin created: {user.id} <{user.email}>")
+
+
+@click.command("openapi-export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def openapi_export(path: Path) -> None:
+    """Write the OpenAPI document (commit it; a test fails when it drifts)."""
+    from api.openapi import write_spec
+
+    changed = write_spec(current_app, path)
+    click.echo(f"{path}: {'updated' if changed else 'unchanged'}")
+
+
+@click.command("prune")
+def prune() -> None:
+    """Delete expired idempotency keys and old failed sign-ins (run daily)."""
+    import datetime as dt
+
+    from sqlalchemy import delete
+
+    from api.db import utcnow
+    from api.http import idempotency
+    from api.models import LoginFailure
+
+    state = get_state(current_app)
+    with state.new_session() as session:
+        keys = idempotency.prune(session)
+        cutoff = utcnow() - dt.timedelta(days=1)
+        failures = session.execute(delete(LoginFailure).where(LoginFailure.created_at < cutoff))
+        session.commit()
+    click.echo(f"pruned {keys} idempotency keys and {failures.rowcount} failed sign-ins")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

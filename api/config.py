@@ -1,0 +1,126 @@
+"""Settings read from the environment, validated once when the app is created."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+DEFAULT_SECRET_KEY = "berdaya-development-secret-do-not-use-in-production"  # noqa: S105
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which variable and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting Berdaya reads; README.md lists the environment variable of each."""
+
+    env: str = "production"
+    secret_key: str = DEFAULT_SECRET_KEY
+    database_url: str = "sqlite:///var/berdaya.sqlite3"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_days: int = 30
+    max_body_bytes: int = 1024 * 1024
+    idempotency_ttl_hours: int = 7 * 24
+    login_max_failures: int = 5
+    login_failure_window_minutes: int = 15
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: int = 5
+    trusted_proxy_hops: int = 0
+    log_level: str = "INFO"
+    # "cheapest" exists for the test suite only: hashing at full cost would make it slow.
+    password_hash_profile: str = "rfc9106_low_memory"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_development(self) -> bool:
+        return self.env in ("development", "testing")
+
+
+# Environment variable -> settings field. Only these are read.
+ENV_VARS: dict[str, str] = {
+    "BERDAYA_ENV": "env",
+    "SECRET_KEY": "secret_key",
+    "DATABASE_URL": "database_url",
+    "ACCESS_TOKEN_TTL_SECONDS": "access_token_ttl_seconds",
+    "REFRESH_TOKEN_TTL_DAYS": "refresh_token_ttl_days",
+    "MAX_BODY_BYTES": "max_body_bytes",
+    "IDEMPOTENCY_TTL_HOURS": "idempotency_ttl_hours",
+    "LOGIN_MAX_FAILURES": "login_max_failures",
+    "LOGIN_FAILURE_WINDOW_MINUTES": "login_failure_window_minutes",
+    "DB_POOL_SIZE": "db_pool_size",
+    "DB_MAX_OVERFLOW": "db_max_overflow",
+    "DB_POOL_TIMEOUT_SECONDS": "db_pool_timeout_seconds",
+    "TRUSTED_PROXY_HOPS": "trusted_proxy_hops",
+    "LOG_LEVEL": "log_level",
+}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build settings from the environment, then apply explicit overrides, then validate."""
+    environ = os.environ if environ is None else environ
+    types = {f.name: f.type for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for var, name in ENV_VARS.items():
+        raw = environ.get(var)
+        if raw is None or raw == "":
+            continue
+        values[name] = _parse(var, raw, types[name])
+    settings = replace(Settings(), **values)
+    known = {f.name for f in fields(Settings)}
+    extra = {k: v for k, v in (overrides or {}).items() if k not in known}
+    settings = replace(settings, **{k: v for k, v in (overrides or {}).items() if k in known})
+    if extra:
+        settings = replace(settings, extra={**settings.extra, **extra})
+    settings = replace(settings, database_url=normalize_database_url(settings.database_url))
+    validate(settings)
+    return settings
+
+
+def _parse(var: str, raw: str, type_name: object) -> Any:
+    if type_name in ("int", int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{var} must be a whole number, got {raw!r}") from None
+    return raw
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the common postgres:// spellings and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def validate(settings: Settings) -> None:
+    """Refuse settings that would be unsafe or cannot work."""
+    if settings.env not in ENVIRONMENTS:
+        raise ConfigError(f"BERDAYA_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    if not settings.is_development:
+        if settings.secret_key == DEFAULT_SECRET_KEY:
+            raise ConfigError(
+                "SECRET_KEY is the built-in development key; set a secret of 32+ random "
+                "characters (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if len(settings.secret_key) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters outside development")
+    if not settings.database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError("DATABASE_URL must be an sqlite:/// or postgresql:// URL")
+    for name in ("access_token_ttl_seconds", "refresh_token_ttl_days", "max_body_bytes"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name.upper()} must be positive")
+    if settings.idempotency_ttl_hours < 7 * 24:
+        raise ConfigError("IDEMPOTENCY_TTL_HOURS must be at least 168 (7 days)")
+    if settings.password_hash_profile not in ("rfc9106_low_memory", "cheapest"):
+        raise ConfigError("password_hash_profile must be rfc9106_low_memory or cheapest")
+    if settings.password_hash_profile == "cheapest" and settings.env != "testing":
+        raise ConfigError("the cheapest password hash profile is only allowed in testing")

@@ -1,0 +1,142 @@
+"""Database plumbing: declarative base, column types, engine and session factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    String,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from api.ids import new_id
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps stored in UTC and always returned timezone-aware, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
+        value = value.astimezone(dt.UTC)
+        # SQLite has no time zone type: store naive UTC text, restored as UTC on the way out.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Base of every model; the naming convention keeps migrations stable."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime(), int: BigInteger()}
+
+
+ID_LENGTH = 32
+
+
+class IdMixin:
+    """An opaque, prefixed, time-ordered string id (for example ``usr_01J...``)."""
+
+    id_prefix: str = ""
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("id", new_id(self.id_prefix))
+        super().__init__(**kwargs)
+
+
+class TimestampMixin:
+    """Creation and last-change times."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class VersionedMixin:
+    """Optimistic locking: an UPDATE that lost a race raises StaleDataError (HTTP 412)."""
+
+    version: Mapped[int] = mapped_column(default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: int = 5) -> Engine:
+    """Create the engine; SQLite gets the pragmas and transaction handling it needs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 15})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Foreign keys on, WAL, and real transactions (pysqlite's own handling breaks savepoints)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front: two transactions that read then write
+        # cannot deadlock, they queue (busy_timeout) instead of failing with SQLITE_BUSY.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
+    """Sessions keep loaded objects usable after commit, so responses can be built from them."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+

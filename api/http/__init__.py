@@ -1,0 +1,1 @@
+"""The HTTP contract, built once: problems, auth, pagination, ETags, idempotency, transactions."""

@@ -1,0 +1,206 @@
+"""A flask-smorest Blueprint that gives every route the shared contract.
+
+Registering a view function here wraps it in the unit of work (one commit when the view
+succeeds, rollback otherwise), makes every POST honour ``Idempotency-Key``, and documents the
+operation: ``operationId`` from the function name, its security, and its error responses.
+One function per operation keeps the operationIds unique and readable.
+"""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Callable
+from copy import deepcopy
+from functools import wraps
+from typing import Any
+
+import flask_smorest
+from flask import Response, current_app, g, make_response
+
+from api.errors import DomainError, Forbidden, Unauthorized
+from api.http import idempotency
+from api.http.context import current_actor, db
+from api.models import Role
+
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: the same key with the same request replays the first response "
+        "(with `Idempotent-Replayed: true`) and creates nothing new; with a different request "
+        "it is a 422; while the first is still running it is a 409. Keys are scoped to the "
+        "caller and kept 7 days. 1-255 visible ASCII characters; a UUID is a good choice."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+BODY_METHODS = {"post", "put", "patch"}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _berdaya_doc(func: Any) -> dict[str, Any]:
+    func._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+    doc: dict[str, Any] = func._apidoc.setdefault("berdaya", {})
+    return doc
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Blueprint with the unit of work, idempotency, auth and complete operation docs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_contract_doc)
+
+    # -- registration -------------------------------------------------------------------------
+
+    def add_url_rule(  # type: ignore[override]
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        *,
+        parameters: list[Any] | None = None,
+        tags: list[str] | None = None,
+        **options: Any,
+    ) -> None:
+        if view_func is None or isinstance(view_func, type):
+            raise TypeError("register one view function per operation")
+        methods = options.setdefault("methods", ["GET"])
+        if len(methods) != 1:
+            raise TypeError(f"{view_func.__name__}: one HTTP method per view function")
+        method = methods[0].upper()
+        doc = _berdaya_doc(view_func)
+        doc["operation_id"] = _camel(view_func.__name__)
+        doc["idempotent"] = method == "POST" and not doc.get("no_idempotency", False)
+        wrapped = _unit_of_work(view_func, idempotent=doc["idempotent"])
+        super().add_url_rule(
+            rule,
+            endpoint,
+            wrapped,
+            provide_automatic_options,
+            parameters=parameters,
+            tags=tags,
+            **options,
+        )
+
+    # -- decorators ---------------------------------------------------------------------------
+
+    def auth(self, *roles: Role, optional: bool = False) -> Callable[[Any], Any]:
+        """Require a signed-in user, with one of ``roles`` when given (401, then 403)."""
+
+        def decorator(func: Any) -> Any:
+            @wraps(func)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                actor = current_actor()
+                if not optional and not actor.is_authenticated:
+                    raise Unauthorized()
+                if roles and actor.role not in roles:
+                    raise Forbidden(
+                        "role_not_allowed", params={"roles": ", ".join(r.value for r in roles)}
+                    )
+                return func(*args, **kwargs)
+
+            _berdaya_doc(wrapper)["auth"] = {
+                "optional": optional,
+                "roles": [r.value for r in roles],
+            }
+            return wrapper
+
+        return decorator
+
+    @staticmethod
+    def no_idempotency(func: Any) -> Any:
+        """This POST does not store its response (it returns secrets such as tokens)."""
+        _berdaya_doc(func)["no_idempotency"] = True
+        return func
+
+    # -- flask-smorest hooks --------------------------------------------------------------------
+
+    def _check_not_modified(self, etag: str) -> None:
+        g.not_modified_etag = etag  # so the 304 carries the ETag too
+        super()._check_not_modified(etag)
+
+    @staticmethod
+    def _prepare_contract_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], *, method: str, **_kwargs: Any
+    ) -> dict[str, Any]:
+        info = doc_info.get("berdaya", {})
+        doc["operationId"] = info["operation_id"]
+        responses = doc.setdefault("responses", {})
+
+        def add(status: int) -> None:
+            if status not in responses and str(status) not in responses:
+                responses[status] = http.HTTPStatus(status).name
+
+        auth = info.get("auth")
+        if auth is None:
+            doc["security"] = []
+        elif auth["optional"]:
+            doc["security"] = [{}, {"bearerAuth": []}]
+            add(401)
+        else:
+            doc["security"] = [{"bearerAuth": []}]
+            add(401)
+            add(403)
+            if auth["roles"]:
+                roles = ", ".join(auth["roles"])
+                doc["description"] = (doc.get("description", "") + f"\n\nRoles: {roles}.").strip()
+        if info.get("path_has_id"):
+            add(404)
+        if method in BODY_METHODS:
+            add(400)
+            add(413)
+            add(415)
+        if info.get("idempotent"):
+            doc.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            add(409)
+            add(422)
+        return doc
+
+    def route(self, rule: str, *, parameters: Any = None, tags: Any = None, **options: Any) -> Any:
+        def decorator(func: Any) -> Any:
+            _berdaya_doc(func)["path_has_id"] = "<" in rule or "<" in (self.url_prefix or "")
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, func, parameters=parameters, tags=tags, **options)
+            return func
+
+        return decorator
+
+
+def _unit_of_work(view: Callable[..., Any], *, idempotent: bool) -> Callable[..., Any]:
+    """Run the view; commit once if it succeeded, roll back if not."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        claim = None
+        if idempotent:
+            begun = idempotency.begin()
+            if isinstance(begun, Response):
+                return begun
+            claim = begun
+        try:
+            response = make_response(current_app.ensure_sync(view)(*args, **kwargs))
+            if response.status_code < 400:
+                if claim is not None:
+                    idempotency.complete(claim, response)
+                if "db_session" in g:
+                    db().commit()
+            elif claim is not None:
+                idempotency.release(claim)
+            return response
+        except BaseException as error:
+            if "db_session" in g:
+                if isinstance(error, DomainError) and error.persist:
+                    db().commit()
+                else:
+                    db().rollback()
+            if claim is not None:
+                idempotency.release(claim)
+            raise
+
+    return wrapper

@@ -1,0 +1,66 @@
+"""Per-request accessors: the database session, the caller, the language."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from sqlalchemy.orm import Session
+
+from api.errors import Unauthorized
+from api.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from api.services import auth
+from api.services.authz import ANONYMOUS, Actor
+from api.state import AppState, get_state
+
+
+def state() -> AppState:
+    return get_state(current_app)
+
+
+def db() -> Session:
+    """The request's session; the unit of work commits it once when the view succeeds."""
+    session: Session | None = g.get("db_session")
+    if session is None:
+        session = state().new_session()
+        g.db_session = session
+    return session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    """Teardown: roll back whatever was not committed and return the connection."""
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def current_actor() -> Actor:
+    """Who is calling: from ``Authorization: Bearer``; an invalid token is a 401 everywhere."""
+    if "actor" not in g:
+        g.actor, g.auth_session_id = _resolve_actor()
+    actor: Actor = g.actor
+    return actor
+
+
+def current_session_id() -> str | None:
+    """The sign-in session of the access token, if any."""
+    current_actor()
+    session_id: str | None = g.auth_session_id
+    return session_id
+
+
+def _resolve_actor() -> tuple[Actor, str | None]:
+    header = request.headers.get("Authorization")
+    if not header:
+        return ANONYMOUS, None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("invalid_token")
+    actor, session_id = auth.authenticate(db(), security=state().security, token=token.strip())
+    return actor, session_id
+
+
+def language() -> str:
+    """``id`` or ``en`` from Accept-Language (English when neither is asked for)."""
+    if "language" not in g:
+        g.language = request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+    lang: str = g.language
+    return lang

@@ -1,0 +1,216 @@
+"""Problem titles and details in English and Indonesian, keyed by the stable error code."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+LANGUAGES = ("en", "id")
+DEFAULT_LANGUAGE = "en"
+
+# code -> language -> (title, detail). Details may use {placeholders} filled from params.
+PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
+    "bad_request": {
+        "en": ("Bad request", "The request could not be understood."),
+        "id": ("Permintaan tidak valid", "Permintaan tidak dapat dipahami."),
+    },
+    "malformed_json": {
+        "en": ("Malformed JSON", "The request body is not valid JSON."),
+        "id": ("JSON rusak", "Isi permintaan bukan JSON yang valid."),
+    },
+    "validation_failed": {
+        "en": ("Validation failed", "Some fields are invalid; see errors."),
+        "id": ("Validasi gagal", "Beberapa kolom tidak valid; lihat errors."),
+    },
+    "authentication_required": {
+        "en": ("Authentication required", "Send a valid access token: Authorization: Bearer <token>."),
+        "id": ("Perlu masuk", "Kirim token akses yang valid: Authorization: Bearer <token>."),
+    },
+    "invalid_token": {
+        "en": ("Invalid token", "The access token is malformed, forged or revoked."),
+        "id": ("Token tidak valid", "Token akses rusak, palsu, atau sudah dicabut."),
+    },
+    "token_expired": {
+        "en": ("Token expired", "The access token has expired; refresh it."),
+        "id": ("Token kedaluwarsa", "Token akses sudah kedaluwarsa; perbarui token."),
+    },
+    "invalid_credentials": {
+        "en": ("Invalid credentials", "The account or password is wrong."),
+        "id": ("Data masuk salah", "Akun atau kata sandi salah."),
+    },
+    "invalid_refresh_token": {
+        "en": ("Invalid refresh token", "The refresh token is unknown, expired or revoked."),
+        "id": ("Token penyegar tidak valid", "Token penyegar tidak dikenal, kedaluwarsa, atau dicabut."),
+    },
+    "refresh_token_reused": {
+        "en": (
+            "Refresh token reused",
+            "This refresh token was already used; the session is revoked. Sign in again.",
+        ),
+        "id": (
+            "Token penyegar dipakai ulang",
+            "Token penyegar ini sudah dipakai; sesi dicabut. Silakan masuk lagi.",
+        ),
+    },
+    "login_locked": {
+        "en": ("Too many failed sign-ins", "Too many failed sign-ins for this account; try again later."),
+        "id": ("Terlalu banyak gagal masuk", "Terlalu banyak percobaan masuk gagal; coba lagi nanti."),
+    },
+    "forbidden": {
+        "en": ("Forbidden", "You may not do this."),
+        "id": ("Dilarang", "Anda tidak boleh melakukan ini."),
+    },
+    "role_not_allowed": {
+        "en": ("Role not allowed", "This action is for these roles: {roles}."),
+        "id": ("Peran tidak diizinkan", "Tindakan ini hanya untuk peran: {roles}."),
+    },
+    "not_found": {
+        "en": ("Not found", "The resource does not exist or you may not see it."),
+        "id": ("Tidak ditemukan", "Sumber daya tidak ada atau Anda tidak boleh melihatnya."),
+    },
+    "method_not_allowed": {
+        "en": ("Method not allowed", "This method is not allowed here; see the Allow header."),
+        "id": ("Metode tidak diizinkan", "Metode ini tidak diizinkan di sini; lihat header Allow."),
+    },
+    "not_acceptable": {
+        "en": ("Not acceptable", "This resource is available as application/json only."),
+        "id": ("Tidak dapat diterima", "Sumber daya ini hanya tersedia sebagai application/json."),
+    },
+    "conflict": {
+        "en": ("Conflict", "The request conflicts with the current state of the resource."),
+        "id": ("Konflik", "Permintaan bertentangan dengan keadaan sumber daya saat ini."),
+    },
+    "already_exists": {
+        "en": ("Already exists", "Another record already uses this {field}."),
+        "id": ("Sudah ada", "Data lain sudah memakai {field} ini."),
+    },
+    "already_member": {
+        "en": ("Already a member", "This user is already a member of the organisation."),
+        "id": ("Sudah menjadi anggota", "Pengguna ini sudah menjadi anggota organisasi."),
+    },
+    "last_admin": {
+        "en": ("Last administrator", "An organisation must keep at least one administrator."),
+        "id": ("Admin terakhir", "Organisasi harus memiliki setidaknya satu admin."),
+    },
+    "already_verified": {
+        "en": ("Already verified", "The organisation is already verified."),
+        "id": ("Sudah terverifikasi", "Organisasi ini sudah terverifikasi."),
+    },
+    "precondition_required": {
+        "en": ("Precondition required", "Send If-Match with the ETag you last read."),
+        "id": ("Prasyarat diperlukan", "Kirim If-Match dengan ETag yang terakhir Anda baca."),
+    },
+    "precondition_failed": {
+        "en": ("Precondition failed", "The resource changed since you read it; read it again."),
+        "id": ("Prasyarat gagal", "Sumber daya berubah sejak Anda membacanya; baca ulang."),
+    },
+    "payload_too_large": {
+        "en": ("Payload too large", "The request body is larger than {limit} bytes."),
+        "id": ("Muatan terlalu besar", "Isi permintaan lebih besar dari {limit} byte."),
+    },
+    "unsupported_media_type": {
+        "en": ("Unsupported media type", "Send the body as application/json."),
+        "id": ("Jenis media tidak didukung", "Kirim isi permintaan sebagai application/json."),
+    },
+    "invalid_idempotency_key": {
+        "en": ("Invalid Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters."),
+        "id": ("Idempotency-Key tidak valid", "Idempotency-Key harus 1 sampai 255 karakter ASCII."),
+    },
+    "idempotency_key_reused": {
+        "en": (
+            "Idempotency-Key reused",
+            "This Idempotency-Key was used with a different request; use a new key.",
+        ),
+        "id": (
+            "Idempotency-Key dipakai ulang",
+            "Idempotency-Key ini sudah dipakai untuk permintaan lain; gunakan kunci baru.",
+        ),
+    },
+    "idempotency_key_in_progress": {
+        "en": (
+            "Request in progress",
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+        ),
+        "id": (
+            "Permintaan sedang diproses",
+            "Permintaan dengan Idempotency-Key ini masih diproses; coba lagi sebentar lagi.",
+        ),
+    },
+    "rate_limited": {
+        "en": ("Too many requests", "Slow down; retry after the time in Retry-After."),
+        "id": ("Terlalu banyak permintaan", "Pelan-pelan; coba lagi setelah waktu di Retry-After."),
+    },
+    "internal_error": {
+        "en": ("Internal server error", "Something went wrong on our side; it has been logged."),
+        "id": ("Kesalahan server", "Terjadi kesalahan di sisi kami; sudah dicatat."),
+    },
+    "service_unavailable": {
+        "en": ("Service unavailable", "The service is temporarily unavailable; retry shortly."),
+        "id": ("Layanan tidak tersedia", "Layanan sedang tidak tersedia; coba lagi sebentar lagi."),
+    },
+}
+
+# marshmallow's and our own field messages, translated for Accept-Language: id.
+FIELD_MESSAGES_ID: dict[str, str] = {
+    "Missing data for required field.": "Wajib diisi.",
+    "Unknown field.": "Kolom tidak dikenal atau tidak boleh diisi.",
+    "Field may not be null.": "Tidak boleh kosong (null).",
+    "Not a valid string.": "Bukan teks yang valid.",
+    "Not a valid integer.": "Bukan bilangan bulat yang valid.",
+    "Not a valid boolean.": "Bukan boolean yang valid.",
+    "Not a valid email address.": "Bukan alamat email yang valid.",
+    "Not a valid URL.": "Bukan URL yang valid.",
+    "Not a valid date.": "Bukan tanggal yang valid.",
+    "Not a valid datetime.": "Bukan waktu yang valid.",
+    "Invalid input type.": "Jenis masukan tidak valid.",
+    "Invalid value.": "Nilai tidak valid.",
+    "Not a valid phone number.": "Bukan nomor telepon yang valid.",
+    "Give an email or a phone number.": "Isi email atau nomor telepon.",
+    "Invalid cursor.": "Cursor tidak valid.",
+    "Invalid JSON body.": "Isi JSON tidak valid.",
+    "Password must be at least 8 characters.": "Kata sandi minimal 8 karakter.",
+    "Provide at least one field.": "Isi setidaknya satu kolom.",
+}
+
+_PATTERNS_ID: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^Must be one of: (.*)\.$"), r"Harus salah satu dari: \1."),
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), r"Panjang harus antara \1 dan \2."),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"), r"Lebih pendek dari minimum \1."),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), r"Lebih panjang dari maksimum \1."),
+    (
+        re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+        r"Harus antara \1 dan \2.",
+    ),
+    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), r"Harus paling sedikit \1."),
+    (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"Harus paling banyak \1."),
+]
+
+
+def problem_text(code: str, language: str, params: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """The (title, detail) of a problem code in the language, falling back to English."""
+    entry = PROBLEMS.get(code) or PROBLEMS["bad_request"]
+    title, detail = entry.get(language) or entry[DEFAULT_LANGUAGE]
+    if params:
+        try:
+            detail = detail.format(**params)
+        except (KeyError, IndexError):
+            pass
+    return title, detail
+
+
+def translate_field_errors(errors: Any, language: str) -> Any:
+    """Translate validation messages (nested dicts and lists) into the language."""
+    if language != "id":
+        return errors
+    if isinstance(errors, dict):
+        return {key: translate_field_errors(value, language) for key, value in errors.items()}
+    if isinstance(errors, list):
+        return [translate_field_errors(value, language) for value in errors]
+    if isinstance(errors, str):
+        if errors in FIELD_MESSAGES_ID:
+            return FIELD_MESSAGES_ID[errors]
+        for pattern, replacement in _PATTERNS_ID:
+            if pattern.match(errors):
+                return pattern.sub(replacement, errors)
+    return errors

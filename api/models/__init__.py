@@ -1,0 +1,18 @@
+"""All models, imported here so that Alembic and the app see one complete metadata."""
+
+from api.models.accounts import AuthSession, LoginFailure, RefreshToken, Role, User
+from api.models.idempotency import IdempotencyRecord
+from api.models.organizations import Membership, MemberRole, Organization, OrganizationKind
+
+__all__ = [
+    "AuthSession",
+    "IdempotencyRecord",
+    "LoginFailure",
+    "MemberRole",
+    "Membership",
+    "Organization",
+    "OrganizationKind",
+    "RefreshToken",
+    "Role",
+    "User",
+]

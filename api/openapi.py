@@ -1,0 +1,111 @@
+"""The OpenAPI 3.1 document: flask-smorest's Api with problem+json errors and bearer auth."""
+
+from __future__ import annotations
+
+import http
+import json
+from pathlib import Path
+from typing import Any
+
+import flask_smorest
+from flask import Flask
+from flask_smorest.utils import prepare_response
+
+from api.schemas.common import ProblemSchema
+
+DESCRIPTION = """\
+Berdaya is the open API behind a marketplace for the micro-businesses of the graduates of
+Sekoper Cinta, West Java's women's school: a catalogue of their businesses and products,
+mentoring by universities, CSR sponsorship with impact reports, and follow-up of whether the
+businesses live on after the program.
+
+**Conventions** (every endpoint keeps them):
+
+- JSON in snake_case; timestamps RFC 3339 in UTC with `Z`; money as whole rupiah in `*_idr`.
+- Ids are opaque prefixed strings (`usr_...`, `org_...`).
+- Errors are RFC 9457 `application/problem+json` with a stable `code`, and `errors` by field
+  for validation problems. `Accept-Language: id` or `en` picks the language of their texts.
+- Lists: `limit` (1-100, default 20) and an opaque `cursor`; the body is
+  `{"items": [...], "next_cursor": ...}` and a `Link: <...>; rel="next"` header is sent.
+- Single resources carry an `ETag`; `If-None-Match` gives 304. Updates need `If-Match`
+  (428 without it, 412 when stale).
+- Every POST accepts `Idempotency-Key` for safe retries (see the parameter's description).
+- `Authorization: Bearer <access token>` from `POST /v1/auth/login`. 401 means "who are
+  you?", 403 "you may not"; what you may not see is a 404.
+- Request bodies are limited to 1 MiB by default (413 beyond).
+"""
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def flask_config() -> dict[str, Any]:
+    """flask-smorest settings: spec at /v1/openapi.json, Swagger UI at /docs, ReDoc at /redoc."""
+    from api import __version__
+
+    return {
+        "API_TITLE": "Berdaya API",
+        "API_VERSION": __version__,
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "v1/openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+        "OPENAPI_SWAGGER_UI_CONFIG": {"persistAuthorization": True, "tryItOutEnabled": True},
+        "OPENAPI_REDOC_PATH": "redoc",
+        "OPENAPI_REDOC_URL": "/static/vendor/redoc/redoc.standalone.js",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": DESCRIPTION,
+                "license": {"name": "MIT", "identifier": "MIT"},
+            },
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
+    }
+
+
+class Api(flask_smorest.Api):  # type: ignore[misc]
+    """flask-smorest's Api whose documented errors are problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        """Our handlers (api.http.problems) are installed by the app factory instead."""
+
+    def _register_responses(self) -> None:
+        """Named responses for every status; the error ones are problem+json."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Any other error.", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+
+def spec_document(app: Flask) -> dict[str, Any]:
+    """The OpenAPI document of an app, as a plain dict."""
+    api: Api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    document: dict[str, Any] = api.spec.to_dict()
+    return document
+
+
+def spec_json(app: Flask) -> str:
+    """The document as committed in openapi/openapi.json: stable key order, final newline."""
+    return json.dumps(spec_document(app), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_spec(app: Flask, path: Path) -> bool:
+    """Write the document; True when the file changed."""
+    text = spec_json(app)
+    old = path.read_text(encoding="utf-8") if path.exists() else None
+    if old == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True

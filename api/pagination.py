@@ -1,0 +1,137 @@
+"""Keyset (cursor) pagination: every page costs the same as the first.
+
+A list declares its sort options as model attribute names; the id is always the last key, so
+the order is total. The cursor is opaque to clients: base64url JSON of the sort name and the
+last row's key values.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import Session
+
+from api.errors import ValidationFailed
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list and the cursor of the next (None on the last page)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class SortOption:
+    """A documented ``sort`` value: the attributes it orders by, each ascending or not."""
+
+    keys: tuple[tuple[str, bool], ...]  # (attribute, descending)
+
+
+def sort_options(model: type, **options: Sequence[str]) -> dict[str, SortOption]:
+    """Build sort options; each value lists attributes, ``-`` for descending; id is appended.
+
+    ``sort_options(Organization, name=["name"])`` gives ``name`` and ``-name``.
+    """
+    result: dict[str, SortOption] = {}
+    for public, attrs in options.items():
+        keys = tuple((a.lstrip("-"), a.startswith("-")) for a in attrs)
+        for attr, _ in keys:
+            getattr(model, attr)  # fail at start-up, not at request time, on a typo
+        result[public] = SortOption(keys + (("id", False),))
+        reverse = tuple((a, not d) for a, d in keys) + (("id", True),)
+        result["-" + public] = SortOption(reverse)
+    return result
+
+
+def paginate(
+    session: Session,
+    stmt: Select[Any],
+    *,
+    model: type,
+    sort: str,
+    options: Mapping[str, SortOption],
+    limit: int,
+    cursor: str | None,
+) -> Page[Any]:
+    """Run the statement for one page in the chosen order, after the cursor's position."""
+    option = options[sort]
+    columns = [(getattr(model, attr), desc) for attr, desc in option.keys]
+    if cursor:
+        values = decode_cursor(cursor, sort, len(columns))
+        stmt = stmt.where(_after(columns, values))
+    stmt = stmt.order_by(*(c.desc() if desc else c.asc() for c, desc in columns)).limit(limit + 1)
+    rows = list(session.scalars(stmt).unique())
+    items, more = rows[:limit], len(rows) > limit
+    next_cursor = None
+    if more and items:
+        last = items[-1]
+        next_cursor = encode_cursor(sort, [getattr(last, attr) for attr, _ in option.keys])
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def _after(columns: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> Any:
+    """Rows strictly after ``values`` in the lexicographic order of ``columns``."""
+    clauses = []
+    for i, (column, desc) in enumerate(columns):
+        equal = [c == v for (c, _), v in zip(columns[:i], values[:i], strict=True)]
+        step = column < values[i] if desc else column > values[i]
+        clauses.append(and_(*equal, step))
+    return or_(*clauses)
+
+
+def encode_cursor(sort: str, values: Sequence[Any]) -> str:
+    payload = {"s": sort, "v": [_encode_value(v) for v in values]}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, size: int) -> list[Any]:
+    """The key values in a cursor; a cursor made for another sort or tampered with is refused."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+        values = payload["v"]
+        if payload["s"] != sort or not isinstance(values, list) or len(values) != size:
+            raise ValueError
+        return [_decode_value(v) for v in values]
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(errors={"cursor": ["Invalid cursor."]}) from None
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"d": value.isoformat()}
+    if hasattr(value, "value"):  # enums
+        return value.value
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "dt" in value:
+            parsed = dt.datetime.fromisoformat(value["dt"])
+            if parsed.tzinfo is None:
+                raise ValueError("naive datetime in cursor")
+            return parsed
+        if "d" in value:
+            return dt.date.fromisoformat(value["d"])
+        raise ValueError("unknown cursor value")
+    if value is not None and not isinstance(value, str | int | bool):
+        raise ValueError("unsupported cursor value")
+    return value

@@ -1,0 +1,14 @@
+"""HTTP resources: one Blueprint per resource, each view a few lines around a service call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.resources import auth, health, me, organizations
+
+BLUEPRINTS = (health.blp, auth.blp, me.blp, organizations.blp)
+
+
+def register_blueprints(api: Any) -> None:
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)

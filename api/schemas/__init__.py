@@ -1,0 +1,1 @@
+"""marshmallow schemas: the data shapes of requests and responses, one module per resource."""

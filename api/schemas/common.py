@@ -1,0 +1,156 @@
+"""Fields and base schemas every resource uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import phonenumbers
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+
+class BaseSchema(Schema):
+    """Unknown fields are refused (422 naming them), never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class Text(fields.String):
+    """A string with surrounding whitespace removed and a documented maximum length."""
+
+    def __init__(self, *, max_length: int, min_length: int = 0, **kwargs: Any) -> None:
+        validators = list(kwargs.pop("validate", []))
+        validators.append(validate.Length(min=min_length, max=max_length))
+        super().__init__(validate=validators, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        return result.strip() if isinstance(result, str) else result
+
+
+class Email(fields.Email):
+    """An email address, stored lower-case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Length(max=254), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+        result = super()._deserialize(value, attr, data, **kwargs)
+        return result.lower() if isinstance(result, str) else result
+
+
+class PhoneNumber(fields.String):
+    """A phone number in local (0812...) or international (+62 812...) form; E.164 out."""
+
+    default_error_messages = {"invalid_phone": "Not a valid phone number."}
+
+    def __init__(self, *, mobile_only: bool = False, **kwargs: Any) -> None:
+        self.mobile_only = mobile_only
+        metadata = {"example": "+6281234567890", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if len(raw) > 32:
+            raise self.make_error("invalid_phone")
+        try:
+            number = phonenumbers.parse(raw, "ID")
+        except phonenumbers.NumberParseException:
+            raise self.make_error("invalid_phone") from None
+        if not phonenumbers.is_valid_number(number):
+            raise self.make_error("invalid_phone")
+        if self.mobile_only and phonenumbers.number_type(number) not in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ):
+            raise ValidationError("Not a mobile phone number.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Timestamp(fields.DateTime):
+    """RFC 3339 in UTC with ``Z``, millisecond precision."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Password(fields.String):
+    """A password: 8 to 128 characters, never echoed back."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            load_only=True,
+            validate=validate.Length(
+                min=8, max=128, error="Password must be at least 8 characters."
+            ),
+            **kwargs,
+        )
+
+
+class PageQueryArgsSchema(Schema):
+    """``limit`` and ``cursor``, common to every list."""
+
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"Page size, 1-{MAX_LIMIT}."},
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=1000),
+        metadata={"description": "Opaque cursor from the previous page's `next_cursor`."},
+    )
+
+
+def sort_field(options: dict[str, Any], default: str) -> fields.String:
+    """The ``sort`` query parameter, limited to the list's documented keys."""
+    return fields.String(
+        load_default=default,
+        validate=validate.OneOf(sorted(options)),
+        metadata={"description": "Sort key; `-` in front for descending."},
+    )
+
+
+_page_schemas: dict[type[Schema], type[Schema]] = {}
+
+
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    """The schema of one page of ``item_schema``: ``{"items": [...], "next_cursor": ...}``."""
+    if item_schema not in _page_schemas:
+        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+        _page_schemas[item_schema] = type(
+            name,
+            (Schema,),
+            {
+                "items": fields.List(fields.Nested(item_schema), required=True),
+                "next_cursor": fields.String(
+                    allow_none=True,
+                    required=True,
+                    metadata={"description": "Pass as `cursor` for the next page; null at the end."},
+                ),
+            },
+        )
+    return _page_schemas[item_schema]
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem (application/problem+json)."""
+
+    type = fields.String(metadata={"description": "A URI naming the problem type."})
+    title = fields.String(metadata={"description": "Short summary, in the requested language."})
+    status = fields.Integer(metadata={"description": "The HTTP status code."})
+    detail = fields.String(metadata={"description": "What happened, in the requested language."})
+    code = fields.String(
+        metadata={"description": "Stable machine-readable code, for example `validation_failed`."}
+    )
+    errors = fields.Dict(
+        metadata={"description": "Field name to a list of messages (validation problems)."}
+    )
+    request_id = fields.String(metadata={"description": "Quote this when reporting a problem."})

@@ -1,0 +1,107 @@
+"""Password hashing (argon2), access tokens (JWT, HS256) and refresh token secrets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from api.config import Settings
+from api.db import utcnow
+from api.errors import Unauthorized
+
+JWT_ALGORITHM = "HS256"
+JWT_ISSUER = "berdaya"
+JWT_AUDIENCE = "berdaya-api"
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a valid access token says."""
+
+    user_id: str
+    session_id: str
+    role: str
+
+
+class Security:
+    """Hashes passwords and issues and checks tokens, with the app's settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        profile = (
+            profiles.CHEAPEST
+            if settings.password_hash_profile == "cheapest"
+            else profiles.RFC_9106_LOW_MEMORY
+        )
+        self._hasher = PasswordHasher.from_parameters(profile)
+        self._secret = settings.secret_key
+        self.access_ttl = dt.timedelta(seconds=settings.access_token_ttl_seconds)
+        self.refresh_ttl = dt.timedelta(days=settings.refresh_token_ttl_days)
+        # Verified against for unknown accounts, so both answers take the same time.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def hash_password(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify_password(self, password_hash: str | None, password: str) -> bool:
+        """True when the password matches; also burns the same time for unknown accounts."""
+        try:
+            return self._hasher.verify(password_hash or self._dummy_hash, password) and bool(
+                password_hash
+            )
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
+
+    def issue_access_token(self, *, user_id: str, session_id: str, role: str) -> str:
+        now = utcnow()
+        claims: dict[str, Any] = {
+            "iss": JWT_ISSUER,
+            "aud": JWT_AUDIENCE,
+            "sub": user_id,
+            "sid": session_id,
+            "role": role,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.access_ttl,
+            "jti": secrets.token_urlsafe(8),
+        }
+        return jwt.encode(claims, self._secret, algorithm=JWT_ALGORITHM)
+
+    def decode_access_token(self, token: str) -> AccessClaims:
+        """Check signature, audience, issuer and expiry; raise Unauthorized otherwise."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[JWT_ALGORITHM],
+                audience=JWT_AUDIENCE,
+                issuer=JWT_ISSUER,
+                options={"require": ["exp", "iat", "sub", "sid", "aud", "iss"]},
+                leeway=5,
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("token_expired") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("invalid_token") from None
+        if not all(isinstance(claims.get(k), str) for k in ("sub", "sid", "role")):
+            raise Unauthorized("invalid_token")
+        return AccessClaims(user_id=claims["sub"], session_id=claims["sid"], role=claims["role"])
+
+
+def new_refresh_token() -> str:
+    """A refresh token secret; only its hash is stored."""
+    return "rt_" + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a high-entropy token (no salt or slow hash needed at 256 bits)."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,121 @@
+"""Registration and the signed-in user's own account."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.errors import Conflict, ValidationFailed
+from api.models import AuthSession, Role, User
+from api.security import Security
+from api.services import auth
+from api.services.authz import Actor, authorize
+
+UNIQUE_FIELDS = ("email", "phone")
+
+
+def register(
+    session: Session,
+    *,
+    security: Security,
+    name: str,
+    role: Role,
+    password: str,
+    email: str | None = None,
+    phone: str | None = None,
+    locale: str = "id",
+) -> User:
+    """Create an account; admins are never made here (see the create-admin command)."""
+    if role == Role.ADMIN:
+        raise ValidationFailed(errors={"role": ["Admins are created by an operator."]})
+    if not email and not phone:
+        raise ValidationFailed(errors={"email": ["Give an email or a phone number."]})
+    _ensure_unique(session, {"email": email, "phone": phone})
+    user = User(
+        name=name,
+        role=role,
+        email=email,
+        phone=phone,
+        locale=locale,
+        password_hash=security.hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_admin(
+    session: Session, *, security: Security, name: str, email: str, password: str, phone: str | None
+) -> User:
+    """Create a platform admin (operators only, from the CLI)."""
+    _ensure_unique(session, {"email": email, "phone": phone})
+    user = User(
+        name=name,
+        role=Role.ADMIN,
+        email=email,
+        phone=phone,
+        password_hash=security.hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_me(session: Session, *, actor: Actor, changes: Mapping[str, Any]) -> User:
+    """Change the caller's own profile fields."""
+    user = authorize(actor, "edit", actor.require_user())
+    merged = {f: changes.get(f, getattr(user, f)) for f in UNIQUE_FIELDS}
+    if not merged["email"] and not merged["phone"]:
+        raise ValidationFailed(errors={"email": ["Give an email or a phone number."]})
+    _ensure_unique(session, {f: changes[f] for f in UNIQUE_FIELDS if f in changes}, user.id)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    session.flush()
+    return user
+
+
+def change_password(
+    session: Session,
+    *,
+    security: Security,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    keep_session_id: str | None,
+) -> None:
+    """Change the password and sign out every other session."""
+    user = authorize(actor, "edit", actor.require_user())
+    if not security.verify_password(user.password_hash, current_password):
+        raise ValidationFailed(errors={"current_password": ["Wrong password."]})
+    user.password_hash = security.hash_password(new_password)
+    user.password_changed_at = utcnow()
+    auth.revoke_sessions(
+        session,
+        AuthSession.user_id == user.id,
+        AuthSession.id != (keep_session_id or ""),
+        reason="password_changed",
+    )
+    session.flush()
+
+
+def _ensure_unique(
+    session: Session, values: Mapping[str, str | None], own_id: str | None = None
+) -> None:
+    """Refuse an email or phone that another account already uses (409)."""
+    for field, value in values.items():
+        if not value:
+            continue
+        column = getattr(User, field)
+        stmt = select(User.id).where(column == value)
+        if own_id:
+            stmt = stmt.where(User.id != own_id)
+        if session.scalar(stmt) is not None:
+            raise Conflict(
+                "already_exists",
+                params={"field": field},
+                errors={field: ["Already used by another account."]},
+            )

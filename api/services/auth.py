@@ -1,0 +1,158 @@
+"""Sign-in, rotating refresh tokens, sign-out, and turning an access token into an Actor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.errors import TooManyRequests, Unauthorized
+from api.models import AuthSession, LoginFailure, RefreshToken, User
+from api.security import Security, hash_token, new_refresh_token
+from api.services.authz import Actor
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """What a successful sign-in or refresh answers."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """How many failed sign-ins one account may have within the window."""
+
+    max_failures: int = 5
+    window: dt.timedelta = dt.timedelta(minutes=15)
+
+
+def find_user(session: Session, *, email: str | None, phone: str | None) -> User | None:
+    """The user with this (normalised) email or phone."""
+    if email:
+        return session.scalar(select(User).where(User.email == email))
+    if phone:
+        return session.scalar(select(User).where(User.phone == phone))
+    return None
+
+
+def login(
+    session: Session,
+    *,
+    security: Security,
+    lockout: LockoutPolicy,
+    password: str,
+    email: str | None = None,
+    phone: str | None = None,
+    user_agent: str | None = None,
+) -> TokenPair:
+    """Check the password and open a session; wrong account and wrong password look the same."""
+    user = find_user(session, email=email, phone=phone)
+    subject = f"user:{user.id}" if user else f"unknown:{email or phone}"
+    now = utcnow()
+    recent = session.scalars(
+        select(LoginFailure.created_at)
+        .where(LoginFailure.subject == subject, LoginFailure.created_at > now - lockout.window)
+        .order_by(LoginFailure.created_at)
+    ).all()
+    if len(recent) >= lockout.max_failures:
+        unlock_at = recent[-lockout.max_failures] + lockout.window
+        raise TooManyRequests("login_locked", retry_after=int((unlock_at - now).total_seconds()) + 1)
+    if not security.verify_password(user.password_hash if user else None, password) or not user:
+        session.add(LoginFailure(subject=subject, created_at=now))
+        session.flush()
+        raise Unauthorized("invalid_credentials", persist=True)
+    session.execute(delete(LoginFailure).where(LoginFailure.subject == subject))
+    if security.needs_rehash(user.password_hash):
+        user.password_hash = security.hash_password(password)
+    user.last_login_at = now
+    auth_session = AuthSession(user_id=user.id, user_agent=(user_agent or "")[:200] or None)
+    session.add(auth_session)
+    session.flush()
+    return _issue(session, security, user, auth_session)
+
+
+def refresh(session: Session, *, security: Security, refresh_token: str) -> TokenPair:
+    """Rotate a refresh token; reusing a rotated one revokes its whole session."""
+    now = utcnow()
+    token = session.get(RefreshToken, hash_token(refresh_token), with_for_update=True)
+    if token is None:
+        raise Unauthorized("invalid_refresh_token")
+    auth_session = session.get(AuthSession, token.session_id, with_for_update=True)
+    if auth_session is None or auth_session.revoked_at is not None:
+        raise Unauthorized("invalid_refresh_token")
+    if token.used_at is not None:
+        auth_session.revoked_at = now
+        auth_session.revoke_reason = "refresh_token_reused"
+        session.flush()
+        raise Unauthorized("refresh_token_reused", persist=True)
+    if token.expires_at <= now:
+        raise Unauthorized("invalid_refresh_token")
+    user = session.get(User, auth_session.user_id)
+    if user is None:
+        raise Unauthorized("invalid_refresh_token")
+    token.used_at = now
+    auth_session.last_refreshed_at = now
+    return _issue(session, security, user, auth_session)
+
+
+def _issue(session: Session, security: Security, user: User, auth_session: AuthSession) -> TokenPair:
+    secret = new_refresh_token()
+    session.add(
+        RefreshToken(
+            token_hash=hash_token(secret),
+            session_id=auth_session.id,
+            expires_at=utcnow() + security.refresh_ttl,
+        )
+    )
+    session.flush()
+    access = security.issue_access_token(
+        user_id=user.id, session_id=auth_session.id, role=user.role.value
+    )
+    return TokenPair(
+        access_token=access,
+        refresh_token=secret,
+        expires_in=int(security.access_ttl.total_seconds()),
+    )
+
+
+def open_session(session: Session, *, security: Security, user: User) -> TokenPair:
+    """Open a session for a user without a password check (CLI, tests, after registration)."""
+    auth_session = AuthSession(user_id=user.id)
+    session.add(auth_session)
+    session.flush()
+    return _issue(session, security, user, auth_session)
+
+
+def logout(session: Session, *, session_id: str) -> None:
+    """End one session: its refresh tokens stop working and its access tokens are refused."""
+    revoke_sessions(session, AuthSession.id == session_id, reason="logout")
+
+
+def revoke_sessions(session: Session, *where: object, reason: str) -> None:
+    """Revoke every open session matching the conditions."""
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.revoked_at.is_(None), *where)  # type: ignore[arg-type]
+        .values(revoked_at=utcnow(), revoke_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def authenticate(session: Session, *, security: Security, token: str) -> tuple[Actor, str]:
+    """The actor and session id behind an access token; revoked sessions are refused."""
+    claims = security.decode_access_token(token)
+    row = session.execute(
+        select(User, AuthSession.revoked_at)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
+    ).first()
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("invalid_token")
+    return Actor(user=row.User), claims.session_id

@@ -1,0 +1,44 @@
+"""The ownership rules of every model, in one file (imported once by the app factory)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import object_session
+
+from api.models import Membership, MemberRole, Organization, User
+from api.services.authz import Actor, rule
+
+
+def membership_of(actor: Actor, organization: Organization) -> Membership | None:
+    """The actor's membership of the organisation, if any."""
+    session = object_session(organization)
+    if actor.user_id is None or session is None:
+        return None
+    return session.get(Membership, (organization.id, actor.user_id))
+
+
+@rule(User, "view", "edit")
+def _own_account(actor: Actor, user: User) -> bool:
+    return actor.user_id == user.id
+
+
+@rule(Organization, "view")
+def _organization_public(actor: Actor, organization: Organization) -> bool:
+    return True
+
+
+@rule(Organization, "edit", "manage_members")
+def _organization_admins(actor: Actor, organization: Organization) -> bool:
+    if actor.is_admin:
+        return True
+    membership = membership_of(actor, organization)
+    return membership is not None and membership.role == MemberRole.ADMIN
+
+
+@rule(Organization, "view_members")
+def _organization_members(actor: Actor, organization: Organization) -> bool:
+    return actor.is_admin or membership_of(actor, organization) is not None
+
+
+@rule(Organization, "verify")
+def _platform_admins(actor: Actor, organization: Organization) -> bool:
+    return actor.is_admin

@@ -1,0 +1,36 @@
+"""What the app factory assembles and the HTTP layer and CLI share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.config import Settings
+from api.security import Security
+from api.services.auth import LockoutPolicy
+
+
+@dataclass
+class AppState:
+    """Settings, the database engine and session factory, and the security helpers."""
+
+    settings: Settings
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    security: Security
+    lockout: LockoutPolicy
+
+    def new_session(self) -> Session:
+        return self.sessionmaker()
+
+
+EXTENSION_KEY = "berdaya"
+
+
+def get_state(app: Any) -> AppState:
+    """The state stored on a Flask app by create_app."""
+    state: AppState = app.extensions[EXTENSION_KEY]
+    return state

@@ -1,0 +1,66 @@
+"""Alembic environment: the models' metadata, the URL from the caller or DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+from logging.config import fileConfig
+from typing import Any
+
+from alembic import context
+
+import api.models  # noqa: F401  (registers every model)
+from api.config import Settings, normalize_database_url
+from api.db import Base, UTCDateTime, make_engine
+
+config = context.config
+if config.config_file_name and not config.attributes.get("database_url"):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = Base.metadata
+
+
+def database_url() -> str:
+    url = config.attributes.get("database_url") or os.environ.get("DATABASE_URL")
+    return normalize_database_url(url or Settings().database_url)
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Migrations stay free of app imports: UTCDateTime is rendered as its plain impl."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+COMMON = {"render_as_batch": True, "compare_type": True, "render_item": render_item}
+
+
+def run_offline() -> None:
+    context.configure(
+        url=database_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        **COMMON,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    engine = make_engine(database_url())
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                **COMMON,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()
