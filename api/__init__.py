@@ -82,7 +82,9 @@ def _before_request() -> None:
     from api.errors import UnsupportedMediaType
 
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isascii() else secrets.token_hex(8)
+    g.request_id = (
+        incoming if 0 < len(incoming) <= 64 and incoming.isascii() else secrets.token_hex(8)
+    )
     if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:
         mimetype = request.mimetype or ""
         if not (request.is_json or mimetype == "multipart/form-data"):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from api import migrate
 from api.state import get_state
@@ -18,6 +19,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("db-upgrade")
+@with_appcontext
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply the database migrations."""
@@ -28,6 +30,7 @@ def db_upgrade(revision: str) -> None:
 
 
 @click.command("db-downgrade")
+@with_appcontext
 @click.option("--revision", required=True, help="Target revision, or 'base' for an empty database.")
 def db_downgrade(revision: str) -> None:
     """Undo migrations down to a revision."""
@@ -38,6 +41,7 @@ def db_downgrade(revision: str) -> None:
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Allow it outside development.")
 def demo_data(force: bool) -> None:
     """Load realistic demo data (skipped when already there)."""
@@ -52,6 +56,7 @@ def demo_data(force: bool) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--phone", default=None)
@@ -92,6 +97,7 @@ def create_admin(email: str, name: str, phone: str | None, password_stdin: bool)
 
 
 @click.command("openapi-export")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def openapi_export(path: Path) -> None:
     """Write the OpenAPI document (commit it; a test fails when it drifts)."""
@@ -102,6 +108,7 @@ def openapi_export(path: Path) -> None:
 
 
 @click.command("prune")
+@with_appcontext
 def prune() -> None:
     """Delete expired idempotency keys and old failed sign-ins (run daily)."""
     import datetime as dt
@@ -118,7 +125,8 @@ def prune() -> None:
         cutoff = utcnow() - dt.timedelta(days=1)
         failures = session.execute(delete(LoginFailure).where(LoginFailure.created_at < cutoff))
         session.commit()
-    click.echo(f"pruned {keys} idempotency keys and {failures.rowcount} failed sign-ins")
+    removed = getattr(failures, "rowcount", 0)
+    click.echo(f"pruned {keys} idempotency keys and {removed} failed sign-ins")
 
 
 def _safe_url(url: str) -> str:

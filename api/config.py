@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-DEFAULT_SECRET_KEY = "berdaya-development-secret-do-not-use-in-production"  # noqa: S105
+DEFAULT_SECRET_KEY = "berdaya-development-secret-do-not-use-in-production"
 ENVIRONMENTS = ("development", "testing", "production")
 
 
@@ -108,8 +108,8 @@ def validate(settings: Settings) -> None:
     if not settings.is_development:
         if settings.secret_key == DEFAULT_SECRET_KEY:
             raise ConfigError(
-                "SECRET_KEY is the built-in development key; set a secret of 32+ random "
-                "characters (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                "SECRET_KEY is the built-in development key; set a secret of 32+ random characters"
+                " (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         if len(settings.secret_key) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters outside development")

@@ -94,11 +94,13 @@ class VersionedMixin:
     version: Mapped[int] = mapped_column(default=1)
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+    def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
-def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: int = 5) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: int = 5
+) -> Engine:
     """Create the engine; SQLite gets the pragmas and transaction handling it needs."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -139,4 +141,3 @@ def _configure_sqlite(engine: Engine) -> None:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
     """Sessions keep loaded objects usable after commit, so responses can be built from them."""
     return sessionmaker(bind=engine, expire_on_commit=False)
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -24,7 +25,10 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "id": ("Validasi gagal", "Beberapa kolom tidak valid; lihat errors."),
     },
     "authentication_required": {
-        "en": ("Authentication required", "Send a valid access token: Authorization: Bearer <token>."),
+        "en": (
+            "Authentication required",
+            "Send a valid access token: Authorization: Bearer <token>.",
+        ),
         "id": ("Perlu masuk", "Kirim token akses yang valid: Authorization: Bearer <token>."),
     },
     "invalid_token": {
@@ -41,7 +45,10 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "invalid_refresh_token": {
         "en": ("Invalid refresh token", "The refresh token is unknown, expired or revoked."),
-        "id": ("Token penyegar tidak valid", "Token penyegar tidak dikenal, kedaluwarsa, atau dicabut."),
+        "id": (
+            "Token penyegar tidak valid",
+            "Token penyegar tidak dikenal, kedaluwarsa, atau dicabut.",
+        ),
     },
     "refresh_token_reused": {
         "en": (
@@ -54,8 +61,14 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "login_locked": {
-        "en": ("Too many failed sign-ins", "Too many failed sign-ins for this account; try again later."),
-        "id": ("Terlalu banyak gagal masuk", "Terlalu banyak percobaan masuk gagal; coba lagi nanti."),
+        "en": (
+            "Too many failed sign-ins",
+            "Too many failed sign-ins for this account; try again later.",
+        ),
+        "id": (
+            "Terlalu banyak gagal masuk",
+            "Terlalu banyak percobaan masuk gagal; coba lagi nanti.",
+        ),
     },
     "forbidden": {
         "en": ("Forbidden", "You may not do this."),
@@ -114,7 +127,10 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "id": ("Jenis media tidak didukung", "Kirim isi permintaan sebagai application/json."),
     },
     "invalid_idempotency_key": {
-        "en": ("Invalid Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters."),
+        "en": (
+            "Invalid Idempotency-Key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+        ),
         "id": ("Idempotency-Key tidak valid", "Idempotency-Key harus 1 sampai 255 karakter ASCII."),
     },
     "idempotency_key_reused": {
@@ -187,15 +203,15 @@ _PATTERNS_ID: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def problem_text(code: str, language: str, params: Mapping[str, Any] | None = None) -> tuple[str, str]:
+def problem_text(
+    code: str, language: str, params: Mapping[str, Any] | None = None
+) -> tuple[str, str]:
     """The (title, detail) of a problem code in the language, falling back to English."""
     entry = PROBLEMS.get(code) or PROBLEMS["bad_request"]
     title, detail = entry.get(language) or entry[DEFAULT_LANGUAGE]
     if params:
-        try:
+        with contextlib.suppress(KeyError, IndexError):
             detail = detail.format(**params)
-        except (KeyError, IndexError):
-            pass
     return title, detail
 
 

@@ -67,7 +67,7 @@ def flask_config() -> dict[str, Any]:
     }
 
 
-class Api(flask_smorest.Api):  # type: ignore[misc]
+class Api(flask_smorest.Api):
     """flask-smorest's Api whose documented errors are problem+json."""
 
     ERROR_SCHEMA = ProblemSchema

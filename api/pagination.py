@@ -41,19 +41,21 @@ class SortOption:
     keys: tuple[tuple[str, bool], ...]  # (attribute, descending)
 
 
-def sort_options(model: type, **options: Sequence[str]) -> dict[str, SortOption]:
-    """Build sort options; each value lists attributes, ``-`` for descending; id is appended.
+def sort_options(
+    model: type, *, tiebreak: str = "id", **options: Sequence[str]
+) -> dict[str, SortOption]:
+    """Build sort options; each lists attributes, ``-`` for descending; the tiebreak is appended.
 
-    ``sort_options(Organization, name=["name"])`` gives ``name`` and ``-name``.
+    ``sort_options(Organization, name=["name"])`` gives ``name`` and ``-name``. The tiebreak
+    must be unique within the listed rows so that the order is total.
     """
     result: dict[str, SortOption] = {}
     for public, attrs in options.items():
         keys = tuple((a.lstrip("-"), a.startswith("-")) for a in attrs)
-        for attr, _ in keys:
+        for attr, _ in (*keys, (tiebreak, False)):
             getattr(model, attr)  # fail at start-up, not at request time, on a typo
-        result[public] = SortOption(keys + (("id", False),))
-        reverse = tuple((a, not d) for a, d in keys) + (("id", True),)
-        result["-" + public] = SortOption(reverse)
+        result[public] = SortOption((*keys, (tiebreak, False)))
+        result["-" + public] = SortOption((*((a, not d) for a, d in keys), (tiebreak, True)))
     return result
 
 

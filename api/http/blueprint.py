@@ -34,7 +34,6 @@ IDEMPOTENCY_PARAMETER = {
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
-BODY_METHODS = {"post", "put", "patch"}
 
 
 def _camel(name: str) -> str:
@@ -57,7 +56,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     # -- registration -------------------------------------------------------------------------
 
-    def add_url_rule(  # type: ignore[override]
+    def add_url_rule(
         self,
         rule: str,
         endpoint: str | None = None,
@@ -152,7 +151,7 @@ class Blueprint(flask_smorest.Blueprint):
                 doc["description"] = (doc.get("description", "") + f"\n\nRoles: {roles}.").strip()
         if info.get("path_has_id"):
             add(404)
-        if method in BODY_METHODS:
+        if "requestBody" in doc:
             add(400)
             add(413)
             add(415)

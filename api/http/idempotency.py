@@ -8,6 +8,7 @@ process was killed) is taken over after its lock expires: its changes never comm
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -161,12 +162,10 @@ def _fingerprint() -> str:
     """What makes two requests "the same": method, path, query and the body's content."""
     body = request.get_data(cache=True)
     if request.is_json and body:
-        try:
+        with contextlib.suppress(ValueError):
             body = json.dumps(
                 json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
             ).encode()
-        except ValueError:
-            pass
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.full_path.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))

@@ -2,7 +2,7 @@
 
 from api.models.accounts import AuthSession, LoginFailure, RefreshToken, Role, User
 from api.models.idempotency import IdempotencyRecord
-from api.models.organizations import Membership, MemberRole, Organization, OrganizationKind
+from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
 
 __all__ = [
     "AuthSession",

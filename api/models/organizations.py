@@ -41,9 +41,7 @@ class Organization(IdMixin, TimestampMixin, VersionedMixin, Base):
     description: Mapped[str] = mapped_column(String(2000), default="")
     website: Mapped[str | None] = mapped_column(String(300))
     verified_at: Mapped[dt.datetime | None]
-    verified_by_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    verified_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     @property

@@ -81,7 +81,9 @@ def verify_organization(organization_id: str) -> Organization:
 @blp.auth()
 @blp.arguments(PageQueryArgsSchema, location="query")
 @blp.response(200, page_of(MembershipSchema))
-def list_members(args: dict[str, Any], organization_id: str) -> tuple[Page[Membership], dict[str, str]]:
+def list_members(
+    args: dict[str, Any], organization_id: str
+) -> tuple[Page[Membership], dict[str, str]]:
     """List the members (for members of the organisation and platform admins)."""
     return page_response(
         service.list_members(db(), actor=current_actor(), organization_id=organization_id, **args)

@@ -44,7 +44,9 @@ class LoginSchema(BaseSchema):
 
     email = Email()
     phone = PhoneNumber()
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=128)
+    )
 
     @validates_schema
     def _identity(self, data: dict[str, Any], **_kwargs: Any) -> None:

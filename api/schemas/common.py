@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import phonenumbers
@@ -44,6 +45,9 @@ class Email(fields.Email):
         return result.lower() if isinstance(result, str) else result
 
 
+_PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ().-]+$")
+
+
 class PhoneNumber(fields.String):
     """A phone number in local (0812...) or international (+62 812...) form; E.164 out."""
 
@@ -56,7 +60,7 @@ class PhoneNumber(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         raw = super()._deserialize(value, attr, data, **kwargs)
-        if len(raw) > 32:
+        if len(raw) > 32 or not _PHONE_CHARACTERS.match(raw):
             raise self.make_error("invalid_phone")
         try:
             number = phonenumbers.parse(raw, "ID")
@@ -133,7 +137,9 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
                 "next_cursor": fields.String(
                     allow_none=True,
                     required=True,
-                    metadata={"description": "Pass as `cursor` for the next page; null at the end."},
+                    metadata={
+                        "description": "Pass as `cursor` for the next page; null at the end."
+                    },
                 ),
             },
         )

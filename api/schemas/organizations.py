@@ -19,7 +19,6 @@ from api.schemas.common import (
 from api.services.organizations import SORTS
 
 
-
 class OrganizationSchema(BaseSchema):
     """A CSR company, university or government office."""
 

@@ -22,7 +22,7 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
-    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+    token_type: str = "Bearer"
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ def login(
     ).all()
     if len(recent) >= lockout.max_failures:
         unlock_at = recent[-lockout.max_failures] + lockout.window
-        raise TooManyRequests("login_locked", retry_after=int((unlock_at - now).total_seconds()) + 1)
+        raise TooManyRequests(
+            "login_locked", retry_after=int((unlock_at - now).total_seconds()) + 1
+        )
     if not security.verify_password(user.password_hash if user else None, password) or not user:
         session.add(LoginFailure(subject=subject, created_at=now))
         session.flush()
@@ -102,7 +104,9 @@ def refresh(session: Session, *, security: Security, refresh_token: str) -> Toke
     return _issue(session, security, user, auth_session)
 
 
-def _issue(session: Session, security: Security, user: User, auth_session: AuthSession) -> TokenPair:
+def _issue(
+    session: Session, security: Security, user: User, auth_session: AuthSession
+) -> TokenPair:
     secret = new_refresh_token()
     session.add(
         RefreshToken(

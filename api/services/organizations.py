@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.errors import Conflict, NotFound, ValidationFailed
-from api.models import Membership, MemberRole, Organization, OrganizationKind, Role, User
+from api.models import MemberRole, Membership, Organization, OrganizationKind, Role, User
 from api.pagination import Page, paginate, sort_options
 from api.services.authz import Actor, authorize
 
@@ -22,7 +22,7 @@ MEMBER_ROLES: dict[OrganizationKind, frozenset[Role]] = {
 }
 
 SORTS = sort_options(Organization, name=["name"], created_at=["created_at"])
-MEMBER_SORTS = sort_options(Membership, created_at=["created_at"], user_id=["user_id"])
+MEMBER_SORTS = sort_options(Membership, tiebreak="user_id", created_at=["created_at"])
 
 
 def list_organizations(
@@ -41,7 +41,9 @@ def list_organizations(
         stmt = stmt.where(Organization.kind == kind)
     if verified is not None:
         stmt = stmt.where(
-            Organization.verified_at.is_not(None) if verified else Organization.verified_at.is_(None)
+            Organization.verified_at.is_not(None)
+            if verified
+            else Organization.verified_at.is_(None)
         )
     if q:
         stmt = stmt.where(func.lower(Organization.name).contains(q.lower(), autoescape=True))
@@ -50,7 +52,9 @@ def list_organizations(
     )
 
 
-def get_organization(session: Session, *, actor: Actor, organization_id: str, action: str = "view") -> Organization:
+def get_organization(
+    session: Session, *, actor: Actor, organization_id: str, action: str = "view"
+) -> Organization:
     """The organisation, if the actor may do the action on it."""
     organization = session.get(Organization, organization_id)
     if organization is None:
@@ -102,7 +106,7 @@ def verify_organization(session: Session, *, actor: Actor, organization_id: str)
 
 
 def list_members(
-    session: Session, *, actor: Actor, organization_id: str, limit: int, cursor: str | None
+    session: Session, *, actor: Actor, organization_id: str, limit: int, cursor: str | None = None
 ) -> Page[Membership]:
     """The members of an organisation (for its members and platform admins)."""
     get_organization(session, actor=actor, organization_id=organization_id, action="view_members")
@@ -133,7 +137,9 @@ def add_member(
     )
     field = "email" if email else "phone"
     user = session.scalar(
-        select(User).where(User.email == email) if email else select(User).where(User.phone == phone)
+        select(User).where(User.email == email)
+        if email
+        else select(User).where(User.phone == phone)
     )
     if user is None:
         raise ValidationFailed(errors={field: ["No account uses this " + field + "."]})

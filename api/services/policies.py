@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import object_session
 
-from api.models import Membership, MemberRole, Organization, User
+from api.models import MemberRole, Membership, Organization, User
 from api.services.authz import Actor, rule
 
 

@@ -1,0 +1,116 @@
+"""Fixtures: one migrated database per run; every test inside a transaction rolled back.
+
+SQLite by default; PostgreSQL when TEST_DATABASE_URL is set (``.ci/run`` does both). The app's
+sessions join the test's connection with savepoints (SQLAlchemy's "joining a session into an
+external transaction" recipe), so commits inside requests never leave the test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from api import create_app
+from api.config import normalize_database_url
+from api.migrate import upgrade
+from api.models import Role, User
+from api.services import auth as auth_service
+from api.state import get_state
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_SETTINGS = {"env": "testing", "password_hash_profile": "cheapest"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith(("postgres", "postgresql")):
+        return
+    skip = pytest.mark.skip(reason="needs TEST_DATABASE_URL (PostgreSQL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_DATABASE_URL:
+        return normalize_database_url(TEST_DATABASE_URL)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'berdaya-test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    upgrade(database_url)
+    app = create_app({**TEST_SETTINGS, "database_url": database_url})
+    yield app
+    get_state(app).engine.dispose()
+
+
+@pytest.fixture
+def connection(app: Flask) -> Iterator[Connection]:
+    state = get_state(app)
+    with state.engine.connect() as conn:
+        transaction = conn.begin()
+        state.sessionmaker.configure(bind=conn, join_transaction_mode="create_savepoint")
+        try:
+            yield conn
+        finally:
+            state.sessionmaker.configure(
+                bind=state.engine, join_transaction_mode="conservative_savepoint"
+            )
+            if transaction.is_active:
+                transaction.rollback()
+
+
+@pytest.fixture
+def db_session(connection: Connection) -> Iterator[Session]:
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    factories.bind(session)
+    try:
+        yield session
+    finally:
+        factories.bind(None)
+        session.close()
+
+
+@pytest.fixture
+def client(app: Flask, db_session: Session) -> FlaskClient:
+    return app.test_client()
+
+
+class Auth:
+    """Authorization headers for a user, with a real session and real tokens."""
+
+    def __init__(self, app: Flask, session: Session) -> None:
+        self.app = app
+        self.session = session
+
+    def headers(self, user: User, **extra: str) -> dict[str, str]:
+        pair = auth_service.open_session(
+            self.session, security=get_state(self.app).security, user=user
+        )
+        self.session.flush()
+        return {"Authorization": f"Bearer {pair.access_token}", **extra}
+
+    def as_role(self, role: Role, **fields: Any) -> tuple[User, dict[str, str]]:
+        user = factories.UserFactory(role=role, **fields)
+        return user, self.headers(user)
+
+
+@pytest.fixture
+def auth(app: Flask, db_session: Session) -> Auth:
+    return Auth(app, db_session)

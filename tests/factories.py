@@ -1,0 +1,61 @@
+"""factory_boy factories for the models; bound to the test's session by the fixtures."""
+
+from __future__ import annotations
+
+import factory
+from argon2 import PasswordHasher, profiles
+from sqlalchemy.orm import Session
+
+from api.models import MemberRole, Membership, Organization, OrganizationKind, Role, User
+
+PASSWORD = "correct horse battery"
+_PASSWORD_HASH = PasswordHasher.from_parameters(profiles.CHEAPEST).hash(PASSWORD)
+_session: Session | None = None
+
+
+def bind(session: Session | None) -> None:
+    global _session
+    _session = session
+
+
+def _current_session() -> Session:
+    assert _session is not None, "use the db_session fixture"
+    return _session
+
+
+class BaseFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = _current_session
+        sqlalchemy_session_persistence = "flush"
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    name = factory.Faker("name", locale="id_ID")
+    email = factory.Sequence(lambda n: f"user{n}@example.id")
+    phone = factory.Sequence(lambda n: f"+62812{n:08d}")
+    role = Role.BUYER
+    password_hash = _PASSWORD_HASH
+
+
+class OrganizationFactory(BaseFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Organisasi {n:03d}")
+    kind = OrganizationKind.CSR_COMPANY
+    description = "Program CSR untuk UMKM perempuan."
+
+
+def member_of(
+    organization: Organization, user: User, role: MemberRole = MemberRole.MEMBER
+) -> Membership:
+    """Make the user a member of the organisation."""
+    membership = Membership(organization_id=organization.id, user_id=user.id, role=role)
+    session = _current_session()
+    session.add(membership)
+    session.flush()
+    return membership

@@ -1,0 +1,19 @@
+"""Assertions shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.test import TestResponse
+
+
+def assert_problem(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status (and code)."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status
+    assert body["title"] and body["detail"] and body["type"].startswith("urn:berdaya:problem:")
+    if code is not None:
+        assert body["code"] == code, body
+    return body

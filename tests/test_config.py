@@ -1,0 +1,67 @@
+"""Settings from the environment; unsafe production settings are refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api import create_app
+from api.config import DEFAULT_SECRET_KEY, ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_production_refuses_the_default_secret() -> None:
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings({"BERDAYA_ENV": "production"})
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"env": "production", "database_url": "sqlite://"})
+    with pytest.raises(ConfigError, match="32"):
+        load_settings({"BERDAYA_ENV": "production", "SECRET_KEY": "short"})
+    settings = load_settings({"BERDAYA_ENV": "production", "SECRET_KEY": "s" * 48})
+    assert settings.secret_key == "s" * 48 and not settings.is_development
+
+
+def test_the_default_environment_is_production() -> None:
+    with pytest.raises(ConfigError):
+        load_settings({})
+    assert load_settings({"BERDAYA_ENV": "development"}).secret_key == DEFAULT_SECRET_KEY
+
+
+def test_environment_variables_are_read_and_checked() -> None:
+    settings = load_settings(
+        {
+            "BERDAYA_ENV": "development",
+            "DATABASE_URL": "postgres://u:p@db:5432/berdaya",
+            "ACCESS_TOKEN_TTL_SECONDS": "300",
+            "MAX_BODY_BYTES": "2048",
+        }
+    )
+    assert settings.database_url == "postgresql+psycopg://u:p@db:5432/berdaya"
+    assert settings.access_token_ttl_seconds == 300 and settings.max_body_bytes == 2048
+    with pytest.raises(ConfigError, match="ACCESS_TOKEN_TTL_SECONDS"):
+        load_settings({"BERDAYA_ENV": "development", "ACCESS_TOKEN_TTL_SECONDS": "soon"})
+    with pytest.raises(ConfigError, match="BERDAYA_ENV"):
+        load_settings({"BERDAYA_ENV": "staging"})
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        load_settings({"BERDAYA_ENV": "development", "DATABASE_URL": "mysql://x"})
+    with pytest.raises(ConfigError, match="IDEMPOTENCY_TTL_HOURS"):
+        load_settings({"BERDAYA_ENV": "development", "IDEMPOTENCY_TTL_HOURS": "24"})
+    with pytest.raises(ConfigError, match="cheapest"):
+        load_settings({"BERDAYA_ENV": "development"}, {"password_hash_profile": "cheapest"})
+
+
+def test_importing_creates_nothing(tmp_path: Path) -> None:
+    """No app, engine, file or connection comes into being at import time."""
+    target = tmp_path / "should-not-exist" / "db.sqlite3"
+    code = (
+        "import api, api.models, api.resources, api.services.policies, api.schemas.accounts\n"
+        "import api.http.blueprint, api.cli, api.demo\n"
+        "assert not hasattr(api, 'app')\n"
+    )
+    env = {"DATABASE_URL": f"sqlite:///{target}", "BERDAYA_ENV": "production", "PATH": ""}
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env, timeout=60)
+    assert not target.parent.exists()

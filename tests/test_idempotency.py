@@ -1,0 +1,165 @@
+"""Idempotency-Key: replays, different bodies, scope, in-progress, release, expiry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.http import idempotency
+from api.models import IdempotencyRecord, Organization, Role, User
+from tests.conftest import Auth
+from tests.helpers import assert_problem
+
+ORGS = "/v1/organizations"
+BODY = {"name": "PT Idempoten", "kind": "csr_company"}
+
+
+def org_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Organization)) or 0
+
+
+def test_same_key_same_body_replays_and_creates_nothing_new(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    _, headers = auth.as_role(Role.PARTNER)
+    keyed = {**headers, "Idempotency-Key": "3f1c7a52-0d8e-4b5e-9a51-1c2d3e4f5a6b"}
+    first = client.post(ORGS, json=BODY, headers=keyed)
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    count = org_count(db_session)
+    # The same JSON with other key order and spacing is the same request.
+    second = client.post(
+        ORGS,
+        data='{ "kind": "csr_company",  "name": "PT Idempoten" }',
+        content_type="application/json",
+        headers=keyed,
+    )
+    assert second.status_code == 201
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert second.json == first.json
+    assert second.headers["ETag"] == first.headers["ETag"]
+    assert org_count(db_session) == count
+
+
+def test_same_key_other_body_is_422(client: FlaskClient, auth: Auth, db_session: Session) -> None:
+    _, headers = auth.as_role(Role.PARTNER)
+    keyed = {**headers, "Idempotency-Key": "key-1"}
+    assert client.post(ORGS, json=BODY, headers=keyed).status_code == 201
+    count = org_count(db_session)
+    other = client.post(ORGS, json={**BODY, "name": "PT Lain"}, headers=keyed)
+    assert_problem(other, 422, "idempotency_key_reused")
+    assert org_count(db_session) == count
+
+
+def test_keys_are_scoped_to_the_caller(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    _, first = auth.as_role(Role.PARTNER)
+    _, second = auth.as_role(Role.PARTNER)
+    a = client.post(ORGS, json=BODY, headers={**first, "Idempotency-Key": "shared"})
+    b = client.post(ORGS, json=BODY, headers={**second, "Idempotency-Key": "shared"})
+    assert a.status_code == b.status_code == 201
+    assert "Idempotent-Replayed" not in b.headers and a.json["id"] != b.json["id"]
+
+
+def test_anonymous_registration_replays(client: FlaskClient, db_session: Session) -> None:
+    body = {"phone": "081299998888", "password": "rahasia-123", "name": "Ade", "role": "alumna"}
+    headers = {"Idempotency-Key": "reg-ade-1"}
+    first = client.post("/v1/auth/register", json=body, headers=headers)
+    again = client.post("/v1/auth/register", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json == first.json
+    users = db_session.scalar(
+        select(func.count()).select_from(User).where(User.phone == "+6281299998888")
+    )
+    assert users == 1
+
+
+def _fingerprint(app: Flask, headers: dict[str, str]) -> str:
+    with app.test_request_context(ORGS, method="POST", json=BODY, headers=headers):
+        return idempotency._fingerprint()
+
+
+def test_a_key_still_running_is_409_and_an_abandoned_one_is_taken_over(
+    app: Flask, client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    user, headers = auth.as_role(Role.PARTNER)
+    keyed = {**headers, "Idempotency-Key": "slow"}
+    now = dt.datetime.now(dt.UTC)
+    record = IdempotencyRecord(
+        scope=user.id,
+        key="slow",
+        request_hash=_fingerprint(app, keyed),
+        method="POST",
+        path=ORGS,
+        locked_until=now + dt.timedelta(seconds=30),
+        expires_at=now + dt.timedelta(days=7),
+    )
+    db_session.add(record)
+    db_session.flush()
+    count = org_count(db_session)
+    busy = client.post(ORGS, json=BODY, headers=keyed)
+    assert_problem(busy, 409, "idempotency_key_in_progress")
+    assert busy.headers["Retry-After"] == "1"
+    assert org_count(db_session) == count
+    # The first request died (its lock ran out and nothing of it committed): run it now.
+    record.locked_until = now - dt.timedelta(seconds=1)
+    db_session.flush()
+    taken = client.post(ORGS, json=BODY, headers=keyed)
+    assert taken.status_code == 201 and org_count(db_session) == count + 1
+    replay = client.post(ORGS, json=BODY, headers=keyed)
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.json == taken.json
+
+
+def test_a_failed_request_frees_its_key(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    _, headers = auth.as_role(Role.PARTNER)
+    keyed = {**headers, "Idempotency-Key": "retry-me"}
+    assert_problem(client.post(ORGS, json={"name": "X", "kind": "csr_company"}, headers=keyed), 422)
+    assert db_session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
+    assert client.post(ORGS, json=BODY, headers=keyed).status_code == 201
+
+
+def test_expired_keys_start_afresh(
+    app: Flask, client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    user, headers = auth.as_role(Role.PARTNER)
+    keyed = {**headers, "Idempotency-Key": "old"}
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=8)
+    db_session.add(
+        IdempotencyRecord(
+            scope=user.id,
+            key="old",
+            request_hash="0" * 64,
+            method="POST",
+            path=ORGS,
+            completed=True,
+            response_status=201,
+            response_body="{}",
+            locked_until=long_ago,
+            created_at=long_ago,
+            expires_at=long_ago + dt.timedelta(days=7),
+        )
+    )
+    db_session.flush()
+    response = client.post(ORGS, json=BODY, headers=keyed)
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response.headers
+
+
+def test_keys_are_kept_seven_days(client: FlaskClient, auth: Auth, db_session: Session) -> None:
+    _, headers = auth.as_role(Role.PARTNER)
+    client.post(ORGS, json=BODY, headers={**headers, "Idempotency-Key": "week"})
+    record = db_session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "week"))
+    assert record is not None and record.completed
+    assert record.expires_at - record.created_at >= dt.timedelta(days=7)
+
+
+def test_invalid_keys_are_400(client: FlaskClient, auth: Auth) -> None:
+    _, headers = auth.as_role(Role.PARTNER)
+    for key in ("", "k" * 256, "spasi di tengah", "kunci-é"):
+        response = client.post(ORGS, json=BODY, headers={**headers, "Idempotency-Key": key})
+        assert_problem(response, 400, "invalid_idempotency_key")

@@ -1,0 +1,92 @@
+"""Migrations: round trip, no drift from the models, naming convention, UTC timestamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from api import migrate
+from api.db import make_engine
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def scratch_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the same kind as the test database, dropped afterwards."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    name = f"berdaya_scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def table_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade_round_trip(scratch_database_url: str) -> None:
+    migrate.upgrade(scratch_database_url)
+    assert {"users", "organizations", "idempotency_keys"} <= table_names(scratch_database_url)
+    migrate.check(scratch_database_url)  # the models have not drifted from the migrations
+    migrate.downgrade(scratch_database_url, "base")
+    assert table_names(scratch_database_url) <= {"alembic_version"}
+    migrate.upgrade(scratch_database_url)
+    migrate.check(scratch_database_url)
+
+
+def test_constraints_follow_the_naming_convention(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        inspector = inspect(engine)
+        for table in inspector.get_table_names():
+            if table == "alembic_version":
+                continue
+            pk = inspector.get_pk_constraint(table)
+            if database_url.startswith("postgresql"):
+                assert pk["name"] == f"pk_{table}"
+            for fk in inspector.get_foreign_keys(table):
+                assert fk["name"] and fk["name"].startswith(f"fk_{table}_"), fk
+            for index in inspector.get_indexes(table):
+                if index.get("duplicates_constraint"):  # PostgreSQL's index behind a UNIQUE
+                    continue
+                assert index["name"].startswith("ix_"), index
+            for unique in inspector.get_unique_constraints(table):
+                assert unique["name"] and unique["name"].startswith(f"uq_{table}_"), unique
+    finally:
+        engine.dispose()
+
+
+def test_timestamps_come_back_timezone_aware_utc(db_session: Session) -> None:
+    jakarta = dt.timezone(dt.timedelta(hours=7))
+    moment = dt.datetime(2026, 11, 23, 17, 30, tzinfo=jakarta)
+    user = UserFactory(last_login_at=moment)
+    db_session.expire_all()
+    db_session.refresh(user)
+    assert user.created_at.tzinfo is not None and user.created_at.utcoffset() == dt.timedelta(0)
+    assert user.last_login_at == moment
+    assert user.last_login_at.utcoffset() == dt.timedelta(0)
+    assert user.last_login_at.hour == 10
+
+
+def test_naive_datetimes_are_refused(db_session: Session) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        UserFactory(last_login_at=dt.datetime(2026, 1, 1))  # noqa: DTZ001
