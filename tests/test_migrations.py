@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api import migrate
 from api.db import make_engine
-from tests.factories import UserFactory
+from tests.factories import OrganizationFactory
 
 
 @pytest.fixture
@@ -78,15 +78,17 @@ def test_constraints_follow_the_naming_convention(database_url: str) -> None:
 def test_timestamps_come_back_timezone_aware_utc(db_session: Session) -> None:
     jakarta = dt.timezone(dt.timedelta(hours=7))
     moment = dt.datetime(2026, 11, 23, 17, 30, tzinfo=jakarta)
-    user = UserFactory(last_login_at=moment)
+    organization = OrganizationFactory(verified_at=moment)
     db_session.expire_all()
-    db_session.refresh(user)
-    assert user.created_at.tzinfo is not None and user.created_at.utcoffset() == dt.timedelta(0)
-    assert user.last_login_at == moment
-    assert user.last_login_at.utcoffset() == dt.timedelta(0)
-    assert user.last_login_at.hour == 10
+    db_session.refresh(organization)
+    created = organization.created_at
+    assert created.tzinfo is not None and created.utcoffset() == dt.timedelta(0)
+    assert organization.verified_at == moment
+    assert organization.verified_at is not None
+    assert organization.verified_at.utcoffset() == dt.timedelta(0)
+    assert organization.verified_at.hour == 10
 
 
 def test_naive_datetimes_are_refused(db_session: Session) -> None:
     with pytest.raises(Exception, match="naive datetime"):
-        UserFactory(last_login_at=dt.datetime(2026, 1, 1))  # noqa: DTZ001
+        OrganizationFactory(verified_at=dt.datetime(2026, 1, 1))  # noqa: DTZ001

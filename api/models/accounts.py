@@ -39,11 +39,14 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(2), default="id")
     password_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_login_at: Mapped[dt.datetime | None]
 
 
 class AuthSession(IdMixin, Base):
-    """One sign-in: the family of rotating refresh tokens that descends from it."""
+    """One sign-in: the family of rotating refresh tokens that descends from it.
+
+    Sign-ins are recorded here rather than on the user, so that signing in never changes the
+    user's row (its version, and so the ETag a client may be about to send with If-Match).
+    """
 
     __tablename__ = "auth_sessions"
     id_prefix = "ses"

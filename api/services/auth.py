@@ -73,7 +73,6 @@ def login(
     session.execute(delete(LoginFailure).where(LoginFailure.subject == subject))
     if security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
-    user.last_login_at = now
     auth_session = AuthSession(user_id=user.id, user_agent=(user_agent or "")[:200] or None)
     session.add(auth_session)
     session.flush()
