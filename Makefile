@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run serve migrate demo test lint format typecheck openapi admin clean
+.PHONY: install run serve migrate regions demo test lint format typecheck openapi admin clean
 
 install: $(VENV)/.installed
 
@@ -20,13 +20,17 @@ $(VENV)/.installed: pyproject.toml
 
 # The embedded default: SQLite file under var/, demo data, served on http://$(HOST):$(PORT).
 run: export BERDAYA_ENV ?= development
-run: install migrate demo
+run: install migrate regions demo
 	@echo "serving Berdaya on http://$(HOST):$(PORT)  (docs: http://$(HOST):$(PORT)/docs)"
 	@$(BIN)/gunicorn --workers 1 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 migrate: export BERDAYA_ENV ?= development
 migrate: install
 	@$(FLASK) db-upgrade
+
+regions: export BERDAYA_ENV ?= development
+regions: install
+	@$(FLASK) load-regions
 
 demo: export BERDAYA_ENV ?= development
 demo: install

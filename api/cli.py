@@ -14,7 +14,15 @@ from api.state import get_state
 
 
 def register(app: Flask) -> None:
-    for command in (db_upgrade, db_downgrade, demo_data, create_admin, openapi_export, prune):
+    for command in (
+        db_upgrade,
+        db_downgrade,
+        load_regions,
+        demo_data,
+        create_admin,
+        openapi_export,
+        prune,
+    ):
         app.cli.add_command(command)
 
 
@@ -38,6 +46,24 @@ def db_downgrade(revision: str) -> None:
     click.echo(f"downgrading {_safe_url(url)} to {revision}")
     migrate.downgrade(url, revision)
     click.echo("done")
+
+
+@click.command("load-regions")
+@with_appcontext
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A code,name CSV (default: data/regions.csv).",
+)
+def load_regions(path: Path | None) -> None:
+    """Load or refresh the Indonesian regions (91,599 rows; seconds; safe to repeat)."""
+    from api.services import regions
+
+    state = get_state(current_app)
+    with state.engine.begin() as connection:
+        regions.load_regions(connection, path=path or regions.REGIONS_CSV, echo=click.echo)
 
 
 @click.command("demo-data")

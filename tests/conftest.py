@@ -22,6 +22,7 @@ from api.config import normalize_database_url
 from api.migrate import upgrade
 from api.models import Role, User
 from api.services import auth as auth_service
+from api.services.regions import load_regions
 from api.state import get_state
 from tests import factories
 
@@ -54,6 +55,8 @@ def is_postgres(database_url: str) -> bool:
 def app(database_url: str) -> Iterator[Flask]:
     upgrade(database_url)
     app = create_app({**TEST_SETTINGS, "database_url": database_url})
+    with get_state(app).engine.begin() as connection:
+        load_regions(connection, echo=lambda _: None)
     yield app
     get_state(app).engine.dispose()
 

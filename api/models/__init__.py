@@ -3,6 +3,7 @@
 from api.models.accounts import AuthSession, LoginFailure, RefreshToken, Role, User
 from api.models.idempotency import IdempotencyRecord
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
+from api.models.regions import Region, RegionLevel
 
 __all__ = [
     "AuthSession",
@@ -13,6 +14,8 @@ __all__ = [
     "Organization",
     "OrganizationKind",
     "RefreshToken",
+    "Region",
+    "RegionLevel",
     "Role",
     "User",
 ]

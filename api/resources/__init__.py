@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.resources import auth, health, me, organizations
+from api.resources import auth, health, me, organizations, regions
 
-BLUEPRINTS = (health.blp, auth.blp, me.blp, organizations.blp)
+BLUEPRINTS = (health.blp, auth.blp, me.blp, organizations.blp, regions.blp)
 
 
 def register_blueprints(api: Any) -> None:
