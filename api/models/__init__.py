@@ -1,12 +1,14 @@
 """All models, imported here so that Alembic and the app see one complete metadata."""
 
 from api.models.accounts import AuthSession, LoginFailure, RefreshToken, Role, User
+from api.models.categories import Category
 from api.models.idempotency import IdempotencyRecord
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
 from api.models.regions import Region, RegionLevel
 
 __all__ = [
     "AuthSession",
+    "Category",
     "IdempotencyRecord",
     "LoginFailure",
     "MemberRole",

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.resources import auth, health, me, organizations, regions
+from api.resources import auth, categories, health, me, organizations, regions
 
-BLUEPRINTS = (health.blp, auth.blp, me.blp, organizations.blp, regions.blp)
+BLUEPRINTS = (
+    health.blp,
+    auth.blp,
+    me.blp,
+    organizations.blp,
+    regions.blp,
+    categories.blp,
+)
 
 
 def register_blueprints(api: Any) -> None:

@@ -1,0 +1,79 @@
+"""The product taxonomy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import Conflict, NotFound, ValidationFailed
+from api.models import Category
+from api.pagination import Page, paginate, sort_options
+
+SORTS = sort_options(Category, slug=["slug"], created_at=["created_at"])
+
+
+def list_categories(
+    session: Session,
+    *,
+    parent: str | None = None,
+    top_level: bool | None = None,
+    sort: str = "slug",
+    limit: int,
+    cursor: str | None = None,
+) -> Page[Category]:
+    """Categories, optionally only the children of one or only the top level."""
+    stmt = select(Category)
+    if parent:
+        stmt = stmt.where(Category.parent_id == parent)
+    if top_level is not None:
+        column = Category.parent_id
+        stmt = stmt.where(column.is_(None) if top_level else column.is_not(None))
+    return paginate(
+        session, stmt, model=Category, sort=sort, options=SORTS, limit=limit, cursor=cursor
+    )
+
+
+def get_category(session: Session, category_id: str) -> Category:
+    category = session.get(Category, category_id)
+    if category is None:
+        raise NotFound()
+    return category
+
+
+def require_category(session: Session, category_id: str, *, field: str = "category_id") -> Category:
+    """The category, or a 422 naming the field."""
+    category = session.get(Category, category_id)
+    if category is None:
+        raise ValidationFailed(errors={field: ["Unknown category."]})
+    return category
+
+
+def create_category(session: Session, *, data: Mapping[str, Any]) -> Category:
+    """Add a category (platform admins; the route checks the role)."""
+    if data.get("parent_id"):
+        require_category(session, data["parent_id"], field="parent_id")
+    if session.scalar(select(Category.id).where(Category.slug == data["slug"])):
+        raise Conflict(
+            "already_exists", params={"field": "slug"}, errors={"slug": ["Already used."]}
+        )
+    category = Category(**data)
+    session.add(category)
+    session.flush()
+    return category
+
+
+def with_descendants(session: Session, category_id: str) -> list[str]:
+    """The category's id and those of every category below it."""
+    rows = session.execute(select(Category.id, Category.parent_id)).all()
+    children: dict[str | None, list[str]] = {}
+    for child, parent in rows:
+        children.setdefault(parent, []).append(child)
+    found, stack = [], [category_id]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found
