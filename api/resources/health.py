@@ -16,7 +16,7 @@ blp = Blueprint("health", __name__, description="Liveness and readiness probes."
 class HealthSchema(Schema):
     """The probe's answer."""
 
-    status = fields.String(metadata={"example": "ok"})
+    status = fields.String(metadata={"example": "ok"}, required=True)
 
 
 @blp.route("/health", methods=["GET"])

@@ -73,14 +73,16 @@ class TokenSchema(BaseSchema):
 class MeSchema(BaseSchema):
     """The caller's own account."""
 
-    id = fields.String(dump_only=True, metadata={"example": "usr_01JD3XK5Q9V7W2M8N4P6R0S1T2"})
-    email = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True, metadata={"example": "+6281234567890"})
-    name = fields.String()
-    role = fields.Enum(Role, by_value=True)
-    locale = fields.String()
-    created_at = Timestamp()
-    updated_at = Timestamp()
+    id = fields.String(
+        dump_only=True, metadata={"example": "usr_01JD3XK5Q9V7W2M8N4P6R0S1T2"}, required=True
+    )
+    email = fields.String(allow_none=True, required=True)
+    phone = fields.String(allow_none=True, metadata={"example": "+6281234567890"}, required=True)
+    name = fields.String(required=True)
+    role = fields.Enum(Role, by_value=True, required=True)
+    locale = fields.String(required=True)
+    created_at = Timestamp(required=True)
+    updated_at = Timestamp(required=True)
 
 
 class MePatchSchema(BaseSchema):

@@ -22,15 +22,15 @@ from api.services.organizations import SORTS
 class OrganizationSchema(BaseSchema):
     """A CSR company, university or government office."""
 
-    id = fields.String(metadata={"example": "org_01JD3XK5Q9V7W2M8N4P6R0S1T2"})
-    name = fields.String()
-    kind = fields.Enum(OrganizationKind, by_value=True)
-    description = fields.String()
-    website = fields.String(allow_none=True)
-    verified = fields.Boolean()
-    verified_at = Timestamp(allow_none=True)
-    created_at = Timestamp()
-    updated_at = Timestamp()
+    id = fields.String(metadata={"example": "org_01JD3XK5Q9V7W2M8N4P6R0S1T2"}, required=True)
+    name = fields.String(required=True)
+    kind = fields.Enum(OrganizationKind, by_value=True, required=True)
+    description = fields.String(required=True)
+    website = fields.String(allow_none=True, required=True)
+    verified = fields.Boolean(required=True)
+    verified_at = Timestamp(allow_none=True, required=True)
+    created_at = Timestamp(required=True)
+    updated_at = Timestamp(required=True)
 
 
 class OrganizationCreateSchema(BaseSchema):
@@ -71,10 +71,10 @@ class OrganizationQueryArgsSchema(PageQueryArgsSchema):
 class MembershipSchema(BaseSchema):
     """A member of an organisation."""
 
-    user_id = fields.String()
-    name = fields.String(attribute="user.name")
-    role = fields.Enum(MemberRole, by_value=True)
-    created_at = Timestamp()
+    user_id = fields.String(required=True)
+    name = fields.String(attribute="user.name", required=True)
+    role = fields.Enum(MemberRole, by_value=True, required=True)
+    created_at = Timestamp(required=True)
 
 
 class MemberCreateSchema(BaseSchema):
