@@ -79,12 +79,16 @@ def _configure_logging(settings: Settings) -> None:
 
 def _before_request() -> None:
     """Tag the request with an id, and refuse bodies that are neither JSON nor multipart."""
-    from api.errors import UnsupportedMediaType
+    from api.errors import NotFound, UnsupportedMediaType
 
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = (
-        incoming if 0 < len(incoming) <= 64 and incoming.isascii() else secrets.token_hex(8)
+        incoming
+        if 0 < len(incoming) <= 64 and incoming.isascii() and incoming.isprintable()
+        else secrets.token_hex(8)
     )
+    if "\x00" in request.path:
+        raise NotFound()
     if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:
         mimetype = request.mimetype or ""
         if not (request.is_json or mimetype == "multipart/form-data"):

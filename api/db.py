@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,17 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    sessionmaker,
+)
 from sqlalchemy.types import TypeDecorator
 
 from api.ids import new_id
@@ -41,6 +50,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    @property
+    def python_type(self) -> type[dt.datetime]:
+        return dt.datetime
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
         if value is None:
@@ -98,6 +111,20 @@ class VersionedMixin:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
+# How long an SQLite transaction waits for the write lock before the request gets a 503.
+SQLITE_BUSY_SECONDS = 10
+
+
+def advisory_lock(session: Session, key: str) -> None:
+    """Serialise transactions that share a key until they end (PostgreSQL).
+
+    SQLite needs nothing: its transactions take the write lock at BEGIN (see below).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
+
+
 def make_engine(
     url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: int = 5
 ) -> Engine:
@@ -106,7 +133,7 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 15})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         _configure_sqlite(engine)
         return engine
     return create_engine(
@@ -115,7 +142,8 @@ def make_engine(
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 5},
+        # No statement outlives a request by much, and none outlives an Idempotency-Key lock.
+        connect_args={"connect_timeout": 5, "options": "-c statement_timeout=30000"},
     )
 
 
@@ -128,7 +156,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -96,6 +96,9 @@ def load_demo(session: Session, *, security: Security, echo: Callable[[str], Any
         organization = organizations.create_organization(
             session, actor=Actor(user=first), data=org_data
         )
+        organizations.verify_organization(
+            session, actor=admin_actor, organization_id=organization.id
+        )
         for email in member_emails[1:]:
             organizations.add_member(
                 session,
@@ -105,9 +108,6 @@ def load_demo(session: Session, *, security: Security, echo: Callable[[str], Any
                 phone=None,
                 role=MemberRole.MEMBER,
             )
-        organizations.verify_organization(
-            session, actor=admin_actor, organization_id=organization.id
-        )
         echo(f"  organisation {organization.name} (verified, {len(member_emails)} members)")
     session.flush()
     echo(

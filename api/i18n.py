@@ -106,6 +106,16 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Last administrator", "An organisation must keep at least one administrator."),
         "id": ("Admin terakhir", "Organisasi harus memiliki setidaknya satu admin."),
     },
+    "organization_not_verified": {
+        "en": (
+            "Organisation not verified",
+            "Members can be added once a platform admin has verified the organisation.",
+        ),
+        "id": (
+            "Organisasi belum terverifikasi",
+            "Anggota dapat ditambahkan setelah admin platform memverifikasi organisasi.",
+        ),
+    },
     "already_verified": {
         "en": ("Already verified", "The organisation is already verified."),
         "id": ("Sudah terverifikasi", "Organisasi ini sudah terverifikasi."),

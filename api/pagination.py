@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import enum
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -74,6 +75,8 @@ def paginate(
     columns = [(getattr(model, attr), desc) for attr, desc in option.keys]
     if cursor:
         values = decode_cursor(cursor, sort, len(columns))
+        for (column, _), value in zip(columns, values, strict=True):
+            _check_type(column, value)
         stmt = stmt.where(_after(columns, values))
     stmt = stmt.order_by(*(c.desc() if desc else c.asc() for c, desc in columns)).limit(limit + 1)
     rows = list(session.scalars(stmt).unique())
@@ -93,6 +96,23 @@ def _after(columns: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> Any:
         step = column < values[i] if desc else column > values[i]
         clauses.append(and_(*equal, step))
     return or_(*clauses)
+
+
+def _check_type(column: Any, value: Any) -> None:
+    """A cursor value must be what its column holds (a forged cursor is a 422, not a 500)."""
+    expected = column.type.python_type
+    if isinstance(value, bool) or value is None:
+        ok = False
+    elif issubclass(expected, enum.Enum):
+        ok = isinstance(value, str) and value in {m.value for m in expected}
+    elif expected is int:
+        ok = isinstance(value, int) and -(2**63) <= value < 2**63
+    elif expected is str:
+        ok = isinstance(value, str) and "\x00" not in value
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        raise ValidationFailed(errors={"cursor": ["Invalid cursor."]})
 
 
 def encode_cursor(sort: str, values: Sequence[Any]) -> str:

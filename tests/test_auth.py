@@ -136,7 +136,8 @@ def test_sixth_failed_login_within_15_minutes_is_429(
     for _ in range(5):
         assert_problem(client.post(LOGIN, json={"email": user.email, "password": "nope"}), 401)
     # The failures are on record even though each request was refused.
-    assert db_session.scalar(select(func.count()).select_from(LoginFailure)) == 5
+    failures = select(func.count()).where(LoginFailure.subject == f"user:{user.id}")
+    assert db_session.scalar(failures) == 5
     locked = client.post(LOGIN, json={"email": user.email, "password": "nope"})
     assert_problem(locked, 429, "login_locked")
     assert 1 <= int(locked.headers["Retry-After"]) <= 15 * 60 + 1
@@ -274,3 +275,20 @@ def test_password_change_signs_out_other_sessions(client: FlaskClient) -> None:
         client.post(LOGIN, json={"email": user.email, "password": "a-new-password"}).status_code
         == 200
     )
+
+
+def test_wrong_current_passwords_count_towards_the_lockout(client: FlaskClient, auth: Auth) -> None:
+    user, headers = auth.as_role(Role.BUYER)
+    wrong = {"current_password": "guess", "new_password": "a-new-password"}
+    for _ in range(5):
+        assert_problem(client.post("/v1/me/password", json=wrong, headers=headers), 422)
+    locked = client.post(
+        "/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "a-new-password"},
+        headers=headers,
+    )
+    assert_problem(locked, 429, "login_locked")
+    assert locked.headers["X-RateLimit-Limit"] == "5"
+    assert locked.headers["X-RateLimit-Remaining"] == "0"
+    assert int(locked.headers["X-RateLimit-Reset"]) == int(locked.headers["Retry-After"])
+    assert_problem(client.post(LOGIN, json={"email": user.email, "password": PASSWORD}), 429)

@@ -16,7 +16,16 @@ from flask import Flask
 from sqlalchemy import delete, func, select
 
 from api import create_app
-from api.models import IdempotencyRecord, Organization, Role, User
+from api.models import (
+    IdempotencyRecord,
+    LoginFailure,
+    MemberRole,
+    Membership,
+    Organization,
+    OrganizationKind,
+    Role,
+    User,
+)
 from api.services import auth as auth_service
 from api.state import get_state
 from tests.conftest import TEST_SETTINGS
@@ -118,3 +127,81 @@ def test_two_updates_with_the_same_etag_one_wins(
         assert sorted(statuses).count(200) == 1, statuses
         assert set(statuses) <= {200, 412}, statuses
         etag = client.get(url).headers["ETag"]
+
+
+def test_parallel_wrong_passwords_cannot_outrun_the_lockout(
+    live_app: Flask, partner: tuple[User, dict[str, str]]
+) -> None:
+    user, _ = partner
+
+    def guess(i: int) -> int:
+        body = {"email": user.email, "password": f"guess-{i}"}
+        return live_app.test_client().post("/v1/auth/login", json=body).status_code
+
+    try:
+        statuses = in_parallel(12, guess)
+        assert set(statuses) <= {401, 429}, statuses
+        assert statuses.count(401) == 5, statuses
+    finally:
+        with get_state(live_app).new_session() as session:
+            subject = f"user:{user.id}"
+            session.execute(delete(LoginFailure).where(LoginFailure.subject == subject))
+            session.commit()
+
+
+def test_leaving_an_organisation_waits_for_its_lock_so_one_admin_remains(
+    live_app: Flask, partner: tuple[User, dict[str, str]]
+) -> None:
+    """Two admins leaving at once would both see "another admin remains" without the lock.
+
+    The race window is too short to hit reliably, so the test checks the mechanism: a
+    removal waits while another transaction holds the organisation's row lock.
+    """
+    user, headers = partner
+    state = get_state(live_app)
+    with state.new_session() as session:
+        second = User(
+            name="Admin Kedua",
+            email=f"race2-{uuid.uuid4().hex[:8]}@example.id",
+            role=Role.PARTNER,
+            password_hash="x",
+        )
+        organization = Organization(name="PT Dua Admin", kind=OrganizationKind.CSR_COMPANY)
+        session.add_all([second, organization])
+        session.flush()
+        session.add_all(
+            [
+                Membership(organization_id=organization.id, user_id=uid, role=MemberRole.ADMIN)
+                for uid in (user.id, second.id)
+            ]
+        )
+        tokens = auth_service.open_session(session, security=state.security, user=second)
+        session.commit()
+    second_headers = {"Authorization": f"Bearer {tokens.access_token}"}
+    url = f"/v1/organizations/{organization.id}/members"
+    outcome: dict[str, int] = {}
+
+    def leave() -> None:
+        response = live_app.test_client().delete(f"{url}/{user.id}", headers=headers)
+        outcome["first"] = response.status_code
+
+    try:
+        with state.engine.connect() as holder:
+            transaction = holder.begin()
+            holder.execute(
+                select(Organization.id).where(Organization.id == organization.id).with_for_update()
+            )
+            thread = threading.Thread(target=leave)
+            thread.start()
+            thread.join(timeout=0.5)
+            assert thread.is_alive(), "the removal did not wait for the organisation lock"
+            transaction.rollback()
+        thread.join(timeout=10)
+        assert outcome == {"first": 204}
+        last = live_app.test_client().delete(f"{url}/{second.id}", headers=second_headers)
+        assert last.status_code == 409
+    finally:
+        with state.new_session() as session:
+            session.execute(delete(Organization).where(Organization.id == organization.id))
+            session.execute(delete(User).where(User.id == second.id))
+            session.commit()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask
+import pytest
+from flask import Flask, Response
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.errors import Conflict
 from api.http import idempotency
 from api.models import IdempotencyRecord, Organization, Role, User
 from tests.conftest import Auth
@@ -95,6 +97,7 @@ def test_a_key_still_running_is_409_and_an_abandoned_one_is_taken_over(
         request_hash=_fingerprint(app, keyed),
         method="POST",
         path=ORGS,
+        claim_token="t" * 32,
         locked_until=now + dt.timedelta(seconds=30),
         expires_at=now + dt.timedelta(days=7),
     )
@@ -137,6 +140,7 @@ def test_expired_keys_start_afresh(
             request_hash="0" * 64,
             method="POST",
             path=ORGS,
+            claim_token="t" * 32,
             completed=True,
             response_status=201,
             response_body="{}",
@@ -163,3 +167,32 @@ def test_invalid_keys_are_400(client: FlaskClient, auth: Auth) -> None:
     for key in ("", "k" * 256, "spasi di tengah", "kunci-é"):
         response = client.post(ORGS, json=BODY, headers={**headers, "Idempotency-Key": key})
         assert_problem(response, 400, "invalid_idempotency_key")
+
+
+def test_a_request_that_outlived_its_claim_cannot_complete_or_release(
+    app: Flask, client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    user, headers = auth.as_role(Role.PARTNER)
+    keyed = {**headers, "Idempotency-Key": "fenced"}
+    now = dt.datetime.now(dt.UTC)
+    record = IdempotencyRecord(
+        scope=user.id,
+        key="fenced",
+        request_hash=_fingerprint(app, keyed),
+        method="POST",
+        path=ORGS,
+        claim_token="old-holder",
+        locked_until=now - dt.timedelta(seconds=1),
+        expires_at=now + dt.timedelta(days=7),
+    )
+    db_session.add(record)
+    db_session.flush()
+    assert client.post(ORGS, json=BODY, headers=keyed).status_code == 201  # taken over
+    stale = idempotency.Claim(record.id, "old-holder")
+    with app.test_request_context(ORGS, method="POST"):
+        with pytest.raises(Conflict):
+            idempotency.complete(stale, Response("{}", status=201))
+        idempotency.release(stale)
+    db_session.expire_all()
+    kept = db_session.get(IdempotencyRecord, record.id)
+    assert kept is not None and kept.completed and kept.claim_token != "old-holder"

@@ -135,8 +135,29 @@ def test_members_are_visible_to_members_and_admins_only(client: FlaskClient, aut
     assert_problem(client.get(f"{ORGS}/org_missing/members", headers=admin), 404)
 
 
+def test_unverified_organisations_add_nobody_and_strangers_learn_nothing(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    organization = OrganizationFactory()
+    owner, headers = auth.as_role(Role.PARTNER)
+    member_of(organization, owner, MemberRole.ADMIN)
+    UserFactory(role=Role.PARTNER, email="partner@example.id")
+    UserFactory(role=Role.ALUMNA, email="alumna@example.id")
+    url = f"{ORGS}/{organization.id}/members"
+    refused = client.post(url, json={"email": "partner@example.id"}, headers=headers)
+    assert_problem(refused, 409, "organization_not_verified")
+    organization.verified_at = organization.created_at
+    db_session.flush()
+    answers = []
+    for email in ("alumna@example.id", "nobody@example.id"):
+        problem = assert_problem(client.post(url, json={"email": email}, headers=headers), 422)
+        answers.append(problem["errors"])
+    assert answers[0] == answers[1]
+
+
 def test_adding_and_removing_members(client: FlaskClient, auth: Auth, db_session: Session) -> None:
     organization = OrganizationFactory()
+    organization.verified_at = organization.created_at
     owner, owner_headers = auth.as_role(Role.PARTNER)
     member_of(organization, owner, MemberRole.ADMIN)
     colleague = UserFactory(role=Role.PARTNER, email="rekan@example.id", phone="+6281811112222")

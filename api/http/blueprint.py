@@ -9,6 +9,7 @@ One function per operation keeps the operationIds unique and readable.
 from __future__ import annotations
 
 import http
+import json
 from collections.abc import Callable
 from copy import deepcopy
 from functools import wraps
@@ -16,6 +17,7 @@ from typing import Any
 
 import flask_smorest
 from flask import Response, current_app, g, make_response
+from webargs.flaskparser import FlaskParser
 
 from api.errors import DomainError, Forbidden, Unauthorized
 from api.http import idempotency
@@ -47,8 +49,20 @@ def _berdaya_doc(func: Any) -> dict[str, Any]:
     return doc
 
 
+class JSONParser(FlaskParser):
+    """webargs' parser, with too-deeply nested JSON treated as malformed (400), not a crash."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "<request body>", 0) from None
+
+
 class Blueprint(flask_smorest.Blueprint):
     """Blueprint with the unit of work, idempotency, auth and complete operation docs."""
+
+    ARGUMENTS_PARSER = JSONParser()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -190,6 +204,8 @@ def _unit_of_work(view: Callable[..., Any], *, idempotent: bool) -> Callable[...
                 if "db_session" in g:
                     db().commit()
             elif claim is not None:
+                if "db_session" in g:
+                    db().rollback()
                 idempotency.release(claim)
             return response
         except BaseException as error:

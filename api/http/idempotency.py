@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import secrets
 from dataclasses import dataclass
 
 from flask import Response, request
@@ -30,13 +31,15 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 LOCK = dt.timedelta(seconds=60)
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Language")
+RETRY = {"Retry-After": "1"}
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A key this request holds while its view runs."""
+    """A key this request holds while its view runs; the token fences out earlier holders."""
 
     record_id: str
+    token: str
 
 
 def begin() -> Claim | Response | None:
@@ -69,48 +72,62 @@ def begin() -> Claim | Response | None:
                 session.commit()
             except IntegrityError:
                 session.rollback()
-                raise Conflict("idempotency_key_in_progress") from None
-            return Claim(record.id)
+                raise Conflict("idempotency_key_in_progress", headers=RETRY) from None
+            return Claim(record.id, record.claim_token)
         if record.request_hash != fingerprint:
             raise ValidationFailed("idempotency_key_reused")
         if record.completed:
             return _replay(record)
-        if not _take_over(session, record, now):
-            raise Conflict("idempotency_key_in_progress", headers={"Retry-After": "1"})
-        return Claim(record.id)
+        token = _take_over(session, record, now)
+        if token is None:
+            raise Conflict("idempotency_key_in_progress", headers=RETRY)
+        return Claim(record.id, token)
 
 
-def _take_over(session: Session, record: IdempotencyRecord, now: dt.datetime) -> bool:
+def _take_over(session: Session, record: IdempotencyRecord, now: dt.datetime) -> str | None:
     """Claim a key whose request died; only one of several concurrent takers wins."""
     if record.locked_until > now:
-        return False
+        return None
+    token = secrets.token_hex(16)
     result = session.execute(
         update(IdempotencyRecord)
         .where(
             IdempotencyRecord.id == record.id,
             IdempotencyRecord.completed.is_(False),
-            IdempotencyRecord.locked_until == record.locked_until,
+            IdempotencyRecord.claim_token == record.claim_token,
         )
-        .values(locked_until=now + LOCK)
+        .values(locked_until=now + LOCK, claim_token=token)
     )
     session.commit()
-    return bool(getattr(result, "rowcount", 0))
+    return token if getattr(result, "rowcount", 0) else None
 
 
 def complete(claim: Claim, response: Response) -> None:
-    """Store the response with the view's own changes (the caller commits both)."""
-    session = db()
-    record = session.get(IdempotencyRecord, claim.record_id)
-    if record is None:  # expired and pruned while the view ran: nothing to replay later
-        return
-    record.completed = True
-    record.response_status = response.status_code
-    record.response_body = response.get_data(as_text=True)
-    record.response_headers = {
-        "Content-Type": response.content_type,
-        **{h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers},
-    }
-    session.flush()
+    """Store the response with the view's own changes (the caller commits both).
+
+    If another request took the key over meanwhile (this one outlived its lock), the update
+    matches nothing and the view's changes are refused, so the key never creates twice.
+    """
+    result = db().execute(
+        update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.id == claim.record_id,
+            IdempotencyRecord.claim_token == claim.token,
+            IdempotencyRecord.completed.is_(False),
+        )
+        .values(
+            completed=True,
+            response_status=response.status_code,
+            response_body=response.get_data(as_text=True),
+            response_headers={
+                "Content-Type": response.content_type,
+                **{h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers},
+            },
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        raise Conflict("idempotency_key_in_progress", headers=RETRY)
 
 
 def release(claim: Claim) -> None:
@@ -118,7 +135,9 @@ def release(claim: Claim) -> None:
     with state().new_session() as session:
         session.execute(
             delete(IdempotencyRecord).where(
-                IdempotencyRecord.id == claim.record_id, IdempotencyRecord.completed.is_(False)
+                IdempotencyRecord.id == claim.record_id,
+                IdempotencyRecord.claim_token == claim.token,
+                IdempotencyRecord.completed.is_(False),
             )
         )
         session.commit()
@@ -141,6 +160,7 @@ def _new_record(scope: str, key: str, fingerprint: str, now: dt.datetime) -> Ide
         method=request.method,
         path=request.path[:500],
         locked_until=now + LOCK,
+        claim_token=secrets.token_hex(16),
         created_at=now,
         expires_at=now + ttl,
     )
@@ -162,7 +182,7 @@ def _fingerprint() -> str:
     """What makes two requests "the same": method, path, query and the body's content."""
     body = request.get_data(cache=True)
     if request.is_json and body:
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, RecursionError):
             body = json.dumps(
                 json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
             ).encode()

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, request
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -159,8 +159,15 @@ def handle_dbapi_error(error: DBAPIError) -> Response:
 
 
 def _is_connection_error(error: DBAPIError) -> bool:
+    """Down, unreachable, or (SQLite) the write lock not free within the busy timeout."""
     name = type(error.orig).__name__ if error.orig is not None else ""
-    return name in {"OperationalError", "InterfaceError"} and "locked" not in str(error.orig)
+    return name in {"OperationalError", "InterfaceError"}
+
+
+def handle_data_error(error: DataError) -> Response:
+    """A value the database cannot store (a backstop: schemas should refuse it first)."""
+    log.warning("data error turned into 400: %s", error.orig)
+    return problem(400, "bad_request")
 
 
 def register(app: Flask) -> None:
@@ -168,6 +175,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(StaleDataError, handle_stale_data)
     app.register_error_handler(PoolTimeoutError, handle_database_unavailable)
     app.register_error_handler(DBAPIError, handle_dbapi_error)

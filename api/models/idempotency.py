@@ -24,6 +24,8 @@ class IdempotencyRecord(IdMixin, Base):
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(500))
     completed: Mapped[bool] = mapped_column(default=False)
+    # Changes at every claim and take-over: only the current holder may complete or release.
+    claim_token: Mapped[str] = mapped_column(String(32))
     locked_until: Mapped[dt.datetime]
     response_status: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(Text)

@@ -42,7 +42,7 @@ def login(data: dict[str, Any]) -> TokenPair:
         db(),
         security=s.security,
         lockout=s.lockout,
-        user_agent=request.user_agent.string,
+        user_agent=request.user_agent.string.replace("\x00", ""),
         **data,
     )
 

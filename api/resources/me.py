@@ -40,11 +40,16 @@ def update_me(changes: dict[str, Any]) -> User:
 @blp.arguments(PasswordChangeSchema)
 @blp.response(204)
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def change_password(data: dict[str, Any]) -> None:
-    """Change your password; every other session is signed out."""
+    """Change your password; every other session is signed out.
+
+    Wrong current passwords count towards the same lockout as failed sign-ins.
+    """
     accounts.change_password(
         db(),
         security=state().security,
+        lockout=state().lockout,
         actor=current_actor(),
         keep_session_id=current_session_id(),
         **data,

@@ -4,19 +4,42 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import phonenumbers
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
+NUL_MESSAGE = "Text must not contain NUL characters."
+
+
+def _nul_errors(value: Any) -> Any:
+    """The error tree for NUL characters anywhere in the input (PostgreSQL cannot store them)."""
+    if isinstance(value, str):
+        return [NUL_MESSAGE] if "\x00" in value else None
+    if isinstance(value, Mapping):
+        found = {str(k): e for k, v in value.items() if (e := _nul_errors(v)) or "\x00" in str(k)}
+        return {k: (e or [NUL_MESSAGE]) for k, e in found.items()} or None
+    if isinstance(value, list):
+        found_list = {i: e for i, v in enumerate(value) if (e := _nul_errors(v))}
+        return found_list or None
+    return None
+
 
 class BaseSchema(Schema):
-    """Unknown fields are refused (422 naming them), never silently dropped."""
+    """Unknown fields are refused (422 naming them), never silently dropped; so is NUL text."""
 
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _refuse_nul(self, data: Any, **_kwargs: Any) -> Any:
+        errors = _nul_errors(data)
+        if errors:
+            raise ValidationError(errors if isinstance(errors, dict) else {"_schema": errors})
+        return data
 
 
 class Text(fields.String):
@@ -99,7 +122,7 @@ class Password(fields.String):
         )
 
 
-class PageQueryArgsSchema(Schema):
+class PageQueryArgsSchema(BaseSchema):
     """``limit`` and ``cursor``, common to every list."""
 
     limit = fields.Integer(

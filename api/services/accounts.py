@@ -82,6 +82,7 @@ def change_password(
     session: Session,
     *,
     security: Security,
+    lockout: auth.LockoutPolicy,
     actor: Actor,
     current_password: str,
     new_password: str,
@@ -89,8 +90,15 @@ def change_password(
 ) -> None:
     """Change the password and sign out every other session."""
     user = authorize(actor, "edit", actor.require_user())
-    if not security.verify_password(user.password_hash, current_password):
-        raise ValidationFailed(errors={"current_password": ["Wrong password."]})
+    if not auth.check_password(
+        session,
+        security=security,
+        lockout=lockout,
+        user=user,
+        subject=f"user:{user.id}",
+        password=current_password,
+    ):
+        raise ValidationFailed(errors={"current_password": ["Wrong password."]}, persist=True)
     user.password_hash = security.hash_password(new_password)
     user.password_changed_at = utcnow()
     auth.revoke_sessions(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from api.db import utcnow
+from api.db import advisory_lock, utcnow
 from api.errors import TooManyRequests, Unauthorized
 from api.models import AuthSession, LoginFailure, RefreshToken, User
 from api.security import Security, hash_token, new_refresh_token
@@ -55,6 +55,34 @@ def login(
     """Check the password and open a session; wrong account and wrong password look the same."""
     user = find_user(session, email=email, phone=phone)
     subject = f"user:{user.id}" if user else f"unknown:{email or phone}"
+    if not check_password(
+        session, security=security, lockout=lockout, user=user, subject=subject, password=password
+    ):
+        raise Unauthorized("invalid_credentials", persist=True)
+    assert user is not None
+    if security.needs_rehash(user.password_hash):
+        user.password_hash = security.hash_password(password)
+    auth_session = AuthSession(user_id=user.id, user_agent=(user_agent or "")[:200] or None)
+    session.add(auth_session)
+    session.flush()
+    return _issue(session, security, user, auth_session)
+
+
+def check_password(
+    session: Session,
+    *,
+    security: Security,
+    lockout: LockoutPolicy,
+    user: User | None,
+    subject: str,
+    password: str,
+) -> bool:
+    """Verify a password under the failure limit of its subject (an account, or an unknown name).
+
+    Attempts on one subject are serialised, so parallel guesses cannot outrun the count; a
+    failure is recorded (the caller's refusal must persist it) and a success clears them.
+    """
+    advisory_lock(session, "login:" + subject)
     now = utcnow()
     recent = session.scalars(
         select(LoginFailure.created_at)
@@ -63,20 +91,23 @@ def login(
     ).all()
     if len(recent) >= lockout.max_failures:
         unlock_at = recent[-lockout.max_failures] + lockout.window
+        wait = int((unlock_at - now).total_seconds()) + 1
         raise TooManyRequests(
-            "login_locked", retry_after=int((unlock_at - now).total_seconds()) + 1
+            "login_locked",
+            retry_after=wait,
+            headers={
+                "X-RateLimit-Limit": str(lockout.max_failures),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(wait),
+            },
         )
+    # An unknown account is checked against a dummy hash: both answers take the same time.
     if not security.verify_password(user.password_hash if user else None, password) or not user:
         session.add(LoginFailure(subject=subject, created_at=now))
         session.flush()
-        raise Unauthorized("invalid_credentials", persist=True)
+        return False
     session.execute(delete(LoginFailure).where(LoginFailure.subject == subject))
-    if security.needs_rehash(user.password_hash):
-        user.password_hash = security.hash_password(password)
-    auth_session = AuthSession(user_id=user.id, user_agent=(user_agent or "")[:200] or None)
-    session.add(auth_session)
-    session.flush()
-    return _issue(session, security, user, auth_session)
+    return True
 
 
 def refresh(session: Session, *, security: Security, refresh_token: str) -> TokenPair:

@@ -135,18 +135,17 @@ def add_member(
     organization = get_organization(
         session, actor=actor, organization_id=organization_id, action="manage_members"
     )
+    # Only a verified organisation adds people, and it learns nothing about accounts that
+    # cannot join: unknown and unsuitable ones get the same answer.
+    if not organization.verified and not actor.is_admin:
+        raise Conflict("organization_not_verified")
     field = "email" if email else "phone"
-    user = session.scalar(
-        select(User).where(User.email == email)
-        if email
-        else select(User).where(User.phone == phone)
-    )
-    if user is None:
-        raise ValidationFailed(errors={field: ["No account uses this " + field + "."]})
-    if user.role not in MEMBER_ROLES[organization.kind]:
-        allowed = ", ".join(sorted(r.value for r in MEMBER_ROLES[organization.kind]))
+    column = User.email if email else User.phone
+    user = session.scalar(select(User).where(column == (email or phone)))
+    if user is None or user.role not in MEMBER_ROLES[organization.kind]:
+        allowed = " or ".join(sorted(r.value for r in MEMBER_ROLES[organization.kind]))
         raise ValidationFailed(
-            errors={field: [f"This account is a {user.role.value}; members must be: {allowed}."]}
+            errors={field: [f"No {allowed} account with this {field} can be added."]}
         )
     if session.get(Membership, (organization.id, user.id)) is not None:
         raise Conflict("already_member")
@@ -161,7 +160,10 @@ def remove_member(session: Session, *, actor: Actor, organization_id: str, user_
     organization = get_organization(
         session, actor=actor, organization_id=organization_id, action="view_members"
     )
-    membership = session.get(Membership, (organization.id, user_id), with_for_update=True)
+    # Serialise membership changes of one organisation: two admins leaving at once must not
+    # both see "another admin remains".
+    session.refresh(organization, with_for_update=True)
+    membership = session.get(Membership, (organization.id, user_id))
     if membership is None:
         raise NotFound()
     if user_id != actor.user_id:

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=10), nullable=False),
         sa.Column("path", sa.String(length=500), nullable=False),
         sa.Column("completed", sa.Boolean(), nullable=False),
+        sa.Column("claim_token", sa.String(length=32), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=False),
         sa.Column("response_status", sa.BigInteger(), nullable=True),
         sa.Column("response_body", sa.Text(), nullable=True),
