@@ -116,6 +116,16 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
             "Anggota dapat ditambahkan setelah admin platform memverifikasi organisasi.",
         ),
     },
+    "invalid_transition": {
+        "en": (
+            "Not allowed now",
+            "Cannot {action} while the status is {status}; allowed now: {allowed}.",
+        ),
+        "id": (
+            "Tidak dapat dilakukan sekarang",
+            "Tidak bisa {action} saat status {status}; yang bisa sekarang: {allowed}.",
+        ),
+    },
     "already_verified": {
         "en": ("Already verified", "The organisation is already verified."),
         "id": ("Sudah terverifikasi", "Organisasi ini sudah terverifikasi."),

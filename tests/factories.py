@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import factory
 from argon2 import PasswordHasher, profiles
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import MemberRole, Membership, Organization, OrganizationKind, Role, User
+from api.models import (
+    Business,
+    BusinessStatus,
+    Category,
+    MemberRole,
+    Membership,
+    Organization,
+    OrganizationKind,
+    Role,
+    User,
+)
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = PasswordHasher.from_parameters(profiles.CHEAPEST).hash(PASSWORD)
@@ -59,3 +70,26 @@ def member_of(
     session.add(membership)
     session.flush()
     return membership
+
+
+class BusinessFactory(BaseFactory):
+    class Meta:
+        model = Business
+
+    owner_id = factory.LazyFunction(lambda: UserFactory(role=Role.ALUMNA).id)
+    name = factory.Sequence(lambda n: f"Usaha Ibu {n:03d}")
+    slug = factory.Sequence(lambda n: f"usaha-ibu-{n:03d}")
+    description = "Kue basah dan camilan rumahan."
+    category_id = factory.LazyFunction(lambda: _category("snacks-cakes"))
+    village_code = "32.75.11.1004"  # Mustikasari, Mustikajaya, Kota Bekasi
+    district_code = factory.LazyAttribute(lambda o: o.village_code.rsplit(".", 1)[0])
+    regency_code = factory.LazyAttribute(lambda o: o.village_code.rsplit(".", 2)[0])
+    address = "Jl. Mustika Raya No. 12, RT 03/RW 05"
+    whatsapp = "+6281287654301"
+    status = BusinessStatus.ACTIVE
+
+
+def _category(slug: str) -> str:
+    category_id = _current_session().scalar(select(Category.id).where(Category.slug == slug))
+    assert category_id is not None
+    return category_id

@@ -1,6 +1,7 @@
 """All models, imported here so that Alembic and the app see one complete metadata."""
 
 from api.models.accounts import AuthSession, LoginFailure, RefreshToken, Role, User
+from api.models.businesses import Business, BusinessLicence, BusinessStatus, LicenceKind
 from api.models.categories import Category
 from api.models.idempotency import IdempotencyRecord
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
@@ -8,8 +9,12 @@ from api.models.regions import Region, RegionLevel
 
 __all__ = [
     "AuthSession",
+    "Business",
+    "BusinessLicence",
+    "BusinessStatus",
     "Category",
     "IdempotencyRecord",
+    "LicenceKind",
     "LoginFailure",
     "MemberRole",
     "Membership",

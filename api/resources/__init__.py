@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.resources import auth, categories, health, me, organizations, regions
+from api.resources import auth, businesses, categories, health, me, organizations, regions
 
 BLUEPRINTS = (
     health.blp,
@@ -13,6 +13,7 @@ BLUEPRINTS = (
     organizations.blp,
     regions.blp,
     categories.blp,
+    businesses.blp,
 )
 
 

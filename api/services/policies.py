@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import object_session
 
-from api.models import MemberRole, Membership, Organization, User
+from api.models import Business, BusinessStatus, MemberRole, Membership, Organization, User
 from api.services.authz import Actor, rule
 
 
@@ -42,3 +42,14 @@ def _organization_members(actor: Actor, organization: Organization) -> bool:
 @rule(Organization, "verify")
 def _platform_admins(actor: Actor, organization: Organization) -> bool:
     return actor.is_admin
+
+
+@rule(Business, "view")
+def _business_public_when_active(actor: Actor, business: Business) -> bool:
+    return business.status == BusinessStatus.ACTIVE or _business_owner(actor, business)
+
+
+@rule(Business, "edit")
+def _business_owner(actor: Actor, business: Business) -> bool:
+    # Admin scope by region arrives with the program part; until then admins act everywhere.
+    return actor.is_admin or (actor.user_id is not None and actor.user_id == business.owner_id)

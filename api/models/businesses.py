@@ -1,0 +1,95 @@
+"""Graduates' businesses and their licences and certificates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, IdMixin, TimestampMixin, VersionedMixin
+from api.models.categories import Category
+from api.models.regions import Region, RegionCode
+from api.models.types import str_enum
+
+
+class BusinessStatus(StrEnum):
+    """Where a business is in its life; only active ones are public."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class LicenceKind(StrEnum):
+    """Licences and certificates a food or craft micro-business may hold."""
+
+    NIB = "nib"  # Nomor Induk Berusaha (business registration)
+    PIRT = "pirt"  # Pangan Industri Rumah Tangga (home food production)
+    HALAL = "halal"
+    BPOM = "bpom"  # food and drug authority registration
+
+
+class Business(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """A micro-business owned by an alumna."""
+
+    __tablename__ = "businesses"
+    __table_args__ = (Index("ix_businesses_status_village_code", "status", "village_code"),)
+    id_prefix = "bus"
+
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    category_id: Mapped[str] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
+    village_code: Mapped[str] = mapped_column(
+        RegionCode, ForeignKey("regions.code", ondelete="RESTRICT")
+    )
+    # Derived from the village (regions never move): the public sees these, not the village.
+    district_code: Mapped[str] = mapped_column(
+        RegionCode, ForeignKey("regions.code", ondelete="RESTRICT")
+    )
+    regency_code: Mapped[str] = mapped_column(
+        RegionCode, ForeignKey("regions.code", ondelete="RESTRICT")
+    )
+    address: Mapped[str | None] = mapped_column(String(300))
+    whatsapp: Mapped[str | None] = mapped_column(String(20))
+    channels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    opening_hours: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    founded_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[BusinessStatus] = mapped_column(
+        str_enum(BusinessStatus, "business_status"), default=BusinessStatus.DRAFT
+    )
+    verified_graduate: Mapped[bool] = mapped_column(default=False)
+
+    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    village: Mapped[Region] = relationship(
+        lazy="joined", innerjoin=True, foreign_keys=[village_code]
+    )
+    district: Mapped[Region] = relationship(
+        lazy="joined", innerjoin=True, foreign_keys=[district_code]
+    )
+    regency: Mapped[Region] = relationship(
+        lazy="joined", innerjoin=True, foreign_keys=[regency_code]
+    )
+    licences: Mapped[list[BusinessLicence]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="BusinessLicence.kind"
+    )
+
+
+class BusinessLicence(IdMixin, Base):
+    """A licence or certificate: its number and validity."""
+
+    __tablename__ = "business_licences"
+    id_prefix = "lic"
+
+    business_id: Mapped[str] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[LicenceKind] = mapped_column(str_enum(LicenceKind, "licence_kind"))
+    number: Mapped[str] = mapped_column(String(60))
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)

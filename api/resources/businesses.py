@@ -1,0 +1,126 @@
+"""Graduates' businesses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from api.http.blueprint import Blueprint
+from api.http.context import current_actor, db
+from api.http.pagination import page_response
+from api.models import Business, Role
+from api.pagination import Page
+from api.schemas.businesses import (
+    BusinessCreateSchema,
+    BusinessPatchSchema,
+    BusinessQueryArgsSchema,
+    BusinessSchema,
+    MyBusinessQueryArgsSchema,
+)
+from api.schemas.common import page_of
+from api.services import businesses as service
+
+blp = Blueprint(
+    "businesses",
+    __name__,
+    url_prefix="/v1",
+    description="Graduates' micro-businesses: the public catalogue and the owner's view.",
+)
+
+
+def _viewed(items: Iterable[Business]) -> None:
+    """Mark which businesses the caller sees with their private part."""
+    actor = current_actor()
+    for business in items:
+        business.show_private = service.shows_private(actor, business)  # type: ignore[attr-defined]
+
+
+def _one(business: Business) -> Business:
+    _viewed([business])
+    return business
+
+
+@blp.route("/businesses", methods=["GET"])
+@blp.arguments(BusinessQueryArgsSchema, location="query")
+@blp.response(200, page_of(BusinessSchema))
+def list_businesses(args: dict[str, Any]) -> tuple[Page[Business], dict[str, str]]:
+    """List active businesses by category, region (any level) and verification."""
+    page = service.list_public(db(), **args)
+    _viewed(page.items)
+    return page_response(page)
+
+
+@blp.route("/businesses", methods=["POST"])
+@blp.auth(Role.ALUMNA)
+@blp.etag
+@blp.arguments(BusinessCreateSchema)
+@blp.response(201, BusinessSchema)
+def create_business(data: dict[str, Any]) -> Business:
+    """Create your business; it starts as a draft that only you see."""
+    return _one(service.create_business(db(), actor=current_actor(), data=data))
+
+
+@blp.route("/businesses/<string:business_id>", methods=["GET"])
+@blp.etag
+@blp.response(200, BusinessSchema)
+def get_business(business_id: str) -> Business:
+    """Read a business: the public view, or with `private` for its owner."""
+    return _one(service.get_business(db(), actor=current_actor(), business_id=business_id))
+
+
+@blp.route("/businesses/<string:business_id>", methods=["PATCH"])
+@blp.auth()
+@blp.etag
+@blp.arguments(BusinessPatchSchema)
+@blp.response(200, BusinessSchema)
+def update_business(changes: dict[str, Any], business_id: str) -> Business:
+    """Change your business (send If-Match); `licences` replaces the whole list."""
+    business = _one(
+        service.get_business(db(), actor=current_actor(), business_id=business_id, action="edit")
+    )
+    blp.check_etag(business, BusinessSchema)
+    return service.update_business(db(), business=business, changes=changes)
+
+
+def _transition(action: str, business_id: str) -> Business:
+    return _one(
+        service.change_status(db(), actor=current_actor(), business_id=business_id, action=action)
+    )
+
+
+@blp.route("/businesses/<string:business_id>/activate", methods=["POST"])
+@blp.auth()
+@blp.response(200, BusinessSchema)
+@blp.alt_response(409, response="CONFLICT")
+def activate_business(business_id: str) -> Business:
+    """Open the business to the public (from draft, paused or closed)."""
+    return _transition("activate", business_id)
+
+
+@blp.route("/businesses/<string:business_id>/pause", methods=["POST"])
+@blp.auth()
+@blp.response(200, BusinessSchema)
+@blp.alt_response(409, response="CONFLICT")
+def pause_business(business_id: str) -> Business:
+    """Hide an active business for a while (holidays, Ramadan, no stock)."""
+    return _transition("pause", business_id)
+
+
+@blp.route("/businesses/<string:business_id>/close", methods=["POST"])
+@blp.auth()
+@blp.response(200, BusinessSchema)
+@blp.alt_response(409, response="CONFLICT")
+def close_business(business_id: str) -> Business:
+    """Declare the business closed (it can be reopened with activate)."""
+    return _transition("close", business_id)
+
+
+@blp.route("/me/businesses", methods=["GET"])
+@blp.auth()
+@blp.arguments(MyBusinessQueryArgsSchema, location="query")
+@blp.response(200, page_of(BusinessSchema))
+def list_my_businesses(args: dict[str, Any]) -> tuple[Page[Business], dict[str, str]]:
+    """List your own businesses, in every status."""
+    page = service.list_owned(db(), actor=current_actor(), **args)
+    _viewed(page.items)
+    return page_response(page)

@@ -1,0 +1,164 @@
+"""Graduates' businesses: creation, editing, lifecycle, public and owner listings."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import NotFound
+from api.models import Business, BusinessLicence, BusinessStatus, RegionLevel
+from api.pagination import Page, paginate, sort_options
+from api.services import categories, regions
+from api.services.authz import Actor, authorize, can
+from api.services.lifecycle import Lifecycle
+
+ACTIVE, DRAFT, PAUSED, CLOSED = (
+    BusinessStatus.ACTIVE,
+    BusinessStatus.DRAFT,
+    BusinessStatus.PAUSED,
+    BusinessStatus.CLOSED,
+)
+LIFECYCLE: Lifecycle[BusinessStatus] = Lifecycle(
+    {
+        "activate": (frozenset({DRAFT, PAUSED, CLOSED}), ACTIVE),
+        "pause": (frozenset({ACTIVE}), PAUSED),
+        "close": (frozenset({DRAFT, ACTIVE, PAUSED}), CLOSED),
+    }
+)
+SORTS = sort_options(Business, name=["name"], created_at=["created_at"])
+
+
+def slugify(text: str) -> str:
+    """ASCII words joined by hyphens ("Kue Bu Siti" -> "kue-bu-siti")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80] or "usaha"
+
+
+def create_business(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> Business:
+    """Create a draft business owned by the caller."""
+    owner = actor.require_user()
+    values = dict(data)
+    licences = values.pop("licences", [])
+    _check_references(session, values)
+    business = Business(
+        **values,
+        owner_id=owner.id,
+        slug=f"{slugify(values['name'])}-{secrets.token_hex(3)}",
+        licences=_licences(licences),
+    )
+    session.add(business)
+    session.flush()
+    return business
+
+
+def get_business(
+    session: Session, *, actor: Actor, business_id: str, action: str = "view"
+) -> Business:
+    """The business, if the actor may do the action (a draft is 404 to strangers)."""
+    business = session.get(Business, business_id)
+    if business is None:
+        raise NotFound()
+    return authorize(actor, action, business)
+
+
+def update_business(
+    session: Session, *, business: Business, changes: Mapping[str, Any]
+) -> Business:
+    """Apply changes the caller was authorised to make; licences are replaced as a list."""
+    values = dict(changes)
+    if "licences" in values:
+        business.licences = _licences(values.pop("licences"))
+    _check_references(session, values)
+    for field, value in values.items():
+        setattr(business, field, value)
+    session.flush()
+    # Reload the related rows whose keys changed (category, regions) for the response.
+    session.expire(business, ["category", "village", "district", "regency"])
+    return business
+
+
+def change_status(session: Session, *, actor: Actor, business_id: str, action: str) -> Business:
+    """Activate, pause or close a business (its owner or an admin)."""
+    business = get_business(session, actor=actor, business_id=business_id, action="edit")
+    LIFECYCLE.apply(business, action)
+    session.flush()
+    return business
+
+
+def list_public(
+    session: Session,
+    *,
+    category: str | None = None,
+    region: str | None = None,
+    verified_graduate: bool | None = None,
+    q: str | None = None,
+    sort: str = "name",
+    limit: int,
+    cursor: str | None = None,
+) -> Page[Business]:
+    """Active businesses, filtered by category (with its descendants), region at any level."""
+    stmt = select(Business).where(Business.status == ACTIVE)
+    if category:
+        stmt = stmt.where(Business.category_id.in_(categories.with_descendants(session, category)))
+    if region:
+        stmt = stmt.where(
+            (Business.village_code == region)
+            | Business.village_code.startswith(region + ".", autoescape=True)
+        )
+    if verified_graduate is not None:
+        stmt = stmt.where(Business.verified_graduate.is_(verified_graduate))
+    if q:
+        stmt = stmt.where(Business.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
+    return paginate(
+        session, stmt, model=Business, sort=sort, options=SORTS, limit=limit, cursor=cursor
+    )
+
+
+def list_owned(
+    session: Session,
+    *,
+    actor: Actor,
+    status: BusinessStatus | None = None,
+    sort: str = "created_at",
+    limit: int,
+    cursor: str | None = None,
+) -> Page[Business]:
+    """The caller's own businesses, in every status."""
+    stmt = select(Business).where(Business.owner_id == actor.require_user().id)
+    if status is not None:
+        stmt = stmt.where(Business.status == status)
+    return paginate(
+        session, stmt, model=Business, sort=sort, options=SORTS, limit=limit, cursor=cursor
+    )
+
+
+def shows_private(actor: Actor, business: Business) -> bool:
+    """Whether the caller sees the owner's view (address, WhatsApp number, village)."""
+    return can(actor, "edit", business)
+
+
+def _check_references(session: Session, values: dict[str, Any]) -> None:
+    """Refuse unknown categories and regions (422), and derive the district and regency."""
+    if "category_id" in values:
+        categories.require_category(session, values["category_id"])
+    if "village_code" in values:
+        village = regions.require_region(
+            session, values["village_code"], field="village_code", level=RegionLevel.VILLAGE
+        )
+        values["district_code"] = village.parent_code
+        values["regency_code"] = village.code.rsplit(".", 2)[0]
+
+
+def _licences(items: list[dict[str, Any]]) -> list[BusinessLicence]:
+    """Licence rows in the order they are read back (by kind)."""
+    return [BusinessLicence(**item) for item in sorted(items, key=lambda i: i["kind"].value)]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
