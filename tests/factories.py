@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import (
+    Availability,
     Business,
     BusinessStatus,
     Category,
@@ -15,6 +16,8 @@ from api.models import (
     Membership,
     Organization,
     OrganizationKind,
+    Product,
+    ProductStatus,
     Role,
     User,
 )
@@ -93,3 +96,20 @@ def _category(slug: str) -> str:
     category_id = _current_session().scalar(select(Category.id).where(Category.slug == slug))
     assert category_id is not None
     return category_id
+
+
+class ProductFactory(BaseFactory):
+    class Meta:
+        model = Product
+
+    business = factory.SubFactory(BusinessFactory)
+    business_id = factory.LazyAttribute(lambda o: o.business.id)
+    name = factory.Sequence(lambda n: f"Kue lapis {n:03d}")
+    slug = factory.Sequence(lambda n: f"kue-lapis-{n:03d}")
+    description = "Kue lapis legit buatan rumah, tanpa pengawet."
+    category_id = factory.LazyFunction(lambda: _category("traditional-cakes"))
+    price_idr = 25_000
+    unit = "loyang"
+    availability = Availability.IN_STOCK
+    stock = 10
+    status = ProductStatus.PUBLISHED

@@ -5,10 +5,12 @@ from api.models.businesses import Business, BusinessLicence, BusinessStatus, Lic
 from api.models.categories import Category
 from api.models.idempotency import IdempotencyRecord
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
+from api.models.products import Availability, Product, ProductChange, ProductStatus
 from api.models.regions import Region, RegionLevel
 
 __all__ = [
     "AuthSession",
+    "Availability",
     "Business",
     "BusinessLicence",
     "BusinessStatus",
@@ -20,6 +22,9 @@ __all__ = [
     "Membership",
     "Organization",
     "OrganizationKind",
+    "Product",
+    "ProductChange",
+    "ProductStatus",
     "RefreshToken",
     "Region",
     "RegionLevel",

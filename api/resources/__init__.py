@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.resources import auth, businesses, categories, health, me, organizations, regions
+from api.resources import (
+    auth,
+    businesses,
+    categories,
+    health,
+    me,
+    organizations,
+    products,
+    regions,
+)
 
 BLUEPRINTS = (
     health.blp,
@@ -14,6 +23,7 @@ BLUEPRINTS = (
     regions.blp,
     categories.blp,
     businesses.blp,
+    products.blp,
 )
 
 

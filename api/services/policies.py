@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy.orm import object_session
 
-from api.models import Business, BusinessStatus, MemberRole, Membership, Organization, User
+from api.models import (
+    Business,
+    BusinessStatus,
+    MemberRole,
+    Membership,
+    Organization,
+    Product,
+    ProductStatus,
+    User,
+)
 from api.services.authz import Actor, rule
 
 
@@ -53,3 +62,16 @@ def _business_public_when_active(actor: Actor, business: Business) -> bool:
 def _business_owner(actor: Actor, business: Business) -> bool:
     # Admin scope by region arrives with the program part; until then admins act everywhere.
     return actor.is_admin or (actor.user_id is not None and actor.user_id == business.owner_id)
+
+
+@rule(Product, "view")
+def _product_public_when_published(actor: Actor, product: Product) -> bool:
+    return (
+        product.status == ProductStatus.PUBLISHED
+        and product.business.status == BusinessStatus.ACTIVE
+    ) or _business_owner(actor, product.business)
+
+
+@rule(Product, "edit")
+def _product_owner(actor: Actor, product: Product) -> bool:
+    return _business_owner(actor, product.business)

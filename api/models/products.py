@@ -1,0 +1,91 @@
+"""Products of a business, and the history of their prices and stock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
+from api.models.businesses import Business
+from api.models.categories import Category
+from api.models.types import str_enum
+
+
+class ProductStatus(StrEnum):
+    """Only published products (of active businesses) are public."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class Availability(StrEnum):
+    """Whether it can be bought now, ordered ahead, or not at all."""
+
+    IN_STOCK = "in_stock"
+    PRE_ORDER = "pre_order"
+    OUT_OF_STOCK = "out_of_stock"
+
+
+class Product(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """Something a business sells, priced in whole rupiah."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        UniqueConstraint("business_id", "slug"),
+        CheckConstraint("price_idr > 0", name="price_positive"),
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+        Index("ix_products_status_created_at", "status", "created_at"),
+        Index("ix_products_status_price_idr", "status", "price_idr"),
+    )
+    id_prefix = "prd"
+
+    business_id: Mapped[str] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(140))
+    description: Mapped[str] = mapped_column(String(4000), default="")
+    category_id: Mapped[str] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
+    price_idr: Mapped[int] = mapped_column(BigInteger)
+    unit: Mapped[str] = mapped_column(String(30))
+    min_order: Mapped[int] = mapped_column(default=1)
+    availability: Mapped[Availability] = mapped_column(str_enum(Availability, "availability"))
+    stock: Mapped[int | None]
+    lead_days: Mapped[int | None]
+    status: Mapped[ProductStatus] = mapped_column(
+        str_enum(ProductStatus, "product_status"), default=ProductStatus.DRAFT
+    )
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published_at: Mapped[dt.datetime | None]
+
+    business: Mapped[Business] = relationship(lazy="joined", innerjoin=True)
+    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+
+
+class ProductChange(IdMixin, Base):
+    """One change of price, stock or availability, for the owner's history."""
+
+    __tablename__ = "product_changes"
+    __table_args__ = (
+        Index("ix_product_changes_product_id_changed_at", "product_id", "changed_at"),
+    )
+    id_prefix = "pch"
+
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(20))
+    old_value: Mapped[str | None] = mapped_column(String(40))
+    new_value: Mapped[str | None] = mapped_column(String(40))
+    changed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,111 @@
+"""Products of graduates' businesses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.http.blueprint import Blueprint
+from api.http.context import current_actor, db
+from api.http.pagination import page_response
+from api.models import Product, ProductChange, Role
+from api.pagination import Page
+from api.schemas.common import PageQueryArgsSchema, page_of
+from api.schemas.products import (
+    BusinessProductQueryArgsSchema,
+    ProductChangeSchema,
+    ProductCreateSchema,
+    ProductPatchSchema,
+    ProductSchema,
+)
+from api.services import products as service
+
+blp = Blueprint(
+    "products", __name__, url_prefix="/v1", description="What graduates' businesses sell."
+)
+
+
+@blp.route("/businesses/<string:business_id>/products", methods=["POST"])
+@blp.auth(Role.ALUMNA, Role.ADMIN)
+@blp.etag
+@blp.arguments(ProductCreateSchema)
+@blp.response(201, ProductSchema)
+def create_product(data: dict[str, Any], business_id: str) -> Product:
+    """Add a product to your business; it starts as a draft."""
+    return service.create_product(db(), actor=current_actor(), business_id=business_id, data=data)
+
+
+@blp.route("/businesses/<string:business_id>/products", methods=["GET"])
+@blp.arguments(BusinessProductQueryArgsSchema, location="query")
+@blp.response(200, page_of(ProductSchema))
+def list_business_products(
+    args: dict[str, Any], business_id: str
+) -> tuple[Page[Product], dict[str, str]]:
+    """List a business's products: published ones, or all of them for the owner."""
+    return page_response(
+        service.list_for_business(db(), actor=current_actor(), business_id=business_id, **args)
+    )
+
+
+@blp.route("/products/<string:product_id>", methods=["GET"])
+@blp.etag
+@blp.response(200, ProductSchema)
+def get_product(product_id: str) -> Product:
+    """Read a product (unpublished ones only for their owner)."""
+    return service.get_product(db(), actor=current_actor(), product_id=product_id)
+
+
+@blp.route("/products/<string:product_id>", methods=["PATCH"])
+@blp.auth()
+@blp.etag
+@blp.arguments(ProductPatchSchema)
+@blp.response(200, ProductSchema)
+def update_product(changes: dict[str, Any], product_id: str) -> Product:
+    """Change a product (send If-Match); price and stock changes are kept as history."""
+    actor = current_actor()
+    product = service.get_product(db(), actor=actor, product_id=product_id, action="edit")
+    blp.check_etag(product, ProductSchema)
+    return service.update_product(db(), actor=actor, product=product, changes=changes)
+
+
+def _transition(action: str, product_id: str) -> Product:
+    return service.change_status(db(), actor=current_actor(), product_id=product_id, action=action)
+
+
+@blp.route("/products/<string:product_id>/publish", methods=["POST"])
+@blp.auth()
+@blp.response(200, ProductSchema)
+@blp.alt_response(409, response="CONFLICT")
+def publish_product(product_id: str) -> Product:
+    """Show the product to everyone (while its business is active)."""
+    return _transition("publish", product_id)
+
+
+@blp.route("/products/<string:product_id>/unpublish", methods=["POST"])
+@blp.auth()
+@blp.response(200, ProductSchema)
+@blp.alt_response(409, response="CONFLICT")
+def unpublish_product(product_id: str) -> Product:
+    """Take a published product back to draft."""
+    return _transition("unpublish", product_id)
+
+
+@blp.route("/products/<string:product_id>/archive", methods=["POST"])
+@blp.auth()
+@blp.response(200, ProductSchema)
+@blp.alt_response(409, response="CONFLICT")
+def archive_product(product_id: str) -> Product:
+    """Retire a product (publish brings it back)."""
+    return _transition("archive", product_id)
+
+
+@blp.route("/products/<string:product_id>/history", methods=["GET"])
+@blp.auth()
+@blp.arguments(PageQueryArgsSchema, location="query")
+@blp.response(200, page_of(ProductChangeSchema))
+def list_product_history(
+    args: dict[str, Any], product_id: str
+) -> tuple[Page[ProductChange], dict[str, str]]:
+    """Price, stock and availability changes, oldest first (the owner)."""
+    return page_response(
+        service.history(db(), actor=current_actor(), product_id=product_id, **args)
+    )

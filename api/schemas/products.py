@@ -1,0 +1,114 @@
+"""Products: what the owner writes, what everyone reads, and the change history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from api.models import Availability, ProductStatus
+from api.schemas.businesses import CategoryRefSchema, RegionRefSchema
+from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, Timestamp, sort_field
+from api.services.products import SORTS
+
+MAX_PRICE_IDR = 1_000_000_000_000
+TAG = validate.Regexp(r"^[a-z0-9][a-z0-9 -]{0,29}$", error="Lower-case words, 1-30 characters.")
+
+
+class ProductWriteSchema(BaseSchema):
+    """Fields the owner writes; status, business, slug and counters are not among them."""
+
+    name = Text(min_length=3, max_length=120, metadata={"example": "Kue lapis legit (1 loyang)"})
+    description = Text(max_length=4000)
+    category_id = fields.String(validate=validate.Length(max=32))
+    price_idr = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_PRICE_IDR),
+        metadata={"description": "Whole rupiah.", "example": 25000},
+    )
+    unit = Text(min_length=1, max_length=30, metadata={"example": "loyang"})
+    min_order = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000))
+    availability = fields.Enum(Availability, by_value=True)
+    stock = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=1_000_000)
+    )
+    lead_days = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=90))
+    tags = fields.List(fields.String(validate=TAG), validate=validate.Length(max=10))
+
+
+class ProductCreateSchema(ProductWriteSchema):
+    """A new product; it starts as a draft."""
+
+    name = Text(required=True, min_length=3, max_length=120)
+    category_id = fields.String(required=True, validate=validate.Length(max=32))
+    price_idr = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_PRICE_IDR)
+    )
+    unit = Text(required=True, min_length=1, max_length=30)
+    availability = fields.Enum(Availability, by_value=True, required=True)
+    description = Text(max_length=4000, load_default="")
+    min_order = fields.Integer(
+        strict=True, validate=validate.Range(min=1, max=10_000), load_default=1
+    )
+    tags = fields.List(
+        fields.String(validate=TAG), validate=validate.Length(max=10), load_default=list
+    )
+
+
+class ProductPatchSchema(ProductWriteSchema):
+    """Changes to a product (send If-Match)."""
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("Provide at least one field.", "_schema")
+
+
+class ProductBusinessSchema(BaseSchema):
+    """The seller, as the public sees it."""
+
+    id = fields.String(required=True)
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    district = fields.Nested(RegionRefSchema, required=True)
+    regency = fields.Nested(RegionRefSchema, required=True)
+    verified_graduate = fields.Boolean(required=True)
+
+
+class ProductSchema(BaseSchema):
+    """A product."""
+
+    id = fields.String(required=True, metadata={"example": "prd_01M84..."})
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    category = fields.Nested(CategoryRefSchema, required=True)
+    price_idr = fields.Integer(required=True)
+    unit = fields.String(required=True)
+    min_order = fields.Integer(required=True)
+    availability = fields.Enum(Availability, by_value=True, required=True)
+    stock = fields.Integer(allow_none=True, required=True)
+    lead_days = fields.Integer(allow_none=True, required=True)
+    status = fields.Enum(ProductStatus, by_value=True, required=True)
+    tags = fields.List(fields.String(), required=True)
+    business = fields.Nested(ProductBusinessSchema, required=True)
+    published_at = Timestamp(allow_none=True, required=True)
+    created_at = Timestamp(required=True)
+    updated_at = Timestamp(required=True)
+
+
+class ProductChangeSchema(BaseSchema):
+    """One change of price, stock or availability."""
+
+    field = fields.String(required=True, metadata={"example": "price_idr"})
+    old_value = fields.String(allow_none=True, required=True)
+    new_value = fields.String(allow_none=True, required=True)
+    changed_by_id = fields.String(allow_none=True, required=True)
+    changed_at = Timestamp(required=True)
+
+
+class BusinessProductQueryArgsSchema(PageQueryArgsSchema):
+    """Filters of one business's products."""
+
+    status = fields.Enum(ProductStatus, by_value=True, metadata={"description": "Owner only."})
+    sort = sort_field(SORTS, "name")

@@ -1,0 +1,170 @@
+"""Products: the owner's catalogue, price and stock history, public listings."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.errors import NotFound, ValidationFailed
+from api.models import (
+    Availability,
+    BusinessStatus,
+    Product,
+    ProductChange,
+    ProductStatus,
+)
+from api.pagination import Page, paginate, sort_options
+from api.services import businesses, categories
+from api.services.authz import Actor, authorize, can
+from api.services.lifecycle import Lifecycle
+
+DRAFT, PUBLISHED, ARCHIVED = ProductStatus.DRAFT, ProductStatus.PUBLISHED, ProductStatus.ARCHIVED
+LIFECYCLE: Lifecycle[ProductStatus] = Lifecycle(
+    {
+        "publish": (frozenset({DRAFT, ARCHIVED}), PUBLISHED),
+        "unpublish": (frozenset({PUBLISHED}), DRAFT),
+        "archive": (frozenset({DRAFT, PUBLISHED}), ARCHIVED),
+    }
+)
+TRACKED = ("price_idr", "stock", "availability")
+SORTS = sort_options(
+    Product, name=["name"], created_at=["created_at"], price=["price_idr"], newest=["-created_at"]
+)
+HISTORY_SORTS = sort_options(ProductChange, changed_at=["changed_at"])
+
+
+def create_product(
+    session: Session, *, actor: Actor, business_id: str, data: Mapping[str, Any]
+) -> Product:
+    """Add a draft product to a business the caller owns."""
+    business = businesses.get_business(session, actor=actor, business_id=business_id, action="edit")
+    values = dict(data)
+    categories.require_category(session, values["category_id"])
+    product = Product(
+        **values,
+        business_id=business.id,
+        slug=f"{businesses.slugify(values['name'])}-{secrets.token_hex(2)}",
+        business=business,
+    )
+    _check_availability(product)
+    session.add(product)
+    session.flush()
+    _record(session, product, {f: None for f in TRACKED}, actor)
+    return product
+
+
+def get_product(
+    session: Session, *, actor: Actor, product_id: str, action: str = "view"
+) -> Product:
+    """The product, if the actor may do the action (unpublished ones are 404 to others)."""
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound()
+    return authorize(actor, action, product)
+
+
+def update_product(
+    session: Session, *, actor: Actor, product: Product, changes: Mapping[str, Any]
+) -> Product:
+    """Apply changes; price, stock and availability changes go to the history."""
+    if "category_id" in changes:
+        categories.require_category(session, changes["category_id"])
+    before = {f: getattr(product, f) for f in TRACKED}
+    for field, value in changes.items():
+        setattr(product, field, value)
+    _check_availability(product)
+    session.flush()
+    _record(session, product, before, actor)
+    if "category_id" in changes:
+        session.expire(product, ["category"])
+    return product
+
+
+def change_status(session: Session, *, actor: Actor, product_id: str, action: str) -> Product:
+    """Publish, unpublish or archive a product (its business's owner or an admin)."""
+    product = get_product(session, actor=actor, product_id=product_id, action="edit")
+    LIFECYCLE.apply(product, action)
+    if product.status == PUBLISHED and product.published_at is None:
+        product.published_at = utcnow()
+    session.flush()
+    return product
+
+
+def list_for_business(
+    session: Session,
+    *,
+    actor: Actor,
+    business_id: str,
+    status: ProductStatus | None = None,
+    sort: str = "name",
+    limit: int,
+    cursor: str | None = None,
+) -> Page[Product]:
+    """A business's products: all of them for its owner, the published ones for others."""
+    business = businesses.get_business(session, actor=actor, business_id=business_id)
+    stmt = select(Product).where(Product.business_id == business.id)
+    if not can(actor, "edit", business):
+        stmt = stmt.where(Product.status == PUBLISHED)
+    if status is not None:
+        stmt = stmt.where(Product.status == status)
+    return paginate(
+        session, stmt, model=Product, sort=sort, options=SORTS, limit=limit, cursor=cursor
+    )
+
+
+def history(
+    session: Session, *, actor: Actor, product_id: str, limit: int, cursor: str | None = None
+) -> Page[ProductChange]:
+    """The price, stock and availability changes of a product, oldest first (owner only)."""
+    product = get_product(session, actor=actor, product_id=product_id, action="edit")
+    stmt = select(ProductChange).where(ProductChange.product_id == product.id)
+    return paginate(
+        session,
+        stmt,
+        model=ProductChange,
+        sort="changed_at",
+        options=HISTORY_SORTS,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def is_public(product: Product) -> bool:
+    return product.status == PUBLISHED and product.business.status == BusinessStatus.ACTIVE
+
+
+def _check_availability(product: Product) -> None:
+    """Stock goes with in_stock, lead days with pre_order (422 naming the missing field)."""
+    if product.availability == Availability.IN_STOCK and product.stock is None:
+        raise ValidationFailed(errors={"stock": ["Required when availability is in_stock."]})
+    if product.availability == Availability.PRE_ORDER and product.lead_days is None:
+        raise ValidationFailed(errors={"lead_days": ["Required when availability is pre_order."]})
+
+
+def _record(session: Session, product: Product, before: Mapping[str, Any], actor: Actor) -> None:
+    now = utcnow()
+    for field in TRACKED:
+        old, new = before[field], getattr(product, field)
+        if old != new:
+            session.add(
+                ProductChange(
+                    product_id=product.id,
+                    field=field,
+                    old_value=_text(old),
+                    new_value=_text(new),
+                    changed_by_id=actor.user_id,
+                    changed_at=now,
+                )
+            )
+    session.flush()
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.value if hasattr(value, "value") else value)

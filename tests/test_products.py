@@ -1,0 +1,171 @@
+"""Products: the owner's catalogue, history, visibility and refused input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.models import BusinessStatus, Category, Product, ProductStatus, Role, User
+from tests.conftest import Auth
+from tests.factories import BusinessFactory, ProductFactory
+from tests.helpers import assert_problem
+
+
+def category_id(session: Session, slug: str) -> str:
+    found = session.scalar(select(Category.id).where(Category.slug == slug))
+    assert found is not None
+    return found
+
+
+def new_product(session: Session, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Kue Lapis Legit",
+        "description": "Satu loyang 20x20 cm, dipanggang dengan mentega.",
+        "category_id": category_id(session, "traditional-cakes"),
+        "price_idr": 185_000,
+        "unit": "loyang",
+        "min_order": 1,
+        "availability": "pre_order",
+        "lead_days": 2,
+        "tags": ["lebaran", "kue basah"],
+    }
+    body.update(overrides)
+    return body
+
+
+def test_owner_adds_edits_publishes_and_reads_history(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    owner, headers = auth.as_role(Role.ALUMNA)
+    business = BusinessFactory(owner_id=owner.id)
+    created = client.post(
+        f"/v1/businesses/{business.id}/products", json=new_product(db_session), headers=headers
+    )
+    assert created.status_code == 201, created.json
+    product = created.json
+    assert product["status"] == "draft" and product["price_idr"] == 185_000
+    assert product["business"]["id"] == business.id
+    assert product["business"]["district"]["name"] == "Mustikajaya"
+    url = f"/v1/products/{product['id']}"
+    assert_problem(client.get(url), 404)  # a draft is the owner's only
+    changed = client.patch(
+        url,
+        json={"price_idr": 175_000, "availability": "in_stock", "stock": 4},
+        headers={**headers, "If-Match": created.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.json
+    assert client.post(f"{url}/publish", headers=headers).json["status"] == "published"
+    public = client.get(url)
+    assert public.status_code == 200 and public.json["published_at"]
+    history = client.get(f"{url}/history", headers=headers).json["items"]
+    pairs = [(h["field"], h["old_value"], h["new_value"]) for h in history]
+    assert ("price_idr", None, "185000") in pairs
+    assert ("price_idr", "185000", "175000") in pairs
+    assert ("stock", None, "4") in pairs
+    assert ("availability", "pre_order", "in_stock") in pairs
+    _, stranger = auth.as_role(Role.ALUMNA)
+    assert_problem(client.get(f"{url}/history", headers=stranger), 403)
+
+
+def test_products_of_inactive_businesses_are_hidden(client: FlaskClient, auth: Auth) -> None:
+    product = ProductFactory(business=BusinessFactory(status=BusinessStatus.PAUSED))
+    assert_problem(client.get(f"/v1/products/{product.id}"), 404)
+    assert_problem(client.get(f"/v1/businesses/{product.business_id}/products"), 404)
+    active = ProductFactory()
+    archived = ProductFactory(business=active.business, status=ProductStatus.ARCHIVED)
+    listed = client.get(f"/v1/businesses/{active.business_id}/products").json["items"]
+    assert [p["id"] for p in listed] == [active.id]
+    owner_headers = auth.headers(db_user(active))
+    mine = client.get(f"/v1/businesses/{active.business_id}/products", headers=owner_headers)
+    assert {p["id"] for p in mine.json["items"]} == {active.id, archived.id}
+
+
+def db_user(product: Product) -> User:
+    session = Session.object_session(product)
+    assert session is not None
+    owner = session.get(User, product.business.owner_id)
+    assert owner is not None
+    return owner
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"price_idr": -5000}, "price_idr"),
+        ({"price_idr": 0}, "price_idr"),
+        ({"price_idr": 25000.5}, "price_idr"),
+        ({"price_idr": "25000"}, "price_idr"),
+        ({"price_idr": 10**13}, "price_idr"),
+        ({"category_id": "cat_nope"}, "category_id"),
+        ({"availability": "in_stock", "lead_days": None}, "stock"),
+        ({"availability": "pre_order", "lead_days": None}, "lead_days"),
+        ({"availability": "sometimes"}, "availability"),
+        ({"min_order": 0}, "min_order"),
+        ({"tags": ["Bad Tag!"]}, "tags"),
+        ({"tags": [f"t{i}" for i in range(11)]}, "tags"),
+        ({"name": "n" * 121}, "name"),
+        ({"status": "published"}, "status"),
+        ({"business_id": "bus_x"}, "business_id"),
+        ({"id": "prd_x"}, "id"),
+    ],
+)
+def test_bad_product_input_is_422(
+    client: FlaskClient, auth: Auth, db_session: Session, overrides: dict[str, Any], field: str
+) -> None:
+    owner, headers = auth.as_role(Role.ALUMNA)
+    business = BusinessFactory(owner_id=owner.id)
+    count = db_session.scalar(select(func.count()).select_from(Product))
+    response = client.post(
+        f"/v1/businesses/{business.id}/products",
+        json=new_product(db_session, **overrides),
+        headers=headers,
+    )
+    assert field in assert_problem(response, 422)["errors"]
+    assert db_session.scalar(select(func.count()).select_from(Product)) == count
+
+
+def test_only_the_owner_adds_and_edits(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    business = BusinessFactory()
+    body = new_product(db_session)
+    url = f"/v1/businesses/{business.id}/products"
+    _, other_alumna = auth.as_role(Role.ALUMNA)
+    assert_problem(client.post(url, json=body, headers=other_alumna), 403)
+    _, buyer = auth.as_role(Role.BUYER)
+    assert_problem(client.post(url, json=body, headers=buyer), 403)
+    draft_business = BusinessFactory(status=BusinessStatus.DRAFT)
+    assert_problem(
+        client.post(
+            f"/v1/businesses/{draft_business.id}/products", json=body, headers=other_alumna
+        ),
+        404,
+    )
+    product = ProductFactory(business=business)
+    etag = client.get(f"/v1/products/{product.id}").headers["ETag"]
+    refused = client.patch(
+        f"/v1/products/{product.id}",
+        json={"price_idr": 1},
+        headers={**other_alumna, "If-Match": etag},
+    )
+    assert_problem(refused, 403)
+    assert_problem(client.post(f"/v1/products/{product.id}/archive", headers=other_alumna), 403)
+
+
+def test_product_lifecycle(client: FlaskClient, auth: Auth) -> None:
+    owner, headers = auth.as_role(Role.ALUMNA)
+    product = ProductFactory(
+        business=BusinessFactory(owner_id=owner.id), status=ProductStatus.DRAFT
+    )
+    url = f"/v1/products/{product.id}"
+    refused = assert_problem(
+        client.post(f"{url}/unpublish", headers=headers), 409, "invalid_transition"
+    )
+    assert refused["allowed_actions"] == ["publish", "archive"]
+    assert client.post(f"{url}/archive", headers=headers).json["status"] == "archived"
+    assert client.post(f"{url}/publish", headers=headers).json["status"] == "published"
+    assert client.post(f"{url}/unpublish", headers=headers).json["status"] == "draft"
