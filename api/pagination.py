@@ -12,6 +12,7 @@ import binascii
 import datetime as dt
 import enum
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -69,22 +70,41 @@ def paginate(
     options: Mapping[str, SortOption],
     limit: int,
     cursor: str | None,
+    computed: Mapping[str, Any] | None = None,
 ) -> Page[Any]:
-    """Run the statement for one page in the chosen order, after the cursor's position."""
+    """Run the statement for one page in the chosen order, after the cursor's position.
+
+    ``computed`` names sort keys that are expressions rather than model attributes (a search
+    rank); they are selected alongside the entity so the cursor can carry their values.
+    """
     option = options[sort]
-    columns = [(getattr(model, attr), desc) for attr, desc in option.keys]
+    computed = computed or {}
+    columns = [
+        (computed[attr] if attr in computed else getattr(model, attr), desc)
+        for attr, desc in option.keys
+    ]
     if cursor:
         values = decode_cursor(cursor, sort, len(columns))
         for (column, _), value in zip(columns, values, strict=True):
             _check_type(column, value)
         stmt = stmt.where(_after(columns, values))
     stmt = stmt.order_by(*(c.desc() if desc else c.asc() for c, desc in columns)).limit(limit + 1)
-    rows = list(session.scalars(stmt).unique())
-    items, more = rows[:limit], len(rows) > limit
+    used = [name for name, _ in option.keys if name in computed]
+    if used:
+        stmt = stmt.add_columns(*(computed[name].label(name) for name in used))
+        rows = list(session.execute(stmt).unique())
+    else:
+        rows = list(session.scalars(stmt).unique())
+    page_rows, more = rows[:limit], len(rows) > limit
+    items = [row[0] for row in page_rows] if used else page_rows
     next_cursor = None
-    if more and items:
-        last = items[-1]
-        next_cursor = encode_cursor(sort, [getattr(last, attr) for attr, _ in option.keys])
+    if more and page_rows:
+        last = page_rows[-1]
+        values = [
+            getattr(last, attr) if attr in computed else getattr(last[0] if used else last, attr)
+            for attr, _ in option.keys
+        ]
+        next_cursor = encode_cursor(sort, values)
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -107,6 +127,8 @@ def _check_type(column: Any, value: Any) -> None:
         ok = isinstance(value, str) and value in {m.value for m in expected}
     elif expected is int:
         ok = isinstance(value, int) and -(2**63) <= value < 2**63
+    elif expected is float:
+        ok = isinstance(value, int | float) and math.isfinite(value)
     elif expected is str:
         ok = isinstance(value, str) and "\x00" not in value
     else:
@@ -154,6 +176,6 @@ def _decode_value(value: Any) -> Any:
         if "d" in value:
             return dt.date.fromisoformat(value["d"])
         raise ValueError("unknown cursor value")
-    if value is not None and not isinstance(value, str | int | bool):
+    if value is not None and not isinstance(value, str | int | float | bool):
         raise ValueError("unsupported cursor value")
     return value

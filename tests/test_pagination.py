@@ -17,6 +17,7 @@ def walk(client: FlaskClient, url: str) -> list[dict[str, object]]:
     items: list[dict[str, object]] = []
     pages = 0
     while url:
+        assert pages < 1000, "paging does not advance"
         response = client.get(url)
         assert response.status_code == 200, response.json
         body = response.json

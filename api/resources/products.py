@@ -16,8 +16,10 @@ from api.schemas.products import (
     ProductCreateSchema,
     ProductPatchSchema,
     ProductSchema,
+    ProductSearchQueryArgsSchema,
 )
 from api.services import products as service
+from api.services import search
 
 blp = Blueprint(
     "products", __name__, url_prefix="/v1", description="What graduates' businesses sell."
@@ -44,6 +46,14 @@ def list_business_products(
     return page_response(
         service.list_for_business(db(), actor=current_actor(), business_id=business_id, **args)
     )
+
+
+@blp.route("/products", methods=["GET"])
+@blp.arguments(ProductSearchQueryArgsSchema, location="query")
+@blp.response(200, page_of(ProductSchema))
+def search_products(args: dict[str, Any]) -> tuple[Page[Product], dict[str, str]]:
+    """Search published products by words, category, region, price, licence and more."""
+    return page_response(search.search_products(db(), **args))
 
 
 @blp.route("/products/<string:product_id>", methods=["GET"])

@@ -6,10 +6,12 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from api.models import Availability, ProductStatus
+from api.models import Availability, LicenceKind, ProductStatus
 from api.schemas.businesses import CategoryRefSchema, RegionRefSchema
 from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, Timestamp, sort_field
 from api.services.products import SORTS
+from api.services.regions import CODE_PATTERN
+from api.services.search import SORTS as SEARCH_SORTS
 
 MAX_PRICE_IDR = 1_000_000_000_000
 TAG = validate.Regexp(r"^[a-z0-9][a-z0-9 -]{0,29}$", error="Lower-case words, 1-30 characters.")
@@ -112,3 +114,45 @@ class BusinessProductQueryArgsSchema(PageQueryArgsSchema):
 
     status = fields.Enum(ProductStatus, by_value=True, metadata={"description": "Owner only."})
     sort = sort_field(SORTS, "name")
+
+
+class ProductSearchQueryArgsSchema(PageQueryArgsSchema):
+    """Words and filters of the public product search."""
+
+    q = Text(
+        min_length=1,
+        max_length=200,
+        metadata={
+            "description": "Words to find in the name, tags and description; each word matches "
+            "as a prefix, accents are ignored, and all words must match."
+        },
+    )
+    category = fields.String(
+        validate=validate.Length(max=32),
+        metadata={"description": "A category id; its subcategories are included."},
+    )
+    region = fields.String(
+        validate=validate.Regexp(CODE_PATTERN, error="Not a region code."),
+        metadata={"description": "A region code at any level: `32.75` is all of Kota Bekasi."},
+    )
+    price_min = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
+    price_max = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
+    availability = fields.Enum(Availability, by_value=True)
+    licence = fields.Enum(LicenceKind, by_value=True, metadata={"description": "Seller holds it."})
+    verified_graduate = fields.Boolean()
+    business = fields.String(
+        validate=validate.Length(max=32), metadata={"description": "A business id."}
+    )
+    sort = fields.String(
+        validate=validate.OneOf(sorted(SEARCH_SORTS)),
+        metadata={
+            "description": "relevance (the default with `q`: name above tags above description), "
+            "newest (the default without `q`), price, -price."
+        },
+    )
+
+    @validates_schema
+    def _price_range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        low, high = data.get("price_min"), data.get("price_max")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("Must not be below price_min.", "price_max")

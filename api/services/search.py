@@ -1,0 +1,129 @@
+"""Product search: one contract, PostgreSQL full-text search or SQLite FTS5 underneath.
+
+Words of ``q`` match words of the name, tags and description, accents folded, each word as a
+prefix ("kue lap" finds "Kue Lapis"); all words must match. Relevance weighs name above tags
+above description (PostgreSQL ``ts_rank`` with weights A/B/C; SQLite ``bm25`` with 10/5/1).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from sqlalchemy import Double, Float, and_, cast, exists, func, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from api.models import (
+    Availability,
+    Business,
+    BusinessLicence,
+    BusinessStatus,
+    LicenceKind,
+    Product,
+    ProductStatus,
+)
+from api.pagination import Page, SortOption, paginate
+from api.services import categories
+
+MAX_WORDS = 8
+SORTS = {
+    "relevance": SortOption((("rank", True), ("id", False))),
+    "newest": SortOption((("created_at", True), ("id", True))),
+    "price": SortOption((("price_idr", False), ("id", False))),
+    "-price": SortOption((("price_idr", True), ("id", True))),
+}
+
+
+def search_products(
+    session: Session,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    region: str | None = None,
+    price_min: int | None = None,
+    price_max: int | None = None,
+    availability: Availability | None = None,
+    licence: LicenceKind | None = None,
+    verified_graduate: bool | None = None,
+    business: str | None = None,
+    sort: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> Page[Product]:
+    """Published products of active businesses matching the words and filters."""
+    stmt = (
+        select(Product)
+        .join(Business, Business.id == Product.business_id)
+        .where(Product.status == ProductStatus.PUBLISHED, Business.status == BusinessStatus.ACTIVE)
+    )
+    if category:
+        stmt = stmt.where(Product.category_id.in_(categories.with_descendants(session, category)))
+    if region:
+        stmt = stmt.where(
+            (Business.village_code == region)
+            | Business.village_code.startswith(region + ".", autoescape=True)
+        )
+    if price_min is not None:
+        stmt = stmt.where(Product.price_idr >= price_min)
+    if price_max is not None:
+        stmt = stmt.where(Product.price_idr <= price_max)
+    if availability is not None:
+        stmt = stmt.where(Product.availability == availability)
+    if licence is not None:
+        stmt = stmt.where(
+            exists().where(
+                BusinessLicence.business_id == Business.id, BusinessLicence.kind == licence
+            )
+        )
+    if verified_graduate is not None:
+        stmt = stmt.where(Business.verified_graduate.is_(verified_graduate))
+    if business:
+        stmt = stmt.where(Product.business_id == business)
+    computed: dict[str, Any] = {}
+    words = query_words(q or "")
+    if words:
+        stmt, rank = _match(session, stmt, words)
+        computed["rank"] = rank
+    sort = sort or ("relevance" if words else "newest")
+    if sort == "relevance" and not words:
+        sort = "newest"  # without words there is nothing to be relevant to
+    return paginate(
+        session,
+        stmt,
+        model=Product,
+        sort=sort,
+        options=SORTS,
+        limit=limit,
+        cursor=cursor,
+        computed=computed,
+    )
+
+
+def query_words(q: str) -> list[str]:
+    """Lower-case, accent-free words of a query (at most MAX_WORDS)."""
+    folded = unicodedata.normalize("NFKD", q.lower())
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    return re.findall(r"[^\W_]+", plain)[:MAX_WORDS]
+
+
+def _match(session: Session, stmt: Any, words: list[str]) -> tuple[Any, Any]:
+    """Restrict to rows matching every word (as a prefix); return the rank to order by."""
+    rank: Any
+    vector: Any
+    if session.get_bind().dialect.name == "postgresql":
+        tsquery = func.to_tsquery(
+            literal_column("'simple'"),
+            func.berdaya_unaccent(" & ".join(f"{w}:*" for w in words)),
+        )
+        vector = literal_column("products.search_vector")
+        # float8, so the value in a cursor round-trips exactly (a float4 would come back as its
+        # shortest decimal, compare unequal, and make the next page repeat this one).
+        rank = cast(func.ts_rank(vector, tsquery), Double)
+        return stmt.where(vector.op("@@")(tsquery)), rank
+    # bm25 is lower-is-better; negated so that both backends sort relevance descending.
+    fts = table("fts_products", literal_column("rowid"))
+    match = " ".join(f'"{w}"*' for w in words)
+    rank = -func.bm25(literal_column("fts_products"), 10.0, 5.0, 1.0, type_=Float)
+    stmt = stmt.join(fts, literal_column("fts_products.rowid") == literal_column("products.rowid"))
+    return stmt.where(and_(text("fts_products MATCH :fts_match").bindparams(fts_match=match))), rank

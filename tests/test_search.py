@@ -1,0 +1,161 @@
+"""Product search: words (prefix, accents, all must match), ranking, filters, sorts, paging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import (
+    Availability,
+    BusinessLicence,
+    BusinessStatus,
+    Category,
+    LicenceKind,
+    ProductStatus,
+)
+from tests.factories import BusinessFactory, ProductFactory
+from tests.helpers import assert_problem
+
+
+def category_id(session: Session, slug: str) -> str:
+    found = session.scalar(select(Category.id).where(Category.slug == slug))
+    assert found is not None
+    return found
+
+
+def ids(client: FlaskClient, query: str) -> list[str]:
+    response = client.get(f"/v1/products?limit=100&{query}")
+    assert response.status_code == 200, response.json
+    return [p["id"] for p in response.json["items"]]
+
+
+@pytest.fixture
+def catalogue(db_session: Session) -> dict[str, Any]:
+    bekasi = BusinessFactory(village_code="32.75.11.1004", verified_graduate=True)
+    bogor = BusinessFactory(
+        village_code="32.71.01.1001", district_code="32.71.01", regency_code="32.71"
+    )
+    db_session.add(
+        BusinessLicence(business_id=bekasi.id, kind=LicenceKind.HALAL, number="ID321100")
+    )
+    snacks = category_id(db_session, "chips-crackers")
+    sewing = category_id(db_session, "sewing-tailoring")
+    made = {
+        "lapis": ProductFactory(
+            business=bekasi,
+            name="Kue Lapis Legit",
+            description="Manis dan lembut.",
+            price_idr=185_000,
+            tags=["kue basah"],
+        ),
+        "keripik": ProductFactory(
+            business=bekasi,
+            name="Keripik Singkong Balado",
+            description="Pedas, cocok untuk oleh-oleh lapis kedua.",
+            price_idr=15_000,
+            category_id=snacks,
+            availability=Availability.PRE_ORDER,
+            stock=None,
+            lead_days=2,
+        ),
+        "gamis": ProductFactory(
+            business=bogor,
+            name="Jahit Gamis Café",
+            description="Kain katun, ukuran bebas.",
+            price_idr=250_000,
+            category_id=sewing,
+            tags=["busana muslim"],
+        ),
+        "draft": ProductFactory(
+            business=bekasi, name="Kue Lapis Draft", status=ProductStatus.DRAFT
+        ),
+        "paused": ProductFactory(
+            business=BusinessFactory(status=BusinessStatus.PAUSED), name="Kue Lapis Libur"
+        ),
+    }
+    db_session.flush()
+    return made
+
+
+def test_words_match_name_tags_and_description_as_prefixes(
+    client: FlaskClient, catalogue: dict[str, Any]
+) -> None:
+    lapis, keripik, gamis = catalogue["lapis"], catalogue["keripik"], catalogue["gamis"]
+    assert set(ids(client, "q=lapis")) == {lapis.id, keripik.id}  # name and description
+    assert ids(client, "q=lapi")[0] == lapis.id  # prefix
+    assert ids(client, "q=oleh") == [keripik.id]  # in the description only
+    assert ids(client, "q=busana") == [gamis.id]  # a tag
+    assert ids(client, "q=cafe") == [gamis.id] and ids(client, "q=CAFÉ") == [gamis.id]  # accents
+    assert ids(client, "q=kue%20legit") == [lapis.id]  # every word must match
+    assert ids(client, "q=kue%20rendang") == []
+    assert catalogue["draft"].id not in ids(client, "q=lapis")
+    assert catalogue["paused"].id not in ids(client, "q=lapis")
+
+
+def test_name_matches_rank_above_description_matches(
+    client: FlaskClient, catalogue: dict[str, Any]
+) -> None:
+    assert ids(client, "q=lapis") == [catalogue["lapis"].id, catalogue["keripik"].id]
+    assert ids(client, "q=lapis&sort=price") == [catalogue["keripik"].id, catalogue["lapis"].id]
+
+
+def test_filters(client: FlaskClient, db_session: Session, catalogue: dict[str, Any]) -> None:
+    lapis, keripik, gamis = catalogue["lapis"], catalogue["keripik"], catalogue["gamis"]
+    snacks = category_id(db_session, "snacks-cakes")
+    assert set(ids(client, f"category={snacks}")) >= {lapis.id, keripik.id}
+    assert gamis.id not in ids(client, f"category={snacks}")
+    in_bekasi = set(ids(client, "region=32.75"))
+    assert {lapis.id, keripik.id} <= in_bekasi and gamis.id not in in_bekasi
+    assert gamis.id in ids(client, "region=32.71.01.1001")
+    assert set(ids(client, "q=lapis&region=32.75.11")) == {lapis.id, keripik.id}
+    priced = set(ids(client, "price_min=100000&price_max=200000"))
+    assert lapis.id in priced and keripik.id not in priced and gamis.id not in priced
+    assert keripik.id in ids(client, "availability=pre_order")
+    assert lapis.id not in ids(client, "availability=pre_order")
+    halal = set(ids(client, "licence=halal"))
+    assert {lapis.id, keripik.id} <= halal and gamis.id not in halal
+    verified = set(ids(client, "verified_graduate=true"))
+    assert lapis.id in verified and gamis.id not in verified
+    assert set(ids(client, f"business={gamis.business_id}")) == {gamis.id}
+
+
+def test_sorts_and_paging(client: FlaskClient, catalogue: dict[str, Any]) -> None:
+    cheap_first = ids(client, "region=32&sort=price")
+    prices = {p.id: p.price_idr for p in catalogue.values()}
+    ordered = [i for i in cheap_first if i in prices]
+    assert ordered == sorted(ordered, key=lambda i: prices[i])
+    assert ids(client, "region=32&sort=-price")[0] == catalogue["gamis"].id
+    for query in ("q=kue%20lapis%20keripik%20jahit", "q=lapis", "sort=newest", "sort=-price"):
+        everything = ids(client, query)
+        walked: list[str] = []
+        url = f"/v1/products?limit=1&{query}"
+        while url:
+            assert len(walked) <= len(everything), f"paging does not advance: {query}"
+            body = client.get(url).json
+            walked += [p["id"] for p in body["items"]]
+            cursor = body["next_cursor"]
+            url = f"/v1/products?limit=1&{query}&cursor={cursor}" if cursor else ""
+        assert walked == everything, query
+
+
+@pytest.mark.parametrize(
+    "q", ['"', "lapis*", "NEAR(a b)", "a OR b", "kue:* & !x", "'; DROP TABLE products; --", "%_"]
+)
+def test_query_syntax_is_never_an_error(
+    client: FlaskClient, catalogue: dict[str, Any], q: str
+) -> None:
+    assert client.get("/v1/products", query_string={"q": q}).status_code == 200
+
+
+def test_bad_search_arguments(client: FlaskClient) -> None:
+    assert (
+        "price_max"
+        in assert_problem(client.get("/v1/products?price_min=10&price_max=5"), 422)["errors"]
+    )
+    assert "sort" in assert_problem(client.get("/v1/products?sort=popular"), 422)["errors"]
+    assert "licence" in assert_problem(client.get("/v1/products?licence=iso9001"), 422)["errors"]
+    assert "q" in assert_problem(client.get("/v1/products?q=" + "x" * 201), 422)["errors"]
