@@ -28,6 +28,7 @@ class Settings:
     idempotency_ttl_hours: int = 7 * 24
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
+    contact_daily_limit: int = 20
     db_pool_size: int = 5
     db_max_overflow: int = 10
     db_pool_timeout_seconds: int = 5
@@ -53,6 +54,7 @@ ENV_VARS: dict[str, str] = {
     "IDEMPOTENCY_TTL_HOURS": "idempotency_ttl_hours",
     "LOGIN_MAX_FAILURES": "login_max_failures",
     "LOGIN_FAILURE_WINDOW_MINUTES": "login_failure_window_minutes",
+    "CONTACT_DAILY_LIMIT": "contact_daily_limit",
     "DB_POOL_SIZE": "db_pool_size",
     "DB_MAX_OVERFLOW": "db_max_overflow",
     "DB_POOL_TIMEOUT_SECONDS": "db_pool_timeout_seconds",

@@ -126,6 +126,17 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
             "Tidak bisa {action} saat status {status}; yang bisa sekarang: {allowed}.",
         ),
     },
+    "no_whatsapp": {
+        "en": ("No WhatsApp number", "This business has not given a WhatsApp number yet."),
+        "id": ("Tidak ada nomor WhatsApp", "Usaha ini belum mencantumkan nomor WhatsApp."),
+    },
+    "contact_limited": {
+        "en": ("Contact limit reached", "You have contacted many sellers today; try again later."),
+        "id": (
+            "Batas kontak tercapai",
+            "Anda sudah menghubungi banyak penjual hari ini; coba lagi nanti.",
+        ),
+    },
     "already_verified": {
         "en": ("Already verified", "The organisation is already verified."),
         "id": ("Sudah terverifikasi", "Organisasi ini sudah terverifikasi."),

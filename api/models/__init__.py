@@ -4,6 +4,7 @@ from api.models.accounts import AuthSession, LoginFailure, RefreshToken, Role, U
 from api.models.businesses import Business, BusinessLicence, BusinessStatus, LicenceKind
 from api.models.categories import Category
 from api.models.idempotency import IdempotencyRecord
+from api.models.leads import Lead
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
 from api.models.products import Availability, Product, ProductChange, ProductStatus
 from api.models.regions import Region, RegionLevel
@@ -16,6 +17,7 @@ __all__ = [
     "BusinessStatus",
     "Category",
     "IdempotencyRecord",
+    "Lead",
     "LicenceKind",
     "LoginFailure",
     "MemberRole",

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from api.http.blueprint import Blueprint
-from api.http.context import current_actor, db
+from api.http.context import current_actor, db, state
 from api.http.pagination import page_response
-from api.models import Business, Role
+from api.models import Business, Lead, Role
 from api.pagination import Page
 from api.schemas.businesses import (
     BusinessCreateSchema,
@@ -17,8 +17,11 @@ from api.schemas.businesses import (
     BusinessSchema,
     MyBusinessQueryArgsSchema,
 )
-from api.schemas.common import page_of
+from api.schemas.common import PageQueryArgsSchema, page_of
+from api.schemas.contact import ContactAnswerSchema, ContactSchema, LeadSchema
 from api.services import businesses as service
+from api.services import contact
+from api.services.contact import ContactAnswer
 
 blp = Blueprint(
     "businesses",
@@ -124,3 +127,31 @@ def list_my_businesses(args: dict[str, Any]) -> tuple[Page[Business], dict[str, 
     page = service.list_owned(db(), actor=current_actor(), **args)
     _viewed(page.items)
     return page_response(page)
+
+
+@blp.route("/businesses/<string:business_id>/contact", methods=["POST"])
+@blp.auth()
+@blp.arguments(ContactSchema)
+@blp.response(200, ContactAnswerSchema)
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def contact_business(data: dict[str, Any], business_id: str) -> ContactAnswer:
+    """Get the seller's WhatsApp number and a wa.me link; recorded as a lead, limited per day."""
+    return contact.contact(
+        db(),
+        actor=current_actor(),
+        business_id=business_id,
+        daily_limit=state().settings.contact_daily_limit,
+        **data,
+    )
+
+
+@blp.route("/businesses/<string:business_id>/leads", methods=["GET"])
+@blp.auth()
+@blp.arguments(PageQueryArgsSchema, location="query")
+@blp.response(200, page_of(LeadSchema))
+def list_leads(args: dict[str, Any], business_id: str) -> tuple[Page[Lead], dict[str, str]]:
+    """Who asked for your number, newest first (the owner)."""
+    return page_response(
+        contact.list_leads(db(), actor=current_actor(), business_id=business_id, **args)
+    )

@@ -1,0 +1,123 @@
+"""Contact on WhatsApp: reveal a seller's number to a signed-in user, and record the lead."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db import advisory_lock, utcnow
+from api.errors import Conflict, TooManyRequests, ValidationFailed
+from api.models import Lead, Product
+from api.money import format_idr
+from api.pagination import Page, paginate, sort_options
+from api.services import businesses, products
+from api.services.authz import Actor
+
+WINDOW = dt.timedelta(hours=24)
+LEAD_SORTS = sort_options(Lead, created_at=["created_at"])
+
+
+@dataclass(frozen=True)
+class ContactAnswer:
+    """The number, a ready wa.me link with the prefilled message, and the recorded lead."""
+
+    whatsapp: str
+    wa_me_url: str
+    message: str
+    lead_id: str
+
+
+def contact(
+    session: Session,
+    *,
+    actor: Actor,
+    business_id: str,
+    product_id: str | None = None,
+    note: str | None = None,
+    daily_limit: int,
+) -> ContactAnswer:
+    """Reveal the WhatsApp number of an active business; at most ``daily_limit`` per 24 hours."""
+    user = actor.require_user()
+    business = businesses.get_business(session, actor=actor, business_id=business_id)
+    if business.owner_id == user.id:
+        raise ValidationFailed(errors={"business_id": ["This is your own business."]})
+    if not business.whatsapp:
+        raise Conflict("no_whatsapp")
+    product: Product | None = None
+    if product_id:
+        product = session.get(Product, product_id)
+        if product is None or product.business_id != business.id or not products.is_public(product):
+            raise ValidationFailed(errors={"product_id": ["Not a product of this business."]})
+    _enforce_limit(session, user_id=user.id, daily_limit=daily_limit)
+    message = _message(business.name, user.name, product, note)
+    lead = Lead(
+        business_id=business.id,
+        product_id=product.id if product else None,
+        user_id=user.id,
+        message=message,
+    )
+    session.add(lead)
+    session.flush()
+    digits = business.whatsapp.lstrip("+")
+    return ContactAnswer(
+        whatsapp=business.whatsapp,
+        wa_me_url=f"https://wa.me/{digits}?text={quote(message)}",
+        message=message,
+        lead_id=lead.id,
+    )
+
+
+def list_leads(
+    session: Session, *, actor: Actor, business_id: str, limit: int, cursor: str | None = None
+) -> Page[Lead]:
+    """The business's leads, newest first (its owner and admins)."""
+    business = businesses.get_business(session, actor=actor, business_id=business_id, action="edit")
+    stmt = select(Lead).where(Lead.business_id == business.id)
+    return paginate(
+        session,
+        stmt,
+        model=Lead,
+        sort="-created_at",
+        options=LEAD_SORTS,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def _enforce_limit(session: Session, *, user_id: str, daily_limit: int) -> None:
+    advisory_lock(session, "contact:" + user_id)
+    now = utcnow()
+    recent = session.scalars(
+        select(Lead.created_at)
+        .where(Lead.user_id == user_id, Lead.created_at > now - WINDOW)
+        .order_by(Lead.created_at)
+    ).all()
+    if len(recent) >= daily_limit:
+        wait = int((recent[-daily_limit] + WINDOW - now).total_seconds()) + 1
+        raise TooManyRequests(
+            "contact_limited",
+            retry_after=wait,
+            headers={
+                "X-RateLimit-Limit": str(daily_limit),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(wait),
+            },
+        )
+
+
+def _message(business: str, buyer: str, product: Product | None, note: str | None) -> str:
+    if product is not None:
+        text = (
+            f"Halo {business}, saya {buyer}. Saya melihat {product.name} "
+            f"({format_idr(product.price_idr)}/{product.unit}) di Berdaya. Apakah masih tersedia?"
+        )
+    else:
+        text = (
+            f"Halo {business}, saya {buyer}. "
+            "Saya menemukan usaha Anda di Berdaya dan ingin bertanya."
+        )
+    return f"{text}\n\n{note}" if note else text

@@ -1,0 +1,116 @@
+"""Contact on WhatsApp: the reveal is signed-in, recorded as a lead, and limited per day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, urlparse
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.models import BusinessStatus, Lead, ProductStatus, Role, User
+from tests.conftest import Auth
+from tests.factories import BusinessFactory, ProductFactory
+from tests.helpers import assert_problem
+
+
+def test_contact_reveals_the_number_with_a_prefilled_message(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    business = BusinessFactory(name="Kue Bu Siti", whatsapp="+6281287654301")
+    product = ProductFactory(
+        business=business, name="Kue Lapis Legit", price_idr=185_000, unit="loyang"
+    )
+    buyer, headers = auth.as_role(Role.BUYER, name="Rudi Hartono")
+    response = client.post(
+        f"/v1/businesses/{business.id}/contact",
+        json={"product_id": product.id, "note": "Untuk hari Sabtu."},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["whatsapp"] == "+6281287654301"
+    link = urlparse(body["wa_me_url"])
+    assert (link.scheme, link.netloc, link.path) == ("https", "wa.me", "/6281287654301")
+    message = parse_qs(link.query)["text"][0]
+    assert message == body["message"]
+    assert "Kue Lapis Legit" in message and "Rp 185.000/loyang" in message
+    assert message.startswith("Halo Kue Bu Siti, saya Rudi Hartono.")
+    assert message.endswith("Untuk hari Sabtu.")
+    lead = db_session.get(Lead, body["lead_id"])
+    assert lead is not None and (lead.user_id, lead.product_id) == (buyer.id, product.id)
+
+
+def test_contact_needs_a_signed_in_user_and_a_public_business(
+    client: FlaskClient, auth: Auth
+) -> None:
+    business = BusinessFactory()
+    url = f"/v1/businesses/{business.id}/contact"
+    assert_problem(client.post(url, json={}), 401)
+    _, headers = auth.as_role(Role.BUYER)
+    draft = BusinessFactory(status=BusinessStatus.DRAFT)
+    assert_problem(client.post(f"/v1/businesses/{draft.id}/contact", json={}, headers=headers), 404)
+    silent = BusinessFactory(whatsapp=None)
+    assert_problem(
+        client.post(f"/v1/businesses/{silent.id}/contact", json={}, headers=headers),
+        409,
+        "no_whatsapp",
+    )
+    other = ProductFactory()
+    hidden = ProductFactory(business=business, status=ProductStatus.DRAFT)
+    for product_id in (other.id, hidden.id, "prd_nope"):
+        refused = client.post(url, json={"product_id": product_id}, headers=headers)
+        assert "product_id" in assert_problem(refused, 422)["errors"]
+    owner = auth.session.get(User, business.owner_id)
+    assert owner is not None
+    owner_headers = auth.headers(owner)
+    assert (
+        "business_id"
+        in assert_problem(client.post(url, json={}, headers=owner_headers), 422)["errors"]
+    )
+
+
+def test_contacts_are_limited_per_user_per_day(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    limit = client.application.extensions["berdaya"].settings.contact_daily_limit
+    buyer, headers = auth.as_role(Role.BUYER)
+    business = BusinessFactory()
+    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)
+    db_session.add(
+        Lead(business_id=business.id, user_id=buyer.id, message="lama", created_at=yesterday)
+    )
+    for _ in range(limit - 1):
+        db_session.add(Lead(business_id=business.id, user_id=buyer.id, message="x"))
+    db_session.flush()
+    url = f"/v1/businesses/{business.id}/contact"
+    assert client.post(url, json={}, headers=headers).status_code == 200
+    blocked = client.post(url, json={}, headers=headers)
+    assert_problem(blocked, 429, "contact_limited")
+    assert 0 < int(blocked.headers["Retry-After"]) <= 24 * 3600
+    assert blocked.headers["X-RateLimit-Limit"] == str(limit)
+    total = db_session.scalar(
+        select(func.count()).select_from(Lead).where(Lead.user_id == buyer.id)
+    )
+    assert total == limit + 1
+    _, other = auth.as_role(Role.BUYER)
+    assert client.post(url, json={}, headers=other).status_code == 200
+
+
+def test_owner_reads_her_leads_others_cannot(client: FlaskClient, auth: Auth) -> None:
+    owner, owner_headers = auth.as_role(Role.ALUMNA)
+    business = BusinessFactory(owner_id=owner.id)
+    product = ProductFactory(business=business)
+    _, headers = auth.as_role(Role.BUYER, name="Maya Sari")
+    client.post(
+        f"/v1/businesses/{business.id}/contact", json={"product_id": product.id}, headers=headers
+    )
+    client.post(f"/v1/businesses/{business.id}/contact", json={}, headers=headers)
+    leads = client.get(f"/v1/businesses/{business.id}/leads", headers=owner_headers)
+    assert leads.status_code == 200
+    items = leads.json["items"]
+    assert [i["product"] and i["product"]["id"] for i in items] == [None, product.id]
+    assert {i["user_name"] for i in items} == {"Maya Sari"}
+    assert_problem(client.get(f"/v1/businesses/{business.id}/leads", headers=headers), 403)
+    assert_problem(client.get(f"/v1/businesses/{business.id}/leads"), 401)
