@@ -7,16 +7,19 @@ account signs in with DEMO_PASSWORD. Later parts of the API extend this module.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import MemberRole, OrganizationKind, Role, User
+from api.models import Category, MemberRole, OrganizationKind, Region, RegionLevel, Role, User
 from api.schemas.accounts import RegisterSchema
+from api.schemas.businesses import BusinessCreateSchema
+from api.schemas.products import ProductCreateSchema
 from api.security import Security
-from api.services import accounts, organizations
+from api.services import accounts, businesses, organizations, products
 from api.services.authz import Actor
 
 DEMO_PASSWORD = "berdaya-demo"
@@ -110,7 +113,337 @@ def load_demo(session: Session, *, security: Security, echo: Callable[[str], Any
             )
         echo(f"  organisation {organization.name} (verified, {len(member_emails)} members)")
     session.flush()
+    alumnae = [u for u in users.values() if u.role == Role.ALUMNA]
+    business_count, product_count = _load_catalogue(session, security, alumnae, echo)
     echo(
-        f"demo data loaded: {len(PEOPLE) + 1} accounts, {len(ORGANIZATIONS)} organisations; "
-        f"every demo account's password is {DEMO_PASSWORD!r} (admin: {ADMIN_EMAIL})"
+        f"demo data loaded: {len(users) + business_count - len(alumnae)} accounts, "
+        f"{len(ORGANIZATIONS)} organisations, {business_count} businesses, "
+        f"{product_count} products; every demo account's password is {DEMO_PASSWORD!r} "
+        f"(admin: {ADMIN_EMAIL})"
     )
+
+
+# What graduates make, by category slug: (product name, description, price_idr, unit, tags).
+CATALOGUE: dict[str, list[tuple[str, str, int, str, list[str]]]] = {
+    "traditional-cakes": [
+        (
+            "Kue Lapis Legit",
+            "Lapis legit mentega wisman, 18 lapis, tahan 7 hari.",
+            185_000,
+            "loyang",
+            ["kue basah", "lebaran"],
+        ),
+        (
+            "Nagasari Pisang",
+            "Tepung beras, santan dan pisang raja, dibungkus daun pisang.",
+            3_000,
+            "pcs",
+            ["kue basah", "jajan pasar"],
+        ),
+        (
+            "Klepon Gula Merah",
+            "Isi gula aren cair, taburan kelapa parut segar.",
+            15_000,
+            "mika",
+            ["jajan pasar"],
+        ),
+        (
+            "Bolu Kukus Pandan",
+            "Mekar, lembut, tanpa pengawet; cocok untuk arisan.",
+            25_000,
+            "kotak",
+            ["arisan"],
+        ),
+        ("Dadar Gulung Unti", "Kulit pandan isi kelapa gula merah.", 3_500, "pcs", ["jajan pasar"]),
+        ("Lemper Ayam", "Ketan gurih isi ayam suwir bumbu kuning.", 4_000, "pcs", ["kue basah"]),
+    ],
+    "chips-crackers": [
+        (
+            "Keripik Singkong Balado",
+            "Singkong Bekasi, bumbu balado pedas manis.",
+            15_000,
+            "bungkus",
+            ["oleh-oleh", "pedas"],
+        ),
+        (
+            "Rengginang Terasi",
+            "Ketan pilihan, digoreng renyah, kemasan 250 g.",
+            20_000,
+            "bungkus",
+            ["oleh-oleh"],
+        ),
+        (
+            "Keripik Pisang Cokelat",
+            "Pisang kepok, lapisan cokelat.",
+            18_000,
+            "bungkus",
+            ["camilan"],
+        ),
+        ("Opak Singkong", "Opak bakar khas Sunda, tanpa MSG.", 12_000, "bungkus", ["camilan"]),
+    ],
+    "catering": [
+        (
+            "Nasi Kotak Ayam Bakar",
+            "Nasi, ayam bakar, lalapan, sambal, buah; minimal 20 kotak.",
+            30_000,
+            "kotak",
+            ["hajatan", "kantor"],
+        ),
+        (
+            "Tumpeng Mini",
+            "Nasi kuning dengan tujuh lauk untuk syukuran kecil.",
+            250_000,
+            "tumpeng",
+            ["syukuran"],
+        ),
+        (
+            "Nasi Liwet Sunda",
+            "Liwet, ikan asin, tahu tempe, lalapan dan sambal.",
+            35_000,
+            "porsi",
+            ["sunda"],
+        ),
+        (
+            "Snack Box Rapat",
+            "Tiga kue dan air mineral, diantar pagi hari.",
+            12_500,
+            "kotak",
+            ["kantor"],
+        ),
+    ],
+    "beverages": [
+        ("Es Cincau Hijau", "Cincau daun asli, santan dan gula aren.", 8_000, "gelas", ["segar"]),
+        ("Wedang Jahe Sereh", "Jahe merah dan sereh, botol 500 ml.", 15_000, "botol", ["herbal"]),
+        (
+            "Jamu Kunyit Asam",
+            "Diracik sendiri setiap pagi, botol 330 ml.",
+            10_000,
+            "botol",
+            ["jamu", "herbal"],
+        ),
+    ],
+    "frozen-food": [
+        (
+            "Risoles Ragout Beku",
+            "Isi ragout ayam sayur, 10 buah per kemasan.",
+            35_000,
+            "pak",
+            ["frozen"],
+        ),
+        (
+            "Dimsum Ayam Udang",
+            "Siomay ayam udang, 20 buah, tinggal kukus.",
+            45_000,
+            "pak",
+            ["frozen"],
+        ),
+        (
+            "Nugget Sayur",
+            "Nugget ayam dengan wortel dan brokoli, 500 g.",
+            40_000,
+            "pak",
+            ["frozen", "anak"],
+        ),
+    ],
+    "sewing-tailoring": [
+        (
+            "Jahit Seragam Sekolah",
+            "Kemeja dan rok/celana sesuai ukuran, selesai 5 hari.",
+            120_000,
+            "stel",
+            ["seragam"],
+        ),
+        ("Permak Celana", "Potong, kecilkan, ganti resleting.", 20_000, "potong", ["permak"]),
+        (
+            "Jahit Kebaya",
+            "Kebaya modern atau kutubaru, bahan dari pelanggan.",
+            250_000,
+            "potong",
+            ["kebaya", "wisuda"],
+        ),
+        ("Masker Kain 3 Lapis", "Katun, bisa dicuci, isi 5.", 25_000, "pak", ["masker"]),
+    ],
+    "hijab-fashion": [
+        (
+            "Hijab Segi Empat Voal",
+            "Voal premium, tepi jahit rapi, banyak warna.",
+            45_000,
+            "pcs",
+            ["hijab"],
+        ),
+        (
+            "Gamis Katun Rayon",
+            "Adem, busui friendly, ukuran M-XXL.",
+            150_000,
+            "pcs",
+            ["busana muslim"],
+        ),
+        ("Mukena Bordir", "Mukena katun dengan bordir tangan.", 175_000, "set", ["busana muslim"]),
+    ],
+    "crafts": [
+        (
+            "Tas Anyaman Eceng Gondok",
+            "Dianyam tangan, ukuran 30x25 cm.",
+            95_000,
+            "pcs",
+            ["anyaman", "oleh-oleh"],
+        ),
+        (
+            "Keset Kain Perca",
+            "Dari sisa kain konveksi, tebal dan menyerap.",
+            25_000,
+            "pcs",
+            ["daur ulang"],
+        ),
+        ("Bros Flanel", "Bros bunga flanel buatan tangan.", 10_000, "pcs", ["aksesoris"]),
+    ],
+    "beauty": [
+        (
+            "Sabun Herbal Sereh",
+            "Sabun padat minyak kelapa dan sereh, 100 g.",
+            20_000,
+            "batang",
+            ["herbal"],
+        ),
+        ("Lulur Tradisional", "Lulur beras dan kunyit, 200 g.", 30_000, "pot", ["herbal"]),
+    ],
+    "household-goods": [
+        ("Sarung Bantal Katun", "Sepasang, motif batik, 40x60 cm.", 40_000, "pasang", ["rumah"]),
+        ("Celemek Dapur", "Kanvas tebal dengan saku depan.", 35_000, "pcs", ["dapur"]),
+    ],
+}
+BUSINESS_NAMES = ["Dapur {n}", "Kue {n}", "Berkah {n}", "Sumber Rezeki {n}", "Karya {n}"]
+FIRST_NAMES = [
+    "Ai",
+    "Ani",
+    "Cucu",
+    "Dedeh",
+    "Eti",
+    "Heni",
+    "Iis",
+    "Imas",
+    "Lilis",
+    "Neneng",
+    "Nining",
+    "Ratna",
+    "Rini",
+    "Tati",
+    "Titin",
+    "Wati",
+    "Yati",
+    "Yeni",
+    "Nurul",
+    "Fitri",
+    "Sari",
+    "Lina",
+]
+LAST_NAMES = ["Suryani", "Rohaeti", "Komalasari", "Nurhayati", "Kusmiati", "Sulastri", "Herlina"]
+BUSINESSES = 30
+
+
+def _load_catalogue(
+    session: Session, security: Security, alumnae: list[User], echo: Callable[[str], Any]
+) -> tuple[int, int]:
+    """About 30 businesses and 200 products across Kota Bekasi's villages."""
+    villages = session.scalars(
+        select(Region.code)
+        .where(Region.level == RegionLevel.VILLAGE, Region.code.startswith("32.75."))
+        .order_by(Region.code)
+    ).all()
+    if not villages:
+        echo("  no regions loaded (run load-regions first); skipping demo businesses")
+        return 0, 0
+    mustikasari = "32.75.11.1004"
+    villages = [mustikasari, *[v for v in villages if v != mustikasari]]
+    category_ids = dict(session.execute(select(Category.slug, Category.id)).all())
+    owners = _more_alumnae(session, security, alumnae, BUSINESSES)
+    rng = random.Random(2023)  # the same demo every time
+    product_total = 0
+    for i, owner in enumerate(owners):
+        slug = list(CATALOGUE)[i % len(CATALOGUE)]
+        actor = Actor(user=owner)
+        business = _business(
+            session, actor, i, category_ids[slug], villages[(i * 37) % len(villages)]
+        )
+        for j in range(6 + i % 3):
+            _product(session, actor, business.id, category_ids[slug], CATALOGUE[slug], j, rng)
+            product_total += 1
+        echo(f"  [{i + 1}/{BUSINESSES}] {business.name} ({slug}, {business.village_code})")
+    return len(owners), product_total
+
+
+def _more_alumnae(
+    session: Session, security: Security, alumnae: list[User], count: int
+) -> list[User]:
+    """The demo alumnae, plus generated ones until there are ``count``."""
+    owners = list(alumnae)
+    while len(owners) < count:
+        n = len(owners)
+        data = RegisterSchema().load(
+            {
+                "name": f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {LAST_NAMES[n % len(LAST_NAMES)]}",
+                "password": DEMO_PASSWORD,
+                "role": "alumna",
+                "phone": f"0813{10000000 + n * 7919:08d}",
+            }
+        )
+        owners.append(
+            accounts.register(session, security=security, **{**data, "role": Role.ALUMNA})
+        )
+    return owners[:count]
+
+
+def _business(session: Session, actor: Actor, i: int, category_id: str, village: str) -> Any:
+    owner = actor.require_user()
+    first_name = owner.name.split()[0]
+    data = BusinessCreateSchema().load(
+        {
+            "name": BUSINESS_NAMES[i % len(BUSINESS_NAMES)].format(n=f"Bu {first_name}"),
+            "description": "Usaha rumahan lulusan Sekoper Cinta di Kota Bekasi.",
+            "category_id": category_id,
+            "village_code": village,
+            "address": f"Jl. Melati No. {i + 1}, RT 0{i % 9 + 1}/RW 0{i % 5 + 1}",
+            "whatsapp": owner.phone or f"+62813{20000000 + i:08d}",
+            "channels": {"instagram": f"https://www.instagram.com/usaha.{first_name.lower()}{i}"},
+            "opening_hours": [
+                {"day": day, "opens": "08:00", "closes": "17:00"}
+                for day in ("mon", "tue", "wed", "thu", "fri", "sat")
+            ],
+            "licences": [{"kind": "pirt", "number": f"2063275{i:06d}-28"}] if i % 3 == 0 else [],
+        }
+    )
+    business = businesses.create_business(session, actor=actor, data=data)
+    business.verified_graduate = i % 4 != 3
+    if i % 10 != 9:  # a few stay drafts
+        businesses.change_status(session, actor=actor, business_id=business.id, action="activate")
+    return business
+
+
+def _product(
+    session: Session,
+    actor: Actor,
+    business_id: str,
+    category_id: str,
+    templates: list[tuple[str, str, int, str, list[str]]],
+    j: int,
+    rng: random.Random,
+) -> None:
+    name, description, price, unit, tags = templates[j % len(templates)]
+    round_ = j // len(templates)
+    pre_order = price > 100_000
+    data = ProductCreateSchema().load(
+        {
+            "name": name + (f" (paket {round_ + 1})" if round_ else ""),
+            "description": description,
+            "category_id": category_id,
+            "price_idr": price * (1 + round_),
+            "unit": unit,
+            "availability": "pre_order" if pre_order else "in_stock",
+            "stock": None if pre_order else rng.randint(0, 40),
+            "lead_days": 2 if pre_order else None,
+            "tags": tags,
+        }
+    )
+    product = products.create_product(session, actor=actor, business_id=business_id, data=data)
+    if j % 7 != 6:  # a few stay drafts
+        products.change_status(session, actor=actor, product_id=product.id, action="publish")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.demo import ADMIN_EMAIL, DEMO_PASSWORD
-from api.models import Membership, Organization, Role, User
+from api.models import Business, Membership, Organization, Product, Role, User
 
 
 def counts(session: Session) -> tuple[int, int, int]:
@@ -34,7 +34,13 @@ def test_demo_data_loads_once_and_signs_in(app: Flask, db_session: Session) -> N
     again = runner.invoke(args=["demo-data"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert counts(db_session) == after_first
+    assert db_session.scalar(select(func.count()).select_from(Business)) == 30
+    assert 180 <= (db_session.scalar(select(func.count()).select_from(Product)) or 0) <= 240
     client = app.test_client()
+    found = client.get("/v1/products?region=32.75&q=kue&limit=100").json["items"]
+    assert found and all(p["business"]["regency"]["code"] == "32.75" for p in found)
+    in_mustikasari = client.get("/v1/businesses?region=32.75.11.1004").json["items"]
+    assert in_mustikasari
     login = client.post("/v1/auth/login", json={"email": ADMIN_EMAIL, "password": DEMO_PASSWORD})
     assert login.status_code == 200
     me = client.get("/v1/me", headers={"Authorization": f"Bearer {login.json['access_token']}"})
