@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
+
+from api.models import Category
+
+
+def category_id(session: Session, slug: str) -> str:
+    """The id of a seeded category."""
+    found = session.scalar(select(Category.id).where(Category.slug == slug))
+    assert found is not None, slug
+    return found
 
 
 def assert_problem(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:

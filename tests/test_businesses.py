@@ -9,20 +9,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Business, BusinessStatus, Category, Role
+from api.models import Business, BusinessStatus, Role
 from tests.conftest import Auth
 from tests.factories import BusinessFactory
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, category_id
 
 ADDRESS = "Jl. Canary Rahasia No. 7"
 WHATSAPP_LOCAL = "0812-9876-5432"
 WHATSAPP = "+6281298765432"
-
-
-def category_id(session: Session, slug: str) -> str:
-    found = session.scalar(select(Category.id).where(Category.slug == slug))
-    assert found is not None
-    return found
 
 
 def new_business(session: Session, **overrides: Any) -> dict[str, Any]:

@@ -9,16 +9,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.models import BusinessStatus, Category, Product, ProductStatus, Role, User
+from api.models import BusinessStatus, Product, ProductStatus, Role, User
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.helpers import assert_problem
-
-
-def category_id(session: Session, slug: str) -> str:
-    found = session.scalar(select(Category.id).where(Category.slug == slug))
-    assert found is not None
-    return found
+from tests.helpers import assert_problem, category_id
 
 
 def new_product(session: Session, **overrides: Any) -> dict[str, Any]:

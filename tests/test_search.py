@@ -6,25 +6,17 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import (
     Availability,
     BusinessLicence,
     BusinessStatus,
-    Category,
     LicenceKind,
     ProductStatus,
 )
 from tests.factories import BusinessFactory, ProductFactory
-from tests.helpers import assert_problem
-
-
-def category_id(session: Session, slug: str) -> str:
-    found = session.scalar(select(Category.id).where(Category.slug == slug))
-    assert found is not None
-    return found
+from tests.helpers import assert_problem, category_id
 
 
 def ids(client: FlaskClient, query: str) -> list[str]:

@@ -107,10 +107,7 @@ def list_public(
     if category:
         stmt = stmt.where(Business.category_id.in_(categories.with_descendants(session, category)))
     if region:
-        stmt = stmt.where(
-            (Business.village_code == region)
-            | Business.village_code.startswith(region + ".", autoescape=True)
-        )
+        stmt = stmt.where(regions.within(Business.village_code, region))
     if verified_graduate is not None:
         stmt = stmt.where(Business.verified_graduate.is_(verified_graduate))
     if q:

@@ -148,6 +148,11 @@ def get_region(session: Session, code: str) -> tuple[Region, list[Region]]:
     return region, [found[c] for c in wanted if c in found]
 
 
+def within(column: Any, code: str) -> Any:
+    """A condition: the region code in ``column`` is ``code`` or lies below it (any level)."""
+    return (column == code) | column.startswith(code + ".", autoescape=True)
+
+
 def require_region(
     session: Session, code: str, *, field: str, level: RegionLevel | None = None
 ) -> Region:

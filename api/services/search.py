@@ -24,7 +24,7 @@ from api.models import (
     ProductStatus,
 )
 from api.pagination import Page, SortOption, paginate
-from api.services import categories
+from api.services import categories, regions
 
 MAX_WORDS = 8
 SORTS = {
@@ -60,10 +60,7 @@ def search_products(
     if category:
         stmt = stmt.where(Product.category_id.in_(categories.with_descendants(session, category)))
     if region:
-        stmt = stmt.where(
-            (Business.village_code == region)
-            | Business.village_code.startswith(region + ".", autoescape=True)
-        )
+        stmt = stmt.where(regions.within(Business.village_code, region))
     if price_min is not None:
         stmt = stmt.where(Product.price_idr >= price_min)
     if price_max is not None:
