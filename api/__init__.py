@@ -6,9 +6,10 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.config import Settings, load_settings
@@ -26,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from api.services import policies  # noqa: F401  (registers the ownership rules)
     from api.services.auth import LockoutPolicy
     from api.state import EXTENSION_KEY, AppState
+    from api.storage import LocalStorage
 
     settings = load_settings(overrides=config)
     app = Flask(__name__)
@@ -59,11 +61,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             max_failures=settings.login_max_failures,
             window=dt.timedelta(minutes=settings.login_failure_window_minutes),
         ),
+        storage=LocalStorage(Path(settings.media_root).resolve(), settings.media_url),
     )
     api = openapi.Api(app)
     problems.register(app)
     register_blueprints(api)
     app.teardown_appcontext(context.close_session)
+    _serve_media(app, settings)
     app.before_request(_before_request)
     app.after_request(_after_request)
     cli.register(app)
@@ -75,6 +79,21 @@ def _configure_logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def _serve_media(app: Flask, settings: Settings) -> None:
+    """Serve locally stored photos; their keys never change, so they are cached for a year."""
+    root = Path(settings.media_root).resolve()
+    prefix = settings.media_url.rstrip("/")
+    if not prefix.startswith("/"):
+        return  # an absolute URL: another server (object storage, a CDN) serves the files
+
+    def media(key: str) -> Response:
+        response = send_from_directory(root, key, max_age=31_536_000)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+    app.add_url_rule(f"{prefix}/<path:key>", endpoint="media", view_func=media)
 
 
 def _before_request() -> None:
@@ -89,6 +108,10 @@ def _before_request() -> None:
     )
     if "\x00" in request.path:
         raise NotFound()
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_body_bytes", None)
+    if limit:
+        request.max_content_length = limit
     if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:
         mimetype = request.mimetype or ""
         if not (request.is_json or mimetype == "multipart/form-data"):

@@ -29,6 +29,8 @@ class Settings:
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
     contact_daily_limit: int = 20
+    media_root: str = "var/media"
+    media_url: str = "/media/"
     db_pool_size: int = 5
     db_max_overflow: int = 10
     db_pool_timeout_seconds: int = 5
@@ -55,6 +57,8 @@ ENV_VARS: dict[str, str] = {
     "LOGIN_MAX_FAILURES": "login_max_failures",
     "LOGIN_FAILURE_WINDOW_MINUTES": "login_failure_window_minutes",
     "CONTACT_DAILY_LIMIT": "contact_daily_limit",
+    "MEDIA_ROOT": "media_root",
+    "MEDIA_URL": "media_url",
     "DB_POOL_SIZE": "db_pool_size",
     "DB_MAX_OVERFLOW": "db_max_overflow",
     "DB_POOL_TIMEOUT_SECONDS": "db_pool_timeout_seconds",

@@ -137,6 +137,18 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
             "Anda sudah menghubungi banyak penjual hari ini; coba lagi nanti.",
         ),
     },
+    "unsupported_image": {
+        "en": ("Not a supported image", "Send a JPEG, PNG or WebP photo (judged by its content)."),
+        "id": ("Gambar tidak didukung", "Kirim foto JPEG, PNG, atau WebP (dinilai dari isinya)."),
+    },
+    "image_too_large": {
+        "en": ("Image too large", "A photo may have at most {limit} bytes and 40 megapixels."),
+        "id": ("Gambar terlalu besar", "Foto paling besar {limit} byte dan 40 megapiksel."),
+    },
+    "too_many_photos": {
+        "en": ("Too many photos", "At most {limit} photos; delete one first."),
+        "id": ("Terlalu banyak foto", "Paling banyak {limit} foto; hapus salah satu dulu."),
+    },
     "already_verified": {
         "en": ("Already verified", "The organisation is already verified."),
         "id": ("Sudah terverifikasi", "Organisasi ini sudah terverifikasi."),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.config import Settings
 from api.security import Security
 from api.services.auth import LockoutPolicy
+from api.storage import Storage
 
 
 @dataclass
@@ -22,6 +23,7 @@ class AppState:
     sessionmaker: sessionmaker[Session]
     security: Security
     lockout: LockoutPolicy
+    storage: Storage
 
     def new_session(self) -> Session:
         return self.sessionmaker()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,9 +53,10 @@ def is_postgres(database_url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     upgrade(database_url)
-    app = create_app({**TEST_SETTINGS, "database_url": database_url})
+    media = tmp_path_factory.mktemp("media")
+    app = create_app({**TEST_SETTINGS, "database_url": database_url, "media_root": str(media)})
     with get_state(app).engine.begin() as connection:
         load_regions(connection, echo=lambda _: None)
     yield app
@@ -117,3 +119,8 @@ class Auth:
 @pytest.fixture
 def auth(app: Flask, db_session: Session) -> Auth:
     return Auth(app, db_session)
+
+
+@pytest.fixture
+def app_media(app: Flask) -> Path:
+    return Path(app.extensions["berdaya"].settings.media_root)

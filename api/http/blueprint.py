@@ -127,6 +127,16 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
     @staticmethod
+    def max_body(limit: int) -> Callable[[Any], Any]:
+        """Allow a larger body than MAX_BODY_BYTES on this route (uploads)."""
+
+        def decorator(func: Any) -> Any:
+            func.max_body_bytes = limit
+            return func
+
+        return decorator
+
+    @staticmethod
     def no_idempotency(func: Any) -> Any:
         """This POST does not store its response (it returns secrets such as tokens)."""
         _berdaya_doc(func)["no_idempotency"] = True

@@ -179,15 +179,36 @@ def _replay(record: IdempotencyRecord) -> Response:
 
 
 def _fingerprint() -> str:
-    """What makes two requests "the same": method, path, query and the body's content."""
-    body = request.get_data(cache=True)
-    if request.is_json and body:
-        with contextlib.suppress(ValueError, RecursionError):
-            body = json.dumps(
-                json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-            ).encode()
+    """What makes two requests "the same": method, path, query and the body's content.
+
+    JSON is compared by value (key order and spacing aside); multipart by its fields and
+    files' contents, not by the boundary a client picks anew on each attempt.
+    """
+    if request.mimetype == "multipart/form-data":
+        body = _multipart_digest()
+    else:
+        body = request.get_data(cache=True)
+        if request.is_json and body:
+            with contextlib.suppress(ValueError, RecursionError):
+                body = json.dumps(
+                    json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+                ).encode()
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.full_path.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
+
+
+def _multipart_digest() -> bytes:
+    digest = hashlib.sha256()
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(f"field:{name}={value}\n".encode())
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        content = hashlib.sha256()
+        stream = upload.stream
+        while chunk := stream.read(64 * 1024):
+            content.update(chunk)
+        stream.seek(0)
+        digest.update(f"file:{name}:{upload.filename}:{content.hexdigest()}\n".encode())
+    return digest.digest()

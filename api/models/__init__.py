@@ -6,6 +6,7 @@ from api.models.categories import Category
 from api.models.idempotency import IdempotencyRecord
 from api.models.leads import Lead
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
+from api.models.photos import Photo
 from api.models.products import Availability, Product, ProductChange, ProductStatus
 from api.models.regions import Region, RegionLevel
 
@@ -24,6 +25,7 @@ __all__ = [
     "Membership",
     "Organization",
     "OrganizationKind",
+    "Photo",
     "Product",
     "ProductChange",
     "ProductStatus",

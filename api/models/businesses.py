@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, IdMixin, TimestampMixin, VersionedMixin
 from api.models.categories import Category
+from api.models.photos import Photo
 from api.models.regions import Region, RegionCode
 from api.models.types import str_enum
 
@@ -74,6 +75,12 @@ class Business(IdMixin, TimestampMixin, VersionedMixin, Base):
     )
     regency: Mapped[Region] = relationship(
         lazy="joined", innerjoin=True, foreign_keys=[regency_code]
+    )
+    photos: Mapped[list[Photo]] = relationship(
+        lazy="selectin",
+        order_by="Photo.position",
+        primaryjoin="and_(Photo.business_id == Business.id, Photo.product_id.is_(None))",
+        viewonly=True,
     )
     licences: Mapped[list[BusinessLicence]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="BusinessLicence.kind"

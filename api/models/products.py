@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from api.db import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
 from api.models.businesses import Business
 from api.models.categories import Category
+from api.models.photos import Photo
 from api.models.types import str_enum
 
 
@@ -72,6 +73,9 @@ class Product(IdMixin, TimestampMixin, VersionedMixin, Base):
 
     business: Mapped[Business] = relationship(lazy="joined", innerjoin=True)
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    photos: Mapped[list[Photo]] = relationship(
+        lazy="selectin", order_by="Photo.position", viewonly=True
+    )
 
 
 class ProductChange(IdMixin, Base):

@@ -11,6 +11,7 @@ from api.resources import (
     health,
     me,
     organizations,
+    photos,
     products,
     regions,
 )
@@ -24,6 +25,7 @@ BLUEPRINTS = (
     categories.blp,
     businesses.blp,
     products.blp,
+    photos.blp,
 )
 
 

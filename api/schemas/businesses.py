@@ -17,6 +17,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
+from api.schemas.photos import PhotoSchema
 from api.services.businesses import SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -179,6 +180,7 @@ class BusinessSchema(BaseSchema):
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema), required=True)
     founded_on = fields.Date(allow_none=True, required=True)
     licences = fields.List(fields.Nested(LicenceSchema), required=True)
+    photos = fields.List(fields.Nested(PhotoSchema), required=True)
     status = fields.Enum(BusinessStatus, by_value=True, required=True)
     verified_graduate = fields.Boolean(required=True)
     private = fields.Method("private_part", required=True, allow_none=True)

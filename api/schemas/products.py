@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from api.models import Availability, LicenceKind, ProductStatus
 from api.schemas.businesses import CategoryRefSchema, RegionRefSchema
 from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, Timestamp, sort_field
+from api.schemas.photos import PhotoSchema
 from api.services.products import SORTS
 from api.services.regions import CODE_PATTERN
 from api.services.search import SORTS as SEARCH_SORTS
@@ -93,6 +94,7 @@ class ProductSchema(BaseSchema):
     lead_days = fields.Integer(allow_none=True, required=True)
     status = fields.Enum(ProductStatus, by_value=True, required=True)
     tags = fields.List(fields.String(), required=True)
+    photos = fields.List(fields.Nested(PhotoSchema), required=True)
     business = fields.Nested(ProductBusinessSchema, required=True)
     published_at = Timestamp(allow_none=True, required=True)
     created_at = Timestamp(required=True)

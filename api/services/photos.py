@@ -1,0 +1,126 @@
+"""Photos of businesses and products: add, order, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import images
+from api.db import advisory_lock
+from api.errors import Conflict, NotFound, ValidationFailed
+from api.models import Business, Photo, Product
+from api.services import businesses, products
+from api.services.authz import Actor
+from api.storage import Storage
+
+MAX_PHOTOS = 8
+
+
+def photo_key(photo_id: str, size: int) -> str:
+    return f"photos/{photo_id}/{size}.webp"
+
+
+def _owner(
+    session: Session, actor: Actor, business_id: str | None, product_id: str | None
+) -> tuple[Business, Product | None]:
+    """The business (and product) whose photos these are, if the actor may edit them."""
+    if product_id:
+        product = products.get_product(session, actor=actor, product_id=product_id, action="edit")
+        return product.business, product
+    assert business_id is not None
+    return businesses.get_business(
+        session, actor=actor, business_id=business_id, action="edit"
+    ), None
+
+
+def _photos(session: Session, business: Business, product: Product | None) -> list[Photo]:
+    stmt = select(Photo).where(Photo.business_id == business.id)
+    stmt = stmt.where(Photo.product_id == product.id if product else Photo.product_id.is_(None))
+    return list(session.scalars(stmt.order_by(Photo.position)))
+
+
+def add_photo(
+    session: Session,
+    *,
+    actor: Actor,
+    storage: Storage,
+    data: bytes,
+    business_id: str | None = None,
+    product_id: str | None = None,
+) -> Photo:
+    """Check, convert and store a photo; the ninth of one product or business is refused."""
+    business, product = _owner(session, actor, business_id, product_id)
+    advisory_lock(session, f"photos:{product.id if product else business.id}")
+    existing = _photos(session, business, product)
+    if len(existing) >= MAX_PHOTOS:
+        raise Conflict("too_many_photos", params={"limit": MAX_PHOTOS})
+    processed = images.process(data)
+    photo = Photo(
+        business_id=business.id,
+        product_id=product.id if product else None,
+        position=max((p.position for p in existing), default=-1) + 1,
+        width=processed.width,
+        height=processed.height,
+    )
+    session.add(photo)
+    session.flush()
+    for size, variant in processed.variants.items():
+        storage.put(photo_key(photo.id, size), variant, "image/webp")
+    return photo
+
+
+def list_photos(
+    session: Session, *, actor: Actor, business_id: str | None = None, product_id: str | None = None
+) -> list[Photo]:
+    """Photos in their order (anyone who may see the business or product)."""
+    if product_id:
+        product = products.get_product(session, actor=actor, product_id=product_id)
+        return _photos(session, product.business, product)
+    assert business_id is not None
+    return _photos(
+        session, businesses.get_business(session, actor=actor, business_id=business_id), None
+    )
+
+
+def reorder(
+    session: Session,
+    *,
+    actor: Actor,
+    photo_ids: Sequence[str],
+    business_id: str | None = None,
+    product_id: str | None = None,
+) -> list[Photo]:
+    """Put the photos in the given order; the list must name each photo exactly once."""
+    business, product = _owner(session, actor, business_id, product_id)
+    photos = {p.id: p for p in _photos(session, business, product)}
+    if sorted(photo_ids) != sorted(photos):
+        raise ValidationFailed(errors={"photo_ids": ["List every photo exactly once."]})
+    for position, photo_id in enumerate(photo_ids):
+        photos[photo_id].position = position
+    session.flush()
+    return [photos[i] for i in photo_ids]
+
+
+def delete_photo(
+    session: Session,
+    *,
+    actor: Actor,
+    storage: Storage,
+    photo_id: str,
+    business_id: str | None = None,
+    product_id: str | None = None,
+) -> None:
+    """Delete a photo and its files; the others close the gap."""
+    business, product = _owner(session, actor, business_id, product_id)
+    photos = _photos(session, business, product)
+    doomed = next((p for p in photos if p.id == photo_id), None)
+    if doomed is None:
+        raise NotFound()
+    session.delete(doomed)
+    for position, photo in enumerate(p for p in photos if p.id != photo_id):
+        photo.position = position
+    session.flush()
+    for size in images.SIZES:
+        storage.delete(photo_key(photo_id, size))
