@@ -77,7 +77,7 @@ def demo_data(force: bool) -> None:
     if not state.settings.is_development and not force:
         raise click.ClickException("demo data is for development; pass --force to load it anyway")
     with state.new_session() as session:
-        load_demo(session, security=state.security, echo=click.echo)
+        load_demo(session, security=state.security, storage=state.storage, echo=click.echo)
         session.commit()
 
 

@@ -7,10 +7,12 @@ account signs in with DEMO_PASSWORD. Later parts of the API extend this module.
 
 from __future__ import annotations
 
+import io
 import random
 from collections.abc import Callable
 from typing import Any
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,8 +21,9 @@ from api.schemas.accounts import RegisterSchema
 from api.schemas.businesses import BusinessCreateSchema
 from api.schemas.products import ProductCreateSchema
 from api.security import Security
-from api.services import accounts, businesses, organizations, products
+from api.services import accounts, businesses, organizations, photos, products
 from api.services.authz import Actor
+from api.storage import Storage
 
 DEMO_PASSWORD = "berdaya-demo"
 ADMIN_EMAIL = "admin@dp3a.bekasikota.test"
@@ -68,7 +71,13 @@ ORGANIZATIONS: list[dict[str, Any]] = [
 ]
 
 
-def load_demo(session: Session, *, security: Security, echo: Callable[[str], Any] = print) -> None:
+def load_demo(
+    session: Session,
+    *,
+    security: Security,
+    storage: Storage | None = None,
+    echo: Callable[[str], Any] = print,
+) -> None:
     """Create the demo data once; a second run reports it is there and changes nothing."""
     if session.scalar(select(User.id).where(User.email == ADMIN_EMAIL)):
         echo("demo data already loaded; nothing to do")
@@ -114,7 +123,7 @@ def load_demo(session: Session, *, security: Security, echo: Callable[[str], Any
         echo(f"  organisation {organization.name} (verified, {len(member_emails)} members)")
     session.flush()
     alumnae = [u for u in users.values() if u.role == Role.ALUMNA]
-    business_count, product_count = _load_catalogue(session, security, alumnae, echo)
+    business_count, product_count = _load_catalogue(session, security, storage, alumnae, echo)
     echo(
         f"demo data loaded: {len(users) + business_count - len(alumnae)} accounts, "
         f"{len(ORGANIZATIONS)} organisations, {business_count} businesses, "
@@ -342,7 +351,11 @@ BUSINESSES = 30
 
 
 def _load_catalogue(
-    session: Session, security: Security, alumnae: list[User], echo: Callable[[str], Any]
+    session: Session,
+    security: Security,
+    storage: Storage | None,
+    alumnae: list[User],
+    echo: Callable[[str], Any],
 ) -> tuple[int, int]:
     """About 30 businesses and 200 products across Kota Bekasi's villages."""
     villages = session.scalars(
@@ -365,8 +378,26 @@ def _load_catalogue(
         business = _business(
             session, actor, i, category_ids[slug], villages[(i * 37) % len(villages)]
         )
+        if storage is not None:
+            photos.add_photo(
+                session,
+                actor=actor,
+                storage=storage,
+                business_id=business.id,
+                data=demo_photo(business.name, i),
+            )
         for j in range(6 + i % 3):
-            _product(session, actor, business.id, category_ids[slug], CATALOGUE[slug], j, rng)
+            product = _product(
+                session, actor, business.id, category_ids[slug], CATALOGUE[slug], j, rng
+            )
+            if storage is not None:
+                photos.add_photo(
+                    session,
+                    actor=actor,
+                    storage=storage,
+                    product_id=product.id,
+                    data=demo_photo(product.name, i * 10 + j),
+                )
             product_total += 1
         echo(f"  [{i + 1}/{BUSINESSES}] {business.name} ({slug}, {business.village_code})")
     return len(owners), product_total
@@ -427,7 +458,7 @@ def _product(
     templates: list[tuple[str, str, int, str, list[str]]],
     j: int,
     rng: random.Random,
-) -> None:
+) -> Any:
     name, description, price, unit, tags = templates[j % len(templates)]
     round_ = j // len(templates)
     pre_order = price > 100_000
@@ -447,3 +478,20 @@ def _product(
     product = products.create_product(session, actor=actor, business_id=business_id, data=data)
     if j % 7 != 6:  # a few stay drafts
         products.change_status(session, actor=actor, product_id=product.id, action="publish")
+    return product
+
+
+PALETTE = [(214, 93, 14), (41, 121, 255), (46, 160, 67), (175, 82, 222), (230, 159, 0)]
+
+
+def demo_photo(title: str, seed: int) -> bytes:
+    """A simple generated picture (no downloads): a coloured card with the name on it."""
+    colour = PALETTE[seed % len(PALETTE)]
+    lighter = (min(255, colour[0] + 60), min(255, colour[1] + 60), min(255, colour[2] + 60))
+    image = Image.new("RGB", (800, 600), colour)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((250, 100, 550, 400), fill=lighter)
+    draw.text((40, 480), title, fill=(255, 255, 255), font_size=40)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.demo import ADMIN_EMAIL, DEMO_PASSWORD
-from api.models import Business, Membership, Organization, Product, Role, User
+from api.models import Business, Membership, Organization, Photo, Product, Role, User
 
 
 def counts(session: Session) -> tuple[int, int, int]:
@@ -35,10 +35,17 @@ def test_demo_data_loads_once_and_signs_in(app: Flask, db_session: Session) -> N
     assert again.exit_code == 0 and "already loaded" in again.output
     assert counts(db_session) == after_first
     assert db_session.scalar(select(func.count()).select_from(Business)) == 30
-    assert 180 <= (db_session.scalar(select(func.count()).select_from(Product)) or 0) <= 240
+    product_count = db_session.scalar(select(func.count()).select_from(Product)) or 0
+    assert 180 <= product_count <= 240
+    # One generated photo per business and per product.
+    assert db_session.scalar(select(func.count()).select_from(Photo)) == 30 + product_count
     client = app.test_client()
     found = client.get("/v1/products?region=32.75&q=kue&limit=100").json["items"]
     assert found and all(p["business"]["regency"]["code"] == "32.75" for p in found)
+    first_photo = found[0]["photos"][0]["urls"]["480"]
+    picture = client.get(first_photo)
+    assert picture.status_code == 200 and picture.mimetype == "image/webp"
+    picture.close()
     in_mustikasari = client.get("/v1/businesses?region=32.75.11.1004").json["items"]
     assert in_mustikasari
     login = client.post("/v1/auth/login", json={"email": ADMIN_EMAIL, "password": DEMO_PASSWORD})
