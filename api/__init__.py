@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Assemble the app from settings (environment, then ``config`` overrides)."""
     from api import cli, openapi
+    from api.counters import ViewCounter
     from api.db import make_engine, make_sessionmaker
     from api.http import context, problems
     from api.resources import register_blueprints
@@ -62,11 +63,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             window=dt.timedelta(minutes=settings.login_failure_window_minutes),
         ),
         storage=LocalStorage(Path(settings.media_root).resolve(), settings.media_url),
+        views=ViewCounter(),
     )
     api = openapi.Api(app)
     problems.register(app)
     register_blueprints(api)
     app.teardown_appcontext(context.close_session)
+    app.teardown_request(_flush_views)
     _serve_media(app, settings)
     app.before_request(_before_request)
     app.after_request(_after_request)
@@ -94,6 +97,18 @@ def _serve_media(app: Flask, settings: Settings) -> None:
         return response
 
     app.add_url_rule(f"{prefix}/<path:key>", endpoint="media", view_func=media)
+
+
+def _flush_views(_error: BaseException | None = None) -> None:
+    """After a response, add the buffered view counts to the database when they are due."""
+    from api.state import get_state
+
+    state = get_state(current_app)
+    if state.views.due():
+        try:
+            state.views.flush(state.sessionmaker)
+        except Exception:  # a statistic must never break a request
+            logging.getLogger(__name__).warning("could not flush view counts", exc_info=True)
 
 
 def _before_request() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,6 +12,9 @@ from api.config import Settings
 from api.security import Security
 from api.services.auth import LockoutPolicy
 from api.storage import Storage
+
+if TYPE_CHECKING:
+    from api.counters import ViewCounter
 
 
 @dataclass
@@ -24,6 +27,7 @@ class AppState:
     security: Security
     lockout: LockoutPolicy
     storage: Storage
+    views: ViewCounter
 
     def new_session(self) -> Session:
         return self.sessionmaker()

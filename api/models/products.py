@@ -70,6 +70,8 @@ class Product(IdMixin, TimestampMixin, VersionedMixin, Base):
     )
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     published_at: Mapped[dt.datetime | None]
+    # Added to in batches by api.counters; not part of the ETag'd representation for the public.
+    view_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     business: Mapped[Business] = relationship(lazy="joined", innerjoin=True)
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.http.blueprint import Blueprint
-from api.http.context import current_actor, db
+from api.http.context import current_actor, db, state
 from api.http.pagination import page_response
 from api.models import Product, ProductChange, Role
 from api.pagination import Page
@@ -60,8 +60,14 @@ def search_products(args: dict[str, Any]) -> tuple[Page[Product], dict[str, str]
 @blp.etag
 @blp.response(200, ProductSchema)
 def get_product(product_id: str) -> Product:
-    """Read a product (unpublished ones only for their owner)."""
-    return service.get_product(db(), actor=current_actor(), product_id=product_id)
+    """Read a product (unpublished ones only for their owner, who also gets `stats`)."""
+    actor = current_actor()
+    product = service.get_product(db(), actor=actor, product_id=product_id)
+    if service.can_edit(actor, product):
+        product.stats = service.stats(db(), product, state().views)  # type: ignore[attr-defined]
+    else:
+        state().views.hit(product.id)
+    return product
 
 
 @blp.route("/products/<string:product_id>", methods=["PATCH"])

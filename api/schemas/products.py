@@ -96,9 +96,21 @@ class ProductSchema(BaseSchema):
     tags = fields.List(fields.String(), required=True)
     photos = fields.List(fields.Nested(PhotoSchema), required=True)
     business = fields.Nested(ProductBusinessSchema, required=True)
+    stats = fields.Method(
+        "owner_stats",
+        allow_none=True,
+        metadata={
+            "type": ["object", "null"],
+            "description": "`views` and `leads`: on the detail, for the owner; otherwise null.",
+        },
+    )
     published_at = Timestamp(allow_none=True, required=True)
     created_at = Timestamp(required=True)
     updated_at = Timestamp(required=True)
+
+    def owner_stats(self, product: Any) -> dict[str, int] | None:
+        stats: dict[str, int] | None = getattr(product, "stats", None)
+        return stats
 
 
 class ProductChangeSchema(BaseSchema):

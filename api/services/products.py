@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
@@ -14,6 +14,7 @@ from api.errors import NotFound, ValidationFailed
 from api.models import (
     Availability,
     BusinessStatus,
+    Lead,
     Product,
     ProductChange,
     ProductStatus,
@@ -22,6 +23,9 @@ from api.pagination import Page, paginate, sort_options
 from api.services import businesses, categories
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
+
+if TYPE_CHECKING:
+    from api.counters import ViewCounter
 
 DRAFT, PUBLISHED, ARCHIVED = ProductStatus.DRAFT, ProductStatus.PUBLISHED, ProductStatus.ARCHIVED
 LIFECYCLE: Lifecycle[ProductStatus] = Lifecycle(
@@ -132,6 +136,16 @@ def history(
         limit=limit,
         cursor=cursor,
     )
+
+
+def can_edit(actor: Actor, product: Product) -> bool:
+    return can(actor, "edit", product)
+
+
+def stats(session: Session, product: Product, views: ViewCounter) -> dict[str, int]:
+    """Views (stored plus not yet flushed) and leads of a product, for its owner."""
+    leads = session.scalar(select(func.count()).where(Lead.product_id == product.id)) or 0
+    return {"views": product.view_count + views.pending(product.id), "leads": leads}
 
 
 def is_public(product: Product) -> bool:
