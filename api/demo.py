@@ -378,26 +378,12 @@ def _load_catalogue(
         business = _business(
             session, actor, i, category_ids[slug], villages[(i * 37) % len(villages)]
         )
-        if storage is not None:
-            photos.add_photo(
-                session,
-                actor=actor,
-                storage=storage,
-                business_id=business.id,
-                data=demo_photo(business.name, i),
-            )
+        _photo(session, actor, storage, business.name, i, business_id=business.id)
         for j in range(6 + i % 3):
             product = _product(
                 session, actor, business.id, category_ids[slug], CATALOGUE[slug], j, rng
             )
-            if storage is not None:
-                photos.add_photo(
-                    session,
-                    actor=actor,
-                    storage=storage,
-                    product_id=product.id,
-                    data=demo_photo(product.name, i * 10 + j),
-                )
+            _photo(session, actor, storage, product.name, i * 10 + j, product_id=product.id)
             product_total += 1
         echo(f"  [{i + 1}/{BUSINESSES}] {business.name} ({slug}, {business.village_code})")
     return len(owners), product_total
@@ -479,6 +465,16 @@ def _product(
     if j % 7 != 6:  # a few stay drafts
         products.change_status(session, actor=actor, product_id=product.id, action="publish")
     return product
+
+
+def _photo(
+    session: Session, actor: Actor, storage: Storage | None, title: str, seed: int, **owner: str
+) -> None:
+    """One generated photo of a business or product (skipped without a storage)."""
+    if storage is not None:
+        photos.add_photo(
+            session, actor=actor, storage=storage, data=demo_photo(title, seed), **owner
+        )
 
 
 PALETTE = [(214, 93, 14), (41, 121, 255), (46, 160, 67), (175, 82, 222), (230, 159, 0)]

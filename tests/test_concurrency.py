@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from api import create_app
 from api.models import (
@@ -40,18 +41,24 @@ def live_app(app: Flask, database_url: str) -> Iterator[Flask]:
     get_state(live).engine.dispose()
 
 
+def race_partner(session: Session, name: str) -> User:
+    """A committed partner account with a unique email (these tests commit for real)."""
+    user = User(
+        name=name,
+        email=f"race-{uuid.uuid4().hex[:8]}@example.id",
+        role=Role.PARTNER,
+        password_hash="x",
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
 @pytest.fixture
 def partner(live_app: Flask) -> Iterator[tuple[User, dict[str, str]]]:
     state = get_state(live_app)
     with state.new_session() as session:
-        user = User(
-            name="Partner Balapan",
-            email=f"race-{uuid.uuid4().hex[:8]}@example.id",
-            role=Role.PARTNER,
-            password_hash="x",
-        )
-        session.add(user)
-        session.flush()
+        user = race_partner(session, "Partner Balapan")
         tokens = auth_service.open_session(session, security=state.security, user=user)
         session.commit()
     yield user, {"Authorization": f"Bearer {tokens.access_token}"}
@@ -160,14 +167,9 @@ def test_leaving_an_organisation_waits_for_its_lock_so_one_admin_remains(
     user, headers = partner
     state = get_state(live_app)
     with state.new_session() as session:
-        second = User(
-            name="Admin Kedua",
-            email=f"race2-{uuid.uuid4().hex[:8]}@example.id",
-            role=Role.PARTNER,
-            password_hash="x",
-        )
+        second = race_partner(session, "Admin Kedua")
         organization = Organization(name="PT Dua Admin", kind=OrganizationKind.CSR_COMPANY)
-        session.add_all([second, organization])
+        session.add(organization)
         session.flush()
         session.add_all(
             [

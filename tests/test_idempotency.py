@@ -85,24 +85,33 @@ def _fingerprint(app: Flask, headers: dict[str, str]) -> str:
         return idempotency._fingerprint()
 
 
+def _claimed(
+    app: Flask, session: Session, user: User, headers: dict[str, str], *, token: str, lock: int
+) -> IdempotencyRecord:
+    """A key held by an earlier request whose lock ends ``lock`` seconds from now."""
+    now = dt.datetime.now(dt.UTC)
+    record = IdempotencyRecord(
+        scope=user.id,
+        key=headers["Idempotency-Key"],
+        request_hash=_fingerprint(app, headers),
+        method="POST",
+        path=ORGS,
+        claim_token=token,
+        locked_until=now + dt.timedelta(seconds=lock),
+        expires_at=now + dt.timedelta(days=7),
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
 def test_a_key_still_running_is_409_and_an_abandoned_one_is_taken_over(
     app: Flask, client: FlaskClient, auth: Auth, db_session: Session
 ) -> None:
     user, headers = auth.as_role(Role.PARTNER)
     keyed = {**headers, "Idempotency-Key": "slow"}
     now = dt.datetime.now(dt.UTC)
-    record = IdempotencyRecord(
-        scope=user.id,
-        key="slow",
-        request_hash=_fingerprint(app, keyed),
-        method="POST",
-        path=ORGS,
-        claim_token="t" * 32,
-        locked_until=now + dt.timedelta(seconds=30),
-        expires_at=now + dt.timedelta(days=7),
-    )
-    db_session.add(record)
-    db_session.flush()
+    record = _claimed(app, db_session, user, keyed, token="t" * 32, lock=30)
     count = org_count(db_session)
     busy = client.post(ORGS, json=BODY, headers=keyed)
     assert_problem(busy, 409, "idempotency_key_in_progress")
@@ -174,19 +183,7 @@ def test_a_request_that_outlived_its_claim_cannot_complete_or_release(
 ) -> None:
     user, headers = auth.as_role(Role.PARTNER)
     keyed = {**headers, "Idempotency-Key": "fenced"}
-    now = dt.datetime.now(dt.UTC)
-    record = IdempotencyRecord(
-        scope=user.id,
-        key="fenced",
-        request_hash=_fingerprint(app, keyed),
-        method="POST",
-        path=ORGS,
-        claim_token="old-holder",
-        locked_until=now - dt.timedelta(seconds=1),
-        expires_at=now + dt.timedelta(days=7),
-    )
-    db_session.add(record)
-    db_session.flush()
+    record = _claimed(app, db_session, user, keyed, token="old-holder", lock=-1)
     assert client.post(ORGS, json=BODY, headers=keyed).status_code == 201  # taken over
     stale = idempotency.Claim(record.id, "old-holder")
     with app.test_request_context(ORGS, method="POST"):
