@@ -28,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from api.services import policies  # noqa: F401  (registers the ownership rules)
     from api.services.auth import LockoutPolicy
     from api.state import EXTENSION_KEY, AppState
-    from api.storage import LocalStorage
+    from api.storage import make_storage
 
     settings = load_settings(overrides=config)
     app = Flask(__name__)
@@ -62,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             max_failures=settings.login_max_failures,
             window=dt.timedelta(minutes=settings.login_failure_window_minutes),
         ),
-        storage=LocalStorage(Path(settings.media_root).resolve(), settings.media_url),
+        storage=make_storage(settings),
         views=ViewCounter(),
     )
     api = openapi.Api(app)
@@ -88,7 +88,7 @@ def _serve_media(app: Flask, settings: Settings) -> None:
     """Serve locally stored photos; their keys never change, so they are cached for a year."""
     root = Path(settings.media_root).resolve()
     prefix = settings.media_url.rstrip("/")
-    if not prefix.startswith("/"):
+    if settings.storage_backend != "local" or not prefix.startswith("/"):
         return  # an absolute URL: another server (object storage, a CDN) serves the files
 
     def media(key: str) -> Response:

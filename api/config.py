@@ -31,6 +31,11 @@ class Settings:
     contact_daily_limit: int = 20
     media_root: str = "var/media"
     media_url: str = "/media/"
+    storage_backend: str = "local"
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_public_url: str = ""
     db_pool_size: int = 5
     db_max_overflow: int = 10
     db_pool_timeout_seconds: int = 5
@@ -59,6 +64,11 @@ ENV_VARS: dict[str, str] = {
     "CONTACT_DAILY_LIMIT": "contact_daily_limit",
     "MEDIA_ROOT": "media_root",
     "MEDIA_URL": "media_url",
+    "STORAGE_BACKEND": "storage_backend",
+    "S3_BUCKET": "s3_bucket",
+    "S3_ENDPOINT_URL": "s3_endpoint_url",
+    "S3_REGION": "s3_region",
+    "S3_PUBLIC_URL": "s3_public_url",
     "DB_POOL_SIZE": "db_pool_size",
     "DB_MAX_OVERFLOW": "db_max_overflow",
     "DB_POOL_TIMEOUT_SECONDS": "db_pool_timeout_seconds",
@@ -130,3 +140,21 @@ def validate(settings: Settings) -> None:
         raise ConfigError("password_hash_profile must be rfc9106_low_memory or cheapest")
     if settings.password_hash_profile == "cheapest" and settings.env != "testing":
         raise ConfigError("the cheapest password hash profile is only allowed in testing")
+    validate_storage(settings)
+
+
+def validate_storage(settings: Settings) -> None:
+    if settings.storage_backend not in ("local", "s3"):
+        raise ConfigError("STORAGE_BACKEND must be local or s3")
+    if settings.storage_backend == "s3":
+        if not settings.s3_bucket:
+            raise ConfigError("STORAGE_BACKEND=s3 needs S3_BUCKET")
+        if not settings.s3_public_url.startswith(("https://", "http://")):
+            raise ConfigError(
+                "STORAGE_BACKEND=s3 needs S3_PUBLIC_URL, the http(s) address clients fetch"
+                " photos from (the bucket's public URL or a CDN in front of it)"
+            )
+        try:
+            import boto3  # noqa: F401
+        except ImportError:
+            raise ConfigError("STORAGE_BACKEND=s3 needs boto3: pip install 'berdaya[s3]'") from None

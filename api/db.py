@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +171,41 @@ def _configure_sqlite(engine: Engine) -> None:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
     """Sessions keep loaded objects usable after commit, so responses can be built from them."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+# Side effects outside the database (files in storage) that must follow the transaction's fate.
+_ON_COMMIT = "berdaya_on_commit"
+_ON_ROLLBACK = "berdaya_on_rollback"
+
+
+def on_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once the session's transaction has committed (never if it rolls back)."""
+    session.info.setdefault(_ON_COMMIT, []).append(action)
+
+
+def on_rollback(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` if the session's transaction rolls back (to undo an outside effect)."""
+    session.info.setdefault(_ON_ROLLBACK, []).append(action)
+
+
+def _run(session: Session, key: str) -> None:
+    actions = session.info.pop(key, [])
+    session.info.pop(_ON_COMMIT, None)
+    session.info.pop(_ON_ROLLBACK, None)
+    for action in actions:
+        try:
+            action()
+        except Exception:  # the transaction's outcome stands; a leftover file is only logged
+            logging.getLogger(__name__).exception("after-transaction action failed")
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    _run(session, _ON_COMMIT)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.nested or previous_transaction.parent is not None:
+        return  # a savepoint: the outer transaction may still commit
+    _run(session, _ON_ROLLBACK)

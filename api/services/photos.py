@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import images
-from api.db import advisory_lock
+from api.db import advisory_lock, on_commit, on_rollback
 from api.errors import Conflict, NotFound, ValidationFailed
 from api.models import Business, Photo, Product
 from api.services import businesses, products
@@ -66,8 +66,11 @@ def add_photo(
     )
     session.add(photo)
     session.flush()
-    for size, variant in processed.variants.items():
-        storage.put(photo_key(photo.id, size), variant, "image/webp")
+    keys = [photo_key(photo.id, size) for size in processed.variants]
+    # Files first, so the photo's URLs work the moment it is visible; undone on rollback.
+    on_rollback(session, lambda: _delete_files(storage, keys))
+    for key, variant in zip(keys, processed.variants.values(), strict=True):
+        storage.put(key, variant, "image/webp")
     return photo
 
 
@@ -122,5 +125,11 @@ def delete_photo(
     for position, photo in enumerate(p for p in photos if p.id != photo_id):
         photo.position = position
     session.flush()
-    for size in images.SIZES:
-        storage.delete(photo_key(photo_id, size))
+    # Files go only once the deletion has committed: a rollback leaves a whole photo.
+    keys = [photo_key(photo_id, size) for size in images.SIZES]
+    on_commit(session, lambda: _delete_files(storage, keys))
+
+
+def _delete_files(storage: Storage, keys: list[str]) -> None:
+    for key in keys:
+        storage.delete(key)
