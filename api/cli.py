@@ -21,7 +21,7 @@ def register(app: Flask) -> None:
         demo_data,
         create_admin,
         openapi_export,
-        prune,
+        housekeeping,
     ):
         app.cli.add_command(command)
 
@@ -133,10 +133,14 @@ def openapi_export(path: Path) -> None:
     click.echo(f"{path}: {'updated' if changed else 'unchanged'}")
 
 
-@click.command("prune")
+@click.command("housekeeping")
 @with_appcontext
-def prune() -> None:
-    """Delete expired idempotency keys and old failed sign-ins (run daily)."""
+def housekeeping() -> None:
+    """Run the periodic tasks (every hour, from cron or a scheduler); safe to run any time.
+
+    Completes orders whose buyers did not confirm within 7 days, deletes expired idempotency
+    keys and old failed sign-ins. Each task commits on its own.
+    """
     import datetime as dt
 
     from sqlalchemy import delete
@@ -144,8 +148,13 @@ def prune() -> None:
     from api.db import utcnow
     from api.http import idempotency
     from api.models import LoginFailure
+    from api.services import orders
 
     state = get_state(current_app)
+    with state.new_session() as session:
+        completed = orders.complete_due(session)
+        session.commit()
+    click.echo(f"{completed} order(s) completed automatically")
     with state.new_session() as session:
         keys = idempotency.prune(session)
         cutoff = utcnow() - dt.timedelta(days=1)

@@ -149,6 +149,38 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Too many photos", "At most {limit} photos; delete one first."),
         "id": ("Terlalu banyak foto", "Paling banyak {limit} foto; hapus salah satu dulu."),
     },
+    "out_of_stock": {
+        "en": ("Out of stock", "{product} is out of stock."),
+        "id": ("Stok habis", "{product} sedang habis."),
+    },
+    "insufficient_stock": {
+        "en": ("Not enough stock", "Only {available} of {product} left."),
+        "id": ("Stok tidak cukup", "{product} tinggal {available}."),
+    },
+    "not_your_action": {
+        "en": ("Not yours to do", "This step ({action}) belongs to the other party."),
+        "id": ("Bukan tindakan Anda", "Langkah ini ({action}) milik pihak lain."),
+    },
+    "already_paid": {
+        "en": ("Already paid", "The payment of this order is already recorded."),
+        "id": ("Sudah dibayar", "Pembayaran pesanan ini sudah dicatat."),
+    },
+    "order_not_completed": {
+        "en": ("Order not completed", "You can review once the order is completed."),
+        "id": ("Pesanan belum selesai", "Ulasan dapat diberikan setelah pesanan selesai."),
+    },
+    "already_reviewed": {
+        "en": ("Already reviewed", "You already reviewed this product of this order."),
+        "id": ("Sudah diulas", "Anda sudah mengulas produk ini dari pesanan ini."),
+    },
+    "already_replied": {
+        "en": ("Already replied", "A review gets one reply."),
+        "id": ("Sudah dibalas", "Setiap ulasan hanya dapat dibalas sekali."),
+    },
+    "already_reported": {
+        "en": ("Already reported", "You already reported this review."),
+        "id": ("Sudah dilaporkan", "Anda sudah melaporkan ulasan ini."),
+    },
     "already_verified": {
         "en": ("Already verified", "The organisation is already verified."),
         "id": ("Sudah terverifikasi", "Organisasi ini sudah terverifikasi."),
@@ -225,6 +257,7 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Invalid input type.": "Jenis masukan tidak valid.",
     "Invalid value.": "Nilai tidak valid.",
     "Not a valid phone number.": "Bukan nomor telepon yang valid.",
+    "Not an Indonesian mobile number.": "Bukan nomor ponsel Indonesia.",
     "Give an email or a phone number.": "Isi email atau nomor telepon.",
     "Invalid cursor.": "Cursor tidak valid.",
     "Invalid JSON body.": "Isi JSON tidak valid.",

@@ -90,6 +90,7 @@ def test_only_alumnae_create_businesses(
         ({"village_code": "Bekasi"}, "village_code"),
         ({"whatsapp": "021-8844-1234"}, "whatsapp"),
         ({"whatsapp": "12345"}, "whatsapp"),
+        ({"whatsapp": "+1 202 555 0100"}, "whatsapp"),  # valid, but not Indonesian
         ({"channels": {"instagram": "https://instagrarn.com/x"}}, "channels"),
         ({"channels": {"tokopedia": "http://tokopedia.com/x"}}, "channels"),
         ({"channels": {"myspace": "https://myspace.com/x"}}, "channels"),

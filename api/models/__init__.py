@@ -3,12 +3,16 @@
 from api.models.accounts import AuthSession, LoginFailure, RefreshToken, Role, User
 from api.models.businesses import Business, BusinessLicence, BusinessStatus, LicenceKind
 from api.models.categories import Category
+from api.models.events import Event, Notification
 from api.models.idempotency import IdempotencyRecord
 from api.models.leads import Lead
+from api.models.orders import DeliveryMethod, Order, OrderItem, OrderStatus, PaymentMethod
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
 from api.models.photos import Photo
 from api.models.products import Availability, Product, ProductChange, ProductStatus
 from api.models.regions import Region, RegionLevel
+from api.models.reviews import Review, ReviewReport
+from api.models.sales import OffPlatformSale, SaleChannel
 
 __all__ = [
     "AuthSession",
@@ -17,14 +21,22 @@ __all__ = [
     "BusinessLicence",
     "BusinessStatus",
     "Category",
+    "DeliveryMethod",
+    "Event",
     "IdempotencyRecord",
     "Lead",
     "LicenceKind",
     "LoginFailure",
     "MemberRole",
     "Membership",
+    "Notification",
+    "OffPlatformSale",
+    "Order",
+    "OrderItem",
+    "OrderStatus",
     "Organization",
     "OrganizationKind",
+    "PaymentMethod",
     "Photo",
     "Product",
     "ProductChange",
@@ -32,6 +44,9 @@ __all__ = [
     "RefreshToken",
     "Region",
     "RegionLevel",
+    "Review",
+    "ReviewReport",
     "Role",
+    "SaleChannel",
     "User",
 ]

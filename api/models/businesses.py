@@ -13,7 +13,7 @@ from api.db import Base, IdMixin, TimestampMixin, VersionedMixin
 from api.models.categories import Category
 from api.models.photos import Photo
 from api.models.regions import Region, RegionCode
-from api.models.types import str_enum
+from api.models.types import RatedMixin, str_enum
 
 
 class BusinessStatus(StrEnum):
@@ -34,7 +34,7 @@ class LicenceKind(StrEnum):
     BPOM = "bpom"  # food and drug authority registration
 
 
-class Business(IdMixin, TimestampMixin, VersionedMixin, Base):
+class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     """A micro-business owned by an alumna."""
 
     __tablename__ = "businesses"

@@ -20,7 +20,7 @@ from api.db import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
 from api.models.businesses import Business
 from api.models.categories import Category
 from api.models.photos import Photo
-from api.models.types import str_enum
+from api.models.types import RatedMixin, str_enum
 
 
 class ProductStatus(StrEnum):
@@ -39,7 +39,7 @@ class Availability(StrEnum):
     OUT_OF_STOCK = "out_of_stock"
 
 
-class Product(IdMixin, TimestampMixin, VersionedMixin, Base):
+class Product(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     """Something a business sells, priced in whole rupiah."""
 
     __tablename__ = "products"

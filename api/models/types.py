@@ -1,8 +1,10 @@
 """Column types shared by models."""
 
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Enum
+from sqlalchemy.orm import Mapped, mapped_column
 
 
 def str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
@@ -16,3 +18,16 @@ def str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+class RatedMixin:
+    """Rating aggregates over visible reviews, kept exact by ``api.services.reviews``."""
+
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    @property
+    def rating(self) -> dict[str, Any]:
+        count = self.rating_count or 0
+        average = round(self.rating_sum / count, 2) if count else None
+        return {"average": average, "count": count}

@@ -10,10 +10,13 @@ from api.resources import (
     categories,
     health,
     me,
+    orders,
     organizations,
     photos,
     products,
     regions,
+    reviews,
+    sales,
 )
 
 BLUEPRINTS = (
@@ -26,6 +29,9 @@ BLUEPRINTS = (
     businesses.blp,
     products.blp,
     photos.blp,
+    orders.blp,
+    reviews.blp,
+    sales.blp,
 )
 
 

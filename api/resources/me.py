@@ -6,9 +6,13 @@ from typing import Any
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, current_session_id, db, state
-from api.models import User
+from api.http.pagination import page_response
+from api.models import Notification, User
+from api.pagination import Page
 from api.schemas.accounts import MePatchSchema, MeSchema, PasswordChangeSchema
-from api.services import accounts
+from api.schemas.common import page_of
+from api.schemas.notifications import MarkedSchema, NotificationQueryArgsSchema, NotificationSchema
+from api.services import accounts, events
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The caller's own account.")
 
@@ -54,3 +58,28 @@ def change_password(data: dict[str, Any]) -> None:
         keep_session_id=current_session_id(),
         **data,
     )
+
+
+@blp.route("/notifications", methods=["GET"])
+@blp.auth()
+@blp.arguments(NotificationQueryArgsSchema, location="query")
+@blp.response(200, page_of(NotificationSchema))
+def list_my_notifications(args: dict[str, Any]) -> tuple[Page[Notification], dict[str, str]]:
+    """What happened to your orders, reviews and more, newest first."""
+    return page_response(events.list_notifications(db(), actor=current_actor(), **args))
+
+
+@blp.route("/notifications/<string:notification_id>/read", methods=["POST"])
+@blp.auth()
+@blp.response(200, NotificationSchema)
+def mark_notification_read(notification_id: str) -> Notification:
+    """Mark a notification read."""
+    return events.mark_read(db(), actor=current_actor(), notification_id=notification_id)
+
+
+@blp.route("/notifications/read-all", methods=["POST"])
+@blp.auth()
+@blp.response(200, MarkedSchema)
+def mark_all_notifications_read() -> dict[str, int]:
+    """Mark all your notifications read."""
+    return {"marked": events.mark_all_read(db(), actor=current_actor())}

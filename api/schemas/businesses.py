@@ -13,6 +13,7 @@ from api.schemas.common import (
     BaseSchema,
     PageQueryArgsSchema,
     PhoneNumber,
+    RatingSchema,
     Text,
     Timestamp,
     sort_field,
@@ -183,6 +184,7 @@ class BusinessSchema(BaseSchema):
     photos = fields.List(fields.Nested(PhotoSchema), required=True)
     status = fields.Enum(BusinessStatus, by_value=True, required=True)
     verified_graduate = fields.Boolean(required=True)
+    rating = fields.Nested(RatingSchema, required=True)
     private = fields.Method("private_part", required=True, allow_none=True)
     created_at = Timestamp(required=True)
     updated_at = Timestamp(required=True)

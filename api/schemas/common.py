@@ -91,11 +91,12 @@ class PhoneNumber(fields.String):
             raise self.make_error("invalid_phone") from None
         if not phonenumbers.is_valid_number(number):
             raise self.make_error("invalid_phone")
-        if self.mobile_only and phonenumbers.number_type(number) not in (
-            phonenumbers.PhoneNumberType.MOBILE,
-            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        if self.mobile_only and (
+            phonenumbers.region_code_for_number(number) != "ID"
+            or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE
         ):
-            raise ValidationError("Not a mobile phone number.")
+            # WhatsApp and the sellers' follow-up are for Indonesian mobile numbers (+62 8...).
+            raise ValidationError("Not an Indonesian mobile number.")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -183,3 +184,25 @@ class ProblemSchema(Schema):
         metadata={"description": "Field name to a list of messages (validation problems)."}
     )
     request_id = fields.String(metadata={"description": "Quote this when reporting a problem."})
+
+
+class RatingSchema(BaseSchema):
+    """Average stars (1-5, two decimals) and the number of visible reviews."""
+
+    average = fields.Float(allow_none=True, required=True, metadata={"example": 4.67})
+    count = fields.Integer(required=True)
+
+
+class ReasonSchema(BaseSchema):
+    """Why (shown to the other party)."""
+
+    reason = Text(min_length=3, max_length=500, required=True)
+
+
+class MonthField(fields.Date):
+    """A calendar month, ``YYYY-MM``; loads as the month's first day."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            format="%Y-%m", metadata={"example": "2026-11", **kwargs.pop("metadata", {})}, **kwargs
+        )

@@ -34,8 +34,12 @@ class LeadSchema(BaseSchema):
     """Someone asked for the business's number (about a product)."""
 
     id = fields.String(required=True)
-    user_id = fields.String(required=True)
-    user_name = fields.String(attribute="user.name", required=True)
+    user_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Null for a visitor of a share page who was not signed in."},
+    )
+    user_name = fields.String(required=True, allow_none=True)
     product = fields.Nested(LeadProductSchema, allow_none=True, required=True)
     channel = fields.String(required=True)
     message = fields.String(required=True)

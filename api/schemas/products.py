@@ -8,7 +8,14 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api.models import Availability, LicenceKind, ProductStatus
 from api.schemas.businesses import CategoryRefSchema, RegionRefSchema
-from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, Timestamp, sort_field
+from api.schemas.common import (
+    BaseSchema,
+    PageQueryArgsSchema,
+    RatingSchema,
+    Text,
+    Timestamp,
+    sort_field,
+)
 from api.schemas.photos import PhotoSchema
 from api.services.products import SORTS
 from api.services.regions import CODE_PATTERN
@@ -96,6 +103,7 @@ class ProductSchema(BaseSchema):
     tags = fields.List(fields.String(), required=True)
     photos = fields.List(fields.Nested(PhotoSchema), required=True)
     business = fields.Nested(ProductBusinessSchema, required=True)
+    rating = fields.Nested(RatingSchema, required=True)
     stats = fields.Method(
         "owner_stats",
         allow_none=True,

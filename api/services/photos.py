@@ -19,7 +19,33 @@ MAX_PHOTOS = 8
 
 
 def photo_key(photo_id: str, size: int) -> str:
-    return f"photos/{photo_id}/{size}.webp"
+    return image_key(f"photos/{photo_id}", size)
+
+
+def image_key(prefix: str, size: int) -> str:
+    return f"{prefix}/{size}.webp"
+
+
+def store_image(
+    session: Session, storage: Storage, prefix: str, data: bytes
+) -> images.ProcessedImage:
+    """Check and convert an image and store its sizes under ``prefix``.
+
+    The files are written first, so the URLs work the moment the row is visible; if the
+    transaction rolls back they are removed again.
+    """
+    processed = images.process(data)
+    keys = [image_key(prefix, size) for size in processed.variants]
+    on_rollback(session, lambda: _delete_files(storage, keys))
+    for key, variant in zip(keys, processed.variants.values(), strict=True):
+        storage.put(key, variant, "image/webp")
+    return processed
+
+
+def delete_image(session: Session, storage: Storage, prefix: str) -> None:
+    """Remove an image's files once the transaction commits (a rollback leaves them whole)."""
+    keys = [image_key(prefix, size) for size in images.SIZES]
+    on_commit(session, lambda: _delete_files(storage, keys))
 
 
 def _owner(
@@ -56,21 +82,17 @@ def add_photo(
     existing = _photos(session, business, product)
     if len(existing) >= MAX_PHOTOS:
         raise Conflict("too_many_photos", params={"limit": MAX_PHOTOS})
-    processed = images.process(data)
     photo = Photo(
         business_id=business.id,
         product_id=product.id if product else None,
         position=max((p.position for p in existing), default=-1) + 1,
-        width=processed.width,
-        height=processed.height,
+        width=0,
+        height=0,
     )
+    processed = store_image(session, storage, f"photos/{photo.id}", data)
+    photo.width, photo.height = processed.width, processed.height
     session.add(photo)
     session.flush()
-    keys = [photo_key(photo.id, size) for size in processed.variants]
-    # Files first, so the photo's URLs work the moment it is visible; undone on rollback.
-    on_rollback(session, lambda: _delete_files(storage, keys))
-    for key, variant in zip(keys, processed.variants.values(), strict=True):
-        storage.put(key, variant, "image/webp")
     return photo
 
 
@@ -125,9 +147,7 @@ def delete_photo(
     for position, photo in enumerate(p for p in photos if p.id != photo_id):
         photo.position = position
     session.flush()
-    # Files go only once the deletion has committed: a rollback leaves a whole photo.
-    keys = [photo_key(photo_id, size) for size in images.SIZES]
-    on_commit(session, lambda: _delete_files(storage, keys))
+    delete_image(session, storage, f"photos/{photo_id}")
 
 
 def _delete_files(storage: Storage, keys: list[str]) -> None:

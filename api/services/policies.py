@@ -9,9 +9,11 @@ from api.models import (
     BusinessStatus,
     MemberRole,
     Membership,
+    Order,
     Organization,
     Product,
     ProductStatus,
+    Review,
     User,
 )
 from api.services.authz import Actor, rule
@@ -75,3 +77,36 @@ def _product_public_when_published(actor: Actor, product: Product) -> bool:
 @rule(Product, "edit")
 def _product_owner(actor: Actor, product: Product) -> bool:
     return _business_owner(actor, product.business)
+
+
+@rule(Order, "view")
+def _order_parties(actor: Actor, order: Order) -> bool:
+    return actor.is_admin or actor.user_id in (order.buyer_id, order.business.owner_id)
+
+
+@rule(Review, "view")
+def _review_visible(actor: Actor, review: Review) -> bool:
+    return not review.hidden or actor.is_admin or actor.user_id == review.author_id
+
+
+@rule(Review, "edit")
+def _review_author(actor: Actor, review: Review) -> bool:
+    return actor.user_id is not None and actor.user_id == review.author_id
+
+
+@rule(Review, "reply")
+def _review_seller(actor: Actor, review: Review) -> bool:
+    session = object_session(review)
+    business = session.get(Business, review.business_id) if session else None
+    return business is not None and actor.user_id == business.owner_id
+
+
+@rule(Review, "moderate")
+def _review_moderators(actor: Actor, review: Review) -> bool:
+    return actor.is_admin
+
+
+@rule(Business, "view_figures")
+def _business_figures(actor: Actor, business: Business) -> bool:
+    # Sponsors she allows join in with the sponsorship part.
+    return _business_owner(actor, business)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -182,3 +182,29 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return str(value.value if hasattr(value, "value") else value)
+
+
+def adjust_stock(session: Session, *, product: Product, delta: int, actor: Actor) -> None:
+    """Take stock for an order (negative) or give it back; the history records it."""
+    if product.stock is None:
+        return
+    before = {f: getattr(product, f) for f in TRACKED}
+    product.stock += delta
+    session.flush()
+    _record(session, product, before, actor)
+
+
+def lock(session: Session, product_ids: Sequence[str]) -> dict[str, Product]:
+    """Load products for a stock change, locked until the transaction ends (PostgreSQL).
+
+    Rows are locked in id order so that two orders sharing products cannot deadlock; SQLite
+    transactions are serialised at BEGIN already.
+    """
+    rows = session.scalars(
+        select(Product)
+        .where(Product.id.in_(sorted(set(product_ids))))
+        .order_by(Product.id)
+        .with_for_update(of=Product)
+        .execution_options(populate_existing=True)
+    )
+    return {p.id: p for p in rows}

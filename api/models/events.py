@@ -1,0 +1,58 @@
+"""Domain events (the outbox the integration part delivers) and users' notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Identity, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, IdMixin, utcnow
+from api.ids import new_id
+
+
+class Event(Base):
+    """A state change, written in the same transaction as the change; ``seq`` only grows."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_subject", "subject_type", "subject_id"),
+        Index("ix_events_occurred_at", "occurred_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    # BIGINT on PostgreSQL; SQLite needs INTEGER for its rowid alias (never reused there).
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), Identity(), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(40), unique=True, default=lambda: new_id("evt"))
+    type: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Notification(IdMixin, Base):
+    """An event as one user is told of it, with her read mark."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_id_created_at", "user_id", "created_at"),)
+    id_prefix = "ntf"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq", ondelete="CASCADE"))
+    read_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def subject(self) -> dict[str, str]:
+        return {"type": self.event.subject_type, "id": self.event.subject_id}
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None

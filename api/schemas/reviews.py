@@ -1,0 +1,73 @@
+"""Reviews, replies, reports and moderation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from api.http.context import state
+from api.images import SIZES
+from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, Timestamp, sort_field
+from api.services.photos import image_key
+from api.services.reviews import SORTS, photo_prefix
+
+
+class ReviewCreateSchema(BaseSchema):
+    """Stars and words on one product of your completed order."""
+
+    product_id = fields.String(required=True, validate=validate.Length(max=32))
+    rating = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=5))
+    text = Text(max_length=2000, load_default="")
+
+
+class ReviewSchema(BaseSchema):
+    """A review; `hidden` ones are seen only by their author and admins."""
+
+    id = fields.String(required=True, metadata={"example": "rev_01M84..."})
+    product_id = fields.String(required=True)
+    business_id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    author_name = fields.String(allow_none=True, required=True)
+    rating = fields.Integer(required=True)
+    text = fields.String(required=True)
+    photo_urls = fields.Method(
+        "_photo_urls",
+        allow_none=True,
+        required=True,
+        metadata={"type": ["object", "null"], "description": "Width in pixels to the URL."},
+    )
+    reply = fields.String(allow_none=True, required=True)
+    replied_at = Timestamp(allow_none=True, required=True)
+    hidden = fields.Boolean(required=True)
+    created_at = Timestamp(required=True)
+
+    def _photo_urls(self, review: Any) -> dict[str, str] | None:
+        if not review.photo_token:
+            return None
+        storage = state().storage
+        prefix = photo_prefix(review.id, review.photo_token)
+        return {str(size): storage.url(image_key(prefix, size)) for size in SIZES}
+
+
+class ReviewQueryArgsSchema(PageQueryArgsSchema):
+    sort = sort_field(SORTS, "-created_at")
+
+
+class ReplySchema(BaseSchema):
+    """The seller's one answer."""
+
+    text = Text(min_length=1, max_length=2000, required=True)
+
+
+class ReportCreateSchema(BaseSchema):
+    """What is wrong with the review."""
+
+    reason = Text(min_length=3, max_length=500, required=True)
+
+
+class ReportSchema(BaseSchema):
+    id = fields.String(required=True)
+    review_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    created_at = Timestamp(required=True)
