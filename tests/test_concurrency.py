@@ -18,12 +18,20 @@ from sqlalchemy.orm import Session
 
 from api import create_app
 from api.models import (
+    Availability,
+    Business,
+    BusinessStatus,
+    Category,
     IdempotencyRecord,
     LoginFailure,
     MemberRole,
     Membership,
+    Notification,
+    Order,
     Organization,
     OrganizationKind,
+    Product,
+    ProductStatus,
     Role,
     User,
 )
@@ -206,4 +214,70 @@ def test_leaving_an_organisation_waits_for_its_lock_so_one_admin_remains(
         with state.new_session() as session:
             session.execute(delete(Organization).where(Organization.id == organization.id))
             session.execute(delete(User).where(User.id == second.id))
+            session.commit()
+
+
+def test_two_buyers_ordering_the_last_item_at_once_one_succeeds(live_app: Flask) -> None:
+    state = get_state(live_app)
+    with state.new_session() as session:
+        seller = race_partner(session, "Penjual Balapan")
+        seller.role = Role.ALUMNA
+        business = Business(
+            owner_id=seller.id,
+            name="Usaha Balapan",
+            slug=f"usaha-balapan-{uuid.uuid4().hex[:6]}",
+            category_id=session.scalar(select(Category.id).where(Category.slug == "snacks-cakes")),
+            village_code="32.75.11.1004",
+            district_code="32.75.11",
+            regency_code="32.75",
+            status=BusinessStatus.ACTIVE,
+        )
+        session.add(business)
+        session.flush()
+        product = Product(
+            business_id=business.id,
+            name="Kue terakhir",
+            slug="kue-terakhir",
+            category_id=business.category_id,
+            price_idr=25_000,
+            unit="loyang",
+            availability=Availability.IN_STOCK,
+            stock=1,
+            status=ProductStatus.PUBLISHED,
+        )
+        session.add(product)
+        buyers = [race_partner(session, f"Pembeli {i}") for i in range(4)]
+        tokens = [
+            auth_service.open_session(session, security=state.security, user=b).access_token
+            for b in buyers
+        ]
+        session.commit()
+    body = {
+        "business_id": business.id,
+        "items": [{"product_id": product.id, "quantity": 1}],
+        "delivery_method": "pickup",
+        "contact_phone": "+6281311112222",
+    }
+
+    def order(i: int) -> int:
+        headers = {"Authorization": f"Bearer {tokens[i]}"}
+        return live_app.test_client().post("/v1/orders", json=body, headers=headers).status_code
+
+    try:
+        statuses = in_parallel(len(buyers), order)
+        assert sorted(statuses) == [201, 409, 409, 409], statuses
+        with state.new_session() as session:
+            assert session.get(Product, product.id).stock == 0  # type: ignore[union-attr]
+            orders = session.scalar(
+                select(func.count()).select_from(Order).where(Order.business_id == business.id)
+            )
+            assert orders == 1
+    finally:
+        with state.new_session() as session:
+            ids = [u.id for u in (*buyers, seller)]
+            session.execute(delete(Notification).where(Notification.user_id.in_(ids)))
+            session.execute(delete(Order).where(Order.business_id == business.id))
+            session.execute(delete(Business).where(Business.id == business.id))
+            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.scope.in_(ids)))
+            session.execute(delete(User).where(User.id.in_(ids)))
             session.commit()

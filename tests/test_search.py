@@ -108,6 +108,10 @@ def test_filters(client: FlaskClient, db_session: Session, catalogue: dict[str, 
     assert lapis.id in priced and keripik.id not in priced and gamis.id not in priced
     assert keripik.id in ids(client, "availability=pre_order")
     assert lapis.id not in ids(client, "availability=pre_order")
+    assert lapis.id in ids(client, "availability=in_stock")
+    lapis.stock = 0  # sold out by orders: not "in stock" any more
+    db_session.flush()
+    assert lapis.id not in ids(client, "availability=in_stock")
     halal = set(ids(client, "licence=halal"))
     assert {lapis.id, keripik.id} <= halal and gamis.id not in halal
     verified = set(ids(client, "verified_graduate=true"))

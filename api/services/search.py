@@ -67,6 +67,8 @@ def search_products(
         stmt = stmt.where(Product.price_idr <= price_max)
     if availability is not None:
         stmt = stmt.where(Product.availability == availability)
+        if availability == Availability.IN_STOCK:
+            stmt = stmt.where(Product.stock > 0)  # sold out by orders: nothing to buy now
     if licence is not None:
         stmt = stmt.where(
             exists().where(
