@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from api.counters import ViewCounter
     from api.db import make_engine, make_sessionmaker
     from api.http import context, problems
-    from api.resources import register_blueprints
+    from api.resources import register_blueprints, share
     from api.security import Security
     from api.services import policies  # noqa: F401  (registers the ownership rules)
     from api.services.auth import LockoutPolicy
@@ -68,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api = openapi.Api(app)
     problems.register(app)
     register_blueprints(api)
+    app.register_blueprint(share.bp)  # HTML pages, outside the JSON API and its spec
     app.teardown_appcontext(context.close_session)
     app.teardown_request(_flush_views)
     _serve_media(app, settings)
@@ -129,7 +130,8 @@ def _before_request() -> None:
         request.max_content_length = limit
     if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:
         mimetype = request.mimetype or ""
-        if not (request.is_json or mimetype == "multipart/form-data"):
+        form = mimetype == "application/x-www-form-urlencoded" and getattr(view, "form", False)
+        if not (request.is_json or mimetype == "multipart/form-data" or form):
             raise UnsupportedMediaType()
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.db import advisory_lock, utcnow
 from api.errors import Conflict, TooManyRequests, ValidationFailed
-from api.models import Lead, Product
+from api.models import Business, Lead, Product
 from api.money import format_idr
 from api.pagination import Page, paginate, sort_options
 from api.services import businesses, products
@@ -45,19 +45,46 @@ def contact(
     business = businesses.get_business(session, actor=actor, business_id=business_id)
     if business.owner_id == user.id:
         raise ValidationFailed(errors={"business_id": ["This is your own business."]})
-    if not business.whatsapp:
-        raise Conflict("no_whatsapp")
     product: Product | None = None
     if product_id:
         product = session.get(Product, product_id)
         if product is None or product.business_id != business.id or not products.is_public(product):
             raise ValidationFailed(errors={"product_id": ["Not a product of this business."]})
-    _enforce_limit(session, user_id=user.id, daily_limit=daily_limit)
-    message = _message(business.name, user.name, product, note)
+    return _reveal(
+        session, business, product, user_id=user.id, buyer=user.name, note=note, limit=daily_limit
+    )
+
+
+def contact_from_share_page(
+    session: Session, *, business: Business, product: Product | None, visitor: str, daily_limit: int
+) -> ContactAnswer:
+    """The WhatsApp button of a share page: a visitor who is not signed in, known only by a
+    keyed hash of her address, limited like a user."""
+    return _reveal(
+        session, business, product, visitor=visitor, buyer=None, note=None, limit=daily_limit
+    )
+
+
+def _reveal(
+    session: Session,
+    business: Business,
+    product: Product | None,
+    *,
+    user_id: str | None = None,
+    visitor: str | None = None,
+    buyer: str | None,
+    note: str | None,
+    limit: int,
+) -> ContactAnswer:
+    if not business.whatsapp:
+        raise Conflict("no_whatsapp")
+    _enforce_limit(session, user_id=user_id, visitor=visitor, daily_limit=limit)
+    message = _message(business.name, buyer, product, note)
     lead = Lead(
         business_id=business.id,
         product_id=product.id if product else None,
-        user_id=user.id,
+        user_id=user_id,
+        visitor=visitor,
         message=message,
     )
     session.add(lead)
@@ -88,13 +115,14 @@ def list_leads(
     )
 
 
-def _enforce_limit(session: Session, *, user_id: str, daily_limit: int) -> None:
-    advisory_lock(session, "contact:" + user_id)
+def _enforce_limit(
+    session: Session, *, user_id: str | None, visitor: str | None, daily_limit: int
+) -> None:
+    who = Lead.user_id == user_id if user_id else Lead.visitor == visitor
+    advisory_lock(session, f"contact:{user_id or visitor}")
     now = utcnow()
     recent = session.scalars(
-        select(Lead.created_at)
-        .where(Lead.user_id == user_id, Lead.created_at > now - WINDOW)
-        .order_by(Lead.created_at)
+        select(Lead.created_at).where(who, Lead.created_at > now - WINDOW).order_by(Lead.created_at)
     ).all()
     if len(recent) >= daily_limit:
         wait = int((recent[-daily_limit] + WINDOW - now).total_seconds()) + 1
@@ -109,15 +137,13 @@ def _enforce_limit(session: Session, *, user_id: str, daily_limit: int) -> None:
         )
 
 
-def _message(business: str, buyer: str, product: Product | None, note: str | None) -> str:
+def _message(business: str, buyer: str | None, product: Product | None, note: str | None) -> str:
+    greeting = f"Halo {business}, saya {buyer}. " if buyer else f"Halo {business}. "
     if product is not None:
         text = (
-            f"Halo {business}, saya {buyer}. Saya melihat {product.name} "
+            f"{greeting}Saya melihat {product.name} "
             f"({format_idr(product.price_idr)}/{product.unit}) di Berdaya. Apakah masih tersedia?"
         )
     else:
-        text = (
-            f"Halo {business}, saya {buyer}. "
-            "Saya menemukan usaha Anda di Berdaya dan ingin bertanya."
-        )
+        text = f"{greeting}Saya menemukan usaha Anda di Berdaya dan ingin bertanya."
     return f"{text}\n\n{note}" if note else text

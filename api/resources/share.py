@@ -1,0 +1,128 @@
+"""Share pages: small server-rendered HTML with Open Graph and Twitter tags, no JavaScript.
+
+``/s/<business-slug>`` and ``/s/<business-slug>/<product-slug>`` show what a link preview in
+WhatsApp or Instagram needs: title, description, price as "Rp 25.000" and the first photo. The
+WhatsApp button is a plain form posting to ``/s/<slug>/contact``, which records the lead (limited
+per visitor per day, like signed-in contact) and redirects to wa.me.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urljoin
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from api.errors import Conflict, DomainError, NotFound, TooManyRequests
+from api.http.context import db, state
+from api.images import SIZES
+from api.models import Business, Photo, Product
+from api.money import format_idr
+from api.services import contact, share
+from api.services.photos import photo_key
+
+bp = Blueprint("share", __name__, url_prefix="/s")
+CACHE = "public, max-age=300"
+
+
+def _photo_url(photo: Photo | None, size: int = SIZES[-1]) -> str | None:
+    if photo is None:
+        return None
+    return urljoin(request.host_url, state().storage.url(photo_key(photo.id, size)))
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    response = Response(render_template(template, **context), status=status)
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Cache-Control"] = CACHE if status == 200 else "no-store"
+    return response
+
+
+def _problem_page(error: DomainError) -> Response:
+    messages = {
+        404: ("Tidak ditemukan", "Halaman ini tidak ada, atau usaha/produknya sedang tidak aktif."),
+        409: ("Belum bisa dihubungi", "Usaha ini belum mencantumkan nomor WhatsApp."),
+        429: ("Terlalu sering", "Anda sudah menghubungi banyak penjual hari ini; coba lagi besok."),
+    }
+    title, text = messages.get(error.status, ("Terjadi kesalahan", "Coba lagi nanti."))
+    response = _page("share/message.html", status=error.status, title=title, text=text)
+    response.headers.update(error.headers or {})
+    return response
+
+
+def _common(business: Business) -> dict[str, Any]:
+    return {
+        "business": business,
+        "format_idr": format_idr,
+        "place": f"{business.district.name}, {business.regency.name}",
+        "photo_url": _photo_url,
+    }
+
+
+@bp.get("/<slug>")
+def business_page(slug: str) -> Response:
+    try:
+        business = share.business_by_slug(db(), slug)
+    except NotFound as error:
+        return _problem_page(error)
+    first = business.photos[0] if business.photos else None
+    return _page(
+        "share/business.html",
+        **_common(business),
+        products=share.published_products(db(), business),
+        canonical=url_for("share.business_page", slug=slug, _external=True),
+        image=_photo_url(first),
+        title=business.name,
+        description=(business.description or business.category.name_id)[:200],
+    )
+
+
+@bp.get("/<slug>/<product_slug>")
+def product_page(slug: str, product_slug: str) -> Response:
+    try:
+        business = share.business_by_slug(db(), slug)
+        product = share.product_by_slug(db(), business, product_slug)
+    except NotFound as error:
+        return _problem_page(error)
+    first = product.photos[0] if product.photos else (business.photos or [None])[0]
+    price = format_idr(product.price_idr)
+    return _page(
+        "share/product.html",
+        **_common(business),
+        product=product,
+        price=price,
+        canonical=url_for(
+            "share.product_page", slug=slug, product_slug=product_slug, _external=True
+        ),
+        image=_photo_url(first),
+        title=f"{product.name} · {price}/{product.unit}",
+        description=(product.description or product.name)[:200],
+    )
+
+
+@bp.post("/<slug>/contact")
+def contact_from_page(slug: str) -> Response:
+    session = db()
+    try:
+        business = share.business_by_slug(session, slug)
+        product: Product | None = None
+        if request.form.get("product"):
+            product = share.product_by_slug(session, business, request.form["product"][:140])
+        settings = state().settings
+        answer = contact.contact_from_share_page(
+            session,
+            business=business,
+            product=product,
+            visitor=share.visitor_key(settings.secret_key, request.remote_addr or "unknown"),
+            daily_limit=settings.contact_daily_limit,
+        )
+        session.commit()
+    except (NotFound, Conflict, TooManyRequests) as error:
+        session.rollback()
+        return _problem_page(error)
+    response = redirect(answer.wa_me_url, code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response  # type: ignore[return-value]
+
+
+contact_from_page.form = True  # type: ignore[attr-defined]  # an HTML form posts here

@@ -1,0 +1,48 @@
+"""Share pages: what a link pasted into WhatsApp or Instagram shows (public data only)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import NotFound
+from api.models import Business, BusinessStatus, Product, ProductStatus
+
+PRODUCTS_SHOWN = 24
+
+
+def business_by_slug(session: Session, slug: str) -> Business:
+    """An active business by its slug (anything else is not found)."""
+    business = session.scalar(select(Business).where(Business.slug == slug))
+    if business is None or business.status != BusinessStatus.ACTIVE:
+        raise NotFound()
+    return business
+
+
+def product_by_slug(session: Session, business: Business, slug: str) -> Product:
+    """A published product of the business by its slug."""
+    product = session.scalar(
+        select(Product).where(Product.business_id == business.id, Product.slug == slug)
+    )
+    if product is None or product.status != ProductStatus.PUBLISHED:
+        raise NotFound()
+    return product
+
+
+def published_products(session: Session, business: Business) -> list[Product]:
+    return list(
+        session.scalars(
+            select(Product)
+            .where(Product.business_id == business.id, Product.status == ProductStatus.PUBLISHED)
+            .order_by(Product.published_at.desc(), Product.id)
+            .limit(PRODUCTS_SHOWN)
+        )
+    )
+
+
+def visitor_key(secret: str, address: str) -> str:
+    """A keyed hash of a visitor's network address: limits her without storing the address."""
+    return hmac.new(secret.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
