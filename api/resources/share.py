@@ -84,7 +84,8 @@ def product_page(slug: str, product_slug: str) -> Response:
         product = share.product_by_slug(db(), business, product_slug)
     except NotFound as error:
         return _problem_page(error)
-    first = product.photos[0] if product.photos else (business.photos or [None])[0]
+    photos = product.photos or business.photos
+    first = photos[0] if photos else None
     price = format_idr(product.price_idr)
     return _page(
         "share/product.html",
