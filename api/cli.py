@@ -138,8 +138,9 @@ def openapi_export(path: Path) -> None:
 def housekeeping() -> None:
     """Run the periodic tasks (every hour, from cron or a scheduler); safe to run any time.
 
-    Completes orders whose buyers did not confirm within 7 days, deletes expired idempotency
-    keys and old failed sign-ins. Each task commits on its own.
+    Completes orders whose buyers did not confirm within 7 days, expires mentoring requests
+    nobody accepted within 30 days, completes mentorings the mentor confirmed 14 days ago,
+    deletes expired idempotency keys and old failed sign-ins. Each task commits on its own.
     """
     import datetime as dt
 
@@ -148,13 +149,20 @@ def housekeeping() -> None:
     from api.db import utcnow
     from api.http import idempotency
     from api.models import LoginFailure
-    from api.services import orders
+    from api.services import mentoring, orders
 
     state = get_state(current_app)
     with state.new_session() as session:
         completed = orders.complete_due(session)
         session.commit()
     click.echo(f"{completed} order(s) completed automatically")
+    with state.new_session() as session:
+        expired = mentoring.expire_due(session)
+        finished = mentoring.complete_due(session)
+        session.commit()
+    click.echo(
+        f"{expired} mentoring request(s) expired, {finished} mentoring(s) completed automatically"
+    )
     with state.new_session() as session:
         keys = idempotency.prune(session)
         cutoff = utcnow() - dt.timedelta(days=1)

@@ -6,6 +6,20 @@ from api.models.categories import Category
 from api.models.events import Event, Notification
 from api.models.idempotency import IdempotencyRecord
 from api.models.leads import Lead
+from api.models.mentoring import (
+    Attendance,
+    MentoringFormat,
+    MentoringOffer,
+    MentoringRequest,
+    MentoringSession,
+    OfferKind,
+    OfferRegion,
+    OfferStatus,
+    OfferTopic,
+    RequestStatus,
+    SessionStatus,
+    Topic,
+)
 from api.models.orders import DeliveryMethod, Order, OrderItem, OrderStatus, PaymentMethod
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
 from api.models.photos import Photo
@@ -15,6 +29,7 @@ from api.models.reviews import Review, ReviewReport
 from api.models.sales import OffPlatformSale, SaleChannel
 
 __all__ = [
+    "Attendance",
     "AuthSession",
     "Availability",
     "Business",
@@ -29,8 +44,16 @@ __all__ = [
     "LoginFailure",
     "MemberRole",
     "Membership",
+    "MentoringFormat",
+    "MentoringOffer",
+    "MentoringRequest",
+    "MentoringSession",
     "Notification",
     "OffPlatformSale",
+    "OfferKind",
+    "OfferRegion",
+    "OfferStatus",
+    "OfferTopic",
     "Order",
     "OrderItem",
     "OrderStatus",
@@ -44,9 +67,12 @@ __all__ = [
     "RefreshToken",
     "Region",
     "RegionLevel",
+    "RequestStatus",
     "Review",
     "ReviewReport",
     "Role",
     "SaleChannel",
+    "SessionStatus",
+    "Topic",
     "User",
 ]

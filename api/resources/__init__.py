@@ -10,6 +10,7 @@ from api.resources import (
     categories,
     health,
     me,
+    mentoring,
     orders,
     organizations,
     photos,
@@ -32,6 +33,7 @@ BLUEPRINTS = (
     orders.blp,
     reviews.blp,
     sales.blp,
+    mentoring.blp,
 )
 
 

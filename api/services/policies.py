@@ -9,11 +9,16 @@ from api.models import (
     BusinessStatus,
     MemberRole,
     Membership,
+    MentoringOffer,
+    MentoringRequest,
+    OfferStatus,
     Order,
     Organization,
     Product,
     ProductStatus,
+    RequestStatus,
     Review,
+    Role,
     User,
 )
 from api.services.authz import Actor, rule
@@ -110,3 +115,20 @@ def _review_moderators(actor: Actor, review: Review) -> bool:
 def _business_figures(actor: Actor, business: Business) -> bool:
     # Sponsors she allows join in with the sponsorship part.
     return _business_owner(actor, business)
+
+
+@rule(MentoringOffer, "view")
+def _offer_public_while_active(actor: Actor, offer: MentoringOffer) -> bool:
+    return offer.status == OfferStatus.ACTIVE or _offer_owner(actor, offer)
+
+
+@rule(MentoringOffer, "edit")
+def _offer_owner(actor: Actor, offer: MentoringOffer) -> bool:
+    return actor.is_admin or (actor.user_id is not None and actor.user_id == offer.mentor_id)
+
+
+@rule(MentoringRequest, "view")
+def _request_parties_or_mentors_while_open(actor: Actor, request: MentoringRequest) -> bool:
+    if actor.is_admin or actor.user_id in (request.alumna_id, request.mentor_id):
+        return actor.user_id is not None
+    return actor.role == Role.MENTOR and request.status == RequestStatus.OPEN

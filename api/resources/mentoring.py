@@ -1,0 +1,331 @@
+"""Mentoring between university mentors and graduates."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Response, request
+
+from api.http.blueprint import Blueprint
+from api.http.context import current_actor, db
+from api.http.pagination import page_response
+from api.models import MentoringOffer, MentoringRequest, MentoringSession, Role, User
+from api.pagination import Page
+from api.schemas.common import PageQueryArgsSchema, ReasonSchema, page_of
+from api.schemas.mentoring import (
+    AcceptRequestSchema,
+    ConfirmSchema,
+    FeedbackSchema,
+    MentoringReportSchema,
+    MentorProfileSchema,
+    OfferCreateSchema,
+    OfferPatchSchema,
+    OfferQueryArgsSchema,
+    OfferSchema,
+    OptionalReasonSchema,
+    ReportQueryArgsSchema,
+    RequestCreateSchema,
+    RequestQueryArgsSchema,
+    RequestSchema,
+    SessionCreateSchema,
+    SessionRecordSchema,
+    SessionRescheduleSchema,
+    SessionSchema,
+    TopicListSchema,
+)
+from api.services import mentoring as service
+
+SESSION = "/mentoring-requests/<string:request_id>/sessions/<string:session_id>"
+blp = Blueprint(
+    "mentoring",
+    __name__,
+    url_prefix="/v1",
+    description=(
+        "Mentoring: offers by mentors of verified universities; requests by graduates "
+        "(open -> accepted -> in_progress -> completed, or cancelled, or expired after 30 days); "
+        "sessions; feedback; the university's community-service record."
+    ),
+)
+
+
+def _contact(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"name": user.name, "email": user.email, "phone": user.phone}
+
+
+def _shown(item: MentoringRequest) -> MentoringRequest:
+    actor = current_actor()
+    private = service.is_party(actor, item) or actor.is_admin
+    item.allowed_actions = service.allowed_actions(actor, item)  # type: ignore[attr-defined]
+    item.alumna_contact = _contact(item.alumna) if private else None  # type: ignore[attr-defined]
+    item.mentor_contact = _contact(item.mentor) if private else None  # type: ignore[attr-defined]
+    return item
+
+
+def _act(request_id: str, action: str, **values: Any) -> MentoringRequest:
+    return _shown(
+        service.act(db(), actor=current_actor(), request_id=request_id, action=action, **values)
+    )
+
+
+@blp.route("/mentoring-topics", methods=["GET"])
+@blp.response(200, TopicListSchema)
+def list_mentoring_topics() -> dict[str, Any]:
+    """The fixed list of topics, in Indonesian and English."""
+    return {"items": service.topic_list()}
+
+
+@blp.route("/mentoring-offers", methods=["POST"])
+@blp.auth(Role.MENTOR)
+@blp.etag
+@blp.arguments(OfferCreateSchema)
+@blp.response(201, OfferSchema)
+def create_mentoring_offer(data: dict[str, Any]) -> MentoringOffer:
+    """Publish an offer (mentors who belong to a verified university)."""
+    return service.create_offer(db(), actor=current_actor(), data=data)
+
+
+@blp.route("/mentoring-offers", methods=["GET"])
+@blp.arguments(OfferQueryArgsSchema, location="query")
+@blp.response(200, page_of(OfferSchema))
+def list_mentoring_offers(args: dict[str, Any]) -> tuple[Page[MentoringOffer], dict[str, str]]:
+    """Active offers, filtered by topic, region served, format, university or mentor."""
+    return page_response(service.list_offers(db(), **args))
+
+
+@blp.route("/mentoring-offers/<string:offer_id>", methods=["GET"])
+@blp.etag
+@blp.response(200, OfferSchema)
+def get_mentoring_offer(offer_id: str) -> MentoringOffer:
+    """Read an offer (a closed one only for its mentor and admins)."""
+    return service.get_offer(db(), actor=current_actor(), offer_id=offer_id)
+
+
+@blp.route("/mentoring-offers/<string:offer_id>", methods=["PATCH"])
+@blp.auth()
+@blp.etag
+@blp.arguments(OfferPatchSchema)
+@blp.response(200, OfferSchema)
+def update_mentoring_offer(changes: dict[str, Any], offer_id: str) -> MentoringOffer:
+    """Change your offer (send If-Match)."""
+    actor = current_actor()
+    offer = service.get_offer(db(), actor=actor, offer_id=offer_id, action="edit")
+    blp.check_etag(offer, OfferSchema)
+    return service.update_offer(db(), actor=actor, offer=offer, changes=changes)
+
+
+@blp.route("/mentoring-offers/<string:offer_id>/close", methods=["POST"])
+@blp.auth()
+@blp.response(200, OfferSchema)
+@blp.alt_response(409, response="CONFLICT")
+def close_mentoring_offer(offer_id: str) -> MentoringOffer:
+    """Stop taking requests under this offer (accepted mentorings go on)."""
+    return service.close_offer(db(), actor=current_actor(), offer_id=offer_id)
+
+
+@blp.route("/mentors/<string:mentor_id>", methods=["GET"])
+@blp.response(200, MentorProfileSchema)
+def get_mentor(mentor_id: str) -> dict[str, Any]:
+    """A mentor's university, completed mentorings and rating."""
+    return service.mentor_profile(db(), mentor_id=mentor_id)
+
+
+@blp.route("/mentoring-requests", methods=["POST"])
+@blp.auth(Role.ALUMNA)
+@blp.arguments(RequestCreateSchema)
+@blp.response(201, RequestSchema)
+@blp.alt_response(409, response="CONFLICT")
+def create_mentoring_request(data: dict[str, Any]) -> MentoringRequest:
+    """Ask for help on one topic (at most three open requests at a time)."""
+    return _shown(service.create_request(db(), actor=current_actor(), data=data))
+
+
+@blp.route("/mentoring-requests", methods=["GET"])
+@blp.auth()
+@blp.arguments(RequestQueryArgsSchema, location="query")
+@blp.response(200, page_of(RequestSchema))
+def list_mentoring_requests(
+    args: dict[str, Any],
+) -> tuple[Page[MentoringRequest], dict[str, str]]:
+    """Your requests, the ones you took on, or (mentors, `view=open`) open ones to take on."""
+    page = service.list_requests(db(), actor=current_actor(), **args)
+    for item in page.items:
+        _shown(item)
+    return page_response(page)
+
+
+@blp.route("/mentoring-requests/<string:request_id>", methods=["GET"])
+@blp.auth()
+@blp.etag
+@blp.response(200, RequestSchema)
+def get_mentoring_request(request_id: str) -> MentoringRequest:
+    """Read a request; contact data only for its two parties."""
+    return _shown(service.get_request(db(), actor=current_actor(), request_id=request_id))
+
+
+@blp.route("/mentoring-requests/<string:request_id>/accept", methods=["POST"])
+@blp.auth(Role.MENTOR)
+@blp.arguments(AcceptRequestSchema, required=False)
+@blp.response(200, RequestSchema)
+@blp.alt_response(409, response="CONFLICT")
+def accept_mentoring_request(data: dict[str, Any], request_id: str) -> MentoringRequest:
+    """Take it on under one of your offers (its capacity is checked)."""
+    return _act(request_id, "accept", **data)
+
+
+@blp.route("/mentoring-requests/<string:request_id>/decline", methods=["POST"])
+@blp.auth(Role.MENTOR)
+@blp.arguments(OptionalReasonSchema, required=False)
+@blp.response(200, RequestSchema)
+@blp.alt_response(409, response="CONFLICT")
+def decline_mentoring_request(data: dict[str, Any], request_id: str) -> MentoringRequest:
+    """Give it back: it is open again for other mentors."""
+    return _act(request_id, "decline", **data)
+
+
+@blp.route("/mentoring-requests/<string:request_id>/cancel", methods=["POST"])
+@blp.auth()
+@blp.arguments(OptionalReasonSchema, required=False)
+@blp.response(200, RequestSchema)
+@blp.alt_response(409, response="CONFLICT")
+def cancel_mentoring_request(data: dict[str, Any], request_id: str) -> MentoringRequest:
+    """The alumna withdraws; scheduled sessions are cancelled."""
+    return _act(request_id, "cancel", **data)
+
+
+@blp.route("/mentoring-requests/<string:request_id>/confirm", methods=["POST"])
+@blp.auth()
+@blp.arguments(ConfirmSchema, required=False)
+@blp.response(200, RequestSchema)
+@blp.alt_response(409, response="CONFLICT")
+def confirm_mentoring_request(data: dict[str, Any], request_id: str) -> MentoringRequest:
+    """Say the mentoring is done (the mentor may add an outcome note). Both: completed; the
+    mentor alone: completed 14 days later."""
+    return _act(request_id, "confirm", **data)
+
+
+@blp.route("/mentoring-requests/<string:request_id>/feedback", methods=["POST"])
+@blp.auth()
+@blp.arguments(FeedbackSchema)
+@blp.response(200, RequestSchema)
+@blp.alt_response(409, response="CONFLICT")
+def rate_mentoring(data: dict[str, Any], request_id: str) -> MentoringRequest:
+    """The alumna rates a completed mentoring, once."""
+    return _shown(
+        service.rate(
+            db(),
+            actor=current_actor(),
+            request_id=request_id,
+            rating=data["rating"],
+            text=data["text"],
+        )
+    )
+
+
+@blp.route("/mentoring-requests/<string:request_id>/sessions", methods=["POST"])
+@blp.auth()
+@blp.arguments(SessionCreateSchema)
+@blp.response(201, SessionSchema)
+@blp.alt_response(409, response="CONFLICT")
+def create_mentoring_session(data: dict[str, Any], request_id: str) -> MentoringSession:
+    """Plan a session (either party, once the request is accepted)."""
+    return service.add_session(db(), actor=current_actor(), request_id=request_id, data=data)
+
+
+@blp.route("/mentoring-requests/<string:request_id>/sessions", methods=["GET"])
+@blp.auth()
+@blp.arguments(PageQueryArgsSchema, location="query")
+@blp.response(200, page_of(SessionSchema))
+def list_mentoring_sessions(
+    args: dict[str, Any], request_id: str
+) -> tuple[Page[MentoringSession], dict[str, str]]:
+    """The sessions, in time order (the two parties and admins)."""
+    return page_response(
+        service.list_sessions(db(), actor=current_actor(), request_id=request_id, **args)
+    )
+
+
+@blp.route(
+    "/mentoring-requests/<string:request_id>/sessions/<string:session_id>/reschedule",
+    methods=["POST"],
+)
+@blp.auth()
+@blp.arguments(SessionRescheduleSchema)
+@blp.response(200, SessionSchema)
+@blp.alt_response(409, response="CONFLICT")
+def reschedule_mentoring_session(
+    data: dict[str, Any], request_id: str, session_id: str
+) -> MentoringSession:
+    """Move a planned session, with a reason."""
+    return service.reschedule_session(
+        db(), actor=current_actor(), request_id=request_id, session_id=session_id, data=data
+    )
+
+
+@blp.route(
+    "/mentoring-requests/<string:request_id>/sessions/<string:session_id>/cancel", methods=["POST"]
+)
+@blp.auth()
+@blp.arguments(ReasonSchema)
+@blp.response(200, SessionSchema)
+@blp.alt_response(409, response="CONFLICT")
+def cancel_mentoring_session(
+    data: dict[str, Any], request_id: str, session_id: str
+) -> MentoringSession:
+    """Call off a planned session, with a reason."""
+    return service.cancel_session(
+        db(),
+        actor=current_actor(),
+        request_id=request_id,
+        session_id=session_id,
+        reason=data["reason"],
+    )
+
+
+@blp.route(
+    "/mentoring-requests/<string:request_id>/sessions/<string:session_id>/record", methods=["POST"]
+)
+@blp.auth()
+@blp.arguments(SessionRecordSchema)
+@blp.response(200, SessionSchema)
+@blp.alt_response(409, response="CONFLICT")
+def record_mentoring_session(
+    data: dict[str, Any], request_id: str, session_id: str
+) -> MentoringSession:
+    """Afterwards: attendance, notes, outcome. The first held session starts the mentoring."""
+    return service.record_session(
+        db(), actor=current_actor(), request_id=request_id, session_id=session_id, data=data
+    )
+
+
+@blp.route("/organizations/<string:organization_id>/mentoring-report", methods=["GET"])
+@blp.auth()
+@blp.arguments(ReportQueryArgsSchema, location="query")
+@blp.response(200, MentoringReportSchema)
+def get_mentoring_report(args: dict[str, Any], organization_id: str) -> Any:
+    """The university's mentoring between two dates: per mentor, sessions held, hours, alumnae
+    served, topics, completed mentorings and ratings (members and admins). JSON, or CSV with
+    `format=csv` or `Accept: text/csv`."""
+    report = service.mentoring_report(
+        db(),
+        actor=current_actor(),
+        organization_id=organization_id,
+        from_date=args["from_"],
+        to_date=args["to"],
+    )
+    wants_csv = args["format"] == "csv" or (
+        request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+    )
+    if not wants_csv:
+        return report
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(service.report_csv_rows(report))
+    name = f"mentoring-{report.from_date}-{report.to_date}.csv"
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
