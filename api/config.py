@@ -31,6 +31,7 @@ class Settings:
     contact_daily_limit: int = 20
     media_root: str = "var/media"
     media_url: str = "/media/"
+    public_base_url: str = ""
     storage_backend: str = "local"
     s3_bucket: str = ""
     s3_endpoint_url: str = ""
@@ -64,6 +65,7 @@ ENV_VARS: dict[str, str] = {
     "CONTACT_DAILY_LIMIT": "contact_daily_limit",
     "MEDIA_ROOT": "media_root",
     "MEDIA_URL": "media_url",
+    "PUBLIC_BASE_URL": "public_base_url",
     "STORAGE_BACKEND": "storage_backend",
     "S3_BUCKET": "s3_bucket",
     "S3_ENDPOINT_URL": "s3_endpoint_url",
@@ -144,6 +146,10 @@ def validate(settings: Settings) -> None:
 
 
 def validate_storage(settings: Settings) -> None:
+    if settings.public_base_url and not settings.public_base_url.startswith(
+        ("https://", "http://")
+    ):
+        raise ConfigError("PUBLIC_BASE_URL must be an http(s) address, such as https://berdaya.id")
     if settings.storage_backend not in ("local", "s3"):
         raise ConfigError("STORAGE_BACKEND must be local or s3")
     if settings.storage_backend == "s3":

@@ -201,6 +201,8 @@ def _run(session: Session, key: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the outer transaction may still roll back
     _run(session, _ON_COMMIT)
 
 

@@ -386,3 +386,31 @@ def test_the_buyer_contact_defaults_to_the_account_and_needs_a_phone(
     assert "contact_phone" in problem["errors"]
     made = shop.order(client, (shop.cake, 1), headers=headers, contact_phone="0813 2222 3333")
     assert made.status_code == 201 and made.json["contact"]["phone"] == "+6281322223333"
+
+
+def test_fulfilment_follows_the_delivery_method_and_dates_are_sane(
+    client: FlaskClient, shop: Shop
+) -> None:
+    pickup = shop.order(client, (shop.cake, 1), delivery_method="pickup").json["id"]
+    shop.act(client, pickup, "accept", "seller")
+    problem = assert_problem(shop.act(client, pickup, "ship", "seller"), 422)
+    assert "delivery_method" in problem["errors"]
+    shipping = shop.order(client, (shop.cake, 1), delivery_method="shipping").json["id"]
+    past = assert_problem(
+        shop.act(client, shipping, "accept", "seller", delivery_date="2020-01-01"), 422
+    )
+    assert "delivery_date" in past["errors"]
+    shop.act(client, shipping, "accept", "seller")
+    assert (
+        "delivery_method"
+        in assert_problem(shop.act(client, shipping, "ready", "seller"), 422)["errors"]
+    )
+    for paid_at in ("2001-01-01T00:00:00+07:00", "0001-01-01T00:00:00+05:00"):
+        early = client.post(
+            f"/v1/orders/{shipping}/payment",
+            json={"method": "qris", "paid_at": paid_at},
+            headers=shop.seller_headers,
+        )
+        assert "paid_at" in assert_problem(early, 422)["errors"]
+    for query in ("created_from=0001-01-01T00:00:00%2B05:00", "created_to=9999-12-31T23:59:59Z"):
+        assert_problem(client.get(f"/v1/orders?{query}", headers=shop.buyer_headers), 422)

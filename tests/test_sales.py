@@ -132,5 +132,12 @@ def test_the_summary_adds_orders_and_off_platform_sales_by_month_in_wib(
 
     default = client.get(f"{url}/sales-summary", headers=shop.seller_headers).json
     assert len(default["months"]) == 12 and default["to"] == today().strftime("%Y-%m")
-    for query in ("from=2026-05&to=2026-01", "from=2020-01&to=2026-01", "from=2026-1x"):
+    for query in (
+        "from=2026-05&to=2026-01",
+        "from=2020-01&to=2026-01",
+        "from=2026-1x",
+        "to=9999-12",
+        "from=0001-01&to=0001-03",
+        "from=2026-01-15",
+    ):
         assert_problem(client.get(f"{url}/sales-summary?{query}", headers=shop.seller_headers), 422)

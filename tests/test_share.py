@@ -227,3 +227,32 @@ def test_chromium_renders_the_page_loads_the_photo_and_opens_whatsapp(
             assert page.locator("h1").inner_text() == "Tidak ditemukan"
         finally:
             browser.close()
+
+
+def test_links_use_the_configured_public_address_not_the_host_header(
+    app: Flask, client: FlaskClient, listing: dict
+) -> None:
+    from dataclasses import replace
+
+    state = get_state(app)
+    saved = state.settings
+    state.settings = replace(saved, public_base_url="https://berdaya.example.id")
+    try:
+        business = listing["business"]
+        html = client.get(f"/s/{business.slug}", headers={"Host": "evil.example"}).get_data(
+            as_text=True
+        )
+    finally:
+        state.settings = saved
+    tags = meta(html)
+    assert tags["og:url"] == f"https://berdaya.example.id/s/{business.slug}"
+    assert "evil.example" not in html
+
+
+def test_one_ipv6_block_shares_one_limit() -> None:
+    from api.services.share import visitor_key
+
+    one = visitor_key("k", "2001:db8:1:2::1")
+    assert one == visitor_key("k", "2001:db8:1:2:ffff::9")  # same /64
+    assert one != visitor_key("k", "2001:db8:1:3::1")
+    assert visitor_key("k", "203.0.113.7") != visitor_key("k", "203.0.113.8")

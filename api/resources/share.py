@@ -25,10 +25,21 @@ bp = Blueprint("share", __name__, url_prefix="/s")
 CACHE = "public, max-age=300"
 
 
+def _base() -> str:
+    """Where the public reaches the app: PUBLIC_BASE_URL when set (never the Host header,
+    which a caller controls and a cache would keep), else the request's own address."""
+    configured = state().settings.public_base_url
+    return (configured.rstrip("/") + "/") if configured else request.host_url
+
+
+def _absolute(path: str) -> str:
+    return urljoin(_base(), path)
+
+
 def _photo_url(photo: Photo | None, size: int = SIZES[-1]) -> str | None:
     if photo is None:
         return None
-    return urljoin(request.host_url, state().storage.url(photo_key(photo.id, size)))
+    return _absolute(state().storage.url(photo_key(photo.id, size)))
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
@@ -70,7 +81,7 @@ def business_page(slug: str) -> Response:
         "share/business.html",
         **_common(business),
         products=share.published_products(db(), business),
-        canonical=url_for("share.business_page", slug=slug, _external=True),
+        canonical=_absolute(url_for("share.business_page", slug=slug)),
         image=_photo_url(first),
         title=business.name,
         description=(business.description or business.category.name_id)[:200],
@@ -92,9 +103,7 @@ def product_page(slug: str, product_slug: str) -> Response:
         **_common(business),
         product=product,
         price=price,
-        canonical=url_for(
-            "share.product_page", slug=slug, product_slug=product_slug, _external=True
-        ),
+        canonical=_absolute(url_for("share.product_page", slug=slug, product_slug=product_slug)),
         image=_photo_url(first),
         title=f"{product.name} · {price}/{product.unit}",
         description=(product.description or product.name)[:200],

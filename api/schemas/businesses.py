@@ -11,6 +11,7 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 from api.models import BusinessStatus, LicenceKind
 from api.schemas.common import (
     BaseSchema,
+    Date,
     PageQueryArgsSchema,
     PhoneNumber,
     RatingSchema,
@@ -83,8 +84,8 @@ class LicenceSchema(BaseSchema):
 
     kind = fields.Enum(LicenceKind, by_value=True, required=True)
     number = Text(required=True, min_length=3, max_length=60)
-    issued_on = fields.Date(allow_none=True, load_default=None)
-    expires_on = fields.Date(allow_none=True, load_default=None)
+    issued_on = Date(allow_none=True, load_default=None)
+    expires_on = Date(allow_none=True, load_default=None)
 
     @validates_schema
     def _dates(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -111,7 +112,7 @@ class BusinessWriteSchema(BaseSchema):
     )
     channels = fields.Nested(ChannelsSchema)
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema), validate=validate.Length(max=21))
-    founded_on = fields.Date(allow_none=True)
+    founded_on = Date(allow_none=True)
     licences = fields.List(fields.Nested(LicenceSchema), validate=validate.Length(max=10))
 
     @validates("founded_on")
@@ -179,7 +180,7 @@ class BusinessSchema(BaseSchema):
     regency = fields.Nested(RegionRefSchema, required=True)
     channels = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema), required=True)
-    founded_on = fields.Date(allow_none=True, required=True)
+    founded_on = Date(allow_none=True, required=True)
     licences = fields.List(fields.Nested(LicenceSchema), required=True)
     photos = fields.List(fields.Nested(PhotoSchema), required=True)
     status = fields.Enum(BusinessStatus, by_value=True, required=True)

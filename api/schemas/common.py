@@ -199,10 +199,42 @@ class ReasonSchema(BaseSchema):
     reason = Text(min_length=3, max_length=500, required=True)
 
 
-class MonthField(fields.Date):
+# Dates far outside the program's life are typos, and years near 1 or 9999 overflow time
+# zone arithmetic; every date and time field of the API keeps to these years.
+YEARS = (1900, 2200)
+
+
+def _check_year(field: fields.Field, value: Any) -> Any:
+    if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
+        raise ValidationError(f"The year must be between {YEARS[0]} and {YEARS[1]}.")
+    return value
+
+
+class Date(fields.Date):
+    """An ISO 8601 date (``2026-11-23``) between the years 1900 and 2200."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return _check_year(self, super()._deserialize(value, attr, data, **kwargs))
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """An RFC 3339 time with its offset (``2026-11-23T09:00:00+07:00``), years 1900-2200."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return _check_year(self, super()._deserialize(value, attr, data, **kwargs))
+
+
+class MonthField(fields.String):
     """A calendar month, ``YYYY-MM``; loads as the month's first day."""
 
+    PATTERN = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
+
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            format="%Y-%m", metadata={"example": "2026-11", **kwargs.pop("metadata", {})}, **kwargs
-        )
+        metadata = {"example": "2026-11", "pattern": self.PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not re.match(self.PATTERN, text):
+            raise ValidationError("Not a month (YYYY-MM).")
+        return dt.date(int(text[:4]), int(text[5:7]), 1)

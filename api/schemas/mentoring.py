@@ -16,7 +16,9 @@ from api.models import (
     Topic,
 )
 from api.schemas.common import (
+    AwareDateTime,
     BaseSchema,
+    Date,
     PageQueryArgsSchema,
     RatingSchema,
     Text,
@@ -64,8 +66,8 @@ class OfferWriteSchema(BaseSchema):
         validate=validate.Length(max=50),
         metadata={"description": "Regions served, with everything below them; none: everywhere."},
     )
-    starts_on = fields.Date()
-    ends_on = fields.Date()
+    starts_on = Date()
+    ends_on = Date()
     language = fields.String(validate=validate.OneOf(LANGUAGES))
 
 
@@ -82,8 +84,8 @@ class OfferCreateSchema(OfferWriteSchema):
     format = fields.Enum(MentoringFormat, by_value=True, required=True)
     kind = fields.Enum(OfferKind, by_value=True, required=True)
     capacity = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=500))
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
+    starts_on = Date(required=True)
+    ends_on = Date(required=True)
     language = fields.String(load_default="id", validate=validate.OneOf(LANGUAGES))
 
 
@@ -113,8 +115,8 @@ class OfferSchema(BaseSchema):
     group_size = fields.Integer(allow_none=True, required=True)
     capacity = fields.Integer(required=True)
     region_codes = fields.List(fields.String(), required=True)
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
+    starts_on = Date(required=True)
+    ends_on = Date(required=True)
     language = fields.String(required=True)
     status = fields.Enum(OfferStatus, by_value=True, required=True)
     rating = fields.Nested(RatingSchema, required=True)
@@ -240,7 +242,7 @@ class FeedbackSchema(BaseSchema):
 
 
 class SessionCreateSchema(BaseSchema):
-    starts_at = fields.AwareDateTime(required=True)
+    starts_at = AwareDateTime(required=True)
     duration_minutes = fields.Integer(
         strict=True, required=True, validate=validate.Range(min=15, max=480)
     )
@@ -256,7 +258,7 @@ class SessionCreateSchema(BaseSchema):
 
 
 class SessionRescheduleSchema(BaseSchema):
-    starts_at = fields.AwareDateTime(required=True)
+    starts_at = AwareDateTime(required=True)
     duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=15, max=480))
     mode = fields.Enum(
         MentoringFormat,
@@ -293,8 +295,8 @@ class SessionSchema(BaseSchema):
 
 
 class ReportQueryArgsSchema(BaseSchema):
-    from_ = fields.Date(required=True, data_key="from")
-    to = fields.Date(required=True)
+    from_ = Date(required=True, data_key="from")
+    to = Date(required=True)
     format = fields.String(
         load_default="json",
         validate=validate.OneOf(["json", "csv"]),
@@ -316,7 +318,7 @@ class MentorRecordSchema(BaseSchema):
 class MentoringReportSchema(BaseSchema):
     organization_id = fields.String(required=True)
     organization_name = fields.String(required=True)
-    from_date = fields.Date(required=True, data_key="from")
-    to_date = fields.Date(required=True, data_key="to")
+    from_date = Date(required=True, data_key="from")
+    to_date = Date(required=True, data_key="to")
     mentors = fields.List(fields.Nested(MentorRecordSchema), required=True)
     totals = fields.Nested(MentorRecordSchema, required=True)

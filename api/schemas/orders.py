@@ -6,7 +6,9 @@ from marshmallow import fields, validate
 
 from api.models import DeliveryMethod, OrderStatus, PaymentMethod
 from api.schemas.common import (
+    AwareDateTime,
     BaseSchema,
+    Date,
     PageQueryArgsSchema,
     PhoneNumber,
     Text,
@@ -96,7 +98,7 @@ class OrderSchema(BaseSchema):
     subtotal_idr = fields.Integer(required=True)
     delivery_fee_idr = fields.Integer(required=True)
     total_idr = fields.Integer(required=True)
-    delivery_date = fields.Date(allow_none=True, required=True)
+    delivery_date = Date(allow_none=True, required=True)
     tracking = fields.String(allow_none=True, required=True)
     reason = fields.String(
         allow_none=True,
@@ -142,8 +144,8 @@ class OrderQueryArgsSchema(PageQueryArgsSchema):
         metadata={"description": "Repeat to include several statuses."},
     )
     business = fields.String(validate=validate.Length(max=32))
-    created_from = fields.AwareDateTime(metadata={"description": "Placed at or after (RFC 3339)."})
-    created_to = fields.AwareDateTime(metadata={"description": "Placed before (RFC 3339)."})
+    created_from = AwareDateTime(metadata={"description": "Placed at or after (RFC 3339)."})
+    created_to = AwareDateTime(metadata={"description": "Placed before (RFC 3339)."})
     sort = sort_field(SORTS, "-created_at")
 
 
@@ -153,7 +155,7 @@ class AcceptSchema(BaseSchema):
     delivery_fee_idr = fields.Integer(
         strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_FEE_IDR)
     )
-    delivery_date = fields.Date(allow_none=True, load_default=None)
+    delivery_date = Date(allow_none=True, load_default=None)
 
 
 class ShipSchema(BaseSchema):
@@ -170,6 +172,6 @@ class PaymentSchema(BaseSchema):
     """How the buyer paid (outside Berdaya); marks the order paid."""
 
     method = fields.Enum(PaymentMethod, by_value=True, required=True)
-    paid_at = fields.AwareDateTime(
+    paid_at = AwareDateTime(
         metadata={"description": "When the money arrived; default now (a future time is now)."}
     )

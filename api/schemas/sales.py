@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 from api.models import SaleChannel
 from api.schemas.common import (
     BaseSchema,
+    Date,
     MonthField,
     PageQueryArgsSchema,
     Text,
@@ -21,7 +22,7 @@ MAX_SALE_IDR = 10_000_000_000
 class SaleCreateSchema(BaseSchema):
     """A sale made elsewhere (or one day's sales of one channel)."""
 
-    sold_on = fields.Date(required=True, metadata={"description": "Not in the future (WIB)."})
+    sold_on = Date(required=True, metadata={"description": "Not in the future (WIB)."})
     amount_idr = fields.Integer(
         strict=True, required=True, validate=validate.Range(min=1, max=MAX_SALE_IDR)
     )
@@ -36,7 +37,7 @@ class SaleCreateSchema(BaseSchema):
 class SaleSchema(BaseSchema):
     id = fields.String(required=True, metadata={"example": "sal_01M84..."})
     business_id = fields.String(required=True)
-    sold_on = fields.Date(required=True)
+    sold_on = Date(required=True)
     amount_idr = fields.Integer(required=True)
     channel = fields.Enum(SaleChannel, by_value=True, required=True)
     product_id = fields.String(allow_none=True, required=True)

@@ -33,6 +33,7 @@ from api.pagination import Page, paginate, sort_options
 from api.services import events, products
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import Lifecycle
+from api.services.sales import today as sales_today
 
 AUTO_COMPLETE_AFTER = dt.timedelta(days=7)
 SORTS = sort_options(Order, created_at=["created_at"])
@@ -61,6 +62,11 @@ BUYER: Lifecycle[OrderStatus] = Lifecycle(
         "complete": (frozenset({READY, SHIPPED}), COMPLETED),
     }
 )
+# Pickup orders are made ready, shipped orders are shipped; local delivery may be either.
+FULFILMENT = {
+    "ready": frozenset({DeliveryMethod.PICKUP, DeliveryMethod.LOCAL_DELIVERY}),
+    "ship": frozenset({DeliveryMethod.LOCAL_DELIVERY, DeliveryMethod.SHIPPING}),
+}
 PAYABLE = frozenset({ACCEPTED, READY, SHIPPED, COMPLETED})
 ENDED_UNFULFILLED = frozenset({DECLINED, CANCELLED})
 
@@ -196,6 +202,11 @@ def act(session: Session, *, actor: Actor, order_id: str, action: str, **values:
         raise ValidationFailed(errors={"reason": ["Tell the buyer why you cancel."]})
     if action == "accept":
         _check_fee(order, values.get("delivery_fee_idr") or 0)
+        _check_delivery_date(values.get("delivery_date"))
+    if action in FULFILMENT and order.delivery_method not in FULFILMENT[action]:
+        raise ValidationFailed(
+            errors={"delivery_method": [f"A {order.delivery_method.value} order is not {action}."]}
+        )
     lifecycle.apply(order, action)
     now = utcnow()
     if action == "accept":
@@ -219,6 +230,11 @@ def act(session: Session, *, actor: Actor, order_id: str, action: str, **values:
     return order
 
 
+def _check_delivery_date(day: dt.date | None) -> None:
+    if day is not None and day < sales_today():
+        raise ValidationFailed(errors={"delivery_date": ["Must not be in the past."]})
+
+
 def _check_fee(order: Order, fee: int) -> None:
     if fee and order.delivery_method == DeliveryMethod.PICKUP:
         raise ValidationFailed(errors={"delivery_fee_idr": ["A pickup order has no delivery fee."]})
@@ -240,6 +256,8 @@ def record_payment(
             extra={"status_now": order.status.value, "allowed_actions": []},
         )
     now = utcnow()
+    if paid_at is not None and paid_at < order.created_at:
+        raise ValidationFailed(errors={"paid_at": ["Before the order was placed."]})
     order.payment_method = method
     order.paid_at = min(paid_at, now) if paid_at else now
     session.flush()

@@ -91,7 +91,11 @@ def _order_parties(actor: Actor, order: Order) -> bool:
 
 @rule(Review, "view")
 def _review_visible(actor: Actor, review: Review) -> bool:
-    return not review.hidden or actor.is_admin or actor.user_id == review.author_id
+    return (
+        not review.hidden
+        or actor.is_admin
+        or (actor.user_id is not None and actor.user_id == review.author_id)
+    )
 
 
 @rule(Review, "edit")

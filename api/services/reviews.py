@@ -77,10 +77,14 @@ def get_review(session: Session, *, actor: Actor, review_id: str, action: str = 
 def reply(session: Session, *, actor: Actor, review_id: str, text: str) -> Review:
     """The seller answers a review, once."""
     review = get_review(session, actor=actor, review_id=review_id, action="reply")
-    if review.reply is not None:
+    # Conditional, so that of two replies sent at once exactly one is stored.
+    stored = session.execute(
+        update(Review)
+        .where(Review.id == review.id, Review.reply.is_(None))
+        .values(reply=text, replied_at=utcnow())
+    )
+    if stored.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("already_replied")
-    review.reply, review.replied_at = text, utcnow()
-    session.flush()
     events.record(
         session,
         type="review.replied",
@@ -121,10 +125,14 @@ def set_hidden(
 ) -> Review:
     """An admin hides a review (it leaves the lists and the averages) or shows it again."""
     review = get_review(session, actor=actor, review_id=review_id, action="moderate")
-    if review.hidden == hidden:
+    # Conditional: of two moderators (or a double click) only one changes it and the averages.
+    changed = session.execute(
+        update(Review)
+        .where(Review.id == review.id, Review.hidden.is_not(hidden))
+        .values(hidden=hidden, hidden_reason=reason if hidden else None)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
         return review  # already so: nothing changes, the averages stay exact
-    review.hidden, review.hidden_reason = hidden, (reason if hidden else None)
-    session.flush()
     _adjust(session, review, -1 if hidden else +1)
     events.record(
         session,

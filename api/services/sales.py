@@ -10,7 +10,6 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +21,7 @@ from api.pagination import Page, paginate, sort_options
 from api.services import businesses, events
 from api.services.authz import Actor
 
-WIB = ZoneInfo("Asia/Jakarta")
+WIB = dt.timezone(dt.timedelta(hours=7), "WIB")  # no daylight saving time; needs no tzdata
 MAX_MONTHS = 36
 SORTS = sort_options(OffPlatformSale, sold_on=["sold_on", "created_at"])
 

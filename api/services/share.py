@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,5 +45,17 @@ def published_products(session: Session, business: Business) -> list[Product]:
 
 
 def visitor_key(secret: str, address: str) -> str:
-    """A keyed hash of a visitor's network address: limits her without storing the address."""
-    return hmac.new(secret.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
+    """A keyed hash of a visitor's network: limits her without storing her address.
+
+    IPv6 is keyed by its /64, the block one subscriber usually gets, so that rotating through
+    the addresses of one's own block does not reset the limit.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        network = address
+    else:
+        network = (
+            str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+        )
+    return hmac.new(secret.encode(), network.encode(), hashlib.sha256).hexdigest()[:32]
