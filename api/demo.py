@@ -7,6 +7,7 @@ account signs in with DEMO_PASSWORD. Later parts of the API extend this module.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import random
 from collections.abc import Callable
@@ -16,12 +17,40 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Category, MemberRole, OrganizationKind, Region, RegionLevel, Role, User
+from api.db import utcnow
+from api.models import (
+    Attendance,
+    Business,
+    Category,
+    DeliveryMethod,
+    MemberRole,
+    MentoringFormat,
+    OfferKind,
+    Order,
+    OrganizationKind,
+    PaymentMethod,
+    Product,
+    ProductStatus,
+    Region,
+    RegionLevel,
+    Role,
+    Topic,
+    User,
+)
 from api.schemas.accounts import RegisterSchema
 from api.schemas.businesses import BusinessCreateSchema
 from api.schemas.products import ProductCreateSchema
 from api.security import Security
-from api.services import accounts, businesses, organizations, photos, products
+from api.services import (
+    accounts,
+    businesses,
+    mentoring,
+    orders,
+    organizations,
+    photos,
+    products,
+    reviews,
+)
 from api.services.authz import Actor
 from api.storage import Storage
 
@@ -124,6 +153,9 @@ def load_demo(
     session.flush()
     alumnae = [u for u in users.values() if u.role == Role.ALUMNA]
     business_count, product_count = _load_catalogue(session, security, storage, alumnae, echo)
+    if business_count:
+        _load_commerce(session, users, echo)
+        _load_mentoring(session, users, echo)
     echo(
         f"demo data loaded: {len(users) + business_count - len(alumnae)} accounts, "
         f"{len(ORGANIZATIONS)} organisations, {business_count} businesses, "
@@ -491,3 +523,130 @@ def demo_photo(title: str, seed: int) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
+
+
+def _load_commerce(session: Session, users: dict[str, User], echo: Callable[[str], Any]) -> None:
+    """A few orders of Rudi's from Siti's shop: one completed and reviewed, one waiting."""
+    buyer, seller = users["rudi.hartono@example.id"], users["siti.aminah@example.id"]
+    shop = session.scalars(select(Business).where(Business.owner_id == seller.id)).first()
+    if shop is None:
+        return
+    items = session.scalars(
+        select(Product).where(
+            Product.business_id == shop.id, Product.status == ProductStatus.PUBLISHED
+        )
+    ).all()[:2]
+    if not items:
+        return
+    buying, selling = Actor(user=buyer), Actor(user=seller)
+
+    def place(quantity: int) -> Order:
+        data = {
+            "business_id": shop.id,
+            "items": [{"product_id": p.id, "quantity": max(quantity, p.min_order)} for p in items],
+            "delivery_method": DeliveryMethod.LOCAL_DELIVERY,
+            "delivery_address": "Jl. Mustika Jaya Raya No. 8, Bekasi",
+        }
+        return orders.place_order(session, actor=buying, data=data)
+
+    done = place(1)
+    for action, actor in (("accept", selling), ("ship", selling), ("complete", buying)):
+        orders.act(session, actor=actor, order_id=done.id, action=action)
+    orders.record_payment(
+        session, actor=selling, order_id=done.id, method=PaymentMethod.QRIS, paid_at=None
+    )
+    reviews.create_review(
+        session,
+        actor=buying,
+        order_id=done.id,
+        data={"product_id": items[0].id, "rating": 5, "text": "Enak dan datang tepat waktu."},
+    )
+    place(2)
+    echo("  orders: one completed and reviewed, one waiting for the seller")
+
+
+def _load_mentoring(session: Session, users: dict[str, User], echo: Callable[[str], Any]) -> None:
+    """Offers of the university's two mentors and requests in several states."""
+    lestari = users["lestari@univ-mustika.example.id"]
+    bayu = users["bayu@univ-mustika.example.id"]
+    today = utcnow().date()
+    period = {"starts_on": today, "ends_on": today + dt.timedelta(days=180), "language": "id"}
+    books = mentoring.create_offer(
+        session,
+        actor=Actor(user=lestari),
+        data={
+            "title": "Pembukuan sederhana dan harga pokok",
+            "description": "Buku kas harian, memisahkan uang usaha, menghitung HPP.",
+            "topics": [Topic.BOOKKEEPING, Topic.PRICING_COSTING],
+            "format": MentoringFormat.BOTH,
+            "kind": OfferKind.ONE_TO_ONE,
+            "capacity": 5,
+            "region_codes": ["32.75"],
+            **period,
+        },
+    )
+    mentoring.create_offer(
+        session,
+        actor=Actor(user=bayu),
+        data={
+            "title": "Workshop foto produk dengan ponsel",
+            "description": "Cahaya alami, latar, dan unggah ke marketplace.",
+            "topics": [Topic.PRODUCT_PHOTOGRAPHY, Topic.DIGITAL_MARKETING],
+            "format": MentoringFormat.ONLINE,
+            "kind": OfferKind.GROUP,
+            "group_size": 15,
+            "capacity": 30,
+            "region_codes": [],
+            **period,
+        },
+    )
+    alumnae = [u for u in users.values() if u.role == Role.ALUMNA][:4]
+    states = ["open", "accepted", "in_progress", "completed"]
+    for alumna, state in zip(alumnae, states, strict=False):
+        business = session.scalars(select(Business).where(Business.owner_id == alumna.id)).first()
+        request = mentoring.create_request(
+            session,
+            actor=Actor(user=alumna),
+            data={
+                "topic": Topic.BOOKKEEPING,
+                "need": "Saya ingin mencatat pemasukan dan pengeluaran dengan rapi.",
+                "business_id": business.id if business else None,
+                "preferred_format": MentoringFormat.ONLINE,
+                "preferred_times": "Sore hari",
+            },
+        )
+        if state == "open":
+            continue
+        mentor = Actor(user=lestari)
+        mentoring.act(
+            session, actor=mentor, request_id=request.id, action="accept", offer_id=books.id
+        )
+        held = state in ("in_progress", "completed")
+        meeting = mentoring.add_session(
+            session,
+            actor=mentor,
+            request_id=request.id,
+            data={
+                "starts_at": utcnow() + dt.timedelta(days=-3 if held else 3),
+                "duration_minutes": 90,
+                "mode": MentoringFormat.ONLINE,
+                "link": "https://meet.example.id/pembukuan",
+                "agenda": "Buku kas harian",
+            },
+        )
+        if held:
+            mentoring.record_session(
+                session,
+                actor=mentor,
+                request_id=request.id,
+                session_id=meeting.id,
+                data={"attendance": Attendance.ATTENDED, "notes": "Buku kas dibuat."},
+            )
+        if state == "completed":
+            mentoring.act(session, actor=mentor, request_id=request.id, action="confirm")
+            alumna_actor = Actor(user=alumna)
+            mentoring.act(session, actor=alumna_actor, request_id=request.id, action="confirm")
+            mentoring.rate(
+                session, actor=alumna_actor, request_id=request.id, rating=5, text="Sangat jelas."
+            )
+    echo("  mentoring: 2 offers, 4 requests (open, accepted, in progress, completed)")
