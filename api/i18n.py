@@ -181,6 +181,100 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Already reported", "You already reported this review."),
         "id": ("Sudah dilaporkan", "Anda sudah melaporkan ulasan ini."),
     },
+    "not_in_verified_university": {
+        "en": (
+            "Not a verified university's mentor",
+            "Only mentors who belong to a verified university may do this.",
+        ),
+        "id": (
+            "Bukan mentor universitas terverifikasi",
+            "Hanya mentor dari universitas terverifikasi yang dapat melakukan ini.",
+        ),
+    },
+    "too_many_open_requests": {
+        "en": (
+            "Too many open requests",
+            "You have {limit} open requests; wait for one or cancel one.",
+        ),
+        "id": (
+            "Terlalu banyak permintaan terbuka",
+            "Anda punya {limit} permintaan terbuka; tunggu atau batalkan salah satu.",
+        ),
+    },
+    "offer_full": {
+        "en": ("Offer full", "This offer mentors {capacity} alumnae at once and has no room now."),
+        "id": (
+            "Penawaran penuh",
+            "Penawaran ini membimbing {capacity} alumni sekaligus dan sedang penuh.",
+        ),
+    },
+    "already_confirmed": {
+        "en": ("Already confirmed", "You already confirmed this."),
+        "id": ("Sudah dikonfirmasi", "Anda sudah mengonfirmasi ini."),
+    },
+    "mentoring_not_completed": {
+        "en": ("Mentoring not completed", "Feedback comes once the mentoring is completed."),
+        "id": ("Pendampingan belum selesai", "Ulasan diberikan setelah pendampingan selesai."),
+    },
+    "already_rated": {
+        "en": ("Already rated", "You already rated this mentoring."),
+        "id": ("Sudah dinilai", "Anda sudah menilai pendampingan ini."),
+    },
+    "mentoring_not_active": {
+        "en": (
+            "Mentoring not active",
+            "Sessions are planned once the request is accepted (now: {status}).",
+        ),
+        "id": (
+            "Pendampingan belum aktif",
+            "Sesi dijadwalkan setelah permintaan diterima (sekarang: {status}).",
+        ),
+    },
+    "session_not_scheduled": {
+        "en": ("Session not planned", "Only a planned session can change (now: {status})."),
+        "id": (
+            "Sesi tidak terjadwal",
+            "Hanya sesi terjadwal yang dapat diubah (sekarang: {status}).",
+        ),
+    },
+    "session_in_future": {
+        "en": ("Session not yet held", "A session is recorded after it starts."),
+        "id": ("Sesi belum berlangsung", "Sesi dicatat setelah dimulai."),
+    },
+    "not_a_university": {
+        "en": ("Not a university", "This report is for universities."),
+        "id": ("Bukan universitas", "Laporan ini untuk universitas."),
+    },
+    "not_in_verified_csr": {
+        "en": (
+            "Not a verified CSR company's partner",
+            "Only partners who belong to a verified CSR company may propose support.",
+        ),
+        "id": (
+            "Bukan mitra perusahaan CSR terverifikasi",
+            "Hanya mitra dari perusahaan CSR terverifikasi yang dapat mengajukan dukungan.",
+        ),
+    },
+    "sponsorship_not_running": {
+        "en": ("Sponsorship not running", "Not possible while the sponsorship is {status}."),
+        "id": ("Sponsor tidak berjalan", "Tidak dapat dilakukan saat sponsor berstatus {status}."),
+    },
+    "milestone_already_met": {
+        "en": ("Milestone already met", "This milestone is already marked met."),
+        "id": ("Tonggak sudah tercapai", "Tonggak ini sudah ditandai tercapai."),
+    },
+    "disbursement_not_pending": {
+        "en": ("Disbursement already answered", "It is {status} already."),
+        "id": ("Penyaluran sudah dijawab", "Statusnya sudah {status}."),
+    },
+    "consent_already_granted": {
+        "en": ("Consent already given", "This organisation can already see your figures."),
+        "id": ("Izin sudah diberikan", "Organisasi ini sudah dapat melihat angka usaha Anda."),
+    },
+    "unsupported_evidence": {
+        "en": ("Unsupported evidence file", "Send a photo (JPEG, PNG, WebP) or a PDF."),
+        "id": ("Berkas bukti tidak didukung", "Kirim foto (JPEG, PNG, WebP) atau PDF."),
+    },
     "already_verified": {
         "en": ("Already verified", "The organisation is already verified."),
         "id": ("Sudah terverifikasi", "Organisasi ini sudah terverifikasi."),

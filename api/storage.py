@@ -20,6 +20,8 @@ class Storage(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
+    def get(self, key: str) -> bytes: ...
+
     def delete(self, key: str) -> None: ...
 
     def url(self, key: str) -> str: ...
@@ -44,6 +46,9 @@ class LocalStorage:
         temporary = path.with_suffix(path.suffix + ".tmp")
         temporary.write_bytes(data)
         temporary.replace(path)  # readers never see half a file
+
+    def get(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
@@ -94,6 +99,10 @@ class S3Storage:
             ContentType=content_type,
             CacheControl=IMMUTABLE,
         )
+
+    def get(self, key: str) -> bytes:
+        body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)

@@ -27,6 +27,18 @@ from api.models.products import Availability, Product, ProductChange, ProductSta
 from api.models.regions import Region, RegionLevel
 from api.models.reviews import Review, ReviewReport
 from api.models.sales import OffPlatformSale, SaleChannel
+from api.models.sponsorship import (
+    Disbursement,
+    DisbursementStatus,
+    Milestone,
+    NeedKind,
+    NeedStatus,
+    SponsorConsent,
+    Sponsorship,
+    SponsorshipStatus,
+    SupportKind,
+    SupportNeed,
+)
 
 __all__ = [
     "Attendance",
@@ -37,6 +49,8 @@ __all__ = [
     "BusinessStatus",
     "Category",
     "DeliveryMethod",
+    "Disbursement",
+    "DisbursementStatus",
     "Event",
     "IdempotencyRecord",
     "Lead",
@@ -48,6 +62,9 @@ __all__ = [
     "MentoringOffer",
     "MentoringRequest",
     "MentoringSession",
+    "Milestone",
+    "NeedKind",
+    "NeedStatus",
     "Notification",
     "OffPlatformSale",
     "OfferKind",
@@ -73,6 +90,11 @@ __all__ = [
     "Role",
     "SaleChannel",
     "SessionStatus",
+    "SponsorConsent",
+    "Sponsorship",
+    "SponsorshipStatus",
+    "SupportKind",
+    "SupportNeed",
     "Topic",
     "User",
 ]

@@ -18,6 +18,7 @@ from api.resources import (
     regions,
     reviews,
     sales,
+    sponsorship,
 )
 
 BLUEPRINTS = (
@@ -34,6 +35,7 @@ BLUEPRINTS = (
     reviews.blp,
     sales.blp,
     mentoring.blp,
+    sponsorship.blp,
 )
 
 

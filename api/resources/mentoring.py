@@ -13,7 +13,7 @@ from api.http.context import current_actor, db
 from api.http.pagination import page_response
 from api.models import MentoringOffer, MentoringRequest, MentoringSession, Role, User
 from api.pagination import Page
-from api.schemas.common import PageQueryArgsSchema, ReasonSchema, page_of
+from api.schemas.common import OptionalReasonSchema, PageQueryArgsSchema, ReasonSchema, page_of
 from api.schemas.mentoring import (
     AcceptRequestSchema,
     ConfirmSchema,
@@ -24,7 +24,6 @@ from api.schemas.mentoring import (
     OfferPatchSchema,
     OfferQueryArgsSchema,
     OfferSchema,
-    OptionalReasonSchema,
     ReportQueryArgsSchema,
     RequestCreateSchema,
     RequestQueryArgsSchema,

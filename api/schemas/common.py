@@ -224,6 +224,12 @@ class AwareDateTime(fields.AwareDateTime):
         return _check_year(self, super()._deserialize(value, attr, data, **kwargs))
 
 
+class OptionalReasonSchema(BaseSchema):
+    """Why, if you want to say (shown to the other party)."""
+
+    reason = Text(min_length=3, max_length=500)
+
+
 class MonthField(fields.String):
     """A calendar month, ``YYYY-MM``; loads as the month's first day."""
 

@@ -228,10 +228,6 @@ class AcceptRequestSchema(BaseSchema):
     )
 
 
-class OptionalReasonSchema(BaseSchema):
-    reason = Text(min_length=3, max_length=500)
-
-
 class ConfirmSchema(BaseSchema):
     outcome = Text(max_length=2000, metadata={"description": "The mentor's outcome note."})
 

@@ -42,6 +42,12 @@ def store_image(
     return processed
 
 
+def put_file(session: Session, storage: Storage, key: str, data: bytes, content_type: str) -> None:
+    """Store one file as it is; removed again if the transaction rolls back."""
+    on_rollback(session, lambda: _delete_files(storage, [key]))
+    storage.put(key, data, content_type)
+
+
 def delete_image(session: Session, storage: Storage, prefix: str) -> None:
     """Remove an image's files once the transaction commits (a rollback leaves them whole)."""
     keys = [image_key(prefix, size) for size in images.SIZES]

@@ -19,6 +19,8 @@ from api.models import (
     RequestStatus,
     Review,
     Role,
+    Sponsorship,
+    SupportNeed,
     User,
 )
 from api.services.authz import Actor, rule
@@ -117,8 +119,13 @@ def _review_moderators(actor: Actor, review: Review) -> bool:
 
 @rule(Business, "view_figures")
 def _business_figures(actor: Actor, business: Business) -> bool:
-    # Sponsors she allows join in with the sponsorship part.
-    return _business_owner(actor, business)
+    """Her figures: the owner, admins, and members of organisations she consented to (now)."""
+    if _business_owner(actor, business):
+        return True
+    from api.services.sponsorship import consented_for
+
+    session = object_session(business)
+    return session is not None and consented_for(session, business.id, actor.user_id)
 
 
 @rule(MentoringOffer, "view")
@@ -136,3 +143,25 @@ def _request_parties_or_mentors_while_open(actor: Actor, request: MentoringReque
     if actor.is_admin or actor.user_id in (request.alumna_id, request.mentor_id):
         return actor.user_id is not None
     return actor.role == Role.MENTOR and request.status == RequestStatus.OPEN
+
+
+@rule(SupportNeed, "view")
+def _need_public_while_business_active(actor: Actor, need: SupportNeed) -> bool:
+    return _business_public_when_active(actor, need.business)
+
+
+@rule(SupportNeed, "edit")
+def _need_owner(actor: Actor, need: SupportNeed) -> bool:
+    return _business_owner(actor, need.business)
+
+
+@rule(Sponsorship, "view")
+def _sponsorship_parties(actor: Actor, sponsorship: Sponsorship) -> bool:
+    if actor.user_id is None:
+        return False
+    if actor.is_admin or actor.user_id == sponsorship.business.owner_id:
+        return True
+    session = object_session(sponsorship)
+    return session is not None and (
+        session.get(Membership, (sponsorship.organization_id, actor.user_id)) is not None
+    )

@@ -1,0 +1,315 @@
+"""CSR sponsorship: needs, proposals, disbursements, consent, impact."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Response, request
+
+from api.http.blueprint import Blueprint
+from api.http.context import current_actor, db, state
+from api.http.pagination import page_response
+from api.images import MAX_BYTES
+from api.models import Disbursement, Role, SponsorConsent, Sponsorship, SupportNeed
+from api.pagination import Page
+from api.resources.photos import UPLOAD_LIMIT
+from api.schemas.common import OptionalReasonSchema, PageQueryArgsSchema, ReasonSchema, page_of
+from api.schemas.sponsorship import (
+    ConsentCreateSchema,
+    ConsentListSchema,
+    ConsentSchema,
+    DisbursementCreateSchema,
+    DisbursementSchema,
+    EvidenceUploadSchema,
+    ImpactQueryArgsSchema,
+    ImpactReportSchema,
+    NeedCreateSchema,
+    NeedQueryArgsSchema,
+    NeedSchema,
+    SponsorshipCreateSchema,
+    SponsorshipQueryArgsSchema,
+    SponsorshipSchema,
+)
+from api.services import sponsorship as service
+
+blp = Blueprint(
+    "sponsorship",
+    __name__,
+    url_prefix="/v1",
+    description=(
+        "CSR sponsorship: graduates' needs; proposals (proposed -> accepted/declined/withdrawn "
+        "-> active -> completed, or cancelled); disbursements that count once confirmed; "
+        "consent to share figures; the sponsor's impact report."
+    ),
+)
+DISBURSEMENT = "/sponsorships/<string:sponsorship_id>/disbursements/<string:disbursement_id>"
+
+
+def _shown(item: Sponsorship) -> Sponsorship:
+    item.allowed_actions = service.allowed_actions(db(), current_actor(), item)  # type: ignore[attr-defined]
+    return item
+
+
+def _act(sponsorship_id: str, action: str, reason: str | None = None) -> Sponsorship:
+    return _shown(
+        service.act(
+            db(), actor=current_actor(), sponsorship_id=sponsorship_id, action=action, reason=reason
+        )
+    )
+
+
+@blp.route("/businesses/<string:business_id>/needs", methods=["POST"])
+@blp.auth(Role.ALUMNA, Role.ADMIN)
+@blp.arguments(NeedCreateSchema)
+@blp.response(201, NeedSchema)
+def create_need(data: dict[str, Any], business_id: str) -> SupportNeed:
+    """State what would help your business."""
+    return service.create_need(db(), actor=current_actor(), business_id=business_id, data=data)
+
+
+@blp.route("/needs", methods=["GET"])
+@blp.arguments(NeedQueryArgsSchema, location="query")
+@blp.response(200, page_of(NeedSchema))
+def list_needs(args: dict[str, Any]) -> tuple[Page[SupportNeed], dict[str, str]]:
+    """Open and partly met needs of active businesses, for partners to browse."""
+    return page_response(service.browse_needs(db(), actor=current_actor(), **args))
+
+
+@blp.route("/needs/<string:need_id>", methods=["GET"])
+@blp.etag
+@blp.response(200, NeedSchema)
+def get_need(need_id: str) -> SupportNeed:
+    """Read a need and its progress (confirmed value over the target)."""
+    return service.get_need(db(), actor=current_actor(), need_id=need_id)
+
+
+@blp.route("/needs/<string:need_id>/close", methods=["POST"])
+@blp.auth()
+@blp.response(200, NeedSchema)
+@blp.alt_response(409, response="CONFLICT")
+def close_need(need_id: str) -> SupportNeed:
+    """The owner closes a need (met elsewhere, or no longer needed)."""
+    return service.close_need(db(), actor=current_actor(), need_id=need_id)
+
+
+@blp.route("/sponsorships", methods=["POST"])
+@blp.auth(Role.PARTNER)
+@blp.arguments(SponsorshipCreateSchema)
+@blp.response(201, SponsorshipSchema)
+def create_sponsorship(data: dict[str, Any]) -> Sponsorship:
+    """Propose support (partners of verified CSR companies)."""
+    return _shown(service.propose(db(), actor=current_actor(), data=data))
+
+
+@blp.route("/sponsorships", methods=["GET"])
+@blp.auth()
+@blp.arguments(SponsorshipQueryArgsSchema, location="query")
+@blp.response(200, page_of(SponsorshipSchema))
+def list_sponsorships(args: dict[str, Any]) -> tuple[Page[Sponsorship], dict[str, str]]:
+    """Sponsorships to your businesses, or (`side=sponsor`) of your organisations."""
+    page = service.list_sponsorships(db(), actor=current_actor(), **args)
+    for item in page.items:
+        _shown(item)
+    return page_response(page)
+
+
+@blp.route("/sponsorships/<string:sponsorship_id>", methods=["GET"])
+@blp.auth()
+@blp.etag
+@blp.response(200, SponsorshipSchema)
+def get_sponsorship(sponsorship_id: str) -> Sponsorship:
+    """Read a sponsorship (the sponsor's members, the business owner, admins)."""
+    return _shown(
+        service.get_sponsorship(db(), actor=current_actor(), sponsorship_id=sponsorship_id)
+    )
+
+
+def _transition(action: str, summary: str, body: Any = None) -> None:
+    """Register ``POST /sponsorships/{id}/<action>``: one view per operation."""
+
+    def view(data: dict[str, Any], sponsorship_id: str) -> Sponsorship:
+        return _act(sponsorship_id, action, data.get("reason"))
+
+    view.__name__ = f"{action}_sponsorship"
+    view.__doc__ = summary
+    decorated = blp.alt_response(409, response="CONFLICT")(
+        blp.response(200, SponsorshipSchema)(view)
+    )
+    decorated = blp.arguments(body or OptionalReasonSchema, required=body is not None)(decorated)
+    decorated = blp.auth()(decorated)
+    blp.route(f"/sponsorships/<string:sponsorship_id>/{action}", methods=["POST"])(decorated)
+
+
+_transition("accept", "The alumna accepts the proposal.")
+_transition("decline", "The alumna declines the proposal.")
+_transition("withdraw", "The partner withdraws a proposal not yet answered.")
+_transition(
+    "start", "The partner starts an accepted sponsorship (the first disbursement also does)."
+)
+_transition("complete", "The partner completes an active sponsorship.")
+_transition(
+    "cancel", "Either side cancels an accepted or active sponsorship, with a reason.", ReasonSchema
+)
+
+
+@blp.route(
+    "/sponsorships/<string:sponsorship_id>/milestones/<string:milestone_id>/met", methods=["POST"]
+)
+@blp.auth()
+@blp.response(200, SponsorshipSchema)
+@blp.alt_response(409, response="CONFLICT")
+def mark_milestone_met(sponsorship_id: str, milestone_id: str) -> Sponsorship:
+    """Either party marks a milestone met."""
+    return _shown(
+        service.mark_milestone(
+            db(), actor=current_actor(), sponsorship_id=sponsorship_id, milestone_id=milestone_id
+        )
+    )
+
+
+@blp.route("/sponsorships/<string:sponsorship_id>/disbursements", methods=["POST"])
+@blp.auth()
+@blp.arguments(DisbursementCreateSchema)
+@blp.response(201, DisbursementSchema)
+@blp.alt_response(409, response="CONFLICT")
+def create_disbursement(data: dict[str, Any], sponsorship_id: str) -> Disbursement:
+    """The sponsor records a transfer or delivery (not more than what is left of the value)."""
+    return service.record_disbursement(
+        db(), actor=current_actor(), sponsorship_id=sponsorship_id, data=data
+    )
+
+
+@blp.route("/sponsorships/<string:sponsorship_id>/disbursements", methods=["GET"])
+@blp.auth()
+@blp.arguments(PageQueryArgsSchema, location="query")
+@blp.response(200, page_of(DisbursementSchema))
+def list_disbursements(
+    args: dict[str, Any], sponsorship_id: str
+) -> tuple[Page[Disbursement], dict[str, str]]:
+    """Disbursements in date order."""
+    return page_response(
+        service.list_disbursements(
+            db(), actor=current_actor(), sponsorship_id=sponsorship_id, **args
+        )
+    )
+
+
+@blp.route(DISBURSEMENT + "/confirm", methods=["POST"])
+@blp.auth()
+@blp.response(200, DisbursementSchema)
+@blp.alt_response(409, response="CONFLICT")
+def confirm_disbursement(sponsorship_id: str, disbursement_id: str) -> Disbursement:
+    """The alumna confirms she received it; now it counts."""
+    return service.confirm_disbursement(
+        db(), actor=current_actor(), sponsorship_id=sponsorship_id, disbursement_id=disbursement_id
+    )
+
+
+@blp.route(DISBURSEMENT + "/dispute", methods=["POST"])
+@blp.auth()
+@blp.arguments(ReasonSchema)
+@blp.response(200, DisbursementSchema)
+@blp.alt_response(409, response="CONFLICT")
+def dispute_disbursement(
+    data: dict[str, Any], sponsorship_id: str, disbursement_id: str
+) -> Disbursement:
+    """The alumna says she did not receive it as recorded."""
+    return service.dispute_disbursement(
+        db(),
+        actor=current_actor(),
+        sponsorship_id=sponsorship_id,
+        disbursement_id=disbursement_id,
+        reason=data["reason"],
+    )
+
+
+@blp.route(DISBURSEMENT + "/evidence", methods=["PUT"])
+@blp.max_body(UPLOAD_LIMIT)
+@blp.auth()
+@blp.arguments(EvidenceUploadSchema, location="files")
+@blp.response(200, DisbursementSchema)
+def put_disbursement_evidence(
+    files: dict[str, Any], sponsorship_id: str, disbursement_id: str
+) -> Disbursement:
+    """The sponsor attaches evidence: a photo of the receipt or a PDF (at most 5 MB)."""
+    return service.attach_evidence(
+        db(),
+        actor=current_actor(),
+        storage=state().storage,
+        sponsorship_id=sponsorship_id,
+        disbursement_id=disbursement_id,
+        data=files["file"].read(MAX_BYTES + 1),
+    )
+
+
+@blp.route(DISBURSEMENT + "/evidence", methods=["GET"])
+@blp.auth()
+@blp.response(200, description="The evidence file (image/webp or application/pdf).")
+def get_disbursement_evidence(sponsorship_id: str, disbursement_id: str) -> Response:
+    """Download the evidence (the two parties and admins; never a public URL)."""
+    _, disbursement = service._disbursement(db(), current_actor(), sponsorship_id, disbursement_id)
+    key = service.evidence_key(disbursement)
+    return Response(
+        state().storage.get(key),
+        mimetype=disbursement.evidence_type,
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
+@blp.route("/businesses/<string:business_id>/consents", methods=["POST"])
+@blp.auth()
+@blp.arguments(ConsentCreateSchema)
+@blp.response(201, ConsentSchema)
+@blp.alt_response(409, response="CONFLICT")
+def grant_consent(data: dict[str, Any], business_id: str) -> SponsorConsent:
+    """Let an organisation see your business's figures (sales, check-ins) until you revoke it."""
+    return service.grant_consent(
+        db(),
+        actor=current_actor(),
+        business_id=business_id,
+        organization_id=data["organization_id"],
+    )
+
+
+@blp.route("/businesses/<string:business_id>/consents", methods=["GET"])
+@blp.auth()
+@blp.response(200, ConsentListSchema)
+def list_consents(business_id: str) -> dict[str, Any]:
+    """Consents you gave, revoked ones included."""
+    return {"items": service.list_consents(db(), actor=current_actor(), business_id=business_id)}
+
+
+@blp.route("/businesses/<string:business_id>/consents/<string:organization_id>", methods=["DELETE"])
+@blp.auth()
+@blp.response(204)
+def revoke_consent(business_id: str, organization_id: str) -> None:
+    """Revoke it; it takes effect at once."""
+    service.revoke_consent(
+        db(), actor=current_actor(), business_id=business_id, organization_id=organization_id
+    )
+
+
+@blp.route("/organizations/<string:organization_id>/impact", methods=["GET"])
+@blp.auth()
+@blp.arguments(ImpactQueryArgsSchema, location="query")
+@blp.response(200, ImpactReportSchema)
+def get_impact_report(args: dict[str, Any], organization_id: str) -> Any:
+    """The organisation's sponsorships in a year: reach, value by kind and region, milestones,
+    and each business's figures before and after (with its owner's consent). JSON or CSV."""
+    report = service.impact_report(
+        db(), actor=current_actor(), organization_id=organization_id, year=args["year"]
+    )
+    wants_csv = args["format"] == "csv" or (
+        request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+    )
+    if not wants_csv:
+        return report
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(service.report_csv_rows(report))
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="impact-{report.year}.csv"'},
+    )

@@ -1,0 +1,374 @@
+"""CSR sponsorship: needs and their browsing, proposals and every transition, disbursements that
+count once confirmed, evidence kept private, consent that takes effect at once, impact report."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.models import Disbursement, OrganizationKind, Role
+from tests.conftest import Auth
+from tests.factories import BusinessFactory, OrganizationFactory, member_of
+from tests.helpers import assert_problem
+from tests.test_photos import image_bytes
+
+TODAY = utcnow().date()
+YEAR = TODAY.year
+
+
+class Csr:
+    """A verified CSR company with a partner, an alumna with a business and a need."""
+
+    def __init__(self, auth: Auth) -> None:
+        self.company = OrganizationFactory(name="PT Sinar", verified_at=utcnow())
+        self.partner, self.partner_h = auth.as_role(Role.PARTNER)
+        member_of(self.company, self.partner)
+        self.alumna, self.alumna_h = auth.as_role(Role.ALUMNA)
+        self.business = BusinessFactory(owner_id=self.alumna.id, name="Jahit Bu Ani")
+
+    def need(self, client: FlaskClient, **extra: Any) -> dict[str, Any]:
+        body = {
+            "kind": "equipment",
+            "title": "Mesin jahit portable",
+            "items": [{"name": "Mesin jahit", "quantity": 1, "value_idr": 2_500_000}],
+            "deadline": (TODAY + dt.timedelta(days=60)).isoformat(),
+            **extra,
+        }
+        made = client.post(
+            f"/v1/businesses/{self.business.id}/needs", json=body, headers=self.alumna_h
+        )
+        assert made.status_code == 201, made.json
+        return made.json  # type: ignore[no-any-return]
+
+    def propose(self, client: FlaskClient, need_id: str | None = None, **extra: Any) -> Any:
+        headers = extra.pop("headers", self.partner_h)
+        body = {
+            "business_id": self.business.id,
+            "need_id": need_id,
+            "kind": "in_kind",
+            "value_idr": 2_500_000,
+            "terms": "Mesin diantar, pelatihan 1 kali.",
+            "milestones": [{"title": "Mesin diterima"}, {"title": "Pelatihan dihadiri"}],
+            **extra,
+        }
+        return client.post("/v1/sponsorships", json=body, headers=headers)
+
+    def act(
+        self, client: FlaskClient, sid: str, action: str, headers: dict[str, str], **body: Any
+    ) -> Any:
+        return client.post(f"/v1/sponsorships/{sid}/{action}", json=body, headers=headers)
+
+    def disburse(self, client: FlaskClient, sid: str, value: int, **extra: Any) -> Any:
+        body = {
+            "disbursed_on": TODAY.isoformat(),
+            "value_idr": value,
+            "description": "Transfer",
+            **extra,
+        }
+        return client.post(
+            f"/v1/sponsorships/{sid}/disbursements", json=body, headers=self.partner_h
+        )
+
+
+@pytest.fixture
+def csr(auth: Auth) -> Csr:
+    return Csr(auth)
+
+
+def test_from_need_to_confirmed_disbursements_and_the_impact_report(
+    client: FlaskClient, csr: Csr
+) -> None:
+    need = csr.need(client)
+    assert need["target_value_idr"] == 2_500_000 and need["progress"] == 0.0
+    proposed = csr.propose(client, need["id"])
+    assert proposed.status_code == 201, proposed.json
+    sid = proposed.json["id"]
+    assert proposed.json["allowed_actions"] == ["withdraw"]
+    seen = client.get(f"/v1/sponsorships/{sid}", headers=csr.alumna_h).json
+    assert seen["allowed_actions"] == ["accept", "decline"]
+    assert csr.act(client, sid, "accept", csr.alumna_h).json["status"] == "accepted"
+
+    first = csr.disburse(client, sid, 1_000_000)
+    assert first.status_code == 201, first.json
+    assert client.get(f"/v1/sponsorships/{sid}", headers=csr.partner_h).json["status"] == "active"
+    second = csr.disburse(client, sid, 1_500_000)
+    assert "value_idr" in assert_problem(csr.disburse(client, sid, 1), 422)["errors"]
+    assert client.get(f"/v1/needs/{need['id']}").json["progress"] == 0.0  # nothing confirmed yet
+
+    base = f"/v1/sponsorships/{sid}/disbursements"
+    confirmed = client.post(f"{base}/{first.json['id']}/confirm", headers=csr.alumna_h)
+    assert confirmed.json["status"] == "confirmed"
+    partly = client.get(f"/v1/needs/{need['id']}").json
+    assert (partly["progress"], partly["status"]) == (0.4, "partly_met")
+    assert_problem(client.post(f"{base}/{first.json['id']}/confirm", headers=csr.alumna_h), 409)
+    client.post(f"{base}/{second.json['id']}/confirm", headers=csr.alumna_h)
+    met = client.get(f"/v1/needs/{need['id']}").json
+    assert (met["progress"], met["status"], met["confirmed_value_idr"]) == (1.0, "met", 2_500_000)
+    milestone = client.get(f"/v1/sponsorships/{sid}", headers=csr.alumna_h).json["milestones"][0]
+    marked = client.post(
+        f"/v1/sponsorships/{sid}/milestones/{milestone['id']}/met", headers=csr.alumna_h
+    )
+    assert marked.json["milestones"][0]["met_at"]
+    assert csr.act(client, sid, "complete", csr.partner_h).json["status"] == "completed"
+
+    url = f"/v1/organizations/{csr.company.id}/impact?year={YEAR}"
+    report = client.get(url, headers=csr.partner_h).json
+    assert report["businesses_reached"] == 1 and report["women_reached"] == 1
+    assert report["value_disbursed_idr"] == 2_500_000 and report["by_kind"] == {
+        "in_kind": 2_500_000
+    }
+    assert list(report["by_region"].values()) == [2_500_000]
+    assert report["milestones_met"] == 1 and report["sponsorships"] == {"completed": 1}
+    (item,) = report["businesses"]
+    assert item["consented"] is False and item["before"] is None and item["after"] is None
+
+    granted = client.post(
+        f"/v1/businesses/{csr.business.id}/consents",
+        json={"organization_id": csr.company.id},
+        headers=csr.alumna_h,
+    )
+    assert granted.status_code == 201
+    (item,) = client.get(url, headers=csr.partner_h).json["businesses"]
+    assert item["consented"] is True and item["after"]["products_listed"] >= 0
+    assert item["first_disbursement_on"] == TODAY.isoformat()
+    as_csv = client.get(url + "&format=csv", headers=csr.partner_h)
+    rows = list(csv.reader(io.StringIO(as_csv.get_data(as_text=True))))
+    assert rows[1][1:5] == ["Jahit Bu Ani", rows[1][2], "2500000", "yes"]
+
+    revoked = client.delete(
+        f"/v1/businesses/{csr.business.id}/consents/{csr.company.id}", headers=csr.alumna_h
+    )
+    assert revoked.status_code == 204
+    (item,) = client.get(url, headers=csr.partner_h).json["businesses"]
+    assert item["consented"] is False and item["after"] is None
+    assert_problem(client.get(url, headers=csr.alumna_h), 403)
+
+
+def test_consent_opens_and_closes_her_figures_at_once(client: FlaskClient, csr: Csr) -> None:
+    summary = f"/v1/businesses/{csr.business.id}/sales-summary"
+    assert_problem(client.get(summary, headers=csr.partner_h), 403)
+    consents = f"/v1/businesses/{csr.business.id}/consents"
+    client.post(consents, json={"organization_id": csr.company.id}, headers=csr.alumna_h)
+    assert_problem(
+        client.post(consents, json={"organization_id": csr.company.id}, headers=csr.alumna_h),
+        409,
+        "consent_already_granted",
+    )
+    assert client.get(summary, headers=csr.partner_h).status_code == 200
+    client.delete(f"{consents}/{csr.company.id}", headers=csr.alumna_h)
+    assert_problem(client.get(summary, headers=csr.partner_h), 403)
+    assert_problem(client.delete(f"{consents}/{csr.company.id}", headers=csr.alumna_h), 404)
+    listed = client.get(consents, headers=csr.alumna_h).json["items"]
+    assert len(listed) == 1 and listed[0]["revoked_at"]
+    assert_problem(client.get(consents, headers=csr.partner_h), 403)
+
+
+def test_who_may_propose_and_see(client: FlaskClient, csr: Csr, auth: Auth) -> None:
+    assert_problem(csr.propose(client, headers=csr.alumna_h), 403, "role_not_allowed")
+    unverified = OrganizationFactory()
+    pending, pending_h = auth.as_role(Role.PARTNER)
+    member_of(unverified, pending)
+    assert_problem(csr.propose(client, headers=pending_h), 403, "not_in_verified_csr")
+    university = OrganizationFactory(kind=OrganizationKind.UNIVERSITY, verified_at=utcnow())
+    wrong, wrong_h = auth.as_role(Role.PARTNER)
+    member_of(university, wrong)
+    assert_problem(csr.propose(client, headers=wrong_h), 403, "not_in_verified_csr")
+    sid = csr.propose(client).json["id"]
+    _, stranger = auth.as_role(Role.ALUMNA)
+    _, other_h = auth.as_role(Role.PARTNER)
+    for headers in (stranger, other_h):
+        assert_problem(client.get(f"/v1/sponsorships/{sid}", headers=headers), 404)
+    colleague, colleague_h = auth.as_role(Role.PARTNER)
+    member_of(csr.company, colleague)
+    assert client.get(f"/v1/sponsorships/{sid}", headers=colleague_h).status_code == 200
+    _, admin = auth.as_role(Role.ADMIN)
+    assert client.get(f"/v1/sponsorships/{sid}", headers=admin).status_code == 200
+    mine = client.get("/v1/sponsorships?side=sponsor", headers=colleague_h).json["items"]
+    assert [s["id"] for s in mine] == [sid]
+    theirs = client.get("/v1/sponsorships", headers=csr.alumna_h).json["items"]
+    assert [s["id"] for s in theirs] == [sid]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"value_idr": 0}, "value_idr"),
+        ({"value_idr": -1}, "value_idr"),
+        ({"value_idr": 100.5}, "value_idr"),
+        ({"kind": "shares"}, "kind"),
+        ({"business_id": "bus_nope"}, "business_id"),
+        ({"need_id": "ned_nope"}, "need_id"),
+        ({"status": "active"}, "status"),
+        ({"organization_id": "org_x"}, "organization_id"),
+    ],
+)
+def test_bad_proposals_are_refused(
+    client: FlaskClient, csr: Csr, db_session: Session, change: dict, field: str
+) -> None:
+    assert field in assert_problem(csr.propose(client, **change), 422)["errors"]
+
+
+def test_every_invalid_transition_is_409_and_the_other_sides_step_is_403(
+    client: FlaskClient, csr: Csr
+) -> None:
+    sid = csr.propose(client).json["id"]
+    assert_problem(csr.act(client, sid, "accept", csr.partner_h), 403, "not_your_action")
+    assert_problem(csr.act(client, sid, "withdraw", csr.alumna_h), 403, "not_your_action")
+    body = assert_problem(
+        csr.act(client, sid, "complete", csr.partner_h), 409, "invalid_transition"
+    )
+    assert body["allowed_actions"] == ["withdraw"]
+    assert_problem(csr.disburse(client, sid, 1000), 409, "sponsorship_not_running")
+    assert (
+        csr.act(client, sid, "decline", csr.alumna_h, reason="Sudah ada bantuan").json["status"]
+        == "declined"
+    )
+    assert_problem(csr.act(client, sid, "accept", csr.alumna_h), 409)
+
+    other = csr.propose(client).json["id"]
+    assert csr.act(client, other, "withdraw", csr.partner_h).json["status"] == "withdrawn"
+    third = csr.propose(client).json["id"]
+    csr.act(client, third, "accept", csr.alumna_h)
+    assert csr.act(client, third, "start", csr.partner_h).json["status"] == "active"
+    assert "reason" in assert_problem(csr.act(client, third, "cancel", csr.alumna_h), 422)["errors"]
+    cancelled = csr.act(client, third, "cancel", csr.alumna_h, reason="Usaha pindah kota")
+    assert (
+        cancelled.json["status"] == "cancelled" and cancelled.json["reason"] == "Usaha pindah kota"
+    )
+
+
+def test_disputes_do_not_count_and_others_cannot_confirm(
+    client: FlaskClient, csr: Csr, auth: Auth, db_session: Session
+) -> None:
+    need = csr.need(client)
+    sid = csr.propose(client, need["id"]).json["id"]
+    csr.act(client, sid, "accept", csr.alumna_h)
+    did = csr.disburse(client, sid, 2_000_000).json["id"]
+    base = f"/v1/sponsorships/{sid}/disbursements/{did}"
+    _, stranger = auth.as_role(Role.ALUMNA)
+    assert_problem(client.post(f"{base}/confirm", headers=stranger), 404)
+    assert_problem(client.post(f"{base}/confirm", headers=csr.partner_h), 404)
+    disputed = client.post(
+        f"{base}/dispute", json={"reason": "Belum diterima"}, headers=csr.alumna_h
+    )
+    assert disputed.json["status"] == "disputed"
+    assert client.get(f"/v1/needs/{need['id']}").json["confirmed_value_idr"] == 0
+    assert (
+        csr.disburse(client, sid, 2_500_000).status_code == 201
+    )  # the disputed one freed its value
+    future = (TODAY + dt.timedelta(days=5)).isoformat()
+    assert (
+        "disbursed_on"
+        in assert_problem(csr.disburse(client, sid, 1, disbursed_on=future), 422)["errors"]
+    )
+    assert db_session.scalar(select(func.count()).select_from(Disbursement)) == 2
+
+
+def test_evidence_is_private_and_sniffed(client: FlaskClient, csr: Csr, auth: Auth) -> None:
+    sid = csr.propose(client).json["id"]
+    csr.act(client, sid, "accept", csr.alumna_h)
+    did = csr.disburse(client, sid, 500_000).json["id"]
+    url = f"/v1/sponsorships/{sid}/disbursements/{did}/evidence"
+
+    def put(data: bytes, headers: dict[str, str]) -> Any:
+        return client.put(
+            url,
+            data={"file": (io.BytesIO(data), "bukti.jpg")},
+            headers=headers,
+            content_type="multipart/form-data",
+        )
+
+    assert_problem(client.get(url, headers=csr.partner_h), 404)  # none yet
+    assert_problem(put(b"plain text", csr.partner_h), 415)
+    assert_problem(put(image_bytes(), csr.alumna_h), 403)
+    pdf = b"%PDF-1.4\n% bukti transfer\n%%EOF\n"
+    stored = put(pdf, csr.partner_h)
+    assert stored.status_code == 200 and stored.json["has_evidence"] is True
+    fetched = client.get(url, headers=csr.alumna_h)
+    assert fetched.mimetype == "application/pdf" and fetched.get_data() == pdf
+    assert fetched.headers["Cache-Control"].startswith("private")
+    fetched.close()
+    _, stranger = auth.as_role(Role.PARTNER)
+    assert_problem(client.get(url, headers=stranger), 404)
+    assert_problem(client.get(url), 401)
+    photo = put(image_bytes("PNG", (600, 400)), csr.partner_h)
+    assert photo.status_code == 200
+    image = client.get(url, headers=csr.partner_h)
+    assert image.mimetype == "image/webp"
+    image.close()
+
+
+def test_needs_are_browsed_by_filters_and_sorted(client: FlaskClient, csr: Csr, auth: Auth) -> None:
+    soon = csr.need(client, deadline=(TODAY + dt.timedelta(days=10)).isoformat())
+    later = csr.need(
+        client,
+        kind="capital",
+        items=[],
+        target_value_idr=10_000_000,
+        deadline=(TODAY + dt.timedelta(days=90)).isoformat(),
+    )
+    bogor_owner, bogor_h = auth.as_role(Role.ALUMNA)
+    bogor = BusinessFactory(owner_id=bogor_owner.id, village_code="32.71.01.1001")
+    far = client.post(
+        f"/v1/businesses/{bogor.id}/needs",
+        json={"kind": "training", "title": "Pelatihan halal", "target_value_idr": 500_000},
+        headers=bogor_h,
+    ).json
+
+    def ids(query: str) -> list[str]:
+        return [n["id"] for n in client.get(f"/v1/needs?{query}").json["items"]]
+
+    assert ids("sort=deadline") == [soon["id"], later["id"]]  # no deadline: not in this order
+    assert ids("sort=-deadline") == [later["id"], soon["id"]]
+    assert set(ids("sort=-created_at")) == {soon["id"], later["id"], far["id"]}
+    assert ids("kind=capital") == [later["id"]]
+    assert set(ids("region=32.71&sort=created_at")) == {far["id"]}
+    assert set(ids("amount_min=1000000&amount_max=5000000")) == {soon["id"]}
+    assert ids(f"deadline_before={(TODAY + dt.timedelta(days=30)).isoformat()}") == [soon["id"]]
+    assert ids("verified_graduate=true&sort=created_at") == []
+    # Progress order: confirm part of one need.
+    sid = csr.propose(client, later["id"], value_idr=5_000_000, kind="cash").json["id"]
+    csr.act(client, sid, "accept", csr.alumna_h)
+    did = csr.disburse(client, sid, 5_000_000).json["id"]
+    client.post(f"/v1/sponsorships/{sid}/disbursements/{did}/confirm", headers=csr.alumna_h)
+    assert ids("sort=-progress")[0] == later["id"]
+    page = client.get("/v1/needs?sort=progress&limit=1").json
+    second = client.get(f"/v1/needs?sort=progress&limit=1&cursor={page['next_cursor']}").json
+    assert page["items"][0]["id"] != second["items"][0]["id"]
+    closed = client.post(f"/v1/needs/{soon['id']}/close", headers=csr.alumna_h)
+    assert closed.json["status"] == "closed" and soon["id"] not in ids("sort=created_at")
+    assert_problem(client.post(f"/v1/needs/{soon['id']}/close", headers=csr.partner_h), 403)
+    mine = [
+        n["id"]
+        for n in client.get(
+            f"/v1/needs?business={csr.business.id}&sort=created_at", headers=csr.alumna_h
+        ).json["items"]
+    ]
+    assert soon["id"] in mine  # the owner sees her closed needs too
+    assert (
+        "target_value_idr"
+        in assert_problem(
+            client.post(
+                f"/v1/businesses/{csr.business.id}/needs",
+                json={"kind": "capital", "title": "Modal"},
+                headers=csr.alumna_h,
+            ),
+            422,
+        )["errors"]
+    )
+    assert_problem(
+        client.post(
+            f"/v1/businesses/{csr.business.id}/needs",
+            json={"kind": "capital", "title": "Modal", "target_value_idr": 5},
+            headers=csr.partner_h,
+        ),
+        403,
+    )
