@@ -25,6 +25,7 @@ from api.models import (
     DeliveryMethod,
     MemberRole,
     MentoringFormat,
+    NeedKind,
     OfferKind,
     Order,
     OrganizationKind,
@@ -34,6 +35,7 @@ from api.models import (
     Region,
     RegionLevel,
     Role,
+    SupportKind,
     Topic,
     User,
 )
@@ -50,6 +52,7 @@ from api.services import (
     photos,
     products,
     reviews,
+    sponsorship,
 )
 from api.services.authz import Actor
 from api.storage import Storage
@@ -156,6 +159,7 @@ def load_demo(
     if business_count:
         _load_commerce(session, users, echo)
         _load_mentoring(session, users, echo)
+        _load_sponsorship(session, users, echo)
     echo(
         f"demo data loaded: {len(users) + business_count - len(alumnae)} accounts, "
         f"{len(ORGANIZATIONS)} organisations, {business_count} businesses, "
@@ -650,3 +654,76 @@ def _load_mentoring(session: Session, users: dict[str, User], echo: Callable[[st
                 session, actor=alumna_actor, request_id=request.id, rating=5, text="Sangat jelas."
             )
     echo("  mentoring: 2 offers, 4 requests (open, accepted, in progress, completed)")
+
+
+def _load_sponsorship(session: Session, users: dict[str, User], echo: Callable[[str], Any]) -> None:
+    """Open needs of four alumnae; the CSR company's sponsorships in several states."""
+    andi = Actor(user=users["andi.setiawan@sinarpangan.example.co.id"])
+    alumnae = [u for u in users.values() if u.role == Role.ALUMNA][:4]
+    wants = [
+        (NeedKind.EQUIPMENT, "Mesin jahit portable", 2_500_000),
+        (NeedKind.CERTIFICATION, "Biaya sertifikasi halal", 1_200_000),
+        (NeedKind.CAPITAL, "Modal bahan baku lebaran", 5_000_000),
+        (NeedKind.MARKETING, "Kemasan dan label baru", 1_500_000),
+    ]
+    needs = []
+    for alumna, (kind, title, value) in zip(alumnae, wants, strict=False):
+        business = session.scalars(select(Business).where(Business.owner_id == alumna.id)).first()
+        if business is None:
+            continue
+        needs.append(
+            (
+                alumna,
+                sponsorship.create_need(
+                    session,
+                    actor=Actor(user=alumna),
+                    business_id=business.id,
+                    data={
+                        "kind": kind,
+                        "title": title,
+                        "target_value_idr": value,
+                        "deadline": utcnow().date() + dt.timedelta(days=45),
+                    },
+                ),
+            )
+        )
+    states = ["proposed", "accepted", "active", "completed"]
+    for (alumna, need), state in zip(needs, states, strict=False):
+        proposal = sponsorship.propose(
+            session,
+            actor=andi,
+            data={
+                "business_id": need.business_id,
+                "need_id": need.id,
+                "kind": SupportKind.IN_KIND
+                if need.kind == NeedKind.EQUIPMENT
+                else SupportKind.CASH,
+                "value_idr": need.target_value_idr,
+                "terms": "Dukungan CSR PT Sinar Pangan Nusantara.",
+                "milestones": [{"title": "Bantuan diterima"}],
+            },
+        )
+        if state == "proposed":
+            continue
+        owner = Actor(user=alumna)
+        sponsorship.act(session, actor=owner, sponsorship_id=proposal.id, action="accept")
+        if state == "accepted":
+            continue
+        paid = sponsorship.record_disbursement(
+            session,
+            actor=andi,
+            sponsorship_id=proposal.id,
+            data={
+                "disbursed_on": utcnow().date(),
+                "value_idr": need.target_value_idr
+                if state == "completed"
+                else need.target_value_idr // 2,
+                "description": "Transfer tahap 1",
+            },
+        )
+        sponsorship.confirm_disbursement(
+            session, actor=owner, sponsorship_id=proposal.id, disbursement_id=paid.id
+        )
+        if state == "completed":
+            sponsorship.act(session, actor=andi, sponsorship_id=proposal.id, action="complete")
+    echo(f"  sponsorship: {len(needs)} needs, sponsorships proposed, accepted, active, completed")

@@ -445,11 +445,21 @@ def confirm_disbursement(
         need = session.get(SupportNeed, sponsorship.need_id)
         if need is not None and need.status in OPEN_NEEDS:
             session.refresh(need)
+            before = need.status
             need.status = (
                 NeedStatus.MET
                 if need.confirmed_value_idr >= need.target_value_idr
                 else NeedStatus.PARTLY_MET
             )
+            if need.status != before:
+                session.flush()
+                events.record(
+                    session,
+                    type=f"need.{need.status.value}",
+                    subject=need,
+                    actor=actor,
+                    data={"business_id": need.business_id, "progress": need.progress},
+                )
     session.flush()
     session.refresh(disbursement)
     _event(
