@@ -138,6 +138,7 @@ def test_from_need_to_confirmed_disbursements_and_the_impact_report(
     assert granted.status_code == 201
     (item,) = client.get(url, headers=csr.partner_h).json["businesses"]
     assert item["consented"] is True and item["after"]["products_listed"] >= 0
+    assert item["after"]["from"] == item["first_disbursement_on"]
     assert item["first_disbursement_on"] == TODAY.isoformat()
     as_csv = client.get(url + "&format=csv", headers=csr.partner_h)
     rows = list(csv.reader(io.StringIO(as_csv.get_data(as_text=True))))

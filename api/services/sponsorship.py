@@ -772,7 +772,7 @@ def _figures(
         )
     )
     return {
-        "from": start.date().isoformat(),
+        "from_": start.date().isoformat(),
         "to": end.date().isoformat(),
         "products_listed": int(listed or 0),
         "orders": int(orders or 0),
