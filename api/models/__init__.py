@@ -24,6 +24,16 @@ from api.models.orders import DeliveryMethod, Order, OrderItem, OrderStatus, Pay
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
 from api.models.photos import Photo
 from api.models.products import Availability, Product, ProductChange, ProductStatus
+from api.models.program import (
+    CheckIn,
+    ClaimStatus,
+    Cohort,
+    GraduateClaim,
+    Program,
+    RevenueBand,
+    RosterEntry,
+    StaffRegion,
+)
 from api.models.regions import Region, RegionLevel
 from api.models.reviews import Review, ReviewReport
 from api.models.sales import OffPlatformSale, SaleChannel
@@ -48,10 +58,14 @@ __all__ = [
     "BusinessLicence",
     "BusinessStatus",
     "Category",
+    "CheckIn",
+    "ClaimStatus",
+    "Cohort",
     "DeliveryMethod",
     "Disbursement",
     "DisbursementStatus",
     "Event",
+    "GraduateClaim",
     "IdempotencyRecord",
     "Lead",
     "LicenceKind",
@@ -81,18 +95,22 @@ __all__ = [
     "Product",
     "ProductChange",
     "ProductStatus",
+    "Program",
     "RefreshToken",
     "Region",
     "RegionLevel",
     "RequestStatus",
+    "RevenueBand",
     "Review",
     "ReviewReport",
     "Role",
+    "RosterEntry",
     "SaleChannel",
     "SessionStatus",
     "SponsorConsent",
     "Sponsorship",
     "SponsorshipStatus",
+    "StaffRegion",
     "SupportKind",
     "SupportNeed",
     "Topic",

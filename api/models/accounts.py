@@ -19,6 +19,7 @@ class Role(StrEnum):
     BUYER = "buyer"
     MENTOR = "mentor"
     PARTNER = "partner"
+    FACILITATOR = "facilitator"
     ADMIN = "admin"
 
 

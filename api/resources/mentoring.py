@@ -57,7 +57,7 @@ def _contact(user: User | None) -> dict[str, Any] | None:
 
 def _shown(item: MentoringRequest) -> MentoringRequest:
     actor = current_actor()
-    private = service.is_party(actor, item) or actor.is_admin
+    private = service.is_party(actor, item) or actor.admin_over(item.region_code)
     item.allowed_actions = service.allowed_actions(actor, item)  # type: ignore[attr-defined]
     item.alumna_contact = _contact(item.alumna) if private else None  # type: ignore[attr-defined]
     item.mentor_contact = _contact(item.mentor) if private else None  # type: ignore[attr-defined]

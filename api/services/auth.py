@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.db import advisory_lock, utcnow
 from api.errors import TooManyRequests, Unauthorized
-from api.models import AuthSession, LoginFailure, RefreshToken, User
+from api.models import AuthSession, LoginFailure, RefreshToken, Role, StaffRegion, User
 from api.security import Security, hash_token, new_refresh_token
 from api.services.authz import Actor
 
@@ -189,4 +189,20 @@ def authenticate(session: Session, *, security: Security, token: str) -> tuple[A
     ).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("invalid_token")
-    return Actor(user=row.User), claims.session_id
+    return actor_for(session, row.User), claims.session_id
+
+
+def actor_for(session: Session, user: User) -> Actor:
+    """The actor of a user, with the regions of an admin or facilitator."""
+    if user.role not in (Role.ADMIN, Role.FACILITATOR):
+        return Actor(user=user)
+    codes = tuple(
+        session.scalars(
+            select(StaffRegion.region_code)
+            .where(StaffRegion.user_id == user.id)
+            .order_by(StaffRegion.region_code)
+        )
+    )
+    if not codes and user.role == Role.ADMIN:
+        return Actor(user=user, regions=None)  # a national admin
+    return Actor(user=user, regions=codes)

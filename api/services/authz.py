@@ -22,6 +22,8 @@ class Actor:
     """Whoever makes the request: a signed-in user, or nobody."""
 
     user: User | None = None
+    # For admins and facilitators: the regions they work in (None: everywhere).
+    regions: tuple[str, ...] | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -38,6 +40,24 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.ADMIN, Role.FACILITATOR)
+
+    def covers(self, region_code: str | None) -> bool:
+        """Whether this admin or facilitator works where ``region_code`` lies."""
+        if not self.is_staff:
+            return False
+        if self.regions is None:
+            return True
+        if not region_code:
+            return False
+        return any(region_code == r or region_code.startswith(r + ".") for r in self.regions)
+
+    def admin_over(self, region_code: str | None) -> bool:
+        """An admin whose scope holds this region (out of scope looks like not found)."""
+        return self.is_admin and self.covers(region_code)
 
     def require_user(self) -> User:
         """The signed-in user; services that need one call this."""

@@ -601,7 +601,7 @@ def complete_due(session: Session, *, now: dt.datetime | None = None) -> int:
 
 def _party_request(session: Session, actor: Actor, request_id: str) -> MentoringRequest:
     request = get_request(session, actor=actor, request_id=request_id)
-    if not (is_party(actor, request) or actor.is_admin):
+    if not (is_party(actor, request) or actor.admin_over(request.region_code)):
         raise NotFound()  # other mentors see an open request, never its sessions
     return request
 

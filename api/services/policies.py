@@ -69,8 +69,10 @@ def _business_public_when_active(actor: Actor, business: Business) -> bool:
 
 @rule(Business, "edit")
 def _business_owner(actor: Actor, business: Business) -> bool:
-    # Admin scope by region arrives with the program part; until then admins act everywhere.
-    return actor.is_admin or (actor.user_id is not None and actor.user_id == business.owner_id)
+    # Admins act on businesses in their regions only; out of scope looks like not found.
+    return actor.admin_over(business.village_code) or (
+        actor.user_id is not None and actor.user_id == business.owner_id
+    )
 
 
 @rule(Product, "view")
@@ -88,14 +90,16 @@ def _product_owner(actor: Actor, product: Product) -> bool:
 
 @rule(Order, "view")
 def _order_parties(actor: Actor, order: Order) -> bool:
-    return actor.is_admin or actor.user_id in (order.buyer_id, order.business.owner_id)
+    return actor.admin_over(order.business.village_code) or (
+        actor.user_id is not None and actor.user_id in (order.buyer_id, order.business.owner_id)
+    )
 
 
 @rule(Review, "view")
 def _review_visible(actor: Actor, review: Review) -> bool:
     return (
         not review.hidden
-        or actor.is_admin
+        or _review_moderators(actor, review)
         or (actor.user_id is not None and actor.user_id == review.author_id)
     )
 
@@ -114,7 +118,11 @@ def _review_seller(actor: Actor, review: Review) -> bool:
 
 @rule(Review, "moderate")
 def _review_moderators(actor: Actor, review: Review) -> bool:
-    return actor.is_admin
+    if not actor.is_admin:
+        return False
+    session = object_session(review)
+    business = session.get(Business, review.business_id) if session else None
+    return business is not None and actor.admin_over(business.village_code)
 
 
 @rule(Business, "view_figures")
@@ -140,8 +148,10 @@ def _offer_owner(actor: Actor, offer: MentoringOffer) -> bool:
 
 @rule(MentoringRequest, "view")
 def _request_parties_or_mentors_while_open(actor: Actor, request: MentoringRequest) -> bool:
-    if actor.is_admin or actor.user_id in (request.alumna_id, request.mentor_id):
-        return actor.user_id is not None
+    if actor.user_id is not None and actor.user_id in (request.alumna_id, request.mentor_id):
+        return True
+    if actor.is_admin:
+        return actor.admin_over(request.region_code) or actor.regions is None
     return actor.role == Role.MENTOR and request.status == RequestStatus.OPEN
 
 
@@ -159,7 +169,9 @@ def _need_owner(actor: Actor, need: SupportNeed) -> bool:
 def _sponsorship_parties(actor: Actor, sponsorship: Sponsorship) -> bool:
     if actor.user_id is None:
         return False
-    if actor.is_admin or actor.user_id == sponsorship.business.owner_id:
+    if actor.admin_over(sponsorship.business.village_code):
+        return True
+    if actor.user_id == sponsorship.business.owner_id:
         return True
     session = object_session(sponsorship)
     return session is not None and (

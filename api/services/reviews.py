@@ -192,8 +192,8 @@ def list_reviews(
         assert business_id is not None
         business = businesses.get_business(session, actor=actor, business_id=business_id)
         stmt = stmt.where(Review.business_id == business.id)
-    if not actor.is_admin:
-        stmt = stmt.where(Review.hidden.is_(False))
+    if not (actor.is_admin and actor.regions is None):
+        stmt = stmt.where(Review.hidden.is_(False))  # regional admins read hidden ones by id
     return paginate(
         session, stmt, model=Review, sort=sort, options=SORTS, limit=limit, cursor=cursor
     )

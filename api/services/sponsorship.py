@@ -416,7 +416,7 @@ def confirm_disbursement(
     """The alumna confirms receipt: now it counts towards the sponsorship and the need."""
     sponsorship, disbursement = _disbursement(session, actor, sponsorship_id, disbursement_id)
     if not is_recipient(actor, sponsorship):
-        raise NotFound() if not actor.is_admin else Forbidden()
+        raise Forbidden() if actor.is_admin else NotFound()
     changed = session.execute(
         update(Disbursement)
         .where(
@@ -479,7 +479,7 @@ def dispute_disbursement(
     """The alumna says she did not receive it (as recorded); it does not count."""
     sponsorship, disbursement = _disbursement(session, actor, sponsorship_id, disbursement_id)
     if not is_recipient(actor, sponsorship):
-        raise NotFound() if not actor.is_admin else Forbidden()
+        raise Forbidden() if actor.is_admin else NotFound()
     if disbursement.status != DisbursementStatus.RECORDED:
         raise Conflict("disbursement_not_pending", params={"status": disbursement.status.value})
     disbursement.status, disbursement.dispute_reason = DisbursementStatus.DISPUTED, reason

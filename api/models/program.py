@@ -1,0 +1,135 @@
+"""The empowerment program: staff scopes, programs, cohorts, rosters, graduate claims, check-ins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
+from api.models.accounts import User
+from api.models.regions import RegionCode
+from api.models.types import str_enum
+
+
+class StaffRegion(Base):
+    """A region an admin or facilitator works in (with everything below it). An admin with
+    none works everywhere; a facilitator with none, nowhere."""
+
+    __tablename__ = "staff_regions"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    region_code: Mapped[str] = mapped_column(
+        RegionCode, ForeignKey("regions.code", ondelete="RESTRICT"), primary_key=True
+    )
+
+
+class Program(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "programs"
+    id_prefix = "prg"
+
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    organizer: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Cohort(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """One class of a program: year, region, track, facilitators, graduation date."""
+
+    __tablename__ = "cohorts"
+    __table_args__ = (Index("ix_cohorts_program_id_year", "program_id", "year"),)
+    id_prefix = "coh"
+
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(120))
+    year: Mapped[int]
+    region_code: Mapped[str] = mapped_column(
+        RegionCode, ForeignKey("regions.code", ondelete="RESTRICT"), index=True
+    )
+    track: Mapped[str] = mapped_column(String(60), default="")
+    graduated_on: Mapped[dt.date | None] = mapped_column(Date)
+    facilitator_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    program: Mapped[Program] = relationship(lazy="joined", innerjoin=True)
+
+
+class RosterEntry(IdMixin, Base):
+    """A graduate as the program listed her: how claims are matched, by phone."""
+
+    __tablename__ = "roster_entries"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "phone"),
+        Index("ix_roster_entries_phone", "phone"),
+    )
+    id_prefix = "ros"
+
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    village_code: Mapped[str] = mapped_column(
+        RegionCode, ForeignKey("regions.code", ondelete="RESTRICT")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ClaimStatus(StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class GraduateClaim(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """An alumna says she graduated from a cohort; a facilitator or an admin decides."""
+
+    __tablename__ = "graduate_claims"
+    __table_args__ = (UniqueConstraint("user_id", "cohort_id"),)
+    id_prefix = "clm"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    roster_entry_id: Mapped[str | None] = mapped_column(
+        ForeignKey("roster_entries.id", ondelete="SET NULL")
+    )
+    status: Mapped[ClaimStatus] = mapped_column(
+        str_enum(ClaimStatus, "claim_status"), default=ClaimStatus.PENDING
+    )
+    note: Mapped[str] = mapped_column(String(500), default="")
+    decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined", innerjoin=True)
+    cohort: Mapped[Cohort] = relationship(lazy="joined", innerjoin=True)
+
+
+class RevenueBand(StrEnum):
+    NONE = "none"
+    UNDER_1M = "under_1m"
+    FROM_1M_TO_5M = "1m_5m"
+    FROM_5M_TO_15M = "5m_15m"
+    OVER_15M = "over_15m"
+
+
+class CheckIn(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """How a business did in one month; one per business per month (a second one updates it)."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("business_id", "month"),)
+    id_prefix = "chk"
+
+    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)  # the first day of the month
+    trading: Mapped[bool]
+    revenue_idr: Mapped[int | None] = mapped_column(BigInteger)
+    revenue_band: Mapped[RevenueBand | None] = mapped_column(str_enum(RevenueBand, "revenue_band"))
+    orders: Mapped[int | None]
+    workers: Mapped[int | None]
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    challenges: Mapped[str] = mapped_column(String(2000), default="")
+    support_wanted: Mapped[str] = mapped_column(String(2000), default="")
+    recorded_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    on_behalf_of_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
