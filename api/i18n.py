@@ -275,6 +275,36 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Unsupported evidence file", "Send a photo (JPEG, PNG, WebP) or a PDF."),
         "id": ("Berkas bukti tidak didukung", "Kirim foto (JPEG, PNG, WebP) atau PDF."),
     },
+    "program_exists": {
+        "en": ("Program exists", "A program with this name exists."),
+        "id": ("Program sudah ada", "Program dengan nama ini sudah ada."),
+    },
+    "out_of_scope": {
+        "en": ("Outside your regions", "This is outside the regions you work in."),
+        "id": ("Di luar wilayah Anda", "Ini di luar wilayah kerja Anda."),
+    },
+    "roster_invalid": {
+        "en": (
+            "Roster has invalid rows",
+            "{count} rows are invalid; nothing was written (see invalid).",
+        ),
+        "id": (
+            "Daftar berisi baris tidak valid",
+            "{count} baris tidak valid; tidak ada yang disimpan (lihat invalid).",
+        ),
+    },
+    "already_claimed": {
+        "en": ("Already claimed", "You already claimed this cohort."),
+        "id": ("Sudah diklaim", "Anda sudah mengklaim angkatan ini."),
+    },
+    "claim_decided": {
+        "en": ("Claim already decided", "The claim is {status} already."),
+        "id": ("Klaim sudah diputuskan", "Klaim ini sudah {status}."),
+    },
+    "not_your_business": {
+        "en": ("Not your business", "Only the owner or her facilitator does this."),
+        "id": ("Bukan usaha Anda", "Hanya pemilik atau fasilitatornya yang dapat melakukan ini."),
+    },
     "already_verified": {
         "en": ("Already verified", "The organisation is already verified."),
         "id": ("Sudah terverifikasi", "Organisasi ini sudah terverifikasi."),

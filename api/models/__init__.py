@@ -1,7 +1,14 @@
 """All models, imported here so that Alembic and the app see one complete metadata."""
 
 from api.models.accounts import AuthSession, LoginFailure, RefreshToken, Role, User
-from api.models.businesses import Business, BusinessLicence, BusinessStatus, LicenceKind
+from api.models.businesses import (
+    ACTIVE_DAYS,
+    DORMANT_DAYS,
+    Business,
+    BusinessLicence,
+    BusinessStatus,
+    LicenceKind,
+)
 from api.models.categories import Category
 from api.models.events import Event, Notification
 from api.models.idempotency import IdempotencyRecord
@@ -51,6 +58,8 @@ from api.models.sponsorship import (
 )
 
 __all__ = [
+    "ACTIVE_DAYS",
+    "DORMANT_DAYS",
     "Attendance",
     "AuthSession",
     "Availability",

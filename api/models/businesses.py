@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from api.db import Base, IdMixin, TimestampMixin, VersionedMixin
+from api.db import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
 from api.models.categories import Category
 from api.models.photos import Photo
 from api.models.regions import Region, RegionCode
@@ -32,6 +32,9 @@ class LicenceKind(StrEnum):
     PIRT = "pirt"  # Pangan Industri Rumah Tangga (home food production)
     HALAL = "halal"
     BPOM = "bpom"  # food and drug authority registration
+
+
+ACTIVE_DAYS, DORMANT_DAYS = 60, 120
 
 
 class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
@@ -65,6 +68,16 @@ class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
         str_enum(BusinessStatus, "business_status"), default=BusinessStatus.DRAFT
     )
     verified_graduate: Mapped[bool] = mapped_column(default=False)
+    # The last check-in, order or listing change (api.services.businesses.touch).
+    last_activity_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow, index=True)
+
+    @property
+    def activity_status(self) -> str:
+        """closed (declared), active (activity within 60 days), at_risk (60-120), dormant."""
+        if self.status == BusinessStatus.CLOSED:
+            return "closed"
+        days = (utcnow() - self.last_activity_at).days if self.last_activity_at else 0
+        return "active" if days < ACTIVE_DAYS else "at_risk" if days < DORMANT_DAYS else "dormant"
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
     village: Mapped[Region] = relationship(

@@ -105,6 +105,10 @@ class GraduateClaim(IdMixin, TimestampMixin, VersionedMixin, Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined", innerjoin=True)
     cohort: Mapped[Cohort] = relationship(lazy="joined", innerjoin=True)
 
+    @property
+    def matched(self) -> bool:
+        return self.roster_entry_id is not None
+
 
 class RevenueBand(StrEnum):
     NONE = "none"

@@ -15,6 +15,7 @@ from api.resources import (
     organizations,
     photos,
     products,
+    program,
     regions,
     reviews,
     sales,
@@ -36,6 +37,7 @@ BLUEPRINTS = (
     sales.blp,
     mentoring.blp,
     sponsorship.blp,
+    program.blp,
 )
 
 

@@ -185,6 +185,14 @@ class BusinessSchema(BaseSchema):
     photos = fields.List(fields.Nested(PhotoSchema), required=True)
     status = fields.Enum(BusinessStatus, by_value=True, required=True)
     verified_graduate = fields.Boolean(required=True)
+    activity_status = fields.String(
+        required=True,
+        metadata={
+            "enum": ["active", "at_risk", "dormant", "closed"],
+            "description": "active: a check-in, order or listing change in the last 60 days; "
+            "at_risk: 60-120 days; dormant: over 120; closed: declared.",
+        },
+    )
     rating = fields.Nested(RatingSchema, required=True)
     private = fields.Method("private_part", required=True, allow_none=True)
     created_at = Timestamp(required=True)

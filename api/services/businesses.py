@@ -8,9 +8,10 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api.db import utcnow
 from api.errors import NotFound
 from api.models import Business, BusinessLicence, BusinessStatus, RegionLevel
 from api.pagination import Page, paginate, sort_options
@@ -46,15 +47,25 @@ def create_business(session: Session, *, actor: Actor, data: Mapping[str, Any]) 
     values = dict(data)
     licences = values.pop("licences", [])
     _check_references(session, values)
+    from api.services.program import is_verified_graduate
+
     business = Business(
         **values,
         owner_id=owner.id,
+        verified_graduate=is_verified_graduate(session, owner.id),
         slug=f"{slugify(values['name'])}-{secrets.token_hex(3)}",
         licences=_licences(licences),
     )
     session.add(business)
     session.flush()
     return business
+
+
+def touch(session: Session, business_id: str) -> None:
+    """Note activity (a check-in, an order, a listing change): it keeps the business active."""
+    session.execute(
+        update(Business).where(Business.id == business_id).values(last_activity_at=utcnow())
+    )
 
 
 def get_business(

@@ -30,7 +30,7 @@ from api.models import (
     ProductStatus,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import events, products
+from api.services import businesses, events, products
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import Lifecycle
 from api.services.sales import today as sales_today
@@ -148,6 +148,7 @@ def place_order(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> O
     )
     session.add(order)
     session.flush()
+    businesses.touch(session, business.id)
     _event(session, order, "requested", actor)
     return order
 

@@ -59,6 +59,7 @@ def create_product(
     session.add(product)
     session.flush()
     _record(session, product, {f: None for f in TRACKED}, actor)
+    businesses.touch(session, product.business_id)
     return product
 
 
@@ -84,6 +85,7 @@ def update_product(
     _check_availability(product)
     session.flush()
     _record(session, product, before, actor)
+    businesses.touch(session, product.business_id)
     if "category_id" in changes:
         session.expire(product, ["category"])
     return product
@@ -96,6 +98,7 @@ def change_status(session: Session, *, actor: Actor, product_id: str, action: st
     if product.status == PUBLISHED and product.published_at is None:
         product.published_at = utcnow()
     session.flush()
+    businesses.touch(session, product.business_id)
     return product
 
 

@@ -740,7 +740,7 @@ def impact_report(
             pivot = dt.datetime.combine(first[business.id], dt.time(), dt.UTC)
             item.before = _figures(session, business, pivot - WINDOW, pivot)
             item.after = _figures(session, business, pivot, min(pivot + WINDOW, utcnow()))
-            item.activity_status = activity_status(session, business)
+            item.activity_status = business.activity_status
         report.businesses.append(item)
     return report
 
@@ -778,29 +778,6 @@ def _figures(
         "orders": int(orders or 0),
         "sales_idr": int(on_platform or 0) + int(off_platform or 0),
     }
-
-
-def activity_status(session: Session, business: Business) -> str:
-    """active (an order, a sale or a listing change within 60 days), at_risk (60-120), dormant,
-    or closed. The program part adds check-ins to what counts."""
-    if business.status == BusinessStatus.CLOSED:
-        return "closed"
-    last = max(
-        filter(
-            None,
-            [
-                business.updated_at,
-                session.scalar(
-                    select(func.max(Product.updated_at)).where(Product.business_id == business.id)
-                ),
-                session.scalar(
-                    select(func.max(Order.created_at)).where(Order.business_id == business.id)
-                ),
-            ],
-        )
-    )
-    days = (utcnow() - last).days
-    return "active" if days <= 60 else "at_risk" if days <= 120 else "dormant"
 
 
 def report_csv_rows(report: ImpactReport) -> list[list[Any]]:

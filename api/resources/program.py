@@ -1,0 +1,220 @@
+"""The program: programs, cohorts, rosters, graduate claims, check-ins, follow-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.http.blueprint import Blueprint
+from api.http.context import current_actor, db
+from api.http.pagination import page_response
+from api.models import Business, CheckIn, Cohort, GraduateClaim, Program, Role, RosterEntry
+from api.pagination import Page
+from api.schemas.common import PageQueryArgsSchema, ReasonSchema, page_of
+from api.schemas.program import (
+    CheckInSchema,
+    CheckInWriteSchema,
+    ClaimCreateSchema,
+    ClaimQueryArgsSchema,
+    ClaimSchema,
+    CohortCreateSchema,
+    CohortListSchema,
+    CohortQueryArgsSchema,
+    CohortSchema,
+    CohortWriteSchema,
+    FollowUpQueryArgsSchema,
+    FollowUpSchema,
+    ProgramCreateSchema,
+    ProgramListSchema,
+    ProgramSchema,
+    RosterEntrySchema,
+    RosterImportArgsSchema,
+    RosterReportSchema,
+    RosterUploadSchema,
+)
+from api.services import program as service
+from api.services.program import RosterReport
+
+blp = Blueprint(
+    "program",
+    __name__,
+    url_prefix="/v1",
+    description=(
+        "The empowerment program: programs, cohorts and rosters (admins), graduate claims "
+        "verified by facilitators, monthly check-ins, and the follow-up list."
+    ),
+)
+ROSTER_LIMIT = 1024 * 1024
+
+
+@blp.route("/programs", methods=["POST"])
+@blp.auth(Role.ADMIN)
+@blp.arguments(ProgramCreateSchema)
+@blp.response(201, ProgramSchema)
+@blp.alt_response(409, response="CONFLICT")
+def create_program(data: dict[str, Any]) -> Program:
+    """Create a program (Sekoper Cinta first; others later)."""
+    return service.create_program(db(), actor=current_actor(), data=data)
+
+
+@blp.route("/programs", methods=["GET"])
+@blp.response(200, ProgramListSchema)
+def list_programs() -> dict[str, Any]:
+    """All programs."""
+    return {"items": service.list_programs(db())}
+
+
+@blp.route("/programs/<string:program_id>", methods=["GET"])
+@blp.response(200, ProgramSchema)
+def get_program(program_id: str) -> Program:
+    """Read a program."""
+    return service.get_program(db(), program_id)
+
+
+@blp.route("/cohorts", methods=["POST"])
+@blp.auth(Role.ADMIN)
+@blp.arguments(CohortCreateSchema)
+@blp.response(201, CohortSchema)
+def create_cohort(data: dict[str, Any]) -> Cohort:
+    """Create a cohort in your regions, with its facilitators."""
+    return service.create_cohort(db(), actor=current_actor(), data=data)
+
+
+@blp.route("/cohorts", methods=["GET"])
+@blp.arguments(CohortQueryArgsSchema, location="query")
+@blp.response(200, page_of(CohortSchema))
+def list_cohorts(args: dict[str, Any]) -> tuple[Page[Cohort], dict[str, str]]:
+    """Cohorts, by program, year and region (any level)."""
+    return page_response(service.list_cohorts(db(), **args))
+
+
+@blp.route("/cohorts/<string:cohort_id>", methods=["GET"])
+@blp.etag
+@blp.response(200, CohortSchema)
+def get_cohort(cohort_id: str) -> Cohort:
+    """Read a cohort."""
+    return service.get_cohort(db(), actor=current_actor(), cohort_id=cohort_id)
+
+
+@blp.route("/cohorts/<string:cohort_id>", methods=["PATCH"])
+@blp.auth(Role.ADMIN)
+@blp.etag
+@blp.arguments(CohortWriteSchema)
+@blp.response(200, CohortSchema)
+def update_cohort(changes: dict[str, Any], cohort_id: str) -> Cohort:
+    """Change a cohort in your regions (send If-Match)."""
+    actor = current_actor()
+    cohort = service.get_cohort(db(), actor=actor, cohort_id=cohort_id)
+    blp.check_etag(cohort, CohortSchema)
+    return service.update_cohort(db(), actor=actor, cohort=cohort, changes=changes)
+
+
+@blp.route("/cohorts/<string:cohort_id>/roster", methods=["POST"])
+@blp.max_body(ROSTER_LIMIT)
+@blp.auth(Role.ADMIN, Role.FACILITATOR)
+@blp.arguments(RosterImportArgsSchema, location="query")
+@blp.arguments(RosterUploadSchema, location="files")
+@blp.response(200, RosterReportSchema)
+def import_roster(args: dict[str, Any], files: dict[str, Any], cohort_id: str) -> RosterReport:
+    """Import graduates from CSV (name, phone, village_code). `dry_run=true` (the default)
+    reports invalid rows and duplicates and writes nothing; `dry_run=false` writes the new
+    rows if no row is invalid (422 with the report otherwise), skipping duplicates."""
+    return service.import_roster(
+        db(),
+        actor=current_actor(),
+        cohort_id=cohort_id,
+        data=files["file"].read(ROSTER_LIMIT + 1),
+        dry_run=args["dry_run"],
+    )
+
+
+@blp.route("/cohorts/<string:cohort_id>/roster", methods=["GET"])
+@blp.auth(Role.ADMIN, Role.FACILITATOR)
+@blp.arguments(PageQueryArgsSchema, location="query")
+@blp.response(200, page_of(RosterEntrySchema))
+def list_roster(args: dict[str, Any], cohort_id: str) -> tuple[Page[RosterEntry], dict[str, str]]:
+    """The cohort's roster (its facilitators and admins in scope)."""
+    return page_response(
+        service.list_roster(db(), actor=current_actor(), cohort_id=cohort_id, **args)
+    )
+
+
+@blp.route("/graduate-claims", methods=["POST"])
+@blp.auth(Role.ALUMNA)
+@blp.arguments(ClaimCreateSchema)
+@blp.response(201, ClaimSchema)
+@blp.alt_response(409, response="CONFLICT")
+def create_graduate_claim(data: dict[str, Any]) -> GraduateClaim:
+    """Say you graduated from a cohort; your phone is matched against its roster."""
+    return service.claim(db(), actor=current_actor(), **data)
+
+
+@blp.route("/graduate-claims", methods=["GET"])
+@blp.auth()
+@blp.arguments(ClaimQueryArgsSchema, location="query")
+@blp.response(200, page_of(ClaimSchema))
+def list_graduate_claims(args: dict[str, Any]) -> tuple[Page[GraduateClaim], dict[str, str]]:
+    """Your claims; staff: the claims of cohorts they manage."""
+    return page_response(service.list_claims(db(), actor=current_actor(), **args))
+
+
+@blp.route("/me/roster-matches", methods=["GET"])
+@blp.auth()
+@blp.response(200, CohortListSchema)
+def list_my_roster_matches() -> dict[str, Any]:
+    """Cohorts whose roster lists your phone number: claim one to be verified."""
+    return {"items": service.roster_matches(db(), actor=current_actor())}
+
+
+@blp.route("/graduate-claims/<string:claim_id>/verify", methods=["POST"])
+@blp.auth(Role.ADMIN, Role.FACILITATOR)
+@blp.response(200, ClaimSchema)
+@blp.alt_response(409, response="CONFLICT")
+def verify_graduate_claim(claim_id: str) -> GraduateClaim:
+    """Verify a claim: her businesses show `verified_graduate`."""
+    return service.decide(db(), actor=current_actor(), claim_id=claim_id, verify=True)
+
+
+@blp.route("/graduate-claims/<string:claim_id>/reject", methods=["POST"])
+@blp.auth(Role.ADMIN, Role.FACILITATOR)
+@blp.arguments(ReasonSchema)
+@blp.response(200, ClaimSchema)
+@blp.alt_response(409, response="CONFLICT")
+def reject_graduate_claim(data: dict[str, Any], claim_id: str) -> GraduateClaim:
+    """Reject a claim, with a reason she will read."""
+    return service.decide(
+        db(), actor=current_actor(), claim_id=claim_id, verify=False, reason=data["reason"]
+    )
+
+
+@blp.route("/businesses/<string:business_id>/check-ins", methods=["POST"])
+@blp.auth()
+@blp.arguments(CheckInWriteSchema)
+@blp.response(201, CheckInSchema)
+@blp.alt_response(200, schema=CheckInSchema, description="The month's check-in, updated.")
+def record_check_in(data: dict[str, Any], business_id: str) -> Any:
+    """The month's check-in, by the owner or her facilitator (201 new, 200 updated)."""
+    check_in, created = service.record_check_in(
+        db(), actor=current_actor(), business_id=business_id, data=data
+    )
+    return check_in if created else (check_in, 200)
+
+
+@blp.route("/businesses/<string:business_id>/check-ins", methods=["GET"])
+@blp.auth()
+@blp.arguments(PageQueryArgsSchema, location="query")
+@blp.response(200, page_of(CheckInSchema))
+def list_check_ins(args: dict[str, Any], business_id: str) -> tuple[Page[CheckIn], dict[str, str]]:
+    """Check-ins, newest month first (the owner, her facilitator, staff in scope, sponsors she
+    consented to)."""
+    return page_response(
+        service.list_check_ins(db(), actor=current_actor(), business_id=business_id, **args)
+    )
+
+
+@blp.route("/follow-up", methods=["GET"])
+@blp.auth(Role.ADMIN, Role.FACILITATOR)
+@blp.arguments(FollowUpQueryArgsSchema, location="query")
+@blp.response(200, page_of(FollowUpSchema))
+def list_follow_up(args: dict[str, Any]) -> tuple[Page[Business], dict[str, str]]:
+    """Businesses at risk (60-120 days quiet) or dormant (over 120) in your regions."""
+    return page_response(service.follow_up(db(), actor=current_actor(), **args))

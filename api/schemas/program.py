@@ -1,0 +1,209 @@
+"""Programs, cohorts, rosters, graduate claims, check-ins, follow-up."""
+
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from api.models import ClaimStatus, RevenueBand
+from api.schemas.common import (
+    BaseSchema,
+    Date,
+    MonthField,
+    PageQueryArgsSchema,
+    Text,
+    Timestamp,
+    sort_field,
+)
+from api.services.program import COHORT_SORTS
+from api.services.regions import CODE_PATTERN
+
+REGION = validate.Regexp(CODE_PATTERN, error="Not a region code.")
+
+
+class ProgramCreateSchema(BaseSchema):
+    name = Text(min_length=3, max_length=120, required=True, metadata={"example": "Sekoper Cinta"})
+    description = Text(max_length=2000, load_default="")
+    organizer = Text(max_length=200, load_default="")
+
+
+class ProgramSchema(BaseSchema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    organizer = fields.String(required=True)
+    created_at = Timestamp(required=True)
+
+
+class ProgramListSchema(BaseSchema):
+    items = fields.List(fields.Nested(ProgramSchema), required=True)
+
+
+class CohortWriteSchema(BaseSchema):
+    name = Text(min_length=3, max_length=120)
+    year = fields.Integer(strict=True, validate=validate.Range(min=2000, max=2200))
+    region_code = fields.String(validate=REGION)
+    track = Text(max_length=60)
+    graduated_on = Date(allow_none=True)
+    facilitator_ids = fields.List(
+        fields.String(validate=validate.Length(max=32)), validate=validate.Length(max=20)
+    )
+
+
+class CohortCreateSchema(CohortWriteSchema):
+    program_id = fields.String(required=True, validate=validate.Length(max=32))
+    name = Text(min_length=3, max_length=120, required=True)
+    year = fields.Integer(strict=True, required=True, validate=validate.Range(min=2000, max=2200))
+    region_code = fields.String(required=True, validate=REGION)
+    track = Text(max_length=60, load_default="")
+    facilitator_ids = fields.List(
+        fields.String(validate=validate.Length(max=32)),
+        validate=validate.Length(max=20),
+        load_default=list,
+    )
+
+
+class CohortSchema(BaseSchema):
+    id = fields.String(required=True, metadata={"example": "coh_01M84..."})
+    program_id = fields.String(required=True)
+    name = fields.String(required=True)
+    year = fields.Integer(required=True)
+    region_code = fields.String(required=True)
+    track = fields.String(required=True)
+    graduated_on = fields.Date(allow_none=True, required=True)
+    facilitator_ids = fields.List(fields.String(), required=True)
+    created_at = Timestamp(required=True)
+
+
+class CohortQueryArgsSchema(PageQueryArgsSchema):
+    program = fields.String(validate=validate.Length(max=32))
+    year = fields.Integer(validate=validate.Range(min=2000, max=2200))
+    region = fields.String(validate=REGION)
+    sort = sort_field(COHORT_SORTS, "-year")
+
+
+class RosterUploadSchema(Schema):
+    """multipart/form-data with `file`: CSV, UTF-8, header `name,phone,village_code`."""
+
+    file = Upload(required=True)
+
+
+class RosterImportArgsSchema(BaseSchema):
+    dry_run = fields.Boolean(
+        load_default=True,
+        metadata={"description": "Default true: report only. false: write (all or nothing)."},
+    )
+
+
+class RosterProblemSchema(BaseSchema):
+    line = fields.Integer(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.String())
+    phone = fields.String()
+    same_as_line = fields.Integer()
+    already_in_roster = fields.Boolean()
+
+
+class RosterReportSchema(BaseSchema):
+    dry_run = fields.Boolean(required=True)
+    rows = fields.Integer(required=True)
+    valid = fields.Integer(required=True, metadata={"description": "New valid rows."})
+    created = fields.Integer(required=True)
+    invalid = fields.List(fields.Nested(RosterProblemSchema), required=True)
+    duplicates = fields.List(fields.Nested(RosterProblemSchema), required=True)
+
+
+class RosterEntrySchema(BaseSchema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    phone = fields.String(required=True)
+    village_code = fields.String(required=True)
+
+
+class ClaimCreateSchema(BaseSchema):
+    cohort_id = fields.String(required=True, validate=validate.Length(max=32))
+    note = Text(max_length=500, load_default="")
+
+
+class ClaimSchema(BaseSchema):
+    id = fields.String(required=True, metadata={"example": "clm_01M84..."})
+    user_id = fields.String(required=True)
+    user_name = fields.String(required=True, attribute="user.name")
+    cohort_id = fields.String(required=True)
+    matched = fields.Boolean(
+        required=True, metadata={"description": "Her phone is on the cohort's roster."}
+    )
+    status = fields.Enum(ClaimStatus, by_value=True, required=True)
+    note = fields.String(required=True)
+    reason = fields.String(allow_none=True, required=True)
+    decided_at = Timestamp(allow_none=True, required=True)
+    created_at = Timestamp(required=True)
+
+
+class ClaimQueryArgsSchema(PageQueryArgsSchema):
+    cohort = fields.String(validate=validate.Length(max=32))
+    status = fields.List(fields.Enum(ClaimStatus, by_value=True), validate=validate.Length(max=3))
+
+
+class CohortListSchema(BaseSchema):
+    items = fields.List(fields.Nested(CohortSchema), required=True)
+
+
+class CheckInWriteSchema(BaseSchema):
+    """This month's (or `month`'s) check-in; a second one in a month updates the first."""
+
+    month = MonthField(metadata={"description": "Default: this month (WIB). Not in the future."})
+    trading = fields.Boolean(required=True)
+    revenue_idr = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=10_000_000_000)
+    )
+    revenue_band = fields.Enum(RevenueBand, by_value=True, allow_none=True)
+    orders = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=1_000_000)
+    )
+    workers = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=10_000)
+    )
+    channels = fields.List(
+        fields.String(validate=validate.Length(min=1, max=30)), validate=validate.Length(max=10)
+    )
+    challenges = Text(max_length=2000)
+    support_wanted = Text(max_length=2000)
+
+
+class CheckInSchema(BaseSchema):
+    id = fields.String(required=True, metadata={"example": "chk_01M84..."})
+    business_id = fields.String(required=True)
+    month = fields.Function(
+        lambda c: c.month.strftime("%Y-%m"),
+        required=True,
+        metadata={"type": "string", "example": "2026-11"},
+    )
+    trading = fields.Boolean(required=True)
+    revenue_idr = fields.Integer(allow_none=True, required=True)
+    revenue_band = fields.Enum(RevenueBand, by_value=True, allow_none=True, required=True)
+    orders = fields.Integer(allow_none=True, required=True)
+    workers = fields.Integer(allow_none=True, required=True)
+    channels = fields.List(fields.String(), required=True)
+    challenges = fields.String(required=True)
+    support_wanted = fields.String(required=True)
+    recorded_by_id = fields.String(allow_none=True, required=True)
+    on_behalf_of_id = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Set when her facilitator recorded it for her."},
+    )
+    updated_at = Timestamp(required=True)
+
+
+class FollowUpQueryArgsSchema(PageQueryArgsSchema):
+    status = fields.String(validate=validate.OneOf(["at_risk", "dormant"]))
+    region = fields.String(validate=REGION)
+
+
+class FollowUpSchema(BaseSchema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    owner_id = fields.String(required=True)
+    village_code = fields.String(required=True)
+    activity_status = fields.String(required=True)
+    last_activity_at = Timestamp(allow_none=True, required=True)

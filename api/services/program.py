@@ -1,0 +1,572 @@
+"""The program: programs and cohorts, roster import, graduate claims and their verification,
+monthly check-ins, and the follow-up list of businesses at risk or dormant.
+
+Staff work in regions (``Actor.regions``): an admin or facilitator sees and acts on cohorts,
+claims and businesses in them only; out of scope looks like not found.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from api.models import (
+    ACTIVE_DAYS,
+    DORMANT_DAYS,
+    Business,
+    BusinessStatus,
+    CheckIn,
+    ClaimStatus,
+    Cohort,
+    GraduateClaim,
+    Program,
+    Region,
+    RegionLevel,
+    Role,
+    RosterEntry,
+    User,
+)
+from api.pagination import Page, paginate, sort_options
+from api.services import businesses, events, regions
+from api.services.authz import Actor, can
+from api.services.sales import WIB
+
+COHORT_SORTS = sort_options(Cohort, year=["year", "name"], created_at=["created_at"])
+CLAIM_SORTS = sort_options(GraduateClaim, created_at=["created_at"])
+CHECK_IN_SORTS = sort_options(CheckIn, month=["month"])
+FOLLOW_UP_SORTS = sort_options(Business, last_activity_at=["last_activity_at"])
+MAX_ROSTER_ROWS = 5000
+
+
+def _require_staff(actor: Actor) -> None:
+    if not actor.is_staff:
+        raise Forbidden("role_not_allowed", params={"roles": "admin, facilitator"})
+
+
+# -- programs and cohorts ---------------------------------------------------------------------
+
+
+def create_program(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> Program:
+    if session.scalar(select(Program.id).where(Program.name == data["name"])):
+        raise Conflict("program_exists")
+    program = Program(**data)
+    session.add(program)
+    session.flush()
+    events.record(session, type="program.created", subject=program, actor=actor)
+    return program
+
+
+def list_programs(session: Session) -> list[Program]:
+    return list(session.scalars(select(Program).order_by(Program.name)))
+
+
+def get_program(session: Session, program_id: str) -> Program:
+    program = session.get(Program, program_id)
+    if program is None:
+        raise NotFound()
+    return program
+
+
+def _facilitators(session: Session, ids: Sequence[str]) -> list[str]:
+    found = set(
+        session.scalars(select(User.id).where(User.id.in_(ids), User.role == Role.FACILITATOR))
+    )
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ValidationFailed(
+            errors={"facilitator_ids": [f"Not facilitators: {', '.join(missing)}"]}
+        )
+    return list(dict.fromkeys(ids))
+
+
+def create_cohort(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> Cohort:
+    """An admin creates a cohort in her regions."""
+    values = dict(data)
+    get_program(session, values["program_id"])
+    regions.require_region(session, values["region_code"], field="region_code")
+    if not actor.covers(values["region_code"]):
+        raise Forbidden("out_of_scope")
+    values["facilitator_ids"] = _facilitators(session, values.get("facilitator_ids", []))
+    cohort = Cohort(**values)
+    session.add(cohort)
+    session.flush()
+    events.record(session, type="cohort.created", subject=cohort, actor=actor)
+    return cohort
+
+
+def get_cohort(session: Session, *, actor: Actor, cohort_id: str) -> Cohort:
+    """Cohorts are public facts; staff outside the cohort's regions still read them."""
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotFound()
+    return cohort
+
+
+def manages(actor: Actor, cohort: Cohort) -> bool:
+    """Its facilitators, and admins whose regions hold the cohort's region."""
+    if actor.role == Role.FACILITATOR and actor.user_id in cohort.facilitator_ids:
+        return True
+    return actor.admin_over(cohort.region_code)
+
+
+def _managed_cohort(session: Session, actor: Actor, cohort_id: str) -> Cohort:
+    cohort = get_cohort(session, actor=actor, cohort_id=cohort_id)
+    if not manages(actor, cohort):
+        raise NotFound() if not actor.is_staff else Forbidden("out_of_scope")
+    return cohort
+
+
+def update_cohort(
+    session: Session, *, actor: Actor, cohort: Cohort, changes: Mapping[str, Any]
+) -> Cohort:
+    if not actor.admin_over(cohort.region_code):
+        raise Forbidden("out_of_scope")
+    values = dict(changes)
+    if "facilitator_ids" in values:
+        values["facilitator_ids"] = _facilitators(session, values["facilitator_ids"])
+    if "region_code" in values:
+        regions.require_region(session, values["region_code"], field="region_code")
+        if not actor.covers(values["region_code"]):
+            raise Forbidden("out_of_scope")
+    for name, value in values.items():
+        setattr(cohort, name, value)
+    session.flush()
+    events.record(session, type="cohort.updated", subject=cohort, actor=actor)
+    return cohort
+
+
+def list_cohorts(
+    session: Session,
+    *,
+    program: str | None = None,
+    year: int | None = None,
+    region: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+    sort: str = "-year",
+) -> Page[Cohort]:
+    stmt = select(Cohort)
+    if program:
+        stmt = stmt.where(Cohort.program_id == program)
+    if year:
+        stmt = stmt.where(Cohort.year == year)
+    if region:
+        stmt = stmt.where(regions.within(Cohort.region_code, region))
+    return paginate(
+        session, stmt, model=Cohort, sort=sort, options=COHORT_SORTS, limit=limit, cursor=cursor
+    )
+
+
+# -- roster import ----------------------------------------------------------------------------
+
+
+@dataclass
+class RosterReport:
+    """What an import found: every invalid row and duplicate, by line number (header = 1)."""
+
+    dry_run: bool
+    rows: int = 0
+    valid: int = 0
+    created: int = 0
+    invalid: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _phone(raw: str) -> str | None:
+    try:
+        number = phonenumbers.parse(raw, "ID")
+    except phonenumbers.NumberParseException:
+        return None
+    if (
+        not phonenumbers.is_valid_number(number)
+        or phonenumbers.region_code_for_number(number) != "ID"
+    ):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def import_roster(
+    session: Session,
+    *,
+    actor: Actor,
+    cohort_id: str,
+    data: bytes,
+    dry_run: bool,
+    progress: Any = None,
+) -> RosterReport:
+    """Read a CSV roster (name, phone, village_code). A dry run writes nothing; a real run writes
+    the valid new rows only when no row is invalid (all or nothing), skipping duplicates."""
+    cohort = _managed_cohort(session, actor, cohort_id)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed(errors={"file": ["Not UTF-8 text."]}) from None
+    reader = csv.DictReader(io.StringIO(text))
+    wanted = {"name", "phone", "village_code"}
+    if reader.fieldnames is None or not wanted <= {f.strip().lower() for f in reader.fieldnames}:
+        raise ValidationFailed(
+            errors={"file": ["The header must name: name, phone, village_code."]}
+        )
+    report = RosterReport(dry_run=dry_run)
+    existing = dict(
+        session.execute(
+            select(RosterEntry.phone, RosterEntry.id).where(RosterEntry.cohort_id == cohort.id)
+        ).all()
+    )
+    villages: dict[str, bool] = {}
+    seen: dict[str, int] = {}
+    fresh: list[RosterEntry] = []
+    for line, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        report.rows += 1
+        if report.rows > MAX_ROSTER_ROWS:
+            raise ValidationFailed(errors={"file": [f"At most {MAX_ROSTER_ROWS} rows at once."]})
+        errors: dict[str, str] = {}
+        if not 1 <= len(row.get("name", "")) <= 100:
+            errors["name"] = "Required, at most 100 characters."
+        phone = _phone(row.get("phone", ""))
+        if phone is None:
+            errors["phone"] = "Not an Indonesian phone number."
+        code = row.get("village_code", "")
+        if code not in villages:
+            region = session.get(Region, code) if regions.CODE_PATTERN.match(code) else None
+            villages[code] = region is not None and region.level == RegionLevel.VILLAGE
+        if not villages[code]:
+            errors["village_code"] = "Not a village code."
+        if errors:
+            report.invalid.append({"line": line, "errors": errors})
+            continue
+        assert phone is not None
+        if phone in seen:
+            report.duplicates.append({"line": line, "phone": phone, "same_as_line": seen[phone]})
+            continue
+        seen[phone] = line
+        if phone in existing:
+            report.duplicates.append({"line": line, "phone": phone, "already_in_roster": True})
+            continue
+        report.valid += 1
+        fresh.append(
+            RosterEntry(cohort_id=cohort.id, name=row["name"], phone=phone, village_code=code)
+        )
+        if progress and report.rows % 500 == 0:
+            progress(report.rows)
+    if dry_run:
+        return report
+    if report.invalid:
+        raise ValidationFailed(
+            "roster_invalid",
+            params={"count": len(report.invalid)},
+            extra={"invalid": report.invalid[:100], "duplicates": report.duplicates[:100]},
+        )
+    session.add_all(fresh)
+    session.flush()
+    report.created = len(fresh)
+    events.record(
+        session,
+        type="cohort.roster_imported",
+        subject=cohort,
+        actor=actor,
+        data={"created": report.created, "duplicates": len(report.duplicates)},
+    )
+    return report
+
+
+def list_roster(
+    session: Session, *, actor: Actor, cohort_id: str, limit: int, cursor: str | None = None
+) -> Page[RosterEntry]:
+    cohort = _managed_cohort(session, actor, cohort_id)
+    stmt = select(RosterEntry).where(RosterEntry.cohort_id == cohort.id)
+    return paginate(
+        session,
+        stmt,
+        model=RosterEntry,
+        sort="created_at",
+        options=sort_options(RosterEntry, created_at=["created_at"]),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+# -- graduate claims --------------------------------------------------------------------------
+
+
+def claim(session: Session, *, actor: Actor, cohort_id: str, note: str = "") -> GraduateClaim:
+    """An alumna claims she graduated from a cohort; her phone is matched against its roster."""
+    alumna = actor.require_user()
+    cohort = get_cohort(session, actor=actor, cohort_id=cohort_id)
+    if session.scalar(
+        select(GraduateClaim.id).where(
+            GraduateClaim.user_id == alumna.id, GraduateClaim.cohort_id == cohort.id
+        )
+    ):
+        raise Conflict("already_claimed")
+    entry = None
+    if alumna.phone:
+        entry = session.scalar(
+            select(RosterEntry).where(
+                RosterEntry.cohort_id == cohort.id, RosterEntry.phone == alumna.phone
+            )
+        )
+    made = GraduateClaim(
+        user_id=alumna.id,
+        cohort_id=cohort.id,
+        roster_entry_id=entry.id if entry else None,
+        note=note,
+    )
+    session.add(made)
+    session.flush()
+    events.record(
+        session,
+        type="graduate_claim.made",
+        subject=made,
+        actor=actor,
+        data={"cohort_id": cohort.id, "matched": entry is not None},
+        notify=cohort.facilitator_ids,
+    )
+    return made
+
+
+def roster_matches(session: Session, *, actor: Actor) -> list[Cohort]:
+    """Cohorts whose roster lists the caller's phone: where she can claim with a match."""
+    user = actor.require_user()
+    if not user.phone:
+        return []
+    return list(
+        session.scalars(
+            select(Cohort)
+            .join(RosterEntry, RosterEntry.cohort_id == Cohort.id)
+            .where(RosterEntry.phone == user.phone)
+            .order_by(Cohort.year.desc())
+        )
+    )
+
+
+def get_claim(session: Session, *, actor: Actor, claim_id: str) -> GraduateClaim:
+    found = session.get(GraduateClaim, claim_id)
+    if found is None or not (found.user_id == actor.user_id or manages(actor, found.cohort)):
+        raise NotFound()
+    return found
+
+
+def decide(
+    session: Session, *, actor: Actor, claim_id: str, verify: bool, reason: str | None = None
+) -> GraduateClaim:
+    """The cohort's facilitator or an admin in scope verifies or rejects a claim. Verification
+    sets ``verified_graduate`` on all her businesses (and on those she starts later)."""
+    found = get_claim(session, actor=actor, claim_id=claim_id)
+    if not manages(actor, found.cohort):
+        raise Forbidden("out_of_scope")
+    if found.status != ClaimStatus.PENDING:
+        raise Conflict("claim_decided", params={"status": found.status.value})
+    found.status = ClaimStatus.VERIFIED if verify else ClaimStatus.REJECTED
+    found.decided_by_id, found.decided_at, found.reason = actor.user_id, utcnow(), reason
+    session.flush()
+    if verify:
+        session.execute(
+            update(Business)
+            .where(Business.owner_id == found.user_id)
+            .values(verified_graduate=True)
+        )
+    events.record(
+        session,
+        type=f"graduate_claim.{found.status.value}",
+        subject=found,
+        actor=actor,
+        data={"cohort_id": found.cohort_id, "reason": reason},
+        notify=(found.user_id,),
+    )
+    return found
+
+
+def is_verified_graduate(session: Session, user_id: str) -> bool:
+    return bool(
+        session.scalar(
+            select(GraduateClaim.id).where(
+                GraduateClaim.user_id == user_id, GraduateClaim.status == ClaimStatus.VERIFIED
+            )
+        )
+    )
+
+
+def list_claims(
+    session: Session,
+    *,
+    actor: Actor,
+    cohort: str | None = None,
+    status: Sequence[ClaimStatus] | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> Page[GraduateClaim]:
+    """Staff: claims of cohorts they manage. Others: their own claims."""
+    user = actor.require_user()
+    stmt = select(GraduateClaim)
+    if actor.is_staff:
+        # Cohorts are few: the ones this staff member manages are found in Python (facilitators
+        # are a JSON list, which the two databases cannot search alike).
+        managed = [c.id for c in session.scalars(select(Cohort)) if manages(actor, c)]
+        stmt = stmt.where(GraduateClaim.cohort_id.in_(managed))
+    else:
+        stmt = stmt.where(GraduateClaim.user_id == user.id)
+    if cohort:
+        stmt = stmt.where(GraduateClaim.cohort_id == cohort)
+    if status:
+        stmt = stmt.where(GraduateClaim.status.in_(status))
+    return paginate(
+        session,
+        stmt,
+        model=GraduateClaim,
+        sort="-created_at",
+        options=CLAIM_SORTS,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def _any(conditions: list[Any]) -> Any:
+    from sqlalchemy import or_
+
+    return or_(*conditions)
+
+
+# -- check-ins ------------------------------------------------------------------------------
+
+
+def this_month() -> dt.date:
+    return utcnow().astimezone(WIB).date().replace(day=1)
+
+
+def facilitates(session: Session, actor: Actor, owner_id: str) -> bool:
+    """Whether the actor facilitates a cohort the owner is a verified graduate of."""
+    if actor.role != Role.FACILITATOR or actor.user_id is None:
+        return False
+    cohorts = session.scalars(
+        select(Cohort)
+        .join(GraduateClaim, GraduateClaim.cohort_id == Cohort.id)
+        .where(GraduateClaim.user_id == owner_id, GraduateClaim.status == ClaimStatus.VERIFIED)
+    )
+    return any(actor.user_id in c.facilitator_ids for c in cohorts)
+
+
+def record_check_in(
+    session: Session, *, actor: Actor, business_id: str, data: Mapping[str, Any]
+) -> tuple[CheckIn, bool]:
+    """The month's check-in, by the owner or her facilitator; a second one that month updates
+    it. Returns the check-in and whether it was new."""
+    business = session.get(Business, business_id)
+    if business is None:
+        raise NotFound()
+    owner = actor.user_id == business.owner_id
+    if not (owner or facilitates(session, actor, business.owner_id)):
+        businesses.get_business(session, actor=actor, business_id=business_id)  # 404 if hidden
+        raise Forbidden("not_your_business")
+    values = dict(data)
+    month = values.pop("month", None) or this_month()
+    if month > this_month():
+        raise ValidationFailed(errors={"month": ["Not a month in the future."]})
+    if (
+        values.get("revenue_idr") is None
+        and values.get("revenue_band") is None
+        and values.get("trading")
+    ):
+        raise ValidationFailed(errors={"revenue_idr": ["Give revenue_idr or revenue_band."]})
+    existing = session.scalar(
+        select(CheckIn).where(CheckIn.business_id == business.id, CheckIn.month == month)
+    )
+    created = existing is None
+    check_in = existing or CheckIn(business_id=business.id, month=month)
+    for name, value in values.items():
+        setattr(check_in, name, value)
+    check_in.recorded_by_id = actor.user_id
+    check_in.on_behalf_of_id = None if owner else business.owner_id
+    if created:
+        session.add(check_in)
+    session.flush()
+    businesses.touch(session, business.id)
+    events.record(
+        session,
+        type="check_in.recorded" if created else "check_in.updated",
+        subject=check_in,
+        actor=actor,
+        data={
+            "business_id": business.id,
+            "month": month.isoformat(),
+            "trading": check_in.trading,
+            "on_behalf_of": check_in.on_behalf_of_id,
+        },
+        notify=() if owner else (business.owner_id,),
+    )
+    return check_in, created
+
+
+def list_check_ins(
+    session: Session, *, actor: Actor, business_id: str, limit: int, cursor: str | None = None
+) -> Page[CheckIn]:
+    business = businesses.get_business(session, actor=actor, business_id=business_id)
+    if not (
+        can(actor, "view_figures", business)
+        or facilitates(session, actor, business.owner_id)
+        or actor.covers(business.village_code)
+    ):
+        raise Forbidden()
+    stmt = select(CheckIn).where(CheckIn.business_id == business.id)
+    return paginate(
+        session,
+        stmt,
+        model=CheckIn,
+        sort="-month",
+        options=CHECK_IN_SORTS,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+# -- follow-up ------------------------------------------------------------------------------
+
+
+def follow_up(
+    session: Session,
+    *,
+    actor: Actor,
+    status: str | None = None,
+    region: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> Page[Business]:
+    """Businesses at risk or dormant in the caller's regions, longest quiet first."""
+    _require_staff(actor)
+    now = utcnow()
+    stmt = select(Business).where(
+        Business.status != BusinessStatus.CLOSED,
+        Business.last_activity_at < now - dt.timedelta(days=ACTIVE_DAYS),
+    )
+    if status == "dormant":
+        stmt = stmt.where(Business.last_activity_at < now - dt.timedelta(days=DORMANT_DAYS))
+    elif status == "at_risk":
+        stmt = stmt.where(Business.last_activity_at >= now - dt.timedelta(days=DORMANT_DAYS))
+    if actor.regions is not None:
+        stmt = stmt.where(
+            _any([regions.within(Business.village_code, c) for c in actor.regions])
+            if actor.regions
+            else Business.id.is_(None)
+        )
+    if region:
+        stmt = stmt.where(regions.within(Business.village_code, region))
+    return paginate(
+        session,
+        stmt,
+        model=Business,
+        sort="last_activity_at",
+        options=FOLLOW_UP_SORTS,
+        limit=limit,
+        cursor=cursor,
+    )
