@@ -16,13 +16,13 @@ from functools import wraps
 from typing import Any
 
 import flask_smorest
-from flask import Response, current_app, g, make_response
+from flask import Response, current_app, g, make_response, request
 from webargs.flaskparser import FlaskParser
 
 from api.errors import DomainError, Forbidden, Unauthorized
 from api.http import idempotency
 from api.http.context import current_actor, db
-from api.models import Role
+from api.models import AuditEntry, Role
 
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key",
@@ -103,8 +103,11 @@ class Blueprint(flask_smorest.Blueprint):
 
     # -- decorators ---------------------------------------------------------------------------
 
-    def auth(self, *roles: Role, optional: bool = False) -> Callable[[Any], Any]:
-        """Require a signed-in user, with one of ``roles`` when given (401, then 403)."""
+    def auth(
+        self, *roles: Role, optional: bool = False, assisted: bool = True
+    ) -> Callable[[Any], Any]:
+        """Require a signed-in user, with one of ``roles`` when given (401, then 403).
+        ``assisted=False``: not for a facilitator acting for someone (X-On-Behalf-Of)."""
 
         def decorator(func: Any) -> Any:
             @wraps(func)
@@ -116,6 +119,8 @@ class Blueprint(flask_smorest.Blueprint):
                     raise Forbidden(
                         "role_not_allowed", params={"roles": ", ".join(r.value for r in roles)}
                     )
+                if not assisted and actor.assisted_by is not None:
+                    raise Forbidden("not_while_assisting")
                 return func(*args, **kwargs)
 
             _berdaya_doc(wrapper)["auth"] = {
@@ -209,6 +214,7 @@ def _unit_of_work(view: Callable[..., Any], *, idempotent: bool) -> Callable[...
         try:
             response = make_response(current_app.ensure_sync(view)(*args, **kwargs))
             if response.status_code < 400:
+                _audit_assisted(view.__name__, kwargs)
                 if claim is not None:
                     idempotency.complete(claim, response)
                 if "db_session" in g:
@@ -229,3 +235,25 @@ def _unit_of_work(view: Callable[..., Any], *, idempotent: bool) -> Callable[...
             raise
 
     return wrapper
+
+
+def _audit_assisted(operation: str, view_args: dict[str, Any]) -> None:
+    """A change made by a facilitator for an alumna is audited with both identities, whatever
+    the operation (reads are not)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or "actor" not in g:
+        return
+    actor = g.actor
+    if actor.assisted_by is None:
+        return
+    ids = [str(v) for v in view_args.values() if isinstance(v, str)]
+    db().add(
+        AuditEntry(
+            actor_id=actor.user_id,
+            actor_role=actor.role.value if actor.role else None,
+            assisted_by_id=actor.assisted_by.id,
+            action=_camel(operation),
+            subject_type="request",
+            subject_id=(ids[-1] if ids else "")[:40],
+            data={"method": request.method, "path": request.path[:300]},
+        )
+    )

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import Unauthorized
 from api.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from api.services import auth
+from api.services import assist, auth
 from api.services.authz import ANONYMOUS, Actor
 from api.state import AppState, get_state
 
@@ -55,6 +55,9 @@ def _resolve_actor() -> tuple[Actor, str | None]:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("invalid_token")
     actor, session_id = auth.authenticate(db(), security=state().security, token=token.strip())
+    on_behalf_of = request.headers.get("X-On-Behalf-Of")
+    if on_behalf_of:
+        actor = assist.acting_for(db(), facilitator=actor, alumna_id=on_behalf_of.strip())
     return actor, session_id
 
 

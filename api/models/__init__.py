@@ -32,6 +32,8 @@ from api.models.organizations import MemberRole, Membership, Organization, Organ
 from api.models.photos import Photo
 from api.models.products import Availability, Product, ProductChange, ProductStatus
 from api.models.program import (
+    AssistGrant,
+    AuditEntry,
     CheckIn,
     ClaimStatus,
     Cohort,
@@ -60,7 +62,9 @@ from api.models.sponsorship import (
 __all__ = [
     "ACTIVE_DAYS",
     "DORMANT_DAYS",
+    "AssistGrant",
     "Attendance",
+    "AuditEntry",
     "AuthSession",
     "Availability",
     "Business",

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
@@ -137,3 +148,43 @@ class CheckIn(IdMixin, TimestampMixin, VersionedMixin, Base):
     support_wanted: Mapped[str] = mapped_column(String(2000), default="")
     recorded_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     on_behalf_of_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class AssistGrant(IdMixin, Base):
+    """An alumna lets a facilitator act for her until it expires or she revokes it."""
+
+    __tablename__ = "assist_grants"
+    __table_args__ = (
+        Index("ix_assist_grants_alumna_id_facilitator_id", "alumna_id", "facilitator_id"),
+    )
+    id_prefix = "asg"
+
+    alumna_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    facilitator_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > utcnow()
+
+
+class AuditEntry(Base):
+    """What staff did, and what was done for an alumna by someone assisting her. Append-only:
+    the database refuses updates and deletes (migration 0015)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_actor_id", "actor_id"))
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), Identity(), primary_key=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[str | None] = mapped_column(String(40))
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    assisted_by_id: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

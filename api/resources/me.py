@@ -7,12 +7,19 @@ from typing import Any
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, current_session_id, db, state
 from api.http.pagination import page_response
-from api.models import Notification, User
+from api.models import AssistGrant, AuditEntry, Notification, Role, User
 from api.pagination import Page
 from api.schemas.accounts import MePatchSchema, MeSchema, PasswordChangeSchema
 from api.schemas.common import page_of
 from api.schemas.notifications import MarkedSchema, NotificationQueryArgsSchema, NotificationSchema
-from api.services import accounts, events
+from api.schemas.program import (
+    AssistGrantCreateSchema,
+    AssistGrantListSchema,
+    AssistGrantSchema,
+    AuditEntrySchema,
+    AuditQueryArgsSchema,
+)
+from api.services import accounts, assist, audit, events
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The caller's own account.")
 
@@ -27,7 +34,7 @@ def get_me() -> User:
 
 
 @blp.route("", methods=["PATCH"])
-@blp.auth()
+@blp.auth(assisted=False)
 @blp.etag
 @blp.arguments(MePatchSchema)
 @blp.response(200, MeSchema)
@@ -40,7 +47,7 @@ def update_me(changes: dict[str, Any]) -> User:
 
 @blp.route("/password", methods=["POST"])
 @blp.no_idempotency
-@blp.auth()
+@blp.auth(assisted=False)
 @blp.arguments(PasswordChangeSchema)
 @blp.response(204)
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -83,3 +90,37 @@ def mark_notification_read(notification_id: str) -> Notification:
 def mark_all_notifications_read() -> dict[str, int]:
     """Mark all your notifications read."""
     return {"marked": events.mark_all_read(db(), actor=current_actor())}
+
+
+@blp.route("/assist-grants", methods=["POST"])
+@blp.auth(Role.ALUMNA, assisted=False)
+@blp.arguments(AssistGrantCreateSchema)
+@blp.response(201, AssistGrantSchema)
+def create_assist_grant(data: dict[str, Any]) -> AssistGrant:
+    """Let a facilitator act for you (X-On-Behalf-Of) for some days; revoke it any time."""
+    return assist.grant(db(), actor=current_actor(), **data)
+
+
+@blp.route("/assist-grants", methods=["GET"])
+@blp.auth(assisted=False)
+@blp.response(200, AssistGrantListSchema)
+def list_assist_grants() -> dict[str, Any]:
+    """Grants you gave (alumna) or hold (facilitator)."""
+    return {"items": assist.list_grants(db(), actor=current_actor())}
+
+
+@blp.route("/assist-grants/<string:grant_id>", methods=["DELETE"])
+@blp.auth(assisted=False)
+@blp.response(204)
+def revoke_assist_grant(grant_id: str) -> None:
+    """Revoke a grant; it takes effect at once."""
+    assist.revoke(db(), actor=current_actor(), grant_id=grant_id)
+
+
+@blp.route("/audit", methods=["GET"])
+@blp.auth(Role.ADMIN)
+@blp.arguments(AuditQueryArgsSchema, location="query")
+@blp.response(200, page_of(AuditEntrySchema))
+def list_audit_log(args: dict[str, Any]) -> tuple[Page[AuditEntry], dict[str, str]]:
+    """The append-only log of staff actions and actions done for someone (admins)."""
+    return page_response(audit.list_entries(db(), actor=current_actor(), **args))

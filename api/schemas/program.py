@@ -207,3 +207,39 @@ class FollowUpSchema(BaseSchema):
     village_code = fields.String(required=True)
     activity_status = fields.String(required=True)
     last_activity_at = Timestamp(allow_none=True, required=True)
+
+
+class AssistGrantCreateSchema(BaseSchema):
+    facilitator_id = fields.String(required=True, validate=validate.Length(max=32))
+    days = fields.Integer(strict=True, load_default=30, validate=validate.Range(min=1, max=90))
+
+
+class AssistGrantSchema(BaseSchema):
+    id = fields.String(required=True)
+    alumna_id = fields.String(required=True)
+    facilitator_id = fields.String(required=True)
+    granted_at = Timestamp(required=True)
+    expires_at = Timestamp(required=True)
+    revoked_at = Timestamp(allow_none=True, required=True)
+    active = fields.Boolean(required=True)
+
+
+class AssistGrantListSchema(BaseSchema):
+    items = fields.List(fields.Nested(AssistGrantSchema), required=True)
+
+
+class AuditQueryArgsSchema(PageQueryArgsSchema):
+    actor_filter = fields.String(data_key="actor", validate=validate.Length(max=40))
+    action = fields.String(validate=validate.Length(max=60))
+
+
+class AuditEntrySchema(BaseSchema):
+    seq = fields.Integer(required=True)
+    at = Timestamp(required=True)
+    actor_id = fields.String(allow_none=True, required=True)
+    actor_role = fields.String(allow_none=True, required=True)
+    assisted_by_id = fields.String(allow_none=True, required=True)
+    action = fields.String(required=True)
+    subject_type = fields.String(required=True)
+    subject_id = fields.String(required=True)
+    data = fields.Dict(required=True)

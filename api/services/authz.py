@@ -24,6 +24,8 @@ class Actor:
     user: User | None = None
     # For admins and facilitators: the regions they work in (None: everywhere).
     regions: tuple[str, ...] | None = None
+    # A facilitator acting for this user under her grant (X-On-Behalf-Of).
+    assisted_by: User | None = None
 
     @property
     def is_authenticated(self) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.errors import NotFound
-from api.models import Event, Notification
+from api.models import AuditEntry, Event, Notification
 from api.pagination import Page, paginate, sort_options
 from api.services.authz import Actor
 
@@ -33,15 +33,33 @@ def record(
 ) -> Event:
     """Record that ``type`` happened to ``subject``; notify the users named (never the actor)."""
     actor_id = actor.user_id if actor else None
+    payload = dict(data or {})
+    assisted_by = actor.assisted_by.id if actor and actor.assisted_by else None
+    if assisted_by:
+        payload["assisted_by"] = assisted_by
     event = Event(
         type=type,
         subject_type=type.split(".", 1)[0],
         subject_id=subject.id,
         actor_id=actor_id,
-        data=dict(data or {}),
+        data=payload,
         occurred_at=utcnow(),
     )
     session.add(event)
+    if actor is not None and (actor.is_staff or assisted_by):
+        # Staff actions and actions done for someone go to the append-only audit log too.
+        session.add(
+            AuditEntry(
+                at=event.occurred_at,
+                actor_id=actor_id,
+                actor_role=actor.role.value if actor.role else None,
+                assisted_by_id=assisted_by,
+                action=type,
+                subject_type=event.subject_type,
+                subject_id=subject.id,
+                data=payload,
+            )
+        )
     session.flush()
     for user_id in dict.fromkeys(u for u in notify if u and u != actor_id):
         session.add(

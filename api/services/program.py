@@ -486,8 +486,9 @@ def record_check_in(
     check_in = existing or CheckIn(business_id=business.id, month=month)
     for name, value in values.items():
         setattr(check_in, name, value)
-    check_in.recorded_by_id = actor.user_id
-    check_in.on_behalf_of_id = None if owner else business.owner_id
+    helper = actor.assisted_by.id if actor.assisted_by else None
+    check_in.recorded_by_id = helper or actor.user_id
+    check_in.on_behalf_of_id = business.owner_id if (helper or not owner) else None
     if created:
         session.add(check_in)
     session.flush()
