@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
+
+from flask import Response, request
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db
@@ -30,8 +34,11 @@ from api.schemas.program import (
     RosterImportArgsSchema,
     RosterReportSchema,
     RosterUploadSchema,
+    StatsQueryArgsSchema,
+    StatsSchema,
 )
 from api.services import program as service
+from api.services import stats
 from api.services.program import RosterReport
 
 blp = Blueprint(
@@ -218,3 +225,30 @@ def list_check_ins(args: dict[str, Any], business_id: str) -> tuple[Page[CheckIn
 def list_follow_up(args: dict[str, Any]) -> tuple[Page[Business], dict[str, str]]:
     """Businesses at risk (60-120 days quiet) or dormant (over 120) in your regions."""
     return page_response(service.follow_up(db(), actor=current_actor(), **args))
+
+
+@blp.route("/stats/<any(cohort, program, region, year):group>", methods=["GET"])
+@blp.auth(optional=True)
+@blp.arguments(StatsQueryArgsSchema, location="query")
+@blp.response(200, StatsSchema)
+def get_stats(args: dict[str, Any], group: str) -> Any:
+    """Graduates, verified graduates, businesses started, share active, survival at 3, 6, 12
+    and 24 months after graduation, median monthly revenue, products, orders, mentoring and
+    sponsorship, per cohort, program, region or year. Groups of fewer than 5 businesses are
+    suppressed except for admins in scope. JSON, or CSV (`format=csv` or `Accept: text/csv`)."""
+    wanted = args.pop("format")
+    rows = stats.compute(db(), actor=current_actor(), group=group, **args)
+    if wanted == "csv" or (
+        request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+    ):
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(stats.csv_rows(group, rows))
+        return Response(
+            buffer.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="stats-{group}.csv"'},
+        )
+    items = [
+        {"key": r.key, "label": r.label, "suppressed": r.suppressed, **r.figures} for r in rows
+    ]
+    return {"group": group, "items": items}

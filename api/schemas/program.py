@@ -243,3 +243,40 @@ class AuditEntrySchema(BaseSchema):
     subject_type = fields.String(required=True)
     subject_id = fields.String(required=True)
     data = fields.Dict(required=True)
+
+
+class StatsQueryArgsSchema(BaseSchema):
+    program = fields.String(validate=validate.Length(max=32))
+    year = fields.Integer(validate=validate.Range(min=2000, max=2200))
+    region = fields.String(validate=REGION)
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "`csv` for a spreadsheet (or send `Accept: text/csv`)."},
+    )
+
+
+class StatsRowSchema(BaseSchema):
+    """One group. Every figure is null when `suppressed` (fewer than 5 businesses)."""
+
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    suppressed = fields.Boolean(required=True)
+    graduates = fields.Integer(allow_none=True, required=True)
+    verified_graduates = fields.Integer(allow_none=True, required=True)
+    businesses_started = fields.Integer(allow_none=True, required=True)
+    share_active = fields.Float(allow_none=True, required=True)
+    survival_3m = fields.Float(allow_none=True, required=True)
+    survival_6m = fields.Float(allow_none=True, required=True)
+    survival_12m = fields.Float(allow_none=True, required=True)
+    survival_24m = fields.Float(allow_none=True, required=True)
+    median_monthly_revenue_idr = fields.Integer(allow_none=True, required=True)
+    products_listed = fields.Integer(allow_none=True, required=True)
+    orders = fields.Integer(allow_none=True, required=True)
+    mentoring_completed = fields.Integer(allow_none=True, required=True)
+    sponsorship_value_idr = fields.Integer(allow_none=True, required=True)
+
+
+class StatsSchema(BaseSchema):
+    group = fields.String(required=True)
+    items = fields.List(fields.Nested(StatsRowSchema), required=True)

@@ -1,0 +1,170 @@
+"""Program statistics: figures computed here independently from the fixture, suppression of
+small groups, CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import statistics
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.models import (
+    CheckIn,
+    ClaimStatus,
+    Cohort,
+    GraduateClaim,
+    Order,
+    OrderStatus,
+    Program,
+    Role,
+    RosterEntry,
+    StaffRegion,
+    User,
+)
+from api.services.stats import add_months
+from tests.conftest import Auth
+from tests.factories import BusinessFactory, UserFactory
+
+GRADUATED = dt.date(2025, 1, 15)
+EARLY = dt.datetime(2024, 12, 1, tzinfo=dt.UTC)
+
+
+def month(text: str) -> dt.date:
+    return dt.date.fromisoformat(text + "-01")
+
+
+def make_cohort(
+    session: Session, program: Program, name: str, graduates: int, roster_extra: int
+) -> tuple[Cohort, list]:
+    cohort = Cohort(
+        program_id=program.id, name=name, year=2024, region_code="32.75", graduated_on=GRADUATED
+    )
+    session.add(cohort)
+    session.flush()
+    businesses = []
+    for _ in range(graduates):
+        alumna: User = UserFactory(role=Role.ALUMNA)
+        session.add(
+            RosterEntry(
+                cohort_id=cohort.id,
+                name=alumna.name,
+                phone=alumna.phone,
+                village_code="32.75.11.1004",
+            )
+        )
+        session.add(
+            GraduateClaim(user_id=alumna.id, cohort_id=cohort.id, status=ClaimStatus.VERIFIED)
+        )
+        businesses.append(BusinessFactory(owner_id=alumna.id, created_at=EARLY))
+    for i in range(roster_extra):
+        session.add(
+            RosterEntry(
+                cohort_id=cohort.id,
+                name=f"Belum klaim {i}",
+                phone=f"+62813777700{i:02d}",
+                village_code="32.75.11.1004",
+            )
+        )
+    session.flush()
+    return cohort, businesses
+
+
+def test_cohort_figures_match_an_independent_count(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    program = Program(name="Sekoper Cinta Uji")
+    db_session.add(program)
+    db_session.flush()
+    cohort, biz = make_cohort(db_session, program, "Angkatan A", graduates=6, roster_extra=2)
+    small, _ = make_cohort(db_session, program, "Angkatan Kecil", graduates=2, roster_extra=0)
+    today = utcnow().date()
+    recent = add_months(today.replace(day=1), -1)
+    checkins = [  # (business, month, trading, revenue)
+        (0, "2025-04", True, None),
+        (0, "2025-07", True, None),
+        (1, "2025-03", True, None),
+        (2, "2025-02", True, None),
+        (3, "2025-04", False, None),
+        (0, recent.strftime("%Y-%m"), True, 2_000_000),
+        (1, recent.strftime("%Y-%m"), True, 4_000_000),
+        (2, recent.strftime("%Y-%m"), True, 3_000_000),
+    ]
+    for index, when, trading, revenue in checkins:
+        db_session.add(
+            CheckIn(
+                business_id=biz[index].id, month=month(when), trading=trading, revenue_idr=revenue
+            )
+        )
+    buyer: User = UserFactory(role=Role.BUYER)
+    db_session.add(
+        Order(
+            buyer_id=buyer.id,
+            business_id=biz[4].id,
+            delivery_method="pickup",
+            contact_name="B",
+            contact_phone="+6281300000000",
+            subtotal_idr=1,
+            total_idr=1,
+            status=OrderStatus.COMPLETED,
+            created_at=dt.datetime(2025, 3, 20, tzinfo=dt.UTC),
+        )
+    )
+    db_session.flush()
+
+    # Independently: who traded in the target month or the one before, or had an order in
+    # the 60 days before, N months after 15 January 2025.
+    def expected_survival(months: int) -> float | None:
+        target = add_months(GRADUATED, months)
+        if target > today:
+            return None
+        window = {target.replace(day=1), add_months(target.replace(day=1), -1)}
+        alive = {i for i, when, trading, _ in checkins if trading and month(when) in window}
+        if (
+            dt.date(2025, 3, 20) >= target - dt.timedelta(days=60)
+            and dt.date(2025, 3, 20) <= target
+        ):
+            alive.add(4)
+        return round(len(alive) / 6, 4)
+
+    body = client.get(f"/v1/stats/cohort?program={program.id}").json
+    rows = {r["key"]: r for r in body["items"]}
+    row = rows[cohort.id]
+    assert row["suppressed"] is False
+    assert (row["graduates"], row["verified_graduates"], row["businesses_started"]) == (8, 6, 6)
+    assert row["survival_3m"] == expected_survival(3) == 0.5
+    assert row["survival_6m"] == expected_survival(6) == round(1 / 6, 4)
+    assert row["survival_12m"] == expected_survival(12) == 0.0
+    assert row["survival_24m"] == expected_survival(24)
+    assert row["median_monthly_revenue_idr"] == statistics.median([2_000_000, 4_000_000, 3_000_000])
+    assert row["orders"] == 1
+    assert row["share_active"] == 1.0  # all six were active (touched) just now
+
+    # The small cohort: suppressed for the public, shown to an admin in scope.
+    assert rows[small.id]["suppressed"] is True and rows[small.id]["graduates"] is None
+    admin: User = UserFactory(role=Role.ADMIN)
+    db_session.add(StaffRegion(user_id=admin.id, region_code="32.75"))
+    db_session.flush()
+    as_admin = client.get(
+        f"/v1/stats/cohort?program={program.id}", headers=auth.headers(admin)
+    ).json
+    shown = {r["key"]: r for r in as_admin["items"]}[small.id]
+    assert shown["suppressed"] is False and shown["businesses_started"] == 2
+    bogor: User = UserFactory(role=Role.ADMIN)
+    db_session.add(StaffRegion(user_id=bogor.id, region_code="32.71"))
+    db_session.flush()
+    other = client.get(f"/v1/stats/cohort?program={program.id}", headers=auth.headers(bogor)).json
+    assert {r["key"]: r for r in other["items"]}[small.id]["suppressed"] is True
+
+    # By program: both cohorts together (8 businesses) are not small.
+    whole = client.get(f"/v1/stats/program?program={program.id}").json["items"][0]
+    assert whole["businesses_started"] == 8 and whole["graduates"] == 10
+
+    as_csv = client.get(f"/v1/stats/cohort?program={program.id}&format=csv")
+    table = list(csv.reader(io.StringIO(as_csv.get_data(as_text=True))))
+    assert table[0][:4] == ["cohort", "label", "suppressed", "graduates"]
+    assert any(r[0] == small.id and r[2] == "yes" and r[3] == "" for r in table[1:])
+    assert client.get("/v1/stats/nothing").status_code == 404
