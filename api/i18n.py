@@ -305,6 +305,40 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Not your business", "Only the owner or her facilitator does this."),
         "id": ("Bukan usaha Anda", "Hanya pemilik atau fasilitatornya yang dapat melakukan ini."),
     },
+    "not_a_verified_university": {
+        "en": (
+            "Not a verified university",
+            "Only verified universities can hold a data-use agreement.",
+        ),
+        "id": (
+            "Bukan universitas terverifikasi",
+            "Hanya universitas terverifikasi yang dapat memiliki perjanjian penggunaan data.",
+        ),
+    },
+    "no_data_use_agreement": {
+        "en": (
+            "No data-use agreement",
+            "Research exports are for members of universities under a data-use agreement.",
+        ),
+        "id": (
+            "Tidak ada perjanjian penggunaan data",
+            "Ekspor riset hanya untuk anggota universitas dengan perjanjian penggunaan data.",
+        ),
+    },
+    "no_assist_grant": {
+        "en": (
+            "No assistance granted",
+            "She has not granted you to act for her (or it expired or was revoked).",
+        ),
+        "id": (
+            "Tidak ada izin pendampingan",
+            "Ia belum mengizinkan Anda bertindak atas namanya (atau izinnya berakhir/dicabut).",
+        ),
+    },
+    "not_while_assisting": {
+        "en": ("Not while assisting", "Only she can do this herself."),
+        "id": ("Tidak saat mendampingi", "Hanya ia sendiri yang dapat melakukan ini."),
+    },
     "already_verified": {
         "en": ("Already verified", "The organisation is already verified."),
         "id": ("Sudah terverifikasi", "Organisasi ini sudah terverifikasi."),

@@ -41,6 +41,8 @@ class Organization(IdMixin, TimestampMixin, VersionedMixin, Base):
     description: Mapped[str] = mapped_column(String(2000), default="")
     website: Mapped[str | None] = mapped_column(String(300))
     verified_at: Mapped[dt.datetime | None]
+    # A university an admin marked as bound by a data-use agreement may read research exports.
+    data_use_agreement_at: Mapped[dt.datetime | None]
     verified_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

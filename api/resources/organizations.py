@@ -19,6 +19,7 @@ from api.schemas.organizations import (
     OrganizationSchema,
 )
 from api.services import organizations as service
+from api.services import research
 
 blp = Blueprint(
     "organizations",
@@ -75,6 +76,26 @@ def update_organization(changes: dict[str, Any], organization_id: str) -> Organi
 def verify_organization(organization_id: str) -> Organization:
     """Mark an organisation verified (platform admins)."""
     return service.verify_organization(db(), actor=current_actor(), organization_id=organization_id)
+
+
+@blp.route("/<string:organization_id>/data-use-agreement", methods=["PUT"])
+@blp.auth(Role.ADMIN)
+@blp.response(200, OrganizationSchema)
+def record_data_use_agreement(organization_id: str) -> Organization:
+    """Mark a verified university as bound by a data-use agreement (admins)."""
+    return research.set_agreement(
+        db(), actor=current_actor(), organization_id=organization_id, signed=True
+    )
+
+
+@blp.route("/<string:organization_id>/data-use-agreement", methods=["DELETE"])
+@blp.auth(Role.ADMIN)
+@blp.response(200, OrganizationSchema)
+def end_data_use_agreement(organization_id: str) -> Organization:
+    """End the agreement: its members lose access to research exports at once."""
+    return research.set_agreement(
+        db(), actor=current_actor(), organization_id=organization_id, signed=False
+    )
 
 
 @blp.route("/<string:organization_id>/members", methods=["GET"])

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, request
 
 from api.http.blueprint import Blueprint
-from api.http.context import current_actor, db
+from api.http.context import current_actor, db, state
 from api.http.pagination import page_response
 from api.models import Business, CheckIn, Cohort, GraduateClaim, Program, Role, RosterEntry
 from api.pagination import Page
@@ -30,6 +30,8 @@ from api.schemas.program import (
     ProgramCreateSchema,
     ProgramListSchema,
     ProgramSchema,
+    ResearchExportSchema,
+    ResearchQueryArgsSchema,
     RosterEntrySchema,
     RosterImportArgsSchema,
     RosterReportSchema,
@@ -38,7 +40,7 @@ from api.schemas.program import (
     StatsSchema,
 )
 from api.services import program as service
-from api.services import stats
+from api.services import research, stats
 from api.services.program import RosterReport
 
 blp = Blueprint(
@@ -252,3 +254,27 @@ def get_stats(args: dict[str, Any], group: str) -> Any:
         {"key": r.key, "label": r.label, "suppressed": r.suppressed, **r.figures} for r in rows
     ]
     return {"group": group, "items": items}
+
+
+@blp.route("/research/businesses", methods=["GET"])
+@blp.auth()
+@blp.arguments(ResearchQueryArgsSchema, location="query")
+@blp.response(200, ResearchExportSchema)
+def export_research_businesses(args: dict[str, Any]) -> Any:
+    """An anonymised dataset of all businesses: no names, phones or addresses; stable
+    pseudonymous ids; district-level regions; months, not days. For members of universities
+    under a data-use agreement (and national admins). JSON or CSV."""
+    rows = research.export(db(), actor=current_actor(), secret=state().settings.secret_key)
+    if args["format"] == "csv" or (
+        request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+    ):
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(research.COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+        return Response(
+            buffer.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="berdaya-businesses.csv"'},
+        )
+    return {"columns": list(research.COLUMNS), "items": rows}

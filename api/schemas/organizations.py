@@ -29,6 +29,11 @@ class OrganizationSchema(BaseSchema):
     website = fields.String(allow_none=True, required=True)
     verified = fields.Boolean(required=True)
     verified_at = Timestamp(allow_none=True, required=True)
+    data_use_agreement_at = Timestamp(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Set by an admin: its members may read research exports."},
+    )
     created_at = Timestamp(required=True)
     updated_at = Timestamp(required=True)
 

@@ -280,3 +280,31 @@ class StatsRowSchema(BaseSchema):
 class StatsSchema(BaseSchema):
     group = fields.String(required=True)
     items = fields.List(fields.Nested(StatsRowSchema), required=True)
+
+
+class ResearchQueryArgsSchema(BaseSchema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class ResearchRowSchema(BaseSchema):
+    business = fields.String(required=True, metadata={"description": "A stable pseudonym."})
+    owner = fields.String(required=True, metadata={"description": "A stable pseudonym."})
+    district_code = fields.String(required=True)
+    regency_code = fields.String(required=True)
+    category = fields.String(required=True)
+    status = fields.String(required=True)
+    activity_status = fields.String(required=True)
+    started = fields.String(required=True, metadata={"example": "2025-03"})
+    verified_graduate = fields.Boolean(required=True)
+    cohort_year = fields.Integer(allow_none=True, required=True)
+    products_listed = fields.Integer(required=True)
+    orders_completed = fields.Integer(required=True)
+    check_ins = fields.Integer(required=True)
+    months_trading = fields.Integer(required=True)
+    median_revenue_idr = fields.Integer(allow_none=True, required=True)
+    sponsorship_value_idr = fields.Integer(required=True)
+
+
+class ResearchExportSchema(BaseSchema):
+    columns = fields.List(fields.String(), required=True)
+    items = fields.List(fields.Nested(ResearchRowSchema), required=True)
