@@ -22,7 +22,11 @@ from api.models import (
     Attendance,
     Business,
     Category,
+    CheckIn,
+    ClaimStatus,
+    Cohort,
     DeliveryMethod,
+    GraduateClaim,
     MemberRole,
     MentoringFormat,
     NeedKind,
@@ -32,9 +36,12 @@ from api.models import (
     PaymentMethod,
     Product,
     ProductStatus,
+    Program,
     Region,
     RegionLevel,
     Role,
+    RosterEntry,
+    StaffRegion,
     SupportKind,
     Topic,
     User,
@@ -55,6 +62,7 @@ from api.services import (
     sponsorship,
 )
 from api.services.authz import Actor
+from api.services.stats import add_months as stats_add_months
 from api.storage import Storage
 
 DEMO_PASSWORD = "berdaya-demo"
@@ -160,6 +168,7 @@ def load_demo(
         _load_commerce(session, users, echo)
         _load_mentoring(session, users, echo)
         _load_sponsorship(session, users, echo)
+        _load_program(session, security, echo)
     echo(
         f"demo data loaded: {len(users) + business_count - len(alumnae)} accounts, "
         f"{len(ORGANIZATIONS)} organisations, {business_count} businesses, "
@@ -727,3 +736,111 @@ def _load_sponsorship(session: Session, users: dict[str, User], echo: Callable[[
         if state == "completed":
             sponsorship.act(session, actor=andi, sponsorship_id=proposal.id, action="complete")
     echo(f"  sponsorship: {len(needs)} needs, sponsorships proposed, accepted, active, completed")
+
+
+FACILITATOR_EMAIL = "fasilitator@dp3a.bekasikota.test"
+
+
+def _load_program(session: Session, security: Security, echo: Callable[[str], Any]) -> None:
+    """Sekoper Cinta's Kota Bekasi cohorts of 2022-2024 with a facilitator, rosters, verified and
+    pending graduates, and a year of monthly check-ins in which some businesses go quiet."""
+    facilitator = accounts.register(
+        session,
+        security=security,
+        name="Ibu Ratna (fasilitator Kota Bekasi)",
+        role=Role.FACILITATOR,
+        password=DEMO_PASSWORD,
+        email=FACILITATOR_EMAIL,
+    )
+    session.add(StaffRegion(user_id=facilitator.id, region_code="32.75"))
+    sekoper = Program(
+        name="Sekoper Cinta",
+        description="Sekolah Perempuan Capai Impian dan Cita-cita, Provinsi Jawa Barat.",
+        organizer="DP3AKB Provinsi Jawa Barat",
+    )
+    session.add(sekoper)
+    session.flush()
+    cohorts = []
+    for year, track in ((2022, "katering"), (2023, "jahit"), (2024, "kriya")):
+        cohort = Cohort(
+            program_id=sekoper.id,
+            name=f"Sekoper Cinta Kota Bekasi {year}",
+            year=year,
+            region_code="32.75",
+            track=track,
+            graduated_on=dt.date(year, 12, 15),
+            facilitator_ids=[facilitator.id],
+        )
+        session.add(cohort)
+        cohorts.append(cohort)
+    session.flush()
+    owners = session.scalars(select(User).where(User.role == Role.ALUMNA).order_by(User.created_at))
+    rng = random.Random(2024)
+    today = utcnow().date().replace(day=1)
+    verified = pending = 0
+    for i, alumna in enumerate(owners):
+        cohort = cohorts[i % len(cohorts)]
+        business = session.scalars(select(Business).where(Business.owner_id == alumna.id)).first()
+        village = business.village_code if business else "32.75.11.1004"
+        if alumna.phone:
+            session.add(
+                RosterEntry(
+                    cohort_id=cohort.id, name=alumna.name, phone=alumna.phone, village_code=village
+                )
+            )
+        status = ClaimStatus.PENDING if i % 7 == 6 else ClaimStatus.VERIFIED
+        session.add(
+            GraduateClaim(
+                user_id=alumna.id,
+                cohort_id=cohort.id,
+                status=status,
+                decided_by_id=facilitator.id if status == ClaimStatus.VERIFIED else None,
+                decided_at=utcnow() if status == ClaimStatus.VERIFIED else None,
+            )
+        )
+        if status == ClaimStatus.VERIFIED:
+            verified += 1
+        else:
+            pending += 1
+        if business is None:
+            continue
+        business.verified_graduate = status == ClaimStatus.VERIFIED
+        graduated = cohort.graduated_on or today
+        business.created_at = dt.datetime.combine(
+            graduated + dt.timedelta(days=20 + i), dt.time(9), dt.UTC
+        )
+        # Most trade every month since graduation; some stopped: one in seven within five
+        # months, every fifth nine months ago (dormant), the next three months ago (at risk).
+        stop = today
+        if i % 7 == 3:
+            stop = stats_add_months(graduated.replace(day=1), 6)
+        elif i % 5 == 0:
+            stop = stats_add_months(today, -9)
+        elif i % 5 == 1:
+            stop = stats_add_months(today, -3)
+        month = stats_add_months(graduated.replace(day=1), 1)
+        last = None
+        while month < stop:
+            session.add(
+                CheckIn(
+                    business_id=business.id,
+                    month=month,
+                    trading=True,
+                    revenue_idr=rng.randrange(800_000, 9_000_000, 50_000),
+                    orders=rng.randrange(5, 80),
+                    workers=rng.randrange(1, 4),
+                    channels=["whatsapp", "instagram"][: rng.randrange(1, 3)],
+                    recorded_by_id=alumna.id,
+                )
+            )
+            last = month
+            month = stats_add_months(month, 1)
+        if stop < today and last is not None:
+            business.last_activity_at = dt.datetime.combine(
+                stats_add_months(last, 1), dt.time(), dt.UTC
+            )
+    session.flush()
+    echo(
+        f"  program: Sekoper Cinta, 3 cohorts, {verified} verified and {pending} pending "
+        "graduates, monthly check-ins since graduation (some businesses quiet for months)"
+    )
