@@ -339,6 +339,14 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Not while assisting", "Only she can do this herself."),
         "id": ("Tidak saat mendampingi", "Hanya ia sendiri yang dapat melakukan ini."),
     },
+    "account_suspended": {
+        "en": ("Account suspended", "This account is suspended by the moderators."),
+        "id": ("Akun ditangguhkan", "Akun ini ditangguhkan oleh moderator."),
+    },
+    "report_resolved": {
+        "en": ("Report already resolved", "The report is {status} already."),
+        "id": ("Laporan sudah diselesaikan", "Laporan ini sudah {status}."),
+    },
     "already_verified": {
         "en": ("Already verified", "The organisation is already verified."),
         "id": ("Sudah terverifikasi", "Organisasi ini sudah terverifikasi."),

@@ -115,6 +115,8 @@ def test_reports_and_moderation_keep_the_averages_exact(
     assert db_session.get(Review, ids[1]).report_count == 1  # type: ignore[union-attr]
 
     _, admin = auth.as_role(Role.ADMIN)
+    queued = client.get("/v1/moderation/reports?target_type=review", headers=admin).json["items"]
+    assert [(r["target_type"], r["target_id"]) for r in queued] == [("review", ids[1])]
     hide = f"/v1/reviews/{ids[1]}/hide"
     assert_problem(client.post(hide, json={"reason": "Spam"}, headers=reporter), 403)
     for _ in range(2):  # hiding twice changes the averages once

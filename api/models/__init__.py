@@ -44,7 +44,7 @@ from api.models.program import (
     StaffRegion,
 )
 from api.models.regions import Region, RegionLevel
-from api.models.reviews import Review, ReviewReport
+from api.models.reviews import Report, ReportStatus, ReportTarget, Review
 from api.models.sales import OffPlatformSale, SaleChannel
 from api.models.sponsorship import (
     Disbursement,
@@ -112,10 +112,12 @@ __all__ = [
     "RefreshToken",
     "Region",
     "RegionLevel",
+    "Report",
+    "ReportStatus",
+    "ReportTarget",
     "RequestStatus",
     "RevenueBand",
     "Review",
-    "ReviewReport",
     "Role",
     "RosterEntry",
     "SaleChannel",

@@ -40,6 +40,9 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(2), default="id")
     password_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Suspended by a moderator: cannot sign in, and her sessions stop working.
+    suspended_at: Mapped[dt.datetime | None]
+    suspended_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class AuthSession(IdMixin, Base):

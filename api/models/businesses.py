@@ -68,6 +68,9 @@ class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
         str_enum(BusinessStatus, "business_status"), default=BusinessStatus.DRAFT
     )
     verified_graduate: Mapped[bool] = mapped_column(default=False)
+    # Hidden by a moderator (with the reason); hidden things are not public.
+    hidden_at: Mapped[dt.datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(String(500))
     # The last check-in, order or listing change (api.services.businesses.touch).
     last_activity_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow, index=True)
 

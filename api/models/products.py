@@ -70,6 +70,9 @@ class Product(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     )
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     published_at: Mapped[dt.datetime | None]
+    # Hidden by a moderator (with the reason); hidden things are not public.
+    hidden_at: Mapped[dt.datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(String(500))
     # Added to in batches by api.counters; not part of the ETag'd representation for the public.
     view_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 

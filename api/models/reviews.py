@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, IdMixin, TimestampMixin, utcnow
 from api.models.accounts import User
+from api.models.types import str_enum
 
 
 class Review(IdMixin, TimestampMixin, Base):
@@ -46,14 +48,42 @@ class Review(IdMixin, TimestampMixin, Base):
         return self.author.name if self.author else None
 
 
-class ReviewReport(IdMixin, Base):
-    """Somebody thinks a review breaks the rules; one report per user per review."""
+class ReportTarget(StrEnum):
+    BUSINESS = "business"
+    PRODUCT = "product"
+    REVIEW = "review"
+    USER = "user"
 
-    __tablename__ = "review_reports"
-    __table_args__ = (UniqueConstraint("review_id", "reporter_id"),)
-    id_prefix = "rrp"
 
-    review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
-    reporter_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+class ReportStatus(StrEnum):
+    OPEN = "open"
+    HIDDEN = "hidden"
+    RESTORED = "restored"
+    DISMISSED = "dismissed"
+
+
+class Report(IdMixin, Base):
+    """Somebody thinks a listing, review or user breaks the rules; one report per user per
+    target. Admins work the open ones: hide the target, restore it, or dismiss the report."""
+
+    __tablename__ = "moderation_reports"
+    __table_args__ = (
+        UniqueConstraint("target_type", "target_id", "reporter_id"),
+        Index("ix_moderation_reports_status_created_at", "status", "created_at"),
+        Index("ix_moderation_reports_target", "target_type", "target_id"),
+    )
+    id_prefix = "rpt"
+
+    target_type: Mapped[ReportTarget] = mapped_column(str_enum(ReportTarget, "report_target"))
+    target_id: Mapped[str] = mapped_column(String(40))
+    # The region of the target's business, so regional admins see their part of the queue.
+    region_code: Mapped[str | None] = mapped_column(String(13))
+    reporter_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[ReportStatus] = mapped_column(
+        str_enum(ReportStatus, "report_status"), default=ReportStatus.OPEN
+    )
+    resolved_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[dt.datetime | None]
+    resolution_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -11,6 +11,7 @@ from api.resources import (
     health,
     me,
     mentoring,
+    moderation,
     orders,
     organizations,
     photos,
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     mentoring.blp,
     sponsorship.blp,
     program.blp,
+    moderation.blp,
 )
 
 

@@ -8,7 +8,7 @@ from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
 from api.http.pagination import page_response
 from api.images import MAX_BYTES
-from api.models import Review, ReviewReport, Role
+from api.models import Report, Review, Role
 from api.pagination import Page
 from api.resources.photos import UPLOAD_LIMIT
 from api.schemas.common import ReasonSchema, page_of
@@ -77,7 +77,7 @@ def reply_to_review(data: dict[str, Any], review_id: str) -> Review:
 @blp.arguments(ReportCreateSchema)
 @blp.response(201, ReportSchema)
 @blp.alt_response(409, response="CONFLICT")
-def report_review(data: dict[str, Any], review_id: str) -> ReviewReport:
+def report_review(data: dict[str, Any], review_id: str) -> Report:
     """Tell the moderators a review breaks the rules (once per review)."""
     return service.report(db(), actor=current_actor(), review_id=review_id, reason=data["reason"])
 

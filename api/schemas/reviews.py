@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 
 from api.http.context import state
 from api.images import SIZES
+from api.models import ReportStatus, ReportTarget
 from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, Timestamp, sort_field
 from api.services.photos import image_key
 from api.services.reviews import SORTS, photo_prefix
@@ -67,7 +68,26 @@ class ReportCreateSchema(BaseSchema):
 
 
 class ReportSchema(BaseSchema):
-    id = fields.String(required=True)
-    review_id = fields.String(required=True)
+    """A report to the moderators."""
+
+    id = fields.String(required=True, metadata={"example": "rpt_01M84..."})
+    target_type = fields.Enum(ReportTarget, by_value=True, required=True)
+    target_id = fields.String(required=True)
     reason = fields.String(required=True)
+    status = fields.Enum(ReportStatus, by_value=True, required=True)
+    resolution_reason = fields.String(allow_none=True, required=True)
+    resolved_at = Timestamp(allow_none=True, required=True)
     created_at = Timestamp(required=True)
+
+
+class TargetReportCreateSchema(BaseSchema):
+    """What is wrong, and with what: a business, a product, a review or a user."""
+
+    target_type = fields.Enum(ReportTarget, by_value=True, required=True)
+    target_id = fields.String(required=True, validate=validate.Length(max=40))
+    reason = Text(min_length=3, max_length=500, required=True)
+
+
+class ReportQueryArgsSchema(PageQueryArgsSchema):
+    status = fields.List(fields.Enum(ReportStatus, by_value=True), validate=validate.Length(max=4))
+    target_type = fields.Enum(ReportTarget, by_value=True)

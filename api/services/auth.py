@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from api.db import advisory_lock, utcnow
-from api.errors import TooManyRequests, Unauthorized
+from api.errors import Forbidden, TooManyRequests, Unauthorized
 from api.models import AuthSession, LoginFailure, RefreshToken, Role, StaffRegion, User
 from api.security import Security, hash_token, new_refresh_token
 from api.services.authz import Actor
@@ -60,6 +60,7 @@ def login(
     ):
         raise Unauthorized("invalid_credentials", persist=True)
     assert user is not None
+    _refuse_suspended(user)
     if security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     auth_session = AuthSession(user_id=user.id, user_agent=(user_agent or "")[:200] or None)
@@ -129,6 +130,7 @@ def refresh(session: Session, *, security: Security, refresh_token: str) -> Toke
     user = session.get(User, auth_session.user_id)
     if user is None:
         raise Unauthorized("invalid_refresh_token")
+    _refuse_suspended(user)
     token.used_at = now
     auth_session.last_refreshed_at = now
     return _issue(session, security, user, auth_session)
@@ -189,7 +191,14 @@ def authenticate(session: Session, *, security: Security, token: str) -> tuple[A
     ).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("invalid_token")
+    _refuse_suspended(row.User)
     return actor_for(session, row.User), claims.session_id
+
+
+def _refuse_suspended(user: User) -> None:
+    """A suspended account signs in nowhere (said only once the password was right)."""
+    if user.suspended_at is not None:
+        raise Forbidden("account_suspended")
 
 
 def actor_for(session: Session, user: User) -> Actor:

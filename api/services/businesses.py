@@ -114,7 +114,7 @@ def list_public(
     cursor: str | None = None,
 ) -> Page[Business]:
     """Active businesses, filtered by category (with its descendants), region at any level."""
-    stmt = select(Business).where(Business.status == ACTIVE)
+    stmt = select(Business).where(Business.status == ACTIVE, Business.hidden_at.is_(None))
     if category:
         stmt = stmt.where(Business.category_id.in_(categories.with_descendants(session, category)))
     if region:

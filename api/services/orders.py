@@ -95,7 +95,7 @@ def place_order(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> O
     """Order from one active business: check every line, hold stock, compute the total."""
     buyer = actor.require_user()
     business = session.get(Business, data["business_id"])
-    if business is None or business.status != BusinessStatus.ACTIVE:
+    if business is None or business.status != BusinessStatus.ACTIVE or business.hidden_at:
         raise ValidationFailed(errors={"business_id": ["Not an active business."]})
     if business.owner_id == buyer.id:
         raise ValidationFailed(errors={"business_id": ["You cannot order from your own business."]})
@@ -161,7 +161,7 @@ def _check_lines(
         product = locked.get(line["product_id"])
         if product is None or product.business_id != business.id:
             errors[str(index)] = {"product_id": ["Not a product of this business."]}
-        elif product.status != ProductStatus.PUBLISHED:
+        elif product.status != ProductStatus.PUBLISHED or product.hidden_at:
             errors[str(index)] = {"product_id": ["This product is not on sale."]}
         elif line["quantity"] < product.min_order:
             errors[str(index)] = {

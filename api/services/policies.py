@@ -64,7 +64,8 @@ def _platform_admins(actor: Actor, organization: Organization) -> bool:
 
 @rule(Business, "view")
 def _business_public_when_active(actor: Actor, business: Business) -> bool:
-    return business.status == BusinessStatus.ACTIVE or _business_owner(actor, business)
+    public = business.status == BusinessStatus.ACTIVE and business.hidden_at is None
+    return public or _business_owner(actor, business)
 
 
 @rule(Business, "edit")
@@ -80,6 +81,8 @@ def _product_public_when_published(actor: Actor, product: Product) -> bool:
     return (
         product.status == ProductStatus.PUBLISHED
         and product.business.status == BusinessStatus.ACTIVE
+        and product.hidden_at is None
+        and product.business.hidden_at is None
     ) or _business_owner(actor, product.business)
 
 

@@ -116,7 +116,7 @@ def list_for_business(
     business = businesses.get_business(session, actor=actor, business_id=business_id)
     stmt = select(Product).where(Product.business_id == business.id)
     if not can(actor, "edit", business):
-        stmt = stmt.where(Product.status == PUBLISHED)
+        stmt = stmt.where(Product.status == PUBLISHED, Product.hidden_at.is_(None))
     if status is not None:
         stmt = stmt.where(Product.status == status)
     return paginate(
@@ -152,7 +152,12 @@ def stats(session: Session, product: Product, views: ViewCounter) -> dict[str, i
 
 
 def is_public(product: Product) -> bool:
-    return product.status == PUBLISHED and product.business.status == BusinessStatus.ACTIVE
+    return (
+        product.status == PUBLISHED
+        and product.business.status == BusinessStatus.ACTIVE
+        and product.hidden_at is None
+        and product.business.hidden_at is None
+    )
 
 
 def _check_availability(product: Product) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from api.models import Business, OrderStatus, Product, Review, ReviewReport
+from api.models import Business, OrderStatus, Product, Report, ReportTarget, Review
 from api.pagination import Page, paginate, sort_options
 from api.services import businesses, events, orders, products
 from api.services import photos as photo_service
@@ -96,28 +96,13 @@ def reply(session: Session, *, actor: Actor, review_id: str, text: str) -> Revie
     return review
 
 
-def report(session: Session, *, actor: Actor, review_id: str, reason: str) -> ReviewReport:
+def report(session: Session, *, actor: Actor, review_id: str, reason: str) -> Report:
     """Anyone signed in flags a review for the moderators, once per review."""
-    user = actor.require_user()
-    review = get_review(session, actor=actor, review_id=review_id)
-    exists = select(ReviewReport.id).where(
-        ReviewReport.review_id == review.id, ReviewReport.reporter_id == user.id
+    from api.services import moderation
+
+    return moderation.report(
+        session, actor=actor, target_type=ReportTarget.REVIEW, target_id=review_id, reason=reason
     )
-    if session.scalar(exists):
-        raise Conflict("already_reported")
-    entry = ReviewReport(review_id=review.id, reporter_id=user.id, reason=reason)
-    try:
-        with session.begin_nested():
-            session.add(entry)
-    except IntegrityError:
-        raise Conflict("already_reported") from None
-    session.execute(
-        update(Review).where(Review.id == review.id).values(report_count=Review.report_count + 1)
-    )
-    events.record(
-        session, type="review.reported", subject=review, actor=actor, data={"reason": reason}
-    )
-    return entry
 
 
 def set_hidden(

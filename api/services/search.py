@@ -55,7 +55,12 @@ def search_products(
     stmt = (
         select(Product)
         .join(Business, Business.id == Product.business_id)
-        .where(Product.status == ProductStatus.PUBLISHED, Business.status == BusinessStatus.ACTIVE)
+        .where(
+            Product.status == ProductStatus.PUBLISHED,
+            Business.status == BusinessStatus.ACTIVE,
+            Product.hidden_at.is_(None),
+            Business.hidden_at.is_(None),
+        )
     )
     if category:
         stmt = stmt.where(Product.category_id.in_(categories.with_descendants(session, category)))

@@ -18,7 +18,7 @@ PRODUCTS_SHOWN = 24
 def business_by_slug(session: Session, slug: str) -> Business:
     """An active business by its slug (anything else is not found)."""
     business = session.scalar(select(Business).where(Business.slug == slug))
-    if business is None or business.status != BusinessStatus.ACTIVE:
+    if business is None or business.status != BusinessStatus.ACTIVE or business.hidden_at:
         raise NotFound()
     return business
 
@@ -28,7 +28,7 @@ def product_by_slug(session: Session, business: Business, slug: str) -> Product:
     product = session.scalar(
         select(Product).where(Product.business_id == business.id, Product.slug == slug)
     )
-    if product is None or product.status != ProductStatus.PUBLISHED:
+    if product is None or product.status != ProductStatus.PUBLISHED or product.hidden_at:
         raise NotFound()
     return product
 
@@ -37,7 +37,11 @@ def published_products(session: Session, business: Business) -> list[Product]:
     return list(
         session.scalars(
             select(Product)
-            .where(Product.business_id == business.id, Product.status == ProductStatus.PUBLISHED)
+            .where(
+                Product.business_id == business.id,
+                Product.status == ProductStatus.PUBLISHED,
+                Product.hidden_at.is_(None),
+            )
             .order_by(Product.published_at.desc(), Product.id)
             .limit(PRODUCTS_SHOWN)
         )

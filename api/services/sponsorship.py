@@ -155,7 +155,7 @@ def browse_needs(
         stmt = stmt.where(SupportNeed.business_id == owned.id)
         owner_view = businesses.shows_private(actor, owned)
     if not owner_view:
-        stmt = stmt.where(Business.status == BusinessStatus.ACTIVE)
+        stmt = stmt.where(Business.status == BusinessStatus.ACTIVE, Business.hidden_at.is_(None))
     stmt = stmt.where(
         SupportNeed.status.in_(status or (OPEN_NEEDS if not owner_view else list(NeedStatus)))
     )

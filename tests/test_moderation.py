@@ -1,0 +1,150 @@
+"""Moderation: reports on listings, reviews and users; the scoped queue; hide, restore,
+dismiss with a reason; suspended users; every admin action audited."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import AuditEntry, ProductStatus, Role, StaffRegion, User
+from tests.conftest import Auth
+from tests.factories import PASSWORD, BusinessFactory, ProductFactory, UserFactory
+from tests.helpers import assert_problem
+
+
+def admin(auth: Auth, db_session: Session, *codes: str) -> dict[str, str]:
+    user: User = UserFactory(role=Role.ADMIN)
+    db_session.add_all(StaffRegion(user_id=user.id, region_code=c) for c in codes)
+    db_session.flush()
+    return auth.headers(user)
+
+
+def test_a_reported_product_is_hidden_and_restored_by_an_admin_in_scope(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    product = ProductFactory(
+        name="Kue palsu", business=BusinessFactory(village_code="32.75.11.1004")
+    )
+    _, first = auth.as_role(Role.BUYER)
+    _, second = auth.as_role(Role.ALUMNA)
+    body = {"target_type": "product", "target_id": product.id, "reason": "Foto curian"}
+    made = client.post("/v1/reports", json=body, headers=first)
+    assert made.status_code == 201, made.json
+    assert_problem(client.post("/v1/reports", json=body, headers=first), 409, "already_reported")
+    client.post("/v1/reports", json={**body, "reason": "Menipu pembeli"}, headers=second)
+    draft = ProductFactory(status=ProductStatus.DRAFT)
+    assert_problem(
+        client.post("/v1/reports", json={**body, "target_id": draft.id}, headers=first), 404
+    )
+    assert_problem(client.post("/v1/reports", json=body), 401)
+
+    bekasi = admin(auth, db_session, "32.75")
+    bogor = admin(auth, db_session, "32.71")
+    queue = client.get("/v1/moderation/reports", headers=bekasi).json["items"]
+    assert [r["target_id"] for r in queue] == [product.id, product.id]
+    assert client.get("/v1/moderation/reports", headers=bogor).json["items"] == []
+    assert_problem(
+        client.post(
+            f"/v1/moderation/reports/{made.json['id']}/hide",
+            json={"reason": "Bukan wilayah"},
+            headers=bogor,
+        ),
+        404,
+    )
+    assert_problem(client.get("/v1/moderation/reports", headers=first), 403)
+
+    hidden = client.post(
+        f"/v1/moderation/reports/{made.json['id']}/hide",
+        json={"reason": "Melanggar aturan"},
+        headers=bekasi,
+    )
+    assert hidden.status_code == 200 and hidden.json["status"] == "hidden"
+    assert_problem(client.get(f"/v1/products/{product.id}"), 404)
+    assert product.id not in [p["id"] for p in client.get("/v1/products?q=palsu").json["items"]]
+    assert client.get("/v1/moderation/reports", headers=bekasi).json["items"] == []  # both closed
+    owner_h = auth.headers(db_session.get(User, product.business.owner_id))  # type: ignore[arg-type]
+    assert client.get(f"/v1/products/{product.id}", headers=owner_h).status_code == 200
+
+    restored = client.post(
+        f"/v1/moderation/reports/{made.json['id']}/restore",
+        json={"reason": "Banding diterima"},
+        headers=bekasi,
+    )
+    assert restored.json["status"] == "restored"
+    assert client.get(f"/v1/products/{product.id}").status_code == 200
+    actions = db_session.scalars(
+        select(AuditEntry.action).where(AuditEntry.subject_id == made.json["id"])
+    ).all()
+    assert {"report.hidden", "report.restored"} <= set(actions)
+
+
+def test_a_reported_user_is_suspended_by_a_national_admin_only(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    troll, troll_h = auth.as_role(Role.BUYER, email="troll@example.id")
+    _, reporter = auth.as_role(Role.ALUMNA)
+    made = client.post(
+        "/v1/reports",
+        json={"target_type": "user", "target_id": troll.id, "reason": "Spam"},
+        headers=reporter,
+    ).json
+    assert_problem(
+        client.post(
+            "/v1/reports",
+            json={"target_type": "user", "target_id": troll.id, "reason": "Aku"},
+            headers=troll_h,
+        ),
+        422,
+    )
+    regional = admin(auth, db_session, "32.75")
+    assert client.get("/v1/moderation/reports", headers=regional).json["items"] == []
+    national = admin(auth, db_session)
+    suspended = client.post(
+        f"/v1/moderation/reports/{made['id']}/hide",
+        json={"reason": "Spam berulang"},
+        headers=national,
+    )
+    assert suspended.status_code == 200
+    assert_problem(client.get("/v1/me", headers=troll_h), 403, "account_suspended")
+    login = client.post("/v1/auth/login", json={"email": "troll@example.id", "password": PASSWORD})
+    assert_problem(login, 403, "account_suspended")
+    wrong = client.post(
+        "/v1/auth/login", json={"email": "troll@example.id", "password": "salah-sekali"}
+    )
+    assert_problem(wrong, 401)  # a wrong password says nothing about the suspension
+    client.post(
+        f"/v1/moderation/reports/{made['id']}/restore",
+        json={"reason": "Sudah minta maaf"},
+        headers=national,
+    )
+    assert client.get("/v1/me", headers=troll_h).status_code == 200
+
+
+def test_dismissing_changes_nothing(client: FlaskClient, auth: Auth, db_session: Session) -> None:
+    business = BusinessFactory()
+    _, reporter = auth.as_role(Role.BUYER)
+    made = client.post(
+        "/v1/reports",
+        json={"target_type": "business", "target_id": business.id, "reason": "Tutup?"},
+        headers=reporter,
+    ).json
+    national = admin(auth, db_session)
+    dismissed = client.post(
+        f"/v1/moderation/reports/{made['id']}/dismiss",
+        json={"reason": "Masih buka"},
+        headers=national,
+    )
+    assert dismissed.json["status"] == "dismissed"
+    assert client.get(f"/v1/businesses/{business.id}").status_code == 200
+    assert_problem(
+        client.post(
+            f"/v1/moderation/reports/{made['id']}/dismiss",
+            json={"reason": "lagi"},
+            headers=national,
+        ),
+        409,
+    )
+    assert_problem(
+        client.post(f"/v1/moderation/reports/{made['id']}/hide", json={}, headers=national), 422
+    )
