@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
         create_admin,
         openapi_export,
         housekeeping,
+        import_roster,
     ):
         app.cli.add_command(command)
 
@@ -89,8 +90,28 @@ def demo_data(force: bool) -> None:
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
 )
-def create_admin(email: str, name: str, phone: str | None, password_stdin: bool) -> None:
-    """Create a platform admin (admins cannot register through the API)."""
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "facilitator"]),
+    default="admin",
+    help="An admin, or a facilitator of cohorts.",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="A region code the account works in (repeat for several); an admin without any "
+    "works everywhere.",
+)
+def create_admin(
+    email: str,
+    name: str,
+    phone: str | None,
+    password_stdin: bool,
+    role: str,
+    regions: tuple[str, ...],
+) -> None:
+    """Create an admin or a facilitator (staff cannot register through the API)."""
     from marshmallow import ValidationError
 
     from api.schemas.accounts import RegisterSchema
@@ -108,18 +129,76 @@ def create_admin(email: str, name: str, phone: str | None, password_stdin: bool)
         data = RegisterSchema().load(fields)
     except ValidationError as error:
         raise click.ClickException(f"invalid input: {error.messages}") from None
+    from api.models import Region, Role, StaffRegion
+
     state = get_state(current_app)
     with state.new_session() as session:
-        user = accounts.create_admin(
-            session,
-            security=state.security,
-            name=data["name"],
-            email=data["email"],
-            phone=data.get("phone"),
-            password=data["password"],
-        )
+        for code in regions:
+            if session.get(Region, code) is None:
+                raise click.ClickException(f"unknown region code {code!r} (load-regions first?)")
+        if role == "admin":
+            user = accounts.create_admin(
+                session,
+                security=state.security,
+                name=data["name"],
+                email=data["email"],
+                phone=data.get("phone"),
+                password=data["password"],
+            )
+        else:
+            user = accounts.register(
+                session,
+                security=state.security,
+                name=data["name"],
+                role=Role.FACILITATOR,
+                password=data["password"],
+                email=data["email"],
+                phone=data.get("phone"),
+            )
+        session.add_all(StaffRegion(user_id=user.id, region_code=code) for code in regions)
         session.commit()
-        click.echo(f"admin created: {user.id} <{user.email}>")
+        where = ", ".join(regions) or "everywhere"
+        click.echo(f"{role} created: {user.id} <{user.email}>, works in {where}")
+
+
+@click.command("import-roster")
+@with_appcontext
+@click.argument("cohort_id")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--commit", is_flag=True, help="Write the rows (default: a dry run).")
+def import_roster(cohort_id: str, path: Path, commit: bool) -> None:
+    """Import a cohort's roster from CSV (name, phone, village_code), as a national admin."""
+    from api.errors import DomainError
+    from api.services import program
+    from api.services.authz import Actor
+
+    state = get_state(current_app)
+    with state.new_session() as session:
+        try:
+            report = program.import_roster(
+                session,
+                actor=Actor(user=None, regions=None),
+                cohort_id=cohort_id,
+                data=path.read_bytes(),
+                dry_run=not commit,
+                progress=lambda rows: click.echo(f"  {rows:,} rows read"),
+                as_operator=True,
+            )
+        except DomainError as error:
+            extra = getattr(error, "extra", {}) or {}
+            for problem in extra.get("invalid", []):
+                click.echo(f"  line {problem['line']}: {problem['errors']}")
+            raise click.ClickException(f"{error.code}: nothing written") from None
+        session.commit()
+    for problem in report.invalid:
+        click.echo(f"  invalid, line {problem['line']}: {problem['errors']}")
+    for duplicate in report.duplicates:
+        click.echo(f"  duplicate, line {duplicate['line']}: {duplicate['phone']}")
+    verb = "written" if commit else "would be written (dry run; --commit to write)"
+    click.echo(
+        f"{report.rows:,} rows: {report.valid:,} new {verb}, {len(report.invalid):,} invalid, "
+        f"{len(report.duplicates):,} duplicates"
+    )
 
 
 @click.command("openapi-export")

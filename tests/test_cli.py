@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.demo import ADMIN_EMAIL, DEMO_PASSWORD
-from api.models import Business, Membership, Organization, Photo, Product, Role, User
+from api.models import (
+    Business,
+    Cohort,
+    Membership,
+    Organization,
+    Photo,
+    Product,
+    Program,
+    Role,
+    RosterEntry,
+    StaffRegion,
+    User,
+)
 
 
 def counts(session: Session) -> tuple[int, int, int]:
@@ -75,3 +89,77 @@ def test_create_admin_from_the_cli(app: Flask, db_session: Session) -> None:
         input="short\n",
     )
     assert bad.exit_code != 0 and "password" in bad.output
+
+
+def test_staff_with_regions_and_a_roster_import_from_the_cli(
+    app: Flask, db_session: Session, tmp_path: Path
+) -> None:
+    runner = app.test_cli_runner()
+    made = runner.invoke(
+        args=[
+            "create-admin",
+            "--email",
+            "bogor@dp3a.test",
+            "--name",
+            "Admin Bogor",
+            "--region",
+            "32.71",
+            "--password-stdin",
+        ],
+        input="a-long-admin-password\n",
+    )
+    assert made.exit_code == 0 and "works in 32.71" in made.output, made.output
+    user = db_session.scalar(select(User).where(User.email == "bogor@dp3a.test"))
+    assert user is not None
+    assert db_session.scalars(
+        select(StaffRegion.region_code).where(StaffRegion.user_id == user.id)
+    ).all() == ["32.71"]
+    facilitator = runner.invoke(
+        args=[
+            "create-admin",
+            "--email",
+            "fas@dp3a.test",
+            "--name",
+            "Fasilitator",
+            "--role",
+            "facilitator",
+            "--region",
+            "32.75",
+            "--password-stdin",
+        ],
+        input="a-long-admin-password\n",
+    )
+    assert facilitator.exit_code == 0, facilitator.output
+    unknown = runner.invoke(
+        args=[
+            "create-admin",
+            "--email",
+            "z@dp3a.test",
+            "--name",
+            "Z",
+            "--region",
+            "99",
+            "--password-stdin",
+        ],
+        input="a-long-admin-password\n",
+    )
+    assert unknown.exit_code != 0 and "unknown region" in unknown.output
+
+    program = Program(name="Program CLI")
+    db_session.add(program)
+    db_session.flush()
+    cohort = Cohort(program_id=program.id, name="CLI 2025", year=2025, region_code="32.75")
+    db_session.add(cohort)
+    db_session.commit()
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "name,phone,village_code\nAni,0812-1111-2222,32.75.11.1004\nBudi,123,32.75.11.1004\n"
+    )
+    dry = runner.invoke(args=["import-roster", cohort.id, str(roster)])
+    assert dry.exit_code == 0 and "invalid, line 3" in dry.output and "dry run" in dry.output
+    refused = runner.invoke(args=["import-roster", cohort.id, str(roster), "--commit"])
+    assert refused.exit_code != 0 and "nothing written" in refused.output
+    roster.write_text("name,phone,village_code\nAni,0812-1111-2222,32.75.11.1004\n")
+    written = runner.invoke(args=["import-roster", cohort.id, str(roster), "--commit"])
+    assert written.exit_code == 0 and "1 new written" in written.output, written.output
+    assert db_session.scalar(select(func.count()).select_from(RosterEntry)) == 1

@@ -203,10 +203,16 @@ def import_roster(
     data: bytes,
     dry_run: bool,
     progress: Any = None,
+    as_operator: bool = False,
 ) -> RosterReport:
     """Read a CSV roster (name, phone, village_code). A dry run writes nothing; a real run writes
     the valid new rows only when no row is invalid (all or nothing), skipping duplicates."""
-    cohort = _managed_cohort(session, actor, cohort_id)
+    # The CLI runs as the operator, who may import into any cohort.
+    cohort = (
+        get_cohort(session, actor=actor, cohort_id=cohort_id)
+        if as_operator
+        else _managed_cohort(session, actor, cohort_id)
+    )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
