@@ -168,3 +168,20 @@ def test_cohort_figures_match_an_independent_count(
     assert table[0][:4] == ["cohort", "label", "suppressed", "graduates"]
     assert any(r[0] == small.id and r[2] == "yes" and r[3] == "" for r in table[1:])
     assert client.get("/v1/stats/nothing").status_code == 404
+
+
+def test_a_business_listed_later_counts_from_its_backdated_check_ins(
+    client: FlaskClient, db_session: Session
+) -> None:
+    program = Program(name="Sekoper Cinta Susulan")
+    db_session.add(program)
+    db_session.flush()
+    _, biz = make_cohort(db_session, program, "Angkatan Susulan", graduates=5, roster_extra=0)
+    for business in biz:
+        business.created_at = utcnow()  # listed on Berdaya only now
+    # Two report trading three months after graduation (backdated), one reports not trading.
+    for index, trading in ((0, True), (1, True), (2, False)):
+        db_session.add(CheckIn(business_id=biz[index].id, month=month("2025-04"), trading=trading))
+    db_session.flush()
+    row = client.get(f"/v1/stats/cohort?program={program.id}").json["items"][0]
+    assert row["survival_3m"] == round(2 / 3, 4)  # the two silent ones are not known then

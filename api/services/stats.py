@@ -1,7 +1,8 @@
 """Program statistics per cohort, program, region or year, with small groups suppressed.
 
 A group's population is the businesses of its verified graduates. Survival at N months: of the
-businesses that existed N months after graduation, the share with a trading check-in in that
+businesses known to exist N months after graduation (listed by then, or with a check-in for a
+month up to then), the share with a trading check-in in that
 month or the month before, or an order in the 60 days before it; reported once that date has
 passed. Median monthly revenue: over check-ins of the last 12 months that give ``revenue_idr``.
 Groups of fewer than ``MIN_GROUP`` businesses show only their key and ``suppressed`` to anyone
@@ -159,12 +160,15 @@ def _figures(session: Session, cohorts: list[Cohort], today: dt.date) -> dict[st
         "share_active": round(active / len(businesses), 4) if businesses else None,
     }
     trading = defaultdict(set)
-    for business_id, month in session.execute(
-        select(CheckIn.business_id, CheckIn.month).where(
-            CheckIn.business_id.in_(ids_b), CheckIn.trading.is_(True)
+    reported_months = defaultdict(set)
+    for business_id, month, is_trading in session.execute(
+        select(CheckIn.business_id, CheckIn.month, CheckIn.trading).where(
+            CheckIn.business_id.in_(ids_b)
         )
     ):
-        trading[business_id].add(month)
+        reported_months[business_id].add(month)
+        if is_trading:
+            trading[business_id].add(month)
     order_days = defaultdict(list)
     for business_id, created in session.execute(
         select(Order.business_id, Order.created_at).where(Order.business_id.in_(ids_b))
@@ -177,8 +181,10 @@ def _figures(session: Session, cohorts: list[Cohort], today: dt.date) -> dict[st
             if start is None:
                 continue
             target = add_months(start, months)
-            if target > today or business.created_at.date() > target:
-                continue
+            listed_later = business.created_at.date() > target
+            reported = any(m <= target for m in reported_months[business.id])
+            if target > today or (listed_later and not reported):
+                continue  # not known to exist then: listed later, no check-in back then
             existing += 1
             window = {target.replace(day=1), add_months(target.replace(day=1), -1)}
             recent = any(
