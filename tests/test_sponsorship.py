@@ -14,7 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import Disbursement, OrganizationKind, Role
+from api.models import (
+    ClaimStatus,
+    Cohort,
+    Disbursement,
+    GraduateClaim,
+    OrganizationKind,
+    Program,
+    Role,
+)
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, OrganizationFactory, member_of
 from tests.helpers import assert_problem
@@ -307,7 +315,9 @@ def test_evidence_is_private_and_sniffed(client: FlaskClient, csr: Csr, auth: Au
     image.close()
 
 
-def test_needs_are_browsed_by_filters_and_sorted(client: FlaskClient, csr: Csr, auth: Auth) -> None:
+def test_needs_are_browsed_by_filters_and_sorted(
+    client: FlaskClient, csr: Csr, auth: Auth, db_session: Session
+) -> None:
     soon = csr.need(client, deadline=(TODAY + dt.timedelta(days=10)).isoformat())
     later = csr.need(
         client,
@@ -335,6 +345,17 @@ def test_needs_are_browsed_by_filters_and_sorted(client: FlaskClient, csr: Csr, 
     assert set(ids("amount_min=1000000&amount_max=5000000")) == {soon["id"]}
     assert ids(f"deadline_before={(TODAY + dt.timedelta(days=30)).isoformat()}") == [soon["id"]]
     assert ids("verified_graduate=true&sort=created_at") == []
+    program = Program(name="Program Kebutuhan")
+    db_session.add(program)
+    db_session.flush()
+    cohort = Cohort(program_id=program.id, name="Angkatan K", year=2024, region_code="32.71")
+    db_session.add(cohort)
+    db_session.flush()
+    db_session.add(
+        GraduateClaim(user_id=bogor_owner.id, cohort_id=cohort.id, status=ClaimStatus.VERIFIED)
+    )
+    db_session.flush()
+    assert ids(f"cohort={cohort.id}&sort=created_at") == [far["id"]]
     # Progress order: confirm part of one need.
     sid = csr.propose(client, later["id"], value_idr=5_000_000, kind="cash").json["id"]
     csr.act(client, sid, "accept", csr.alumna_h)

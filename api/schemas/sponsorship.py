@@ -94,6 +94,10 @@ class NeedQueryArgsSchema(PageQueryArgsSchema):
     amount_min = fields.Integer(validate=validate.Range(min=0, max=MAX_VALUE_IDR))
     amount_max = fields.Integer(validate=validate.Range(min=0, max=MAX_VALUE_IDR))
     deadline_before = Date()
+    cohort = fields.String(
+        validate=validate.Length(max=32),
+        metadata={"description": "Needs of verified graduates of this cohort."},
+    )
     business = fields.String(
         validate=validate.Length(max=32),
         metadata={"description": "One business's needs (its owner also sees met and closed ones)."},

@@ -25,8 +25,10 @@ from api.images import MAX_BYTES
 from api.models import (
     Business,
     BusinessStatus,
+    ClaimStatus,
     Disbursement,
     DisbursementStatus,
+    GraduateClaim,
     Membership,
     Milestone,
     NeedStatus,
@@ -142,6 +144,7 @@ def browse_needs(
     amount_min: int | None = None,
     amount_max: int | None = None,
     deadline_before: dt.date | None = None,
+    cohort: str | None = None,
     status: Sequence[NeedStatus] | None = None,
     sort: str = "deadline",
     limit: int,
@@ -173,6 +176,11 @@ def browse_needs(
         stmt = stmt.where(SupportNeed.target_value_idr <= amount_max)
     if deadline_before:
         stmt = stmt.where(SupportNeed.deadline < deadline_before)
+    if cohort:
+        graduates = select(GraduateClaim.user_id).where(
+            GraduateClaim.cohort_id == cohort, GraduateClaim.status == ClaimStatus.VERIFIED
+        )
+        stmt = stmt.where(Business.owner_id.in_(graduates))
     if sort.lstrip("-") == "deadline":
         stmt = stmt.where(SupportNeed.deadline.is_not(None))
     return paginate(
