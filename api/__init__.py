@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from api import cli, openapi
     from api.counters import ViewCounter
     from api.db import make_engine, make_sessionmaker
-    from api.http import context, problems
+    from api.http import context, limits, problems
     from api.resources import register_blueprints, share
     from api.security import Security
     from api.services import policies  # noqa: F401  (registers the ownership rules)
@@ -74,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _serve_media(app, settings)
     app.before_request(_before_request)
     app.after_request(_after_request)
+    limits.init(app, settings)  # after the request id is set up: a 429 carries one too
     cli.register(app)
     return app
 

@@ -32,6 +32,11 @@ class Settings:
     media_root: str = "var/media"
     media_url: str = "/media/"
     public_base_url: str = ""
+    rate_limit_storage_url: str = "memory://"
+    rate_limit_default: str = "600 per minute"
+    rate_limit_login: str = "10 per minute"
+    rate_limit_contact: str = "30 per minute"
+    cors_origins: str = ""
     storage_backend: str = "local"
     s3_bucket: str = ""
     s3_endpoint_url: str = ""
@@ -66,6 +71,11 @@ ENV_VARS: dict[str, str] = {
     "MEDIA_ROOT": "media_root",
     "MEDIA_URL": "media_url",
     "PUBLIC_BASE_URL": "public_base_url",
+    "RATE_LIMIT_STORAGE_URL": "rate_limit_storage_url",
+    "RATE_LIMIT_DEFAULT": "rate_limit_default",
+    "RATE_LIMIT_LOGIN": "rate_limit_login",
+    "RATE_LIMIT_CONTACT": "rate_limit_contact",
+    "CORS_ORIGINS": "cors_origins",
     "STORAGE_BACKEND": "storage_backend",
     "S3_BUCKET": "s3_bucket",
     "S3_ENDPOINT_URL": "s3_endpoint_url",
@@ -143,6 +153,28 @@ def validate(settings: Settings) -> None:
     if settings.password_hash_profile == "cheapest" and settings.env != "testing":
         raise ConfigError("the cheapest password hash profile is only allowed in testing")
     validate_storage(settings)
+    validate_limits(settings)
+
+
+def validate_limits(settings: Settings) -> None:
+    if not settings.rate_limit_storage_url.startswith(("memory://", "redis://", "rediss://")):
+        raise ConfigError("RATE_LIMIT_STORAGE_URL must be memory:// or a redis:// URL")
+    from limits import parse_many
+
+    for name in ("rate_limit_default", "rate_limit_login", "rate_limit_contact"):
+        value = getattr(settings, name)
+        try:
+            if value:
+                parse_many(value)
+        except ValueError:
+            raise ConfigError(
+                f"{name.upper()} is not a rate limit such as '60 per minute'"
+            ) from None
+    for origin in filter(None, (o.strip() for o in settings.cors_origins.split(","))):
+        if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+            raise ConfigError(
+                f"CORS_ORIGINS: {origin!r} is not an origin like https://app.example.id"
+            )
 
 
 def validate_storage(settings: Settings) -> None:

@@ -28,7 +28,15 @@ from api.state import get_state
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-TEST_SETTINGS = {"env": "testing", "password_hash_profile": "cheapest"}
+# Rate limits high enough that the suite, all from one address, never meets them; the limit
+# tests make apps of their own with low ones.
+TEST_SETTINGS = {
+    "env": "testing",
+    "password_hash_profile": "cheapest",
+    "rate_limit_default": "100000 per minute",
+    "rate_limit_login": "100000 per minute",
+    "rate_limit_contact": "100000 per minute",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -114,6 +122,15 @@ class Auth:
     def as_role(self, role: Role, **fields: Any) -> tuple[User, dict[str, str]]:
         user = factories.UserFactory(role=role, **fields)
         return user, self.headers(user)
+
+    def as_role_in(self, other: Flask, role: Role = Role.BUYER) -> tuple[User, dict[str, str]]:
+        """A user with a token signed by another app of the suite (same database)."""
+        user = factories.UserFactory(role=role)
+        pair = auth_service.open_session(
+            self.session, security=get_state(other).security, user=user
+        )
+        self.session.flush()
+        return user, {"Authorization": f"Bearer {pair.access_token}"}
 
 
 @pytest.fixture

@@ -76,6 +76,8 @@ def problem(
 
 
 def handle_domain_error(error: DomainError) -> Response:
+    if error.status == 429:
+        g.domain_limit_headers = dict(error.headers)  # kept over the limiter's (api.http.limits)
     return problem(
         error.status,
         error.code,

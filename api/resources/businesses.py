@@ -7,6 +7,7 @@ from typing import Any
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
+from api.http.limits import limit
 from api.http.pagination import page_response
 from api.models import Business, Lead, Role
 from api.pagination import Page
@@ -130,6 +131,7 @@ def list_my_businesses(args: dict[str, Any]) -> tuple[Page[Business], dict[str, 
 
 
 @blp.route("/businesses/<string:business_id>/contact", methods=["POST"])
+@limit("rate_limit_contact")
 @blp.auth()
 @blp.arguments(ContactSchema)
 @blp.response(200, ContactAnswerSchema)

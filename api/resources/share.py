@@ -15,6 +15,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from api.errors import Conflict, DomainError, NotFound, TooManyRequests
 from api.http.context import db, state
+from api.http.limits import limit
 from api.images import SIZES
 from api.models import Business, Photo, Product
 from api.money import format_idr
@@ -111,6 +112,7 @@ def product_page(slug: str, product_slug: str) -> Response:
 
 
 @bp.post("/<slug>/contact")
+@limit("rate_limit_contact")
 def contact_from_page(slug: str) -> Response:
     session = db()
     try:
@@ -135,4 +137,4 @@ def contact_from_page(slug: str) -> Response:
     return response  # type: ignore[return-value]
 
 
-contact_from_page.form = True  # type: ignore[attr-defined]  # an HTML form posts here
+contact_from_page.form = True  # an HTML form posts here

@@ -1,0 +1,185 @@
+"""Rate limits and CORS: headers, 429 problems, preflights and probes not counted, per-user
+buckets, stricter sign-in limits; and the limit held across two gunicorn workers on Redis."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import Connection
+
+from api import create_app
+from api.migrate import upgrade
+from api.state import get_state
+from tests.conftest import TEST_SETTINGS, Auth
+from tests.helpers import assert_problem
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def tight(app: Flask, database_url: str, connection: Connection) -> Iterator[Flask]:
+    """An app with low limits (the limiter reads them from each app's settings per request)."""
+    strict = create_app(
+        {
+            **TEST_SETTINGS,
+            "database_url": database_url,
+            "rate_limit_default": "5 per minute",
+            "rate_limit_login": "2 per minute",
+            "cors_origins": "https://mitra.example.id",
+        }
+    )
+    # Inside the test's transaction, like the suite's app (see conftest).
+    get_state(strict).sessionmaker.configure(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    yield strict
+    get_state(strict).engine.dispose()
+
+
+def test_the_budget_is_counted_with_headers_and_refused_with_a_problem(
+    tight: Flask, auth: Auth
+) -> None:
+    client = tight.test_client()
+    seen = []
+    for _ in range(5):
+        response = client.get("/v1/categories")
+        assert response.status_code == 200
+        seen.append(int(response.headers["X-RateLimit-Remaining"]))
+        assert (
+            response.headers["X-RateLimit-Limit"] == "5" and "Retry-After" not in response.headers
+        )
+    assert seen == [4, 3, 2, 1, 0]
+    refused = client.get("/v1/categories")
+    body = assert_problem(refused, 429, "rate_limited")
+    assert int(refused.headers["Retry-After"]) > 0 and body["request_id"]
+    # Probes and CORS preflights are never counted.
+    assert client.get("/health").status_code == 200
+    preflight = client.options(
+        "/v1/categories",
+        headers={"Origin": "https://mitra.example.id", "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://mitra.example.id"
+    # A signed-in user has her own budget.
+    _, headers = auth.as_role_in(tight)
+    assert client.get("/v1/categories", headers=headers).status_code == 200
+
+
+def test_sign_in_has_a_stricter_limit(tight: Flask) -> None:
+    client = tight.test_client()
+    body = {"email": "nobody@example.id", "password": "salah-salah"}
+    assert [client.post("/v1/auth/login", json=body).status_code for _ in range(2)] == [401, 401]
+    assert_problem(client.post("/v1/auth/login", json=body), 429, "rate_limited")
+
+
+def test_cors_answers_configured_origins_only_and_exposes_the_useful_headers(
+    tight: Flask,
+) -> None:
+    client = tight.test_client()
+    ok = client.get("/v1/regions?level=province", headers={"Origin": "https://mitra.example.id"})
+    assert ok.headers["Access-Control-Allow-Origin"] == "https://mitra.example.id"
+    exposed = {h.strip() for h in ok.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"X-RateLimit-Remaining", "Retry-After", "Link", "ETag"} <= exposed
+    other = client.get("/v1/regions?level=province", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+# -- two gunicorn workers sharing Redis ------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve(tmp_path: Path, storage: str, limit: str) -> tuple[subprocess.Popen[bytes], str]:
+    database = f"sqlite:///{tmp_path / 'limits.sqlite3'}"
+    upgrade(database)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "BERDAYA_ENV": "production",
+        "SECRET_KEY": "limits-test-" + "x" * 40,
+        "RATE_LIMIT_STORAGE_URL": storage,
+        "RATE_LIMIT_DEFAULT": limit,
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "LOG_LEVEL": "WARNING",
+        "BERDAYA_PROBE_LOG": str(tmp_path / "pids.log"),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "wsgi:app",
+            "-k",
+            "sync",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-c",
+            str(ROOT / "tests" / "gunicorn_probe.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=2):  # noqa: S310
+                break
+        except OSError:
+            time.sleep(0.1)
+    return process, base
+
+
+def _statuses(base: str, count: int) -> list[int]:
+    """``count`` requests, eight at a time on new connections, so both workers answer."""
+
+    def one(_: int) -> int:
+        try:
+            with urllib.request.urlopen(base + "/v1/categories", timeout=10) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(one, range(count)))
+
+
+@pytest.mark.redis
+def test_the_limit_holds_across_two_workers_on_redis(tmp_path: Path) -> None:
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.ping()
+    prefix_marker = uuid.uuid4().hex  # a fresh database number's content is ours to clear
+    client.flushdb()
+    process, base = _serve(tmp_path, redis_url, "20 per minute")
+    try:
+        statuses = _statuses(base, 40)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        client.flushdb()
+    assert statuses.count(200) == 20 and statuses.count(429) == 20, (statuses, prefix_marker)
+    served_by = set((tmp_path / "pids.log").read_text().split())
+    assert len(served_by) == 2, served_by  # both workers answered, and together allowed 20
