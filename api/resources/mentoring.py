@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
-
-from flask import Response, request
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db
+from api.http.export import csv_response, wants_csv
 from api.http.pagination import page_response
 from api.models import MentoringOffer, MentoringRequest, MentoringSession, Role, User
 from api.pagination import Page
@@ -315,16 +312,7 @@ def get_mentoring_report(args: dict[str, Any], organization_id: str) -> Any:
         from_date=args["from_"],
         to_date=args["to"],
     )
-    wants_csv = args["format"] == "csv" or (
-        request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
-    )
-    if not wants_csv:
+    if not wants_csv(args["format"]):
         return report
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(service.report_csv_rows(report))
     name = f"mentoring-{report.from_date}-{report.to_date}.csv"
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_response(service.report_csv_rows(report), name)

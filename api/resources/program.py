@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
-
-from flask import Response, request
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
+from api.http.export import csv_response, wants_csv
 from api.http.pagination import page_response
 from api.models import Business, CheckIn, Cohort, GraduateClaim, Program, Role, RosterEntry
 from api.pagination import Page
@@ -240,16 +237,8 @@ def get_stats(args: dict[str, Any], group: str) -> Any:
     suppressed except for admins in scope. JSON, or CSV (`format=csv` or `Accept: text/csv`)."""
     wanted = args.pop("format")
     rows = stats.compute(db(), actor=current_actor(), group=group, **args)
-    if wanted == "csv" or (
-        request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
-    ):
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(stats.csv_rows(group, rows))
-        return Response(
-            buffer.getvalue(),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="stats-{group}.csv"'},
-        )
+    if wants_csv(wanted):
+        return csv_response(stats.csv_rows(group, rows), f"stats-{group}.csv")
     items = [
         {"key": r.key, "label": r.label, "suppressed": r.suppressed, **r.figures} for r in rows
     ]
@@ -265,16 +254,8 @@ def export_research_businesses(args: dict[str, Any]) -> Any:
     pseudonymous ids; district-level regions; months, not days. For members of universities
     under a data-use agreement (and national admins). JSON or CSV."""
     rows = research.export(db(), actor=current_actor(), secret=state().settings.secret_key)
-    if args["format"] == "csv" or (
-        request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
-    ):
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(research.COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-        return Response(
-            buffer.getvalue(),
-            mimetype="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="berdaya-businesses.csv"'},
-        )
+    if wants_csv(args["format"]):
+        columns = list(research.COLUMNS)
+        table = [columns, *([row[c] for c in columns] for row in rows)]
+        return csv_response(table, "berdaya-businesses.csv")
     return {"columns": list(research.COLUMNS), "items": rows}

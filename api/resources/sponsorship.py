@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
+from api.http.export import csv_response, wants_csv
 from api.http.pagination import page_response
 from api.images import MAX_BYTES
 from api.models import Disbursement, Role, SponsorConsent, Sponsorship, SupportNeed
@@ -301,15 +300,6 @@ def get_impact_report(args: dict[str, Any], organization_id: str) -> Any:
     report = service.impact_report(
         db(), actor=current_actor(), organization_id=organization_id, year=args["year"]
     )
-    wants_csv = args["format"] == "csv" or (
-        request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
-    )
-    if not wants_csv:
+    if not wants_csv(args["format"]):
         return report
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(service.report_csv_rows(report))
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="impact-{report.year}.csv"'},
-    )
+    return csv_response(service.report_csv_rows(report), f"impact-{report.year}.csv")

@@ -24,7 +24,6 @@ from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import (
     Attendance,
     Business,
-    Membership,
     MentoringFormat,
     MentoringOffer,
     MentoringRequest,
@@ -42,7 +41,7 @@ from api.models import (
     User,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import events, regions
+from api.services import events, organizations, regions
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import Lifecycle
 
@@ -100,18 +99,7 @@ def topic_list() -> list[dict[str, str]]:
 
 
 def verified_university(session: Session, user_id: str) -> Organization | None:
-    """The verified university the user belongs to (the first, if several)."""
-    return session.scalar(
-        select(Organization)
-        .join(Membership, Membership.organization_id == Organization.id)
-        .where(
-            Membership.user_id == user_id,
-            Organization.kind == OrganizationKind.UNIVERSITY,
-            Organization.verified_at.is_not(None),
-        )
-        .order_by(Organization.created_at)
-        .limit(1)
-    )
+    return organizations.verified_membership(session, user_id, OrganizationKind.UNIVERSITY)
 
 
 def create_offer(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> MentoringOffer:

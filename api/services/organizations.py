@@ -181,3 +181,20 @@ def remove_member(session: Session, *, actor: Actor, organization_id: str, user_
             raise Conflict("last_admin")
     session.delete(membership)
     session.flush()
+
+
+def verified_membership(
+    session: Session, user_id: str, kind: OrganizationKind
+) -> Organization | None:
+    """The verified organisation of this kind the user belongs to (the oldest, if several)."""
+    return session.scalar(
+        select(Organization)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(
+            Membership.user_id == user_id,
+            Organization.kind == kind,
+            Organization.verified_at.is_not(None),
+        )
+        .order_by(Organization.created_at)
+        .limit(1)
+    )

@@ -45,7 +45,7 @@ from api.models import (
     SupportNeed,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import businesses, categories, events, regions
+from api.services import businesses, categories, events, organizations, regions
 from api.services import photos as photo_service
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import Lifecycle
@@ -199,17 +199,7 @@ def browse_needs(
 
 
 def verified_csr(session: Session, user_id: str) -> Organization | None:
-    return session.scalar(
-        select(Organization)
-        .join(Membership, Membership.organization_id == Organization.id)
-        .where(
-            Membership.user_id == user_id,
-            Organization.kind == OrganizationKind.CSR_COMPANY,
-            Organization.verified_at.is_not(None),
-        )
-        .order_by(Organization.created_at)
-        .limit(1)
-    )
+    return organizations.verified_membership(session, user_id, OrganizationKind.CSR_COMPANY)
 
 
 def is_sponsor(session: Session, actor: Actor, sponsorship: Sponsorship) -> bool:
