@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.dates import add_months
 from api.db import utcnow
 from api.models import (
     Attendance,
@@ -62,7 +63,6 @@ from api.services import (
     sponsorship,
 )
 from api.services.authz import Actor
-from api.services.stats import add_months as stats_add_months
 from api.storage import Storage
 
 DEMO_PASSWORD = "berdaya-demo"
@@ -813,12 +813,12 @@ def _load_program(session: Session, security: Security, echo: Callable[[str], An
         # months, every fifth nine months ago (dormant), the next three months ago (at risk).
         stop = today
         if i % 7 == 3:
-            stop = stats_add_months(graduated.replace(day=1), 6)
+            stop = add_months(graduated.replace(day=1), 6)
         elif i % 5 == 0:
-            stop = stats_add_months(today, -9)
+            stop = add_months(today, -9)
         elif i % 5 == 1:
-            stop = stats_add_months(today, -3)
-        month = stats_add_months(graduated.replace(day=1), 1)
+            stop = add_months(today, -3)
+        month = add_months(graduated.replace(day=1), 1)
         last = None
         while month < stop:
             session.add(
@@ -834,11 +834,9 @@ def _load_program(session: Session, security: Security, echo: Callable[[str], An
                 )
             )
             last = month
-            month = stats_add_months(month, 1)
+            month = add_months(month, 1)
         if stop < today and last is not None:
-            business.last_activity_at = dt.datetime.combine(
-                stats_add_months(last, 1), dt.time(), dt.UTC
-            )
+            business.last_activity_at = dt.datetime.combine(add_months(last, 1), dt.time(), dt.UTC)
     session.flush()
     echo(
         f"  program: Sekoper Cinta, 3 cohorts, {verified} verified and {pending} pending "

@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.dates import today
 from api.models import OffPlatformSale, Order, Role
-from api.services.sales import today
 from tests.conftest import Auth
 from tests.factories import ProductFactory
 from tests.helpers import assert_problem

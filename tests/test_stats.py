@@ -11,6 +11,7 @@ import statistics
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from api.dates import add_months
 from api.db import utcnow
 from api.models import (
     CheckIn,
@@ -25,7 +26,6 @@ from api.models import (
     StaffRegion,
     User,
 )
-from api.services.stats import add_months
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, UserFactory
 

@@ -22,7 +22,8 @@ from webargs.flaskparser import FlaskParser
 from api.errors import DomainError, Forbidden, Unauthorized
 from api.http import idempotency
 from api.http.context import current_actor, db
-from api.models import AuditEntry, Role
+from api.models import Role
+from api.services import audit
 
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key",
@@ -130,6 +131,29 @@ class Blueprint(flask_smorest.Blueprint):
             return wrapper
 
         return decorator
+
+    def action(
+        self,
+        rule: str,
+        *,
+        name: str,
+        summary: str,
+        handler: Callable[..., Any],
+        body: Any,
+        response: Any,
+        roles: tuple[Role, ...] = (),
+        body_required: bool = True,
+    ) -> None:
+        """Register ``POST rule``: one step of a lifecycle, taking a small body (a reason) and
+        answering the changed resource, 409 when the step is not possible now."""
+
+        def view(data: dict[str, Any], **path: Any) -> Any:
+            return handler(data, **path)
+
+        view.__name__, view.__doc__ = name, summary
+        decorated = self.alt_response(409, response="CONFLICT")(self.response(200, response)(view))
+        decorated = self.arguments(body, required=body_required)(decorated)
+        self.route(rule, methods=["POST"])(self.auth(*roles)(decorated))
 
     @staticmethod
     def max_body(limit: int) -> Callable[[Any], Any]:
@@ -246,14 +270,11 @@ def _audit_assisted(operation: str, view_args: dict[str, Any]) -> None:
     if actor.assisted_by is None:
         return
     ids = [str(v) for v in view_args.values() if isinstance(v, str)]
-    db().add(
-        AuditEntry(
-            actor_id=actor.user_id,
-            actor_role=actor.role.value if actor.role else None,
-            assisted_by_id=actor.assisted_by.id,
-            action=_camel(operation),
-            subject_type="request",
-            subject_id=(ids[-1] if ids else "")[:40],
-            data={"method": request.method, "path": request.path[:300]},
-        )
+    audit.write(
+        db(),
+        actor=actor,
+        action=_camel(operation),
+        subject_type="request",
+        subject_id=(ids[-1] if ids else "")[:40],
+        data={"method": request.method, "path": request.path[:300]},
     )

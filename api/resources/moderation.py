@@ -41,17 +41,18 @@ def list_moderation_reports(args: dict[str, Any]) -> tuple[Page[Report], dict[st
 
 
 def _resolution(action: str, summary: str) -> None:
-    def view(data: dict[str, Any], report_id: str) -> Report:
-        return service.resolve(
+    """``POST /moderation/reports/{id}/<action>``."""
+    blp.action(
+        f"/moderation/reports/<string:report_id>/{action}",
+        name=f"{action}_reported_target" if action != "dismiss" else "dismiss_report",
+        summary=summary,
+        handler=lambda data, report_id: service.resolve(
             db(), actor=current_actor(), report_id=report_id, action=action, reason=data["reason"]
-        )
-
-    view.__name__ = f"{action}_reported_target" if action != "dismiss" else "dismiss_report"
-    view.__doc__ = summary
-    decorated = blp.alt_response(409, response="CONFLICT")(blp.response(200, ReportSchema)(view))
-    decorated = blp.arguments(ReasonSchema)(decorated)
-    decorated = blp.auth(Role.ADMIN)(decorated)
-    blp.route(f"/moderation/reports/<string:report_id>/{action}", methods=["POST"])(decorated)
+        ),
+        body=ReasonSchema,
+        response=ReportSchema,
+        roles=(Role.ADMIN,),
+    )
 
 
 _resolution("hide", "Hide what the report is about (a user is suspended), with a reason.")

@@ -126,19 +126,16 @@ def get_sponsorship(sponsorship_id: str) -> Sponsorship:
 
 
 def _transition(action: str, summary: str, body: Any = None) -> None:
-    """Register ``POST /sponsorships/{id}/<action>``: one view per operation."""
-
-    def view(data: dict[str, Any], sponsorship_id: str) -> Sponsorship:
-        return _act(sponsorship_id, action, data.get("reason"))
-
-    view.__name__ = f"{action}_sponsorship"
-    view.__doc__ = summary
-    decorated = blp.alt_response(409, response="CONFLICT")(
-        blp.response(200, SponsorshipSchema)(view)
+    """``POST /sponsorships/{id}/<action>``."""
+    blp.action(
+        f"/sponsorships/<string:sponsorship_id>/{action}",
+        name=f"{action}_sponsorship",
+        summary=summary,
+        handler=lambda data, sponsorship_id: _act(sponsorship_id, action, data.get("reason")),
+        body=body or OptionalReasonSchema,
+        body_required=body is not None,
+        response=SponsorshipSchema,
     )
-    decorated = blp.arguments(body or OptionalReasonSchema, required=body is not None)(decorated)
-    decorated = blp.auth()(decorated)
-    blp.route(f"/sponsorships/<string:sponsorship_id>/{action}", methods=["POST"])(decorated)
 
 
 _transition("accept", "The alumna accepts the proposal.")
@@ -248,7 +245,9 @@ def put_disbursement_evidence(
 @blp.response(200, description="The evidence file (image/webp or application/pdf).")
 def get_disbursement_evidence(sponsorship_id: str, disbursement_id: str) -> Response:
     """Download the evidence (the two parties and admins; never a public URL)."""
-    _, disbursement = service._disbursement(db(), current_actor(), sponsorship_id, disbursement_id)
+    _, disbursement = service.get_disbursement(
+        db(), current_actor(), sponsorship_id, disbursement_id
+    )
     key = service.evidence_key(disbursement)
     return Response(
         state().storage.get(key),

@@ -7,9 +7,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import phonenumbers
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
+from api import phones
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 NUL_MESSAGE = "Text must not contain NUL characters."
@@ -68,9 +68,6 @@ class Email(fields.Email):
         return result.lower() if isinstance(result, str) else result
 
 
-_PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ().-]+$")
-
-
 class PhoneNumber(fields.String):
     """A phone number in local (0812...) or international (+62 812...) form; E.164 out."""
 
@@ -82,22 +79,12 @@ class PhoneNumber(fields.String):
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        raw = super()._deserialize(value, attr, data, **kwargs)
-        if len(raw) > 32 or not _PHONE_CHARACTERS.match(raw):
+        number = phones.parse(super()._deserialize(value, attr, data, **kwargs))
+        if number is None:
             raise self.make_error("invalid_phone")
-        try:
-            number = phonenumbers.parse(raw, "ID")
-        except phonenumbers.NumberParseException:
-            raise self.make_error("invalid_phone") from None
-        if not phonenumbers.is_valid_number(number):
-            raise self.make_error("invalid_phone")
-        if self.mobile_only and (
-            phonenumbers.region_code_for_number(number) != "ID"
-            or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE
-        ):
-            # WhatsApp and the sellers' follow-up are for Indonesian mobile numbers (+62 8...).
+        if self.mobile_only and not phones.is_indonesian_mobile(number):
             raise ValidationError("Not an Indonesian mobile number.")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return phones.e164(number)
 
 
 class Timestamp(fields.DateTime):

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.errors import NotFound
-from api.models import AuditEntry, Event, Notification
+from api.models import Event, Notification
 from api.pagination import Page, paginate, sort_options
+from api.services import audit
 from api.services.authz import Actor
 
 NOTIFICATION_SORTS = sort_options(Notification, created_at=["created_at"])
@@ -48,17 +49,14 @@ def record(
     session.add(event)
     if actor is not None and (actor.is_staff or assisted_by):
         # Staff actions and actions done for someone go to the append-only audit log too.
-        session.add(
-            AuditEntry(
-                at=event.occurred_at,
-                actor_id=actor_id,
-                actor_role=actor.role.value if actor.role else None,
-                assisted_by_id=assisted_by,
-                action=type,
-                subject_type=event.subject_type,
-                subject_id=subject.id,
-                data=payload,
-            )
+        audit.write(
+            session,
+            actor=actor,
+            action=type,
+            subject_type=event.subject_type,
+            subject_id=subject.id,
+            data=payload,
+            at=event.occurred_at,
         )
     session.flush()
     for user_id in dict.fromkeys(u for u in notify if u and u != actor_id):

@@ -7,10 +7,10 @@ that are allowed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 from api.errors import Conflict
 
@@ -32,15 +32,15 @@ class Lifecycle(Generic[S]):
         sources, target = self.actions[action]
         current = getattr(obj, attribute)
         if current not in sources:
-            allowed = self.allowed(current)
-            raise Conflict(
-                "invalid_transition",
-                params={
-                    "action": action,
-                    "status": current.value,
-                    "allowed": ", ".join(allowed) or "none",
-                },
-                extra={"status_now": current.value, "allowed_actions": allowed},
-            )
+            refuse(action, current, self.allowed(current))
         setattr(obj, attribute, target)
         return target
+
+
+def refuse(action: str, status: StrEnum, allowed: Sequence[str] = ()) -> NoReturn:
+    """The 409 of an action the current status does not allow, naming what is allowed."""
+    raise Conflict(
+        "invalid_transition",
+        params={"action": action, "status": status.value, "allowed": ", ".join(allowed) or "none"},
+        extra={"status_now": status.value, "allowed_actions": list(allowed)},
+    )

@@ -43,7 +43,7 @@ from api.models import (
 from api.pagination import Page, paginate, sort_options
 from api.services import events, organizations, regions
 from api.services.authz import Actor, authorize
-from api.services.lifecycle import Lifecycle
+from api.services.lifecycle import Lifecycle, refuse
 
 TOPICS: dict[Topic, tuple[str, str]] = {
     Topic.ENTREPRENEURSHIP: ("Kewirausahaan", "Entrepreneurship"),
@@ -174,11 +174,7 @@ def update_offer(
 def close_offer(session: Session, *, actor: Actor, offer_id: str) -> MentoringOffer:
     offer = get_offer(session, actor=actor, offer_id=offer_id, action="edit")
     if offer.status == OfferStatus.CLOSED:
-        raise Conflict(
-            "invalid_transition",
-            params={"action": "close", "status": "closed", "allowed": "none"},
-            extra={"status_now": "closed", "allowed_actions": []},
-        )
+        refuse("close", offer.status)
     offer.status = OfferStatus.CLOSED
     session.flush()
     _event(session, "mentoring_offer.closed", offer, actor)
@@ -324,9 +320,14 @@ def is_party(actor: Actor, request: MentoringRequest) -> bool:
     return is_alumna(actor, request) or is_mentor(actor, request)
 
 
+def _addressed_to(actor: Actor, request: MentoringRequest) -> bool:
+    """The request names an offer of this mentor's."""
+    return request.offer is not None and request.offer.mentor_id == actor.user_id
+
+
 def allowed_actions(actor: Actor, request: MentoringRequest) -> list[str]:
     """What the caller may do with the request now."""
-    addressed_to_me = request.offer is not None and request.offer.mentor_id == actor.user_id
+    addressed_to_me = _addressed_to(actor, request)
     mentor_may = {
         "accept": request.offer_id is None or addressed_to_me,
         "decline": is_mentor(actor, request) or (request.status == OPEN and addressed_to_me),
@@ -363,29 +364,20 @@ def act(
     if lifecycle is ALUMNA and not is_alumna(actor, request):
         raise Forbidden("not_your_action", params={"action": action})
     now = utcnow()
+    extra: dict[str, Any] = {}
     if action == "accept":
         _accept(session, actor, request, values.get("offer_id"))
     elif action == "decline":
-        addressed_to_me = request.offer is not None and request.offer.mentor_id == actor.user_id
-        if not (is_mentor(actor, request) or (request.status == OPEN and addressed_to_me)):
+        if not (
+            is_mentor(actor, request) or (request.status == OPEN and _addressed_to(actor, request))
+        ):
             raise Forbidden("not_your_action", params={"action": action})
         lifecycle.apply(request, action)
-        declined_by_mentor = request.mentor_id
+        extra = {"reason": values.get("reason"), "mentor_id": request.mentor_id}
         request.offer_id = request.mentor_id = request.organization_id = None
         request.accepted_at = None
         request.opened_at, request.expires_at = now, now + EXPIRE_AFTER
         request.reason = values.get("reason")
-        session.flush()
-        _event(
-            session,
-            "mentoring_request.declined",
-            request,
-            actor,
-            notify=(request.alumna_id,),
-            reason=request.reason,
-            mentor_id=declined_by_mentor,
-        )
-        return request
     elif action == "cancel":
         lifecycle.apply(request, action)
         request.reason, request.closed_at = values.get("reason"), now
@@ -414,14 +406,14 @@ def act(
         if request.mentor_confirmed_at and request.alumna_confirmed_at:
             request.status, request.completed_at = COMPLETED, now
     session.flush()
-    _event(session, f"mentoring_request.{_past(action, request)}", request, actor)
+    _event(session, f"mentoring_request.{_past(action, request)}", request, actor, **extra)
     return request
 
 
 def _past(action: str, request: MentoringRequest) -> str:
     if action == "confirm":
         return "completed" if request.status == COMPLETED else "confirmed"
-    return {"accept": "accepted", "cancel": "cancelled"}[action]
+    return {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}[action]
 
 
 def _accept(

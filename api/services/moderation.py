@@ -105,10 +105,7 @@ def queue(
     if target_type:
         stmt = stmt.where(Report.target_type == target_type)
     if actor.regions is not None:
-        scope = [regions.within(Report.region_code, code) for code in actor.regions]
-        from sqlalchemy import or_
-
-        stmt = stmt.where(or_(*scope) if scope else Report.id.is_(None))
+        stmt = stmt.where(regions.within_any(Report.region_code, actor.regions))
     return paginate(
         session, stmt, model=Report, sort="created_at", options=SORTS, limit=limit, cursor=cursor
     )

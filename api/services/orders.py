@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.dates import today
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import (
@@ -32,8 +33,7 @@ from api.models import (
 from api.pagination import Page, paginate, sort_options
 from api.services import businesses, events, products
 from api.services.authz import Actor, authorize
-from api.services.lifecycle import Lifecycle
-from api.services.sales import today as sales_today
+from api.services.lifecycle import Lifecycle, refuse
 
 AUTO_COMPLETE_AFTER = dt.timedelta(days=7)
 SORTS = sort_options(Order, created_at=["created_at"])
@@ -232,7 +232,7 @@ def act(session: Session, *, actor: Actor, order_id: str, action: str, **values:
 
 
 def _check_delivery_date(day: dt.date | None) -> None:
-    if day is not None and day < sales_today():
+    if day is not None and day < today():
         raise ValidationFailed(errors={"delivery_date": ["Must not be in the past."]})
 
 
@@ -251,11 +251,7 @@ def record_payment(
     if order.paid_at is not None:
         raise Conflict("already_paid")
     if order.status not in PAYABLE:
-        raise Conflict(
-            "invalid_transition",
-            params={"action": "payment", "status": order.status.value, "allowed": "none"},
-            extra={"status_now": order.status.value, "allowed_actions": []},
-        )
+        refuse("payment", order.status)
     now = utcnow()
     if paid_at is not None and paid_at < order.created_at:
         raise ValidationFailed(errors={"paid_at": ["Before the order was placed."]})

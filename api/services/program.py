@@ -14,10 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api import phones
+from api.dates import this_month
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import (
@@ -39,7 +40,6 @@ from api.models import (
 from api.pagination import Page, paginate, sort_options
 from api.services import businesses, events, regions
 from api.services.authz import Actor, can
-from api.services.sales import WIB
 
 COHORT_SORTS = sort_options(Cohort, year=["year", "name"], created_at=["created_at"])
 CLAIM_SORTS = sort_options(GraduateClaim, created_at=["created_at"])
@@ -183,16 +183,9 @@ class RosterReport:
 
 
 def _phone(raw: str) -> str | None:
-    try:
-        number = phonenumbers.parse(raw, "ID")
-    except phonenumbers.NumberParseException:
-        return None
-    if (
-        not phonenumbers.is_valid_number(number)
-        or phonenumbers.region_code_for_number(number) != "ID"
-    ):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """An Indonesian number in E.164, or None (rosters list Indonesian numbers only)."""
+    number = phones.parse(raw)
+    return phones.e164(number) if number is not None and phones.is_indonesian(number) else None
 
 
 def import_roster(
@@ -438,17 +431,7 @@ def list_claims(
     )
 
 
-def _any(conditions: list[Any]) -> Any:
-    from sqlalchemy import or_
-
-    return or_(*conditions)
-
-
 # -- check-ins ------------------------------------------------------------------------------
-
-
-def this_month() -> dt.date:
-    return utcnow().astimezone(WIB).date().replace(day=1)
 
 
 def facilitates(session: Session, actor: Actor, owner_id: str) -> bool:
@@ -561,11 +544,7 @@ def follow_up(
     elif status == "at_risk":
         stmt = stmt.where(Business.last_activity_at >= now - dt.timedelta(days=DORMANT_DAYS))
     if actor.regions is not None:
-        stmt = stmt.where(
-            _any([regions.within(Business.village_code, c) for c in actor.regions])
-            if actor.regions
-            else Business.id.is_(None)
-        )
+        stmt = stmt.where(regions.within_any(Business.village_code, actor.regions))
     if region:
         stmt = stmt.where(regions.within(Business.village_code, region))
     return paginate(

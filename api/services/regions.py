@@ -6,11 +6,11 @@ import csv
 import io
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, false, func, or_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -151,6 +151,13 @@ def get_region(session: Session, code: str) -> tuple[Region, list[Region]]:
 def within(column: Any, code: str) -> Any:
     """A condition: the region code in ``column`` is ``code`` or lies below it (any level)."""
     return (column == code) | column.startswith(code + ".", autoescape=True)
+
+
+def within_any(column: Any, codes: Sequence[str]) -> Any:
+    """A condition: the code in ``column`` lies in one of the regions (none: nothing does)."""
+    if not codes:
+        return false()
+    return or_(*(within(column, code) for code in codes))
 
 
 def require_region(

@@ -10,7 +10,7 @@ import hmac
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
@@ -125,9 +125,24 @@ def export(session: Session, *, actor: Actor, secret: str) -> list[dict[str, Any
             .group_by(Sponsorship.business_id)
         ).all()
     )
-    check_ins: dict[str, list[CheckIn]] = defaultdict(list)
-    for check_in in session.scalars(select(CheckIn)):
-        check_ins[check_in.business_id].append(check_in)
+    counts: dict[str, tuple[int, int]] = {
+        business_id: (int(total), int(trading or 0))
+        for business_id, total, trading in session.execute(
+            select(
+                CheckIn.business_id,
+                func.count(),
+                func.sum(case((CheckIn.trading.is_(True), 1), else_=0)),
+            ).group_by(CheckIn.business_id)
+        )
+    }
+    revenues: dict[str, list[int]] = defaultdict(list)
+    for business_id, revenue in session.execute(
+        select(CheckIn.business_id, CheckIn.revenue_idr)
+        .where(CheckIn.revenue_idr.is_not(None))
+        .order_by(CheckIn.business_id, CheckIn.revenue_idr)
+    ):
+        if revenue is not None:  # filtered above; the row type does not know it
+            revenues[business_id].append(revenue)
     cohort_year: dict[str, int] = {}
     for user_id, year in session.execute(
         select(GraduateClaim.user_id, Cohort.year)
@@ -138,7 +153,8 @@ def export(session: Session, *, actor: Actor, secret: str) -> list[dict[str, Any
         cohort_year.setdefault(user_id, year)
     rows = []
     for b in businesses:
-        revenues = sorted(c.revenue_idr for c in check_ins[b.id] if c.revenue_idr is not None)
+        total, trading = counts.get(b.id, (0, 0))
+        sorted_revenue = revenues[b.id]
         rows.append(
             {
                 "business": pseudonym(secret, "business", b.id),
@@ -153,9 +169,11 @@ def export(session: Session, *, actor: Actor, secret: str) -> list[dict[str, Any
                 "cohort_year": cohort_year.get(b.owner_id),
                 "products_listed": int(published.get(b.id, 0)),
                 "orders_completed": int(orders.get(b.id, 0)),
-                "check_ins": len(check_ins[b.id]),
-                "months_trading": sum(1 for c in check_ins[b.id] if c.trading),
-                "median_revenue_idr": revenues[len(revenues) // 2] if revenues else None,
+                "check_ins": total,
+                "months_trading": trading,
+                "median_revenue_idr": (
+                    sorted_revenue[len(sorted_revenue) // 2] if sorted_revenue else None
+                ),
                 "sponsorship_value_idr": int(sponsored.get(b.id) or 0),
             }
         )

@@ -14,20 +14,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.db import utcnow
+from api.dates import WIB, add_months, today
 from api.errors import NotFound, ValidationFailed
 from api.models import Business, OffPlatformSale, Order, OrderStatus, Product
 from api.pagination import Page, paginate, sort_options
 from api.services import businesses, events
 from api.services.authz import Actor
 
-WIB = dt.timezone(dt.timedelta(hours=7), "WIB")  # no daylight saving time; needs no tzdata
 MAX_MONTHS = 36
 SORTS = sort_options(OffPlatformSale, sold_on=["sold_on", "created_at"])
-
-
-def today() -> dt.date:
-    return utcnow().astimezone(WIB).date()
 
 
 def _business(session: Session, actor: Actor, business_id: str, action: str) -> Business:
@@ -135,19 +130,19 @@ def summary(
     off-platform sales, every month of the range listed (zeros included)."""
     business = _business(session, actor, business_id, "view_figures")
     last = (to_month or today()).replace(day=1)
-    first = (from_month or _add_months(last, -11)).replace(day=1)
+    first = (from_month or add_months(last, -11)).replace(day=1)
     if first > last:
         raise ValidationFailed(errors={"from": ["Must not be after `to`."]})
     if _months_between(first, last) >= MAX_MONTHS:
         raise ValidationFailed(errors={"from": [f"At most {MAX_MONTHS} months at once."]})
-    end = _add_months(last, 1)
+    end = add_months(last, 1)
     result = Summary(business.id, first.strftime("%Y-%m"), last.strftime("%Y-%m"))
     months: dict[str, Month] = {}
     cursor = first
     while cursor < end:
         key = cursor.strftime("%Y-%m")
         months[key] = Month(key)
-        cursor = _add_months(cursor, 1)
+        cursor = add_months(cursor, 1)
     start_utc = dt.datetime.combine(first, dt.time(), WIB)
     end_utc = dt.datetime.combine(end, dt.time(), WIB)
     completed = session.execute(
@@ -176,11 +171,6 @@ def summary(
         month.off_platform_idr += amount
     result.months = list(months.values())
     return result
-
-
-def _add_months(day: dt.date, count: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + count
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _months_between(first: dt.date, last: dt.date) -> int:

@@ -48,7 +48,7 @@ from api.pagination import Page, paginate, sort_options
 from api.services import businesses, categories, events, organizations, regions
 from api.services import photos as photo_service
 from api.services.authz import Actor, authorize
-from api.services.lifecycle import Lifecycle
+from api.services.lifecycle import Lifecycle, refuse
 from api.storage import Storage
 
 NEED_SORTS = {
@@ -121,11 +121,7 @@ def get_need(session: Session, *, actor: Actor, need_id: str, action: str = "vie
 def close_need(session: Session, *, actor: Actor, need_id: str) -> SupportNeed:
     need = get_need(session, actor=actor, need_id=need_id, action="edit")
     if need.status == NeedStatus.CLOSED:
-        raise Conflict(
-            "invalid_transition",
-            params={"action": "close", "status": "closed", "allowed": "none"},
-            extra={"status_now": "closed", "allowed_actions": []},
-        )
+        refuse("close", need.status)
     need.status, need.closed_at = NeedStatus.CLOSED, utcnow()
     session.flush()
     events.record(session, type="need.closed", subject=need, actor=actor)
@@ -382,7 +378,7 @@ def record_disbursement(
     return disbursement
 
 
-def _disbursement(
+def get_disbursement(
     session: Session, actor: Actor, sponsorship_id: str, disbursement_id: str
 ) -> tuple[Sponsorship, Disbursement]:
     sponsorship = get_sponsorship(session, actor=actor, sponsorship_id=sponsorship_id)
@@ -412,7 +408,7 @@ def confirm_disbursement(
     session: Session, *, actor: Actor, sponsorship_id: str, disbursement_id: str
 ) -> Disbursement:
     """The alumna confirms receipt: now it counts towards the sponsorship and the need."""
-    sponsorship, disbursement = _disbursement(session, actor, sponsorship_id, disbursement_id)
+    sponsorship, disbursement = get_disbursement(session, actor, sponsorship_id, disbursement_id)
     if not is_recipient(actor, sponsorship):
         raise Forbidden() if actor.is_admin else NotFound()
     changed = session.execute(
@@ -475,7 +471,7 @@ def dispute_disbursement(
     session: Session, *, actor: Actor, sponsorship_id: str, disbursement_id: str, reason: str
 ) -> Disbursement:
     """The alumna says she did not receive it (as recorded); it does not count."""
-    sponsorship, disbursement = _disbursement(session, actor, sponsorship_id, disbursement_id)
+    sponsorship, disbursement = get_disbursement(session, actor, sponsorship_id, disbursement_id)
     if not is_recipient(actor, sponsorship):
         raise Forbidden() if actor.is_admin else NotFound()
     if disbursement.status != DisbursementStatus.RECORDED:
@@ -503,7 +499,7 @@ def attach_evidence(
     data: bytes,
 ) -> Disbursement:
     """A photo of the receipt (re-encoded, metadata dropped) or a PDF, kept private."""
-    sponsorship, disbursement = _disbursement(session, actor, sponsorship_id, disbursement_id)
+    sponsorship, disbursement = get_disbursement(session, actor, sponsorship_id, disbursement_id)
     if not is_sponsor(session, actor, sponsorship):
         raise Forbidden("not_your_action", params={"action": "evidence"})
     token = secrets.token_hex(8)
@@ -722,10 +718,19 @@ def impact_report(
         {f"{code} {region_names.get(code, '')}".strip(): v for code, v in by_region.items()},
         int(milestones or 0),
     )
+    consenting = set(
+        session.scalars(
+            select(SponsorConsent.business_id).where(
+                SponsorConsent.organization_id == organization.id,
+                SponsorConsent.business_id.in_(list(received)),
+                SponsorConsent.revoked_at.is_(None),
+            )
+        )
+    )
     for business in reached:
         if business is None:
             continue
-        consented = active_consent(session, business.id, organization.id) is not None
+        consented = business.id in consenting
         item = BusinessImpact(
             business.id,
             business.name,

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.dates import add_months
 from api.db import utcnow
 from api.models import (
     Business,
@@ -57,27 +58,6 @@ FIGURES = (
     "mentoring_completed",
     "sponsorship_value_idr",
 )
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    last = [
-        31,
-        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ][month - 1]
-    return dt.date(year, month, min(day.day, last))
 
 
 @dataclass
