@@ -228,7 +228,7 @@ def housekeeping() -> None:
     from api.db import utcnow
     from api.http import idempotency
     from api.models import LoginFailure
-    from api.services import mentoring, orders
+    from api.services import events, mentoring, orders
 
     state = get_state(current_app)
     with state.new_session() as session:
@@ -242,6 +242,11 @@ def housekeeping() -> None:
     click.echo(
         f"{expired} mentoring request(s) expired, {finished} mentoring(s) completed automatically"
     )
+    with state.new_session() as session:
+        retention = dt.timedelta(days=state.settings.event_retention_days)
+        pruned = events.prune(session, older_than=utcnow() - retention)
+        session.commit()
+    click.echo(f"{pruned} event(s) older than {state.settings.event_retention_days} days deleted")
     with state.new_session() as session:
         keys = idempotency.prune(session)
         cutoff = utcnow() - dt.timedelta(days=1)

@@ -36,7 +36,21 @@ class Settings:
     rate_limit_default: str = "600 per minute"
     rate_limit_login: str = "10 per minute"
     rate_limit_contact: str = "30 per minute"
+    rate_limit_api_key: str = "1200 per minute"
     cors_origins: str = ""
+    event_retention_days: int = 90
+    # Where webhook deliveries are queued: "" delivers from a thread of the app itself (the
+    # embedded default); redis://... queues them for `flask webhooks-worker` processes (RQ).
+    jobs_redis_url: str = ""
+    webhook_timeout_seconds: int = 10
+    webhook_retry_hours: int = 24
+    webhook_retry_base_seconds: int = 30
+    webhook_disable_after_hours: int = 72
+    # Networks a webhook may reach although they are private (a receiver on the same host in
+    # development, say: "127.0.0.1/32"); plain http is allowed to these only.
+    webhook_allow_networks: str = ""
+    # A CA bundle for the receivers' certificates (default: the system's).
+    webhook_ca_file: str = ""
     storage_backend: str = "local"
     s3_bucket: str = ""
     s3_endpoint_url: str = ""
@@ -75,7 +89,16 @@ ENV_VARS: dict[str, str] = {
     "RATE_LIMIT_DEFAULT": "rate_limit_default",
     "RATE_LIMIT_LOGIN": "rate_limit_login",
     "RATE_LIMIT_CONTACT": "rate_limit_contact",
+    "RATE_LIMIT_API_KEY": "rate_limit_api_key",
     "CORS_ORIGINS": "cors_origins",
+    "EVENT_RETENTION_DAYS": "event_retention_days",
+    "JOBS_REDIS_URL": "jobs_redis_url",
+    "WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
+    "WEBHOOK_RETRY_HOURS": "webhook_retry_hours",
+    "WEBHOOK_RETRY_BASE_SECONDS": "webhook_retry_base_seconds",
+    "WEBHOOK_DISABLE_AFTER_HOURS": "webhook_disable_after_hours",
+    "WEBHOOK_ALLOW_NETWORKS": "webhook_allow_networks",
+    "WEBHOOK_CA_FILE": "webhook_ca_file",
     "STORAGE_BACKEND": "storage_backend",
     "S3_BUCKET": "s3_bucket",
     "S3_ENDPOINT_URL": "s3_endpoint_url",
@@ -154,6 +177,33 @@ def validate(settings: Settings) -> None:
         raise ConfigError("the cheapest password hash profile is only allowed in testing")
     validate_storage(settings)
     validate_limits(settings)
+    validate_integration(settings)
+
+
+def validate_integration(settings: Settings) -> None:
+    import ipaddress
+
+    if settings.event_retention_days < 90:
+        raise ConfigError("EVENT_RETENTION_DAYS must be at least 90 (apps catch up from it)")
+    if settings.jobs_redis_url and not settings.jobs_redis_url.startswith(
+        ("redis://", "rediss://")
+    ):
+        raise ConfigError("JOBS_REDIS_URL must be empty (deliver in-process) or a redis:// URL")
+    for name in (
+        "webhook_timeout_seconds",
+        "webhook_retry_hours",
+        "webhook_retry_base_seconds",
+        "webhook_disable_after_hours",
+    ):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name.upper()} must be positive")
+    for network in filter(None, (n.strip() for n in settings.webhook_allow_networks.split(","))):
+        try:
+            ipaddress.ip_network(network)
+        except ValueError:
+            raise ConfigError(
+                f"WEBHOOK_ALLOW_NETWORKS: {network!r} is not a network such as 127.0.0.1/32"
+            ) from None
 
 
 def validate_limits(settings: Settings) -> None:
@@ -161,7 +211,12 @@ def validate_limits(settings: Settings) -> None:
         raise ConfigError("RATE_LIMIT_STORAGE_URL must be memory:// or a redis:// URL")
     from limits import parse_many
 
-    for name in ("rate_limit_default", "rate_limit_login", "rate_limit_contact"):
+    for name in (
+        "rate_limit_default",
+        "rate_limit_login",
+        "rate_limit_contact",
+        "rate_limit_api_key",
+    ):
         value = getattr(settings, name)
         try:
             if value:

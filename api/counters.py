@@ -50,7 +50,10 @@ class ViewCounter:
                     session.execute(
                         update(Product)
                         .where(Product.id == product_id)
-                        .values(view_count=Product.view_count + views)
+                        # A view is not a change: updated_at (and so the ETag) stays.
+                        .values(
+                            view_count=Product.view_count + views, updated_at=Product.updated_at
+                        )
                         .execution_options(synchronize_session=False)
                     )
                 session.commit()

@@ -74,6 +74,37 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Forbidden", "You may not do this."),
         "id": ("Dilarang", "Anda tidak boleh melakukan ini."),
     },
+    "invalid_api_key": {
+        "en": (
+            "Invalid API key",
+            "The API key is unknown, revoked or expired, or its maker left the organisation.",
+        ),
+        "id": (
+            "Kunci API tidak valid",
+            "Kunci API tidak dikenal, sudah dicabut atau kedaluwarsa, atau pembuatnya sudah "
+            "keluar dari organisasi.",
+        ),
+    },
+    "ambiguous_credentials": {
+        "en": (
+            "Ambiguous credentials",
+            "Send either an API key or a bearer token (with X-On-Behalf-Of), not both.",
+        ),
+        "id": (
+            "Kredensial ganda",
+            "Kirim kunci API atau token bearer (dengan X-On-Behalf-Of), jangan keduanya.",
+        ),
+    },
+    "insufficient_scope": {
+        "en": (
+            "Insufficient scope",
+            "This API key lacks the scope this operation needs: {scope}.",
+        ),
+        "id": (
+            "Cakupan tidak cukup",
+            "Kunci API ini tidak memiliki cakupan yang dibutuhkan: {scope}.",
+        ),
+    },
     "role_not_allowed": {
         "en": ("Role not allowed", "This action is for these roles: {roles}."),
         "id": ("Peran tidak diizinkan", "Tindakan ini hanya untuk peran: {roles}."),

@@ -32,6 +32,11 @@ businesses live on after the program.
 - Every POST accepts `Idempotency-Key` for safe retries (see the parameter's description).
 - `Authorization: Bearer <access token>` from `POST /v1/auth/login`. 401 means "who are
   you?", 403 "you may not"; what you may not see is a 404.
+- Apps use `X-API-Key: bdk_...` instead: an organisation's key, limited to its scopes (each
+  operation names the scope it needs; `insufficient_scope` 403 otherwise).
+- Rate limits: `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` on every
+  response; a 429 carries `Retry-After`.
+- Changes are events: follow `GET /v1/events?after=` or subscribe a webhook (`/v1/webhooks`).
 - Request bodies are limited to 1 MiB by default (413 beyond).
 """
 
@@ -60,7 +65,18 @@ def flask_config() -> dict[str, Any]:
             },
             "components": {
                 "securitySchemes": {
-                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    "apiKeyAuth": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "X-API-Key",
+                        "description": (
+                            "An organisation's key for an app (`bdk_...`), made at "
+                            "`POST /v1/organizations/{organization_id}/api-keys`. It acts as "
+                            "the member who made it, for the operations its scopes allow; each "
+                            "operation names the scope it needs."
+                        ),
+                    },
                 }
             },
         },

@@ -46,7 +46,7 @@ def test_a_facilitator_acts_for_her_under_a_grant_and_both_are_recorded(
         select(AuditEntry).where(AuditEntry.assisted_by_id == facilitator.id)
     ).all()
     assert [(a.action, a.actor_id, a.subject_id) for a in audit] == [
-        ("createProduct", alumna.id, business.id)
+        ("product.created", alumna.id, made.json["id"])
     ]
     shown = client.get(f"/v1/products/{made.json['id']}", headers=alumna_h)
     assert shown.status_code == 200  # it is hers

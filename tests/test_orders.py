@@ -301,7 +301,7 @@ def test_orders_complete_by_themselves_seven_days_after_shipping(
         == 0
     )
     assert order_service.complete_due(db_session, now=order.completes_at) == 1
-    db_session.expire_all()
+    db_session.commit()  # events are written when the transaction commits
     completed = client.get(f"/v1/orders/{order_id}", headers=shop.buyer_headers).json
     assert completed["status"] == "completed"
     kinds = client.get("/v1/me/notifications", headers=shop.buyer_headers).json["items"]

@@ -163,3 +163,31 @@ def test_product_lifecycle(client: FlaskClient, auth: Auth) -> None:
     assert client.post(f"{url}/archive", headers=headers).json["status"] == "archived"
     assert client.post(f"{url}/publish", headers=headers).json["status"] == "published"
     assert client.post(f"{url}/unpublish", headers=headers).json["status"] == "draft"
+
+
+def test_the_owners_etag_survives_her_figures_and_buyers_views(
+    app: Any, client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    from api.state import get_state
+
+    product = ProductFactory()
+    owner = db_session.get(User, product.business.owner_id)
+    assert owner is not None
+    owner_h = auth.headers(owner)
+    read = client.get(f"/v1/products/{product.id}", headers=owner_h)
+    assert read.json["stats"] is not None
+    before = read.json["updated_at"]
+    # Buyers look at it and the buffered views are written before she saves.
+    for _ in range(3):
+        client.get(f"/v1/products/{product.id}")
+    get_state(app).views.flush(get_state(app).sessionmaker)
+    db_session.expire_all()
+    again = client.get(f"/v1/products/{product.id}", headers=owner_h)
+    assert again.json["stats"]["views"] == 3 and again.json["updated_at"] == before
+    assert again.headers["ETag"] == read.headers["ETag"]
+    saved = client.patch(
+        f"/v1/products/{product.id}",
+        json={"price_idr": 26000},
+        headers={**owner_h, "If-Match": read.headers["ETag"]},
+    )
+    assert saved.status_code == 200, saved.json

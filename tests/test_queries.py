@@ -73,5 +73,8 @@ def test_a_page_of_ten_costs_the_statements_of_a_page_of_one(
     def get(n: int) -> Callable[[], Any]:
         return lambda: client.get(url.format(n=n, business=many.business.id), headers=headers)
 
+    # Product views are buffered and written by whichever request finds them due: write them
+    # now, so that they are not counted against the list.
+    get_state(app).views.flush(get_state(app).sessionmaker)
     one, ten = statements_for(app, get(1)), statements_for(app, get(10))
     assert ten == one, (url, one, ten)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import Unauthorized
 from api.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from api.services import assist, auth
+from api.services import api_keys, assist, auth
 from api.services.authz import ANONYMOUS, Actor
 from api.state import AppState, get_state
 
@@ -47,8 +47,16 @@ def current_session_id() -> str | None:
     return session_id
 
 
+API_KEY_HEADER = "X-API-Key"
+
+
 def _resolve_actor() -> tuple[Actor, str | None]:
     header = request.headers.get("Authorization")
+    key = request.headers.get(API_KEY_HEADER)
+    if key is not None:
+        if header or request.headers.get("X-On-Behalf-Of"):
+            raise Unauthorized("ambiguous_credentials")
+        return api_keys.authenticate(db(), key.strip()), None
     if not header:
         return ANONYMOUS, None
     scheme, _, token = header.partition(" ")

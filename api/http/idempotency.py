@@ -49,7 +49,8 @@ def begin() -> Claim | Response | None:
         return None
     if not KEY_PATTERN.match(key):
         raise DomainError("invalid_idempotency_key")
-    scope = current_actor().user_id or "anonymous"
+    actor = current_actor()
+    scope = (actor.api_key.id if actor.api_key else actor.user_id) or "anonymous"
     fingerprint = _fingerprint()
     # End the request session's read transaction: the claim commits on its own connection,
     # and SQLite allows one writer at a time.

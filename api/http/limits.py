@@ -1,15 +1,16 @@
 """Rate limits (Flask-Limiter) and CORS (flask-cors), configured from the settings.
 
-Limits are counted per signed-in user (the access token's subject, read without a database
-query) and per network address for everyone else; login and contact have stricter limits of
-their own. Counters live in Redis in production (``RATE_LIMIT_STORAGE_URL``), so every worker
-and every server shares them; the embedded default counts in memory. Responses carry
+Limits are counted per API key, per signed-in user (the access token's subject, read without a
+database query) and per network address for everyone else; login and contact have stricter
+limits of their own. Counters live in Redis in production (``RATE_LIMIT_STORAGE_URL``), so every
+worker and every server shares them; the embedded default counts in memory. Responses carry
 ``X-RateLimit-Limit``, ``X-RateLimit-Remaining``, ``X-RateLimit-Reset``; a refusal is a 429
 problem with ``Retry-After``. CORS preflights and health probes are never counted.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import jwt
@@ -39,17 +40,22 @@ ALLOWED = [
     "Accept-Language",
     "X-On-Behalf-Of",
     "X-Request-ID",
+    "X-API-Key",
 ]
 UNLIMITED_PATHS = ("/health", "/ready")
 
 
 def caller_key() -> str:
-    """``user:<id>`` for a bearer token that decodes (signature not checked here: a forged
-    token only buys its forger a bucket, and is refused by the view), else ``ip:<address>``."""
+    """``key:<hash>`` for an API key, ``user:<id>`` for a bearer token that decodes (neither
+    is checked here: a forged one only buys its forger a bucket, and is refused by the view),
+    else ``ip:<address>``."""
     if "rate_key" not in g:
         key = f"ip:{request.remote_addr or 'unknown'}"
         header = request.headers.get("Authorization", "")
-        if header[:7].lower() == "bearer ":
+        api_key = request.headers.get("X-API-Key")
+        if api_key:
+            key = "key:" + hashlib.sha256(api_key.strip().encode()).hexdigest()[:24]
+        elif header[:7].lower() == "bearer ":
             try:
                 claims = jwt.decode(header[7:].strip(), options={"verify_signature": False})
                 if isinstance(claims.get("sub"), str):
@@ -76,8 +82,12 @@ def _exempt() -> bool:
 
 
 def _default_limit() -> str:
-    """Read per request from the app's settings, so each app (and test) has its own."""
-    return _settings().rate_limit_default
+    """Read per request from the app's settings, so each app (and test) has its own; apps
+    with a key have a budget of their own."""
+    settings = _settings()
+    if caller_key().startswith("key:"):
+        return settings.rate_limit_api_key
+    return settings.rate_limit_default
 
 
 # One limiter, so that views can carry their own limits at import; each app gives it its

@@ -10,8 +10,15 @@ from api.models.businesses import (
     LicenceKind,
 )
 from api.models.categories import Category
-from api.models.events import Event, Notification
+from api.models.events import Event, EventAudience, Notification
 from api.models.idempotency import IdempotencyRecord
+from api.models.integration import (
+    ApiKey,
+    DeliveryStatus,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from api.models.leads import Lead
 from api.models.mentoring import (
     Attendance,
@@ -62,6 +69,7 @@ from api.models.sponsorship import (
 __all__ = [
     "ACTIVE_DAYS",
     "DORMANT_DAYS",
+    "ApiKey",
     "AssistGrant",
     "Attendance",
     "AuditEntry",
@@ -75,9 +83,11 @@ __all__ = [
     "ClaimStatus",
     "Cohort",
     "DeliveryMethod",
+    "DeliveryStatus",
     "Disbursement",
     "DisbursementStatus",
     "Event",
+    "EventAudience",
     "GraduateClaim",
     "IdempotencyRecord",
     "Lead",
@@ -130,4 +140,7 @@ __all__ = [
     "SupportNeed",
     "Topic",
     "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Identity, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, IdMixin, utcnow
@@ -33,6 +43,25 @@ class Event(Base):
     actor_id: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Everyone may see it (the public catalogue); otherwise only its audience.
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The subject is gone for this event's audience: a mirror should delete it.
+    tombstone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    @property
+    def subject(self) -> dict[str, str]:
+        return {"type": self.subject_type, "id": self.subject_id}
+
+
+class EventAudience(Base):
+    """Who may see a private event: users and organisations, by id."""
+
+    __tablename__ = "event_audience"
+
+    event_seq: Mapped[int] = mapped_column(
+        ForeignKey("events.seq", ondelete="CASCADE"), primary_key=True
+    )
+    principal_id: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
 class Notification(IdMixin, Base):

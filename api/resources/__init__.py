@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from api.resources import (
+    api_keys,
     auth,
     businesses,
     categories,
+    events,
     health,
     me,
     mentoring,
@@ -28,6 +30,7 @@ BLUEPRINTS = (
     auth.blp,
     me.blp,
     organizations.blp,
+    api_keys.blp,
     regions.blp,
     categories.blp,
     businesses.blp,
@@ -40,6 +43,7 @@ BLUEPRINTS = (
     sponsorship.blp,
     program.blp,
     moderation.blp,
+    events.blp,
 )
 
 

@@ -27,6 +27,7 @@ from api.services.contact import ContactAnswer
 blp = Blueprint(
     "businesses",
     __name__,
+    scope="catalogue",
     url_prefix="/v1",
     description="Graduates' micro-businesses: the public catalogue and the owner's view.",
 )
@@ -83,7 +84,7 @@ def update_business(changes: dict[str, Any], business_id: str) -> Business:
         service.get_business(db(), actor=current_actor(), business_id=business_id, action="edit")
     )
     blp.check_etag(business, BusinessSchema)
-    return service.update_business(db(), business=business, changes=changes)
+    return service.update_business(db(), actor=current_actor(), business=business, changes=changes)
 
 
 def _transition(action: str, business_id: str) -> Business:
@@ -131,6 +132,7 @@ def list_my_businesses(args: dict[str, Any]) -> tuple[Page[Business], dict[str, 
 
 
 @blp.route("/businesses/<string:business_id>/contact", methods=["POST"])
+@blp.scope(None)  # a phone number is for a person asking, not for apps
 @limit("rate_limit_contact")
 @blp.auth()
 @blp.arguments(ContactSchema)

@@ -16,6 +16,7 @@ from api.services import categories as service
 blp = Blueprint(
     "categories",
     __name__,
+    scope="catalogue",
     url_prefix="/v1/categories",
     description="What graduates make: a taxonomy named in Indonesian and English.",
 )

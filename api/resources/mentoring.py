@@ -37,6 +37,7 @@ SESSION = "/mentoring-requests/<string:request_id>/sessions/<string:session_id>"
 blp = Blueprint(
     "mentoring",
     __name__,
+    scope="mentoring",
     url_prefix="/v1",
     description=(
         "Mentoring: offers by mentors of verified universities; requests by graduates "

@@ -26,6 +26,7 @@ from api.services import reviews
 blp = Blueprint(
     "orders",
     __name__,
+    scope="orders",
     url_prefix="/v1/orders",
     description=(
         "Orders: requested -> accepted (or declined) -> ready or shipped -> completed; "

@@ -30,6 +30,7 @@ blp = Blueprint(
 
 
 @blp.route("", methods=["GET"])
+@blp.scope("catalogue:read")
 @blp.arguments(OrganizationQueryArgsSchema, location="query")
 @blp.response(200, page_of(OrganizationSchema))
 def list_organizations(args: dict[str, Any]) -> tuple[Page[Organization], dict[str, str]]:
@@ -48,6 +49,7 @@ def create_organization(data: dict[str, Any]) -> Organization:
 
 
 @blp.route("/<string:organization_id>", methods=["GET"])
+@blp.scope("catalogue:read")
 @blp.etag
 @blp.response(200, OrganizationSchema)
 def get_organization(organization_id: str) -> Organization:

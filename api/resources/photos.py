@@ -14,6 +14,7 @@ from api.services import photos as service
 blp = Blueprint(
     "photos",
     __name__,
+    scope="catalogue",
     url_prefix="/v1",
     description="Photos: JPEG, PNG or WebP up to 5 MB, stored as WebP at 160, 480 and 1080 px.",
 )

@@ -22,7 +22,11 @@ from api.services import products as service
 from api.services import search
 
 blp = Blueprint(
-    "products", __name__, url_prefix="/v1", description="What graduates' businesses sell."
+    "products",
+    __name__,
+    scope="catalogue",
+    url_prefix="/v1",
+    description="What graduates' businesses sell.",
 )
 
 
@@ -64,6 +68,8 @@ def get_product(product_id: str) -> Product:
     actor = current_actor()
     product = service.get_product(db(), actor=actor, product_id=product_id)
     if service.can_edit(actor, product):
+        # The ETag is the product's, as If-Match on PATCH checks it: not the owner's figures.
+        blp.set_etag(product, ProductSchema)
         product.stats = service.stats(db(), product, state().views)  # type: ignore[attr-defined]
     else:
         state().views.hit(product.id)

@@ -43,6 +43,7 @@ from api.services.program import RosterReport
 blp = Blueprint(
     "program",
     __name__,
+    scope="program",
     url_prefix="/v1",
     description=(
         "The empowerment program: programs, cohorts and rosters (admins), graduate claims "

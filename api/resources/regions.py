@@ -16,6 +16,7 @@ from api.services import regions as service
 blp = Blueprint(
     "regions",
     __name__,
+    scope="catalogue",
     url_prefix="/v1/regions",
     description="Provinces, regencies and cities, districts and villages with official codes.",
 )

@@ -25,6 +25,7 @@ from api.services import reviews as service
 blp = Blueprint(
     "reviews",
     __name__,
+    scope="catalogue",
     url_prefix="/v1",
     description="Reviews by buyers of completed orders; the seller replies once.",
 )
@@ -73,6 +74,7 @@ def reply_to_review(data: dict[str, Any], review_id: str) -> Review:
 
 
 @blp.route("/reviews/<string:review_id>/reports", methods=["POST"])
+@blp.scope(None)
 @blp.auth()
 @blp.arguments(ReportCreateSchema)
 @blp.response(201, ReportSchema)
@@ -83,6 +85,7 @@ def report_review(data: dict[str, Any], review_id: str) -> Report:
 
 
 @blp.route("/reviews/<string:review_id>/hide", methods=["POST"])
+@blp.scope(None)
 @blp.auth(Role.ADMIN)
 @blp.arguments(ReasonSchema)
 @blp.response(200, ReviewSchema)
@@ -94,6 +97,7 @@ def hide_review(data: dict[str, Any], review_id: str) -> Review:
 
 
 @blp.route("/reviews/<string:review_id>/unhide", methods=["POST"])
+@blp.scope(None)
 @blp.auth(Role.ADMIN)
 @blp.response(200, ReviewSchema)
 def unhide_review(review_id: str) -> Review:

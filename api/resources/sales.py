@@ -22,6 +22,7 @@ from api.services import sales as service
 blp = Blueprint(
     "sales",
     __name__,
+    scope="sales",
     url_prefix="/v1/businesses/<string:business_id>",
     description="Sales made outside Berdaya, and all sales by month.",
 )

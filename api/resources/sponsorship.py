@@ -36,6 +36,7 @@ from api.services import sponsorship as service
 blp = Blueprint(
     "sponsorship",
     __name__,
+    scope="sponsorship",
     url_prefix="/v1",
     description=(
         "CSR sponsorship: graduates' needs; proposals (proposed -> accepted/declined/withdrawn "

@@ -28,6 +28,7 @@ def write(
     at: dt.datetime | None = None,
 ) -> None:
     """Append an entry: who (and who assisted her), what, to what."""
+    session.info["audited"] = True
     session.add(
         AuditEntry(
             at=at or utcnow(),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from api.errors import Forbidden, NotFound
-from api.models import Role, User
+from api.models import ApiKey, Role, User
 
 T = TypeVar("T")
 
@@ -26,6 +26,12 @@ class Actor:
     regions: tuple[str, ...] | None = None
     # A facilitator acting for this user under her grant (X-On-Behalf-Of).
     assisted_by: User | None = None
+    # An app's key: it acts as the member who made it, within the key's scopes.
+    api_key: ApiKey | None = None
+
+    def has_scope(self, scope: str) -> bool:
+        """Keys hold scopes; a signed-in person may do whatever her role allows."""
+        return self.api_key is None or scope in self.api_key.scopes
 
     @property
     def is_authenticated(self) -> bool:

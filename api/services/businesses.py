@@ -15,7 +15,7 @@ from api.db import utcnow
 from api.errors import NotFound
 from api.models import Business, BusinessLicence, BusinessStatus, RegionLevel
 from api.pagination import Page, paginate, sort_options
-from api.services import categories, regions
+from api.services import catalogue_events, categories, regions
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
 
@@ -58,6 +58,7 @@ def create_business(session: Session, *, actor: Actor, data: Mapping[str, Any]) 
     )
     session.add(business)
     session.flush()
+    catalogue_events.announce(session, business, None, actor=actor)
     return business
 
 
@@ -79,9 +80,10 @@ def get_business(
 
 
 def update_business(
-    session: Session, *, business: Business, changes: Mapping[str, Any]
+    session: Session, *, actor: Actor, business: Business, changes: Mapping[str, Any]
 ) -> Business:
     """Apply changes the caller was authorised to make; licences are replaced as a list."""
+    seen = catalogue_events.snapshot(business)
     values = dict(changes)
     if "licences" in values:
         business.licences = _licences(values.pop("licences"))
@@ -89,6 +91,7 @@ def update_business(
     for field, value in values.items():
         setattr(business, field, value)
     session.flush()
+    catalogue_events.announce(session, business, seen, actor=actor)
     # Reload the related rows whose keys changed (category, regions) for the response.
     session.expire(business, ["category", "village", "district", "regency"])
     return business
@@ -97,8 +100,10 @@ def update_business(
 def change_status(session: Session, *, actor: Actor, business_id: str, action: str) -> Business:
     """Activate, pause or close a business (its owner or an admin)."""
     business = get_business(session, actor=actor, business_id=business_id, action="edit")
+    seen = catalogue_events.snapshot(business)
     LIFECYCLE.apply(business, action)
     session.flush()
+    catalogue_events.announce(session, business, seen, actor=actor)
     return business
 
 

@@ -836,6 +836,8 @@ def _event(
         actor=actor,
         data={"status": status.value if status is not None else None, **data},
         notify=notify or (),
+        audience=(getattr(subject, "organization_id", None),),
+        public=isinstance(subject, MentoringOffer),  # offers are listed for everyone
     )
 
 
@@ -854,4 +856,5 @@ def _session_event(
         actor=actor,
         data={"request_id": request.id, "starts_at": meeting.starts_at.isoformat(), **data},
         notify=(request.alumna_id, request.mentor_id),
+        audience=(request.organization_id,),
     )

@@ -52,6 +52,13 @@ def _organization_admins(actor: Actor, organization: Organization) -> bool:
     return membership is not None and membership.role == MemberRole.ADMIN
 
 
+@rule(Organization, "manage_keys")
+def _organization_member_admins(actor: Actor, organization: Organization) -> bool:
+    """Keys and webhooks act as the member who makes them: only the organisation's admins."""
+    membership = membership_of(actor, organization)
+    return membership is not None and membership.role == MemberRole.ADMIN
+
+
 @rule(Organization, "view_members")
 def _organization_members(actor: Actor, organization: Organization) -> bool:
     return actor.is_admin or membership_of(actor, organization) is not None

@@ -13,14 +13,13 @@ from api.db import utcnow
 from api.errors import NotFound, ValidationFailed
 from api.models import (
     Availability,
-    BusinessStatus,
     Lead,
     Product,
     ProductChange,
     ProductStatus,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import businesses, categories
+from api.services import businesses, catalogue_events, categories
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
 
@@ -60,6 +59,7 @@ def create_product(
     session.flush()
     _record(session, product, {f: None for f in TRACKED}, actor)
     businesses.touch(session, product.business_id)
+    catalogue_events.announce(session, product, None, actor=actor)
     return product
 
 
@@ -80,12 +80,14 @@ def update_product(
     if "category_id" in changes:
         categories.require_category(session, changes["category_id"])
     before = {f: getattr(product, f) for f in TRACKED}
+    seen = catalogue_events.snapshot(product)
     for field, value in changes.items():
         setattr(product, field, value)
     _check_availability(product)
     session.flush()
     _record(session, product, before, actor)
     businesses.touch(session, product.business_id)
+    catalogue_events.announce(session, product, seen, actor=actor)
     if "category_id" in changes:
         session.expire(product, ["category"])
     return product
@@ -94,11 +96,13 @@ def update_product(
 def change_status(session: Session, *, actor: Actor, product_id: str, action: str) -> Product:
     """Publish, unpublish or archive a product (its business's owner or an admin)."""
     product = get_product(session, actor=actor, product_id=product_id, action="edit")
+    seen = catalogue_events.snapshot(product)
     LIFECYCLE.apply(product, action)
     if product.status == PUBLISHED and product.published_at is None:
         product.published_at = utcnow()
     session.flush()
     businesses.touch(session, product.business_id)
+    catalogue_events.announce(session, product, seen, actor=actor)
     return product
 
 
@@ -152,12 +156,7 @@ def stats(session: Session, product: Product, views: ViewCounter) -> dict[str, i
 
 
 def is_public(product: Product) -> bool:
-    return (
-        product.status == PUBLISHED
-        and product.business.status == BusinessStatus.ACTIVE
-        and product.hidden_at is None
-        and product.business.hidden_at is None
-    )
+    return catalogue_events.is_public(product)
 
 
 def _check_availability(product: Product) -> None:
@@ -197,9 +196,11 @@ def adjust_stock(session: Session, *, product: Product, delta: int, actor: Actor
     if product.stock is None:
         return
     before = {f: getattr(product, f) for f in TRACKED}
+    seen = catalogue_events.snapshot(product)
     product.stock += delta
     session.flush()
     _record(session, product, before, actor)
+    catalogue_events.announce(session, product, seen, actor=actor)
 
 
 def lock(session: Session, product_ids: Sequence[str]) -> dict[str, Product]:

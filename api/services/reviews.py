@@ -63,6 +63,7 @@ def create_review(
         actor=actor,
         data={"product_id": product_id, "business_id": order.business_id, "rating": review.rating},
         notify=(order.business.owner_id,),
+        public=True,  # reviews are public
     )
     return review
 
@@ -92,6 +93,7 @@ def reply(session: Session, *, actor: Actor, review_id: str, text: str) -> Revie
         actor=actor,
         data={"product_id": review.product_id},
         notify=(review.author_id,),
+        public=not review.hidden,
     )
     return review
 
@@ -126,6 +128,8 @@ def set_hidden(
         actor=actor,
         data={"reason": reason} if hidden else {},
         notify=(review.author_id,),
+        public=True,  # a hidden review is a tombstone for the public
+        tombstone=hidden,
     )
     return review
 

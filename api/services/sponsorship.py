@@ -107,6 +107,7 @@ def create_need(
         subject=need,
         actor=actor,
         data={"business_id": business.id, "kind": need.kind.value},
+        public=True,  # needs are listed for everyone
     )
     return need
 
@@ -124,7 +125,7 @@ def close_need(session: Session, *, actor: Actor, need_id: str) -> SupportNeed:
         refuse("close", need.status)
     need.status, need.closed_at = NeedStatus.CLOSED, utcnow()
     session.flush()
-    events.record(session, type="need.closed", subject=need, actor=actor)
+    events.record(session, type="need.closed", subject=need, actor=actor, public=True)
     return need
 
 
@@ -453,6 +454,7 @@ def confirm_disbursement(
                     subject=need,
                     actor=actor,
                     data={"business_id": need.business_id, "progress": need.progress},
+                    public=True,
                 )
     session.flush()
     session.refresh(disbursement)
@@ -586,6 +588,7 @@ def grant_consent(
         subject=consent,
         actor=actor,
         data={"business_id": business.id, "organization_id": organization_id},
+        audience=(organization_id,),
     )
     return consent
 
@@ -605,6 +608,7 @@ def revoke_consent(
         subject=consent,
         actor=actor,
         data={"business_id": business.id, "organization_id": organization_id},
+        audience=(organization_id,),
     )
 
 
@@ -835,4 +839,5 @@ def _event(
         actor=actor,
         data={"status": sponsorship.status.value, "business_id": sponsorship.business_id, **data},
         notify=(sponsorship.business.owner_id, *members),
+        audience=(sponsorship.organization_id,),
     )

@@ -1,0 +1,223 @@
+"""API keys: made by an organisation's admins, shown once, stored hashed, limited to their
+scopes, revocable at once, with their last use; a bucket of their own in the rate limiter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.orm import Session
+
+from api import create_app
+from api.db import utcnow
+from api.models import ApiKey, MemberRole, Membership, Order, Organization, Role, User
+from api.state import get_state
+from tests.conftest import TEST_SETTINGS, Auth
+from tests.factories import OrganizationFactory, ProductFactory, member_of
+from tests.helpers import assert_problem
+
+
+class Company:
+    """A CSR company with an admin (a partner) and a plain member."""
+
+    def __init__(self, auth: Auth) -> None:
+        self.org: Organization = OrganizationFactory(verified_at=utcnow())
+        self.admin, self.admin_h = auth.as_role(Role.PARTNER)
+        member_of(self.org, self.admin, MemberRole.ADMIN)
+        self.member, self.member_h = auth.as_role(Role.PARTNER)
+        member_of(self.org, self.member)
+        self.url = f"/v1/organizations/{self.org.id}/api-keys"
+
+    def key(self, client: FlaskClient, *scopes: str, **extra: Any) -> dict[str, Any]:
+        body = {"name": "Aplikasi mitra", "scopes": list(scopes), **extra}
+        made = client.post(self.url, json=body, headers=self.admin_h)
+        assert made.status_code == 201, made.json
+        return made.json  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def company(auth: Auth) -> Company:
+    return Company(auth)
+
+
+def test_a_key_is_shown_once_stored_hashed_and_listed_with_its_last_use(
+    client: FlaskClient, company: Company, db_session: Session
+) -> None:
+    made = company.key(client, "catalogue:read", "events:read")
+    secret = made["secret"]
+    assert secret.startswith("bdk_") and len(secret) > 40
+    assert made["prefix"] == secret[:12] and made["status"] == "active"
+    assert made["scopes"] == ["catalogue:read", "events:read"]
+    assert made["created_by"]["id"] == company.admin.id and made["last_used_at"] is None
+
+    row = db_session.get(ApiKey, made["id"])
+    assert row is not None and row.secret_hash == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in str([getattr(row, c.key) for c in ApiKey.__table__.columns])
+
+    assert client.get("/v1/products", headers={"X-API-Key": secret}).status_code == 200
+    listed = client.get(company.url, headers=company.admin_h).json["items"]
+    assert [k["id"] for k in listed] == [made["id"]]
+    assert "secret" not in listed[0] and listed[0]["last_used_at"] is not None
+
+
+def test_a_key_may_do_what_its_scopes_name_and_nothing_else(
+    client: FlaskClient, company: Company, db_session: Session
+) -> None:
+    reader = {"X-API-Key": company.key(client, "catalogue:read")["secret"]}
+    product = ProductFactory()
+    assert client.get(f"/v1/products/{product.id}", headers=reader).status_code == 200
+    assert client.get("/v1/organizations", headers=reader).status_code == 200
+    order = {
+        "business_id": product.business_id,
+        "items": [{"product_id": product.id, "quantity": 1}],
+        "delivery_method": "local_delivery",
+        "delivery_address": "Jl. Melati No. 4, Mustikajaya",
+    }
+    refused = assert_problem(
+        client.post("/v1/orders", json=order, headers=reader), 403, "insufficient_scope"
+    )
+    assert "orders:write" in refused["detail"]
+    # Personal endpoints, key management and a seller's contact are never open to keys.
+    assert_problem(client.get("/v1/me", headers=reader), 403, "insufficient_scope")
+    assert_problem(
+        client.post(company.url, json={"name": "x", "scopes": ["catalogue:read"]}, headers=reader),
+        403,
+        "insufficient_scope",
+    )
+    assert_problem(
+        client.post(f"/v1/businesses/{product.business_id}/contact", json={}, headers=reader),
+        403,
+        "insufficient_scope",
+    )
+    assert_problem(client.get("/v1/events", headers=reader), 403, "insufficient_scope")
+
+    # With orders:write the key orders as the member who made it.
+    buyer = {"X-API-Key": company.key(client, "orders:write", "orders:read")["secret"]}
+    placed = client.post("/v1/orders", json=order, headers=buyer)
+    assert placed.status_code == 201, placed.json
+    stored = db_session.get(Order, placed.json["id"])
+    assert stored is not None and stored.buyer_id == company.admin.id
+    assert client.get(f"/v1/orders/{stored.id}", headers=buyer).status_code == 200
+
+
+def test_revoked_expired_unknown_and_orphaned_keys_are_refused(
+    client: FlaskClient, company: Company, db_session: Session
+) -> None:
+    made = company.key(client, "catalogue:read")
+    headers = {"X-API-Key": made["secret"]}
+    assert client.get("/v1/categories", headers=headers).status_code == 200
+
+    assert client.delete(f"{company.url}/{made['id']}", headers=company.admin_h).status_code == 204
+    assert_problem(client.get("/v1/categories", headers=headers), 401, "invalid_api_key")
+    # Revoking again changes nothing; the key stays listed as revoked.
+    assert client.delete(f"{company.url}/{made['id']}", headers=company.admin_h).status_code == 204
+    listed = client.get(company.url, headers=company.admin_h).json["items"][0]
+    assert listed["status"] == "revoked" and listed["revoked_at"]
+
+    for bogus in ("bdk_" + "x" * 43, "not-a-key", "bdk_" + "y" * 500):
+        assert_problem(client.get("/v1/categories", headers={"X-API-Key": bogus}), 401)
+
+    soon = company.key(client, "catalogue:read", expires_at="2199-01-01T00:00:00Z")
+    row = db_session.get(ApiKey, soon["id"])
+    assert row is not None
+    row.expires_at = utcnow() - dt.timedelta(seconds=1)
+    db_session.flush()
+    assert_problem(
+        client.get("/v1/categories", headers={"X-API-Key": soon["secret"]}), 401, "invalid_api_key"
+    )
+
+    # Its maker leaves the organisation: the key stops working.
+    third = company.key(client, "catalogue:read")
+    db_session.execute(
+        delete(Membership).where(
+            Membership.organization_id == company.org.id, Membership.user_id == company.admin.id
+        )
+    )
+    assert_problem(
+        client.get("/v1/categories", headers={"X-API-Key": third["secret"]}), 401, "invalid_api_key"
+    )
+
+
+def test_only_the_organisations_admins_make_keys(
+    client: FlaskClient, company: Company, auth: Auth
+) -> None:
+    body = {"name": "x", "scopes": ["catalogue:read"]}
+    assert_problem(client.post(company.url, json=body, headers=company.member_h), 403)
+    _, stranger_h = auth.as_role(Role.PARTNER)
+    assert_problem(client.post(company.url, json=body, headers=stranger_h), 403)
+    assert_problem(client.get(company.url, headers=stranger_h), 403)
+    # A platform admin may see and revoke keys, not make them (a key acts as a member).
+    _, admin_h = auth.as_role(Role.ADMIN)
+    assert_problem(client.post(company.url, json=body, headers=admin_h), 403)
+    made = company.key(client, "catalogue:read")
+    assert client.get(company.url, headers=admin_h).status_code == 200
+    assert client.delete(f"{company.url}/{made['id']}", headers=admin_h).status_code == 204
+    other = OrganizationFactory()
+    assert_problem(
+        client.delete(f"/v1/organizations/{other.id}/api-keys/{made['id']}", headers=admin_h),
+        404,
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x", "scopes": []},
+        {"name": "x", "scopes": ["catalogue:admin"]},
+        {"name": "x", "scopes": "catalogue:read"},
+        {"name": "", "scopes": ["catalogue:read"]},
+        {"name": "x", "scopes": ["catalogue:read"], "expires_at": "2020-01-01T00:00:00Z"},
+        {"name": "x", "scopes": ["catalogue:read"], "secret_hash": "0" * 64},
+    ],
+)
+def test_bad_keys_are_refused(client: FlaskClient, company: Company, body: dict[str, Any]) -> None:
+    assert_problem(client.post(company.url, json=body, headers=company.admin_h), 422)
+
+
+def test_a_key_and_a_token_together_are_ambiguous(client: FlaskClient, company: Company) -> None:
+    secret = company.key(client, "catalogue:read")["secret"]
+    both = {"X-API-Key": secret, **company.admin_h}
+    assert_problem(client.get("/v1/categories", headers=both), 401, "ambiguous_credentials")
+
+
+@pytest.fixture
+def keyed(app: Flask, database_url: str, connection: Connection) -> Iterator[Flask]:
+    strict = create_app(
+        {
+            **TEST_SETTINGS,
+            "database_url": database_url,
+            "rate_limit_default": "3 per minute",
+            "rate_limit_api_key": "5 per minute",
+        }
+    )
+    get_state(strict).sessionmaker.configure(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    yield strict
+    get_state(strict).engine.dispose()
+
+
+def test_each_key_has_a_rate_budget_of_its_own(
+    keyed: Flask, client: FlaskClient, company: Company, db_session: Session
+) -> None:
+    one = {"X-API-Key": company.key(client, "catalogue:read")["secret"]}
+    two = {"X-API-Key": company.key(client, "catalogue:read")["secret"]}
+    strict = keyed.test_client()
+    remaining = []
+    for _ in range(5):
+        answer = strict.get("/v1/categories", headers=one)
+        assert answer.status_code == 200 and answer.headers["X-RateLimit-Limit"] == "5"
+        remaining.append(int(answer.headers["X-RateLimit-Remaining"]))
+    assert remaining == [4, 3, 2, 1, 0]
+    assert_problem(strict.get("/v1/categories", headers=one), 429, "rate_limited")
+    assert strict.get("/v1/categories", headers=two).status_code == 200
+    # Anonymous callers keep the general budget.
+    assert strict.get("/v1/categories").headers["X-RateLimit-Limit"] == "3"
+    maker = db_session.scalar(select(User).where(User.id == company.admin.id))
+    assert maker is not None
