@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Assemble the app from settings (environment, then ``config`` overrides)."""
-    from api import cli, openapi
+    from api import cli, jobs, openapi
     from api.counters import ViewCounter
     from api.db import make_engine, make_sessionmaker
     from api.http import context, limits, problems
@@ -75,6 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(_before_request)
     app.after_request(_after_request)
     limits.init(app, settings)  # after the request id is set up: a 429 carries one too
+    jobs.init(app)
     cli.register(app)
     return app
 

@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
         openapi_export,
         housekeeping,
         import_roster,
+        webhooks_worker,
     ):
         app.cli.add_command(command)
 
@@ -212,6 +213,19 @@ def openapi_export(path: Path) -> None:
     click.echo(f"{path}: {'updated' if changed else 'unchanged'}")
 
 
+@click.command("webhooks-worker")
+@with_appcontext
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def webhooks_worker(burst: bool) -> None:
+    """Deliver webhooks from the Redis queue (JOBS_BACKEND=rq); run as many as you need.
+
+    Each worker also queues retries that have come due and deliveries whose worker died.
+    """
+    from api import jobs
+
+    jobs.run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
+
+
 @click.command("housekeeping")
 @with_appcontext
 def housekeeping() -> None:
@@ -254,6 +268,10 @@ def housekeeping() -> None:
         session.commit()
     removed = getattr(failures, "rowcount", 0)
     click.echo(f"pruned {keys} idempotency keys and {removed} failed sign-ins")
+    from api import jobs
+
+    swept = jobs.dispatcher_of(current_app).sweep()
+    click.echo(f"{swept} due webhook deliveries sent or queued")
 
 
 def _safe_url(url: str) -> str:

@@ -39,9 +39,12 @@ class Settings:
     rate_limit_api_key: str = "1200 per minute"
     cors_origins: str = ""
     event_retention_days: int = 90
-    # Where webhook deliveries are queued: "" delivers from a thread of the app itself (the
-    # embedded default); redis://... queues them for `flask webhooks-worker` processes (RQ).
+    # Who delivers webhooks: "thread" (a thread of each app process; the embedded default),
+    # "rq" (jobs on Redis for `flask webhooks-worker` processes), "none" (another process does).
+    jobs_backend: str = "thread"
     jobs_redis_url: str = ""
+    jobs_queue: str = "berdaya-webhooks"
+    webhook_sweep_seconds: int = 10
     webhook_timeout_seconds: int = 10
     webhook_retry_hours: int = 24
     webhook_retry_base_seconds: int = 30
@@ -92,7 +95,10 @@ ENV_VARS: dict[str, str] = {
     "RATE_LIMIT_API_KEY": "rate_limit_api_key",
     "CORS_ORIGINS": "cors_origins",
     "EVENT_RETENTION_DAYS": "event_retention_days",
+    "JOBS_BACKEND": "jobs_backend",
     "JOBS_REDIS_URL": "jobs_redis_url",
+    "JOBS_QUEUE": "jobs_queue",
+    "WEBHOOK_SWEEP_SECONDS": "webhook_sweep_seconds",
     "WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
     "WEBHOOK_RETRY_HOURS": "webhook_retry_hours",
     "WEBHOOK_RETRY_BASE_SECONDS": "webhook_retry_base_seconds",
@@ -185,15 +191,18 @@ def validate_integration(settings: Settings) -> None:
 
     if settings.event_retention_days < 90:
         raise ConfigError("EVENT_RETENTION_DAYS must be at least 90 (apps catch up from it)")
-    if settings.jobs_redis_url and not settings.jobs_redis_url.startswith(
+    if settings.jobs_backend not in ("thread", "rq", "none"):
+        raise ConfigError("JOBS_BACKEND must be thread, rq or none")
+    if settings.jobs_backend == "rq" and not settings.jobs_redis_url.startswith(
         ("redis://", "rediss://")
     ):
-        raise ConfigError("JOBS_REDIS_URL must be empty (deliver in-process) or a redis:// URL")
+        raise ConfigError("JOBS_BACKEND=rq needs JOBS_REDIS_URL, a redis:// URL")
     for name in (
         "webhook_timeout_seconds",
         "webhook_retry_hours",
         "webhook_retry_base_seconds",
         "webhook_disable_after_hours",
+        "webhook_sweep_seconds",
     ):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name.upper()} must be positive")

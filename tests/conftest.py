@@ -36,6 +36,10 @@ TEST_SETTINGS = {
     "rate_limit_default": "100000 per minute",
     "rate_limit_login": "100000 per minute",
     "rate_limit_contact": "100000 per minute",
+    "rate_limit_api_key": "100000 per minute",
+    # Tests deliver webhooks themselves (or start workers); receivers listen on loopback.
+    "jobs_backend": "none",
+    "webhook_allow_networks": "127.0.0.1/32",
 }
 
 

@@ -23,6 +23,7 @@ from api.resources import (
     reviews,
     sales,
     sponsorship,
+    webhooks,
 )
 
 BLUEPRINTS = (
@@ -44,6 +45,7 @@ BLUEPRINTS = (
     program.blp,
     moderation.blp,
     events.blp,
+    webhooks.blp,
 )
 
 

@@ -42,13 +42,15 @@ class _Pending:
     audience: set[str] = field(default_factory=set)
 
 
-# Called with the session and the events just inserted, before the commit (the webhooks'
-# fan-out registers here, so deliveries are written in the same transaction as the events).
-_WRITTEN: list[Callable[[Session, list[Event]], None]] = []
+# Called with the session and the events just inserted with their audiences, before the
+# commit (the webhooks' fan-out registers here: deliveries are written with their events).
+Written = list[tuple[Event, frozenset[str]]]
+_WRITTEN: list[Callable[[Session, Written], None]] = []
 
 
-def on_written(listener: Callable[[Session, list[Event]], None]) -> None:
-    _WRITTEN.append(listener)
+def on_written(listener: Callable[[Session, Written], None]) -> None:
+    if listener not in _WRITTEN:
+        _WRITTEN.append(listener)
 
 
 def record(
@@ -120,8 +122,9 @@ def _write_pending(session: Session) -> None:
         session.add_all(Notification(user_id=u, event_seq=seq, created_at=at) for u in p.notify)
         if not p.event.public:
             session.add_all(EventAudience(event_seq=seq, principal_id=a) for a in p.audience)
+    written = [(p.event, frozenset(p.audience)) for p in pending]
     for listener in _WRITTEN:
-        listener(session, [p.event for p in pending])
+        listener(session, written)
     session.flush()
 
 
