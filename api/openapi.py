@@ -62,10 +62,49 @@ def flask_config() -> dict[str, Any]:
             "info": {
                 "description": DESCRIPTION,
                 "license": {"name": "MIT", "identifier": "MIT"},
+                "contact": {
+                    "name": "Berdaya maintainers",
+                    "url": "https://github.com/berdaya-id/berdaya/issues",
+                },
             },
+            "servers": [
+                {
+                    "url": "/",
+                    "description": "Production, local or staging: whichever serves this file.",
+                    "x-internal": False,
+                }
+            ],
             "components": {
+                "headers": {
+                    "X-RateLimit-Limit": {
+                        "description": "Requests allowed in the current window.",
+                        "schema": {"type": "integer", "format": "int32", "minimum": 0},
+                    },
+                    "X-RateLimit-Remaining": {
+                        "description": "Requests left in the current window.",
+                        "schema": {"type": "integer", "format": "int32", "minimum": 0},
+                    },
+                    "X-RateLimit-Reset": {
+                        "description": "When the window resets (Unix seconds).",
+                        "schema": {"type": "integer", "format": "int64", "minimum": 0},
+                    },
+                    "Retry-After": {
+                        "description": "Seconds to wait before trying again.",
+                        "schema": {"type": "integer", "format": "int32", "minimum": 0},
+                    },
+                },
                 "securitySchemes": {
-                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    "bearerAuth": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "bearerFormat": "JWT",
+                        "description": (
+                            "An access token from `POST /v1/auth/login`, valid 15 minutes. "
+                            "Issued and checked as RFC8725 (JWT Best Current Practices) "
+                            "advises: one algorithm (HS256) fixed on both sides, `exp`, `iat`, "
+                            "`iss` and `aud` required and verified, revocable by session."
+                        ),
+                    },
                     "apiKeyAuth": {
                         "type": "apiKey",
                         "in": "header",
@@ -77,7 +116,7 @@ def flask_config() -> dict[str, Any]:
                             "operation names the scope it needs."
                         ),
                     },
-                }
+                },
             },
         },
     }
@@ -91,23 +130,49 @@ class Api(flask_smorest.Api):
     def _register_error_handlers(self) -> None:
         """Our handlers (api.http.problems) are installed by the app factory instead."""
 
+    def _init_spec(self, *args: Any, **kwargs: Any) -> None:
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(_integer_format)
+
     def _register_responses(self) -> None:
-        """Named responses for every status; the error ones are problem+json."""
+        """Named responses for every status; the error ones are problem+json, and those the
+        rate limiter sees carry its headers (a 429 also Retry-After)."""
+        from api.http.blueprint import RATE_LIMIT_HEADERS
+
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
                 prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            if 400 <= status < 500:
+                response["headers"] = dict(RATE_LIMIT_HEADERS)
+            if status == 429:
+                response["headers"]["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
             self.spec.components.response(status.name, response, lazy=True)
         default = {"description": "Any other error.", "schema": self.ERROR_SCHEMA}
         prepare_response(default, self.spec, PROBLEM_CONTENT_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
 
 
+def _integer_format(_converter: Any, field: Any, ret: dict[str, Any], **_kwargs: Any) -> Any:
+    """Integers are 64-bit (rupiah amounts, sequence numbers): say so, for client generators."""
+    from marshmallow import fields
+
+    if isinstance(field, fields.Integer) and "format" not in ret:
+        return {"format": "int64"}
+    return {}
+
+
 def spec_document(app: Flask) -> dict[str, Any]:
-    """The OpenAPI document of an app, as a plain dict."""
+    """The OpenAPI document of an app, as a plain dict, without flask-smorest's unused
+    pagination component."""
     api: Api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
     document: dict[str, Any] = api.spec.to_dict()
+    schemas = document.get("components", {}).get("schemas", {})
+    if "PaginationMetadata" in schemas and "PaginationMetadata" not in json.dumps(
+        document["paths"]
+    ):
+        del schemas["PaginationMetadata"]
     return document
 
 

@@ -8,6 +8,7 @@ external transaction" recipe), so commits inside requests never leave the test.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from api import create_app
 from api.config import normalize_database_url
@@ -145,3 +147,17 @@ def auth(app: Flask, db_session: Session) -> Auth:
 @pytest.fixture
 def app_media(app: Flask) -> Path:
     return Path(app.extensions["berdaya"].settings.media_root)
+
+
+@pytest.fixture
+def live_server(app: Flask, db_session: Session) -> Iterator[str]:
+    """The app on a real socket, sharing the test's transaction (one request at a time)."""
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.test_share import CHROMIUM, _browser_available, live_server  # noqa: F401
+from tests.test_share import CHROMIUM, _browser_available
 
 
-def test_swagger_ui_renders_and_tries_an_operation_and_redoc_renders(live_server: str) -> None:  # noqa: F811
+def test_swagger_ui_renders_and_tries_an_operation_and_redoc_renders(live_server: str) -> None:
     _browser_available()
     from playwright.sync_api import sync_playwright
 

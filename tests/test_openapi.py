@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -82,3 +84,59 @@ def test_spec_and_docs_are_served_with_local_assets(client: FlaskClient) -> None
             assert asset.status_code == 200 and len(asset.get_data()) > 1000, source
             asset.close()
         assert "/v1/openapi.json" in html
+
+
+def _bounded_pattern(pattern: str | None) -> bool:
+    """A whole-string pattern with no open-ended repetition bounds the length by itself."""
+    if not pattern or not (pattern.startswith("^") and pattern.endswith("$")):
+        return False
+    return not re.search(r"(?<!\\)[*+]|\{\d+,\}", pattern)
+
+
+def _unbounded(spec: dict[str, Any], schema: dict[str, Any], where: str) -> list[str]:
+    """Input fields a client could make as large as it likes."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        return _unbounded(spec, spec["components"]["schemas"][name], where)
+    if schema.get("readOnly"):
+        return []
+    found: list[str] = []
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(key, []):
+            found += _unbounded(spec, part, where)
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    bounded = "enum" in schema or "const" in schema or _bounded_pattern(schema.get("pattern"))
+    free_format = schema.get("format") not in ("date", "date-time", "email", "binary")
+    if "string" in types and not bounded and "maxLength" not in schema and free_format:
+        found.append(f"{where}: string without maxLength")
+    if "integer" in types and not bounded and "maximum" not in schema:
+        found.append(f"{where}: integer without maximum")
+    if "array" in types:
+        if "maxItems" not in schema:
+            found.append(f"{where}: array without maxItems")
+        found += _unbounded(spec, schema.get("items", {}), f"{where}[]")
+    if "object" in types or "properties" in schema:
+        for name, prop in schema.get("properties", {}).items():
+            found += _unbounded(spec, prop, f"{where}.{name}")
+    return found
+
+
+def test_every_input_is_bounded() -> None:
+    """What a client sends is limited in size: every string, integer and array of request bodies
+    and query parameters (the OWASP resource-consumption rules, applied where they matter)."""
+    spec = json.loads(COMMITTED.read_text())
+    found: list[str] = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method not in METHODS:
+                continue
+            where = f"{method.upper()} {path}"
+            for parameter in op.get("parameters", []):
+                if "$ref" in parameter:
+                    parameter = spec["components"]["parameters"][parameter["$ref"].rsplit("/")[-1]]
+                if parameter["in"] == "query":
+                    found += _unbounded(spec, parameter["schema"], f"{where} ?{parameter['name']}")
+            for content in op.get("requestBody", {}).get("content", {}).values():
+                found += _unbounded(spec, content["schema"], f"{where} body")
+    assert found == []

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlparse
 
@@ -16,7 +14,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from api.models import BusinessStatus, Lead, ProductStatus, User
 from api.services import photos as photo_service
@@ -155,20 +152,6 @@ def test_the_whatsapp_button_records_a_lead_and_redirects(
 
 
 # -- in a real browser ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def live_server(app: Flask, db_session: Session) -> Iterator[str]:
-    """The app on a real socket, sharing the test's transaction (one request at a time)."""
-    server = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 def _browser_available() -> bool:

@@ -39,6 +39,14 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
+# Health probes are not counted (api.http.limits.UNLIMITED_PATHS).
+UNLIMITED_OPERATIONS = ("getHealth", "getReadiness")
+RATE_LIMIT_HEADERS = {
+    name: {"$ref": f"#/components/headers/{name}"}
+    for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+}
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -216,8 +224,9 @@ class Blueprint(flask_smorest.Blueprint):
 
         auth = info.get("auth")
         scope = info.get("scope")
-        # OpenAPI 3.1 lets a non-OAuth requirement list what it needs: the key's scope.
-        key = [{"apiKeyAuth": [scope]}] if scope else []
+        # The scope is in the description and in x-api-key-scope (scopes in a security
+        # requirement are for OAuth flows only, as most tools read the specification).
+        key: list[dict[str, list[str]]] = [{"apiKeyAuth": []}] if scope else []
         if auth is None:
             doc["security"] = [{}, *key] if key else []
         elif auth["optional"]:
@@ -237,6 +246,12 @@ class Blueprint(flask_smorest.Blueprint):
                 doc.get("description", "") + f"\n\nAPI keys: scope `{scope}`."
             ).strip()
         doc["x-api-key-scope"] = scope
+        add(500)
+        if info["operation_id"] not in UNLIMITED_OPERATIONS:
+            add(429)
+            for code, response in responses.items():
+                if isinstance(response, dict) and str(code)[0] in "24":
+                    response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
         if info.get("path_has_id"):
             add(404)
         if "requestBody" in doc:

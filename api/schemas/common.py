@@ -76,7 +76,8 @@ class PhoneNumber(fields.String):
     def __init__(self, *, mobile_only: bool = False, **kwargs: Any) -> None:
         self.mobile_only = mobile_only
         metadata = {"example": "+6281234567890", **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, **kwargs)
+        validators = [*kwargs.pop("validate", []), validate.Length(max=32)]
+        super().__init__(metadata=metadata, validate=validators, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         number = phones.parse(super()._deserialize(value, attr, data, **kwargs))
@@ -162,7 +163,7 @@ class ProblemSchema(Schema):
 
     type = fields.String(metadata={"description": "A URI naming the problem type."})
     title = fields.String(metadata={"description": "Short summary, in the requested language."})
-    status = fields.Integer(metadata={"description": "The HTTP status code."})
+    status = fields.Integer(metadata={"description": "The HTTP status code.", "format": "int32"})
     detail = fields.String(metadata={"description": "What happened, in the requested language."})
     code = fields.String(
         metadata={"description": "Stable machine-readable code, for example `validation_failed`."}

@@ -102,10 +102,16 @@ def _types(value: str) -> list[str]:
 class EventTypesField(fields.String):
     """``product.published,order.*``: exact types or a subject's every type."""
 
+    MAX_LENGTH = 1000
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"maxLength": self.MAX_LENGTH, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if len(text) > 1000:
-            raise ValidationError("Too long.")
+        if len(text) > self.MAX_LENGTH:
+            raise ValidationError(f"At most {self.MAX_LENGTH} characters.")
         return _types(text)
 
 
@@ -164,7 +170,7 @@ class WebhookCreatedSchema(WebhookSchema):
 
 def _event_types_field(**kwargs: Any) -> fields.List:
     return fields.List(
-        fields.String(validate=validate.Regexp(TYPE_PATTERN)),
+        fields.String(validate=[validate.Length(max=60), validate.Regexp(TYPE_PATTERN)]),
         validate=validate.Length(min=1, max=30),
         metadata={"description": "Types such as `product.published`, `order.*`, or `*`."},
         **kwargs,

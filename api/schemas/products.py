@@ -108,7 +108,7 @@ class ProductSchema(BaseSchema):
         "owner_stats",
         allow_none=True,
         metadata={
-            "type": ["object", "null"],
+            "type": "object",
             "description": "`views` and `leads`: on the detail, for the owner; otherwise null.",
         },
     )

@@ -36,7 +36,7 @@ class ReviewSchema(BaseSchema):
         "_photo_urls",
         allow_none=True,
         required=True,
-        metadata={"type": ["object", "null"], "description": "Width in pixels to the URL."},
+        metadata={"type": "object", "description": "Width in pixels to the URL."},
     )
     reply = fields.String(allow_none=True, required=True)
     replied_at = Timestamp(allow_none=True, required=True)
