@@ -137,6 +137,13 @@ def load_settings(
     if extra:
         settings = replace(settings, extra={**settings.extra, **extra})
     settings = replace(settings, database_url=normalize_database_url(settings.database_url))
+    if (
+        settings.env == "development"
+        and not settings.webhook_allow_networks
+        and "WEBHOOK_ALLOW_NETWORKS" not in environ
+    ):
+        # A partner developer's receiver on her own machine (never outside development).
+        settings = replace(settings, webhook_allow_networks="127.0.0.0/8,::1/128")
     validate(settings)
     return settings
 

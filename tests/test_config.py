@@ -65,3 +65,32 @@ def test_importing_creates_nothing(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{target}", "BERDAYA_ENV": "production", "PATH": ""}
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env, timeout=60)
     assert not target.parent.exists()
+
+
+def test_webhooks_may_reach_this_machine_in_development_only() -> None:
+    from api.config import load_settings
+
+    assert load_settings({"BERDAYA_ENV": "development"}).webhook_allow_networks.startswith(
+        "127.0.0.0/8"
+    )
+    production = {"BERDAYA_ENV": "production", "SECRET_KEY": "k" * 40}
+    assert load_settings(production).webhook_allow_networks == ""
+    explicit = {"BERDAYA_ENV": "development", "WEBHOOK_ALLOW_NETWORKS": ""}
+    assert load_settings(explicit).webhook_allow_networks == ""
+    for bad in (
+        {"WEBHOOK_ALLOW_NETWORKS": "localhost"},
+        {"JOBS_BACKEND": "rq"},
+        {"EVENT_RETENTION_DAYS": "30"},
+        {"JOBS_BACKEND": "celery"},
+    ):
+        with pytest.raises(ConfigError):
+            load_settings({"BERDAYA_ENV": "development", **bad})
+
+
+def test_the_readme_documents_every_setting() -> None:
+    from pathlib import Path
+
+    from api.config import ENV_VARS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert [v for v in ENV_VARS if f"`{v}`" not in readme] == []

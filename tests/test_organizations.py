@@ -195,3 +195,18 @@ def test_organisation_ids_are_opaque_and_unknown_ones_404(client: FlaskClient) -
     assert client.get(f"{ORGS}/{organization.id}").status_code == 200
     assert_problem(client.get(f"{ORGS}/org_01JD3XK5Q9V7W2M8N4P6R0S1T2"), 404)
     assert_problem(client.get(f"{ORGS}/1"), 404)
+
+
+def test_a_member_lists_her_organisations_with_her_role(client: FlaskClient, auth: Auth) -> None:
+    user, headers = auth.as_role(Role.PARTNER)
+    first, second = OrganizationFactory(), OrganizationFactory()
+    member_of(first, user, MemberRole.ADMIN)
+    member_of(second, user)
+    OrganizationFactory()  # not hers
+    listed = client.get("/v1/me/organizations", headers=headers)
+    assert listed.status_code == 200
+    assert [(m["organization"]["id"], m["role"]) for m in listed.json["items"]] == [
+        (first.id, "admin"),
+        (second.id, "member"),
+    ]
+    assert client.get("/v1/me/organizations").status_code == 401

@@ -66,3 +66,4 @@ class Membership(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)

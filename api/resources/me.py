@@ -7,11 +7,12 @@ from typing import Any
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, current_session_id, db, state
 from api.http.pagination import page_response
-from api.models import AssistGrant, AuditEntry, Notification, Role, User
+from api.models import AssistGrant, AuditEntry, Membership, Notification, Role, User
 from api.pagination import Page
 from api.schemas.accounts import MePatchSchema, MeSchema, PasswordChangeSchema
-from api.schemas.common import page_of
+from api.schemas.common import PageQueryArgsSchema, page_of
 from api.schemas.notifications import MarkedSchema, NotificationQueryArgsSchema, NotificationSchema
+from api.schemas.organizations import MyMembershipSchema
 from api.schemas.program import (
     AssistGrantCreateSchema,
     AssistGrantListSchema,
@@ -19,7 +20,7 @@ from api.schemas.program import (
     AuditEntrySchema,
     AuditQueryArgsSchema,
 )
-from api.services import accounts, assist, audit, events
+from api.services import accounts, assist, audit, events, organizations
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The caller's own account.")
 
@@ -124,3 +125,12 @@ def revoke_assist_grant(grant_id: str) -> None:
 def list_audit_log(args: dict[str, Any]) -> tuple[Page[AuditEntry], dict[str, str]]:
     """The append-only log of staff actions and actions done for someone (admins)."""
     return page_response(audit.list_entries(db(), actor=current_actor(), **args))
+
+
+@blp.route("/organizations", methods=["GET"])
+@blp.auth()
+@blp.arguments(PageQueryArgsSchema, location="query")
+@blp.response(200, page_of(MyMembershipSchema))
+def list_my_organizations(args: dict[str, Any]) -> tuple[Page[Membership], dict[str, str]]:
+    """The organisations you belong to, with your role in each."""
+    return page_response(organizations.my_memberships(db(), actor=current_actor(), **args))

@@ -82,6 +82,14 @@ class MembershipSchema(BaseSchema):
     created_at = Timestamp(required=True)
 
 
+class MyMembershipSchema(BaseSchema):
+    """An organisation you belong to, and your role there."""
+
+    organization = fields.Nested(OrganizationSchema, required=True)
+    role = fields.Enum(MemberRole, by_value=True, required=True)
+    created_at = Timestamp(required=True)
+
+
 class MemberCreateSchema(BaseSchema):
     """Add an existing account by its email or phone number."""
 

@@ -122,6 +122,22 @@ def list_members(
     )
 
 
+def my_memberships(
+    session: Session, *, actor: Actor, limit: int, cursor: str | None = None
+) -> Page[Membership]:
+    """The organisations the caller belongs to, with her role in each."""
+    user = actor.require_user()
+    return paginate(
+        session,
+        select(Membership).where(Membership.user_id == user.id),
+        model=Membership,
+        sort="created_at",
+        options=MEMBER_SORTS,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
 def add_member(
     session: Session,
     *,
