@@ -146,10 +146,12 @@ def post(
 
 
 def _describe(error: Exception) -> str:
+    # NewConnectionError is a kind of ConnectTimeoutError in urllib3: ask about it first.
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        reason = str(error).rsplit(": ", 1)[-1]
+        return f"could not connect: {reason}"[:300]
     if isinstance(error, urllib3.exceptions.TimeoutError):
         return "timed out"
     if isinstance(error, urllib3.exceptions.SSLError):
         return f"TLS failed: {error}"[:300]
-    if isinstance(error, urllib3.exceptions.NewConnectionError):
-        return "connection refused"
     return f"{type(error).__name__}: {error}"[:300]

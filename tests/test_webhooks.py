@@ -360,3 +360,22 @@ def test_signatures_match_the_standard(app: Flask) -> None:
     )
     with pytest.raises(standardwebhooks.WebhookVerificationError):
         wh.verify(body, headers)  # too old: receivers refuse replays beyond 5 minutes
+
+
+def test_the_log_says_why_an_attempt_failed(hook_receiver: Receiver) -> None:
+    import socket
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    allowed = netguard.networks("127.0.0.1/32")
+    refused = netguard.post(f"http://127.0.0.1:{port}/", b"{}", {}, timeout=2, allowed=allowed)
+    assert refused.status_code is None and refused.error is not None
+    assert refused.error.startswith("could not connect") and "refused" in refused.error.lower()
+    hook_receiver.hang_once = 3
+    slow = netguard.post(hook_receiver.url, b"{}", {}, timeout=1, allowed=allowed)
+    assert slow.status_code is None and slow.error == "timed out"
+    hook_receiver.answers = [418]
+    teapot = netguard.post(hook_receiver.url, b"{}", {}, timeout=2, allowed=allowed)
+    assert teapot.status_code == 418 and teapot.error is None
