@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run serve migrate regions demo test lint lint-spec format typecheck openapi admin clean worker
+.PHONY: install run serve migrate regions demo test lint lint-spec format typecheck openapi admin clean worker bench
 
 install: $(VENV)/.installed
 
@@ -57,6 +57,11 @@ tools/spectral/node_modules/.installed: tools/spectral/package-lock.json
 # Production webhook delivery: an RQ worker (needs JOBS_BACKEND=rq and JOBS_REDIS_URL).
 worker: install
 	@$(FLASK) webhooks-worker
+
+# The benchmark at 10,000 and 1,000,000 products on the local PostgreSQL (needs wrk; see
+# bench/RESULTS.md). BENCH_ARGS="--products 10000 --seconds 5" for a quick run.
+bench: install
+	@$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 format: install
 	@$(BIN)/ruff format .
