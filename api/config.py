@@ -118,6 +118,10 @@ ENV_VARS: dict[str, str] = {
 }
 
 
+# Variables whose empty value means something: RATE_LIMIT_DEFAULT= turns rate limits off.
+EMPTY_MEANS_OFF = frozenset(("RATE_LIMIT_DEFAULT",))
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Settings:
@@ -127,7 +131,7 @@ def load_settings(
     values: dict[str, Any] = {}
     for var, name in ENV_VARS.items():
         raw = environ.get(var)
-        if raw is None or raw == "":
+        if raw is None or (raw == "" and var not in EMPTY_MEANS_OFF):
             continue
         values[name] = _parse(var, raw, types[name])
     settings = replace(Settings(), **values)

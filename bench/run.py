@@ -198,6 +198,8 @@ def deep_cursor(base: str, page: int, size: int = 20) -> str:
         status, _, body = get(f"{base}/v1/products?{urllib.parse.urlencode(query)}")
         assert status == 200, status
         cursor, seen = body["next_cursor"], seen + len(body["items"])
+        if not cursor:
+            raise SystemExit(f"the list ends before page {page}")
     assert cursor
     return cursor
 
@@ -298,7 +300,7 @@ def scenarios(base: str, data: dict[str, Any], tokens: list[str]) -> dict[str, l
         "selective search with filters": search_filters,
         "broad search (kue)": [(1, "GET", "/v1/products?q=kue&limit=20", "", "")],
         "first page": first,
-        "page 1000": deep,
+        "page 1000": deep,  # or the last but one page of a smaller dataset
         "writes (orders)": writes,
         "mix": mixed,
     }
@@ -422,7 +424,8 @@ def main() -> None:
         env = server_env(url)
         with gunicorn("wsgi:app", env, workers) as (base, master):
             data = sample(url)
-            data["deep_cursor"] = deep_cursor(base, 1000)
+            data["deep_page"] = min(1000, size // 20 - 1)
+            data["deep_cursor"] = deep_cursor(base, data["deep_page"])
             tokens = buyer_tokens(url, 50)
             plan = scenarios(base, data, tokens)
             results: dict[str, Any] = {}

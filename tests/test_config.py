@@ -94,3 +94,13 @@ def test_the_readme_documents_every_setting() -> None:
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert [v for v in ENV_VARS if f"`{v}`" not in readme] == []
+
+
+def test_an_empty_rate_limit_turns_limits_off_as_the_readme_says() -> None:
+    assert (
+        load_settings({"BERDAYA_ENV": "development", "RATE_LIMIT_DEFAULT": ""}).rate_limit_default
+        == ""
+    )
+    assert load_settings({"BERDAYA_ENV": "development"}).rate_limit_default == "600 per minute"
+    # Other empty variables keep their defaults.
+    assert load_settings({"BERDAYA_ENV": "development", "DATABASE_URL": ""}).database_url
