@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.errors import ValidationFailed
@@ -71,11 +71,16 @@ def paginate(
     limit: int,
     cursor: str | None,
     computed: Mapping[str, Any] | None = None,
+    two_phase: bool = False,
 ) -> Page[Any]:
     """Run the statement for one page in the chosen order, after the cursor's position.
 
     ``computed`` names sort keys that are expressions rather than model attributes (a search
     rank); they are selected alongside the entity so the cursor can carry their values.
+
+    ``two_phase`` first finds the page's ids (and sort keys) without loading anything, then
+    loads just those rows with their eager relationships: filtering and ordering a large match
+    set then never drags the joined columns of every candidate along.
     """
     option = options[sort]
     computed = computed or {}
@@ -89,6 +94,8 @@ def paginate(
             _check_type(column, value)
         stmt = stmt.where(_after(columns, values))
     stmt = stmt.order_by(*(c.desc() if desc else c.asc() for c, desc in columns)).limit(limit + 1)
+    if two_phase:
+        return _two_phase(session, stmt, model, sort, columns, limit)
     used = [name for name, _ in option.keys if name in computed]
     if used:
         stmt = stmt.add_columns(*(computed[name].label(name) for name in used))
@@ -106,6 +113,23 @@ def paginate(
         ]
         next_cursor = encode_cursor(sort, values)
     return Page(items=items, next_cursor=next_cursor)
+
+
+def _two_phase(
+    session: Session,
+    stmt: Select[Any],
+    model: Any,
+    sort: str,
+    columns: Sequence[tuple[Any, bool]],
+    limit: int,
+) -> Page[Any]:
+    keys = [column.label(f"sort_key_{i}") for i, (column, _) in enumerate(columns)]
+    rows = session.execute(stmt.with_only_columns(model.id, *keys)).all()
+    page_rows, more = rows[:limit], len(rows) > limit
+    ids = [row[0] for row in page_rows]
+    loaded = {item.id: item for item in session.scalars(select(model).where(model.id.in_(ids)))}
+    next_cursor = encode_cursor(sort, list(page_rows[-1][1:])) if more and page_rows else None
+    return Page(items=[loaded[i] for i in ids], next_cursor=next_cursor)
 
 
 def _after(columns: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> Any:

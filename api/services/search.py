@@ -101,6 +101,7 @@ def search_products(
         limit=limit,
         cursor=cursor,
         computed=computed,
+        two_phase=True,
     )
 
 
