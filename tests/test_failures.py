@@ -1,0 +1,102 @@
+"""Failure behaviour: the database away or its pool exhausted gives a quick 503 problem with
+Retry-After; the app finds its feet again when its connections die under it (as a PostgreSQL
+restart does to them); an error in the middle of a request leaves nothing half-written."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
+
+from api import create_app
+from api.models import Order, Product
+from api.services import events as events_service
+from api.state import get_state
+from tests.conftest import TEST_SETTINGS, Auth
+from tests.helpers import assert_problem
+from tests.test_orders import Shop
+
+
+def test_every_endpoint_answers_503_quickly_when_the_database_is_away() -> None:
+    app = create_app({**TEST_SETTINGS, "database_url": "postgresql://postgres@127.0.0.1:1/none"})
+    client = app.test_client()
+    for path in ("/v1/products", "/v1/categories", "/v1/regions?parent=32"):
+        started = time.monotonic()
+        answer = client.get(path)
+        assert_problem(answer, 503, "service_unavailable")
+        assert answer.headers["Retry-After"] == "5" and time.monotonic() - started < 5
+
+
+@pytest.fixture
+def tiny_pool(database_url: str) -> Iterator[Flask]:
+    app = create_app(
+        {
+            **TEST_SETTINGS,
+            "database_url": database_url,
+            "db_pool_size": 1,
+            "db_max_overflow": 0,
+            "db_pool_timeout_seconds": 1,
+        }
+    )
+    yield app
+    get_state(app).engine.dispose()
+
+
+@pytest.mark.postgres
+def test_an_exhausted_pool_is_a_quick_503(tiny_pool: Flask) -> None:
+    engine = get_state(tiny_pool).engine
+    with engine.connect():  # the pool's only connection, held
+        started = time.monotonic()
+        answer = tiny_pool.test_client().get("/v1/categories")
+        assert_problem(answer, 503, "service_unavailable")
+        assert answer.headers["Retry-After"] == "5"
+        assert time.monotonic() - started < 3
+    assert tiny_pool.test_client().get("/v1/categories").status_code == 200
+
+
+@pytest.mark.postgres
+def test_the_app_recovers_when_its_connections_are_killed(tiny_pool: Flask) -> None:
+    """What a PostgreSQL restart does to a running app: every connection it holds dies."""
+    client = tiny_pool.test_client()
+    assert client.get("/v1/categories").status_code == 200
+    engine = get_state(tiny_pool).engine
+    with engine.connect() as connection:
+        mine = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    killer = create_engine(engine.url)
+    with killer.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": mine})
+        other.commit()
+    killer.dispose()
+    for _ in range(3):
+        assert client.get("/v1/categories").status_code == 200  # no error reaches a user
+
+
+def test_a_failure_inside_the_commit_leaves_nothing_half_written(
+    app: Flask, client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    shop = Shop(auth)
+    stock = shop.cake.stock
+    orders = db_session.scalar(select(func.count()).select_from(Order))
+
+    def fail(session: Session, written: Any) -> None:
+        if any(event.type.startswith("order.") for event, _ in written):
+            raise RuntimeError("the disk filled up")
+
+    events_service.on_written(fail)
+    try:
+        answer = shop.order(client, (shop.cake, 2))
+    finally:
+        events_service._WRITTEN.remove(fail)
+    assert_problem(answer, 500, "internal_error")
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Order)) == orders
+    product = db_session.get(Product, shop.cake.id)
+    assert product is not None and product.stock == stock
+    # The same request afterwards goes through: nothing was left locked or half-done.
+    assert shop.order(client, (shop.cake, 2)).status_code == 201
