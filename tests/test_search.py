@@ -155,3 +155,30 @@ def test_bad_search_arguments(client: FlaskClient) -> None:
     assert "sort" in assert_problem(client.get("/v1/products?sort=popular"), 422)["errors"]
     assert "licence" in assert_problem(client.get("/v1/products?licence=iso9001"), 422)["errors"]
     assert "q" in assert_problem(client.get("/v1/products?q=" + "x" * 201), 422)["errors"]
+
+
+@pytest.mark.postgres
+def test_relevance_ranks_the_most_recent_matches_only(
+    client: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A common word matches a sixth of the catalogue: relevance looks at the newest
+    RANK_CANDIDATES matches (3 here), every other order at all of them."""
+    import datetime as dt
+
+    from api.db import utcnow
+    from api.services import search
+
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
+    business = BusinessFactory()
+    made = [
+        ProductFactory(
+            business=business,
+            name=f"Sagu keju {i}" if i % 2 else f"Keju {i}",
+            created_at=utcnow() - dt.timedelta(days=10 - i),
+        )
+        for i in range(5)
+    ]
+    newest_three = {p.id for p in made[2:]}
+    ranked = ids(client, "q=keju")
+    assert set(ranked) == newest_three and len(ranked) == 3
+    assert set(ids(client, "q=keju&sort=newest")) == {p.id for p in made}

@@ -168,8 +168,10 @@ class ProductSearchQueryArgsSchema(PageQueryArgsSchema):
     sort = fields.String(
         validate=validate.OneOf(sorted(SEARCH_SORTS)),
         metadata={
-            "description": "relevance (the default with `q`: name above tags above description), "
-            "newest (the default without `q`), price, -price."
+            "description": "relevance (the default with `q`: name above tags above description; "
+            "the best of the 1,000 most recent matches, so a common word's relevance list ends "
+            "there: sort by newest or price to see every match), newest (the default without "
+            "`q`), price, -price."
         },
     )
 
