@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,16 @@ def live_server(app: Flask, db_session: Session) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@contextmanager
+def app_with(database_url: str, connection: Connection, **settings: Any) -> Iterator[Flask]:
+    """Another app of the suite with its own settings, inside the test's transaction."""
+    other = create_app({**TEST_SETTINGS, "database_url": database_url, **settings})
+    get_state(other).sessionmaker.configure(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    try:
+        yield other
+    finally:
+        get_state(other).engine.dispose()

@@ -28,3 +28,20 @@ def assert_problem(response: TestResponse, status: int, code: str | None = None)
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+def place_order(
+    client: Any, business_id: str, product_id: str, headers: dict[str, str], quantity: int = 1
+) -> TestResponse:
+    """One item delivered locally: the simplest order a buyer (or a key) places."""
+    response: TestResponse = client.post(
+        "/v1/orders",
+        json={
+            "business_id": business_id,
+            "items": [{"product_id": product_id, "quantity": quantity}],
+            "delivery_method": "local_delivery",
+            "delivery_address": "Jl. Melati No. 4, Mustikajaya",
+        },
+        headers=headers,
+    )
+    return response

@@ -14,11 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
-from api import create_app
 from api.db import utcnow
 from api.models import ApiKey, MemberRole, Membership, Order, Organization, Role, User
-from api.state import get_state
-from tests.conftest import TEST_SETTINGS, Auth
+from tests.conftest import Auth, app_with
 from tests.factories import OrganizationFactory, ProductFactory, member_of
 from tests.helpers import assert_problem
 
@@ -188,19 +186,13 @@ def test_a_key_and_a_token_together_are_ambiguous(client: FlaskClient, company: 
 
 @pytest.fixture
 def keyed(app: Flask, database_url: str, connection: Connection) -> Iterator[Flask]:
-    strict = create_app(
-        {
-            **TEST_SETTINGS,
-            "database_url": database_url,
-            "rate_limit_default": "3 per minute",
-            "rate_limit_api_key": "5 per minute",
-        }
-    )
-    get_state(strict).sessionmaker.configure(
-        bind=connection, join_transaction_mode="create_savepoint"
-    )
-    yield strict
-    get_state(strict).engine.dispose()
+    with app_with(
+        database_url,
+        connection,
+        rate_limit_default="3 per minute",
+        rate_limit_api_key="5 per minute",
+    ) as strict:
+        yield strict
 
 
 def test_each_key_has_a_rate_budget_of_its_own(

@@ -22,7 +22,7 @@ from api.services import events as events_service
 from api.state import get_state
 from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import OrganizationFactory, ProductFactory, member_of
-from tests.helpers import assert_problem, category_id
+from tests.helpers import assert_problem, category_id, place_order
 
 
 def feed(client: FlaskClient, headers: dict[str, str], **query: Any) -> dict[str, Any]:
@@ -133,16 +133,7 @@ def test_private_events_reach_their_parties_only(
     product = ProductFactory()
     start = now(client, app_key)
     _, buyer_h = auth.as_role(Role.BUYER)
-    placed = client.post(
-        "/v1/orders",
-        json={
-            "business_id": product.business_id,
-            "items": [{"product_id": product.id, "quantity": 1}],
-            "delivery_method": "local_delivery",
-            "delivery_address": "Jl. Melati No. 4",
-        },
-        headers=buyer_h,
-    )
+    placed = place_order(client, product.business_id, product.id, buyer_h)
     assert placed.status_code == 201
     assert "order.requested" in types_of(feed(client, buyer_h, after=start))
     seller_h = auth.headers(db_session.get(User, product.business.owner_id))

@@ -19,10 +19,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import Connection
 
-from api import create_app
 from api.migrate import upgrade
-from api.state import get_state
-from tests.conftest import TEST_SETTINGS, Auth
+from tests.conftest import Auth, app_with
 from tests.helpers import assert_problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,21 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def tight(app: Flask, database_url: str, connection: Connection) -> Iterator[Flask]:
     """An app with low limits (the limiter reads them from each app's settings per request)."""
-    strict = create_app(
-        {
-            **TEST_SETTINGS,
-            "database_url": database_url,
-            "rate_limit_default": "5 per minute",
-            "rate_limit_login": "2 per minute",
-            "cors_origins": "https://mitra.example.id",
-        }
-    )
-    # Inside the test's transaction, like the suite's app (see conftest).
-    get_state(strict).sessionmaker.configure(
-        bind=connection, join_transaction_mode="create_savepoint"
-    )
-    yield strict
-    get_state(strict).engine.dispose()
+    with app_with(
+        database_url,
+        connection,
+        rate_limit_default="5 per minute",
+        rate_limit_login="2 per minute",
+        cors_origins="https://mitra.example.id",
+    ) as strict:
+        yield strict
 
 
 def test_the_budget_is_counted_with_headers_and_refused_with_a_problem(

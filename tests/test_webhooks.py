@@ -34,7 +34,7 @@ from api.services import webhooks as webhook_service
 from api.state import get_state
 from tests.conftest import Auth
 from tests.factories import OrganizationFactory, ProductFactory, member_of
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, place_order
 from tests.webhook_receiver import Receiver, receiver
 
 
@@ -229,16 +229,7 @@ def test_a_webhook_receives_what_its_organisation_may_see(
     hook = partner.subscribe(client, hook_receiver.url, "order.*", "product.*")
     product = ProductFactory()
     _, buyer_h = auth.as_role(Role.BUYER)
-    placed = client.post(
-        "/v1/orders",
-        json={
-            "business_id": product.business_id,
-            "items": [{"product_id": product.id, "quantity": 1}],
-            "delivery_method": "local_delivery",
-            "delivery_address": "Jl. Melati No. 4",
-        },
-        headers=buyer_h,
-    )
+    placed = place_order(client, product.business_id, product.id, buyer_h)
     assert placed.status_code == 201
     # Someone else's order is not the partner's business; the stock change is public.
     assert [d.event.type for d in deliveries(db_session, hook["id"])] == ["product.updated"]
