@@ -73,48 +73,14 @@ class Settings:
         return self.env in ("development", "testing")
 
 
-# Environment variable -> settings field. Only these are read.
+# Settings no environment variable sets: overrides for the test suite only.
+NOT_FROM_ENVIRONMENT = frozenset(("extra", "password_hash_profile"))
+# Environment variable -> settings field: the field's name in capitals, but for BERDAYA_ENV.
+# Only these are read.
 ENV_VARS: dict[str, str] = {
-    "BERDAYA_ENV": "env",
-    "SECRET_KEY": "secret_key",
-    "DATABASE_URL": "database_url",
-    "ACCESS_TOKEN_TTL_SECONDS": "access_token_ttl_seconds",
-    "REFRESH_TOKEN_TTL_DAYS": "refresh_token_ttl_days",
-    "MAX_BODY_BYTES": "max_body_bytes",
-    "IDEMPOTENCY_TTL_HOURS": "idempotency_ttl_hours",
-    "LOGIN_MAX_FAILURES": "login_max_failures",
-    "LOGIN_FAILURE_WINDOW_MINUTES": "login_failure_window_minutes",
-    "CONTACT_DAILY_LIMIT": "contact_daily_limit",
-    "MEDIA_ROOT": "media_root",
-    "MEDIA_URL": "media_url",
-    "PUBLIC_BASE_URL": "public_base_url",
-    "RATE_LIMIT_STORAGE_URL": "rate_limit_storage_url",
-    "RATE_LIMIT_DEFAULT": "rate_limit_default",
-    "RATE_LIMIT_LOGIN": "rate_limit_login",
-    "RATE_LIMIT_CONTACT": "rate_limit_contact",
-    "RATE_LIMIT_API_KEY": "rate_limit_api_key",
-    "CORS_ORIGINS": "cors_origins",
-    "EVENT_RETENTION_DAYS": "event_retention_days",
-    "JOBS_BACKEND": "jobs_backend",
-    "JOBS_REDIS_URL": "jobs_redis_url",
-    "JOBS_QUEUE": "jobs_queue",
-    "WEBHOOK_SWEEP_SECONDS": "webhook_sweep_seconds",
-    "WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
-    "WEBHOOK_RETRY_HOURS": "webhook_retry_hours",
-    "WEBHOOK_RETRY_BASE_SECONDS": "webhook_retry_base_seconds",
-    "WEBHOOK_DISABLE_AFTER_HOURS": "webhook_disable_after_hours",
-    "WEBHOOK_ALLOW_NETWORKS": "webhook_allow_networks",
-    "WEBHOOK_CA_FILE": "webhook_ca_file",
-    "STORAGE_BACKEND": "storage_backend",
-    "S3_BUCKET": "s3_bucket",
-    "S3_ENDPOINT_URL": "s3_endpoint_url",
-    "S3_REGION": "s3_region",
-    "S3_PUBLIC_URL": "s3_public_url",
-    "DB_POOL_SIZE": "db_pool_size",
-    "DB_MAX_OVERFLOW": "db_max_overflow",
-    "DB_POOL_TIMEOUT_SECONDS": "db_pool_timeout_seconds",
-    "TRUSTED_PROXY_HOPS": "trusted_proxy_hops",
-    "LOG_LEVEL": "log_level",
+    ("BERDAYA_ENV" if f.name == "env" else f.name.upper()): f.name
+    for f in fields(Settings)
+    if f.name not in NOT_FROM_ENVIRONMENT
 }
 
 

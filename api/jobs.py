@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Protocol
+from typing import Protocol
 
 from flask import Flask, current_app
 
@@ -133,7 +133,7 @@ def deliver_job(delivery_id: str) -> str:
     return webhooks.deliver(state.sessionmaker, state.settings, delivery_id)
 
 
-def make_dispatcher(app: Flask) -> Any:
+def make_dispatcher(app: Flask) -> Dispatcher:
     backend = get_state(app).settings.jobs_backend
     if backend == "rq":
         return RQDispatcher(app)
@@ -159,8 +159,9 @@ def init(app: Flask) -> None:
         app.before_request(dispatcher.start)
 
 
-def dispatcher_of(app: Flask) -> Any:
-    return app.extensions["berdaya_jobs"]
+def dispatcher_of(app: Flask) -> Dispatcher:
+    dispatcher: Dispatcher = app.extensions["berdaya_jobs"]
+    return dispatcher
 
 
 def run_worker(app: Flask, *, burst: bool = False) -> None:

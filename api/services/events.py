@@ -16,14 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from api.db import advisory_lock, utcnow
+from api.db import advisory_lock, on_rollback, utcnow
 from api.errors import NotFound
 from api.models import Event, EventAudience, Membership, Notification
 from api.pagination import Page, paginate, sort_options
@@ -35,11 +35,11 @@ TYPE_PATTERN = re.compile(r"^(\*|[a-z_]+\.(\*|[a-z_]+))$")
 _PENDING = "berdaya_pending_events"
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Pending:
     event: Event
     notify: list[str]
-    audience: set[str] = field(default_factory=set)
+    audience: frozenset[str]
 
 
 # Called with the session and the events just inserted with their audiences, before the
@@ -101,9 +101,12 @@ def record(
     pending = _Pending(
         event=event,
         notify=[u for u in dict.fromkeys(notify) if u and u != actor_id],
-        audience={p for p in (*notify, *audience, actor_id) if p},
+        audience=frozenset(p for p in (*notify, *audience, actor_id) if p),
     )
-    session.info.setdefault(_PENDING, []).append(pending)
+    if _PENDING not in session.info:
+        session.info[_PENDING] = []
+        on_rollback(session, lambda: session.info.pop(_PENDING, None))
+    session.info[_PENDING].append(pending)
     return event
 
 
@@ -122,34 +125,40 @@ def _write_pending(session: Session) -> None:
         session.add_all(Notification(user_id=u, event_seq=seq, created_at=at) for u in p.notify)
         if not p.event.public:
             session.add_all(EventAudience(event_seq=seq, principal_id=a) for a in p.audience)
-    written = [(p.event, frozenset(p.audience)) for p in pending]
+    written = [(p.event, p.audience) for p in pending]
     for listener in _WRITTEN:
         listener(session, written)
     session.flush()
 
 
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, previous_transaction: Any) -> None:
-    if previous_transaction.nested or previous_transaction.parent is not None:
-        return
-    session.info.pop(_PENDING, None)
+def app_principals(organization_id: str, maker_id: str) -> frozenset[str]:
+    """Whose private events an app (a key or a webhook) sees: its organisation's and those of
+    the member who made it."""
+    return frozenset((organization_id, maker_id))
 
 
-def principals(session: Session, actor: Actor) -> list[str]:
-    """The ids whose private events the caller may read: an API key reads its organisation's
-    and its creator's; a user her own and her organisations'."""
+def sees(event: Event, audience: frozenset[str], principals: frozenset[str]) -> bool:
+    """In memory, what ``visible_to`` says in SQL."""
+    return event.public or bool(audience & principals)
+
+
+def principals(session: Session, actor: Actor) -> frozenset[str]:
+    """The ids whose private events the caller may read: a key, those of its app; a user, her
+    own and her organisations'."""
     if actor.api_key is not None:
-        return [actor.api_key.organization_id, actor.api_key.created_by_id]
+        return app_principals(actor.api_key.organization_id, actor.api_key.created_by_id)
     user = actor.require_user()
     orgs = session.scalars(select(Membership.organization_id).where(Membership.user_id == user.id))
-    return [user.id, *orgs]
+    return frozenset((user.id, *orgs))
 
 
-def visible_to(ids: Sequence[str]) -> Any:
+def visible_to(ids: Iterable[str]) -> Any:
     """SQL condition: the event is public or one of ``ids`` is in its audience."""
     return or_(
         Event.public.is_(True),
-        exists().where(EventAudience.event_seq == Event.seq, EventAudience.principal_id.in_(ids)),
+        exists().where(
+            EventAudience.event_seq == Event.seq, EventAudience.principal_id.in_(list(ids))
+        ),
     )
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cryptography.fernet import Fernet
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import netguard
@@ -93,10 +93,15 @@ def _check_url(url: str, settings: Settings) -> str:
     return url
 
 
-def _organization(session: Session, actor: Actor, organization_id: str) -> Organization:
-    """An organisation whose webhooks the caller manages: its admins, or its own key."""
+def _refuse_other_keys(actor: Actor, organization_id: str) -> None:
+    """A key reaches its own organisation's webhooks only (others look like nothing)."""
     if actor.api_key is not None and actor.api_key.organization_id != organization_id:
         raise NotFound()
+
+
+def _organization(session: Session, actor: Actor, organization_id: str) -> Organization:
+    """An organisation whose webhooks the caller manages: its admins, or its own key."""
+    _refuse_other_keys(actor, organization_id)
     return organizations.get_organization(
         session, actor=actor, organization_id=organization_id, action="manage_keys"
     )
@@ -130,8 +135,7 @@ def get_webhook(
     webhook = session.get(Webhook, webhook_id)
     if webhook is None:
         raise NotFound()
-    if actor.api_key is not None and actor.api_key.organization_id != webhook.organization_id:
-        raise NotFound()
+    _refuse_other_keys(actor, webhook.organization_id)
     manages = can(actor, "manage_keys", webhook.organization)
     if not manages and not (action == "view" and actor.is_admin):
         raise NotFound()
@@ -252,12 +256,17 @@ def redeliver(
 def _record(
     session: Session, webhook: Webhook, what: str, actor: Actor | None, **extra: Any
 ) -> None:
-    admins = session.scalars(
-        select(Membership.user_id).where(
-            Membership.organization_id == webhook.organization_id,
-            Membership.role == MemberRole.ADMIN,
-        )
-    ).all()
+    # Nobody did it (the webhook was disabled by its failures): its admins are told.
+    admins = (
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.organization_id == webhook.organization_id,
+                Membership.role == MemberRole.ADMIN,
+            )
+        ).all()
+        if actor is None
+        else ()
+    )
     events.record(
         session,
         type=f"webhook.{what}",
@@ -266,7 +275,7 @@ def _record(
         data={"url": webhook.url, "reason": webhook.disabled_reason}
         if what == "disabled"
         else {"url": webhook.url},
-        notify=admins if actor is None else (),
+        notify=admins,
         audience=(webhook.organization_id,),
         **extra,
     )
@@ -286,7 +295,9 @@ def _fan_out(session: Session, written: Sequence[tuple[Event, frozenset[str]]]) 
         for hook in hooks:
             if not events.matches(hook.event_types, event.type):
                 continue
-            if event.public or {hook.organization_id, hook.created_by_id} & audience:
+            if events.sees(
+                event, audience, events.app_principals(hook.organization_id, hook.created_by_id)
+            ):
                 delivery = WebhookDelivery(
                     webhook_id=hook.id, event_seq=event.seq, next_attempt_at=now, created_at=now
                 )
@@ -476,10 +487,8 @@ def _settle(
             session.execute(
                 update(WebhookDelivery)
                 .where(
-                    and_(
-                        WebhookDelivery.webhook_id == webhook.id,
-                        WebhookDelivery.status == DeliveryStatus.PENDING,
-                    )
+                    WebhookDelivery.webhook_id == webhook.id,
+                    WebhookDelivery.status == DeliveryStatus.PENDING,
                 )
                 .values(
                     status=DeliveryStatus.FAILED, finished_at=now, last_error="webhook disabled"
