@@ -26,6 +26,7 @@ from api.models import (
     CheckIn,
     ClaimStatus,
     Cohort,
+    ConsentPurpose,
     DeliveryMethod,
     GraduateClaim,
     MemberRole,
@@ -58,6 +59,7 @@ from api.services import (
     orders,
     organizations,
     photos,
+    privacy,
     products,
     reviews,
     sponsorship,
@@ -476,6 +478,8 @@ def _business(session: Session, actor: Actor, i: int, category_id: str, village:
     )
     business = businesses.create_business(session, actor=actor, data=data)
     business.verified_graduate = i % 4 != 3
+    if privacy.active_consent(session, owner.id, ConsentPurpose.CONTACT_REVEAL) is None:
+        privacy.give_consent(session, actor=actor, purpose=ConsentPurpose.CONTACT_REVEAL)
     if i % 10 != 9:  # a few stay drafts
         businesses.change_status(session, actor=actor, business_id=business.id, action="activate")
     return business

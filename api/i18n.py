@@ -298,6 +298,32 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Disbursement already answered", "It is {status} already."),
         "id": ("Penyaluran sudah dijawab", "Statusnya sudah {status}."),
     },
+    "contact_not_consented": {
+        "en": (
+            "Contact not shared",
+            "The owner has not agreed to share her WhatsApp number yet.",
+        ),
+        "id": (
+            "Kontak tidak dibagikan",
+            "Pemilik usaha belum menyetujui nomor WhatsApp-nya dibagikan.",
+        ),
+    },
+    "consent_already_given": {
+        "en": ("Consent already given", "You have already given this consent."),
+        "id": ("Persetujuan sudah diberikan", "Anda sudah memberikan persetujuan ini."),
+    },
+    "erasure_blocked": {
+        "en": (
+            "Something is still under way",
+            "Finish or cancel your open orders, sponsorships and mentoring first; they are "
+            "listed here.",
+        ),
+        "id": (
+            "Masih ada yang berjalan",
+            "Selesaikan atau batalkan dulu pesanan, sponsor dan pendampingan yang masih "
+            "berjalan; daftarnya ada di sini.",
+        ),
+    },
     "consent_already_granted": {
         "en": ("Consent already given", "This organisation can already see your figures."),
         "id": ("Izin sudah diberikan", "Organisasi ini sudah dapat melihat angka usaha Anda."),

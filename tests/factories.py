@@ -12,6 +12,8 @@ from api.models import (
     Business,
     BusinessStatus,
     Category,
+    Consent,
+    ConsentPurpose,
     MemberRole,
     Membership,
     Organization,
@@ -90,6 +92,31 @@ class BusinessFactory(BaseFactory):
     address = "Jl. Mustika Raya No. 12, RT 03/RW 05"
     whatsapp = "+6281287654301"
     status = BusinessStatus.ACTIVE
+
+    @factory.post_generation
+    def contact_consent(self, create: bool, extracted: bool | None, **_kwargs: object) -> None:
+        """An owner who gives a WhatsApp number has consented to its reveal, unless the test
+        says ``contact_consent=False``."""
+        if create and extracted is not False and self.whatsapp:
+            consent_to_contact(self.owner_id)
+
+
+def consent_to_contact(user_id: str) -> Consent:
+    session = _current_session()
+    found = session.scalar(
+        select(Consent).where(
+            Consent.user_id == user_id,
+            Consent.purpose == ConsentPurpose.CONTACT_REVEAL,
+            Consent.revoked_at.is_(None),
+        )
+    )
+    if found is None:
+        found = Consent(
+            user_id=user_id, purpose=ConsentPurpose.CONTACT_REVEAL, notice_version="2026-12"
+        )
+        session.add(found)
+        session.flush()
+    return found
 
 
 def _category(slug: str) -> str:

@@ -1,6 +1,14 @@
 """All models, imported here so that Alembic and the app see one complete metadata."""
 
-from api.models.accounts import AuthSession, LoginFailure, RefreshToken, Role, User
+from api.models.accounts import (
+    AuthSession,
+    Consent,
+    ConsentPurpose,
+    LoginFailure,
+    RefreshToken,
+    Role,
+    User,
+)
 from api.models.businesses import (
     ACTIVE_DAYS,
     DORMANT_DAYS,
@@ -82,6 +90,8 @@ __all__ = [
     "CheckIn",
     "ClaimStatus",
     "Cohort",
+    "Consent",
+    "ConsentPurpose",
     "DeliveryMethod",
     "DeliveryStatus",
     "Disbursement",

@@ -43,6 +43,31 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
     # Suspended by a moderator: cannot sign in, and her sessions stop working.
     suspended_at: Mapped[dt.datetime | None]
     suspended_reason: Mapped[str | None] = mapped_column(String(500))
+    # Erased at her request (DELETE /v1/me): her personal data is gone, the row stays so that
+    # orders, ratings and check-ins keep counting, pseudonymously.
+    erased_at: Mapped[dt.datetime | None]
+
+
+class ConsentPurpose(StrEnum):
+    """What a user may consent to, one purpose at a time (UU PDP 27/2022, art. 20-22)."""
+
+    # Her WhatsApp number is shown to signed-in users who ask, each time recorded as a lead.
+    CONTACT_REVEAL = "contact_reveal"
+
+
+class Consent(IdMixin, Base):
+    """A consent given for one purpose, with the version of the notice she was shown; withdrawing
+    it stamps ``revoked_at`` and keeps the row as the record."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_user_id_purpose", "user_id", "purpose"),)
+    id_prefix = "cst"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[ConsentPurpose] = mapped_column(str_enum(ConsentPurpose, "consent_purpose"))
+    notice_version: Mapped[str] = mapped_column(String(20))
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
 
 
 class AuthSession(IdMixin, Base):

@@ -7,12 +7,18 @@ from typing import Any
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, current_session_id, db, state
 from api.http.pagination import page_response
-from api.models import AssistGrant, AuditEntry, Membership, Notification, Role, User
+from api.models import AssistGrant, AuditEntry, Consent, Membership, Notification, Role, User
 from api.pagination import Page
 from api.schemas.accounts import MePatchSchema, MeSchema, PasswordChangeSchema
 from api.schemas.common import PageQueryArgsSchema, page_of
 from api.schemas.notifications import MarkedSchema, NotificationQueryArgsSchema, NotificationSchema
 from api.schemas.organizations import MyMembershipSchema
+from api.schemas.privacy import (
+    ConsentGiveSchema,
+    ConsentRecordListSchema,
+    ConsentRecordSchema,
+    PersonalDataExportSchema,
+)
 from api.schemas.program import (
     AssistGrantCreateSchema,
     AssistGrantListSchema,
@@ -20,7 +26,7 @@ from api.schemas.program import (
     AuditEntrySchema,
     AuditQueryArgsSchema,
 )
-from api.services import accounts, assist, audit, events, organizations
+from api.services import accounts, assist, audit, events, organizations, privacy
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The caller's own account.")
 
@@ -44,6 +50,69 @@ def update_me(changes: dict[str, Any]) -> User:
     """Change your name, email, phone or language (send If-Match)."""
     blp.check_etag(current_actor().require_user(), MeSchema)
     return accounts.update_me(db(), actor=current_actor(), changes=changes)
+
+
+@blp.route("", methods=["DELETE"])
+@blp.auth(assisted=False)
+@blp.etag
+@blp.response(204)
+@blp.alt_response(409, response="CONFLICT")
+def erase_me() -> None:
+    """Erase your account and your personal data (send If-Match).
+
+    Your name, email, phone, addresses, photos, messages and notes are erased and you are signed
+    out everywhere. What stays is pseudonymous: your account id with the name "Pengguna
+    terhapus", your businesses closed under the name "Usaha terhapus" with their figures
+    (check-ins, sales, ratings) so that the program's survival statistics still count them,
+    and orders with their amounts, because the other side keeps its record of them. Refused
+    (409 `erasure_blocked`, listing them) while an order, a sponsorship or a mentoring you give
+    is under way. The audit log records that it happened. It cannot be undone.
+    """
+    blp.check_etag(current_actor().require_user(), MeSchema)
+    privacy.erase(db(), actor=current_actor(), storage=state().storage)
+
+
+@blp.route("/export", methods=["GET"])
+@blp.auth(assisted=False)
+@blp.response(200, PersonalDataExportSchema)
+def export_my_data() -> dict[str, Any]:
+    """Everything Berdaya holds about you, in one JSON document.
+
+    Your account, sign-ins, consents, memberships, businesses with their products, photos,
+    check-ins, sales, needs, sponsorships and the consents you gave sponsors; orders you placed
+    and received, reviews and reports, contact requests made and received, mentoring, graduate
+    claims, assist grants, notifications, the API keys and webhooks you made, and the audit
+    entries about you or by you. Secrets (password hash, tokens, keys) are never included.
+    """
+    return privacy.export(db(), actor=current_actor())
+
+
+@blp.route("/consents", methods=["GET"])
+@blp.auth(assisted=False)
+@blp.response(200, ConsentRecordListSchema)
+def list_my_consents() -> dict[str, Any]:
+    """Your consents, given and withdrawn, newest first (sponsors' access to your figures is
+    under each business's consents)."""
+    return {"items": privacy.list_consents(db(), actor=current_actor())}
+
+
+@blp.route("/consents", methods=["POST"])
+@blp.auth(assisted=False)
+@blp.arguments(ConsentGiveSchema)
+@blp.response(201, ConsentRecordSchema)
+@blp.alt_response(409, response="CONFLICT")
+def give_consent(data: dict[str, Any]) -> Consent:
+    """Consent to one purpose. `contact_reveal`: your businesses' WhatsApp number is shown to
+    signed-in users who ask (each reveal is recorded as a lead you can see)."""
+    return privacy.give_consent(db(), actor=current_actor(), **data)
+
+
+@blp.route("/consents/<string:consent_id>", methods=["DELETE"])
+@blp.auth(assisted=False)
+@blp.response(204)
+def withdraw_consent(consent_id: str) -> None:
+    """Withdraw a consent; it takes effect at once, and the record keeps when."""
+    privacy.withdraw_consent(db(), actor=current_actor(), consent_id=consent_id)
 
 
 @blp.route("/password", methods=["POST"])

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from api.db import advisory_lock, utcnow
 from api.errors import Conflict, TooManyRequests, ValidationFailed
-from api.models import Business, Lead, Product
+from api.models import Business, ConsentPurpose, Lead, Product
 from api.money import format_idr
 from api.pagination import Page, paginate, sort_options
-from api.services import businesses, products
+from api.services import businesses, privacy, products
 from api.services.authz import Actor
 
 WINDOW = dt.timedelta(hours=24)
@@ -78,6 +78,8 @@ def _reveal(
 ) -> ContactAnswer:
     if not business.whatsapp:
         raise Conflict("no_whatsapp")
+    if privacy.active_consent(session, business.owner_id, ConsentPurpose.CONTACT_REVEAL) is None:
+        raise Conflict("contact_not_consented")
     _enforce_limit(session, user_id=user_id, visitor=visitor, daily_limit=limit)
     message = _message(business.name, buyer, product, note)
     lead = Lead(

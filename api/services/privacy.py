@@ -1,0 +1,583 @@
+"""Personal-data rights (UU PDP 27/2022): consent per purpose, a copy of everything held about
+a user, and erasure that keeps only pseudonymous aggregates.
+
+One table, ``PARTS``, says for every kind of row that belongs to a user how to find hers, what
+her export shows of it and what erasure does to it. The export and the erasure both walk it, and
+``tests/test_privacy.py`` checks that every table holding a user's id, or her business's, is in
+it or named in ``NOT_HERS`` with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from api.db import Base, utcnow
+from api.errors import Conflict, NotFound
+from api.models import (
+    ApiKey,
+    AssistGrant,
+    AuditEntry,
+    AuthSession,
+    Business,
+    BusinessLicence,
+    BusinessStatus,
+    CheckIn,
+    Consent,
+    ConsentPurpose,
+    Event,
+    GraduateClaim,
+    IdempotencyRecord,
+    Lead,
+    LoginFailure,
+    Membership,
+    MentoringOffer,
+    MentoringRequest,
+    MentoringSession,
+    Notification,
+    OffPlatformSale,
+    Order,
+    OrderStatus,
+    Photo,
+    Product,
+    ProductStatus,
+    Report,
+    Review,
+    RosterEntry,
+    SponsorConsent,
+    Sponsorship,
+    StaffRegion,
+    SupportNeed,
+    User,
+    Webhook,
+)
+from api.models.mentoring import OfferStatus, RequestStatus
+from api.models.sponsorship import NeedStatus, SponsorshipStatus
+from api.services import audit, catalogue_events, events, photos, reviews
+from api.services.authz import Actor
+from api.storage import Storage
+
+ERASED_NAME = "Pengguna terhapus"
+ERASED_BUSINESS = "Usaha terhapus"
+ERASED_PRODUCT = "Produk terhapus"
+
+# The notice a user is shown for each purpose; its version is recorded with her consent.
+NOTICES: dict[ConsentPurpose, tuple[str, str]] = {
+    ConsentPurpose.CONTACT_REVEAL: (
+        "2026-12",
+        "Your business's WhatsApp number is shown to signed-in users who tap Contact; "
+        "each time is recorded and you can see who asked. Withdraw it any time.",
+    ),
+}
+
+OPEN_ORDERS = (OrderStatus.REQUESTED, OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.SHIPPED)
+OPEN_SPONSORSHIPS = (
+    SponsorshipStatus.PROPOSED,
+    SponsorshipStatus.ACCEPTED,
+    SponsorshipStatus.ACTIVE,
+)
+OPEN_MENTORING = (RequestStatus.OPEN, RequestStatus.ACCEPTED, RequestStatus.IN_PROGRESS)
+
+
+# -- consent ---------------------------------------------------------------------------------
+
+
+def active_consent(session: Session, user_id: str, purpose: ConsentPurpose) -> Consent | None:
+    return session.scalar(
+        select(Consent).where(
+            Consent.user_id == user_id, Consent.purpose == purpose, Consent.revoked_at.is_(None)
+        )
+    )
+
+
+def give_consent(session: Session, *, actor: Actor, purpose: ConsentPurpose) -> Consent:
+    """Record her consent to one purpose, with the version of the notice she was shown."""
+    user = actor.require_user()
+    if active_consent(session, user.id, purpose):
+        raise Conflict("consent_already_given")
+    consent = Consent(user_id=user.id, purpose=purpose, notice_version=NOTICES[purpose][0])
+    session.add(consent)
+    session.flush()
+    events.record(
+        session, type="consent.given", subject=consent, actor=actor, data={"purpose": purpose}
+    )
+    return consent
+
+
+def withdraw_consent(session: Session, *, actor: Actor, consent_id: str) -> Consent:
+    """Withdraw a consent; the record stays, stamped with when."""
+    user = actor.require_user()
+    consent = session.get(Consent, consent_id)
+    if consent is None or consent.user_id != user.id:
+        raise NotFound()
+    if consent.revoked_at is None:
+        consent.revoked_at = utcnow()
+        session.flush()
+        events.record(
+            session,
+            type="consent.withdrawn",
+            subject=consent,
+            actor=actor,
+            data={"purpose": consent.purpose},
+        )
+    return consent
+
+
+def list_consents(session: Session, *, actor: Actor) -> list[Consent]:
+    user = actor.require_user()
+    return list(
+        session.scalars(
+            select(Consent).where(Consent.user_id == user.id).order_by(Consent.granted_at.desc())
+        )
+    )
+
+
+# -- what belongs to her -----------------------------------------------------------------------
+
+
+Value = Any | Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One kind of row that belongs to a user.
+
+    ``rows(user_id)`` selects hers; ``export`` says whether her export lists them (the shape is
+    ``api.schemas.privacy``; ``why`` says why not); ``erase`` replaces columns (a value, or a
+    function of the row), or ``delete`` removes the rows. A part without either is kept as it
+    is, pseudonymous once her account is.
+    """
+
+    name: str
+    model: type[Base]
+    rows: Callable[[str], ColumnElement[bool]]
+    export: bool = True
+    erase: Mapping[str, Value] = field(default_factory=dict)
+    delete: bool = False
+    why: str = ""
+
+
+def _her_businesses(user_id: str) -> Any:
+    return select(Business.id).where(Business.owner_id == user_id).scalar_subquery()
+
+
+def _her_products(user_id: str) -> Any:
+    return (
+        select(Product.id)
+        .where(Product.business_id.in_(select(Business.id).where(Business.owner_id == user_id)))
+        .scalar_subquery()
+    )
+
+
+def _her_requests(user_id: str) -> Any:
+    return (
+        select(MentoringRequest.id)
+        .where(or_(MentoringRequest.alumna_id == user_id, MentoringRequest.mentor_id == user_id))
+        .scalar_subquery()
+    )
+
+
+def _her_roster_entries(user_id: str) -> Any:
+    return (
+        select(GraduateClaim.roster_entry_id).where(GraduateClaim.user_id == user_id)
+    ).scalar_subquery()
+
+
+def _erased_slug(row: Any) -> str:
+    return f"erased-{row.id.lower()}"
+
+
+def _revoked(row: Any) -> Any:
+    return row.revoked_at or utcnow()
+
+
+def _closed_if_open(row: Any) -> Any:
+    return RequestStatus.CANCELLED if row.status in OPEN_MENTORING else row.status
+
+
+def _erased_phone(row: Any) -> str:
+    # Roster phones are unique per cohort: a value per row that is no one's number.
+    return f"x{row.id[-19:]}"
+
+
+PARTS: tuple[Part, ...] = (
+    Part(
+        "account",
+        User,
+        lambda u: User.id == u,
+        erase={
+            "name": ERASED_NAME,
+            "email": None,
+            "phone": None,
+            "password_hash": "!erased",
+            "suspended_reason": None,
+        },
+    ),
+    Part("sessions", AuthSession, lambda u: AuthSession.user_id == u, delete=True),
+    Part(
+        "consents",
+        Consent,
+        lambda u: Consent.user_id == u,
+        erase={"revoked_at": _revoked},
+    ),
+    Part("memberships", Membership, lambda u: Membership.user_id == u, delete=True),
+    Part(
+        "staff_regions",
+        StaffRegion,
+        lambda u: StaffRegion.user_id == u,
+        delete=True,
+        export=False,
+        why="the regions an admin works in; shown on her account by the admins' tools",
+    ),
+    Part(
+        "assist_grants",
+        AssistGrant,
+        lambda u: or_(AssistGrant.alumna_id == u, AssistGrant.facilitator_id == u),
+        delete=True,
+    ),
+    Part(
+        "notifications",
+        Notification,
+        lambda u: Notification.user_id == u,
+        delete=True,
+    ),
+    Part(
+        "businesses",
+        Business,
+        lambda u: Business.owner_id == u,
+        erase={
+            "name": ERASED_BUSINESS,
+            "slug": _erased_slug,
+            "description": "",
+            "address": None,
+            "whatsapp": None,
+            "channels": {},
+            "opening_hours": [],
+            "founded_on": None,
+            "status": BusinessStatus.CLOSED,
+        },
+    ),
+    Part(
+        "licences",
+        BusinessLicence,
+        lambda u: BusinessLicence.business_id.in_(_her_businesses(u)),
+        delete=True,
+        export=False,
+        why="shown in her export inside each business",
+    ),
+    Part(
+        "photos",
+        Photo,
+        lambda u: Photo.business_id.in_(_her_businesses(u)),
+        delete=True,
+    ),
+    Part(
+        "products",
+        Product,
+        lambda u: Product.business_id.in_(_her_businesses(u)),
+        erase={
+            "name": ERASED_PRODUCT,
+            "slug": _erased_slug,
+            "description": "",
+            "tags": [],
+            "status": ProductStatus.ARCHIVED,
+        },
+    ),
+    Part(
+        "orders_placed",
+        Order,
+        lambda u: Order.buyer_id == u,
+        erase={
+            "contact_name": ERASED_NAME,
+            "contact_phone": "",
+            "delivery_address": None,
+            "note": "",
+        },
+    ),
+    Part(
+        "orders_received",
+        Order,
+        lambda u: Order.business_id.in_(_her_businesses(u)),
+        why="kept: the buyers' records of what they bought; her business is pseudonymous",
+    ),
+    Part(
+        "reviews_written",
+        Review,
+        lambda u: Review.author_id == u,
+        erase={"text": "", "photo_token": None, "author_id": None},
+    ),
+    Part(
+        "reviews_received",
+        Review,
+        lambda u: Review.business_id.in_(_her_businesses(u)),
+        erase={"reply": None},
+    ),
+    Part(
+        "reports_filed",
+        Report,
+        lambda u: Report.reporter_id == u,
+        erase={"reporter_id": None},
+    ),
+    Part(
+        "leads_made",
+        Lead,
+        lambda u: Lead.user_id == u,
+        erase={"message": "", "user_id": None},
+    ),
+    Part(
+        "leads_received",
+        Lead,
+        lambda u: Lead.business_id.in_(_her_businesses(u)),
+        why="kept as counts; the messages are the buyers', who asked",
+    ),
+    Part(
+        "mentoring_offers",
+        MentoringOffer,
+        lambda u: MentoringOffer.mentor_id == u,
+        erase={"description": "", "status": OfferStatus.CLOSED},
+    ),
+    Part(
+        "mentoring_requests",
+        MentoringRequest,
+        lambda u: MentoringRequest.alumna_id == u,
+        erase={
+            "need": "",
+            "preferred_times": "",
+            "feedback": None,
+            "outcome": None,
+            "reason": None,
+            "status": _closed_if_open,
+        },
+    ),
+    Part(
+        "mentoring_requests_taken",
+        MentoringRequest,
+        lambda u: MentoringRequest.mentor_id == u,
+        why="kept: the alumna's record of the mentoring she had; her mentor is pseudonymous",
+    ),
+    Part(
+        "mentoring_sessions",
+        MentoringSession,
+        lambda u: MentoringSession.request_id.in_(_her_requests(u)),
+        erase={"notes": None, "outcome": None, "place": None, "link": None, "agenda": ""},
+    ),
+    Part(
+        "graduate_claims",
+        GraduateClaim,
+        lambda u: GraduateClaim.user_id == u,
+        erase={"note": "", "reason": None},
+    ),
+    Part(
+        "roster_entries",
+        RosterEntry,
+        lambda u: RosterEntry.id.in_(_her_roster_entries(u)),
+        erase={"name": ERASED_NAME, "phone": _erased_phone},
+        export=False,
+        why="the program's list of its graduates; her claims in the export show her cohort",
+    ),
+    Part(
+        "check_ins",
+        CheckIn,
+        lambda u: CheckIn.business_id.in_(_her_businesses(u)),
+        erase={"challenges": "", "support_wanted": ""},
+    ),
+    Part(
+        "sales",
+        OffPlatformSale,
+        lambda u: OffPlatformSale.business_id.in_(_her_businesses(u)),
+        erase={"note": ""},
+    ),
+    Part(
+        "support_needs",
+        SupportNeed,
+        lambda u: SupportNeed.business_id.in_(_her_businesses(u)),
+        erase={"description": "", "items": [], "status": NeedStatus.CLOSED},
+    ),
+    Part(
+        "sponsorships",
+        Sponsorship,
+        lambda u: Sponsorship.business_id.in_(_her_businesses(u)),
+        why="kept: the sponsor's record of what it gave, to a pseudonymous business",
+    ),
+    Part(
+        "sponsor_consents",
+        SponsorConsent,
+        lambda u: SponsorConsent.business_id.in_(_her_businesses(u)),
+        erase={"revoked_at": _revoked},
+    ),
+    Part(
+        "api_keys",
+        ApiKey,
+        lambda u: ApiKey.created_by_id == u,
+        erase={"revoked_at": _revoked},
+    ),
+    Part(
+        "webhooks",
+        Webhook,
+        lambda u: Webhook.created_by_id == u,
+        why="the organisation's subscriptions; they keep working for it",
+    ),
+    Part(
+        "audit",
+        AuditEntry,
+        lambda u: or_(
+            AuditEntry.actor_id == u, AuditEntry.assisted_by_id == u, AuditEntry.subject_id == u
+        ),
+        why="append-only (the database refuses changes); entries name ids, not personal data",
+    ),
+    Part(
+        "idempotency_records",
+        IdempotencyRecord,
+        lambda u: IdempotencyRecord.scope == u,
+        delete=True,
+        export=False,
+        why="stored responses for retries, kept 24 hours",
+    ),
+)
+
+# Tables that hold a user's id (or her business's) but are not her personal data.
+NOT_HERS: dict[str, str] = {
+    "organizations": "an organisation's record; who created or verified it is kept as an id",
+    "disbursements": "what an organisation paid; who recorded it is kept as an id",
+    "sponsorship_milestones": "a sponsorship's milestones; who confirmed one is kept as an id",
+    "product_changes": "price, stock and availability history of a product (figures, not people)",
+    "order_items": "what an order held: product names and prices at the time",
+    "refresh_tokens": "secrets of her sign-in sessions, deleted with them",
+    "login_failures": "failed sign-ins; erasure deletes those under her email or phone",
+}
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def export(session: Session, *, actor: Actor) -> dict[str, Any]:
+    """Everything held about her, part by part (``api.schemas.privacy`` gives the shape)."""
+    user = actor.require_user()
+    copy: dict[str, Any] = {"generated_at": utcnow(), "user_id": user.id, "account": user}
+    for part in PARTS:
+        if not part.export or part.model is User:
+            continue
+        rows = list(session.scalars(select(part.model).where(part.rows(user.id))).unique())
+        for row in rows:
+            if isinstance(row, Business):
+                row.show_private = True  # type: ignore[attr-defined]
+        copy[part.name] = rows
+    return copy
+
+
+# -- erasure ---------------------------------------------------------------------------------
+
+
+def erase(session: Session, *, actor: Actor, storage: Storage) -> dict[str, int]:
+    """Erase her personal data; what stays is pseudonymous (her id, figures, ratings).
+
+    Refused (409 ``erasure_blocked``) while an order or a sponsorship of hers is under way:
+    the other side is owed an answer first. Returns how many rows of each part changed.
+    """
+    user = actor.require_user()
+    _check_nothing_open(session, user.id)
+    items: list[Product | Business] = [
+        *session.scalars(select(Product).where(Product.business_id.in_(_her_businesses(user.id)))),
+        *session.scalars(select(Business).where(Business.owner_id == user.id)),
+    ]
+    before = {item.id: catalogue_events.snapshot(item) for item in items}
+    _delete_files(session, storage, user.id)
+    identifiers = [v for v in (user.email, user.phone) if v]
+    counts: dict[str, int] = {}
+    for part in PARTS:
+        counts[part.name] = _erase_part(session, part, user.id)
+    if identifiers:
+        session.execute(delete(LoginFailure).where(LoginFailure.subject.in_(identifiers)))
+    user.erased_at = utcnow()
+    session.flush()
+    session.expire_all()
+    # The catalogue's mirrors hear that her listings are gone; earlier events about them lose
+    # the names and descriptions they carried.
+    for item in items:
+        session.refresh(item)
+        catalogue_events.announce(session, item, before[item.id], actor=actor)
+    if items:
+        session.execute(
+            update(Event).where(Event.subject_id.in_([i.id for i in items])).values(data={})
+        )
+    audit.write(
+        session,
+        actor=actor,
+        action="user.erased",
+        subject_type="user",
+        subject_id=user.id,
+        data={name: n for name, n in counts.items() if n},
+    )
+    return counts
+
+
+def _check_nothing_open(session: Session, user_id: str) -> None:
+    orders = list(
+        session.scalars(
+            select(Order.id).where(
+                or_(Order.buyer_id == user_id, Order.business_id.in_(_her_businesses(user_id))),
+                Order.status.in_(OPEN_ORDERS),
+            )
+        )
+    )
+    sponsorships = list(
+        session.scalars(
+            select(Sponsorship.id).where(
+                Sponsorship.business_id.in_(_her_businesses(user_id)),
+                Sponsorship.status.in_(OPEN_SPONSORSHIPS),
+            )
+        )
+    )
+    mentoring = list(
+        session.scalars(
+            select(MentoringRequest.id).where(
+                MentoringRequest.mentor_id == user_id,
+                MentoringRequest.status.in_((RequestStatus.ACCEPTED, RequestStatus.IN_PROGRESS)),
+            )
+        )
+    )
+    if orders or sponsorships or mentoring:
+        raise Conflict(
+            "erasure_blocked",
+            extra={
+                "open_orders": orders[:50],
+                "open_sponsorships": sponsorships[:50],
+                "open_mentoring": mentoring[:50],
+            },
+        )
+
+
+def _erase_part(session: Session, part: Part, user_id: str) -> int:
+    where = part.rows(user_id)
+    if part.delete:
+        result = session.execute(delete(part.model).where(where))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if not part.erase:
+        return 0
+    constant = {k: v for k, v in part.erase.items() if not callable(v)}
+    per_row = {k: v for k, v in part.erase.items() if callable(v)}
+    rows = list(session.scalars(select(part.model).where(where)).unique())
+    for row in rows:
+        for name, value in constant.items():
+            setattr(row, name, value)
+        for name, make in per_row.items():
+            setattr(row, name, make(row))
+    session.flush()
+    return len(rows)
+
+
+def _delete_files(session: Session, storage: Storage, user_id: str) -> None:
+    """Her photos' and her reviews' photos' files go once the erasure commits."""
+    for photo_id in session.scalars(
+        select(Photo.id).where(Photo.business_id.in_(_her_businesses(user_id)))
+    ):
+        photos.delete_image(session, storage, f"photos/{photo_id}")
+    for review in session.scalars(
+        select(Review).where(Review.author_id == user_id, Review.photo_token.is_not(None))
+    ):
+        token = review.photo_token or ""
+        photos.delete_image(session, storage, reviews.photo_prefix(review.id, token))
