@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -11,10 +12,21 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import AssistGrant, AuditEntry, Event, Role, User
+from api.models import (
+    AssistGrant,
+    AuditEntry,
+    BusinessStatus,
+    Event,
+    Order,
+    OrderStatus,
+    Role,
+    User,
+)
+from api.services import orders as orders_service
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, UserFactory
 from tests.helpers import assert_problem, category_id
+from tests.test_orders import Shop
 
 
 def test_a_facilitator_acts_for_her_under_a_grant_and_both_are_recorded(
@@ -116,3 +128,37 @@ def test_staff_actions_are_audited_and_the_log_is_append_only(
     for statement in ("UPDATE audit_log SET action = 'forged'", "DELETE FROM audit_log"):
         with pytest.raises(DatabaseError, match="append-only"), db_session.begin_nested():
             db_session.execute(text(statement))
+
+
+def test_every_status_change_is_audited_with_who_and_from_what(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    owner, owner_h = auth.as_role(Role.ALUMNA)
+    business = BusinessFactory(owner_id=owner.id, status=BusinessStatus.DRAFT)
+    url = f"/v1/businesses/{business.id}"
+    assert client.post(f"{url}/activate", headers=owner_h).status_code == 200
+    etag = client.get(url, headers=owner_h).headers["ETag"]
+    edit = client.patch(url, json={"description": "Baru"}, headers={**owner_h, "If-Match": etag})
+    assert edit.status_code == 200
+    _, admin_h = auth.as_role(Role.ADMIN)
+
+    def logged(action: str, subject_id: str) -> list[dict[str, Any]]:
+        entries = client.get(f"/v1/me/audit?action={action}&limit=100", headers=admin_h)
+        return [e for e in entries.json["items"] if e["subject_id"] == subject_id]
+
+    [entry] = logged("business.status_changed", business.id)
+    assert (entry["actor_id"], entry["actor_role"]) == (owner.id, "alumna")
+    assert entry["data"] == {"from": "draft", "to": "active"}
+    assert entry["subject_type"] == "business"
+
+    # The system's own transitions are logged too, with no actor: an order that completes by
+    # itself seven days after it was shipped.
+    shop = Shop(auth)
+    placed = shop.order(client, (shop.cake, 1))
+    order = db_session.get(Order, placed.json["id"])
+    assert order is not None
+    order.status, order.completes_at = OrderStatus.SHIPPED, utcnow() - dt.timedelta(seconds=1)
+    db_session.flush()
+    assert orders_service.complete_due(db_session) == 1
+    done = logged("order.status_changed", order.id)[0]  # newest first
+    assert done["actor_id"] is None and done["data"] == {"from": "shipped", "to": "completed"}

@@ -1,9 +1,13 @@
 """Failure behaviour: the database away or its pool exhausted gives a quick 503 problem with
-Retry-After; the app finds its feet again when its connections die under it (as a PostgreSQL
-restart does to them); an error in the middle of a request leaves nothing half-written."""
+Retry-After; the app finds its feet again when its connections die under it, and when the real
+PostgreSQL server is stopped and started under it; an error in the middle of a request leaves
+nothing half-written."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from api import create_app
@@ -75,6 +79,49 @@ def test_the_app_recovers_when_its_connections_are_killed(tiny_pool: Flask) -> N
     killer.dispose()
     for _ in range(3):
         assert client.get("/v1/categories").status_code == 200  # no error reaches a user
+
+
+def _local_cluster(database_url: str) -> list[str] | None:
+    """pg_ctlcluster for the server under test, if it is this machine's."""
+    tool = shutil.which("pg_ctlcluster")
+    versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+    if not tool or not versions or make_url(database_url).host not in ("127.0.0.1", "localhost"):
+        return None
+    return [tool, "--skip-systemctl-redirect", versions[0], "main"]
+
+
+@pytest.mark.postgres
+def test_the_app_recovers_by_itself_after_postgresql_restarts(database_url: str) -> None:
+    """The real server stopped and started again under a running app: quick 503s while it is
+    down, then answers again with nobody restarting the app."""
+    cluster = _local_cluster(database_url)
+    if cluster is None:
+        if os.environ.get("BERDAYA_REQUIRE_PG_RESTART"):
+            pytest.fail("cannot restart the PostgreSQL server under test (pg_ctlcluster)")
+        pytest.skip("the PostgreSQL server under test is not this machine's cluster")
+    app = create_app({**TEST_SETTINGS, "database_url": database_url, "db_pool_size": 2})
+    client = app.test_client()
+    assert client.get("/v1/categories").status_code == 200
+    try:
+        subprocess.run([*cluster, "stop", "-m", "fast"], check=True, timeout=120)
+        started = time.monotonic()
+        answer = client.get("/v1/categories")
+        assert_problem(answer, 503, "service_unavailable")
+        assert answer.headers["Retry-After"] == "5" and time.monotonic() - started < 5
+        assert client.get("/ready").status_code == 503
+    finally:
+        subprocess.run([*cluster, "start"], check=True, timeout=120)
+    statuses = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        statuses.append(client.get("/v1/categories").status_code)
+        if statuses[-1] == 200:
+            break
+        time.sleep(0.25)
+    get_state(app).engine.dispose()
+    assert statuses[-1] == 200, statuses
+    assert set(statuses) <= {200, 503}, statuses  # a 503 while it starts; never a 500
+    assert client.get("/ready").status_code == 200
 
 
 def test_a_failure_inside_the_commit_leaves_nothing_half_written(

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import Unauthorized
 from api.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from api.services import api_keys, assist, auth
+from api.services import api_keys, assist, audit, auth
 from api.services.authz import ANONYMOUS, Actor
 from api.state import AppState, get_state
 
@@ -36,6 +36,7 @@ def current_actor() -> Actor:
     """Who is calling: from ``Authorization: Bearer``; an invalid token is a 401 everywhere."""
     if "actor" not in g:
         g.actor, g.auth_session_id = _resolve_actor()
+        audit.act_as(db(), g.actor)
     actor: Actor = g.actor
     return actor
 
