@@ -65,7 +65,7 @@ class Settings:
     trusted_proxy_hops: int = 0
     log_level: str = "INFO"
     # "cheapest" exists for the test suite only: hashing at full cost would make it slow.
-    password_hash_profile: str = "rfc9106_low_memory"
+    password_hash_profile: str = "owasp"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -154,8 +154,8 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"{name.upper()} must be positive")
     if settings.idempotency_ttl_hours < 7 * 24:
         raise ConfigError("IDEMPOTENCY_TTL_HOURS must be at least 168 (7 days)")
-    if settings.password_hash_profile not in ("rfc9106_low_memory", "cheapest"):
-        raise ConfigError("password_hash_profile must be rfc9106_low_memory or cheapest")
+    if settings.password_hash_profile not in ("owasp", "rfc9106_low_memory", "cheapest"):
+        raise ConfigError("password_hash_profile must be owasp, rfc9106_low_memory or cheapest")
     if settings.password_hash_profile == "cheapest" and settings.env != "testing":
         raise ConfigError("the cheapest password hash profile is only allowed in testing")
     validate_storage(settings)

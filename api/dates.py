@@ -27,3 +27,10 @@ def add_months(day: dt.date, months: int) -> dt.date:
     year, month = divmod(index, 12)
     month += 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def rfc3339(value: dt.datetime | None) -> str | None:
+    """A timestamp on the wire: RFC 3339 in UTC with ``Z``, millisecond precision."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -138,15 +140,39 @@ def make_engine(
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         _configure_sqlite(engine)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
         # No statement outlives a request by much, and none outlives an Idempotency-Key lock.
         connect_args={"connect_timeout": 5, "options": "-c statement_timeout=30000"},
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+# A connection back from the pool after this long is pinged before use (a server restart or a
+# firewall may have closed it); one in steady use is not, which saves a round trip on every
+# request. A connection that died in between fails its first statement: the pool is then
+# invalidated, and a GET is run again once on a fresh connection (api.http.blueprint).
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool replaces it (up to three tries)
+            raise DisconnectionError() from error
 
 
 def _configure_sqlite(engine: Engine) -> None:

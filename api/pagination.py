@@ -13,7 +13,7 @@ import datetime as dt
 import enum
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -72,6 +72,8 @@ def paginate(
     cursor: str | None,
     computed: Mapping[str, Any] | None = None,
     two_phase: bool = False,
+    load: Callable[[list[Any]], list[Any]] | None = None,
+    id_column: Any = None,
 ) -> Page[Any]:
     """Run the statement for one page in the chosen order, after the cursor's position.
 
@@ -80,7 +82,10 @@ def paginate(
 
     ``two_phase`` first finds the page's ids (and sort keys) without loading anything, then
     loads just those rows with their eager relationships: filtering and ordering a large match
-    set then never drags the joined columns of every candidate along.
+    set then never drags the joined columns of every candidate along. ``load`` replaces the
+    second phase (ids in, items in that order out), for a reader without the ORM;
+    ``id_column`` is where the first phase finds the ids when the statement does not select
+    from the model's table (a subquery of candidates).
     """
     option = options[sort]
     computed = computed or {}
@@ -95,7 +100,7 @@ def paginate(
         stmt = stmt.where(_after(columns, values))
     stmt = stmt.order_by(*(c.desc() if desc else c.asc() for c, desc in columns)).limit(limit + 1)
     if two_phase:
-        return _two_phase(session, stmt, model, sort, columns, limit)
+        return _two_phase(session, stmt, id_column, model, sort, columns, limit, load)
     used = [name for name, _ in option.keys if name in computed]
     if used:
         stmt = stmt.add_columns(*(computed[name].label(name) for name in used))
@@ -118,17 +123,22 @@ def paginate(
 def _two_phase(
     session: Session,
     stmt: Select[Any],
+    id_column: Any,
     model: Any,
     sort: str,
     columns: Sequence[tuple[Any, bool]],
     limit: int,
+    load: Callable[[list[Any]], list[Any]] | None,
 ) -> Page[Any]:
     keys = [column.label(f"sort_key_{i}") for i, (column, _) in enumerate(columns)]
-    rows = session.execute(stmt.with_only_columns(model.id, *keys)).all()
+    ids_from = model.id if id_column is None else id_column
+    rows = session.execute(stmt.with_only_columns(ids_from, *keys)).all()
     page_rows, more = rows[:limit], len(rows) > limit
     ids = [row[0] for row in page_rows]
-    loaded = {item.id: item for item in session.scalars(select(model).where(model.id.in_(ids)))}
     next_cursor = encode_cursor(sort, list(page_rows[-1][1:])) if more and page_rows else None
+    if load is not None:
+        return Page(items=load(ids), next_cursor=next_cursor)
+    loaded = {item.id: item for item in session.scalars(select(model).where(model.id.in_(ids)))}
     return Page(items=[loaded[i] for i in ids], next_cursor=next_cursor)
 
 

@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
+from sqlalchemy.dialects import postgresql
+
+from api.services import catalogue_events
 
 # Words of product names and descriptions. COMMON words each appear in about 15% of products;
 # the rest follow a Zipf law over a long tail (most appear in a handful of products).
@@ -582,8 +585,19 @@ def generate(
             checkins,
             echo,
         )
-        echo("  analysing tables")
-        connection.execute("ANALYZE")
+        echo("  marking the public products (products.listed)")
+        connection.execute(
+            str(
+                catalogue_events.relist().compile(
+                    dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+                )
+            )
+        )
+    # As a server in steady state has them: visibility maps (index-only scans) and statistics.
+    plain_url = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain_url, autocommit=True) as connection:
+        echo("  vacuuming and analysing tables")
+        connection.execute("VACUUM (ANALYZE)")
     return {
         "users": len(user_ids),
         "businesses": businesses,

@@ -63,18 +63,25 @@ def prepare_database(base: str, products: int, reuse: bool) -> tuple[str, dict[s
     url = urllib.parse.urlunsplit(parsed._replace(path=f"/{name}"))
     admin = psycopg.connect(base, autocommit=True)
     exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    sa_url = url.replace("postgresql://", "postgresql+psycopg://")
     if exists and reuse:
         with psycopg.connect(url) as connection:
             row = connection.execute("SELECT count(*) FROM products").fetchone()
             count = int(row[0]) if row else 0
+            before = connection.execute("SELECT version_num FROM alembic_version").fetchone()
         if count == products:
-            echo(f"reusing {name} ({count:,} products)")
+            echo(f"reusing {name} ({count:,} products); migrating it to head")
+            upgrade(sa_url)
+            with psycopg.connect(url, autocommit=True) as connection:
+                after = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+                if after != before:
+                    echo("  vacuuming and analysing after the migrations")
+                    connection.execute("VACUUM (ANALYZE)")
             return url, {"products": count}
     echo(f"creating database {name}")
     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}"')
     admin.close()
-    sa_url = url.replace("postgresql://", "postgresql+psycopg://")
     upgrade(sa_url)
     engine = create_engine(sa_url)
     with engine.begin() as connection:

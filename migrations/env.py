@@ -62,6 +62,11 @@ def run_online() -> None:
     try:
         with engine.connect() as connection:
             sqlite = connection.dialect.name == "sqlite"
+            if not sqlite:
+                # The app's 30-second limit protects requests; a migration that backfills a
+                # national table takes longer, and is run by an operator who waits for it.
+                connection.exec_driver_sql("SET statement_timeout = 0")
+                connection.commit()
             if sqlite:
                 # A batch migration rebuilds a table (copy, drop, rename); with foreign keys on,
                 # dropping a referenced table would cascade into its children. Off for the run

@@ -292,3 +292,19 @@ def test_wrong_current_passwords_count_towards_the_lockout(client: FlaskClient, 
     assert locked.headers["X-RateLimit-Remaining"] == "0"
     assert int(locked.headers["X-RateLimit-Reset"]) == int(locked.headers["Retry-After"])
     assert_problem(client.post(LOGIN, json={"email": user.email, "password": PASSWORD}), 429)
+
+
+def test_passwords_hash_with_owasp_parameters_and_older_hashes_are_upgraded() -> None:
+    from argon2 import PasswordHasher, profiles
+
+    from api.config import Settings
+    from api.security import Security
+
+    security = Security(Settings(secret_key="k" * 40))
+    made = security.hash_password("rahasia sekali")
+    assert made.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert security.verify_password(made, "rahasia sekali")
+    assert not security.needs_rehash(made)
+    older = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash("rahasia sekali")
+    assert security.verify_password(older, "rahasia sekali") and security.needs_rehash(older)
+    assert not security.verify_password(None, "rahasia sekali")  # an unknown account

@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api import create_app
@@ -156,3 +157,70 @@ def test_a_failure_inside_the_commit_leaves_nothing_half_written(
     assert product is not None and product.stock == stock
     # The same request afterwards goes through: nothing was left locked or half-done.
     assert shop.order(client, (shop.cake, 2)).status_code == 201
+
+
+def test_read_only_requests_run_outside_a_transaction_and_leave_the_pool_as_it_was(
+    database_url: str, app: Flask
+) -> None:
+    """The hot public reads (Blueprint.read_only) skip BEGIN and COMMIT; the connection goes
+    back to the pool in its usual mode, so the next request is a transaction again."""
+    from sqlalchemy import event
+
+    running = create_app(
+        {**TEST_SETTINGS, "database_url": database_url, "db_pool_size": 1, "db_max_overflow": 0}
+    )
+    engine = get_state(running).engine
+    modes: list[str | None] = []
+
+    def note(
+        _conn: Any, _cursor: Any, _statement: str, _params: Any, context: Any, *_a: Any
+    ) -> None:
+        modes.append(context.execution_options.get("isolation_level"))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        client = running.test_client()
+        assert client.get("/v1/products?limit=1").status_code == 200
+        assert client.get("/v1/products/prd_none").status_code == 404
+        assert client.get("/v1/businesses/bus_none").status_code == 404
+        assert modes and set(modes) == {"AUTOCOMMIT"}
+        modes.clear()
+        assert client.get("/v1/categories").status_code == 200  # an ordinary read
+        assert modes and "AUTOCOMMIT" not in modes
+        with engine.connect() as connection:
+            assert connection.get_isolation_level() != "AUTOCOMMIT"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_idle_for_a_while_is_pinged_and_replaced_if_dead(
+    tiny_pool: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections in steady use skip the ping (a round trip saved per request); one that sat
+    in the pool is pinged at checkout and, dead, replaced before anything runs on it."""
+    from api import db as db_module
+
+    engine = get_state(tiny_pool).engine
+
+    def kill_the_pooled_connection() -> None:
+        with engine.connect() as connection:
+            mine = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        killer = create_engine(engine.url)
+        with killer.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": mine})
+            other.commit()
+        killer.dispose()
+
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    kill_the_pooled_connection()
+    with engine.connect() as connection:  # pinged, found dead, replaced
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    kill_the_pooled_connection()
+    with pytest.raises(OperationalError), engine.connect() as connection:  # not pinged
+        connection.execute(text("SELECT 1"))
+    # A GET on such a connection is run again on a fresh one: the user sees no error.
+    kill_the_pooled_connection()
+    assert tiny_pool.test_client().get("/v1/categories").status_code == 200

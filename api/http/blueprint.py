@@ -12,11 +12,14 @@ import http
 import json
 from collections.abc import Callable
 from copy import deepcopy
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 import flask_smorest
-from flask import Response, current_app, g, make_response, request
+from flask import Response, current_app, g, jsonify, make_response, request
+from flask_smorest.utils import get_appcontext
+from sqlalchemy.exc import DBAPIError
 from webargs.flaskparser import FlaskParser
 
 from api.errors import DomainError, Forbidden, Unauthorized
@@ -71,6 +74,14 @@ class JSONParser(FlaskParser):
 _UNSET = object()
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A body already in the shape the response schema gives (read without the ORM, see
+    ``api.services.catalogue_reads``): it is sent as it is, not dumped again."""
+
+    data: Any
+
+
 class Blueprint(flask_smorest.Blueprint):
     """Blueprint with the unit of work, idempotency, auth, API key scopes and complete
     operation docs.
@@ -114,7 +125,14 @@ class Blueprint(flask_smorest.Blueprint):
             verb = "read" if method in ("GET", "HEAD") else "write"
             scope = f"{self.scope_prefix}:{verb}" if self.scope_prefix else None
         doc["scope"] = scope
-        wrapped = _require_scope(_unit_of_work(view_func, idempotent=doc["idempotent"]), scope)
+        if doc.get("read_only") and method != "GET":
+            raise TypeError(f"{view_func.__name__}: only a GET can be read_only")
+        wrapped = _require_scope(
+            _unit_of_work(
+                view_func, idempotent=doc["idempotent"], read_only=doc.get("read_only", False)
+            ),
+            scope,
+        )
         super().add_url_rule(
             rule,
             endpoint,
@@ -199,10 +217,38 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
     @staticmethod
+    def read_only(func: Any) -> Any:
+        """This GET only reads: its statements run without a transaction (no BEGIN and COMMIT
+        round trips to the database), each seeing the latest committed data."""
+        _berdaya_doc(func)["read_only"] = True
+        return func
+
+    @staticmethod
     def no_idempotency(func: Any) -> Any:
         """This POST does not store its response (it returns secrets such as tokens)."""
         _berdaya_doc(func)["no_idempotency"] = True
         return func
+
+    def response(self, status_code: Any, schema: Any = None, **kwargs: Any) -> Any:
+        """flask-smorest's, and a view may return ``Prepared`` (with headers) to skip the dump."""
+        documented = super().response(status_code, schema, **kwargs)
+
+        def decorator(func: Any) -> Any:
+            @wraps(func)
+            def wrapper(*args: Any, **view_kwargs: Any) -> Any:
+                result = func(*args, **view_kwargs)
+                body, headers = result if isinstance(result, tuple) else (result, None)
+                if not isinstance(body, Prepared):
+                    return result
+                get_appcontext()["result_dump"] = body.data  # what the ETag is computed from
+                response = jsonify(body.data)
+                response.status_code = int(status_code)
+                response.headers.update(headers or {})
+                return response
+
+            return documented(wrapper)
+
+        return decorator
 
     # -- flask-smorest hooks --------------------------------------------------------------------
 
@@ -290,11 +336,30 @@ def _require_scope(view: Callable[..., Any], scope: str | None) -> Callable[...,
     return wrapper
 
 
-def _unit_of_work(view: Callable[..., Any], *, idempotent: bool) -> Callable[..., Any]:
-    """Run the view; commit once if it succeeded, roll back if not."""
+def _unit_of_work(
+    view: Callable[..., Any], *, idempotent: bool, read_only: bool = False
+) -> Callable[..., Any]:
+    """Run the view; commit once if it succeeded, roll back if not. A GET whose connection
+    turns out dead (the database restarted since it was last used) is run again once, on a
+    fresh connection: reading twice is harmless, and the user sees no error."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if read_only:
+            g.read_only = True
+        if request.method != "GET":
+            return run(*args, **kwargs)
+        try:
+            return run(*args, **kwargs)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            session = g.pop("db_session", None)
+            if session is not None:
+                session.close()
+            return run(*args, **kwargs)
+
+    def run(*args: Any, **kwargs: Any) -> Any:
         claim = None
         if idempotent:
             begun = idempotency.begin()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, g, request
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.errors import Unauthorized
@@ -22,6 +23,12 @@ def db() -> Session:
     if session is None:
         session = state().new_session()
         g.db_session = session
+        if "actor" in g:
+            audit.act_as(session, g.actor)
+        if g.get("read_only") and isinstance(session.bind, Engine):
+            # Blueprint.read_only: no transaction, so no BEGIN nor COMMIT round trips (a session
+            # joined to an outer connection, as in the tests, keeps the outer transaction).
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return session
 
 
@@ -36,7 +43,8 @@ def current_actor() -> Actor:
     """Who is calling: from ``Authorization: Bearer``; an invalid token is a 401 everywhere."""
     if "actor" not in g:
         g.actor, g.auth_session_id = _resolve_actor()
-        audit.act_as(db(), g.actor)
+        if "db_session" in g:  # the changes it makes are hers in the audit log
+            audit.act_as(g.db_session, g.actor)
     actor: Actor = g.actor
     return actor
 

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from flask import request
 
+from api.http.blueprint import Prepared
 from api.pagination import Page
 
 
@@ -18,3 +19,9 @@ def page_response(page: Page[Any]) -> tuple[Page[Any], dict[str, str]]:
         args["cursor"] = [page.next_cursor]
         headers["Link"] = f'<{request.base_url}?{urlencode(args, doseq=True)}>; rel="next"'
     return page, headers
+
+
+def prepared_page(page: Page[dict[str, Any]]) -> tuple[Prepared, dict[str, str]]:
+    """A page whose items are already in their wire shape (``Prepared``), with its Link."""
+    _, headers = page_response(page)
+    return Prepared({"items": page.items, "next_cursor": page.next_cursor}), headers

@@ -41,7 +41,12 @@ class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     """A micro-business owned by an alumna."""
 
     __tablename__ = "businesses"
-    __table_args__ = (Index("ix_businesses_status_village_code", "status", "village_code"),)
+    __table_args__ = (
+        Index("ix_businesses_status_village_code", "status", "village_code"),
+        # A city's or district's businesses by name, as the public list pages them.
+        Index("ix_businesses_status_regency_code_name", "status", "regency_code", "name", "id"),
+        Index("ix_businesses_status_district_code_name", "status", "district_code", "name", "id"),
+    )
     id_prefix = "bus"
 
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
@@ -76,11 +81,7 @@ class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
 
     @property
     def activity_status(self) -> str:
-        """closed (declared), active (activity within 60 days), at_risk (60-120), dormant."""
-        if self.status == BusinessStatus.CLOSED:
-            return "closed"
-        days = (utcnow() - self.last_activity_at).days if self.last_activity_at else 0
-        return "active" if days < ACTIVE_DAYS else "at_risk" if days < DORMANT_DAYS else "dormant"
+        return activity_status(self.status, self.last_activity_at)
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
     village: Mapped[Region] = relationship(
@@ -116,3 +117,11 @@ class BusinessLicence(IdMixin, Base):
     number: Mapped[str] = mapped_column(String(60))
     issued_on: Mapped[dt.date | None] = mapped_column(Date)
     expires_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+def activity_status(status: BusinessStatus, last_activity_at: dt.datetime | None) -> str:
+    """closed (declared), active (activity within 60 days), at_risk (60-120), dormant."""
+    if status == BusinessStatus.CLOSED:
+        return "closed"
+    days = (utcnow() - last_activity_at).days if last_activity_at else 0
+    return "active" if days < ACTIVE_DAYS else "at_risk" if days < DORMANT_DAYS else "dormant"

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,6 +50,7 @@ class Product(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
         CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
         Index("ix_products_status_created_at", "status", "created_at"),
         Index("ix_products_status_price_idr", "status", "price_idr"),
+        Index("ix_products_listed_created_at", "listed", "created_at", "id"),
     )
     id_prefix = "prd"
 
@@ -75,6 +77,10 @@ class Product(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
     # Added to in batches by api.counters; not part of the ETag'd representation for the public.
     view_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Public: published, not hidden, of an active business that is not hidden. Kept by
+    # api.services.catalogue_events on every flush that could change it, so that search filters
+    # one column of products instead of joining every candidate to its business.
+    listed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     business: Mapped[Business] = relationship(lazy="joined", innerjoin=True)
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from api.http.blueprint import Blueprint
+from api.http.blueprint import Blueprint, Prepared
 from api.http.context import current_actor, db, state
 from api.http.limits import limit
-from api.http.pagination import page_response
+from api.http.pagination import page_response, prepared_page
 from api.models import Business, Lead, Role
 from api.pagination import Page
 from api.schemas.businesses import (
@@ -21,7 +21,7 @@ from api.schemas.businesses import (
 from api.schemas.common import PageQueryArgsSchema, page_of
 from api.schemas.contact import ContactAnswerSchema, ContactSchema, LeadSchema
 from api.services import businesses as service
-from api.services import contact
+from api.services import catalogue_reads, contact
 from api.services.contact import ContactAnswer
 
 blp = Blueprint(
@@ -46,11 +46,16 @@ def _one(business: Business) -> Business:
 
 
 @blp.route("/businesses", methods=["GET"])
+@blp.read_only
 @blp.arguments(BusinessQueryArgsSchema, location="query")
 @blp.response(200, page_of(BusinessSchema))
-def list_businesses(args: dict[str, Any]) -> tuple[Page[Business], dict[str, str]]:
+def list_businesses(args: dict[str, Any]) -> tuple[Page[Business] | Prepared, dict[str, str]]:
     """List active businesses by category, region (any level) and verification."""
-    page = service.list_public(db(), **args)
+    actor = current_actor()
+    listed = service.list_public(db(), url=state().storage.url, **args)
+    if not any(catalogue_reads.sees_more(actor, item) for item in listed.items):
+        return prepared_page(Page([item.document for item in listed.items], listed.next_cursor))
+    page = service.list_public(db(), **args)  # with her own businesses' private part
     _viewed(page.items)
     return page_response(page)
 
@@ -66,11 +71,16 @@ def create_business(data: dict[str, Any]) -> Business:
 
 
 @blp.route("/businesses/<string:business_id>", methods=["GET"])
+@blp.read_only
 @blp.etag
 @blp.response(200, BusinessSchema)
-def get_business(business_id: str) -> Business:
+def get_business(business_id: str) -> Business | Prepared:
     """Read a business: the public view, or with `private` for its owner."""
-    return _one(service.get_business(db(), actor=current_actor(), business_id=business_id))
+    actor = current_actor()
+    public = catalogue_reads.public_business(db(), business_id, url=state().storage.url)
+    if public is not None and not catalogue_reads.sees_more(actor, public):
+        return Prepared(public.document)
+    return _one(service.get_business(db(), actor=actor, business_id=business_id))
 
 
 @blp.route("/businesses/<string:business_id>", methods=["PATCH"])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.http.blueprint import Blueprint
+from api.http.blueprint import Blueprint, Prepared
 from api.http.context import current_actor, db, state
-from api.http.pagination import page_response
+from api.http.pagination import page_response, prepared_page
 from api.models import Product, ProductChange, Role
 from api.pagination import Page
 from api.schemas.common import PageQueryArgsSchema, page_of
@@ -18,8 +18,8 @@ from api.schemas.products import (
     ProductSchema,
     ProductSearchQueryArgsSchema,
 )
+from api.services import catalogue_reads, search
 from api.services import products as service
-from api.services import search
 
 blp = Blueprint(
     "products",
@@ -53,19 +53,25 @@ def list_business_products(
 
 
 @blp.route("/products", methods=["GET"])
+@blp.read_only
 @blp.arguments(ProductSearchQueryArgsSchema, location="query")
 @blp.response(200, page_of(ProductSchema))
-def search_products(args: dict[str, Any]) -> tuple[Page[Product], dict[str, str]]:
+def search_products(args: dict[str, Any]) -> tuple[Prepared, dict[str, str]]:
     """Search published products by words, category, region, price, licence and more."""
-    return page_response(search.search_products(db(), **args))
+    return prepared_page(search.search_products(db(), url=state().storage.url, **args))
 
 
 @blp.route("/products/<string:product_id>", methods=["GET"])
+@blp.read_only
 @blp.etag
 @blp.response(200, ProductSchema)
-def get_product(product_id: str) -> Product:
+def get_product(product_id: str) -> Product | Prepared:
     """Read a product (unpublished ones only for their owner, who also gets `stats`)."""
     actor = current_actor()
+    public = catalogue_reads.public_product(db(), product_id, url=state().storage.url)
+    if public is not None and not catalogue_reads.sees_more(actor, public):
+        state().views.hit(product_id)
+        return Prepared(public.document)
     product = service.get_product(db(), actor=actor, product_id=product_id)
     if service.can_edit(actor, product):
         # The ETag is the product's, as If-Match on PATCH checks it: not the owner's figures.

@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from api import phones
+from api.dates import rfc3339
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 NUL_MESSAGE = "Text must not contain NUL characters."
@@ -92,10 +93,7 @@ class Timestamp(fields.DateTime):
     """RFC 3339 in UTC with ``Z``, millisecond precision."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is None:
-            return None
-        assert isinstance(value, dt.datetime)
-        return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return rfc3339(value)
 
 
 class Password(fields.String):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,7 +15,7 @@ from api.db import utcnow
 from api.errors import NotFound
 from api.models import Business, BusinessLicence, BusinessStatus, RegionLevel
 from api.pagination import Page, paginate, sort_options
-from api.services import catalogue_events, categories, regions
+from api.services import catalogue_events, catalogue_reads, categories, regions
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
 
@@ -117,20 +117,48 @@ def list_public(
     sort: str = "name",
     limit: int,
     cursor: str | None = None,
-) -> Page[Business]:
-    """Active businesses, filtered by category (with its descendants), region at any level."""
+    url: Callable[[str], str] | None = None,
+) -> Page[Any]:
+    """Active businesses, filtered by category (with its descendants), region at any level.
+
+    With ``url`` (how a stored file is addressed), the items are ``PublicListing``s read
+    without the ORM (``api.services.catalogue_reads``); without, ``Business`` objects."""
     stmt = select(Business).where(Business.status == ACTIVE, Business.hidden_at.is_(None))
     if category:
         stmt = stmt.where(Business.category_id.in_(categories.with_descendants(session, category)))
     if region:
-        stmt = stmt.where(regions.within(Business.village_code, region))
+        stmt = stmt.where(in_region(region))
     if verified_graduate is not None:
         stmt = stmt.where(Business.verified_graduate.is_(verified_graduate))
     if q:
         stmt = stmt.where(Business.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
+    if url is None:
+        return paginate(
+            session, stmt, model=Business, sort=sort, options=SORTS, limit=limit, cursor=cursor
+        )
     return paginate(
-        session, stmt, model=Business, sort=sort, options=SORTS, limit=limit, cursor=cursor
+        session,
+        stmt,
+        model=Business,
+        sort=sort,
+        options=SORTS,
+        limit=limit,
+        cursor=cursor,
+        two_phase=True,
+        load=lambda ids: catalogue_reads.public_businesses(session, ids, url=url),
     )
+
+
+def in_region(code: str) -> Any:
+    """A business lies in the region: its city or district code is an equality an index on
+    (status, that code, name) answers in the list's order; a village or the province compares
+    the village code."""
+    level = code.count(".")
+    if level == 1:
+        return Business.regency_code == code
+    if level == 2:
+        return Business.district_code == code
+    return regions.within(Business.village_code, code)
 
 
 def list_owned(

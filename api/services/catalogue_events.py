@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_, inspect, or_, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from api.models import Business, BusinessStatus, Product, ProductStatus
@@ -124,3 +126,69 @@ def _reason(item: Product | Business) -> str:
 
 def _value(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
+
+
+# -- products.listed -----------------------------------------------------------------------------
+
+_LISTING = "catalogue_listing_changes"
+_PRODUCT_FIELDS_OF_LISTING = ("status", "hidden_at", "business_id")
+_BUSINESS_FIELDS_OF_LISTING = ("status", "hidden_at")
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _note_listing_changes(session: Session, _context: Any, _instances: Any) -> None:
+    """Remember the products (and businesses) whose publicness this flush may change."""
+    products: list[Product] = [o for o in session.new if isinstance(o, Product)]
+    businesses: list[Business] = []
+    for obj in session.dirty:
+        fields = (
+            _PRODUCT_FIELDS_OF_LISTING
+            if isinstance(obj, Product)
+            else _BUSINESS_FIELDS_OF_LISTING
+            if isinstance(obj, Business)
+            else ()
+        )
+        state = inspect(obj)
+        if any(state.attrs[name].history.has_changes() for name in fields):
+            (products if isinstance(obj, Product) else businesses).append(obj)
+    if products or businesses:
+        noted = session.info.setdefault(_LISTING, ([], []))
+        noted[0].extend(products)
+        noted[1].extend(businesses)
+
+
+@sa_event.listens_for(Session, "after_flush_postexec")
+def _update_listing(session: Session, _context: Any) -> None:
+    """Set ``products.listed`` from the product and its business, in SQL, for what changed."""
+    noted = session.info.pop(_LISTING, None)
+    if noted is None:
+        return
+    product_ids = [p.id for p in noted[0]]
+    business_ids = [b.id for b in noted[1]]
+    session.execute(relist(or_(Product.id.in_(product_ids), Product.business_id.in_(business_ids))))
+    for product in noted[0]:
+        session.expire(product, ["listed"])
+
+
+def relist(where: Any = None) -> Any:
+    """The UPDATE that sets ``products.listed`` (of the products ``where`` selects, or all)."""
+    public_business = (
+        select(Business.id)
+        .where(
+            Business.id == Product.business_id,
+            Business.status == BusinessStatus.ACTIVE,
+            Business.hidden_at.is_(None),
+        )
+        .exists()
+    )
+    listed = and_(
+        Product.status == ProductStatus.PUBLISHED, Product.hidden_at.is_(None), public_business
+    )
+    stmt = (
+        update(Product)
+        .where(Product.listed.is_distinct_from(listed))
+        # Not a change of the product: updated_at (and so its ETag) stays.
+        .values(listed=listed, updated_at=Product.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return stmt if where is None else stmt.where(where)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Double, Float, and_, cast, exists, func, literal_column, select, table, text
@@ -18,13 +19,11 @@ from api.models import (
     Availability,
     Business,
     BusinessLicence,
-    BusinessStatus,
     LicenceKind,
     Product,
-    ProductStatus,
 )
 from api.pagination import Page, SortOption, paginate
-from api.services import categories, regions
+from api.services import catalogue_reads, categories, regions
 
 MAX_WORDS = 8
 SORTS = {
@@ -50,18 +49,15 @@ def search_products(
     sort: str | None = None,
     limit: int,
     cursor: str | None = None,
-) -> Page[Product]:
-    """Published products of active businesses matching the words and filters."""
-    stmt = (
-        select(Product)
-        .join(Business, Business.id == Product.business_id)
-        .where(
-            Product.status == ProductStatus.PUBLISHED,
-            Business.status == BusinessStatus.ACTIVE,
-            Product.hidden_at.is_(None),
-            Business.hidden_at.is_(None),
-        )
-    )
+    url: Callable[[str], str],
+) -> Page[dict[str, Any]]:
+    """Published products of active businesses matching the words and filters, as the public
+    documents (``api.services.catalogue_reads``)."""
+    # ``listed`` is "published, visible, of an active visible business" kept on the product, so
+    # the business is joined only for filters on it.
+    stmt = select(Product).where(Product.listed.is_(True))
+    if region or licence is not None or verified_graduate is not None:
+        stmt = stmt.join(Business, Business.id == Product.business_id)
     if category:
         stmt = stmt.where(Product.category_id.in_(categories.with_descendants(session, category)))
     if region:
@@ -87,9 +83,12 @@ def search_products(
     computed: dict[str, Any] = {}
     words = query_words(q or "")
     sort = sort or ("relevance" if words else "newest")
+    id_column: Any = None
     if words:
-        stmt, rank = _match(session, stmt, words, ranked=sort == "relevance")
+        stmt, rank, id_column = _match(session, stmt, words, ranked=sort == "relevance")
         computed["rank"] = rank
+        if id_column is not None:
+            computed["id"] = id_column
     if sort == "relevance" and not words:
         sort = "newest"  # without words there is nothing to be relevant to
     return paginate(
@@ -102,6 +101,8 @@ def search_products(
         cursor=cursor,
         computed=computed,
         two_phase=True,
+        id_column=id_column,
+        load=lambda ids: catalogue_reads.public_products(session, ids, url=url),
     )
 
 
@@ -116,8 +117,9 @@ def query_words(q: str) -> list[str]:
 RANK_CANDIDATES = 1000
 
 
-def _match(session: Session, stmt: Any, words: list[str], *, ranked: bool) -> tuple[Any, Any]:
-    """Restrict to rows matching every word (as a prefix); return the rank to order by.
+def _match(session: Session, stmt: Any, words: list[str], *, ranked: bool) -> tuple[Any, Any, Any]:
+    """Restrict to rows matching every word (as a prefix); return the statement, the rank to
+    order by, and the column of product ids when it is not ``products.id``.
 
     On PostgreSQL, ranking by relevance looks at the RANK_CANDIDATES most recent matches only:
     ranking every match costs a few microseconds a row, and a common word ("kue") matches a
@@ -136,7 +138,7 @@ def _match(session: Session, stmt: Any, words: list[str], *, ranked: bool) -> tu
         # shortest decimal, compare unequal, and make the next page repeat this one).
         matched = stmt.where(vector.op("@@")(tsquery))
         if not ranked:
-            return matched, cast(func.ts_rank(vector, tsquery), Double)
+            return matched, cast(func.ts_rank(vector, tsquery), Double), None
         candidates = (
             matched.with_only_columns(Product.id.label("cid"), vector.label("cvec"))
             .order_by(Product.created_at.desc(), Product.id.desc())
@@ -144,10 +146,11 @@ def _match(session: Session, stmt: Any, words: list[str], *, ranked: bool) -> tu
             .subquery("candidates")
         )
         rank = cast(func.ts_rank(candidates.c.cvec, tsquery), Double)
-        return select(Product).join(candidates, candidates.c.cid == Product.id), rank
+        return select(candidates.c.cid).select_from(candidates), rank, candidates.c.cid
     # bm25 is lower-is-better; negated so that both backends sort relevance descending.
     fts = table("fts_products", literal_column("rowid"))
     match = " ".join(f'"{w}"*' for w in words)
     rank = -func.bm25(literal_column("fts_products"), 10.0, 5.0, 1.0, type_=Float)
     stmt = stmt.join(fts, literal_column("fts_products.rowid") == literal_column("products.rowid"))
-    return stmt.where(and_(text("fts_products MATCH :fts_match").bindparams(fts_match=match))), rank
+    matched = stmt.where(and_(text("fts_products MATCH :fts_match").bindparams(fts_match=match)))
+    return matched, rank, None

@@ -1,0 +1,339 @@
+"""The public catalogue, read without the ORM: the hot public representations (a product, a
+business, a page of search results or of a region's businesses) come from one joined SQL
+statement plus one each for photos (and licences), built straight into the shape the schemas
+(``ProductSchema``, ``BusinessSchema``) give them.
+
+The ORM path stays the reference: ``tests/test_catalogue_reads.py`` checks that both give the
+same document for every kind of listing, and anything that is not plainly public (a draft, a
+hidden listing, the owner's own view with her figures or address) goes through the ORM as
+before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, and_, select
+from sqlalchemy.orm import Session
+
+from api.dates import rfc3339
+from api.images import SIZES
+from api.models import (
+    Business,
+    BusinessLicence,
+    BusinessStatus,
+    Category,
+    Photo,
+    Product,
+    ProductStatus,
+    Region,
+)
+from api.models.businesses import activity_status
+from api.services import photos as photo_files  # a module: photos imports businesses
+from api.services.authz import Actor
+
+District = Region.__table__.alias("district")
+Regency = Region.__table__.alias("regency")
+
+_PRODUCT_COLUMNS = (
+    Product.id,
+    Product.slug,
+    Product.name,
+    Product.description,
+    Product.price_idr,
+    Product.unit,
+    Product.min_order,
+    Product.availability,
+    Product.stock,
+    Product.lead_days,
+    Product.status,
+    Product.tags,
+    Product.rating_count,
+    Product.rating_sum,
+    Product.published_at,
+    Product.created_at,
+    Product.updated_at,
+    Product.hidden_at,
+    Category.id.label("category_id"),
+    Category.slug.label("category_slug"),
+    Category.name_id.label("category_name_id"),
+    Category.name_en.label("category_name_en"),
+    Business.id.label("business_id"),
+    Business.slug.label("business_slug"),
+    Business.name.label("business_name"),
+    Business.verified_graduate,
+    Business.status.label("business_status"),
+    Business.hidden_at.label("business_hidden_at"),
+    Business.owner_id,
+    Business.village_code,
+    District.c.code.label("district_code"),
+    District.c.name.label("district_name"),
+    Regency.c.code.label("regency_code"),
+    Regency.c.name.label("regency_name"),
+)
+
+# One row per photo (or one with no photo): a product and its photos in one round trip.
+_PRODUCTS = (
+    select(
+        *_PRODUCT_COLUMNS,
+        Photo.id.label("photo_id"),
+        Photo.position.label("photo_position"),
+        Photo.width.label("photo_width"),
+        Photo.height.label("photo_height"),
+    )
+    .join(Business, Business.id == Product.business_id)
+    .join(Category, Category.id == Product.category_id)
+    .join(District, District.c.code == Business.district_code)
+    .join(Regency, Regency.c.code == Business.regency_code)
+    .outerjoin(Photo, Photo.product_id == Product.id)
+    .order_by(Product.id, Photo.position)
+)
+
+
+_BUSINESS_COLUMNS = (
+    Business.id,
+    Business.slug,
+    Business.name,
+    Business.description,
+    Business.channels,
+    Business.opening_hours,
+    Business.founded_on,
+    Business.status,
+    Business.verified_graduate,
+    Business.last_activity_at,
+    Business.rating_count,
+    Business.rating_sum,
+    Business.created_at,
+    Business.updated_at,
+    Business.hidden_at,
+    Business.owner_id,
+    Business.village_code,
+    Category.id.label("category_id"),
+    Category.slug.label("category_slug"),
+    Category.name_id.label("category_name_id"),
+    Category.name_en.label("category_name_en"),
+    District.c.code.label("district_code"),
+    District.c.name.label("district_name"),
+    Regency.c.code.label("regency_code"),
+    Regency.c.name.label("regency_name"),
+)
+
+# One row per photo of the business itself (or one with no photo), as for products.
+_BUSINESSES = (
+    select(
+        *_BUSINESS_COLUMNS,
+        Photo.id.label("photo_id"),
+        Photo.position.label("photo_position"),
+        Photo.width.label("photo_width"),
+        Photo.height.label("photo_height"),
+    )
+    .join(Category, Category.id == Business.category_id)
+    .join(District, District.c.code == Business.district_code)
+    .join(Regency, Regency.c.code == Business.regency_code)
+    .outerjoin(Photo, and_(Photo.business_id == Business.id, Photo.product_id.is_(None)))
+    .order_by(Business.id, Photo.position)
+)
+
+
+@dataclass(frozen=True)
+class PublicListing:
+    """A listing as everyone sees it, and what decides whether someone sees more."""
+
+    document: dict[str, Any]
+    owner_id: str
+    village_code: str
+
+
+def public_product(
+    session: Session, product_id: str, *, url: Callable[[str], str]
+) -> PublicListing | None:
+    """The public document of a product, or None when it is not public (or not there)."""
+    rows = session.execute(_PRODUCTS.where(Product.id == product_id)).all()
+    if not rows or not _is_public(rows[0]):
+        return None
+    row = rows[0]
+    return PublicListing(_product(row, _photos(rows, url)), row.owner_id, row.village_code)
+
+
+def public_products(
+    session: Session, product_ids: Sequence[str], *, url: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """The public documents of products known to be public, in the order of the ids."""
+    if not product_ids:
+        return []
+    rows: dict[str, list[Row[Any]]] = {}
+    for row in session.execute(_PRODUCTS.where(Product.id.in_(product_ids))):
+        rows.setdefault(row.id, []).append(row)
+    return [_product(rows[i][0], _photos(rows[i], url)) for i in product_ids if i in rows]
+
+
+def public_business(
+    session: Session, business_id: str, *, url: Callable[[str], str]
+) -> PublicListing | None:
+    """The public document of a business, or None when it is not public (or not there)."""
+    rows = session.execute(_BUSINESSES.where(Business.id == business_id)).all()
+    if not rows or rows[0].status != BusinessStatus.ACTIVE or rows[0].hidden_at is not None:
+        return None
+    [document] = _businesses(session, [rows], url)
+    return PublicListing(document, rows[0].owner_id, rows[0].village_code)
+
+
+def public_businesses(
+    session: Session, ids: Sequence[str], *, url: Callable[[str], str]
+) -> list[PublicListing]:
+    """The public documents of businesses known to be public, in the order of the ids."""
+    rows: dict[str, list[Row[Any]]] = {}
+    for row in session.execute(_BUSINESSES.where(Business.id.in_(ids))):
+        rows.setdefault(row.id, []).append(row)
+    ordered = [rows[i] for i in ids if i in rows]
+    documents = _businesses(session, ordered, url)
+    return [
+        PublicListing(document, group[0].owner_id, group[0].village_code)
+        for document, group in zip(documents, ordered, strict=True)
+    ]
+
+
+def sees_more(actor: Actor, listing: PublicListing) -> bool:
+    """The owner (or an admin over her village) gets her figures, address and editable view."""
+    return actor.user_id == listing.owner_id or actor.admin_over(listing.village_code)
+
+
+def _businesses(
+    session: Session, groups: Sequence[Sequence[Row[Any]]], url: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """Each business's rows (one per photo) as documents, with their licences."""
+    ids = [group[0].id for group in groups]
+    licences: dict[str, list[dict[str, Any]]] = {}
+    if ids:
+        for licence in session.execute(
+            select(
+                BusinessLicence.business_id,
+                BusinessLicence.kind,
+                BusinessLicence.number,
+                BusinessLicence.issued_on,
+                BusinessLicence.expires_on,
+            )
+            .where(BusinessLicence.business_id.in_(ids))
+            .order_by(BusinessLicence.business_id, BusinessLicence.kind)
+        ):
+            licences.setdefault(licence.business_id, []).append(
+                {
+                    "kind": licence.kind.value,
+                    "number": licence.number,
+                    "issued_on": _date(licence.issued_on),
+                    "expires_on": _date(licence.expires_on),
+                }
+            )
+    return [
+        _business(group[0], licences.get(group[0].id, []), _photos(group, url)) for group in groups
+    ]
+
+
+def _business(
+    row: Row[Any], licences: list[dict[str, Any]], photos: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "slug": row.slug,
+        "name": row.name,
+        "description": row.description,
+        "category": _category(row),
+        "district": {"code": row.district_code, "name": row.district_name},
+        "regency": {"code": row.regency_code, "name": row.regency_name},
+        "channels": row.channels,
+        "opening_hours": row.opening_hours,
+        "founded_on": _date(row.founded_on),
+        "licences": licences,
+        "photos": photos,
+        "status": row.status.value,
+        "verified_graduate": row.verified_graduate,
+        "activity_status": activity_status(row.status, row.last_activity_at),
+        "rating": _rating(row),
+        "private": None,
+        "created_at": rfc3339(row.created_at),
+        "updated_at": rfc3339(row.updated_at),
+    }
+
+
+def _is_public(row: Row[Any]) -> bool:
+    return (
+        row.status == ProductStatus.PUBLISHED
+        and row.hidden_at is None
+        and row.business_status == BusinessStatus.ACTIVE
+        and row.business_hidden_at is None
+    )
+
+
+def _photos(rows: Sequence[Row[Any]], url: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The photos of one product's rows (one per photo, in order)."""
+    return [
+        _photo(row.photo_id, row.photo_position, row.photo_width, row.photo_height, url)
+        for row in rows
+        if row.photo_id is not None
+    ]
+
+
+def _photo(
+    photo_id: str, position: int, width: int, height: int, url: Callable[[str], str]
+) -> dict[str, Any]:
+    return {
+        "id": photo_id,
+        "position": position,
+        "width": width,
+        "height": height,
+        "urls": {str(size): url(photo_files.photo_key(photo_id, size)) for size in SIZES},
+    }
+
+
+def _product(row: Row[Any], photos: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "slug": row.slug,
+        "name": row.name,
+        "description": row.description,
+        "category": _category(row),
+        "price_idr": row.price_idr,
+        "unit": row.unit,
+        "min_order": row.min_order,
+        "availability": row.availability.value,
+        "stock": row.stock,
+        "lead_days": row.lead_days,
+        "status": row.status.value,
+        "tags": row.tags,
+        "photos": photos,
+        "business": {
+            "id": row.business_id,
+            "slug": row.business_slug,
+            "name": row.business_name,
+            "district": {"code": row.district_code, "name": row.district_name},
+            "regency": {"code": row.regency_code, "name": row.regency_name},
+            "verified_graduate": row.verified_graduate,
+        },
+        "rating": _rating(row),
+        "stats": None,
+        "published_at": rfc3339(row.published_at),
+        "created_at": rfc3339(row.created_at),
+        "updated_at": rfc3339(row.updated_at),
+    }
+
+
+def _category(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.category_id,
+        "slug": row.category_slug,
+        "name_id": row.category_name_id,
+        "name_en": row.category_name_en,
+    }
+
+
+def _rating(row: Row[Any]) -> dict[str, Any]:
+    """As ``RatedMixin.rating``: the average of visible reviews to two decimals, and how many."""
+    count = row.rating_count or 0
+    return {"average": round(row.rating_sum / count, 2) if count else None, "count": count}
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
