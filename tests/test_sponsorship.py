@@ -264,7 +264,7 @@ def test_disputes_do_not_count_and_others_cannot_confirm(
     base = f"/v1/sponsorships/{sid}/disbursements/{did}"
     _, stranger = auth.as_role(Role.ALUMNA)
     assert_problem(client.post(f"{base}/confirm", headers=stranger), 404)
-    assert_problem(client.post(f"{base}/confirm", headers=csr.partner_h), 404)
+    assert_problem(client.post(f"{base}/confirm", headers=csr.partner_h), 403, "not_your_action")
     disputed = client.post(
         f"{base}/dispute", json={"reason": "Belum diterima"}, headers=csr.alumna_h
     )

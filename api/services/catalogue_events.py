@@ -87,7 +87,13 @@ def announce(
             stock=item.stock,
         )
     else:
-        data.update(name=item.name, slug=item.slug, village_code=item.village_code)
+        # The district and city, as the public sees them: the village is the owner's private.
+        data.update(
+            name=item.name,
+            slug=item.slug,
+            district_code=item.district_code,
+            regency_code=item.regency_code,
+        )
     public, tombstone = False, False
     if before is None:
         what = "created"

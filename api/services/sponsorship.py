@@ -411,7 +411,8 @@ def confirm_disbursement(
     """The alumna confirms receipt: now it counts towards the sponsorship and the need."""
     sponsorship, disbursement = get_disbursement(session, actor, sponsorship_id, disbursement_id)
     if not is_recipient(actor, sponsorship):
-        raise Forbidden() if actor.is_admin else NotFound()
+        # Whoever got this far sees the disbursement (the sponsor, an admin): 403, not 404.
+        raise Forbidden("not_your_action", params={"action": "confirm"})
     changed = session.execute(
         update(Disbursement)
         .where(
@@ -475,7 +476,7 @@ def dispute_disbursement(
     """The alumna says she did not receive it (as recorded); it does not count."""
     sponsorship, disbursement = get_disbursement(session, actor, sponsorship_id, disbursement_id)
     if not is_recipient(actor, sponsorship):
-        raise Forbidden() if actor.is_admin else NotFound()
+        raise Forbidden("not_your_action", params={"action": "dispute"})
     if disbursement.status != DisbursementStatus.RECORDED:
         raise Conflict("disbursement_not_pending", params={"status": disbursement.status.value})
     disbursement.status, disbursement.dispute_reason = DisbursementStatus.DISPUTED, reason
@@ -569,10 +570,19 @@ def consented_for(session: Session, business_id: str, user_id: str | None) -> bo
     )
 
 
+def _consenting_owner(session: Session, actor: Actor, business_id: str) -> Business:
+    """Her business, for a consent only she gives or revokes: admins in scope, who may edit
+    her business, may not decide who sees her figures for her."""
+    business = businesses.get_business(session, actor=actor, business_id=business_id, action="edit")
+    if business.owner_id != actor.user_id:
+        raise Forbidden("not_your_business")
+    return business
+
+
 def grant_consent(
     session: Session, *, actor: Actor, business_id: str, organization_id: str
 ) -> SponsorConsent:
-    business = businesses.get_business(session, actor=actor, business_id=business_id, action="edit")
+    business = _consenting_owner(session, actor, business_id)
     if session.get(Organization, organization_id) is None:
         raise ValidationFailed(errors={"organization_id": ["Unknown organisation."]})
     if active_consent(session, business.id, organization_id):
@@ -596,7 +606,7 @@ def grant_consent(
 def revoke_consent(
     session: Session, *, actor: Actor, business_id: str, organization_id: str
 ) -> None:
-    business = businesses.get_business(session, actor=actor, business_id=business_id, action="edit")
+    business = _consenting_owner(session, actor, business_id)
     consent = active_consent(session, business.id, organization_id)
     if consent is None:
         raise NotFound()
