@@ -65,12 +65,8 @@ def test_an_exhausted_pool_is_a_quick_503(tiny_pool: Flask) -> None:
     assert tiny_pool.test_client().get("/v1/categories").status_code == 200
 
 
-@pytest.mark.postgres
-def test_the_app_recovers_when_its_connections_are_killed(tiny_pool: Flask) -> None:
-    """What a PostgreSQL restart does to a running app: every connection it holds dies."""
-    client = tiny_pool.test_client()
-    assert client.get("/v1/categories").status_code == 200
-    engine = get_state(tiny_pool).engine
+def _kill_the_pooled_connection(engine: Any) -> None:
+    """Terminate, from another connection, the server process of the pool's connection."""
     with engine.connect() as connection:
         mine = connection.execute(text("SELECT pg_backend_pid()")).scalar()
     killer = create_engine(engine.url)
@@ -78,6 +74,14 @@ def test_the_app_recovers_when_its_connections_are_killed(tiny_pool: Flask) -> N
         other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": mine})
         other.commit()
     killer.dispose()
+
+
+@pytest.mark.postgres
+def test_the_app_recovers_when_its_connections_are_killed(tiny_pool: Flask) -> None:
+    """What a PostgreSQL restart does to a running app: every connection it holds dies."""
+    client = tiny_pool.test_client()
+    assert client.get("/v1/categories").status_code == 200
+    _kill_the_pooled_connection(get_state(tiny_pool).engine)
     for _ in range(3):
         assert client.get("/v1/categories").status_code == 200  # no error reaches a user
 
@@ -204,13 +208,7 @@ def test_a_connection_idle_for_a_while_is_pinged_and_replaced_if_dead(
     engine = get_state(tiny_pool).engine
 
     def kill_the_pooled_connection() -> None:
-        with engine.connect() as connection:
-            mine = connection.execute(text("SELECT pg_backend_pid()")).scalar()
-        killer = create_engine(engine.url)
-        with killer.connect() as other:
-            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": mine})
-            other.commit()
-        killer.dispose()
+        _kill_the_pooled_connection(engine)
 
     monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
     kill_the_pooled_connection()

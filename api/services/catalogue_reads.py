@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, and_, select
+from sqlalchemy import Row, Select, and_, select
 from sqlalchemy.orm import Session
 
 from api.dates import rfc3339
@@ -38,6 +38,22 @@ from api.services.authz import Actor
 District = Region.__table__.alias("district")
 Regency = Region.__table__.alias("regency")
 
+# The category, the district and city, and one photo: in both the product and business rows.
+_PLACE_AND_PHOTO_COLUMNS = (
+    Category.id.label("category_id"),
+    Category.slug.label("category_slug"),
+    Category.name_id.label("category_name_id"),
+    Category.name_en.label("category_name_en"),
+    District.c.code.label("district_code"),
+    District.c.name.label("district_name"),
+    Regency.c.code.label("regency_code"),
+    Regency.c.name.label("regency_name"),
+    Photo.id.label("photo_id"),
+    Photo.position.label("photo_position"),
+    Photo.width.label("photo_width"),
+    Photo.height.label("photo_height"),
+)
+
 _PRODUCT_COLUMNS = (
     Product.id,
     Product.slug,
@@ -57,10 +73,6 @@ _PRODUCT_COLUMNS = (
     Product.created_at,
     Product.updated_at,
     Product.hidden_at,
-    Category.id.label("category_id"),
-    Category.slug.label("category_slug"),
-    Category.name_id.label("category_name_id"),
-    Category.name_en.label("category_name_en"),
     Business.id.label("business_id"),
     Business.slug.label("business_slug"),
     Business.name.label("business_name"),
@@ -69,20 +81,13 @@ _PRODUCT_COLUMNS = (
     Business.hidden_at.label("business_hidden_at"),
     Business.owner_id,
     Business.village_code,
-    District.c.code.label("district_code"),
-    District.c.name.label("district_name"),
-    Regency.c.code.label("regency_code"),
-    Regency.c.name.label("regency_name"),
 )
 
 # One row per photo (or one with no photo): a product and its photos in one round trip.
-_PRODUCTS = (
+_PRODUCTS: Select[Any] = (
     select(
         *_PRODUCT_COLUMNS,
-        Photo.id.label("photo_id"),
-        Photo.position.label("photo_position"),
-        Photo.width.label("photo_width"),
-        Photo.height.label("photo_height"),
+        *_PLACE_AND_PHOTO_COLUMNS,
     )
     .join(Business, Business.id == Product.business_id)
     .join(Category, Category.id == Product.category_id)
@@ -111,24 +116,13 @@ _BUSINESS_COLUMNS = (
     Business.hidden_at,
     Business.owner_id,
     Business.village_code,
-    Category.id.label("category_id"),
-    Category.slug.label("category_slug"),
-    Category.name_id.label("category_name_id"),
-    Category.name_en.label("category_name_en"),
-    District.c.code.label("district_code"),
-    District.c.name.label("district_name"),
-    Regency.c.code.label("regency_code"),
-    Regency.c.name.label("regency_name"),
 )
 
 # One row per photo of the business itself (or one with no photo), as for products.
-_BUSINESSES = (
+_BUSINESSES: Select[Any] = (
     select(
         *_BUSINESS_COLUMNS,
-        Photo.id.label("photo_id"),
-        Photo.position.label("photo_position"),
-        Photo.width.label("photo_width"),
-        Photo.height.label("photo_height"),
+        *_PLACE_AND_PHOTO_COLUMNS,
     )
     .join(Category, Category.id == Business.category_id)
     .join(District, District.c.code == Business.district_code)
