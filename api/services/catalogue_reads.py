@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, select
+from sqlalchemy import Row, and_, select
 from sqlalchemy.orm import Session
 
 from api.dates import rfc3339
@@ -39,7 +39,7 @@ District = Region.__table__.alias("district")
 Regency = Region.__table__.alias("regency")
 
 # The category, the district and city, and one photo: in both the product and business rows.
-_PLACE_AND_PHOTO_COLUMNS = (
+_PLACE_AND_PHOTO_COLUMNS: tuple[Any, ...] = (
     Category.id.label("category_id"),
     Category.slug.label("category_slug"),
     Category.name_id.label("category_name_id"),
@@ -54,7 +54,7 @@ _PLACE_AND_PHOTO_COLUMNS = (
     Photo.height.label("photo_height"),
 )
 
-_PRODUCT_COLUMNS = (
+_PRODUCT_COLUMNS: tuple[Any, ...] = (
     Product.id,
     Product.slug,
     Product.name,
@@ -84,7 +84,7 @@ _PRODUCT_COLUMNS = (
 )
 
 # One row per photo (or one with no photo): a product and its photos in one round trip.
-_PRODUCTS: Select[Any] = (
+_PRODUCTS = (
     select(
         *_PRODUCT_COLUMNS,
         *_PLACE_AND_PHOTO_COLUMNS,
@@ -98,7 +98,7 @@ _PRODUCTS: Select[Any] = (
 )
 
 
-_BUSINESS_COLUMNS = (
+_BUSINESS_COLUMNS: tuple[Any, ...] = (
     Business.id,
     Business.slug,
     Business.name,
@@ -119,7 +119,7 @@ _BUSINESS_COLUMNS = (
 )
 
 # One row per photo of the business itself (or one with no photo), as for products.
-_BUSINESSES: Select[Any] = (
+_BUSINESSES = (
     select(
         *_BUSINESS_COLUMNS,
         *_PLACE_AND_PHOTO_COLUMNS,
