@@ -121,13 +121,6 @@ ALLOWED = (
         "reviews are public by design",
     ),
     Allowed(
-        REVIEWS,
-        "user.name",
-        SCANNED,
-        both("buyer"),
-        "a review shows its author's name (`author_name`), public by design",
-    ),
-    Allowed(
         ("listMentoringOffers", "getMentoringOffer", "getMentor"),
         "user.name",
         SCANNED,

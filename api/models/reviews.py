@@ -45,7 +45,12 @@ class Review(IdMixin, TimestampMixin, Base):
 
     @property
     def author_name(self) -> str | None:
-        return self.author.name if self.author else None
+        """Her first name and the initial of her last ("Siti K."): enough to tell reviews apart,
+        not enough to find her (a buyer's full name is hers, not the public's)."""
+        if self.author is None:
+            return None
+        *first, last = self.author.name.split() or [""]
+        return f"{first[0]} {last[:1]}." if first else last
 
 
 class ReportTarget(StrEnum):

@@ -29,7 +29,15 @@ class ReviewSchema(BaseSchema):
     product_id = fields.String(required=True)
     business_id = fields.String(required=True)
     order_id = fields.String(required=True)
-    author_name = fields.String(allow_none=True, required=True)
+    author_name = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The author's first name and last initial; null once she erased "
+            "her account.",
+            "example": "Siti K.",
+        },
+    )
     rating = fields.Integer(required=True)
     text = fields.String(required=True)
     photo_urls = fields.Method(
