@@ -484,6 +484,7 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Give an email or a phone number.": "Isi email atau nomor telepon.",
     "Invalid cursor.": "Cursor tidak valid.",
     "Invalid JSON body.": "Isi JSON tidak valid.",
+    "Not a file.": "Bukan berkas.",
     "Password must be at least 8 characters.": "Kata sandi minimal 8 karakter.",
     "Provide at least one field.": "Isi setidaknya satu kolom.",
 }

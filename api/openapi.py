@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import http
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import flask_smorest
-from flask import Flask
+from flask import Flask, current_app
 from flask_smorest.utils import prepare_response
 
 from api.schemas.common import ProblemSchema
@@ -41,6 +42,8 @@ businesses live on after the program.
 """
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# One entity tag (RFC 9110 8.8.3), strong or weak, or "*".
+ETAG_PATTERN = r'^(\*|(W/)?"[!#-~]{0,190}")$'
 
 
 def flask_config() -> dict[str, Any]:
@@ -130,9 +133,67 @@ class Api(flask_smorest.Api):
     def _register_error_handlers(self) -> None:
         """Our handlers (api.http.problems) are installed by the app factory instead."""
 
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        from api.http.converters import IdConverter, id_schema
+
+        app.url_map.converters["id"] = IdConverter
+        super().init_app(app, *args, **kwargs)
+        self.register_converter(IdConverter, id_schema)
+
     def _init_spec(self, *args: Any, **kwargs: Any) -> None:
         super()._init_spec(*args, **kwargs)
         self.ma_plugin.converter.add_attribute_function(_integer_format)
+
+    def document(self) -> dict[str, Any]:
+        """The document as served and committed: flask-smorest's, without its unused
+        pagination component, with links from creations to their resources."""
+        document: dict[str, Any] = self.spec.to_dict()
+        schemas = document.get("components", {}).get("schemas", {})
+        if "PaginationMetadata" in schemas and "PaginationMetadata" not in json.dumps(
+            document["paths"]
+        ):
+            del schemas["PaginationMetadata"]
+        add_links(document)
+        return document
+
+    def _openapi_json(self) -> Any:
+        """Serve the same document as the committed one."""
+        return current_app.response_class(
+            json.dumps(self.document(), indent=2, ensure_ascii=False),
+            mimetype="application/json",
+        )
+
+    def _register_etag_headers(self) -> None:
+        """flask-smorest's ETag parameters, saying what an entity tag looks like (an empty
+        If-Match is a missing one: 428). If-None-Match stays free: one that is not ours only
+        means the full answer."""
+        tag = {"type": "string", "pattern": ETAG_PATTERN, "maxLength": 200}
+        self.spec.components.parameter(
+            "IF_NONE_MATCH",
+            "header",
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "description": "The ETag you hold: a 304 without a body if it is current.",
+                "schema": {"type": "string"},
+            },
+            lazy=True,
+        )
+        self.spec.components.parameter(
+            "IF_MATCH",
+            "header",
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": True,
+                "description": "The ETag you last read: a 412 if it is stale, a 428 without it.",
+                "schema": tag,
+            },
+            lazy=True,
+        )
+        self.spec.components.header(
+            "ETAG", {"description": "Tag for the returned entry", "schema": tag}, lazy=True
+        )
 
     def _register_responses(self) -> None:
         """Named responses for every status; the error ones are problem+json, and those the
@@ -165,15 +226,128 @@ def _integer_format(_converter: Any, field: Any, ret: dict[str, Any], **_kwargs:
 
 def spec_document(app: Flask) -> dict[str, Any]:
     """The OpenAPI document of an app, as a plain dict, without flask-smorest's unused
-    pagination component."""
+    pagination component, with links from each creation to what can be done with the new
+    resource."""
     api: Api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    document: dict[str, Any] = api.spec.to_dict()
-    schemas = document.get("components", {}).get("schemas", {})
-    if "PaginationMetadata" in schemas and "PaginationMetadata" not in json.dumps(
-        document["paths"]
-    ):
-        del schemas["PaginationMetadata"]
-    return document
+    return api.document()
+
+
+METHODS = ("get", "put", "post", "delete", "patch")
+_PARAMETER = re.compile(r"\{([^}]+)\}")
+Operation = tuple[str, str, dict[str, Any]]
+
+
+def add_links(document: dict[str, Any]) -> None:
+    """Links for clients and stateful testing: from every creation (a 201 with a body) to the
+    operations on the resource it made, and from every read with an ETag to the changes that
+    need it as If-Match."""
+    paths: dict[str, dict[str, Any]] = document["paths"]
+    operations = [
+        (path, method, operation)
+        for path, item in paths.items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+    read_at: dict[str, str] = {}
+    for path, method, operation in operations:
+        schema = _json_schema_ref(operation["responses"].get("200"))
+        if method == "get" and path.endswith("}") and schema:
+            read_at.setdefault(schema, path)
+    for path, method, operation in operations:
+        created = operation["responses"].get("201")
+        if method == "post" and _json_schema_ref(created):
+            _link_creation(document, operations, read_at, path, created)
+        read = operation["responses"].get("200")
+        if method == "get" and _has_etag(read):
+            _link_changes(document, path, read)
+
+
+def _link_creation(
+    document: dict[str, Any],
+    operations: list[Operation],
+    read_at: dict[str, str],
+    path: str,
+    response: dict[str, Any],
+) -> None:
+    """The made resource is at the item path under the creation's (``POST /v1/businesses``:
+    ``/v1/businesses/{business_id}``) or where a GET answers the same schema (``POST
+    .../products``: ``/v1/products/{product_id}``); every operation there or below is linked,
+    its parameter filled from the answer's ``id`` (or the field named like the parameter),
+    the parameters it shares with the creation from its path, and an update's If-Match from
+    the answer's ETag."""
+    schema = _json_schema_ref(response) or ""
+    properties = document["components"]["schemas"].get(schema, {}).get("properties", {})
+    items = {
+        path + "/{" + other[len(path) + 2 :].split("}", 1)[0] + "}"
+        for other in document["paths"]
+        if other.startswith(path + "/{")
+    }
+    if schema in read_at:
+        items.add(read_at[schema])
+    links = {}
+    for item in sorted(items):
+        parameter = _PARAMETER.findall(item)[-1]
+        field = parameter if parameter in properties else "id"
+        if field not in properties:
+            continue
+        for target_path, _method, target in operations:
+            if target_path != item and not target_path.startswith(item + "/"):
+                continue
+            values = {parameter: f"$response.body#/{field}"}
+            values |= {
+                name: f"$request.path.{name}"
+                for name in _PARAMETER.findall(target_path)
+                if name != parameter and name in _PARAMETER.findall(path)
+            }
+            if target_path == item and _has_etag(response) and _takes_if_match(document, target):
+                values["If-Match"] = "$response.header.ETag"
+            links[target["operationId"]] = {
+                "operationId": target["operationId"],
+                "parameters": values,
+                "description": f"`{parameter}` is the `{field}` of the {schema} just made.",
+            }
+    if links:
+        response["links"] = links
+
+
+def _link_changes(document: dict[str, Any], path: str, response: dict[str, Any]) -> None:
+    """A read with an ETag links to the changes of the same resource that need If-Match."""
+    links = {
+        change["operationId"]: {
+            "operationId": change["operationId"],
+            "parameters": {
+                **{name: f"$request.path.{name}" for name in _PARAMETER.findall(path)},
+                "If-Match": "$response.header.ETag",
+            },
+            "description": "The same resource, with the ETag just read.",
+        }
+        for method, change in document["paths"][path].items()
+        if method in ("patch", "put", "delete") and _takes_if_match(document, change)
+    }
+    if links:
+        response["links"] = links
+
+
+def _has_etag(response: Any) -> bool:
+    return isinstance(response, dict) and "ETag" in response.get("headers", {})
+
+
+def _takes_if_match(document: dict[str, Any], operation: dict[str, Any]) -> bool:
+    for parameter in operation.get("parameters", []):
+        if "$ref" in parameter:
+            name = parameter["$ref"].rsplit("/", 1)[1]
+            parameter = document["components"]["parameters"][name]
+        if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
+            return True
+    return False
+
+
+def _json_schema_ref(response: Any) -> str | None:
+    """The name of the component schema a response's JSON body refers to, if any."""
+    if not isinstance(response, dict):
+        return None
+    ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+    return ref.rsplit("/", 1)[1] if isinstance(ref, str) else None
 
 
 def spec_json(app: Flask) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import flask_smorest
 from flask import Response, current_app, g, jsonify, make_response, request
 from flask_smorest.utils import get_appcontext
+from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError
 from webargs.flaskparser import FlaskParser
 
@@ -38,7 +39,7 @@ IDEMPOTENCY_PARAMETER = {
         "it is a 422; while the first is still running it is a 409. Keys are scoped to the "
         "caller and kept 7 days. 1-255 visible ASCII characters; a UUID is a good choice."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]{1,255}$"},
 }
 
 
@@ -62,13 +63,31 @@ def _berdaya_doc(func: Any) -> dict[str, Any]:
 
 
 class JSONParser(FlaskParser):
-    """webargs' parser, with too-deeply nested JSON treated as malformed (400), not a crash."""
+    """webargs' parser, with too-deeply nested JSON treated as malformed (400), not a crash,
+    and multipart bodies held to their schema like JSON ones: a part the schema does not
+    name is an unknown field (422), and so is text where a file belongs."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "files": None}
 
     def _raw_load_json(self, req: Any) -> Any:
         try:
             return super()._raw_load_json(req)
         except RecursionError:
             raise json.JSONDecodeError("nested too deeply", "<request body>", 0) from None
+
+    def load_files(self, req: Any, schema: Any) -> Any:
+        if req.form:
+            raise ValidationError(
+                {
+                    name: [NOT_A_FILE if name in schema.fields else UNKNOWN_FIELD]
+                    for name in req.form
+                }
+            )
+        return super().load_files(req, schema)
+
+
+NOT_A_FILE = "Not a file."
+UNKNOWN_FIELD = "Unknown field."
 
 
 _UNSET = object()

@@ -9,6 +9,14 @@ from typing import Any
 
 from flask import Response, request
 
+# For ``Blueprint.alt_response(200, **CSV_RESPONSE)``: the same report as a CSV download.
+CSV_RESPONSE: dict[str, Any] = {
+    "schema": {"type": "string", "description": "The report as CSV, a header row first."},
+    "content_type": "text/csv",
+    "description": "The report as JSON, or as CSV with `format=csv` or `Accept: text/csv`.",
+    "success": True,
+}
+
 
 def wants_csv(format: str | None) -> bool:
     if format == "csv":

@@ -145,7 +145,7 @@ def list_my_businesses(args: dict[str, Any]) -> tuple[Page[Business], dict[str, 
 @blp.scope(None)  # a phone number is for a person asking, not for apps
 @limit("rate_limit_contact")
 @blp.auth()
-@blp.arguments(ContactSchema)
+@blp.arguments(ContactSchema, required=False)  # the product and a note are optional
 @blp.response(200, ContactAnswerSchema)
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")

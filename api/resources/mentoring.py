@@ -6,7 +6,7 @@ from typing import Any
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db
-from api.http.export import csv_response, wants_csv
+from api.http.export import CSV_RESPONSE, csv_response, wants_csv
 from api.http.pagination import page_response
 from api.models import MentoringOffer, MentoringRequest, MentoringSession, Role, User
 from api.pagination import Page
@@ -302,6 +302,7 @@ def record_mentoring_session(
 @blp.auth()
 @blp.arguments(ReportQueryArgsSchema, location="query")
 @blp.response(200, MentoringReportSchema)
+@blp.alt_response(200, **CSV_RESPONSE)
 def get_mentoring_report(args: dict[str, Any], organization_id: str) -> Any:
     """The university's mentoring between two dates: per mentor, sessions held, hours, alumnae
     served, topics, completed mentorings and ratings (members and admins). JSON, or CSV with

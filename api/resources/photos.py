@@ -91,7 +91,7 @@ def order_business_photos(data: dict[str, Any], business_id: str) -> dict[str, A
     return _page(service.reorder(db(), actor=current_actor(), business_id=business_id, **data))
 
 
-@blp.route("/products/<string:product_id>/photos/<string:photo_id>", methods=["DELETE"])
+@blp.route("/products/<string:product_id>/photos/<id(pho):photo_id>", methods=["DELETE"])
 @blp.auth()
 @blp.response(204)
 def delete_product_photo(product_id: str, photo_id: str) -> None:
@@ -105,7 +105,7 @@ def delete_product_photo(product_id: str, photo_id: str) -> None:
     )
 
 
-@blp.route("/businesses/<string:business_id>/photos/<string:photo_id>", methods=["DELETE"])
+@blp.route("/businesses/<string:business_id>/photos/<id(pho):photo_id>", methods=["DELETE"])
 @blp.auth()
 @blp.response(204)
 def delete_business_photo(business_id: str, photo_id: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
-from api.http.export import csv_response, wants_csv
+from api.http.export import CSV_RESPONSE, csv_response, wants_csv
 from api.http.pagination import page_response
 from api.models import Business, CheckIn, Cohort, GraduateClaim, Program, Role, RosterEntry
 from api.pagination import Page
@@ -231,6 +231,7 @@ def list_follow_up(args: dict[str, Any]) -> tuple[Page[Business], dict[str, str]
 @blp.auth(optional=True)
 @blp.arguments(StatsQueryArgsSchema, location="query")
 @blp.response(200, StatsSchema)
+@blp.alt_response(200, **CSV_RESPONSE)
 def get_stats(args: dict[str, Any], group: str) -> Any:
     """Graduates, verified graduates, businesses started, share active, survival at 3, 6, 12
     and 24 months after graduation, median monthly revenue, products, orders, mentoring and
@@ -250,6 +251,7 @@ def get_stats(args: dict[str, Any], group: str) -> Any:
 @blp.auth()
 @blp.arguments(ResearchQueryArgsSchema, location="query")
 @blp.response(200, ResearchExportSchema)
+@blp.alt_response(200, **CSV_RESPONSE)
 def export_research_businesses(args: dict[str, Any]) -> Any:
     """An anonymised dataset of all businesses: no names, phones or addresses; stable
     pseudonymous ids; district-level regions; months, not days. For members of universities

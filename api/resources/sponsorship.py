@@ -8,7 +8,7 @@ from flask import Response
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
-from api.http.export import csv_response, wants_csv
+from api.http.export import CSV_RESPONSE, csv_response, wants_csv
 from api.http.pagination import page_response
 from api.images import MAX_BYTES
 from api.models import Disbursement, Role, SponsorConsent, Sponsorship, SupportNeed
@@ -294,6 +294,7 @@ def revoke_consent(business_id: str, organization_id: str) -> None:
 @blp.auth()
 @blp.arguments(ImpactQueryArgsSchema, location="query")
 @blp.response(200, ImpactReportSchema)
+@blp.alt_response(200, **CSV_RESPONSE)
 def get_impact_report(args: dict[str, Any], organization_id: str) -> Any:
     """The organisation's sponsorships in a year: reach, value by kind and region, milestones,
     and each business's figures before and after (with its owner's consent). JSON or CSV."""

@@ -56,6 +56,14 @@ class Text(fields.String):
         return result.strip() if isinstance(result, str) else result
 
 
+class Flag(fields.Boolean):
+    """A JSON true or false, nothing else (marshmallow's Boolean also takes 0, "yes"...);
+    query strings keep fields.Boolean, where "true" is the only way to say it."""
+
+    truthy: set[object] = {True}
+    falsy: set[object] = {False}
+
+
 class Email(fields.Email):
     """An email address, stored lower-case."""
 
@@ -170,6 +178,35 @@ class ProblemSchema(Schema):
         metadata={"description": "Field name to a list of messages (validation problems)."}
     )
     request_id = fields.String(metadata={"description": "Quote this when reporting a problem."})
+    # Extension members (RFC 9457 section 3.2) of some problem types.
+    status_now = fields.String(
+        metadata={"description": "`invalid_transition`: the resource's status now."}
+    )
+    allowed_actions = fields.List(
+        fields.String(),
+        metadata={"description": "`invalid_transition`: the actions its status allows."},
+    )
+    product_id = fields.String(
+        metadata={"description": "`insufficient_stock`: the product there is too little of."}
+    )
+    available = fields.Integer(
+        metadata={"description": "`insufficient_stock`: how many are left.", "format": "int32"}
+    )
+    invalid = fields.List(
+        fields.Dict(), metadata={"description": "`roster_invalid`: the invalid rows, by line."}
+    )
+    duplicates = fields.List(
+        fields.Dict(), metadata={"description": "`roster_invalid`: the duplicate rows."}
+    )
+    open_orders = fields.List(
+        fields.String(), metadata={"description": "`erasure_blocked`: orders still open."}
+    )
+    open_sponsorships = fields.List(
+        fields.String(), metadata={"description": "`erasure_blocked`: sponsorships still open."}
+    )
+    open_mentoring = fields.List(
+        fields.String(), metadata={"description": "`erasure_blocked`: mentoring still open."}
+    )
 
 
 class RatingSchema(BaseSchema):

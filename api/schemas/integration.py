@@ -9,7 +9,14 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 from api.db import utcnow
 from api.models import DeliveryStatus
 from api.pagination import MAX_LIMIT
-from api.schemas.common import AwareDateTime, BaseSchema, PageQueryArgsSchema, Text, Timestamp
+from api.schemas.common import (
+    AwareDateTime,
+    BaseSchema,
+    Flag,
+    PageQueryArgsSchema,
+    Text,
+    Timestamp,
+)
 from api.services.api_keys import SCOPES
 from api.services.events import TYPE_PATTERN
 
@@ -190,7 +197,7 @@ class WebhookPatchSchema(BaseSchema):
     url = Text(max_length=500)
     description = Text(max_length=300)
     event_types = _event_types_field()
-    active = fields.Boolean(metadata={"description": "true re-enables a disabled webhook."})
+    active = Flag(metadata={"description": "true re-enables a disabled webhook."})
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:

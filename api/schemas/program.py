@@ -9,6 +9,7 @@ from api.models import ClaimStatus, RevenueBand
 from api.schemas.common import (
     BaseSchema,
     Date,
+    Flag,
     MonthField,
     PageQueryArgsSchema,
     Text,
@@ -152,7 +153,7 @@ class CheckInWriteSchema(BaseSchema):
     """This month's (or `month`'s) check-in; a second one in a month updates the first."""
 
     month = MonthField(metadata={"description": "Default: this month (WIB). Not in the future."})
-    trading = fields.Boolean(required=True)
+    trading = Flag(required=True)
     revenue_idr = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(min=0, max=10_000_000_000)
     )
