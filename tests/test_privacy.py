@@ -332,6 +332,9 @@ def test_the_export_holds_all_of_her_data_and_nobody_elses(
     assert [p["id"] for p in copy["photos"]] == [her.photo_id]
     assert [o["id"] for o in copy["orders_placed"]] == [her.order_placed.id]
     assert copy["orders_placed"][0]["contact"]["phone"] == CANARY_PHONE
+    # Shown as the orders' own endpoint shows them (the export's schema requires it).
+    assert isinstance(copy["orders_placed"][0]["allowed_actions"], list)
+    assert isinstance(copy["mentoring_requests"][0]["allowed_actions"], list)
     assert [o["id"] for o in copy["orders_received"]] == [her.order_received.id]
     assert len(copy["reviews_written"]) == 1 and CANARY in copy["reviews_written"][0]["text"]
     assert len(copy["leads_made"]) == 1

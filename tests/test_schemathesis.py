@@ -166,7 +166,9 @@ turn: Counter[str] = Counter()
 
 
 @schema.parametrize()
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture], derandomize=True, database=None
+)
 def test_stateless(case: Any, world: World, callers: dict[str, dict[str, str]]) -> None:
     """A fuzzed case is sent as every caller; a schema example or coverage case (boundary
     values, missing parameters, unlisted methods: the same validation for every caller the

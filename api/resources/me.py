@@ -9,6 +9,9 @@ from api.http.context import current_actor, current_session_id, db, state
 from api.http.pagination import page_response
 from api.models import AssistGrant, AuditEntry, Consent, Membership, Notification, Role, User
 from api.pagination import Page
+from api.resources import mentoring as mentoring_views
+from api.resources import orders as order_views
+from api.resources import sponsorship as sponsorship_views
 from api.schemas.accounts import MePatchSchema, MeSchema, PasswordChangeSchema
 from api.schemas.common import PageQueryArgsSchema, page_of
 from api.schemas.notifications import MarkedSchema, NotificationQueryArgsSchema, NotificationSchema
@@ -84,7 +87,14 @@ def export_my_data() -> dict[str, Any]:
     claims, assist grants, notifications, the API keys and webhooks you made, and the audit
     entries about you or by you. Secrets (password hash, tokens, keys) are never included.
     """
-    return privacy.export(db(), actor=current_actor())
+    copy = privacy.export(db(), actor=current_actor())
+    # Shown as their own endpoints show them: with the actions she may take now.
+    for key in ("orders_placed", "orders_received"):
+        copy[key] = [order_views.shown(order) for order in copy[key]]
+    for key in ("mentoring_requests", "mentoring_requests_taken"):
+        copy[key] = [mentoring_views.shown(item) for item in copy[key]]
+    copy["sponsorships"] = [sponsorship_views.shown(item) for item in copy["sponsorships"]]
+    return copy
 
 
 @blp.route("/consents", methods=["GET"])

@@ -53,7 +53,7 @@ def _contact(user: User | None) -> dict[str, Any] | None:
     return {"name": user.name, "email": user.email, "phone": user.phone}
 
 
-def _shown(item: MentoringRequest) -> MentoringRequest:
+def shown(item: MentoringRequest) -> MentoringRequest:
     actor = current_actor()
     private = service.is_party(actor, item) or actor.admin_over(item.region_code)
     item.allowed_actions = service.allowed_actions(actor, item)  # type: ignore[attr-defined]
@@ -63,7 +63,7 @@ def _shown(item: MentoringRequest) -> MentoringRequest:
 
 
 def _act(request_id: str, action: str, **values: Any) -> MentoringRequest:
-    return _shown(
+    return shown(
         service.act(db(), actor=current_actor(), request_id=request_id, action=action, **values)
     )
 
@@ -137,7 +137,7 @@ def get_mentor(mentor_id: str) -> dict[str, Any]:
 @blp.alt_response(409, response="CONFLICT")
 def create_mentoring_request(data: dict[str, Any]) -> MentoringRequest:
     """Ask for help on one topic (at most three open requests at a time)."""
-    return _shown(service.create_request(db(), actor=current_actor(), data=data))
+    return shown(service.create_request(db(), actor=current_actor(), data=data))
 
 
 @blp.route("/mentoring-requests", methods=["GET"])
@@ -150,7 +150,7 @@ def list_mentoring_requests(
     """Your requests, the ones you took on, or (mentors, `view=open`) open ones to take on."""
     page = service.list_requests(db(), actor=current_actor(), **args)
     for item in page.items:
-        _shown(item)
+        shown(item)
     return page_response(page)
 
 
@@ -160,7 +160,7 @@ def list_mentoring_requests(
 @blp.response(200, RequestSchema)
 def get_mentoring_request(request_id: str) -> MentoringRequest:
     """Read a request; contact data only for its two parties."""
-    return _shown(service.get_request(db(), actor=current_actor(), request_id=request_id))
+    return shown(service.get_request(db(), actor=current_actor(), request_id=request_id))
 
 
 @blp.route("/mentoring-requests/<string:request_id>/accept", methods=["POST"])
@@ -211,7 +211,7 @@ def confirm_mentoring_request(data: dict[str, Any], request_id: str) -> Mentorin
 @blp.alt_response(409, response="CONFLICT")
 def rate_mentoring(data: dict[str, Any], request_id: str) -> MentoringRequest:
     """The alumna rates a completed mentoring, once."""
-    return _shown(
+    return shown(
         service.rate(
             db(),
             actor=current_actor(),

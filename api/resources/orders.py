@@ -37,13 +37,13 @@ blp = Blueprint(
 BUYERS = (Role.BUYER, Role.ALUMNA, Role.MENTOR, Role.PARTNER)
 
 
-def _shown(order: Order) -> Order:
+def shown(order: Order) -> Order:
     order.allowed_actions = service.allowed_actions(current_actor(), order)  # type: ignore[attr-defined]
     return order
 
 
 def _act(order_id: str, action: str, **values: Any) -> Order:
-    return _shown(
+    return shown(
         service.act(db(), actor=current_actor(), order_id=order_id, action=action, **values)
     )
 
@@ -56,7 +56,7 @@ def _act(order_id: str, action: str, **values: Any) -> Order:
 def create_order(data: dict[str, Any]) -> Order:
     """Order from one business. Names and prices are copied, the total is computed, stock is
     held (409 when there is not enough)."""
-    return _shown(service.place_order(db(), actor=current_actor(), data=data))
+    return shown(service.place_order(db(), actor=current_actor(), data=data))
 
 
 @blp.route("", methods=["GET"])
@@ -67,7 +67,7 @@ def list_orders(args: dict[str, Any]) -> tuple[Page[Order], dict[str, str]]:
     """Your orders as a buyer, or (`side=seller`) the orders to your businesses."""
     page = service.list_orders(db(), actor=current_actor(), **args)
     for order in page.items:
-        _shown(order)
+        shown(order)
     return page_response(page)
 
 
@@ -77,7 +77,7 @@ def list_orders(args: dict[str, Any]) -> tuple[Page[Order], dict[str, str]]:
 @blp.response(200, OrderSchema)
 def get_order(order_id: str) -> Order:
     """Read an order (its buyer, its seller, admins)."""
-    return _shown(service.get_order(db(), actor=current_actor(), order_id=order_id))
+    return shown(service.get_order(db(), actor=current_actor(), order_id=order_id))
 
 
 @blp.route("/<string:order_id>/accept", methods=["POST"])
@@ -146,7 +146,7 @@ def cancel_order(data: dict[str, Any], order_id: str) -> Order:
 @blp.alt_response(409, response="CONFLICT")
 def record_order_payment(data: dict[str, Any], order_id: str) -> Order:
     """The seller records how the buyer paid and marks the order paid (once)."""
-    return _shown(
+    return shown(
         service.record_payment(
             db(),
             actor=current_actor(),

@@ -47,13 +47,13 @@ blp = Blueprint(
 DISBURSEMENT = "/sponsorships/<string:sponsorship_id>/disbursements/<string:disbursement_id>"
 
 
-def _shown(item: Sponsorship) -> Sponsorship:
+def shown(item: Sponsorship) -> Sponsorship:
     item.allowed_actions = service.allowed_actions(db(), current_actor(), item)  # type: ignore[attr-defined]
     return item
 
 
 def _act(sponsorship_id: str, action: str, reason: str | None = None) -> Sponsorship:
-    return _shown(
+    return shown(
         service.act(
             db(), actor=current_actor(), sponsorship_id=sponsorship_id, action=action, reason=reason
         )
@@ -100,7 +100,7 @@ def close_need(need_id: str) -> SupportNeed:
 @blp.response(201, SponsorshipSchema)
 def create_sponsorship(data: dict[str, Any]) -> Sponsorship:
     """Propose support (partners of verified CSR companies)."""
-    return _shown(service.propose(db(), actor=current_actor(), data=data))
+    return shown(service.propose(db(), actor=current_actor(), data=data))
 
 
 @blp.route("/sponsorships", methods=["GET"])
@@ -111,7 +111,7 @@ def list_sponsorships(args: dict[str, Any]) -> tuple[Page[Sponsorship], dict[str
     """Sponsorships to your businesses, or (`side=sponsor`) of your organisations."""
     page = service.list_sponsorships(db(), actor=current_actor(), **args)
     for item in page.items:
-        _shown(item)
+        shown(item)
     return page_response(page)
 
 
@@ -121,7 +121,7 @@ def list_sponsorships(args: dict[str, Any]) -> tuple[Page[Sponsorship], dict[str
 @blp.response(200, SponsorshipSchema)
 def get_sponsorship(sponsorship_id: str) -> Sponsorship:
     """Read a sponsorship (the sponsor's members, the business owner, admins)."""
-    return _shown(
+    return shown(
         service.get_sponsorship(db(), actor=current_actor(), sponsorship_id=sponsorship_id)
     )
 
@@ -159,7 +159,7 @@ _transition(
 @blp.alt_response(409, response="CONFLICT")
 def mark_milestone_met(sponsorship_id: str, milestone_id: str) -> Sponsorship:
     """Either party marks a milestone met."""
-    return _shown(
+    return shown(
         service.mark_milestone(
             db(), actor=current_actor(), sponsorship_id=sponsorship_id, milestone_id=milestone_id
         )

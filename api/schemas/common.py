@@ -60,8 +60,10 @@ class Flag(fields.Boolean):
     """A JSON true or false, nothing else (marshmallow's Boolean also takes 0, "yes"...);
     query strings keep fields.Boolean, where "true" is the only way to say it."""
 
-    truthy: set[object] = {True}
-    falsy: set[object] = {False}
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class Email(fields.Email):
