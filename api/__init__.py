@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request, send_from_directory
+from flask import Flask, Request, Response, current_app, g, request, send_from_directory
+from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.config import Settings, load_settings
@@ -27,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from api.security import Security
     from api.services import policies  # noqa: F401  (registers the ownership rules)
     from api.services.auth import LockoutPolicy
+    from api.services.catalogue_cache import make_cache
     from api.state import EXTENSION_KEY, AppState
     from api.storage import make_storage
 
@@ -64,7 +66,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ),
         storage=make_storage(settings),
         views=ViewCounter(),
+        catalogue=make_cache(engine, settings.catalogue_cache_size),
     )
+    app.session_interface = _NoCookieSessions()
     api = openapi.Api(app)
     problems.register(app)
     register_blueprints(api)
@@ -78,6 +82,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     jobs.init(app)
     cli.register(app)
     return app
+
+
+class _NoCookieSessions(SessionInterface):
+    """The API is stateless (bearer tokens, API keys): no request opens or signs a cookie
+    session (Flask's default would, on every request)."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None  # Flask then uses a NullSession, which refuses to be written
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        return None
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -138,11 +153,17 @@ def _before_request() -> None:
 
 
 def _after_request(response: Response) -> Response:
-    response.headers["X-Request-ID"] = g.get("request_id", "")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if request.path.startswith("/v1/") or request.path in ("/health", "/ready"):
-        response.vary.update(("Authorization", "Accept-Language"))
-        response.headers.setdefault(
+    headers = response.headers
+    headers["X-Request-ID"] = g.get("request_id", "")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    path = request.path
+    if path.startswith("/v1/") or path in ("/health", "/ready"):
+        vary = headers.get("Vary")
+        if vary is None:  # the usual case, without parsing a header set
+            headers["Vary"] = "Authorization, Accept-Language"
+        else:
+            response.vary.update(("Authorization", "Accept-Language"))
+        headers.setdefault(
             "Cache-Control",
             "private, no-cache" if request.headers.get("Authorization") else "no-cache",
         )

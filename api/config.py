@@ -60,6 +60,8 @@ class Settings:
     s3_region: str = ""
     s3_public_url: str = ""
     db_pool_size: int = 5
+    # Public product and business documents each worker keeps encoded (PostgreSQL only; 0: off).
+    catalogue_cache_size: int = 5000
     db_max_overflow: int = 10
     db_pool_timeout_seconds: int = 5
     trusted_proxy_hops: int = 0
@@ -152,6 +154,8 @@ def validate(settings: Settings) -> None:
     for name in ("access_token_ttl_seconds", "refresh_token_ttl_days", "max_body_bytes"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name.upper()} must be positive")
+    if not 0 <= settings.catalogue_cache_size <= 1_000_000:
+        raise ConfigError("CATALOGUE_CACHE_SIZE must be between 0 (off) and 1000000")
     if settings.idempotency_ttl_hours < 7 * 24:
         raise ConfigError("IDEMPOTENCY_TTL_HOURS must be at least 168 (7 days)")
     if settings.password_hash_profile not in ("owasp", "rfc9106_low_memory", "cheapest"):

@@ -15,6 +15,7 @@ from api.storage import Storage
 
 if TYPE_CHECKING:
     from api.counters import ViewCounter
+    from api.services.catalogue_cache import CatalogueCache
 
 
 @dataclass
@@ -28,6 +29,8 @@ class AppState:
     lockout: LockoutPolicy
     storage: Storage
     views: ViewCounter
+    # Encoded public documents, kept exact by PostgreSQL's notifications (None on SQLite).
+    catalogue: CatalogueCache | None = None
 
     def new_session(self) -> Session:
         return self.sessionmaker()

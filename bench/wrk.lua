@@ -1,9 +1,34 @@
 -- One scenario for wrk: requests come from the table written by bench/run.py into
--- BENCH_REQUESTS (one "METHOD<TAB>PATH<TAB>HEADERS-JSON-ish<TAB>BODY" per line), picked at
--- random with their weights; done() prints the figures as one JSON line.
+-- BENCH_REQUESTS (one "WEIGHT<TAB>METHOD<TAB>PATH<TAB>HEADERS<TAB>BODY<TAB>LABEL" per line),
+-- picked at random with their weights; done() prints the figures as one JSON line.
+--
+-- With BENCH_PER_LABEL=1 (and one connection per thread, so that each response follows its
+-- own request), the latency of every request is also kept under its label, and done() adds
+-- each label's count and percentiles: the endpoints of a mix, measured in the same run.
+local ffi = require("ffi")
+ffi.cdef[[
+  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+  int clock_gettime(int clock, bench_timespec *out);
+]]
+local clock = ffi.new("bench_timespec")
+local function now_us()
+  ffi.C.clock_gettime(1, clock) -- CLOCK_MONOTONIC
+  return tonumber(clock.tv_sec) * 1e6 + tonumber(clock.tv_nsec) / 1e3
+end
+
 local requests = {}
 local total_weight = 0
-local counts = {}
+local per_label = os.getenv("BENCH_PER_LABEL") == "1"
+local threads = {}
+-- per thread (globals, so that done() can read them with thread:get, which copies flat
+-- tables only): the label, latency and status of each response, in three parallel lists
+sample_labels = {}
+sample_micros = {}
+sample_statuses = {}
+started = nil
+current = nil
+
+setup = function(thread) table.insert(threads, thread) end
 
 local function split(line, sep)
   local out = {}
@@ -22,7 +47,7 @@ init = function(args)
     end
     total_weight = total_weight + tonumber(f[1])
     table.insert(requests, {weight = total_weight, method = f[2], path = f[3], headers = headers,
-                            body = (f[5] ~= "" and f[5] or nil)})
+                            body = (f[5] ~= "" and f[5] or nil), label = f[6] or ""})
   end
   file:close()
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
@@ -32,18 +57,57 @@ request = function()
   local r = math.random() * total_weight
   for _, item in ipairs(requests) do
     if r <= item.weight then
+      if per_label then
+        current = item.label
+        started = now_us()
+      end
       return wrk.format(item.method, item.path, item.headers, item.body)
     end
   end
+end
+
+if per_label then
+  response = function(status, headers, body)
+    if started ~= nil then
+      table.insert(sample_micros, now_us() - started)
+      table.insert(sample_labels, current)
+      table.insert(sample_statuses, status)
+      started = nil
+    end
+  end
+end
+
+local function labels_json()
+  local merged = {}
+  local failed = {}
+  for _, thread in ipairs(threads) do
+    local labels = thread:get("sample_labels") or {}
+    local micros = thread:get("sample_micros") or {}
+    local statuses = thread:get("sample_statuses") or {}
+    for i, label in ipairs(labels) do
+      merged[label] = merged[label] or {}
+      table.insert(merged[label], micros[i])
+      if statuses[i] >= 400 then failed[label] = (failed[label] or 0) + 1 end
+    end
+  end
+  local parts = {}
+  for label, list in pairs(merged) do
+    table.sort(list)
+    local function pct(p) return list[math.max(1, math.ceil(#list * p / 100))] / 1000 end
+    table.insert(parts, string.format(
+      '"%s": {"requests": %d, "errors": %d, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f}',
+      label, #list, failed[label] or 0, pct(50), pct(95), pct(99), list[#list] / 1000))
+  end
+  return "{" .. table.concat(parts, ", ") .. "}"
 end
 
 done = function(summary, latency, requests_)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read
     + summary.errors.write + summary.errors.timeout
   io.write(string.format(
-    '{"requests": %d, "seconds": %.3f, "errors": %d, "status_errors": %d, "socket_errors": %d, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f}\n',
+    '{"requests": %d, "seconds": %.3f, "errors": %d, "status_errors": %d, "socket_errors": %d, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, "labels": %s}\n',
     summary.requests, summary.duration / 1e6, errors, summary.errors.status,
     errors - summary.errors.status,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000))
+    latency.max / 1000, per_label and labels_json() or "{}"))
 end

@@ -26,6 +26,7 @@ from api.config import normalize_database_url
 from api.migrate import upgrade
 from api.models import Role, User
 from api.services import auth as auth_service
+from api.services import catalogue_cache
 from api.services.regions import load_regions
 from api.state import get_state
 from tests import factories
@@ -92,6 +93,8 @@ def connection(app: Flask) -> Iterator[Connection]:
             )
             if transaction.is_active:
                 transaction.rollback()
+            # What the test wrote is gone without a commit to say so: forget its documents.
+            catalogue_cache.evict_everywhere([catalogue_cache.EVERYTHING])
 
 
 @pytest.fixture

@@ -80,7 +80,8 @@ def test_the_documents_are_the_schemas(
             lean = catalogue_reads.public_product(db_session, product.id, url=url)
             assert lean is not None
             assert lean.document == ProductSchema().dump(product)
-        documents = catalogue_reads.public_products(db_session, [ordered.id, plain.id], url=url)
+        listings = catalogue_reads.public_products(db_session, [ordered.id, plain.id], url=url)
+        documents = [listing.document for listing in listings]
         assert documents == [ProductSchema().dump(p) for p in (ordered, plain)]
         assert len(documents[1]["photos"]) == 2
         for one in (business, bare):

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from webargs.flaskparser import FlaskParser
 
 from api.errors import DomainError, Forbidden, Unauthorized
-from api.http import idempotency
+from api.http import idempotency, problems
 from api.http.context import API_KEY_HEADER, current_actor, db
 from api.models import Role
 from api.services import audit
@@ -99,6 +99,27 @@ class Prepared:
     ``api.services.catalogue_reads``): it is sent as it is, not dumped again."""
 
     data: Any
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A body already encoded (a cached public document, ``catalogue_cache``), with its ETag
+    when the operation has one: sent as it is, and a 304 when ``If-None-Match`` names it."""
+
+    body: bytes
+    etag: str | None = None
+
+
+def encode_document(document: Any) -> tuple[bytes, str]:
+    """A document as a response carries it (compact JSON) and the ETag ``@etag`` gives it."""
+    body = current_app.json.dumps(document, separators=(",", ":")).encode()
+    return body, Blueprint._generate_etag(document)
+
+
+def encoded_page(items: list[bytes], next_cursor: str | None) -> Encoded:
+    """A page of encoded items, as ``{"items", "next_cursor"}``, without decoding them."""
+    cursor = current_app.json.dumps(next_cursor).encode()
+    return Encoded(b'{"items":[' + b",".join(items) + b'],"next_cursor":' + cursor + b"}")
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -257,6 +278,8 @@ class Blueprint(flask_smorest.Blueprint):
             def wrapper(*args: Any, **view_kwargs: Any) -> Any:
                 result = func(*args, **view_kwargs)
                 body, headers = result if isinstance(result, tuple) else (result, None)
+                if isinstance(body, Encoded):
+                    return self._encoded_response(body, int(status_code), headers)
                 if not isinstance(body, Prepared):
                     return result
                 get_appcontext()["result_dump"] = body.data  # what the ETag is computed from
@@ -268,6 +291,19 @@ class Blueprint(flask_smorest.Blueprint):
             return documented(wrapper)
 
         return decorator
+
+    def _encoded_response(
+        self, body: Encoded, status_code: int, headers: dict[str, str] | None
+    ) -> Response:
+        if body.etag is not None:
+            # What set_etag records for @etag to send, without hashing the document again.
+            get_appcontext().setdefault("etag", {})["etag"] = body.etag
+            if request.method in ("GET", "HEAD") and body.etag in request.if_none_match:
+                g.not_modified_etag = body.etag
+                return problems.not_modified()
+        response = Response(body.body, status=status_code, mimetype="application/json")
+        response.headers.update(headers or {})
+        return response
 
     # -- flask-smorest hooks --------------------------------------------------------------------
 

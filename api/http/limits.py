@@ -131,6 +131,11 @@ def init(app: Flask, settings: Settings) -> None:
     # after_request hooks run in reverse order: this one after the limiter's, the next before.
     app.after_request(_keep_own_headers)
     limiter.init_app(app)
+    if not settings.rate_limit_default:
+        # Limits off: the limiter's check would exempt every request (``_exempt``) after
+        # working out which limits apply; skip it. Views with limits of their own still ask.
+        hooks = app.before_request_funcs.setdefault(None, [])
+        hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]
     app.after_request(_note_retry_after)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:

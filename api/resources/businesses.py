@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from api.http.blueprint import Blueprint, Prepared
+from api.http.blueprint import Blueprint, Encoded, Prepared, encode_document
 from api.http.context import current_actor, db, state
 from api.http.limits import limit
 from api.http.pagination import page_response, prepared_page
@@ -74,12 +74,15 @@ def create_business(data: dict[str, Any]) -> Business:
 @blp.read_only
 @blp.etag
 @blp.response(200, BusinessSchema)
-def get_business(business_id: str) -> Business | Prepared:
+def get_business(business_id: str) -> Business | Encoded:
     """Read a business: the public view, or with `private` for its owner."""
     actor = current_actor()
-    public = catalogue_reads.public_business(db(), business_id, url=state().storage.url)
+    app_state = state()
+    public = catalogue_reads.business_entry(
+        app_state.catalogue, db, business_id, url=app_state.storage.url, encode=encode_document
+    )
     if public is not None and not catalogue_reads.sees_more(actor, public):
-        return Prepared(public.document)
+        return Encoded(public.body, public.etag)
     return _one(service.get_business(db(), actor=actor, business_id=business_id))
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.http.blueprint import Blueprint, Prepared
+from api.http.blueprint import Blueprint, Encoded, encode_document, encoded_page
 from api.http.context import current_actor, db, state
-from api.http.pagination import page_response, prepared_page
+from api.http.pagination import page_response
 from api.models import Product, ProductChange, Role
 from api.pagination import Page
 from api.schemas.common import PageQueryArgsSchema, page_of
@@ -56,22 +56,37 @@ def list_business_products(
 @blp.read_only
 @blp.arguments(ProductSearchQueryArgsSchema, location="query")
 @blp.response(200, page_of(ProductSchema))
-def search_products(args: dict[str, Any]) -> tuple[Prepared, dict[str, str]]:
+def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     """Search published products by words, category, region, price, licence and more."""
-    return prepared_page(search.search_products(db(), url=state().storage.url, **args))
+    session, app_state = db(), state()
+    page = search.search_products(
+        session,
+        load=lambda ids: [
+            entry.body
+            for entry in catalogue_reads.product_entries(
+                app_state.catalogue, session, ids, url=app_state.storage.url, encode=encode_document
+            )
+        ],
+        **args,
+    )
+    _, headers = page_response(page)
+    return encoded_page(page.items, page.next_cursor), headers
 
 
 @blp.route("/products/<string:product_id>", methods=["GET"])
 @blp.read_only
 @blp.etag
 @blp.response(200, ProductSchema)
-def get_product(product_id: str) -> Product | Prepared:
+def get_product(product_id: str) -> Product | Encoded:
     """Read a product (unpublished ones only for their owner, who also gets `stats`)."""
     actor = current_actor()
-    public = catalogue_reads.public_product(db(), product_id, url=state().storage.url)
+    app_state = state()
+    public = catalogue_reads.product_entry(
+        app_state.catalogue, db, product_id, url=app_state.storage.url, encode=encode_document
+    )
     if public is not None and not catalogue_reads.sees_more(actor, public):
-        state().views.hit(product_id)
-        return Prepared(public.document)
+        app_state.views.hit(product_id)
+        return Encoded(public.body, public.etag)
     product = service.get_product(db(), actor=actor, product_id=product_id)
     if service.can_edit(actor, product):
         # The ETag is the product's, as If-Match on PATCH checks it: not the owner's figures.

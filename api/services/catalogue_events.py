@@ -18,7 +18,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from api.models import Business, BusinessStatus, Product, ProductStatus
-from api.services import events
+from api.services import catalogue_cache, events
 from api.services.authz import Actor
 
 PRODUCT_FIELDS = (
@@ -171,7 +171,9 @@ def _update_listing(session: Session, _context: Any) -> None:
         return
     product_ids = [p.id for p in noted[0]]
     business_ids = [b.id for b in noted[1]]
-    session.execute(relist(or_(Product.id.in_(product_ids), Product.business_id.in_(business_ids))))
+    stmt = relist(or_(Product.id.in_(product_ids), Product.business_id.in_(business_ids)))
+    keys = [f"p:{i}" for i in product_ids] + [f"b:{i}" for i in business_ids]
+    session.execute(stmt.execution_options(**{catalogue_cache.KEYS_OPTION: keys}))
     for product in noted[0]:
         session.expire(product, ["listed"])
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row, and_, select
 from sqlalchemy.orm import Session
@@ -34,6 +34,10 @@ from api.models import (
 from api.models.businesses import activity_status
 from api.services import photos as photo_files  # a module: photos imports businesses
 from api.services.authz import Actor
+from api.services.catalogue_cache import CatalogueCache, Entry
+
+# A public document as sent: its encoded body and its ETag (the HTTP layer's business).
+Encode = Callable[[dict[str, Any]], tuple[bytes, str]]
 
 District = Region.__table__.alias("district")
 Regency = Region.__table__.alias("regency")
@@ -154,14 +158,22 @@ def public_product(
 
 def public_products(
     session: Session, product_ids: Sequence[str], *, url: Callable[[str], str]
-) -> list[dict[str, Any]]:
+) -> list[PublicListing]:
     """The public documents of products known to be public, in the order of the ids."""
     if not product_ids:
         return []
     rows: dict[str, list[Row[Any]]] = {}
     for row in session.execute(_PRODUCTS.where(Product.id.in_(product_ids))):
         rows.setdefault(row.id, []).append(row)
-    return [_product(rows[i][0], _photos(rows[i], url)) for i in product_ids if i in rows]
+    return [
+        PublicListing(
+            _product(rows[i][0], _photos(rows[i], url)),
+            rows[i][0].owner_id,
+            rows[i][0].village_code,
+        )
+        for i in product_ids
+        if i in rows
+    ]
 
 
 def public_business(
@@ -190,7 +202,15 @@ def public_businesses(
     ]
 
 
-def sees_more(actor: Actor, listing: PublicListing) -> bool:
+class Owned(Protocol):
+    @property
+    def owner_id(self) -> str: ...
+
+    @property
+    def village_code(self) -> str: ...
+
+
+def sees_more(actor: Actor, listing: Owned) -> bool:
     """The owner (or an admin over her village) gets her figures, address and editable view."""
     return actor.user_id == listing.owner_id or actor.admin_over(listing.village_code)
 
@@ -331,3 +351,97 @@ def _rating(row: Row[Any]) -> dict[str, Any]:
 
 def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+# -- through the worker's cache of encoded documents (``catalogue_cache``) ---------------------
+
+
+def product_entry(
+    cache: CatalogueCache | None,
+    session: Callable[[], Session],
+    product_id: str,
+    *,
+    url: Callable[[str], str],
+    encode: Encode,
+) -> Entry | None:
+    """A public product, encoded: from the cache, else read (and kept). None if not public.
+    ``session`` is called only when the database is read."""
+
+    def read() -> Entry | None:
+        listing = public_product(session(), product_id, url=url)
+        return None if listing is None else _entry(listing, encode)
+
+    return _cached(cache, f"p:{product_id}", read)
+
+
+def business_entry(
+    cache: CatalogueCache | None,
+    session: Callable[[], Session],
+    business_id: str,
+    *,
+    url: Callable[[str], str],
+    encode: Encode,
+) -> Entry | None:
+    """A public business, encoded, as ``product_entry``."""
+
+    def read() -> Entry | None:
+        listing = public_business(session(), business_id, url=url)
+        return None if listing is None else _entry(listing, encode)
+
+    return _cached(cache, f"b:{business_id}", read)
+
+
+def product_entries(
+    cache: CatalogueCache | None,
+    session: Session,
+    product_ids: Sequence[str],
+    *,
+    url: Callable[[str], str],
+    encode: Encode,
+) -> list[Entry]:
+    """Products known to be public (a search page), encoded, in the order of the ids: the
+    cached ones as they are, the others read in one statement (and kept)."""
+    found: dict[str, Entry] = {}
+    if cache is not None:
+        cache.ensure_listening()
+        for product_id in product_ids:
+            entry = cache.get(f"p:{product_id}")
+            if entry is not None:
+                found[product_id] = entry
+    missing = [i for i in product_ids if i not in found]
+    if missing:
+        token = cache.token() if cache is not None else None
+        for listing in public_products(session, missing, url=url):
+            entry = _entry(listing, encode)
+            found[listing.document["id"]] = entry
+            if cache is not None:
+                cache.put(f"p:{listing.document['id']}", entry, token)
+    return [found[i] for i in product_ids if i in found]
+
+
+def _cached(
+    cache: CatalogueCache | None, key: str, read: Callable[[], Entry | None]
+) -> Entry | None:
+    if cache is None:
+        return read()
+    cache.ensure_listening()
+    entry = cache.get(key)
+    if entry is not None:
+        return entry
+    token = cache.token()  # before reading: an eviction during the read keeps it out
+    entry = read()
+    if entry is not None:
+        cache.put(key, entry, token)
+    return entry
+
+
+def _entry(listing: PublicListing, encode: Encode) -> Entry:
+    body, etag = encode(listing.document)
+    business = listing.document.get("business")
+    return Entry(
+        body=body,
+        etag=etag,
+        owner_id=listing.owner_id,
+        village_code=listing.village_code,
+        business_id=business["id"] if business else listing.document["id"],
+    )

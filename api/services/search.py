@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Double, Float, and_, cast, exists, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
@@ -23,7 +23,9 @@ from api.models import (
     Product,
 )
 from api.pagination import Page, SortOption, paginate
-from api.services import catalogue_reads, categories, regions
+from api.services import categories, regions
+
+T = TypeVar("T")
 
 MAX_WORDS = 8
 SORTS = {
@@ -49,10 +51,10 @@ def search_products(
     sort: str | None = None,
     limit: int,
     cursor: str | None = None,
-    url: Callable[[str], str],
-) -> Page[dict[str, Any]]:
-    """Published products of active businesses matching the words and filters, as the public
-    documents (``api.services.catalogue_reads``)."""
+    load: Callable[[list[str]], list[T]],
+) -> Page[T]:
+    """Published products of active businesses matching the words and filters; ``load`` turns
+    the page's ids into its items (the public documents, ``api.services.catalogue_reads``)."""
     # ``listed`` is "published, visible, of an active visible business" kept on the product, so
     # the business is joined only for filters on it.
     stmt = select(Product).where(Product.listed.is_(True))
@@ -102,7 +104,7 @@ def search_products(
         computed=computed,
         two_phase=True,
         id_column=id_column,
-        load=lambda ids: catalogue_reads.public_products(session, ids, url=url),
+        load=load,
     )
 
 

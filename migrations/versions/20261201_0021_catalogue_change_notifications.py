@@ -1,0 +1,78 @@
+"""PostgreSQL: every change to what a public catalogue document shows is announced (NOTIFY)
+
+The workers' caches of encoded public documents (``api.services.catalogue_cache``) listen on
+``berdaya_catalogue``; these triggers send, inside the writing transaction (so it is delivered
+at commit, and never for a rollback), which document changed: ``p:<product id>``,
+``b:<business id>`` (the business and its products, which show its name and place) or ``*``
+(a category or region: everything). Whoever writes (the app, the CLI, a migration, psql) is
+heard. A product's view count is not shown, so a change of that alone says nothing.
+
+SQLite has no notifications: there the cache is off and nothing is installed.
+
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-12-01 12:00:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0021"
+down_revision: str | None = "0020"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = ("products", "businesses", "photos", "business_licences", "categories", "regions")
+
+FUNCTION = """
+CREATE OR REPLACE FUNCTION berdaya_catalogue_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  changed record;
+BEGIN
+  IF TG_OP = 'DELETE' THEN changed := OLD; ELSE changed := NEW; END IF;
+  IF TG_TABLE_NAME = 'products' THEN
+    IF TG_OP = 'UPDATE'
+       AND to_jsonb(OLD) - 'view_count' - 'search_vector'
+         = to_jsonb(NEW) - 'view_count' - 'search_vector' THEN
+      RETURN NULL;
+    END IF;
+    PERFORM pg_notify('berdaya_catalogue', 'p:' || changed.id);
+  ELSIF TG_TABLE_NAME = 'businesses' THEN
+    PERFORM pg_notify('berdaya_catalogue', 'b:' || changed.id);
+  ELSIF TG_TABLE_NAME = 'business_licences' THEN
+    PERFORM pg_notify('berdaya_catalogue', 'b:' || changed.business_id);
+  ELSIF TG_TABLE_NAME = 'photos' THEN
+    IF changed.product_id IS NOT NULL THEN
+      PERFORM pg_notify('berdaya_catalogue', 'p:' || changed.product_id);
+    ELSE
+      PERFORM pg_notify('berdaya_catalogue', 'b:' || changed.business_id);
+    END IF;
+  ELSE
+    PERFORM pg_notify('berdaya_catalogue', '*');
+  END IF;
+  RETURN NULL;
+END
+$$
+"""
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(FUNCTION)
+    for table in TABLES:
+        op.execute(
+            f"CREATE TRIGGER {table}_catalogue_changed"
+            f" AFTER INSERT OR UPDATE OR DELETE ON {table}"
+            " FOR EACH ROW EXECUTE FUNCTION berdaya_catalogue_changed()"
+        )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in TABLES:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_catalogue_changed ON {table}")
+    op.execute("DROP FUNCTION IF EXISTS berdaya_catalogue_changed()")

@@ -1,0 +1,298 @@
+"""The workers' cache of encoded public documents never serves a change stale for longer than
+PostgreSQL takes to say so, and never serves this process's own change stale at all."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete, event, update
+from sqlalchemy.orm import Session
+
+from api import create_app
+from api.models import Business, Category, Product, Role, User
+from api.services import businesses as business_service
+from api.services import catalogue_cache
+from api.services.catalogue_cache import CatalogueCache, Entry
+from api.state import get_state
+from tests import factories
+from tests.conftest import TEST_SETTINGS, Auth
+from tests.factories import BusinessFactory, ProductFactory
+from tests.test_photos import image_bytes, upload
+
+
+def entry(business_id: str = "bsn_1") -> Entry:
+    return Entry(b"{}", "etag", "usr_1", "32.75.11.1004", business_id)
+
+
+# -- the cache itself ----------------------------------------------------------------------------
+
+
+def test_the_cache_keeps_the_newest_and_evicts_what_it_is_told() -> None:
+    cache = CatalogueCache(size=2)
+    assert cache.token() is None and cache.get("p:1") is None  # not listening: not used
+    cache.put("p:1", entry(), cache.token())
+    assert len(cache) == 0
+    cache.set_live(True)
+    for key, business in (("p:1", "bsn_1"), ("p:2", "bsn_2"), ("p:3", "bsn_1")):
+        cache.put(key, entry(business), cache.token())
+    assert cache.get("p:1") is None  # the oldest went out: at most `size` entries
+    assert cache.get("p:2") is not None and cache.get("p:3") is not None
+    cache.evict(["b:bsn_1"])  # a business: its own document and its products'
+    assert cache.get("p:3") is None and cache.get("p:2") is not None
+    cache.put("b:bsn_2", entry("bsn_2"), cache.token())
+    cache.evict([catalogue_cache.EVERYTHING])
+    assert len(cache) == 0
+
+
+def test_a_read_that_overlaps_an_eviction_is_not_kept() -> None:
+    cache = CatalogueCache(size=10)
+    cache.set_live(True)
+    token = cache.token()  # a request starts reading the database...
+    cache.evict(["p:other"])  # ...a change commits meanwhile (any change)...
+    cache.put("p:1", entry(), token)  # ...so what it read may be older than that change
+    assert cache.get("p:1") is None
+    cache.put("p:1", entry(), cache.token())
+    assert cache.get("p:1") is not None
+
+
+def test_losing_the_listener_empties_the_cache_and_stops_using_it() -> None:
+    cache = CatalogueCache(size=10)
+    cache.set_live(True)
+    cache.put("p:1", entry(), cache.token())
+    cache.set_live(False)
+    assert cache.get("p:1") is None and cache.token() is None
+    cache.set_live(True)  # reconnected: whatever was missed meanwhile is not there either
+    assert cache.get("p:1") is None
+
+
+def test_sqlite_has_no_cache(app: Flask, is_postgres: bool) -> None:
+    assert (get_state(app).catalogue is None) is not is_postgres
+
+
+# -- this process's own changes -----------------------------------------------------------------
+
+
+@pytest.fixture
+def local_cache() -> Iterator[CatalogueCache]:
+    """A cache with no listener at all: only this process's own evictions reach it."""
+    cache = CatalogueCache(size=100)
+    cache.set_live(True)
+    catalogue_cache._caches.add(cache)
+    yield cache
+    catalogue_cache._caches.discard(cache)
+
+
+def _filled(cache: CatalogueCache, *products: Product) -> None:
+    cache.evict([catalogue_cache.EVERYTHING])
+    for product in products:
+        cache.put(f"p:{product.id}", entry(product.business_id), cache.token())
+        cache.put(f"b:{product.business_id}", entry(product.business_id), cache.token())
+
+
+def test_own_changes_are_evicted_without_waiting_for_the_database(
+    client: FlaskClient, auth: Auth, db_session: Session, local_cache: CatalogueCache
+) -> None:
+    owner, owner_h = auth.as_role(Role.ALUMNA)
+    business: Business = BusinessFactory(owner_id=owner.id)
+    product: Product = ProductFactory(business=business)
+    other: Product = ProductFactory(business=BusinessFactory())
+    db_session.flush()
+    key, business_key, other_key = f"p:{product.id}", f"b:{business.id}", f"p:{other.id}"
+
+    # The product, through the API.
+    _filled(local_cache, product, other)
+    etag = client.get(f"/v1/products/{product.id}", headers=owner_h).headers["ETag"]
+    changed = client.patch(
+        f"/v1/products/{product.id}",
+        json={"price_idr": 30_000},
+        headers={**owner_h, "If-Match": etag},
+    )
+    assert changed.status_code == 200
+    assert local_cache.get(key) is None
+    assert local_cache.get(other_key) is not None  # only what changed
+
+    # Unpublished: the listing's bulk update names what it changes, so the rest stays.
+    _filled(local_cache, product, other)
+    response = client.post(f"/v1/products/{product.id}/unpublish", headers=owner_h)
+    assert response.status_code == 200
+    assert local_cache.get(key) is None and local_cache.get(other_key) is not None
+    response = client.post(f"/v1/products/{product.id}/publish", headers=owner_h)
+    assert response.status_code == 200
+
+    # A photo of it.
+    _filled(local_cache, product)
+    url = f"/v1/products/{product.id}/photos"
+    assert upload(client, url, image_bytes("JPEG", (300, 200)), owner_h).status_code == 201
+    assert local_cache.get(key) is None
+
+    # The business, by a bulk UPDATE ... WHERE id = (its activity): it and its products.
+    _filled(local_cache, product, other)
+    business_service.touch(db_session, business.id)
+    assert local_cache.get(business_key) is None and local_cache.get(key) is None
+    assert local_cache.get(other_key) is not None
+
+    # A bulk update the listener cannot narrow down: everything.
+    _filled(local_cache, product)
+    db_session.execute(update(Business).where(Business.owner_id == owner.id).values(name="Baru"))
+    assert len(local_cache) == 0
+
+    # A category's name is in every document.
+    _filled(local_cache, product)
+    category = db_session.get(Category, product.category_id)
+    assert category is not None
+    category.name_en = "Cakes, renamed"
+    db_session.flush()
+    assert len(local_cache) == 0
+
+
+# -- changes by anyone, heard from PostgreSQL ----------------------------------------------------
+
+pg = pytest.mark.postgres
+
+
+@pytest.fixture
+def live_app(app: Flask, database_url: str) -> Iterator[Flask]:
+    live = create_app({**TEST_SETTINGS, "database_url": database_url})
+    yield live
+    get_state(live).engine.dispose()
+
+
+def wait_for(condition: Callable[[], Any], seconds: float = 5.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError("not within the time allowed")
+
+
+@pytest.fixture
+def committed(live_app: Flask) -> Iterator[Product]:
+    """A public product really committed (another connection must see it)."""
+    state = get_state(live_app)
+    with state.new_session() as session:
+        factories.bind(session)
+        try:
+            product: Product = ProductFactory(business=BusinessFactory())
+            session.commit()
+            owner_id, business_id = product.business.owner_id, product.business_id
+        finally:
+            factories.bind(None)
+    yield product
+    with state.new_session() as session:
+        session.execute(delete(Product).where(Product.business_id == business_id))
+        session.execute(delete(Business).where(Business.id == business_id))
+        session.execute(delete(User).where(User.id == owner_id))
+        session.commit()
+
+
+def sql(live_app: Flask, statement: str, *params: Any) -> None:
+    """Run a statement from outside the app, as psql or another server would, and commit."""
+    url = get_state(live_app).engine.url.set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
+        connection.execute(statement, params)
+
+
+def statements(live_app: Flask) -> list[str]:
+    seen: list[str] = []
+    event.listen(
+        get_state(live_app).engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_a: seen.append(statement),
+    )
+    return seen
+
+
+def heard_everything_before(live_app: Flask, cache: CatalogueCache) -> None:
+    """Wait until the listener has handled every notification sent so far (they arrive in
+    commit order, so a marker sent now comes after them)."""
+    before = cache.generation
+    sql(live_app, f"NOTIFY {catalogue_cache.CHANNEL}, 'p:marker'")
+    wait_for(lambda: cache.generation > before)
+
+
+@pg
+def test_a_change_committed_anywhere_reaches_every_worker(
+    live_app: Flask, committed: Product
+) -> None:
+    cache = get_state(live_app).catalogue
+    assert cache is not None
+    client = live_app.test_client()
+    path, key = f"/v1/products/{committed.id}", f"p:{committed.id}"
+    client.get(path)
+    wait_for(lambda: cache.live)
+    first = client.get(path)
+    assert first.status_code == 200 and cache.get(key) is not None
+    seen = statements(live_app)
+    again = client.get(path)
+    assert again.json == first.json and again.headers["ETag"] == first.headers["ETag"]
+    assert seen == []  # served without a query
+    assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert seen == []
+
+    # psql (or another worker) renames the product.
+    sql(live_app, "UPDATE products SET name = %s WHERE id = %s", "Kue lumpur", committed.id)
+    renamed = wait_for(lambda: (r := client.get(path)).json["name"] == "Kue lumpur" and r)
+    assert renamed.headers["ETag"] != first.headers["ETag"]
+    stale = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert stale.status_code == 200
+
+    # Its business is renamed: the product shows the business's name.
+    client.get(path)
+    sql(
+        live_app,
+        "UPDATE businesses SET name = %s WHERE id = %s",
+        "Dapur Ibu",
+        committed.business_id,
+    )
+    wait_for(lambda: client.get(path).json["business"]["name"] == "Dapur Ibu")
+
+    # A view counted is not a change; a rolled back change is not one either.
+    client.get(path)
+    assert cache.get(key) is not None
+    sql(live_app, "UPDATE products SET view_count = view_count + 5 WHERE id = %s", committed.id)
+    url = get_state(live_app).engine.url.set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
+        connection.execute("UPDATE products SET name = 'x' WHERE id = %s", (committed.id,))
+        connection.rollback()
+    heard_everything_before(live_app, cache)
+    assert cache.get(key) is not None
+
+    # Unpublished elsewhere: gone from the public at once.
+    sql(live_app, "UPDATE products SET status = 'draft' WHERE id = %s", committed.id)
+    wait_for(lambda: client.get(path).status_code == 404)
+
+
+@pg
+def test_while_the_listener_is_away_the_cache_is_not_used(
+    live_app: Flask, committed: Product
+) -> None:
+    cache = get_state(live_app).catalogue
+    assert cache is not None
+    client = live_app.test_client()
+    path = f"/v1/products/{committed.id}"
+    client.get(path)
+    wait_for(lambda: cache.live)
+    client.get(path)
+    assert len(cache) == 1
+    sql(
+        live_app,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE application_name = %s AND datname = current_database()",
+        catalogue_cache.LISTENER_NAME,
+    )
+    wait_for(lambda: not cache.live)
+    assert len(cache) == 0
+    # Meanwhile a change is made: reads go to the database, so they see it.
+    sql(live_app, "UPDATE products SET name = %s WHERE id = %s", "Kue talam", committed.id)
+    assert client.get(path).json["name"] == "Kue talam"
+    wait_for(lambda: cache.live)  # reconnected by itself
+    client.get(path)
+    assert cache.get(f"p:{committed.id}") is not None
