@@ -319,7 +319,7 @@ def scenarios(base: str, data: dict[str, Any], tokens: list[str]) -> dict[str, l
     return {
         "floor": [(1, "GET", "/floor", "", "")],
         "product detail": [(1, "GET", f"/v1/products/{p}", "", "") for p in products],
-        "product detail, 20,000 products": [
+        "product detail across 20k products": [
             (1, "GET", f"/v1/products/{p}", "", "") for p in data["spread"]
         ],
         "product detail 304": [

@@ -11,10 +11,11 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, event, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from api import create_app
+from api.counters import ViewCounter
 from api.models import Business, Category, Product, Role, User
 from api.services import businesses as business_service
 from api.services import catalogue_cache
@@ -96,7 +97,7 @@ def _filled(cache: CatalogueCache, *products: Product) -> None:
 
 
 def test_own_changes_are_evicted_without_waiting_for_the_database(
-    client: FlaskClient, auth: Auth, db_session: Session, local_cache: CatalogueCache
+    app: Flask, client: FlaskClient, auth: Auth, db_session: Session, local_cache: CatalogueCache
 ) -> None:
     owner, owner_h = auth.as_role(Role.ALUMNA)
     business: Business = BusinessFactory(owner_id=owner.id)
@@ -124,6 +125,15 @@ def test_own_changes_are_evicted_without_waiting_for_the_database(
     assert local_cache.get(key) is None and local_cache.get(other_key) is not None
     response = client.post(f"/v1/products/{product.id}/publish", headers=owner_h)
     assert response.status_code == 200
+
+    # Views counted are not shown: written in a batch, they evict nothing.
+    _filled(local_cache, product, other)
+    counter = ViewCounter()
+    for _ in range(3):
+        counter.hit(product.id)
+    assert counter.flush(get_state(app).sessionmaker) == 1
+    assert local_cache.get(key) is not None and local_cache.get(business_key) is not None
+    assert db_session.scalar(select(Product.view_count).where(Product.id == product.id)) == 3
 
     # A photo of it.
     _filled(local_cache, product)

@@ -5,7 +5,8 @@ The workers' caches of encoded public documents (``api.services.catalogue_cache`
 at commit, and never for a rollback), which document changed: ``p:<product id>``,
 ``b:<business id>`` (the business and its products, which show its name and place) or ``*``
 (a category or region: everything). Whoever writes (the app, the CLI, a migration, psql) is
-heard. A product's view count is not shown, so a change of that alone says nothing.
+heard. A product's view count is not shown: an update that changes it and keeps ``updated_at``
+(the view counter's, ``api.counters``) says nothing, and costs nothing (the trigger's WHEN).
 
 SQLite has no notifications: there the cache is off and nothing is installed.
 
@@ -33,11 +34,6 @@ DECLARE
 BEGIN
   IF TG_OP = 'DELETE' THEN changed := OLD; ELSE changed := NEW; END IF;
   IF TG_TABLE_NAME = 'products' THEN
-    IF TG_OP = 'UPDATE'
-       AND to_jsonb(OLD) - 'view_count' - 'search_vector'
-         = to_jsonb(NEW) - 'view_count' - 'search_vector' THEN
-      RETURN NULL;
-    END IF;
     PERFORM pg_notify('berdaya_catalogue', 'p:' || changed.id);
   ELSIF TG_TABLE_NAME = 'businesses' THEN
     PERFORM pg_notify('berdaya_catalogue', 'b:' || changed.id);
@@ -65,14 +61,21 @@ def upgrade() -> None:
     for table in TABLES:
         op.execute(
             f"CREATE TRIGGER {table}_catalogue_changed"
-            f" AFTER INSERT OR UPDATE OR DELETE ON {table}"
+            f" AFTER INSERT OR DELETE{'' if table == 'products' else ' OR UPDATE'} ON {table}"
             " FOR EACH ROW EXECUTE FUNCTION berdaya_catalogue_changed()"
         )
+    op.execute(
+        "CREATE TRIGGER products_catalogue_updated AFTER UPDATE ON products FOR EACH ROW"
+        " WHEN (OLD.view_count IS NOT DISTINCT FROM NEW.view_count"
+        " OR OLD.updated_at IS DISTINCT FROM NEW.updated_at)"
+        " EXECUTE FUNCTION berdaya_catalogue_changed()"
+    )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    op.execute("DROP TRIGGER IF EXISTS products_catalogue_updated ON products")
     for table in TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_catalogue_changed ON {table}")
     op.execute("DROP FUNCTION IF EXISTS berdaya_catalogue_changed()")
