@@ -3,6 +3,7 @@ PostgreSQL takes to say so, and never serves this process's own change stale at 
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 
 from api import create_app
 from api.counters import ViewCounter
+from api.db import utcnow
+from api.http.blueprint import encode_document
 from api.models import Business, Category, Product, Role, User
 from api.services import businesses as business_service
-from api.services import catalogue_cache
+from api.services import catalogue_cache, catalogue_reads
 from api.services.catalogue_cache import CatalogueCache, Entry
 from api.state import get_state
 from tests import factories
@@ -70,6 +73,52 @@ def test_losing_the_listener_empties_the_cache_and_stops_using_it() -> None:
     assert cache.get("p:1") is None and cache.token() is None
     cache.set_live(True)  # reconnected: whatever was missed meanwhile is not there either
     assert cache.get("p:1") is None
+
+
+def test_a_document_that_changes_with_time_alone_expires_then() -> None:
+    cache = CatalogueCache(size=10)
+    cache.set_live(True)
+    cache.put("b:1", Entry(b"{}", "e", "usr_1", "32.75", "1", expires_at=time.time() + 60), 0)
+    cache.put("b:1", Entry(b"{}", "e", "usr_1", "32.75", "1", expires_at=time.time() + 60), 1)
+    assert cache.get("b:1") is not None
+    cache.put("b:1", Entry(b"{}", "e", "usr_1", "32.75", "1", expires_at=time.time() - 1), 1)
+    assert cache.get("b:1") is None  # a business that turned "at risk" at that moment
+
+
+def test_a_business_document_says_when_its_activity_status_turns(
+    db_session: Session, app: Flask
+) -> None:
+    quiet: Business = BusinessFactory(last_activity_at=utcnow() - dt.timedelta(days=59))
+    asleep: Business = BusinessFactory(last_activity_at=utcnow() - dt.timedelta(days=200))
+    db_session.flush()
+    url = get_state(app).storage.url
+    with app.test_request_context():
+        listing = catalogue_reads.public_business(db_session, quiet.id, url=url)
+        assert listing is not None and listing.document["activity_status"] == "active"
+        assert listing.changes_at is not None
+        assert listing.changes_at - utcnow() < dt.timedelta(days=1, minutes=1)
+        dormant = catalogue_reads.public_business(db_session, asleep.id, url=url)
+        assert dormant is not None and dormant.changes_at is None  # dormant stays dormant
+
+
+def test_a_product_no_longer_public_is_neither_served_nor_kept(
+    app: Flask, db_session: Session, local_cache: CatalogueCache
+) -> None:
+    """A search's ids may be a moment older than the read of its items."""
+    product: Product = ProductFactory()
+    db_session.flush()
+    product.hidden_at = utcnow()
+    db_session.flush()
+    local_cache.evict([catalogue_cache.EVERYTHING])
+    with app.test_request_context():
+        items = catalogue_reads.product_entries(
+            local_cache,
+            db_session,
+            [product.id],
+            url=get_state(app).storage.url,
+            encode=encode_document,
+        )
+    assert items == [] and local_cache.get(f"p:{product.id}") is None
 
 
 def test_sqlite_has_no_cache(app: Flask, is_postgres: bool) -> None:
@@ -282,7 +331,7 @@ def test_a_change_committed_anywhere_reaches_every_worker(
 
 @pg
 def test_while_the_listener_is_away_the_cache_is_not_used(
-    live_app: Flask, committed: Product
+    live_app: Flask, committed: Product, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = get_state(live_app).catalogue
     assert cache is not None
@@ -292,6 +341,10 @@ def test_while_the_listener_is_away_the_cache_is_not_used(
     wait_for(lambda: cache.live)
     client.get(path)
     assert len(cache) == 1
+    # It checks that it still hears by notifying itself: every 0.2 s here, and it stays live.
+    monkeypatch.setattr(catalogue_cache._Listener, "CHECK_SECONDS", 0.2)
+    time.sleep(1.0)
+    assert cache.live and len(cache) == 1
     sql(
         live_app,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"

@@ -295,7 +295,7 @@ class Blueprint(flask_smorest.Blueprint):
     def _encoded_response(
         self, body: Encoded, status_code: int, headers: dict[str, str] | None
     ) -> Response:
-        if body.etag is not None:
+        if body.etag is not None and self._is_etag_enabled():
             # What set_etag records for @etag to send, without hashing the document again.
             get_appcontext().setdefault("etag", {})["etag"] = body.etag
             if request.method in ("GET", "HEAD") and body.etag in request.if_none_match:

@@ -26,6 +26,7 @@ so the cache is off there.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
@@ -45,6 +46,7 @@ from api.models import Business, BusinessLicence, Category, Photo, Product, Regi
 CHANNEL = "berdaya_catalogue"
 LISTENER_NAME = "berdaya-catalogue-listener"  # its connection's application_name
 EVERYTHING = "*"
+PING = "ping:"  # a listener's notification to itself, to know it still hears
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ class Entry:
     owner_id: str
     village_code: str
     business_id: str  # a product's business (evicted with it); a business's own id
+    expires_at: float | None = None  # (epoch seconds) when it changes by itself, with no write
 
 
 class CatalogueCache:
@@ -82,7 +85,10 @@ class CatalogueCache:
     def get(self, key: str) -> Entry | None:
         if not self.live:
             return None
-        return self._entries.get(key)
+        entry = self._entries.get(key)
+        if entry is not None and entry.expires_at is not None and time.time() >= entry.expires_at:
+            return None  # replaced by the next read's put
+        return entry
 
     def token(self) -> int | None:
         """Taken before reading the database; ``put`` stores only if nothing was evicted since."""
@@ -219,19 +225,23 @@ class _Listener:
                     self.url,
                     autocommit=True,
                     application_name=LISTENER_NAME,
+                    connect_timeout=5,
                     keepalives=1,
                     keepalives_idle=5,
-                    connect_timeout=5,
+                    keepalives_interval=5,
+                    keepalives_count=3,
+                    tcp_user_timeout=15_000,
+                    options="-c statement_timeout=5000",
                 ) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self._set_live(True)
                     if failing:
                         log.warning("catalogue cache listener connected again")
                     failing = False
-                    while self._pid == pid:
-                        for note in connection.notifies(timeout=self.CHECK_SECONDS):
-                            self._deliver(note.payload)
-                        connection.execute("SELECT 1")  # still there?
+                    for round_ in itertools.count():
+                        if self._pid != pid:
+                            break
+                        self._listen_and_check(connection, f"{PING}{pid}:{round_}")
             except Exception as error:  # the database went away: read it directly, retry
                 if not failing:
                     log.warning("catalogue cache off until its listener reconnects: %s", error)
@@ -240,9 +250,36 @@ class _Listener:
                 self._set_live(False)
             time.sleep(self.RETRY_SECONDS)
 
+    def _listen_and_check(self, connection: Any, ping: str) -> None:
+        """Deliver notifications for CHECK_SECONDS, having sent one to itself first: if that one
+        does not come back, notifications do not arrive (a dead connection, a pooler that
+        does not keep LISTEN), and the cache must not be used."""
+        connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, ping))
+        heard = False
+        for note in connection.notifies(timeout=self.CHECK_SECONDS):
+            if note.payload == ping:
+                heard = True
+            elif not note.payload.startswith(PING):
+                self._deliver(note.payload)
+        if not heard:
+            raise ConnectionError("the listener did not hear its own notification")
+
     def _deliver(self, payload: str) -> None:
         for cache in list(self.caches):
             cache.evict((payload,))
+
+
+def _after_fork_in_child() -> None:
+    """Locks held by another thread at the fork stay held in the child: make new ones."""
+    global _listeners_lock
+    _listeners_lock = threading.Lock()
+    for listener in list(_listeners.values()):
+        listener._lock = threading.Lock()
+    for cache in list(_caches):
+        cache._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 # -- this process's own changes, evicted at flush and at commit --------------------------------
@@ -298,13 +335,17 @@ KEYS_OPTION = "catalogue_keys"
 def _bulk_statement(state: ORMExecuteState) -> None:
     """A bulk update or delete of a table a document shows evicts what it names
     (``KEYS_OPTION``), else what its ``WHERE <table>.id = <value>`` selects, else everything."""
-    if not _caches or not (state.is_update or state.is_delete):
+    if not _caches or not (state.is_update or state.is_delete or state.is_insert):
         return
     named = state.execution_options.get(KEYS_OPTION)
     if named is not None:
         _note(state.session, named)
         return
     name = getattr(getattr(state.statement, "table", None), "name", None)
+    if state.is_insert:  # a new product or business was not cached; a photo or licence shows
+        if name in _EVERYTHING_TABLES:
+            _note(state.session, [EVERYTHING])
+        return
     if name in _TABLE_KEYS:
         found = _id_of(state.statement.whereclause, name)  # type: ignore[attr-defined]
         _note(state.session, [f"{_TABLE_KEYS[name]}:{found}" if found else EVERYTHING])
@@ -336,7 +377,9 @@ def _after_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, _previous: Any) -> None:
-    keys = session.info.pop(_PENDING, None)
+def _after_rollback(session: Session, previous: Any) -> None:
+    outermost = not previous.nested and previous.parent is None
+    keys = session.info.pop(_PENDING, None) if outermost else session.info.get(_PENDING)
     if keys:
-        evict_everywhere(keys)  # what was read inside the transaction is not kept either
+        # A savepoint's keys stay noted for the commit; what was read meanwhile is not kept.
+        evict_everywhere(keys)

@@ -20,6 +20,7 @@ from sqlalchemy import Row, and_, select
 from sqlalchemy.orm import Session
 
 from api.dates import rfc3339
+from api.db import utcnow
 from api.images import SIZES
 from api.models import (
     Business,
@@ -31,7 +32,7 @@ from api.models import (
     ProductStatus,
     Region,
 )
-from api.models.businesses import activity_status
+from api.models.businesses import ACTIVE_DAYS, DORMANT_DAYS, activity_status
 from api.services import photos as photo_files  # a module: photos imports businesses
 from api.services.authz import Actor
 from api.services.catalogue_cache import CatalogueCache, Entry
@@ -143,6 +144,8 @@ class PublicListing:
     document: dict[str, Any]
     owner_id: str
     village_code: str
+    # When the document changes by itself, with no write (a business's activity status).
+    changes_at: dt.datetime | None = None
 
 
 def public_product(
@@ -159,12 +162,14 @@ def public_product(
 def public_products(
     session: Session, product_ids: Sequence[str], *, url: Callable[[str], str]
 ) -> list[PublicListing]:
-    """The public documents of products known to be public, in the order of the ids."""
+    """The public documents of the products, in the order of the ids; any that is not public
+    (any more: a search's ids may be a moment older than this read) is left out."""
     if not product_ids:
         return []
     rows: dict[str, list[Row[Any]]] = {}
     for row in session.execute(_PRODUCTS.where(Product.id.in_(product_ids))):
-        rows.setdefault(row.id, []).append(row)
+        if _is_public(row):
+            rows.setdefault(row.id, []).append(row)
     return [
         PublicListing(
             _product(rows[i][0], _photos(rows[i], url)),
@@ -184,7 +189,9 @@ def public_business(
     if not rows or rows[0].status != BusinessStatus.ACTIVE or rows[0].hidden_at is not None:
         return None
     [document] = _businesses(session, [rows], url)
-    return PublicListing(document, rows[0].owner_id, rows[0].village_code)
+    return PublicListing(
+        document, rows[0].owner_id, rows[0].village_code, _activity_changes_at(rows[0])
+    )
 
 
 def public_businesses(
@@ -197,9 +204,23 @@ def public_businesses(
     ordered = [rows[i] for i in ids if i in rows]
     documents = _businesses(session, ordered, url)
     return [
-        PublicListing(document, group[0].owner_id, group[0].village_code)
+        PublicListing(
+            document, group[0].owner_id, group[0].village_code, _activity_changes_at(group[0])
+        )
         for document, group in zip(documents, ordered, strict=True)
     ]
+
+
+def _activity_changes_at(row: Row[Any]) -> dt.datetime | None:
+    """When ``activity_status`` next changes with time alone (active -> at risk -> dormant)."""
+    if row.last_activity_at is None or row.status == BusinessStatus.CLOSED:
+        return None
+    now = utcnow()
+    for days in (ACTIVE_DAYS, DORMANT_DAYS):
+        moment: dt.datetime = row.last_activity_at + dt.timedelta(days=days)
+        if moment > now:
+            return moment
+    return None
 
 
 class Owned(Protocol):
@@ -444,4 +465,5 @@ def _entry(listing: PublicListing, encode: Encode) -> Entry:
         owner_id=listing.owner_id,
         village_code=listing.village_code,
         business_id=business["id"] if business else listing.document["id"],
+        expires_at=listing.changes_at.timestamp() if listing.changes_at else None,
     )
