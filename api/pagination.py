@@ -163,6 +163,15 @@ def _after(columns: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> Any:
     return or_(*clauses)
 
 
+def cursor_values(cursor: str, sort: str, columns: Sequence[Any]) -> list[Any]:
+    """The key values a cursor carries, checked against the columns they compare with (for a
+    list that writes its own SQL)."""
+    values = decode_cursor(cursor, sort, len(columns))
+    for column, value in zip(columns, values, strict=True):
+        _check_type(column, value)
+    return values
+
+
 def _check_type(column: Any, value: Any) -> None:
     """A cursor value must be what its column holds (a forged cursor is a 422, not a 500)."""
     expected = column.type.python_type

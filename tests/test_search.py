@@ -182,3 +182,162 @@ def test_relevance_ranks_the_most_recent_matches_only(
     ranked = ids(client, "q=keju")
     assert set(ranked) == newest_three and len(ranked) == 3
     assert set(ids(client, "q=keju&sort=newest")) == {p.id for p in made}
+
+
+def terms_of(db_session: Session, product_id: str) -> dict[str, int]:
+    from sqlalchemy import text
+
+    rows = db_session.execute(
+        text("SELECT term, weight FROM fts_product_terms WHERE product_id = :id"),
+        {"id": product_id},
+    )
+    return {term: weight for term, weight in rows}
+
+
+@pytest.mark.postgres
+def test_the_words_of_listed_products_are_kept_with_their_best_field(
+    client: FlaskClient, db_session: Session
+) -> None:
+    """fts_product_terms follows every write, from whoever writes, in its transaction."""
+    from sqlalchemy import text
+
+    business = BusinessFactory()
+    product = ProductFactory(
+        business=business, name="Kue Keju", tags=["kue basah"], description="Keju dan kéju asli."
+    )
+    db_session.flush()
+    assert terms_of(db_session, product.id) == {
+        "kue": 4,
+        "keju": 4,
+        "basah": 2,
+        "dan": 1,
+        "asli": 1,
+    }
+    product.name = "Bolu Pandan"
+    db_session.flush()
+    assert terms_of(db_session, product.id) == {
+        "bolu": 4,
+        "pandan": 4,
+        "kue": 2,
+        "basah": 2,
+        "keju": 1,
+        "dan": 1,
+        "asli": 1,
+    }
+    product.status = ProductStatus.DRAFT  # unlisted: its words go
+    db_session.flush()
+    assert terms_of(db_session, product.id) == {}
+    product.status = ProductStatus.PUBLISHED
+    db_session.flush()
+    assert terms_of(db_session, product.id)["pandan"] == 4
+    business.status = BusinessStatus.PAUSED  # the business's status unlists its products too
+    db_session.flush()
+    assert terms_of(db_session, product.id) == {}
+    business.status = BusinessStatus.ACTIVE
+    db_session.flush()
+    assert terms_of(db_session, product.id)["bolu"] == 4
+    product.stock = 3  # neither words nor listing: the trigger's WHEN skips it
+    db_session.flush()
+    db_session.execute(text("DELETE FROM products WHERE id = :id"), {"id": product.id})
+    assert terms_of(db_session, product.id) == {}
+    rebuilt = db_session.scalar(text("SELECT berdaya_product_terms_rebuild()"))
+    listed = db_session.scalar(
+        text("SELECT count(*) FROM products p, unnest(p.search_vector) WHERE p.listed")
+    )
+    assert rebuilt == listed
+
+
+def walk(client: FlaskClient, query: str) -> list[str]:
+    """Every id of a list, a page of one at a time through the cursors."""
+    walked: list[str] = []
+    url = f"/v1/products?limit=1&{query}"
+    while url:
+        body = client.get(url).json
+        walked += [p["id"] for p in body["items"]]
+        assert len(walked) <= 100, f"paging does not advance: {query}"
+        cursor = body["next_cursor"]
+        url = f"/v1/products?limit=1&{query}&cursor={cursor}" if cursor else ""
+    return walked
+
+
+@pytest.mark.postgres
+def test_the_three_ways_of_ranking_agree(
+    client: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rare words, no filter: one statement over fts_product_terms. With a filter, or a common
+    word beside a rare one: the rarest word's matches, the others looked up. Common words only:
+    the newest candidates' vectors. Over the same matches the three give the same order, and
+    the same pages: each word's best field (name 4, tags 2, description 1), summed, ties by
+    id."""
+    from api.services import search
+
+    business = BusinessFactory()
+    made = {
+        "name": ProductFactory(business=business, name="Keju Susu", description="Enak."),
+        "tag": ProductFactory(business=business, name="Roti", tags=["keju"], description="Susu."),
+        "text": ProductFactory(business=business, name="Bolu", description="Keju dan susu."),
+        "both": ProductFactory(business=business, name="Keju", tags=["susu"]),
+        "keju only": ProductFactory(business=business, name="Kejunya banyak", description="x"),
+    }
+    db_session.flush()
+    name = {v.id: k for k, v in made.items()}
+    queries = ("q=keju", "q=keju%20susu", "q=susu%20kej", "q=kej", "q=keju%20zzz")
+
+    def ranked() -> dict[str, list[str]]:
+        return {q: [name[i] for i in ids(client, q) if i in name] for q in queries}
+
+    def walked() -> dict[str, list[str]]:
+        return {q: [name[i] for i in walk(client, q) if i in name] for q in queries}
+
+    one_statement = ranked()
+    assert one_statement["q=keju%20susu"] == ["name", "both", "tag", "text"]  # 8, 6, 3, 2
+    assert set(one_statement["q=keju"][:3]) == {"name", "both", "keju only"}
+    assert one_statement["q=keju"][3:] == ["tag", "text"]
+    assert one_statement["q=kej"] == one_statement["q=keju"]  # "kejunya": a prefix too
+    assert one_statement["q=keju%20zzz"] == []
+    assert walked() == one_statement
+
+    calls: list[list[str]] = []
+    original = search._ranked_by_terms_alone
+    monkeypatch.setattr(
+        search, "_ranked_by_terms_alone", lambda *a, **k: calls.append(a[1]) or original(*a, **k)
+    )
+    ranked()
+    assert len(calls) == len(queries)  # the one-statement way answered the above
+    monkeypatch.setattr(search, "_ranked_by_terms_alone", lambda *a, **k: None)
+    assert ranked() == one_statement
+    assert walked() == one_statement
+    monkeypatch.setattr(
+        search, "_term_counts", lambda session, words: [search.RANK_CANDIDATES + 1] * len(words)
+    )
+    assert ranked() == one_statement
+    assert walked() == one_statement
+
+
+@pytest.mark.postgres
+def test_a_common_word_beside_a_rare_one_is_ranked_whole(
+    client: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One statement gives way when a word has more matches than RANK_CANDIDATES; the rare
+    word's matches then drive (the common word's weight is looked up for each), all ranked."""
+    import datetime as dt
+
+    from api.db import utcnow
+    from api.services import search
+
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
+    business = BusinessFactory()
+    old_best = ProductFactory(
+        business=business, name="Keju Gouda", created_at=utcnow() - dt.timedelta(days=30)
+    )
+    rest = [
+        ProductFactory(business=business, name=f"Roti {i}", description="keju gouda")
+        for i in range(2)
+    ]  # "gouda": 3 matches, RANK_CANDIDATES; "keju": 7
+    for i in range(4):
+        ProductFactory(business=business, name=f"Keju {i}")
+    db_session.flush()
+    ranked = ids(client, "q=keju%20gouda")
+    assert ranked[0] == old_best.id  # the oldest, but the best: ranked although not recent
+    assert set(ranked) == {old_best.id, *(p.id for p in rest)}
+    assert walk(client, "q=keju%20gouda") == ranked

@@ -169,9 +169,10 @@ class ProductSearchQueryArgsSchema(PageQueryArgsSchema):
         validate=validate.OneOf(sorted(SEARCH_SORTS)),
         metadata={
             "description": "relevance (the default with `q`: name above tags above description; "
-            "the best of the 1,000 most recent matches, so a common word's relevance list ends "
-            "there: sort by newest or price to see every match), newest (the default without "
-            "`q`), price, -price."
+            "every match is ranked when a word of `q` is rare, otherwise the best of the 1,000 "
+            "most recent matches, so a query of common words only has a relevance list that "
+            "ends there: sort by newest or price to see every match), newest (the default "
+            "without `q`), price, -price."
         },
     )
 

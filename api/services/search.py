@@ -2,7 +2,8 @@
 
 Words of ``q`` match words of the name, tags and description, accents folded, each word as a
 prefix ("kue lap" finds "Kue Lapis"); all words must match. Relevance weighs name above tags
-above description (PostgreSQL ``ts_rank`` with weights A/B/C; SQLite ``bm25`` with 10/5/1).
+above description (PostgreSQL: each word's best field, 4/2/1, summed, see ``_match``; SQLite:
+``bm25`` with 10/5/1).
 """
 
 from __future__ import annotations
@@ -10,9 +11,25 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Double, Float, and_, cast, exists, func, literal_column, select, table, text
+from sqlalchemy import (
+    Double,
+    Float,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from api.models import (
@@ -22,7 +39,7 @@ from api.models import (
     LicenceKind,
     Product,
 )
-from api.pagination import Page, SortOption, paginate
+from api.pagination import Page, SortOption, cursor_values, encode_cursor, paginate
 from api.services import categories, regions
 
 T = TypeVar("T")
@@ -57,7 +74,7 @@ def search_products(
     the page's ids into its items (the public documents, ``api.services.catalogue_reads``)."""
     # ``listed`` is "published, visible, of an active visible business" kept on the product, so
     # the business is joined only for filters on it.
-    stmt = select(Product).where(Product.listed.is_(True))
+    stmt = listed = select(Product).where(Product.listed.is_(True))
     if region or licence is not None or verified_graduate is not None:
         stmt = stmt.join(Business, Business.id == Product.business_id)
     if category:
@@ -86,8 +103,15 @@ def search_products(
     words = query_words(q or "")
     sort = sort or ("relevance" if words else "newest")
     id_column: Any = None
+    filtered = stmt is not listed
+    if words and sort == "relevance" and not filtered and _is_postgres(session):
+        page = _ranked_by_terms_alone(session, words, limit=limit, cursor=cursor, load=load)
+        if page is not None:
+            return page
     if words:
-        stmt, rank, id_column = _match(session, stmt, words, ranked=sort == "relevance")
+        stmt, rank, id_column = _match(
+            session, stmt, words, ranked=sort == "relevance", filtered=filtered
+        )
         computed["rank"] = rank
         if id_column is not None:
             computed["id"] = id_column
@@ -115,40 +139,35 @@ def query_words(q: str) -> list[str]:
     return re.findall(r"[^\W_]+", plain)[:MAX_WORDS]
 
 
-# Relevance ranks at most this many matches: the most recent ones (see _match).
+# Relevance ranks every match when the query's rarest word has at most this many; otherwise
+# the most recent this many matches (see _match).
 RANK_CANDIDATES = 1000
 
+# PostgreSQL: the words of listed products and their best field (migration 0022).
+TERMS = table("fts_product_terms", column("term"), column("product_id"), column("weight"))
+# The weight of a word's best field, as ``fts_product_terms`` keeps it: name, tags, description.
+WEIGHTS = (("A", 4), ("B", 2))
+DESCRIPTION_WEIGHT = 1
+# Above every code point: a word's prefix range is [word, word + TOP).
+TOP = "\U0010ffff"
 
-def _match(session: Session, stmt: Any, words: list[str], *, ranked: bool) -> tuple[Any, Any, Any]:
+
+def _match(
+    session: Session, stmt: Any, words: list[str], *, ranked: bool, filtered: bool
+) -> tuple[Any, Any, Any]:
     """Restrict to rows matching every word (as a prefix); return the statement, the rank to
     order by, and the column of product ids when it is not ``products.id``.
 
-    On PostgreSQL, ranking by relevance looks at the RANK_CANDIDATES most recent matches only:
-    ranking every match costs a few microseconds a row, and a common word ("kue") matches a
-    sixth of a national catalogue. Relevance therefore means "the best matches among the most
-    recent thousand"; a selective query has fewer matches than that and is ranked whole.
+    On PostgreSQL the rank of a product is, summed over the query's words, the weight of the
+    best field the word is in (name 4, tags 2, description 1); ties go by id. When the rarest
+    word of the query matches at most RANK_CANDIDATES words of products, every match is ranked,
+    from ``fts_product_terms`` alone (an index range per word, no table read). A query whose
+    every word is common ("kue" matches a sixth of a national catalogue) ranks the
+    RANK_CANDIDATES most recent matches only, found by the GIN index: ranking every match would
+    cost a few microseconds a row. Its relevance list ends there.
     """
-    rank: Any
-    vector: Any
-    if session.get_bind().dialect.name == "postgresql":
-        tsquery = func.to_tsquery(
-            literal_column("'simple'"),
-            func.berdaya_unaccent(" & ".join(f"{w}:*" for w in words)),
-        )
-        vector = literal_column("products.search_vector")
-        # float8, so the value in a cursor round-trips exactly (a float4 would come back as its
-        # shortest decimal, compare unequal, and make the next page repeat this one).
-        matched = stmt.where(vector.op("@@")(tsquery))
-        if not ranked:
-            return matched, cast(func.ts_rank(vector, tsquery), Double), None
-        candidates = (
-            matched.with_only_columns(Product.id.label("cid"), vector.label("cvec"))
-            .order_by(Product.created_at.desc(), Product.id.desc())
-            .limit(RANK_CANDIDATES)
-            .subquery("candidates")
-        )
-        rank = cast(func.ts_rank(candidates.c.cvec, tsquery), Double)
-        return select(candidates.c.cid).select_from(candidates), rank, candidates.c.cid
+    if _is_postgres(session):
+        return _match_postgres(session, stmt, words, ranked=ranked, filtered=filtered)
     # bm25 is lower-is-better; negated so that both backends sort relevance descending.
     fts = table("fts_products", literal_column("rowid"))
     match = " ".join(f'"{w}"*' for w in words)
@@ -156,3 +175,181 @@ def _match(session: Session, stmt: Any, words: list[str], *, ranked: bool) -> tu
     stmt = stmt.join(fts, literal_column("fts_products.rowid") == literal_column("products.rowid"))
     matched = stmt.where(and_(text("fts_products MATCH :fts_match").bindparams(fts_match=match)))
     return matched, rank, None
+
+
+def _match_postgres(
+    session: Session, stmt: Any, words: list[str], *, ranked: bool, filtered: bool
+) -> tuple[Any, Any, Any]:
+    folded = [func.berdaya_unaccent(literal(w, String)) for w in words]
+    counts = _term_counts(session, folded)
+    rarest = min(range(len(words)), key=counts.__getitem__)
+    if counts[rarest] <= RANK_CANDIDATES:
+        return _ranked_by_terms(stmt, folded, rarest, read_products=filtered or not ranked)
+    tsquery = func.to_tsquery(
+        literal_column("'simple'"),
+        func.berdaya_unaccent(" & ".join(f"{w}:*" for w in words)),
+    )
+    vector: Any = literal_column("products.search_vector")
+    matched = stmt.where(vector.op("@@")(tsquery))
+    if not ranked:
+        return matched, literal(0.0, Double), None
+    candidates = (
+        matched.with_only_columns(Product.id.label("cid"), vector.label("cvec"))
+        .order_by(Product.created_at.desc(), Product.id.desc())
+        .limit(RANK_CANDIDATES)
+        .subquery("candidates")
+    )
+    # The same rank as _ranked_by_terms, from each candidate's vector (its best field per word).
+    score: Any = None
+    for word in words:
+        weight = case(
+            *(
+                (
+                    candidates.c.cvec.op("@@")(
+                        func.to_tsquery(
+                            literal_column("'simple'"), func.berdaya_unaccent(f"{word}:*{letter}")
+                        )
+                    ),
+                    value,
+                )
+                for letter, value in WEIGHTS
+            ),
+            else_=DESCRIPTION_WEIGHT,
+        )
+        score = weight if score is None else score + weight
+    rank = cast(score, Double)
+    return select(candidates.c.cid).select_from(candidates), rank, candidates.c.cid
+
+
+def _in_range(terms: Any, folded: Any) -> Any:
+    return and_(terms.c.term >= folded, terms.c.term < folded.concat(TOP))
+
+
+def _term_counts(session: Session, folded: list[Any]) -> list[int]:
+    """How many words of products each query word is a prefix of, counted up to one more
+    than RANK_CANDIDATES (an index-only range each, in one statement)."""
+    probes = [
+        select(func.count())
+        .select_from(
+            select(literal_column("1"))
+            .select_from(TERMS)
+            .where(_in_range(TERMS, word))
+            .limit(RANK_CANDIDATES + 1)
+            .subquery()
+        )
+        .scalar_subquery()
+        for word in folded
+    ]
+    return list(session.execute(select(*probes)).one())
+
+
+def _ranked_by_terms(
+    stmt: Any, folded: list[Any], rarest: int, *, read_products: bool
+) -> tuple[Any, Any, Any]:
+    """Every match, ranked: the rarest word's products with their weight (one index range),
+    each other word's weight looked up per product (the primary key), NULL when it is not
+    there. ``fts_product_terms`` holds listed products only, in step with ``products`` (a
+    trigger): without filters or another order the products are not read at all; with them,
+    the matches come in rank order, so the products are read until the page is full."""
+    driver = TERMS.alias("driver")
+    weights = (
+        select(driver.c.product_id.label("pid"), func.max(driver.c.weight).label("weight"))
+        .where(_in_range(driver, folded[rarest]))
+        .group_by(driver.c.product_id)
+        .subquery("rarest")
+    )
+    score: Any = weights.c.weight
+    for i, word in enumerate(folded):
+        if i == rarest:
+            continue
+        other = TERMS.alias(f"word_{i}")
+        score = score + (
+            select(func.max(other.c.weight))
+            .where(other.c.product_id == weights.c.pid, _in_range(other, word))
+            .scalar_subquery()
+        )
+    found = select(weights.c.pid, cast(score, Double).label("score"))
+    if not read_products:
+        matches = found.subquery("matches")
+        stmt = select(matches.c.pid).select_from(matches).where(matches.c.score.is_not(None))
+        return stmt, matches.c.score, matches.c.pid
+    matches = found.order_by(literal_column("score").desc(), weights.c.pid).subquery("matches")
+    matched = stmt.join(matches, matches.c.pid == Product.id).where(matches.c.score.is_not(None))
+    return matched, matches.c.score, matches.c.pid
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# The search box's request (words, no filter, by relevance) in one statement, when every word
+# is rare: each word's matches (at most RANK_CANDIDATES + 1 words of products, one index range
+# each), their products in common with each word's best weight summed (the rank of
+# _ranked_by_terms), and one page in rank order. The first column is the most matches a word
+# has: above RANK_CANDIDATES the lists are not whole, and the query goes the general way.
+@lru_cache(maxsize=2 * MAX_WORDS)
+def _ranked_page_sql(words: int, after: bool) -> Any:
+    hits = ",\n".join(
+        # Only positions are formatted in (here and below): the words are bound parameters.
+        f"h{i} AS MATERIALIZED (SELECT product_id, weight FROM fts_product_terms"  # noqa: S608
+        f" WHERE term >= berdaya_unaccent(:w{i}) AND term < berdaya_unaccent(:w{i}) || :top"
+        " LIMIT :cap + 1)"
+        for i in range(words)
+    )
+    most = ", ".join(f"(SELECT count(*) FROM h{i})" for i in range(words))  # noqa: S608
+    weights = [
+        f"(SELECT product_id AS pid, max(weight) AS w FROM h{i} GROUP BY product_id) AS a{i}"  # noqa: S608
+        for i in range(words)
+    ]
+    joined = weights[0] + "".join(
+        f" JOIN {w} ON a{i}.pid = a0.pid" for i, w in enumerate(weights[1:], 1)
+    )
+    score = " + ".join(f"a{i}.w" for i in range(words))
+    after_clause = (
+        "WHERE m.score < :after_score OR (m.score = :after_score AND m.pid > :after_id)"
+        if after
+        else ""
+    )
+    return text(
+        f"""
+        WITH {hits}
+        SELECT counts.most, page.pid, page.score
+        FROM (SELECT greatest({most}) AS most) AS counts LEFT JOIN LATERAL (
+          SELECT m.pid, m.score FROM (
+            SELECT a0.pid, ({score})::float8 AS score FROM {joined}
+          ) AS m
+          {after_clause}
+          ORDER BY m.score DESC, m.pid
+          LIMIT :limit
+        ) AS page ON counts.most <= :cap
+        """  # noqa: S608
+    )
+
+
+CURSOR_KEYS = (column("score", Double), column("pid", String))
+
+
+def _ranked_by_terms_alone(
+    session: Session,
+    words: list[str],
+    *,
+    limit: int,
+    cursor: str | None,
+    load: Callable[[list[str]], list[T]],
+) -> Page[T] | None:
+    """One page of an unfiltered relevance search, ranked from ``fts_product_terms`` alone in
+    one round trip; None when a word is common (the general way then)."""
+    params: dict[str, Any] = {f"w{i}": word for i, word in enumerate(words)}
+    params.update(top=TOP, cap=RANK_CANDIDATES, limit=limit + 1)
+    if cursor:
+        params["after_score"], params["after_id"] = cursor_values(cursor, "relevance", CURSOR_KEYS)
+    rows = session.execute(_ranked_page_sql(len(words), bool(cursor)), params).all()
+    if rows[0].most > RANK_CANDIDATES:
+        return None
+    found = [row for row in rows if row.pid is not None]
+    page, more = found[:limit], len(found) > limit
+    last = page[-1] if more and page else None
+    return Page(
+        items=load([row.pid for row in page]),
+        next_cursor=encode_cursor("relevance", [last.score, last.pid]) if last else None,
+    )
