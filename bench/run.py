@@ -524,6 +524,11 @@ def main() -> None:
             for name, figures in results.items():
                 if isinstance(figures, dict):
                     echo(f"    {name}: {figures['rps'] / results['floor']['rps']:.2f}x the floor")
+                    for label, measured in (figures.get("labels") or {}).items():
+                        echo(
+                            f"      {label}: p50 {measured['p50_ms']:.1f} ms,"
+                            f" p99 {measured['p99_ms']:.1f} ms, errors {measured['errors']}"
+                        )
             continue
         runs[size] = {
             "counts": counts,

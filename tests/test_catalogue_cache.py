@@ -19,10 +19,10 @@ from api import create_app
 from api.counters import ViewCounter
 from api.db import utcnow
 from api.http.blueprint import encode_document
-from api.models import Business, Category, Product, Role, User
+from api.models import Business, Category, Product, ProductStatus, Role, User
 from api.services import businesses as business_service
 from api.services import catalogue_cache, catalogue_reads
-from api.services.catalogue_cache import CatalogueCache, Entry
+from api.services.catalogue_cache import CatalogueCache, Entry, SearchPage
 from api.state import get_state
 from tests import factories
 from tests.conftest import TEST_SETTINGS, Auth
@@ -113,7 +113,7 @@ def test_a_product_no_longer_public_is_neither_served_nor_kept(
     with app.test_request_context():
         items = catalogue_reads.product_entries(
             local_cache,
-            db_session,
+            lambda: db_session,
             [product.id],
             url=get_state(app).storage.url,
             encode=encode_document,
@@ -208,6 +208,30 @@ def test_own_changes_are_evicted_without_waiting_for_the_database(
     category.name_en = "Cakes, renamed"
     db_session.flush()
     assert len(local_cache) == 0
+
+
+def test_own_changes_to_what_search_finds_drop_the_kept_search_pages(
+    db_session: Session, local_cache: CatalogueCache
+) -> None:
+    """A search page is made of products' words and listings: a worker that changes one drops
+    every page it keeps; a change to anything else (stock, price) keeps them."""
+    product: Product = ProductFactory(business=BusinessFactory(), stock=5)
+    db_session.flush()
+
+    def kept_after(change: Callable[[], Any]) -> bool:
+        local_cache.put_search("s:1", SearchPage((product.id,), None), local_cache.token())
+        assert local_cache.get_search("s:1") is not None
+        change()
+        db_session.flush()
+        return local_cache.get_search("s:1") is not None
+
+    assert kept_after(lambda: setattr(product, "stock", 4))
+    assert kept_after(lambda: setattr(product, "price_idr", 99_000))
+    assert not kept_after(lambda: setattr(product, "name", "Bolu Pandan"))
+    assert not kept_after(lambda: setattr(product, "tags", ["bolu"]))
+    assert not kept_after(lambda: setattr(product, "status", ProductStatus.DRAFT))
+    assert not kept_after(lambda: ProductFactory(business=product.business))
+    assert not kept_after(lambda: db_session.delete(product))
 
 
 # -- changes by anyone, heard from PostgreSQL ----------------------------------------------------
@@ -359,3 +383,41 @@ def test_while_the_listener_is_away_the_cache_is_not_used(
     wait_for(lambda: cache.live)  # reconnected by itself
     client.get(path)
     assert cache.get(f"p:{committed.id}") is not None
+
+
+@pg
+def test_a_search_page_is_kept_until_what_it_is_made_of_changes(
+    live_app: Flask, committed: Product
+) -> None:
+    """Words, no filter, by relevance: the page's ids come from the cache (no query at all,
+    with its items kept too) until a statement anywhere writes fts_product_terms."""
+    cache = get_state(live_app).catalogue
+    assert cache is not None
+    client = live_app.test_client()
+    word = f"zq{committed.id[-8:].lower()}"
+    sql(live_app, "UPDATE products SET name = %s WHERE id = %s", f"Kue {word}", committed.id)
+    path = f"/v1/products?q={word}"
+
+    def found() -> list[str]:
+        return [p["id"] for p in client.get(path).json["items"]]
+
+    wait_for(lambda: found() == [committed.id] and cache.live)
+    found()  # kept now, items too
+    seen = statements(live_app)
+    assert found() == [committed.id]
+    assert seen == []
+
+    # Its price changes elsewhere: its document goes, the page stays (no word changed).
+    sql(live_app, "UPDATE products SET price_idr = price_idr + 1 WHERE id = %s", committed.id)
+    heard_everything_before(live_app, cache)
+    seen.clear()
+    assert found() == [committed.id]
+    assert seen and not any("fts_product_terms" in s for s in seen)
+
+    # Renamed elsewhere, then back; then unlisted: each is seen.
+    sql(live_app, "UPDATE products SET name = 'Roti' WHERE id = %s", committed.id)
+    wait_for(lambda: found() == [])
+    sql(live_app, "UPDATE products SET name = %s WHERE id = %s", f"Kue {word}", committed.id)
+    wait_for(lambda: found() == [committed.id])
+    sql(live_app, "UPDATE products SET status = 'draft' WHERE id = %s", committed.id)
+    wait_for(lambda: found() == [])

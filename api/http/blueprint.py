@@ -20,6 +20,7 @@ import flask_smorest
 from flask import Response, current_app, g, jsonify, make_response, request
 from flask_smorest.utils import get_appcontext
 from marshmallow import ValidationError
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from webargs.flaskparser import FlaskParser
 
@@ -269,6 +270,11 @@ class Blueprint(flask_smorest.Blueprint):
         _berdaya_doc(func)["no_idempotency"] = True
         return func
 
+    def arguments(self, schema: Any, **kwargs: Any) -> Any:
+        """flask-smorest's, with a schema class instantiated once: given a class, webargs
+        makes an instance for every request (a deep copy of every field)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
+
     def response(self, status_code: Any, schema: Any = None, **kwargs: Any) -> Any:
         """flask-smorest's, and a view may return ``Prepared`` (with headers) to skip the dump."""
         documented = super().response(status_code, schema, **kwargs)
@@ -427,7 +433,7 @@ def _unit_of_work(
                 _audit_assisted(view.__name__, kwargs)
                 if claim is not None:
                     idempotency.complete(claim, response)
-                if "db_session" in g:
+                if "db_session" in g and not _autocommitted(read_only):
                     db().commit()
             elif claim is not None:
                 if "db_session" in g:
@@ -445,6 +451,12 @@ def _unit_of_work(
             raise
 
     return wrapper
+
+
+def _autocommitted(read_only: bool) -> bool:
+    """Each statement of a read_only view's own session committed itself (``context.db``):
+    there is nothing left to commit, and committing would cost a round of SQLAlchemy."""
+    return read_only and isinstance(db().bind, Engine)
 
 
 def _audit_assisted(operation: str, view_args: dict[str, Any]) -> None:

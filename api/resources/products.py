@@ -58,15 +58,16 @@ def list_business_products(
 @blp.response(200, page_of(ProductSchema))
 def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     """Search published products by words, category, region, price, licence and more."""
-    session, app_state = db(), state()
+    app_state = state()
     page = search.search_products(
-        session,
+        db,
         load=lambda ids: [
             entry.body
             for entry in catalogue_reads.product_entries(
-                app_state.catalogue, session, ids, url=app_state.storage.url, encode=encode_document
+                app_state.catalogue, db, ids, url=app_state.storage.url, encode=encode_document
             )
         ],
+        cache=app_state.catalogue,
         **args,
     )
     _, headers = page_response(page)

@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
@@ -46,6 +46,7 @@ from api.models import Business, BusinessLicence, Category, Photo, Product, Regi
 CHANNEL = "berdaya_catalogue"
 LISTENER_NAME = "berdaya-catalogue-listener"  # its connection's application_name
 EVERYTHING = "*"
+SEARCHES = "s:*"  # every search page kept (fts_product_terms changed)
 PING = "ping:"  # a listener's notification to itself, to know it still hears
 
 log = logging.getLogger(__name__)
@@ -63,14 +64,24 @@ class Entry:
     expires_at: float | None = None  # (epoch seconds) when it changes by itself, with no write
 
 
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """The ids of a page of search results in order, and the next page's cursor."""
+
+    ids: tuple[str, ...]
+    next_cursor: str | None
+
+
 class CatalogueCache:
-    """Encoded public documents of one app, keyed ``p:<id>`` / ``b:<id>``."""
+    """Encoded public documents of one app, keyed ``p:<id>`` / ``b:<id>``; and pages of search
+    results, keyed ``s:<query>``, all evicted by ``s:*``."""
 
     def __init__(self, size: int, listener: _Listener | None = None) -> None:
         self.size = size
         self._listener = listener
         self._entries: dict[str, Entry] = {}
         self._products_of: dict[str, set[str]] = {}
+        self._searches: dict[str, SearchPage] = {}
         self._lock = threading.Lock()
         self._generation = 0
         self.live = False  # the listener is connected: entries may be served and stored
@@ -104,6 +115,17 @@ class CatalogueCache:
             if key.startswith("p:"):
                 self._products_of.setdefault(entry.business_id, set()).add(key)
 
+    def get_search(self, key: str) -> SearchPage | None:
+        return self._searches.get(key) if self.live else None
+
+    def put_search(self, key: str, page: SearchPage, token: int | None) -> None:
+        with self._lock:
+            if token is None or token != self._generation or not self.live:
+                return
+            if key not in self._searches and len(self._searches) >= self.size:
+                del self._searches[next(iter(self._searches))]  # the oldest stored
+            self._searches[key] = page
+
     # -- evictions -------------------------------------------------------------------------
 
     def evict(self, keys: Iterable[str]) -> None:
@@ -113,7 +135,11 @@ class CatalogueCache:
                 if key == EVERYTHING:
                     self._entries.clear()
                     self._products_of.clear()
+                    self._searches.clear()
                     return
+                if key == SEARCHES:
+                    self._searches.clear()
+                    continue
                 self._drop(key)
                 if key.startswith("b:"):
                     for product in self._products_of.pop(key[2:], ()):
@@ -125,6 +151,7 @@ class CatalogueCache:
             self._generation += 1
             self._entries.clear()
             self._products_of.clear()
+            self._searches.clear()
             self.live = live
 
     @property
@@ -133,7 +160,7 @@ class CatalogueCache:
         return self._generation
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries) + len(self._searches)
 
     def _drop(self, key: str) -> None:
         entry = self._entries.pop(key, None)
@@ -287,11 +314,19 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 _PENDING = "berdaya_catalogue_changes"
 
 
-def _keys_of(item: Any) -> Iterable[str]:
+# What a product's words and listing (fts_product_terms, so search pages) depend on.
+_SEARCHED = ("name", "tags", "description", "status", "hidden_at", "listed", "business_id")
+
+
+def _keys_of(item: Any, *, whole: bool = False) -> Iterable[str]:
+    """The keys a flushed object's change evicts; ``whole``: it was added or deleted."""
     if isinstance(item, Product):
         yield f"p:{item.id}"
+        if whole or any(inspect(item).attrs[a].history.has_changes() for a in _SEARCHED):
+            yield SEARCHES
     elif isinstance(item, Business):
         yield f"b:{item.id}"
+        yield SEARCHES  # its status lists or unlists its products
     elif isinstance(item, BusinessLicence):
         yield f"b:{item.business_id}"
     elif isinstance(item, Photo):
@@ -314,8 +349,13 @@ def _after_flush(session: Session, _context: Any) -> None:
             session,
             (
                 key
-                for item in (*session.new, *session.dirty, *session.deleted)
-                for key in _keys_of(item)
+                for items, whole in (
+                    (session.new, True),
+                    (session.dirty, False),
+                    (session.deleted, True),
+                )
+                for item in items
+                for key in _keys_of(item, whole=whole)
             ),
         )
 
@@ -348,7 +388,7 @@ def _bulk_statement(state: ORMExecuteState) -> None:
         return
     if name in _TABLE_KEYS:
         found = _id_of(state.statement.whereclause, name)  # type: ignore[attr-defined]
-        _note(state.session, [f"{_TABLE_KEYS[name]}:{found}" if found else EVERYTHING])
+        _note(state.session, [f"{_TABLE_KEYS[name]}:{found}", SEARCHES] if found else [EVERYTHING])
     elif name in _EVERYTHING_TABLES:
         _note(state.session, [EVERYTHING])
 

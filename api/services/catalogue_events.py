@@ -173,6 +173,7 @@ def _update_listing(session: Session, _context: Any) -> None:
     business_ids = [b.id for b in noted[1]]
     stmt = relist(or_(Product.id.in_(product_ids), Product.business_id.in_(business_ids)))
     keys = [f"p:{i}" for i in product_ids] + [f"b:{i}" for i in business_ids]
+    keys.append(catalogue_cache.SEARCHES)  # a listing changes which products are found
     session.execute(stmt.execution_options(**{catalogue_cache.KEYS_OPTION: keys}))
     for product in noted[0]:
         session.expire(product, ["listed"])

@@ -414,14 +414,15 @@ def business_entry(
 
 def product_entries(
     cache: CatalogueCache | None,
-    session: Session,
+    session: Callable[[], Session],
     product_ids: Sequence[str],
     *,
     url: Callable[[str], str],
     encode: Encode,
 ) -> list[Entry]:
     """Products known to be public (a search page), encoded, in the order of the ids: the
-    cached ones as they are, the others read in one statement (and kept)."""
+    cached ones as they are, the others read in one statement (and kept); ``session`` is
+    called only then."""
     found: dict[str, Entry] = {}
     if cache is not None:
         cache.ensure_listening()
@@ -432,7 +433,7 @@ def product_entries(
     missing = [i for i in product_ids if i not in found]
     if missing:
         token = cache.token() if cache is not None else None
-        for listing in public_products(session, missing, url=url):
+        for listing in public_products(session(), missing, url=url):
             entry = _entry(listing, encode)
             found[listing.document["id"]] = entry
             if cache is not None:

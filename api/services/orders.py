@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from api.dates import today
 from api.db import utcnow
@@ -94,7 +94,7 @@ def allowed_actions(actor: Actor, order: Order) -> list[str]:
 def place_order(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> Order:
     """Order from one active business: check every line, hold stock, compute the total."""
     buyer = actor.require_user()
-    business = session.get(Business, data["business_id"])
+    business = session.get(Business, data["business_id"], options=[lazyload("*")])
     if business is None or business.status != BusinessStatus.ACTIVE or business.hidden_at:
         raise ValidationFailed(errors={"business_id": ["Not an active business."]})
     if business.owner_id == buyer.id:

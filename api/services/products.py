@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from api.db import utcnow
 from api.errors import NotFound, ValidationFailed
@@ -214,6 +214,7 @@ def lock(session: Session, product_ids: Sequence[str]) -> dict[str, Product]:
         .where(Product.id.in_(sorted(set(product_ids))))
         .order_by(Product.id)
         .with_for_update(of=Product)
+        .options(lazyload("*"))  # its photos and business's are not needed to sell it
         .execution_options(populate_existing=True)
     )
     return {p.id: p for p in rows}

@@ -41,6 +41,7 @@ from api.models import (
 )
 from api.pagination import Page, SortOption, cursor_values, encode_cursor, paginate
 from api.services import categories, regions
+from api.services.catalogue_cache import CatalogueCache, SearchPage
 
 T = TypeVar("T")
 
@@ -54,7 +55,7 @@ SORTS = {
 
 
 def search_products(
-    session: Session,
+    session: Callable[[], Session],
     *,
     q: str | None = None,
     category: str | None = None,
@@ -69,16 +70,19 @@ def search_products(
     limit: int,
     cursor: str | None = None,
     load: Callable[[list[str]], list[T]],
+    cache: CatalogueCache | None = None,
 ) -> Page[T]:
     """Published products of active businesses matching the words and filters; ``load`` turns
-    the page's ids into its items (the public documents, ``api.services.catalogue_reads``)."""
+    the page's ids into its items (the public documents, ``api.services.catalogue_reads``).
+    ``cache`` keeps the pages of the one-statement way (see ``_ranked_by_terms_alone``);
+    ``session`` is called when the database is needed (a page served from the cache is not)."""
     # ``listed`` is "published, visible, of an active visible business" kept on the product, so
     # the business is joined only for filters on it.
     stmt = listed = select(Product).where(Product.listed.is_(True))
     if region or licence is not None or verified_graduate is not None:
         stmt = stmt.join(Business, Business.id == Product.business_id)
     if category:
-        stmt = stmt.where(Product.category_id.in_(categories.with_descendants(session, category)))
+        stmt = stmt.where(Product.category_id.in_(categories.with_descendants(session(), category)))
     if region:
         stmt = stmt.where(regions.within(Business.village_code, region))
     if price_min is not None:
@@ -104,13 +108,16 @@ def search_products(
     sort = sort or ("relevance" if words else "newest")
     id_column: Any = None
     filtered = stmt is not listed
-    if words and sort == "relevance" and not filtered and _is_postgres(session):
-        page = _ranked_by_terms_alone(session, words, limit=limit, cursor=cursor, load=load)
+    # The cache is kept on PostgreSQL only: with it, no session is opened to find that out.
+    if words and sort == "relevance" and not filtered and (cache or _is_postgres(session())):
+        page = _ranked_by_terms_alone(
+            session, words, limit=limit, cursor=cursor, load=load, cache=cache
+        )
         if page is not None:
             return page
     if words:
         stmt, rank, id_column = _match(
-            session, stmt, words, ranked=sort == "relevance", filtered=filtered
+            session(), stmt, words, ranked=sort == "relevance", filtered=filtered
         )
         computed["rank"] = rank
         if id_column is not None:
@@ -118,7 +125,7 @@ def search_products(
     if sort == "relevance" and not words:
         sort = "newest"  # without words there is nothing to be relevant to
     return paginate(
-        session,
+        session(),
         stmt,
         model=Product,
         sort=sort,
@@ -330,26 +337,41 @@ CURSOR_KEYS = (column("score", Double), column("pid", String))
 
 
 def _ranked_by_terms_alone(
-    session: Session,
+    session: Callable[[], Session],
     words: list[str],
     *,
     limit: int,
     cursor: str | None,
     load: Callable[[list[str]], list[T]],
+    cache: CatalogueCache | None,
 ) -> Page[T] | None:
     """One page of an unfiltered relevance search, ranked from ``fts_product_terms`` alone in
-    one round trip; None when a word is common (the general way then)."""
+    one round trip; None when a word is common (the general way then).
+
+    Such a page is made of ``fts_product_terms`` rows and nothing else, so the workers' cache
+    keeps its ids and cursor (the items come from the documents it keeps, evicted one by one):
+    any write to that table announces ``s:*``, which drops every page kept, and a worker drops
+    them itself when it changes what a product's words or listing depend on."""
+    key = f"s:{limit}:{cursor or ''}:{' '.join(words)}"
+    token = None
+    if cache is not None:
+        cache.ensure_listening()
+        kept = cache.get_search(key)
+        if kept is not None:
+            return Page(items=load(list(kept.ids)), next_cursor=kept.next_cursor)
+        token = cache.token()  # before reading: an eviction during the read keeps it out
     params: dict[str, Any] = {f"w{i}": word for i, word in enumerate(words)}
     params.update(top=TOP, cap=RANK_CANDIDATES, limit=limit + 1)
     if cursor:
         params["after_score"], params["after_id"] = cursor_values(cursor, "relevance", CURSOR_KEYS)
-    rows = session.execute(_ranked_page_sql(len(words), bool(cursor)), params).all()
+    rows = session().execute(_ranked_page_sql(len(words), bool(cursor)), params).all()
     if rows[0].most > RANK_CANDIDATES:
         return None
     found = [row for row in rows if row.pid is not None]
     page, more = found[:limit], len(found) > limit
     last = page[-1] if more and page else None
-    return Page(
-        items=load([row.pid for row in page]),
-        next_cursor=encode_cursor("relevance", [last.score, last.pid]) if last else None,
-    )
+    ids = [row.pid for row in page]
+    next_cursor = encode_cursor("relevance", [last.score, last.pid]) if last else None
+    if cache is not None:
+        cache.put_search(key, SearchPage(tuple(ids), next_cursor), token)
+    return Page(items=load(ids), next_cursor=next_cursor)

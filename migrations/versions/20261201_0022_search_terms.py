@@ -10,7 +10,9 @@ millisecond (``api.services.search``).
 
 A trigger on ``products`` keeps it, in the writing transaction, from ``search_vector`` itself
 (the same words the GIN index has), for listed products only; an update that changes neither
-the words nor ``listed`` (stock, price, views) does not touch it. Row triggers do not fire on
+the words nor ``listed`` (stock, price, views), or of a product listed neither before nor after,
+does not touch it. Any statement that writes it sends ``NOTIFY berdaya_catalogue, 's:*'``: the
+workers' kept search pages (made of these rows only) are dropped at its commit. Row triggers do not fire on
 TRUNCATE (a cascade from products truncates nothing here: there is no foreign key, so that
 bulk loads need not check one per word), nor under ``session_replication_role = replica``
 (``pg_restore --disable-triggers``); ``SELECT berdaya_product_terms_rebuild()`` rebuilds it.
@@ -42,7 +44,7 @@ UP = [
     """
     CREATE TABLE fts_product_terms (
       term text COLLATE "C" NOT NULL,
-      product_id varchar COLLATE "C" NOT NULL,
+      product_id varchar NOT NULL,
       weight smallint NOT NULL
     )
     """,
@@ -56,7 +58,7 @@ UP = [
     CREATE OR REPLACE FUNCTION berdaya_product_terms() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
-      IF TG_OP <> 'INSERT' THEN
+      IF TG_OP <> 'INSERT' AND OLD.listed THEN  -- an unlisted product has no words here
         DELETE FROM fts_product_terms WHERE product_id = OLD.id;
       END IF;
       IF TG_OP <> 'DELETE' AND NEW.listed THEN
@@ -70,10 +72,24 @@ UP = [
     "CREATE TRIGGER products_terms_written AFTER INSERT OR DELETE ON products "
     "FOR EACH ROW EXECUTE FUNCTION berdaya_product_terms()",
     "CREATE TRIGGER products_terms_updated AFTER UPDATE ON products FOR EACH ROW "
-    "WHEN (OLD.listed IS DISTINCT FROM NEW.listed "
+    "WHEN ((OLD.listed OR NEW.listed) AND (OLD.listed IS DISTINCT FROM NEW.listed "
     "OR OLD.search_vector IS DISTINCT FROM NEW.search_vector "
-    "OR OLD.id IS DISTINCT FROM NEW.id) "
+    "OR OLD.id IS DISTINCT FROM NEW.id)) "
     "EXECUTE FUNCTION berdaya_product_terms()",
+    # Search pages kept by the workers (api.services.catalogue_cache) are made of these rows
+    # only: any statement that writes them, whoever runs it, drops them all at its commit.
+    """
+    CREATE OR REPLACE FUNCTION berdaya_search_changed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pg_notify('berdaya_catalogue', 's:*');
+      RETURN NULL;
+    END
+    $$
+    """,
+    "CREATE TRIGGER fts_product_terms_changed "
+    "AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fts_product_terms "
+    "FOR EACH STATEMENT EXECUTE FUNCTION berdaya_search_changed()",
     f"""
     CREATE OR REPLACE FUNCTION berdaya_product_terms_rebuild() RETURNS bigint
     LANGUAGE plpgsql AS $$
@@ -99,6 +115,7 @@ DOWN = [
     "DROP FUNCTION IF EXISTS berdaya_product_terms_rebuild()",
     "DROP FUNCTION IF EXISTS berdaya_product_terms()",
     "DROP TABLE IF EXISTS fts_product_terms",
+    "DROP FUNCTION IF EXISTS berdaya_search_changed()",
 ]
 
 
