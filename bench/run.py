@@ -641,6 +641,15 @@ def write_results(path: Path, runs: dict[int, dict[str, Any]], args: argparse.Na
     for name, value, bound, op in targets:
         met = value >= bound if op == "≥" else value <= bound
         lines.append(f"| {name} | {value:,.2f} | {'yes' if met else '**no**'} |")
+    lines += [
+        "",
+        "Once warm, the scenarios that repeat a few requests (product detail, its 304, business",
+        "detail, selective search) are served from each worker's cache of public documents and",
+        "search pages, kept exact by PostgreSQL's notifications (see the main README's",
+        'Production section). The scenarios "across" many products or words ask for more than',
+        "a worker keeps, so most of their requests pay the queries and the encoding: they show",
+        "what misses cost. `bench/README.md` says where the time goes.",
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     echo(f"wrote {path}")
 

@@ -109,7 +109,8 @@ def search_products(
     id_column: Any = None
     filtered = stmt is not listed
     # The cache is kept on PostgreSQL only: with it, no session is opened to find that out.
-    if words and sort == "relevance" and not filtered and (cache or _is_postgres(session())):
+    postgres = cache is not None or _is_postgres(session())
+    if words and sort == "relevance" and not filtered and postgres:
         page = _ranked_by_terms_alone(
             session, words, limit=limit, cursor=cursor, load=load, cache=cache
         )
