@@ -213,3 +213,53 @@ def test_each_key_has_a_rate_budget_of_its_own(
     assert strict.get("/v1/categories").headers["X-RateLimit-Limit"] == "3"
     maker = db_session.scalar(select(User).where(User.id == company.admin.id))
     assert maker is not None
+
+
+def test_a_key_used_on_a_read_only_view_of_a_real_server_is_noted_as_used(
+    database_url: str,
+) -> None:
+    """A read-only view's own session commits each statement by itself and is not committed
+    again; the session an API key's check opens first is an ordinary one, and its note of the
+    key's use must be committed (a server's sessions, not the tests' joined ones)."""
+    from api import create_app
+    from api.services.api_keys import KEY_PREFIX, hash_token
+    from api.state import get_state
+    from tests import factories
+    from tests.conftest import TEST_SETTINGS
+
+    live = create_app({**TEST_SETTINGS, "database_url": database_url})
+    state = get_state(live)
+    secret = KEY_PREFIX + "read-only-view-test-" + "x" * 24
+    with state.new_session() as session:
+        factories.bind(session)
+        try:
+            org = OrganizationFactory(verified_at=utcnow())
+            admin = factories.UserFactory(role=Role.PARTNER)
+            member_of(org, admin, MemberRole.ADMIN)
+            session.flush()
+            key = ApiKey(
+                organization_id=org.id,
+                created_by_id=admin.id,
+                name="Mitra",
+                prefix=secret[:12],
+                secret_hash=hash_token(secret),
+                scopes=["catalogue:read"],
+            )
+            session.add(key)
+            session.commit()
+            ids = (key.id, org.id, admin.id)
+        finally:
+            factories.bind(None)
+    try:
+        response = live.test_client().get("/v1/products", headers={"X-API-Key": secret})
+        assert response.status_code == 200
+        with state.new_session() as session:
+            assert session.get(ApiKey, ids[0]).last_used_at is not None  # type: ignore[union-attr]
+    finally:
+        with state.new_session() as session:
+            session.execute(delete(ApiKey).where(ApiKey.id == ids[0]))
+            session.execute(delete(Membership).where(Membership.organization_id == ids[1]))
+            session.execute(delete(Organization).where(Organization.id == ids[1]))
+            session.execute(delete(User).where(User.id == ids[2]))
+            session.commit()
+        state.engine.dispose()

@@ -229,6 +229,9 @@ def test_own_changes_to_what_search_finds_drop_the_kept_search_pages(
     assert kept_after(lambda: setattr(product, "price_idr", 99_000))
     assert not kept_after(lambda: setattr(product, "name", "Bolu Pandan"))
     assert not kept_after(lambda: setattr(product, "tags", ["bolu"]))
+    assert not kept_after(lambda: setattr(product, "description", "Lembut sekali."))
+    # An order or a check-in notes the business's activity: its document, not search.
+    assert kept_after(lambda: business_service.touch(db_session, product.business_id))
     assert not kept_after(lambda: setattr(product, "status", ProductStatus.DRAFT))
     assert not kept_after(lambda: ProductFactory(business=product.business))
     assert not kept_after(lambda: db_session.delete(product))

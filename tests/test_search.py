@@ -240,11 +240,16 @@ def test_the_words_of_listed_products_are_kept_with_their_best_field(
     db_session.flush()
     db_session.execute(text("DELETE FROM products WHERE id = :id"), {"id": product.id})
     assert terms_of(db_session, product.id) == {}
+    ProductFactory(business=business, name="Kue Sisa")
+    db_session.flush()
     rebuilt = db_session.scalar(text("SELECT berdaya_product_terms_rebuild()"))
+    assert rebuilt
     listed = db_session.scalar(
         text("SELECT count(*) FROM products p, unnest(p.search_vector) WHERE p.listed")
     )
     assert rebuilt == listed
+    db_session.execute(text("TRUNCATE products CASCADE"))  # row triggers do not fire
+    assert db_session.scalar(text("SELECT count(*) FROM fts_product_terms")) == 0
 
 
 def walk(client: FlaskClient, query: str) -> list[str]:
@@ -282,12 +287,19 @@ def test_the_three_ways_of_ranking_agree(
     db_session.flush()
     name = {v.id: k for k, v in made.items()}
     queries = ("q=keju", "q=keju%20susu", "q=susu%20kej", "q=kej", "q=keju%20zzz")
+    # The same with a filter every product passes: never the one-statement way.
+    filtered = {f"{q}&price_max=100000000": q for q in queries}
 
     def ranked() -> dict[str, list[str]]:
         return {q: [name[i] for i in ids(client, q) if i in name] for q in queries}
 
     def walked() -> dict[str, list[str]]:
         return {q: [name[i] for i in walk(client, q) if i in name] for q in queries}
+
+    def ranked_filtered() -> dict[str, list[str]]:
+        return {
+            plain: [name[i] for i in ids(client, q) if i in name] for q, plain in filtered.items()
+        }
 
     one_statement = ranked()
     assert one_statement["q=keju%20susu"] == ["name", "both", "tag", "text"]  # 8, 6, 3, 2
@@ -297,13 +309,19 @@ def test_the_three_ways_of_ranking_agree(
     assert one_statement["q=keju%20zzz"] == []
     assert walked() == one_statement
 
-    calls: list[list[str]] = []
+    answers: list[Any] = []
     original = search._ranked_by_terms_alone
-    monkeypatch.setattr(
-        search, "_ranked_by_terms_alone", lambda *a, **k: calls.append(a[1]) or original(*a, **k)
-    )
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        answers.append(original(*args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(search, "_ranked_by_terms_alone", spy)
     ranked()
-    assert len(calls) == len(queries)  # the one-statement way answered the above
+    assert len(answers) == len(queries) and None not in answers  # it answered them all
+    answers.clear()
+    assert ranked_filtered() == one_statement
+    assert answers == []  # with a filter: the rarest word's way, joined to the products
     monkeypatch.setattr(search, "_ranked_by_terms_alone", lambda *a, **k: None)
     assert ranked() == one_statement
     assert walked() == one_statement
@@ -312,6 +330,7 @@ def test_the_three_ways_of_ranking_agree(
     )
     assert ranked() == one_statement
     assert walked() == one_statement
+    assert ranked_filtered() == one_statement
 
 
 @pytest.mark.postgres
@@ -345,7 +364,7 @@ def test_a_common_word_beside_a_rare_one_is_ranked_whole(
 
 @pytest.mark.postgres
 @pytest.mark.parametrize(
-    "query", ["q=keju&region=32", "q=keju&price_max=200000", "q=keju&sort=newest", "q=keju"]
+    "query", ["q=keju&region=32", "q=keju&price_max=200000", "q=keju&sort=newest"]
 )
 def test_a_search_reads_products_by_their_key_only(
     client: FlaskClient, db_session: Session, connection: Any, query: str
@@ -379,3 +398,16 @@ def test_a_search_reads_products_by_their_key_only(
         )
         scans = [line for line in plan.splitlines() if " on products " in f"{line} "]
         assert all("using pk_products on products" in line for line in scans), plan
+
+
+def test_query_words_are_lower_case_after_folding() -> None:
+    """Decomposition can make capitals ("℃" is "°C"): the words are lower-cased after it, as
+    the index's words are."""
+    from api.services.search import query_words
+
+    assert query_words("Kéju ℃ Brand™ \N{DOUBLE-STRUCK CAPITAL C}afé") == [
+        "keju",
+        "c",
+        "brandtm",
+        "cafe",
+    ]

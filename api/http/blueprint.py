@@ -20,7 +20,6 @@ import flask_smorest
 from flask import Response, current_app, g, jsonify, make_response, request
 from flask_smorest.utils import get_appcontext
 from marshmallow import ValidationError
-from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from webargs.flaskparser import FlaskParser
 
@@ -433,7 +432,7 @@ def _unit_of_work(
                 _audit_assisted(view.__name__, kwargs)
                 if claim is not None:
                     idempotency.complete(claim, response)
-                if "db_session" in g and not _autocommitted(read_only):
+                if "db_session" in g and not _autocommitted():
                     db().commit()
             elif claim is not None:
                 if "db_session" in g:
@@ -453,10 +452,11 @@ def _unit_of_work(
     return wrapper
 
 
-def _autocommitted(read_only: bool) -> bool:
-    """Each statement of a read_only view's own session committed itself (``context.db``):
-    there is nothing left to commit, and committing would cost a round of SQLAlchemy."""
-    return read_only and isinstance(db().bind, Engine)
+def _autocommitted() -> bool:
+    """Each statement of the request's session committed itself (a read_only view's, see
+    ``context.db``): nothing is left to commit, and committing would cost a round of
+    SQLAlchemy. A session opened earlier (an API key's, by the scope check) is not."""
+    return bool(g.get("db_autocommit"))
 
 
 def _audit_assisted(operation: str, view_args: dict[str, Any]) -> None:

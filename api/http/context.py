@@ -29,6 +29,7 @@ def db() -> Session:
             # Blueprint.read_only: no transaction, so no BEGIN nor COMMIT round trips (a session
             # joined to an outer connection, as in the tests, keeps the outer transaction).
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            g.db_autocommit = True
     return session
 
 

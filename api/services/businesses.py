@@ -15,7 +15,7 @@ from api.db import utcnow
 from api.errors import NotFound
 from api.models import Business, BusinessLicence, BusinessStatus, RegionLevel
 from api.pagination import Page, paginate, sort_options
-from api.services import catalogue_events, catalogue_reads, categories, regions
+from api.services import catalogue_cache, catalogue_events, catalogue_reads, categories, regions
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
 
@@ -65,7 +65,11 @@ def create_business(session: Session, *, actor: Actor, data: Mapping[str, Any]) 
 def touch(session: Session, business_id: str) -> None:
     """Note activity (a check-in, an order, a listing change): it keeps the business active."""
     session.execute(
-        update(Business).where(Business.id == business_id).values(last_activity_at=utcnow())
+        update(Business)
+        .where(Business.id == business_id)
+        .values(last_activity_at=utcnow())
+        # Its document shows the activity; what search finds does not change.
+        .execution_options(**{catalogue_cache.KEYS_OPTION: [f"b:{business_id}"]})
     )
 
 

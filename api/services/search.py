@@ -142,8 +142,9 @@ def search_products(
 
 def query_words(q: str) -> list[str]:
     """Lower-case, accent-free words of a query (at most MAX_WORDS)."""
-    folded = unicodedata.normalize("NFKD", q.lower())
-    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    # Lower-cased after the decomposition, which can make capitals ("℃" is "C").
+    folded = unicodedata.normalize("NFKD", q)
+    plain = "".join(c for c in folded if not unicodedata.combining(c)).lower()
     return re.findall(r"[^\W_]+", plain)[:MAX_WORDS]
 
 

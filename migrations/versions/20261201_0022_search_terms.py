@@ -6,16 +6,18 @@ each, scattered over the table) to rank them. ``fts_product_terms`` holds one ro
 listed product with its best field (``weight``: 4 for the name, 2 for the tags, 1 for the
 description), so a query word's matches and their weights are one range of one btree, read
 without touching the table: a selective search ranks its thousand matches in well under a
-millisecond (``api.services.search``).
+millisecond or two (``api.services.search``).
 
 A trigger on ``products`` keeps it, in the writing transaction, from ``search_vector`` itself
 (the same words the GIN index has), for listed products only; an update that changes neither
 the words nor ``listed`` (stock, price, views), or of a product listed neither before nor after,
-does not touch it. Any statement that writes it sends ``NOTIFY berdaya_catalogue, 's:*'``: the
-workers' kept search pages (made of these rows only) are dropped at its commit. Row triggers do not fire on
-TRUNCATE (a cascade from products truncates nothing here: there is no foreign key, so that
-bulk loads need not check one per word), nor under ``session_replication_role = replica``
-(``pg_restore --disable-triggers``); ``SELECT berdaya_product_terms_rebuild()`` rebuilds it.
+does not touch it; a TRUNCATE of products empties it. Any statement that writes it sends
+``NOTIFY berdaya_catalogue, 's:*'``: the workers' kept search pages (made of these rows only)
+are dropped at its commit. There is no foreign key (bulk loads need not check one per word).
+Triggers do not fire under ``session_replication_role = replica`` (``pg_restore
+--disable-triggers``): ``SELECT berdaya_product_terms_rebuild()`` rebuilds it, holding the
+table exclusively until it commits (searches and writes to listed products wait; minutes at a
+million products).
 
 SQLite's FTS5 index already answers both questions: nothing is installed there.
 
@@ -71,6 +73,18 @@ UP = [
     """,  # noqa: S608 (a constant of this file)
     "CREATE TRIGGER products_terms_written AFTER INSERT OR DELETE ON products "
     "FOR EACH ROW EXECUTE FUNCTION berdaya_product_terms()",
+    """
+    CREATE OR REPLACE FUNCTION berdaya_product_terms_truncated() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      TRUNCATE fts_product_terms;
+      RETURN NULL;
+    END
+    $$
+    """,
+    # Row triggers do not fire on TRUNCATE (of products, or cascading from businesses).
+    "CREATE TRIGGER products_terms_truncated AFTER TRUNCATE ON products "
+    "FOR EACH STATEMENT EXECUTE FUNCTION berdaya_product_terms_truncated()",
     "CREATE TRIGGER products_terms_updated AFTER UPDATE ON products FOR EACH ROW "
     "WHEN ((OLD.listed OR NEW.listed) AND (OLD.listed IS DISTINCT FROM NEW.listed "
     "OR OLD.search_vector IS DISTINCT FROM NEW.search_vector "
@@ -112,6 +126,8 @@ UP = [
 DOWN = [
     "DROP TRIGGER IF EXISTS products_terms_updated ON products",
     "DROP TRIGGER IF EXISTS products_terms_written ON products",
+    "DROP TRIGGER IF EXISTS products_terms_truncated ON products",
+    "DROP FUNCTION IF EXISTS berdaya_product_terms_truncated()",
     "DROP FUNCTION IF EXISTS berdaya_product_terms_rebuild()",
     "DROP FUNCTION IF EXISTS berdaya_product_terms()",
     "DROP TABLE IF EXISTS fts_product_terms",
