@@ -108,17 +108,19 @@ def search_products(
     sort = sort or ("relevance" if words else "newest")
     id_column: Any = None
     filtered = stmt is not listed
+    counts: list[int] | None = None  # each word's matches, when already counted
     # The cache is kept on PostgreSQL only: with it, no session is opened to find that out.
     postgres = cache is not None or _is_postgres(session())
     if words and sort == "relevance" and not filtered and postgres:
-        page = _ranked_by_terms_alone(
+        answer = _ranked_by_terms_alone(
             session, words, limit=limit, cursor=cursor, load=load, cache=cache
         )
-        if page is not None:
-            return page
+        if isinstance(answer, Page):
+            return answer
+        counts = answer
     if words:
         stmt, rank, id_column = _match(
-            session(), stmt, words, ranked=sort == "relevance", filtered=filtered
+            session(), stmt, words, ranked=sort == "relevance", filtered=filtered, counts=counts
         )
         computed["rank"] = rank
         if id_column is not None:
@@ -162,7 +164,13 @@ TOP = "\U0010ffff"
 
 
 def _match(
-    session: Session, stmt: Any, words: list[str], *, ranked: bool, filtered: bool
+    session: Session,
+    stmt: Any,
+    words: list[str],
+    *,
+    ranked: bool,
+    filtered: bool,
+    counts: list[int] | None = None,
 ) -> tuple[Any, Any, Any]:
     """Restrict to rows matching every word (as a prefix); return the statement, the rank to
     order by, and the column of product ids when it is not ``products.id``.
@@ -176,7 +184,9 @@ def _match(
     cost a few microseconds a row. Its relevance list ends there.
     """
     if _is_postgres(session):
-        return _match_postgres(session, stmt, words, ranked=ranked, filtered=filtered)
+        return _match_postgres(
+            session, stmt, words, ranked=ranked, filtered=filtered, counts=counts
+        )
     # bm25 is lower-is-better; negated so that both backends sort relevance descending.
     fts = table("fts_products", literal_column("rowid"))
     match = " ".join(f'"{w}"*' for w in words)
@@ -187,10 +197,17 @@ def _match(
 
 
 def _match_postgres(
-    session: Session, stmt: Any, words: list[str], *, ranked: bool, filtered: bool
+    session: Session,
+    stmt: Any,
+    words: list[str],
+    *,
+    ranked: bool,
+    filtered: bool,
+    counts: list[int] | None,
 ) -> tuple[Any, Any, Any]:
     folded = [func.berdaya_unaccent(literal(w, String)) for w in words]
-    counts = _term_counts(session, folded)
+    if counts is None:
+        counts = _term_counts(session, folded)
     rarest = min(range(len(words)), key=counts.__getitem__)
     if counts[rarest] <= RANK_CANDIDATES:
         return _ranked_by_terms(stmt, folded, rarest, read_products=filtered or not ranked)
@@ -294,8 +311,9 @@ def _is_postgres(session: Session) -> bool:
 # The search box's request (words, no filter, by relevance) in one statement, when every word
 # is rare: each word's matches (at most RANK_CANDIDATES + 1 words of products, one index range
 # each), their products in common with each word's best weight summed (the rank of
-# _ranked_by_terms), and one page in rank order. The first column is the most matches a word
-# has: above RANK_CANDIDATES the lists are not whole, and the query goes the general way.
+# _ranked_by_terms), and one page in rank order. The first column is each word's count of
+# matches: above RANK_CANDIDATES a list is not whole, the page is not read (a one-time
+# filter), and the query goes the general way with those counts.
 @lru_cache(maxsize=2 * MAX_WORDS)
 def _ranked_page_sql(words: int, after: bool) -> Any:
     hits = ",\n".join(
@@ -305,7 +323,7 @@ def _ranked_page_sql(words: int, after: bool) -> Any:
         " LIMIT :cap + 1)"
         for i in range(words)
     )
-    most = ", ".join(f"(SELECT count(*) FROM h{i})" for i in range(words))  # noqa: S608
+    counts = ", ".join(f"(SELECT count(*) FROM h{i})" for i in range(words))  # noqa: S608
     weights = [
         f"(SELECT product_id AS pid, max(weight) AS w FROM h{i} GROUP BY product_id) AS a{i}"  # noqa: S608
         for i in range(words)
@@ -315,22 +333,25 @@ def _ranked_page_sql(words: int, after: bool) -> Any:
     )
     score = " + ".join(f"a{i}.w" for i in range(words))
     after_clause = (
-        "WHERE m.score < :after_score OR (m.score = :after_score AND m.pid > :after_id)"
+        "AND (m.score < :after_score OR (m.score = :after_score AND m.pid > :after_id))"
         if after
         else ""
     )
     return text(
         f"""
         WITH {hits}
-        SELECT counts.most, page.pid, page.score
-        FROM (SELECT greatest({most}) AS most) AS counts LEFT JOIN LATERAL (
+        SELECT c.counts, page.pid, page.score
+        FROM (
+          SELECT a.counts, (SELECT max(n) FROM unnest(a.counts) AS n) AS most
+          FROM (SELECT ARRAY[{counts}] AS counts) AS a
+        ) AS c LEFT JOIN LATERAL (
           SELECT m.pid, m.score FROM (
             SELECT a0.pid, ({score})::float8 AS score FROM {joined}
           ) AS m
-          {after_clause}
+          WHERE c.most <= :cap {after_clause}
           ORDER BY m.score DESC, m.pid
           LIMIT :limit
-        ) AS page ON counts.most <= :cap
+        ) AS page ON true
         """  # noqa: S608
     )
 
@@ -346,9 +367,10 @@ def _ranked_by_terms_alone(
     cursor: str | None,
     load: Callable[[list[str]], list[T]],
     cache: CatalogueCache | None,
-) -> Page[T] | None:
+) -> Page[T] | list[int]:
     """One page of an unfiltered relevance search, ranked from ``fts_product_terms`` alone in
-    one round trip; None when a word is common (the general way then).
+    one round trip; when a word is common, each word's count of matches (up to
+    RANK_CANDIDATES + 1) for the general way instead.
 
     Such a page is made of ``fts_product_terms`` rows and nothing else, so the workers' cache
     keeps its ids and cursor (the items come from the documents it keeps, evicted one by one):
@@ -367,8 +389,9 @@ def _ranked_by_terms_alone(
     if cursor:
         params["after_score"], params["after_id"] = cursor_values(cursor, "relevance", CURSOR_KEYS)
     rows = session().execute(_ranked_page_sql(len(words), bool(cursor)), params).all()
-    if rows[0].most > RANK_CANDIDATES:
-        return None
+    counts: list[int] = list(rows[0].counts)
+    if max(counts) > RANK_CANDIDATES:
+        return counts
     found = [row for row in rows if row.pid is not None]
     page, more = found[:limit], len(found) > limit
     last = page[-1] if more and page else None
