@@ -107,12 +107,16 @@ def test_an_order_copies_prices_computes_the_total_and_holds_stock(
 def test_the_whole_lifecycle_with_payment_and_notifications(
     client: FlaskClient, shop: Shop
 ) -> None:
+    from api.dates import today
+
     order_id = shop.order(client, (shop.cake, 1)).json["id"]
+    # A day from now in Jakarta: a fixed date turns into the past (and a 422) one day.
+    delivery = (today() + dt.timedelta(days=1)).isoformat()
     accepted = shop.act(
-        client, order_id, "accept", "seller", delivery_fee_idr=8_000, delivery_date="2026-12-01"
+        client, order_id, "accept", "seller", delivery_fee_idr=8_000, delivery_date=delivery
     )
     assert accepted.status_code == 200, accepted.json
-    assert accepted.json["total_idr"] == 33_000 and accepted.json["delivery_date"] == "2026-12-01"
+    assert accepted.json["total_idr"] == 33_000 and accepted.json["delivery_date"] == delivery
     paid = client.post(
         f"/v1/orders/{order_id}/payment", json={"method": "qris"}, headers=shop.seller_headers
     )
