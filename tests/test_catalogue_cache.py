@@ -424,3 +424,75 @@ def test_a_search_page_is_kept_until_what_it_is_made_of_changes(
     wait_for(lambda: found() == [committed.id])
     sql(live_app, "UPDATE products SET status = 'draft' WHERE id = %s", committed.id)
     wait_for(lambda: found() == [])
+
+
+def _without_request_id(response: Any) -> list[tuple[str, str]]:
+    """Its headers but the ones that change with every request."""
+    changing = ("X-Request-ID", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+    return sorted((k, v) for k, v in response.headers.items() if k not in changing)
+
+
+@pg
+def test_anonymous_reads_of_a_kept_document_are_answered_before_the_view_and_the_same(
+    live_app: Flask, committed: Product, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The view answers the first read (and keeps the document); later anonymous reads, and
+    their 304s, are answered by ``serve_public_document`` without dispatch: the same status,
+    headers and body, a view counted, the rate limit counted; never for a caller who shows
+    credentials."""
+    state = get_state(live_app)
+    cache = state.catalogue
+    assert cache is not None
+    state.views.interval = 3600.0  # no flush during the test: the tallies stay readable
+    client = live_app.test_client()
+    path, key = f"/v1/products/{committed.id}", catalogue_reads.product_key(committed.id)
+    client.get(path)
+    wait_for(lambda: cache.live)
+    dispatched: list[str] = []
+    for endpoint in ("products.get_product", "businesses.get_business"):
+        view = live_app.view_functions[endpoint]
+
+        def counted(*args: Any, _view: Any = view, _name: str = endpoint, **kwargs: Any) -> Any:
+            dispatched.append(_name)
+            return _view(*args, **kwargs)
+
+        counted.public_document = view.public_document  # type: ignore[attr-defined]
+        monkeypatch.setitem(live_app.view_functions, endpoint, counted)
+
+    cache.evict([key])
+    by_view = client.get(path)
+    assert by_view.status_code == 200 and dispatched == ["products.get_product"]
+    assert cache.get(key) is not None
+    viewed = state.views.pending(committed.id)
+    early = client.get(path)
+    assert dispatched == ["products.get_product"]  # not dispatched
+    assert early.status_code == 200 and early.data == by_view.data
+    assert _without_request_id(early) == _without_request_id(by_view)
+    assert state.views.pending(committed.id) == viewed + 1
+    remaining = int(early.headers["X-RateLimit-Remaining"])
+    assert int(client.get(path).headers["X-RateLimit-Remaining"]) == remaining - 1
+
+    etag = {"If-None-Match": by_view.headers["ETag"]}
+    cache.evict([key])
+    not_modified_by_view = client.get(path, headers=etag)
+    assert not_modified_by_view.status_code == 304 and len(dispatched) == 2
+    not_modified_early = client.get(path, headers=etag)
+    assert not_modified_early.status_code == 304 and len(dispatched) == 2
+    assert not_modified_early.data == b"" == not_modified_by_view.data
+    assert _without_request_id(not_modified_early) == _without_request_id(not_modified_by_view)
+    assert not_modified_early.headers["ETag"] == by_view.headers["ETag"]
+    assert state.views.pending(committed.id) == viewed + 4
+    assert client.get(path, headers={"If-None-Match": '"other"'}).data == by_view.data
+
+    # Credentials go to the view: a bad token or key is refused there, not served.
+    assert client.get(path, headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    assert client.get(path, headers={"X-API-Key": "brd_nonsense"}).status_code == 401
+    assert len(dispatched) == 4
+
+    # A business document, the same way (no view is counted for it).
+    business = f"/v1/businesses/{committed.business_id}"
+    business_by_view = client.get(business)
+    assert business_by_view.status_code == 200 and dispatched[-1] == "businesses.get_business"
+    business_early = client.get(business)
+    assert len(dispatched) == 5 and business_early.data == business_by_view.data
+    assert _without_request_id(business_early) == _without_request_id(business_by_view)

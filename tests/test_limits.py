@@ -174,3 +174,34 @@ def test_the_limit_holds_across_two_workers_on_redis(tmp_path: Path) -> None:
     assert statuses.count(200) == 20 and statuses.count(429) == 20, (statuses, prefix_marker)
     served_by = set((tmp_path / "pids.log").read_text().split())
     assert len(served_by) == 2, served_by  # both workers answered, and together allowed 20
+
+
+@pytest.fixture
+def limits_off(app: Flask, database_url: str, connection: Connection) -> Iterator[Flask]:
+    """Rate limits off (``RATE_LIMIT_DEFAULT`` empty: a proxy in front may limit)."""
+    with app_with(
+        database_url, connection, rate_limit_default="", rate_limit_login="2 per minute"
+    ) as off:
+        yield off
+
+
+def test_with_limits_off_nothing_is_counted_and_a_lockout_still_says_when(
+    limits_off: Flask, auth: Auth
+) -> None:
+    client = limits_off.test_client()
+    body = {"email": "nobody@example.id", "password": "salah-salah"}
+    for response in [client.get("/v1/categories") for _ in range(3)] + [
+        client.post("/v1/auth/login", json=body) for _ in range(3)
+    ]:
+        assert response.status_code in (200, 401)
+        assert not [k for k, _ in response.headers.items() if k.startswith("X-RateLimit")]
+        assert "Retry-After" not in response.headers
+    # The lockout is the account's, not a rate limit: it still says when to come back.
+    _, headers = auth.as_role_in(limits_off)
+    wrong = {"current_password": "guess", "new_password": "a-new-password"}
+    for _ in range(5):
+        assert_problem(client.post("/v1/me/password", json=wrong, headers=headers), 422)
+    locked = client.post("/v1/me/password", json=wrong, headers=headers)
+    assert_problem(locked, 429, "login_locked")
+    assert locked.headers["X-RateLimit-Limit"] == "5"
+    assert int(locked.headers["X-RateLimit-Reset"]) == int(locked.headers["Retry-After"]) > 0

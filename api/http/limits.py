@@ -106,8 +106,16 @@ limiter.request_filter(lambda: _exempt())
 
 def _note_retry_after(response: Response) -> Response:
     """Before the limiter writes its headers: remember the response's own Retry-After."""
-    g.own_retry_after = response.headers.get("Retry-After")
+    g.own_retry_after = _retry_after(response)
     return response
+
+
+def _retry_after(response: Response) -> str | None:
+    """Its Retry-After, found without werkzeug's get (which raises and catches when absent)."""
+    for name, value in response.headers.items():
+        if name.lower() == "retry-after":
+            return value
+    return None
 
 
 def _keep_own_headers(response: Response) -> Response:
@@ -121,22 +129,29 @@ def _keep_own_headers(response: Response) -> Response:
     own = g.get("own_retry_after")
     if own is not None:
         response.headers["Retry-After"] = own
-    elif response.status_code != 429:
-        response.headers.pop("Retry-After", None)
+    elif response.status_code != 429 and _retry_after(response) is not None:
+        response.headers.remove("Retry-After")
     return response
 
 
 def init(app: Flask, settings: Settings) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = settings.rate_limit_storage_url
+    hooks: tuple[dict[Any, list[Any]], ...] = (
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+    )
+    had = [list(funcs.get(None, [])) for funcs in hooks]
     # after_request hooks run in reverse order: this one after the limiter's, the next before.
     app.after_request(_keep_own_headers)
     limiter.init_app(app)
-    if not settings.rate_limit_default:
-        # Limits off: the limiter's check would exempt every request (``_exempt``) after
-        # working out which limits apply; skip it. Views with limits of their own still ask.
-        hooks = app.before_request_funcs.setdefault(None, [])
-        hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]
     app.after_request(_note_retry_after)
+    if not settings.rate_limit_default:
+        # Limits off (a proxy in front may limit): every request is exempt (``_exempt``), to
+        # views with limits of their own too. The limiter's hooks, and ours around them, would
+        # only find that out on each request, at a fifth of a cached read's cost: they go.
+        for funcs, old in zip(hooks, had, strict=True):
+            funcs[None] = old
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         CORS(

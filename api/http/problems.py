@@ -123,9 +123,11 @@ def flatten_locations(messages: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def not_modified() -> Response:
+def not_modified(etag: str | None = None) -> Response:
+    """A 304 with the ETag the client holds (``g.not_modified_etag`` when raised as
+    flask-smorest's NotModified)."""
     response = Response(status=304)
-    etag = g.get("not_modified_etag")
+    etag = etag or g.get("not_modified_etag")
     if etag:
         response.set_etag(etag)
     return response

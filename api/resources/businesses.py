@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from api.http.blueprint import Blueprint, Encoded, Prepared, encode_document
@@ -70,7 +70,12 @@ def create_business(data: dict[str, Any]) -> Business:
     return _one(service.create_business(db(), actor=current_actor(), data=data))
 
 
+def _business_key(path: Mapping[str, Any]) -> str:
+    return catalogue_reads.business_key(path["business_id"])
+
+
 @blp.route("/businesses/<string:business_id>", methods=["GET"])
+@blp.public_document(_business_key)
 @blp.read_only
 @blp.etag
 @blp.response(200, BusinessSchema)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from api.http.blueprint import Blueprint, Encoded, encode_document, encoded_page
@@ -74,7 +75,16 @@ def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     return encoded_page(page.items, page.next_cursor), headers
 
 
+def _product_key(path: Mapping[str, Any]) -> str:
+    return catalogue_reads.product_key(path["product_id"])
+
+
+def _count_view(path: Mapping[str, Any]) -> None:
+    state().views.hit(path["product_id"])
+
+
 @blp.route("/products/<string:product_id>", methods=["GET"])
+@blp.public_document(_product_key, served=_count_view)
 @blp.read_only
 @blp.etag
 @blp.response(200, ProductSchema)
@@ -86,7 +96,7 @@ def get_product(product_id: str) -> Product | Encoded:
         app_state.catalogue, db, product_id, url=app_state.storage.url, encode=encode_document
     )
     if public is not None and not catalogue_reads.sees_more(actor, public):
-        app_state.views.hit(product_id)
+        _count_view({"product_id": product_id})
         return Encoded(public.body, public.etag)
     product = service.get_product(db(), actor=actor, product_id=product_id)
     if service.can_edit(actor, product):

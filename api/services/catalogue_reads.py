@@ -377,6 +377,14 @@ def _date(value: dt.date | None) -> str | None:
 # -- through the worker's cache of encoded documents (``catalogue_cache``) ---------------------
 
 
+def product_key(product_id: str) -> str:
+    return f"p:{product_id}"
+
+
+def business_key(business_id: str) -> str:
+    return f"b:{business_id}"
+
+
 def product_entry(
     cache: CatalogueCache | None,
     session: Callable[[], Session],
@@ -392,7 +400,7 @@ def product_entry(
         listing = public_product(session(), product_id, url=url)
         return None if listing is None else _entry(listing, encode)
 
-    return _cached(cache, f"p:{product_id}", read)
+    return _cached(cache, product_key(product_id), read)
 
 
 def business_entry(
@@ -409,7 +417,7 @@ def business_entry(
         listing = public_business(session(), business_id, url=url)
         return None if listing is None else _entry(listing, encode)
 
-    return _cached(cache, f"b:{business_id}", read)
+    return _cached(cache, business_key(business_id), read)
 
 
 def product_entries(
