@@ -21,7 +21,7 @@ from api.db import utcnow
 from api.http.blueprint import encode_document
 from api.models import Business, Category, Product, ProductStatus, Role, User
 from api.services import businesses as business_service
-from api.services import catalogue_cache, catalogue_reads
+from api.services import catalogue_cache, catalogue_reads, search
 from api.services.catalogue_cache import CatalogueCache, Entry, SearchPage
 from api.state import get_state
 from tests import factories
@@ -424,6 +424,47 @@ def test_a_search_page_is_kept_until_what_it_is_made_of_changes(
     wait_for(lambda: found() == [committed.id])
     sql(live_app, "UPDATE products SET status = 'draft' WHERE id = %s", committed.id)
     wait_for(lambda: found() == [])
+
+
+@pg
+def test_a_common_words_counts_are_kept_until_the_words_change(
+    live_app: Flask, committed: Product, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query with a common word is counted once (the one statement that says so) and then
+    goes the general way at once, until a statement anywhere writes fts_product_terms."""
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 1)  # here two matches make a word common
+    state = get_state(live_app)
+    cache = state.catalogue
+    assert cache is not None
+    client = live_app.test_client()
+    word = f"zc{committed.id[-8:].lower()}"
+    with state.new_session() as session:
+        factories.bind(session)
+        try:
+            business = session.get(Business, committed.business_id)
+            other = ProductFactory(business=business, name=f"Keripik {word}").id
+            session.commit()
+        finally:
+            factories.bind(None)
+    sql(live_app, "UPDATE products SET name = %s WHERE id = %s", f"Kue {word}", committed.id)
+    path = f"/v1/products?q={word}"
+
+    def found() -> list[str]:
+        return [p["id"] for p in client.get(path).json["items"]]
+
+    wait_for(lambda: len(found()) == 1 and cache.live)  # the newest of the two candidates
+    found()  # counted, and the counts kept
+    seen = statements(live_app)
+    assert len(found()) == 1
+    assert seen and not any("fts_product_terms" in s for s in seen)  # not counted again
+
+    # Renamed elsewhere: its words in fts_product_terms change, so the word is counted again,
+    # and it is rare now (one match): ranked by the one statement.
+    sql(live_app, "UPDATE products SET name = 'Roti' WHERE id = %s", committed.id)
+    heard_everything_before(live_app, cache)
+    seen.clear()
+    assert found() == [other]
+    assert any("fts_product_terms" in s for s in seen)
 
 
 def _without_request_id(response: Any) -> list[tuple[str, str]]:

@@ -66,10 +66,13 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
-    """The ids of a page of search results in order, and the next page's cursor."""
+    """The ids of a page of search results in order, and the next page's cursor; or, for a
+    query with a common word, only its words' counts of matches (``counts``), which send it
+    the general way (``api.services.search``) without counting again."""
 
     ids: tuple[str, ...]
     next_cursor: str | None
+    counts: tuple[int, ...] | None = None
 
 
 class CatalogueCache:

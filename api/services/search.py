@@ -377,10 +377,13 @@ def _ranked_by_terms_alone(
     any write to that table announces ``s:*``, which drops every page kept, and a worker drops
     them itself when it changes what a product's words or listing depend on."""
     key = f"s:{limit}:{cursor or ''}:{' '.join(words)}"
+    counted = f"s:n:{' '.join(words)}"  # a common word's counts, the same for every page
     token = None
     if cache is not None:
         cache.ensure_listening()
-        kept = cache.get_search(key)
+        kept = cache.get_search(key) or cache.get_search(counted)
+        if kept is not None and kept.counts is not None:
+            return list(kept.counts)
         if kept is not None:
             return Page(items=load(list(kept.ids)), next_cursor=kept.next_cursor)
         token = cache.token()  # before reading: an eviction during the read keeps it out
@@ -391,6 +394,8 @@ def _ranked_by_terms_alone(
     rows = session().execute(_ranked_page_sql(len(words), bool(cursor)), params).all()
     counts: list[int] = list(rows[0].counts)
     if max(counts) > RANK_CANDIDATES:
+        if cache is not None:
+            cache.put_search(counted, SearchPage((), None, tuple(counts)), token)
         return counts
     found = [row for row in rows if row.pid is not None]
     page, more = found[:limit], len(found) > limit
