@@ -433,6 +433,7 @@ def test_a_common_words_counts_are_kept_until_the_words_change(
     """A query with a common word is counted once (the one statement that says so) and then
     goes the general way at once, until a statement anywhere writes fts_product_terms."""
     monkeypatch.setattr(search, "RANK_CANDIDATES", 1)  # here two matches make a word common
+    monkeypatch.setattr(search, "BROAD_CANDIDATES", 1)  # and the newest is ranked alone
     state = get_state(live_app)
     cache = state.catalogue
     assert cache is not None

@@ -162,13 +162,14 @@ def test_relevance_ranks_the_most_recent_matches_only(
     client: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A common word matches a sixth of the catalogue: relevance looks at the newest
-    RANK_CANDIDATES matches (3 here), every other order at all of them."""
+    BROAD_CANDIDATES matches (3 here), every other order at all of them."""
     import datetime as dt
 
     from api.db import utcnow
     from api.services import search
 
     monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
+    monkeypatch.setattr(search, "BROAD_CANDIDATES", 3)
     business = BusinessFactory()
     made = [
         ProductFactory(

@@ -169,7 +169,7 @@ class ProductSearchQueryArgsSchema(PageQueryArgsSchema):
         validate=validate.OneOf(sorted(SEARCH_SORTS)),
         metadata={
             "description": "relevance (the default with `q`: name above tags above description; "
-            "every match is ranked when a word of `q` is rare, otherwise the best of the 1,000 "
+            "every match is ranked when a word of `q` is rare, otherwise the best of the 500 "
             "most recent matches, so a query of common words only has a relevance list that "
             "ends there: sort by newest or price to see every match), newest (the default "
             "without `q`), price, -price."
