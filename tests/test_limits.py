@@ -188,12 +188,23 @@ def limits_off(app: Flask, database_url: str, connection: Connection) -> Iterato
 def test_with_limits_off_nothing_is_counted_and_a_lockout_still_says_when(
     limits_off: Flask, auth: Auth
 ) -> None:
+    # The limiter's hooks are not installed (they would only find every request exempt);
+    # the app's own are all there.
+    hooks = [
+        *limits_off.before_request_funcs[None],
+        *limits_off.after_request_funcs[None],
+        *limits_off.teardown_request_funcs[None],
+    ]
+    modules = {getattr(getattr(hook, "func", hook), "__module__", "") for hook in hooks}
+    assert not [m for m in modules if m.startswith("flask_limiter") or m == "api.http.limits"]
+    names = {getattr(hook, "__name__", "") for hook in hooks}
+    assert {"_before_request", "serve_public_document", "_after_request", "_flush_views"} <= names
     client = limits_off.test_client()
     body = {"email": "nobody@example.id", "password": "salah-salah"}
     for response in [client.get("/v1/categories") for _ in range(3)] + [
         client.post("/v1/auth/login", json=body) for _ in range(3)
     ]:
-        assert response.status_code in (200, 401)
+        assert response.status_code in (200, 401) and response.headers["X-Request-ID"]
         assert not [k for k, _ in response.headers.items() if k.startswith("X-RateLimit")]
         assert "Retry-After" not in response.headers
     # The lockout is the account's, not a rate limit: it still says when to come back.

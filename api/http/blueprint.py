@@ -146,6 +146,7 @@ def serve_public_document() -> Response | None:
     cache = get_state(app).catalogue
     if cache is None:
         return None
+    cache.ensure_listening()  # a forked process's copy is not live until its listener is
     arguments = req.view_args or {}
     entry = cache.get(document.key(arguments))
     if entry is None or catalogue_reads.sees_more(ANONYMOUS, entry):
