@@ -56,17 +56,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
     )
+    sessionmaker = make_sessionmaker(engine)
     app.extensions[EXTENSION_KEY] = AppState(
         settings=settings,
         engine=engine,
-        sessionmaker=make_sessionmaker(engine),
+        sessionmaker=sessionmaker,
         security=Security(settings),
         lockout=LockoutPolicy(
             max_failures=settings.login_max_failures,
             window=dt.timedelta(minutes=settings.login_failure_window_minutes),
         ),
         storage=make_storage(settings),
-        views=ViewCounter(),
+        views=ViewCounter(
+            settings.view_flush_seconds,
+            # The suite's sessions join each test's transaction: there, tests flush themselves.
+            sessions=None if settings.env == "testing" else sessionmaker,
+        ),
         catalogue=make_cache(engine, settings.catalogue_cache_size),
     )
     app.session_interface = _NoCookieSessions()
@@ -75,7 +80,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(api)
     app.register_blueprint(share.bp)  # HTML pages, outside the JSON API and its spec
     app.teardown_appcontext(context.close_session)
-    app.teardown_request(_flush_views)
     _serve_media(app, settings)
     app.before_request(_before_request)
     app.after_request(_after_request)
@@ -140,18 +144,6 @@ def _serve_media(app: Flask, settings: Settings) -> None:
         return response
 
     app.add_url_rule(f"{prefix}/<path:key>", endpoint="media", view_func=media)
-
-
-def _flush_views(_error: BaseException | None = None) -> None:
-    """After a response, add the buffered view counts to the database when they are due."""
-    from api.state import get_state
-
-    state = get_state(current_app)
-    if state.views.due():
-        try:
-            state.views.flush(state.sessionmaker)
-        except Exception:  # a statistic must never break a request
-            logging.getLogger(__name__).warning("could not flush view counts", exc_info=True)
 
 
 def _before_request() -> None:

@@ -39,6 +39,8 @@ class Settings:
     rate_limit_api_key: str = "1200 per minute"
     cors_origins: str = ""
     event_retention_days: int = 90
+    # How often each process adds the product views it counted to the database.
+    view_flush_seconds: int = 10
     # Who delivers webhooks: "thread" (a thread of each app process; the embedded default),
     # "rq" (jobs on Redis for `flask webhooks-worker` processes), "none" (another process does).
     jobs_backend: str = "thread"
@@ -151,7 +153,12 @@ def validate(settings: Settings) -> None:
             raise ConfigError("SECRET_KEY must be at least 32 characters outside development")
     if not settings.database_url.startswith(("sqlite:", "postgresql+psycopg:")):
         raise ConfigError("DATABASE_URL must be an sqlite:/// or postgresql:// URL")
-    for name in ("access_token_ttl_seconds", "refresh_token_ttl_days", "max_body_bytes"):
+    for name in (
+        "access_token_ttl_seconds",
+        "refresh_token_ttl_days",
+        "max_body_bytes",
+        "view_flush_seconds",
+    ):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name.upper()} must be positive")
     if not 0 <= settings.catalogue_cache_size <= 1_000_000:

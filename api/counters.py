@@ -4,10 +4,18 @@ Each process keeps its own tallies and adds them to the rows every ``interval`` 
 when asked), in one executemany of one statement (sorted by product, so two processes never
 wait on each other's rows in opposite orders). A crash loses at most one interval of views, which
 is fine for a statistic; nothing on the public hot path waits for the database.
+
+The flush runs on a thread of its own (``start``), never inside a request: a request that still
+holds its transaction (on SQLite, the database's one write lock) would otherwise wait on itself
+for the whole busy timeout. The thread is started by the first view a process counts (after a
+fork, so each gunicorn worker has its own) and flushes what is left when the process exits.
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -17,6 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.models import Product
 from api.services.catalogue_cache import KEYS_OPTION
+
+log = logging.getLogger(__name__)
 
 _products: Table = Product.__table__  # type: ignore[assignment]
 # A view is not a change: updated_at (and so the ETag) stays, and no public document changes
@@ -34,15 +44,48 @@ _ADD_VIEWS = (
 class ViewCounter:
     """Tallies product views and flushes them to ``products.view_count``."""
 
-    def __init__(self, interval_seconds: float = 10.0) -> None:
+    def __init__(
+        self, interval_seconds: float = 10.0, sessions: sessionmaker[Session] | None = None
+    ) -> None:
         self.interval = interval_seconds
         self._lock = threading.Lock()
         self._pending: Counter[str] = Counter()
         self._last_flush = time.monotonic()
+        # With a session factory, a thread of this process flushes every interval; without one
+        # (the test suite, whose sessions join the test's transaction) only ``flush`` does.
+        self._sessions = sessions
+        self._flusher_pid = 0
+        self._wakeup = threading.Event()
 
     def hit(self, product_id: str) -> None:
         with self._lock:
             self._pending[product_id] += 1
+            started = self._flusher_pid == os.getpid()
+        if not started and self._sessions is not None:
+            self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._flusher_pid == os.getpid():
+                return
+            self._flusher_pid = os.getpid()  # a forked child starts its own
+        threading.Thread(target=self._run, name="berdaya-view-counts", daemon=True).start()
+        atexit.register(self._flush_quietly)
+
+    def _run(self) -> None:
+        while True:
+            self._wakeup.wait(self.interval)
+            self._wakeup.clear()
+            if self.due():
+                self._flush_quietly()
+
+    def _flush_quietly(self) -> None:
+        if self._sessions is None:
+            return
+        try:
+            self.flush(self._sessions)
+        except Exception:  # a statistic must never take the process down; kept for next time
+            log.warning("could not flush view counts; trying again shortly", exc_info=True)
 
     def pending(self, product_id: str) -> int:
         with self._lock:

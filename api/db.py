@@ -191,6 +191,10 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front: two transactions that read then write
         # cannot deadlock, they queue (busy_timeout) instead of failing with SQLITE_BUSY.
+        # A read-only request's connection is in autocommit (api.http.context.db): it takes no
+        # lock at all, so reads never queue behind writes nor hold the lock a write waits for.
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
