@@ -30,7 +30,7 @@ from api.storage import LocalStorage
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, OrganizationFactory, member_of
 from tests.helpers import assert_problem
-from tests.test_photos import image_bytes
+from tests.test_photos import black_image, image_bytes
 
 TODAY = utcnow().date()
 YEAR = TODAY.year
@@ -302,6 +302,8 @@ def test_evidence_is_private_and_sniffed(client: FlaskClient, csr: Csr, auth: Au
     assert_problem(client.get(url, headers=csr.partner_h), 404)  # none yet
     assert_problem(put(b"plain text", csr.partner_h), 415)
     assert_problem(put(image_bytes(), csr.alumna_h), 403)
+    huge = black_image("RGB", (6320, 6320), "PNG")  # 116 KB, 160 MB decoded
+    assert_problem(put(huge, csr.partner_h), 413, "image_too_many_pixels")
     pdf = b"%PDF-1.4\n% bukti transfer\n%%EOF\n"
     stored = put(pdf, csr.partner_h)
     assert stored.status_code == 200 and stored.json["has_evidence"] is True
