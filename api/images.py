@@ -139,7 +139,7 @@ def _convert(image: ImageFile.ImageFile) -> ProcessedImage:
     if image.format == "JPEG":
         # Decode at the smallest DCT scale that still covers the largest size kept.
         box = _fit((width, height), largest)
-        image.draft("RGB" if image.mode == "RGB" else image.mode, box)
+        image.draft(image.mode, box)
     cost = decode_cost(image, (width, height))
     if cost > DECODE_BUDGET:
         raise ImageTooManyPixels(
