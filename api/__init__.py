@@ -14,6 +14,8 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.config import Settings, load_settings
+from api.errors import NotFound
+from api.storage import PRIVATE_PREFIXES
 
 __version__ = "0.1.0"
 
@@ -139,6 +141,8 @@ def _serve_media(app: Flask, settings: Settings) -> None:
         return  # an absolute URL: another server (object storage, a CDN) serves the files
 
     def media(key: str) -> Response:
+        if key.startswith(PRIVATE_PREFIXES):
+            raise NotFound()
         response = send_from_directory(root, key, max_age=31_536_000)
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response

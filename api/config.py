@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 DEFAULT_SECRET_KEY = "berdaya-development-secret-do-not-use-in-production"
@@ -31,6 +32,8 @@ class Settings:
     contact_daily_limit: int = 20
     media_root: str = "var/media"
     media_url: str = "/media/"
+    # Files only the API serves (disbursement evidence); default: <MEDIA_ROOT>-private.
+    private_root: str = ""
     public_base_url: str = ""
     rate_limit_storage_url: str = "memory://"
     rate_limit_default: str = "600 per minute"
@@ -61,6 +64,7 @@ class Settings:
     s3_endpoint_url: str = ""
     s3_region: str = ""
     s3_public_url: str = ""
+    s3_private_bucket: str = ""
     db_pool_size: int = 5
     # Public product and business documents each worker keeps encoded (PostgreSQL only; 0: off).
     catalogue_cache_size: int = 5000
@@ -236,6 +240,11 @@ def validate_storage(settings: Settings) -> None:
         raise ConfigError("PUBLIC_BASE_URL must be an http(s) address, such as https://berdaya.id")
     if settings.storage_backend not in ("local", "s3"):
         raise ConfigError("STORAGE_BACKEND must be local or s3")
+    if settings.storage_backend == "local" and settings.private_root:
+        media = Path(settings.media_root).resolve()
+        private = Path(settings.private_root).resolve()
+        if private == media or media in private.parents or private in media.parents:
+            raise ConfigError("PRIVATE_ROOT must be outside MEDIA_ROOT (the public serves it)")
     if settings.storage_backend == "s3":
         if not settings.s3_bucket:
             raise ConfigError("STORAGE_BACKEND=s3 needs S3_BUCKET")
@@ -243,6 +252,11 @@ def validate_storage(settings: Settings) -> None:
             raise ConfigError(
                 "STORAGE_BACKEND=s3 needs S3_PUBLIC_URL, the http(s) address clients fetch"
                 " photos from (the bucket's public URL or a CDN in front of it)"
+            )
+        if not settings.s3_private_bucket or settings.s3_private_bucket == settings.s3_bucket:
+            raise ConfigError(
+                "STORAGE_BACKEND=s3 needs S3_PRIVATE_BUCKET, a bucket other than S3_BUCKET that"
+                " the public cannot read (disbursement evidence goes there)"
             )
         try:
             import boto3  # noqa: F401

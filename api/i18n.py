@@ -176,6 +176,22 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Image too large", "A photo may have at most {limit} bytes and 40 megapixels."),
         "id": ("Gambar terlalu besar", "Foto paling besar {limit} byte dan 40 megapiksel."),
     },
+    "image_too_many_pixels": {
+        "en": (
+            "Image has too many pixels",
+            "This image would take too much memory to process ({pixels} pixels); send it as a "
+            "JPEG, or smaller (about 3.5 megapixels in PNG, 1 in WebP).",
+        ),
+        "id": (
+            "Piksel gambar terlalu banyak",
+            "Gambar ini butuh terlalu banyak memori untuk diproses ({pixels} piksel); kirim "
+            "sebagai JPEG, atau lebih kecil (sekitar 3,5 megapiksel untuk PNG, 1 untuk WebP).",
+        ),
+    },
+    "image_work_busy": {
+        "en": ("Busy with other photos", "Other photos are being processed; try again shortly."),
+        "id": ("Sedang memproses foto lain", "Foto lain sedang diproses; coba lagi sebentar."),
+    },
     "too_many_photos": {
         "en": ("Too many photos", "At most {limit} photos; delete one first."),
         "id": ("Terlalu banyak foto", "Paling banyak {limit} foto; hapus salah satu dulu."),

@@ -2,6 +2,10 @@
 
 App servers stay stateless when the storage is shared (object storage); the embedded
 default keeps files under ``MEDIA_ROOT`` and the app serves them at ``/media/``.
+
+Every storage has a ``private`` side for files only the API may hand out (disbursement
+evidence): a directory outside the media root, or a bucket of its own on S3. Nothing serves
+it to the public; private files have no URL and are read back through an authorised endpoint.
 """
 
 from __future__ import annotations
@@ -13,10 +17,23 @@ if TYPE_CHECKING:
     from api.config import Settings
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Keys of private files, which the media path refuses even if an old one is still under the
+# media root (before issue 20, evidence was stored there).
+PRIVATE_PREFIXES = ("evidence/",)
+PRIVATE = "private, no-store"
+
+
+class NoPublicUrl(RuntimeError):
+    """A private file was asked for its public address: it has none."""
 
 
 class Storage(Protocol):
     """Put, read and delete immutable files by key; say where clients fetch them."""
+
+    @property
+    def private(self) -> Storage:
+        """Where files go that only the API serves, to callers it has authorised."""
+        ...
 
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
@@ -28,11 +45,23 @@ class Storage(Protocol):
 
 
 class LocalStorage:
-    """Files under a directory, served by the app at ``base_url``."""
+    """Files under a directory, served by the app at ``base_url``; private ones under another
+    directory (by default ``<root>-private``, beside the media root, never inside it)."""
 
-    def __init__(self, root: Path, base_url: str = "/media/") -> None:
+    def __init__(
+        self, root: Path, base_url: str | None = "/media/", private_root: Path | None = None
+    ) -> None:
         self.root = root
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.base_url = None if base_url is None else base_url.rstrip("/") + "/"
+        self._private = (
+            self
+            if base_url is None
+            else LocalStorage(private_root or root.with_name(root.name + "-private"), None)
+        )
+
+    @property
+    def private(self) -> LocalStorage:
+        return self._private
 
     def path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -54,6 +83,8 @@ class LocalStorage:
         self.path(key).unlink(missing_ok=True)
 
     def url(self, key: str) -> str:
+        if self.base_url is None:
+            raise NoPublicUrl(key)
         return self.base_url + key
 
 
@@ -63,15 +94,18 @@ class S3Storage:
     Credentials come the usual boto3 way (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, a
     profile or an instance role). Clients fetch the files straight from ``public_url`` (the
     bucket's public address or a CDN in front of it), so no app server holds or serves them.
+    Private files go to ``private_bucket``, which must not be readable by the public; they
+    have no URL.
     """
 
     def __init__(
         self,
         bucket: str,
-        public_url: str,
+        public_url: str | None,
         endpoint_url: str | None = None,
         region: str | None = None,
         client: Any = None,
+        private_bucket: str | None = None,
     ) -> None:
         if client is None:
             import boto3  # optional dependency: pip install 'berdaya[s3]'
@@ -89,7 +123,16 @@ class S3Storage:
             )
         self.client = client
         self.bucket = bucket
-        self.public_url = public_url if public_url.endswith("/") else public_url + "/"
+        self.public_url = None if public_url is None else public_url.rstrip("/") + "/"
+        self._private = (
+            self if public_url is None else S3Storage(private_bucket or bucket, None, client=client)
+        )
+        if self._private is not self and self._private.bucket == bucket:
+            raise ValueError("private files need a bucket of their own")
+
+    @property
+    def private(self) -> S3Storage:
+        return self._private
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.client.put_object(
@@ -97,7 +140,7 @@ class S3Storage:
             Key=key,
             Body=data,
             ContentType=content_type,
-            CacheControl=IMMUTABLE,
+            CacheControl=PRIVATE if self.public_url is None else IMMUTABLE,
         )
 
     def get(self, key: str) -> bytes:
@@ -108,6 +151,8 @@ class S3Storage:
         self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def url(self, key: str) -> str:
+        if self.public_url is None:
+            raise NoPublicUrl(key)
         return self.public_url + key
 
 
@@ -119,5 +164,18 @@ def make_storage(settings: Settings) -> Storage:
             public_url=settings.s3_public_url,
             endpoint_url=settings.s3_endpoint_url,
             region=settings.s3_region,
+            private_bucket=settings.s3_private_bucket,
         )
-    return LocalStorage(Path(settings.media_root).resolve(), settings.media_url)
+    return LocalStorage(
+        Path(settings.media_root).resolve(),
+        settings.media_url,
+        private_root=private_root(settings),
+    )
+
+
+def private_root(settings: Settings) -> Path:
+    """``PRIVATE_ROOT``, or ``<MEDIA_ROOT>-private`` beside the media root."""
+    if settings.private_root:
+        return Path(settings.private_root).resolve()
+    media = Path(settings.media_root).resolve()
+    return media.with_name(media.name + "-private")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from api import images
 from api.models import Photo, ProductStatus, Role
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
@@ -186,3 +187,66 @@ def test_a_retried_upload_with_a_new_boundary_replays(
     assert db_session.scalar(select(func.count()).select_from(Photo)) == 1
     other = upload(client, f"/v1/products/{product.id}/photos", image_bytes("PNG", (10, 10)), keyed)
     assert_problem(other, 422, "idempotency_key_reused")
+
+
+def black_image(mode: str, size: tuple[int, int], fmt: str, **save: Any) -> bytes:
+    buffer = io.BytesIO()
+    with Image.new(mode, size) as image:
+        image.save(buffer, format=fmt, **save)
+    return buffer.getvalue()
+
+
+def test_images_that_would_cost_too_much_memory_are_413_on_every_upload_path(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """Under the 40 MP cap but over the memory one upload may use: refused before decoding
+    (review photos and evidence: tests/test_reviews.py, tests/test_sponsorship.py)."""
+    owner, headers = auth.as_role(Role.ALUMNA)
+    product = ProductFactory(business=BusinessFactory(owner_id=owner.id))
+    black = black_image("RGB", (6320, 6320), "PNG")  # the report's 39.9 MP in about 116 KB
+    assert len(black) < 200_000
+    for url in (
+        f"/v1/products/{product.id}/photos",
+        f"/v1/businesses/{product.business_id}/photos",
+    ):
+        assert_problem(upload(client, url, black, headers), 413, "image_too_many_pixels")
+    for data in (
+        black_image("P", (5000, 5000), "PNG"),
+        black_image("RGB", (3000, 3000), "WEBP", lossless=True),
+        black_image("RGB", (4000, 4000), "JPEG", progressive=True),
+    ):
+        assert_problem(
+            upload(client, f"/v1/products/{product.id}/photos", data, headers),
+            413,
+            "image_too_many_pixels",
+        )
+    assert db_session.scalar(select(func.count()).select_from(Photo)) == 0
+
+
+def test_a_40_megapixel_jpeg_is_decoded_at_reduced_size_and_kept_upright(
+    client: FlaskClient, auth: Auth, app_media: Path
+) -> None:
+    owner, headers = auth.as_role(Role.ALUMNA)
+    product = ProductFactory(business=BusinessFactory(owner_id=owner.id))
+    big = black_image("RGB", (7300, 5475), "JPEG", quality=50)
+    with Image.open(io.BytesIO(big)) as opened:
+        opened.draft("RGB", (1080, 810))
+        assert opened.size == (1825, 1369)  # what is decoded: a quarter each way
+        assert images.decode_cost(opened, (7300, 5475)) <= images.DECODE_BUDGET
+    made = upload(client, f"/v1/products/{product.id}/photos", big, headers)
+    assert made.status_code == 201, made.json
+    assert (made.json["width"], made.json["height"]) == (7300, 5475)
+    with Image.open(io.BytesIO(media_file(client, made.json["urls"]["1080"]))) as stored:
+        assert stored.size == (1080, 810)
+
+    # A phone's portrait photo, stored sideways with EXIF orientation 6: kept upright.
+    sideways = Image.new("RGB", (1600, 1200), (200, 120, 40))
+    exif = sideways.getexif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    sideways.save(buffer, format="JPEG", exif=exif.tobytes())
+    turned = upload(client, f"/v1/products/{product.id}/photos", buffer.getvalue(), headers)
+    assert turned.status_code == 201, turned.json
+    assert (turned.json["width"], turned.json["height"]) == (1200, 1600)
+    with Image.open(io.BytesIO(media_file(client, turned.json["urls"]["480"]))) as stored:
+        assert stored.size == (360, 480)

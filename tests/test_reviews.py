@@ -16,7 +16,7 @@ from api.models import Business, Product, Review, Role
 from tests.conftest import Auth
 from tests.helpers import assert_problem
 from tests.test_orders import Shop
-from tests.test_photos import image_bytes, media_file
+from tests.test_photos import black_image, image_bytes, media_file
 
 
 @pytest.fixture
@@ -167,6 +167,8 @@ def test_a_review_photo_is_processed_and_replaceable(
 
     assert_problem(put(shop.seller_headers, image_bytes()), 403)
     assert_problem(put(shop.buyer_headers, b"not an image"), 415)
+    huge = black_image("RGB", (6320, 6320), "PNG")  # 116 KB, 160 MB decoded
+    assert_problem(put(shop.buyer_headers, huge), 413, "image_too_many_pixels")
     first = put(shop.buyer_headers, image_bytes("PNG", (800, 600)))
     assert first.status_code == 200, first.json
     urls = first.json["photo_urls"]

@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,10 +25,12 @@ from api.models import (
     Program,
     Role,
 )
+from api.state import get_state
+from api.storage import LocalStorage
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, OrganizationFactory, member_of
 from tests.helpers import assert_problem
-from tests.test_photos import image_bytes
+from tests.test_photos import black_image, image_bytes
 
 TODAY = utcnow().date()
 YEAR = TODAY.year
@@ -298,6 +302,8 @@ def test_evidence_is_private_and_sniffed(client: FlaskClient, csr: Csr, auth: Au
     assert_problem(client.get(url, headers=csr.partner_h), 404)  # none yet
     assert_problem(put(b"plain text", csr.partner_h), 415)
     assert_problem(put(image_bytes(), csr.alumna_h), 403)
+    huge = black_image("RGB", (6320, 6320), "PNG")  # 116 KB, 160 MB decoded
+    assert_problem(put(huge, csr.partner_h), 413, "image_too_many_pixels")
     pdf = b"%PDF-1.4\n% bukti transfer\n%%EOF\n"
     stored = put(pdf, csr.partner_h)
     assert stored.status_code == 200 and stored.json["has_evidence"] is True
@@ -313,6 +319,77 @@ def test_evidence_is_private_and_sniffed(client: FlaskClient, csr: Csr, auth: Au
     image = client.get(url, headers=csr.partner_h)
     assert image.mimetype == "image/webp"
     image.close()
+
+
+def put_evidence(client: FlaskClient, url: str, data: bytes, headers: dict[str, str]) -> Any:
+    return client.put(
+        url,
+        data={"file": (io.BytesIO(data), "bukti.pdf")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+
+def test_evidence_is_never_under_the_public_media_path_and_replaced_files_go(
+    client: FlaskClient, csr: Csr, auth: Auth, db_session: Session, app: Flask
+) -> None:
+    sid = csr.propose(client).json["id"]
+    csr.act(client, sid, "accept", csr.alumna_h)
+    did = csr.disburse(client, sid, 500_000).json["id"]
+    url = f"/v1/sponsorships/{sid}/disbursements/{did}/evidence"
+    storage = get_state(app).storage
+    assert isinstance(storage, LocalStorage)
+
+    pdf = b"%PDF-1.4\n% bukti transfer pertama\n%%EOF\n"
+    assert put_evidence(client, url, pdf, csr.partner_h).status_code == 200
+    disbursement = db_session.get(Disbursement, did)
+    assert disbursement is not None and disbursement.evidence_token
+    first = f"evidence/{did}/{disbursement.evidence_token}/evidence.pdf"
+    # Not under the media root, so not at /media/ for anyone who has (or guesses) the path.
+    assert not (storage.root / first).exists()
+    assert storage.private.path(first).read_bytes() == pdf
+    assert storage.root not in storage.private.path(first).parents
+    assert_problem(client.get(f"/media/{first}"), 404)
+    assert_problem(client.get(f"/media/{first}", headers=csr.partner_h), 404)
+
+    # The authorised endpoint serves it to the two parties and admins, to no one else.
+    _, admin_h = auth.as_role(Role.ADMIN)
+    for headers in (csr.partner_h, csr.alumna_h, admin_h):
+        served = client.get(url, headers=headers)
+        assert served.status_code == 200 and served.get_data() == pdf
+        assert served.headers["Cache-Control"] == "private, no-cache"
+        served.close()
+    _, stranger_h = auth.as_role(Role.PARTNER)
+    _, other_alumna_h = auth.as_role(Role.ALUMNA)
+    assert_problem(client.get(url, headers=stranger_h), 404)
+    assert_problem(client.get(url, headers=other_alumna_h), 404)
+    assert_problem(client.get(url), 401)
+
+    # Replaced by a photo: the first file is gone once the change commits; the photo is private.
+    assert (
+        put_evidence(client, url, image_bytes("PNG", (600, 400)), csr.partner_h).status_code == 200
+    )
+    db_session.refresh(disbursement)
+    assert not storage.private.path(first).exists()
+    second = f"evidence/{did}/{disbursement.evidence_token}"
+    assert sorted(p.name for p in storage.private.path(second).iterdir()) == [
+        "1080.webp",
+        "160.webp",
+        "480.webp",
+    ]
+    assert not (storage.root / "evidence").exists()
+    assert put_evidence(client, url, pdf, csr.partner_h).status_code == 200
+    assert not any(storage.private.path(second).glob("*"))
+
+
+def test_old_evidence_left_under_the_media_root_is_not_served(
+    client: FlaskClient, app_media: Path
+) -> None:
+    """Evidence stored before the private side existed is refused at /media/ as well."""
+    old = app_media / "evidence" / "dsb_old" / "0123abcd" / "evidence.pdf"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_bytes(b"%PDF-1.4 old")
+    assert_problem(client.get("/media/evidence/dsb_old/0123abcd/evidence.pdf"), 404)
 
 
 def test_needs_are_browsed_by_filters_and_sorted(

@@ -25,20 +25,24 @@ from sqlalchemy.orm import Session
 
 from api import create_app
 from api.config import ConfigError
-from api.models import Role, User
+from api.models import Disbursement, Role, User
 from api.services import photos as photo_service
 from api.services.authz import Actor
 from api.state import get_state
 from api.storage import LocalStorage, S3Storage
 from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import BusinessFactory, ProductFactory
+from tests.helpers import assert_problem
 from tests.test_photos import image_bytes, upload
+
+CDN = "https://cdn.example.org/"
 
 
 @dataclass
 class S3Server:
     endpoint_url: str
     bucket: str
+    private_bucket: str
 
     def storage(self) -> S3Storage:
         return S3Storage(
@@ -46,6 +50,7 @@ class S3Server:
             public_url=f"{self.endpoint_url}/{self.bucket}/",
             endpoint_url=self.endpoint_url,
             region="us-east-1",
+            private_bucket=self.private_bucket,
         )
 
 
@@ -53,7 +58,9 @@ class S3Server:
 def s3_server() -> Iterator[S3Server]:
     real = os.environ.get("TEST_S3_ENDPOINT_URL")
     if real:
-        yield S3Server(real.rstrip("/"), os.environ["TEST_S3_BUCKET"])
+        yield S3Server(
+            real.rstrip("/"), os.environ["TEST_S3_BUCKET"], os.environ["TEST_S3_PRIVATE_BUCKET"]
+        )
         return
     from moto.server import ThreadedMotoServer
 
@@ -65,9 +72,10 @@ def s3_server() -> Iterator[S3Server]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
-        s3 = S3Server(f"http://127.0.0.1:{port}", "berdaya-photos")
+        s3 = S3Server(f"http://127.0.0.1:{port}", "berdaya-photos", "berdaya-private")
         client = s3.storage().client
         client.create_bucket(Bucket=s3.bucket)
+        client.create_bucket(Bucket=s3.private_bucket)  # no policy: only the app's key reads
         # What the operator does (README): anyone may read, only the app's key may write.
         client.put_bucket_policy(Bucket=s3.bucket, Policy=json.dumps(public_read(s3.bucket)))
         yield s3
@@ -144,6 +152,7 @@ def test_the_app_uses_s3_when_configured_and_serves_no_local_media(
             "s3_bucket": s3_server.bucket,
             "s3_endpoint_url": s3_server.endpoint_url,
             "s3_public_url": "https://photos.example.org/",
+            "s3_private_bucket": s3_server.private_bucket,
         }
     )
     storage = get_state(app).storage
@@ -161,6 +170,17 @@ def test_the_app_uses_s3_when_configured_and_serves_no_local_media(
         ({"storage_backend": "s3", "s3_public_url": "https://cdn.example.org/"}, "S3_BUCKET"),
         ({"storage_backend": "s3", "s3_bucket": "b"}, "S3_PUBLIC_URL"),
         ({"storage_backend": "s3", "s3_bucket": "b", "s3_public_url": "cdn"}, "S3_PUBLIC_URL"),
+        ({"storage_backend": "s3", "s3_bucket": "b", "s3_public_url": CDN}, "S3_PRIVATE_BUCKET"),
+        (
+            {
+                "storage_backend": "s3",
+                "s3_bucket": "b",
+                "s3_public_url": CDN,
+                "s3_private_bucket": "b",
+            },
+            "S3_PRIVATE_BUCKET",
+        ),
+        ({"media_root": "/srv/media", "private_root": "/srv/media/private"}, "PRIVATE_ROOT"),
     ],
 )
 def test_incomplete_storage_settings_are_refused(
@@ -168,6 +188,39 @@ def test_incomplete_storage_settings_are_refused(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         create_app({**TEST_SETTINGS, "database_url": database_url, **settings})
+
+
+def test_evidence_goes_to_the_private_bucket_and_a_replaced_file_is_deleted(
+    client: FlaskClient, auth: Auth, s3_storage: S3Storage, db_session: Session
+) -> None:
+    from tests.test_sponsorship import Csr, put_evidence
+
+    csr = Csr(auth)
+    sid = csr.propose(client).json["id"]
+    csr.act(client, sid, "accept", csr.alumna_h)
+    did = csr.disburse(client, sid, 500_000).json["id"]
+    url = f"/v1/sponsorships/{sid}/disbursements/{did}/evidence"
+    pdf = b"%PDF-1.4\n% bukti\n%%EOF\n"
+    assert put_evidence(client, url, pdf, csr.partner_h).status_code == 200
+    disbursement = db_session.get(Disbursement, did)
+    assert disbursement is not None
+    key = f"evidence/{did}/{disbursement.evidence_token}/evidence.pdf"
+
+    # Nothing in the public bucket (its public URL is a 404); the private bucket holds it,
+    # with no public caching, and the API hands it to the parties.
+    assert fetch(f"{s3_storage.public_url}{key}")[0] == 404
+    private = s3_storage.private
+    stored = private.client.get_object(Bucket=private.bucket, Key=key)
+    assert stored["Body"].read() == pdf and stored["CacheControl"] == "private, no-store"
+    served = client.get(url, headers=csr.alumna_h)
+    assert served.status_code == 200 and served.get_data() == pdf
+    served.close()
+    assert_problem(client.get(url, headers=auth.as_role(Role.PARTNER)[1]), 404)
+
+    assert put_evidence(client, url, image_bytes(), csr.partner_h).status_code == 200
+    listed = private.client.list_objects_v2(Bucket=private.bucket, Prefix=f"evidence/{did}/")
+    keys = [item["Key"] for item in listed.get("Contents", [])]
+    assert key not in keys and len(keys) == 3 and all(k.endswith(".webp") for k in keys)
 
 
 def _files(storage: LocalStorage) -> list[Path]:

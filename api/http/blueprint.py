@@ -312,10 +312,12 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def max_body(limit: int) -> Callable[[Any], Any]:
-        """Allow a larger body than MAX_BODY_BYTES on this route (uploads)."""
+        """Allow a larger body than MAX_BODY_BYTES on this route (uploads: their image work
+        may answer 503 ``image_work_busy`` while a worker is busy with others)."""
 
         def decorator(func: Any) -> Any:
             func.max_body_bytes = limit
+            _berdaya_doc(func)["upload"] = True
             return func
 
         return decorator
@@ -427,6 +429,8 @@ class Blueprint(flask_smorest.Blueprint):
             add(400)
             add(413)
             add(415)
+        if info.get("upload"):
+            add(503)
         if info.get("idempotent"):
             doc.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             add(409)

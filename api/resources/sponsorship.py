@@ -251,9 +251,9 @@ def get_disbursement_evidence(sponsorship_id: str, disbursement_id: str) -> Resp
     )
     key = service.evidence_key(disbursement)
     return Response(
-        state().storage.get(key),
+        state().storage.private.get(key),
         mimetype=disbursement.evidence_type,
-        headers={"Cache-Control": "private, max-age=3600"},
+        headers={"Cache-Control": "private, no-cache"},
     )
 
 

@@ -5,13 +5,18 @@ the unit of work write entries here), and every change of any record's status, w
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import functools
+import re
+from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from api.db import utcnow
+from api.db import Base, utcnow
 from api.models import AuditEntry
 from api.pagination import Page, paginate, sort_options
 from api.services.authz import Actor
@@ -22,6 +27,70 @@ SORTS = sort_options(AuditEntry, tiebreak="seq", at=["at"])
 ACTOR_KEY = "audit_actor"
 # Statuses that are machinery, not decisions: a webhook delivery's retries.
 NOT_AUDITED = frozenset({"WebhookDelivery"})
+
+
+# Strings the log may hold besides the vocabulary below: ids (``usr_01J...``), times and dates,
+# region codes. Anything else is someone's words, which an append-only store must never hold.
+_SAFE_STRING = re.compile(
+    r"^([a-z]{2,5}_)?[0-9A-HJKMNP-TV-Z]{26}$"  # an id
+    r"|^\d{4}-\d{2}-\d{2}([T ][0-9:.]+([+-]\d{2}:\d{2}|Z)?)?$"  # a date or a time
+    r"|^\d{2}(\.\d{2}){0,2}(\.\d{4})?$"  # a region code
+)
+# Codes a payload uses that are not an enum's value or a column's name.
+_EXTRA_CODES = frozenset({"business_unavailable", "hidden"})
+REDACTED_KEY = "redacted"
+
+
+@functools.cache
+def _vocabulary() -> frozenset[str]:
+    """Every enum value and every column name of the schema: codes, not anyone's words."""
+    words = set(_EXTRA_CODES)
+    for table in Base.metadata.tables.values():
+        for column in table.columns:
+            words.add(column.name)
+            if isinstance(column.type, SAEnum):
+                words.update(str(v) for v in column.type.enums)
+    pending: list[type[enum.Enum]] = [enum.StrEnum]
+    while pending:  # the application's own enums, stored as columns or not
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("api."):
+            words.update(str(m.value) for m in cls)
+    return frozenset(words)
+
+
+def safe_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with every free-text value taken out (ids, codes, figures and times stay).
+
+    The keys whose values were taken out are listed under ``redacted``: the log says *that* a
+    name or a reason was given, never what it was. This is what makes erasure complete for an
+    append-only store: nothing personal is ever written to it.
+    """
+    redacted: list[str] = []
+    clean = {k: _safe(v, k, redacted) for k, v in data.items() if k != REDACTED_KEY}
+    if redacted:
+        clean[REDACTED_KEY] = sorted(set(redacted) | set(data.get(REDACTED_KEY) or ()))
+    return clean
+
+
+def _safe(value: Any, path: str, redacted: list[str]) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "value") and not isinstance(value, str):
+        value = value.value  # an enum member
+    if isinstance(value, str):
+        if value in _vocabulary() or _SAFE_STRING.match(value):
+            return value
+        redacted.append(path)
+        return None
+    if isinstance(value, Mapping):
+        return {k: _safe(v, f"{path}.{k}", redacted) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_safe(v, path, redacted) for v in value]
+    redacted.append(path)
+    return None
 
 
 def act_as(session: Session, actor: Actor) -> None:
@@ -39,7 +108,8 @@ def write(
     data: dict[str, Any],
     at: dt.datetime | None = None,
 ) -> None:
-    """Append an entry: who (and who assisted her), what, to what."""
+    """Append an entry: who (and who assisted her), what, to what; free text is taken out of
+    ``data`` (``safe_data``), so the log never holds anyone's words."""
     session.info["audited"] = True
     session.add(
         AuditEntry(
@@ -50,7 +120,7 @@ def write(
             action=action,
             subject_type=subject_type,
             subject_id=subject_id,
-            data=data,
+            data=safe_data(data),
         )
     )
 
@@ -97,14 +167,10 @@ def _status_changes(session: Session, _context: Any, _instances: Any) -> None:
                 action=f"{subject_type}.status_changed",
                 subject_type=subject_type,
                 subject_id=obj.id,
-                data={"from": _plain(history.deleted[0]), "to": _plain(history.added[0])},
+                data=safe_data({"from": history.deleted[0], "to": history.added[0]}),
             )
         )
 
 
 def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
-
-
-def _plain(value: Any) -> Any:
-    return getattr(value, "value", value)

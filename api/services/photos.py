@@ -36,7 +36,7 @@ def store_image(
     """
     processed = images.process(data)
     keys = [image_key(prefix, size) for size in processed.variants]
-    on_rollback(session, lambda: _delete_files(storage, keys))
+    on_rollback(session, lambda: delete_files(storage, keys))
     for key, variant in zip(keys, processed.variants.values(), strict=True):
         storage.put(key, variant, "image/webp")
     return processed
@@ -44,14 +44,14 @@ def store_image(
 
 def put_file(session: Session, storage: Storage, key: str, data: bytes, content_type: str) -> None:
     """Store one file as it is; removed again if the transaction rolls back."""
-    on_rollback(session, lambda: _delete_files(storage, [key]))
+    on_rollback(session, lambda: delete_files(storage, [key]))
     storage.put(key, data, content_type)
 
 
 def delete_image(session: Session, storage: Storage, prefix: str) -> None:
     """Remove an image's files once the transaction commits (a rollback leaves them whole)."""
     keys = [image_key(prefix, size) for size in images.SIZES]
-    on_commit(session, lambda: _delete_files(storage, keys))
+    on_commit(session, lambda: delete_files(storage, keys))
 
 
 def _owner(
@@ -156,6 +156,7 @@ def delete_photo(
     delete_image(session, storage, f"photos/{photo_id}")
 
 
-def _delete_files(storage: Storage, keys: list[str]) -> None:
+def delete_files(storage: Storage, keys: list[str]) -> None:
+    """Delete these files now (missing ones are no error)."""
     for key in keys:
         storage.delete(key)

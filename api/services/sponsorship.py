@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from api.db import utcnow
+from api import images
+from api.db import on_commit, utcnow
 from api.errors import Conflict, Forbidden, NotFound, UnsupportedMediaType, ValidationFailed
 from api.images import MAX_BYTES
 from api.models import (
@@ -501,10 +502,16 @@ def attach_evidence(
     disbursement_id: str,
     data: bytes,
 ) -> Disbursement:
-    """A photo of the receipt (re-encoded, metadata dropped) or a PDF, kept private."""
+    """A photo of the receipt (re-encoded, metadata dropped) or a PDF, kept in the storage's
+    private side (no public URL: ``GET .../evidence`` serves it to the parties). The files it
+    replaces are deleted once the change commits."""
     sponsorship, disbursement = get_disbursement(session, actor, sponsorship_id, disbursement_id)
     if not is_sponsor(session, actor, sponsorship):
         raise Forbidden("not_your_action", params={"action": "evidence"})
+    storage = storage.private
+    if disbursement.evidence_token is not None:
+        replaced = evidence_keys(disbursement.id, disbursement.evidence_token)
+        on_commit(session, lambda: photo_service.delete_files(storage, replaced))
     token = secrets.token_hex(8)
     prefix = evidence_prefix(disbursement.id, token)
     if data.startswith(b"%PDF-"):
@@ -526,6 +533,14 @@ def attach_evidence(
 
 def evidence_prefix(disbursement_id: str, token: str) -> str:
     return f"evidence/{disbursement_id}/{token}"
+
+
+def evidence_keys(disbursement_id: str, token: str) -> list[str]:
+    """Every file an evidence upload may have written (a PDF, or an image's sizes)."""
+    prefix = evidence_prefix(disbursement_id, token)
+    return [f"{prefix}/evidence.pdf"] + [
+        photo_service.image_key(prefix, size) for size in images.SIZES
+    ]
 
 
 def evidence_key(disbursement: Disbursement) -> str:
