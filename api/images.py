@@ -32,8 +32,11 @@ class ProcessedImage:
     variants: dict[int, bytes]
 
 
-def process(data: bytes) -> ProcessedImage:
-    """Check and convert an upload; raise 415 for non-images, 413 for oversize or bombs."""
+def process(data: bytes, *, quick: bool = False) -> ProcessedImage:
+    """Check and convert an upload; raise 415 for non-images, 413 for oversize or bombs.
+
+    ``quick`` (generated demo pictures) encodes with WebP's method 1, five times faster for
+    files about a third larger; uploads get method 4."""
     if len(data) > MAX_BYTES:
         raise ImageTooLarge(params={"limit": MAX_BYTES})
     with warnings.catch_warnings():
@@ -59,6 +62,6 @@ def process(data: bytes) -> ProcessedImage:
         copy = clean.copy()
         copy.thumbnail((size, size), Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
-        copy.save(buffer, format="WEBP", quality=80, method=4)
+        copy.save(buffer, format="WEBP", quality=80, method=1 if quick else 4)
         variants[size] = buffer.getvalue()
     return ProcessedImage(width=clean.width, height=clean.height, variants=variants)

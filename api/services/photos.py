@@ -27,14 +27,14 @@ def image_key(prefix: str, size: int) -> str:
 
 
 def store_image(
-    session: Session, storage: Storage, prefix: str, data: bytes
+    session: Session, storage: Storage, prefix: str, data: bytes, *, quick: bool = False
 ) -> images.ProcessedImage:
     """Check and convert an image and store its sizes under ``prefix``.
 
     The files are written first, so the URLs work the moment the row is visible; if the
     transaction rolls back they are removed again.
     """
-    processed = images.process(data)
+    processed = images.process(data, quick=quick)
     keys = [image_key(prefix, size) for size in processed.variants]
     on_rollback(session, lambda: _delete_files(storage, keys))
     for key, variant in zip(keys, processed.variants.values(), strict=True):
@@ -81,8 +81,10 @@ def add_photo(
     data: bytes,
     business_id: str | None = None,
     product_id: str | None = None,
+    quick: bool = False,
 ) -> Photo:
-    """Check, convert and store a photo; the ninth of one product or business is refused."""
+    """Check, convert and store a photo; the ninth of one product or business is refused
+    (``quick``: the faster encoding of ``images.process``, for generated demo pictures)."""
     business, product = _owner(session, actor, business_id, product_id)
     advisory_lock(session, f"photos:{product.id if product else business.id}")
     existing = _photos(session, business, product)
@@ -95,7 +97,7 @@ def add_photo(
         width=0,
         height=0,
     )
-    processed = store_image(session, storage, f"photos/{photo.id}", data)
+    processed = store_image(session, storage, f"photos/{photo.id}", data, quick=quick)
     photo.width, photo.height = processed.width, processed.height
     session.add(photo)
     session.flush()
