@@ -122,7 +122,7 @@ def update_cohort(changes: dict[str, Any], cohort_id: str) -> Cohort:
 @blp.arguments(RosterUploadSchema, location="files")
 @blp.response(200, RosterReportSchema)
 def import_roster(args: dict[str, Any], files: dict[str, Any], cohort_id: str) -> RosterReport:
-    """Import graduates from CSV (name, phone, village_code). `dry_run=true` (the default)
+    """Import graduates from CSV or .xlsx (name, phone, village_code). `dry_run=true` (the default)
     reports invalid rows and duplicates and writes nothing; `dry_run=false` writes the new
     rows if no row is invalid (422 with the report otherwise), skipping duplicates."""
     return service.import_roster(

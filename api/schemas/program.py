@@ -84,7 +84,8 @@ class CohortQueryArgsSchema(PageQueryArgsSchema):
 
 
 class RosterUploadSchema(Schema):
-    """multipart/form-data with `file`: CSV, UTF-8, header `name,phone,village_code`."""
+    """multipart/form-data with `file`: CSV (UTF-8, with or without a BOM; separated by commas,
+    semicolons or tabs) or an .xlsx workbook (its first sheet); header `name,phone,village_code`."""
 
     file = Upload(required=True)
 

@@ -7,9 +7,7 @@ claims and businesses in them only; out of scope looks like not found.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api import phones
+from api import phones, rosters
 from api.dates import this_month
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -198,24 +196,15 @@ def import_roster(
     progress: Any = None,
     as_operator: bool = False,
 ) -> RosterReport:
-    """Read a CSV roster (name, phone, village_code). A dry run writes nothing; a real run writes
-    the valid new rows only when no row is invalid (all or nothing), skipping duplicates."""
+    """Read a roster (CSV or .xlsx: name, phone, village_code). A dry run writes nothing; a
+    real run writes the valid new rows only when no row is invalid (all or nothing), skipping
+    duplicates."""
     # The CLI runs as the operator, who may import into any cohort.
     cohort = (
         get_cohort(session, actor=actor, cohort_id=cohort_id)
         if as_operator
         else _managed_cohort(session, actor, cohort_id)
     )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed(errors={"file": ["Not UTF-8 text."]}) from None
-    reader = csv.DictReader(io.StringIO(text))
-    wanted = {"name", "phone", "village_code"}
-    if reader.fieldnames is None or not wanted <= {f.strip().lower() for f in reader.fieldnames}:
-        raise ValidationFailed(
-            errors={"file": ["The header must name: name, phone, village_code."]}
-        )
     report = RosterReport(dry_run=dry_run)
     existing = dict(
         session.execute(
@@ -225,8 +214,7 @@ def import_roster(
     villages: dict[str, bool] = {}
     seen: dict[str, int] = {}
     fresh: list[RosterEntry] = []
-    for line, raw in enumerate(reader, start=2):
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+    for line, row in rosters.read_rows(data, ("name", "phone", "village_code")):
         report.rows += 1
         if report.rows > MAX_ROSTER_ROWS:
             raise ValidationFailed(errors={"file": [f"At most {MAX_ROSTER_ROWS} rows at once."]})
