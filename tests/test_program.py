@@ -14,7 +14,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import Business, CheckIn, Role, RosterEntry, StaffRegion, User
+from api.models import (
+    Business,
+    CheckIn,
+    ClaimStatus,
+    GraduateClaim,
+    Role,
+    RosterEntry,
+    StaffRegion,
+    User,
+)
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, UserFactory
 from tests.helpers import assert_problem
@@ -297,6 +306,38 @@ def test_activity_status_and_the_follow_up_list(
         asleep.id,
     }
     assert_problem(client.get("/v1/follow-up", headers=office.alumna_h), 403)
+
+    # What a facilitator needs to act: whom to call, where, her cohort, her last answers.
+    owner = db_session.get(User, asleep.owner_id)
+    assert owner is not None
+    db_session.add(
+        GraduateClaim(user_id=owner.id, cohort_id=office.cohort["id"], status=ClaimStatus.VERIFIED)
+    )
+    db_session.add_all(
+        CheckIn(business_id=asleep.id, month=dt.date(2025, m, 1), trading=m < 3, challenges=c)
+        for m, c in ((1, "Modal habis"), (3, "Sakit, tidak berjualan"))
+    )
+    db_session.flush()
+    item = next(
+        i
+        for i in client.get("/v1/follow-up", headers=office.admin_h).json["items"]
+        if i["id"] == asleep.id
+    )
+    assert item["owner"] == {"id": owner.id, "name": owner.name, "phone": owner.phone}
+    assert item["village"] == {"code": asleep.village_code, "name": asleep.village.name}
+    assert item["cohort"] == {
+        "id": office.cohort["id"],
+        "name": "Sekoper Cinta Kota Bekasi 2024",
+        "year": 2024,
+    }
+    last = item["last_check_in"]
+    assert (last["month"], last["trading"], last["challenges"]) == (
+        "2025-03",
+        False,
+        "Sakit, tidak berjualan",
+    )
+    quiet_item = next(i for i in listed if i["id"] == quiet.id)
+    assert quiet_item["cohort"] is None and quiet_item["last_check_in"] is None
 
     # A check-in wakes a business up.
     owner_h = auth.headers(db_session.get(User, asleep.owner_id))  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api import phones, rosters
@@ -511,6 +511,17 @@ def list_check_ins(
 # -- follow-up ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FollowUpItem:
+    """A business to follow up, with what a facilitator needs to act: who to call, where, which
+    cohort she graduated from, and what she said at her last check-in."""
+
+    business: Business
+    owner: User
+    cohort: Cohort | None
+    last_check_in: CheckIn | None
+
+
 def follow_up(
     session: Session,
     *,
@@ -519,7 +530,7 @@ def follow_up(
     region: str | None = None,
     limit: int,
     cursor: str | None = None,
-) -> Page[Business]:
+) -> Page[FollowUpItem]:
     """Businesses at risk or dormant in the caller's regions, longest quiet first."""
     _require_staff(actor)
     now = utcnow()
@@ -535,7 +546,7 @@ def follow_up(
         stmt = stmt.where(regions.within_any(Business.village_code, actor.regions))
     if region:
         stmt = stmt.where(regions.within(Business.village_code, region))
-    return paginate(
+    page = paginate(
         session,
         stmt,
         model=Business,
@@ -544,3 +555,51 @@ def follow_up(
         limit=limit,
         cursor=cursor,
     )
+    return Page(items=_follow_up_items(session, page.items), next_cursor=page.next_cursor)
+
+
+def _follow_up_items(session: Session, found: Sequence[Business]) -> list[FollowUpItem]:
+    """The page's owners, cohorts and last check-ins in three queries, not three per row."""
+    owner_ids = {b.owner_id for b in found}
+    business_ids = [b.id for b in found]
+    owners = {u.id: u for u in session.scalars(select(User).where(User.id.in_(owner_ids)))}
+    # Her cohort: a verified claim first, then a pending one; the latest of each.
+    cohorts: dict[str, Cohort] = {}
+    claims = session.execute(
+        select(GraduateClaim.user_id, Cohort)
+        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
+        .where(
+            GraduateClaim.user_id.in_(owner_ids),
+            GraduateClaim.status.in_([ClaimStatus.VERIFIED, ClaimStatus.PENDING]),
+        )
+        .order_by(
+            (GraduateClaim.status == ClaimStatus.VERIFIED).desc(),
+            GraduateClaim.created_at.desc(),
+        )
+    ).all()
+    for user_id, cohort in claims:
+        cohorts.setdefault(user_id, cohort)
+    latest = (
+        select(CheckIn.business_id, func.max(CheckIn.month).label("month"))
+        .where(CheckIn.business_id.in_(business_ids))
+        .group_by(CheckIn.business_id)
+        .subquery()
+    )
+    check_ins = {
+        c.business_id: c
+        for c in session.scalars(
+            select(CheckIn).join(
+                latest,
+                (CheckIn.business_id == latest.c.business_id) & (CheckIn.month == latest.c.month),
+            )
+        )
+    }
+    return [
+        FollowUpItem(
+            business=b,
+            owner=owners[b.owner_id],
+            cohort=cohorts.get(b.owner_id),
+            last_check_in=check_ins.get(b.id),
+        )
+        for b in found
+    ]
