@@ -259,3 +259,43 @@ def test_a_class_of_forty_registers_and_signs_in_from_one_address_with_the_defau
         assert statuses == [401] * 5
         assert_problem(client.post("/v1/auth/login", json=target), 429, "login_locked")
         assert client.post("/v1/auth/login", json=people[0]).status_code == 200
+
+
+def test_development_allows_any_local_port_and_production_only_the_list(
+    database_url: str, connection: Connection
+) -> None:
+    """`make run` (BERDAYA_ENV=development) lets a frontend on another local port call the API;
+    production answers the configured origins only."""
+
+    def allowed(app: Flask, origin: str) -> str | None:
+        client = app.test_client()
+        read = client.get("/v1/categories", headers={"Origin": origin})
+        preflight = client.options(
+            "/v1/categories",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+        assert read.headers.get("Access-Control-Allow-Origin") == preflight.headers.get(
+            "Access-Control-Allow-Origin"
+        )
+        return read.headers.get("Access-Control-Allow-Origin")
+
+    local = ("http://localhost:5173", "http://127.0.0.1:3000", "http://localhost")
+    # Requests here hash no password: the full-cost profile those environments demand is free.
+    with app_with(
+        database_url, connection, env="development", password_hash_profile="owasp"
+    ) as development:
+        for origin in local:
+            assert allowed(development, origin) == origin
+        for origin in ("http://localhost.evil.example", "https://evil.example"):
+            assert allowed(development, origin) is None
+    with app_with(
+        database_url,
+        connection,
+        env="production",
+        password_hash_profile="owasp",
+        secret_key="cors-test-" + "x" * 40,
+        cors_origins="https://mitra.example.id",
+    ) as production:
+        assert allowed(production, "https://mitra.example.id") == "https://mitra.example.id"
+        for origin in local:
+            assert allowed(production, origin) is None
