@@ -65,3 +65,16 @@ def process(data: bytes, *, quick: bool = False) -> ProcessedImage:
         copy.save(buffer, format="WEBP", quality=80, method=1 if quick else 4)
         variants[size] = buffer.getvalue()
     return ProcessedImage(width=clean.width, height=clean.height, variants=variants)
+
+
+def jpeg(webp: bytes, quality: int = 85) -> bytes:
+    """A JPEG of one of our own WebP renditions, for readers that do not take WebP (link-preview
+    scrapers): transparency is laid on white, and nothing but the pixels is kept."""
+    with Image.open(io.BytesIO(webp)) as opened:
+        opened.load()
+        image = opened.convert("RGBA")
+    flat = Image.new("RGB", image.size, (255, 255, 255))
+    flat.paste(image, mask=image.getchannel("A"))
+    buffer = io.BytesIO()
+    flat.save(buffer, format="JPEG", quality=quality, optimize=True, progressive=True)
+    return buffer.getvalue()

@@ -26,6 +26,12 @@ def image_key(prefix: str, size: int) -> str:
     return f"{prefix}/{size}.webp"
 
 
+def jpeg_key(photo_id: str) -> str:
+    """The JPEG rendition of a photo's largest size, made when a share page's preview is first
+    fetched (link-preview scrapers do not all read WebP)."""
+    return f"photos/{photo_id}/{images.SIZES[-1]}.jpg"
+
+
 def store_image(
     session: Session, storage: Storage, prefix: str, data: bytes, *, quick: bool = False
 ) -> images.ProcessedImage:
@@ -51,6 +57,8 @@ def put_file(session: Session, storage: Storage, key: str, data: bytes, content_
 def delete_image(session: Session, storage: Storage, prefix: str) -> None:
     """Remove an image's files once the transaction commits (a rollback leaves them whole)."""
     keys = [image_key(prefix, size) for size in images.SIZES]
+    if prefix.startswith("photos/"):
+        keys.append(jpeg_key(prefix.removeprefix("photos/")))
     on_commit(session, lambda: _delete_files(storage, keys))
 
 
