@@ -19,6 +19,8 @@ from typing import NoReturn
 from api.errors import ValidationFailed
 
 SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs"}
+# Lines read at most, empty ones included (a workbook can hold a million formatted empty rows).
+MAX_LINES = 20_000
 XLSX_MAGIC = b"PK\x03\x04"
 
 Row = dict[str, str]
@@ -30,6 +32,8 @@ def read_rows(data: bytes, wanted: Sequence[str]) -> Iterator[tuple[int, Row]]:
     table = _xlsx(data) if data.startswith(XLSX_MAGIC) else _csv(data, wanted)
     header: list[str] | None = None
     for line, cells in table:
+        if line > MAX_LINES:
+            _refuse(f"At most {MAX_LINES} lines, empty ones included; remove the empty rows.")
         if header is None:
             header = [c.strip().lower() for c in cells]
             _check_header(header, wanted, cells)

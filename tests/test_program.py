@@ -407,6 +407,7 @@ def test_an_xlsx_workbook_is_read_phones_typed_as_numbers_too(
         (b"PK\x03\x04 not really a workbook", ".xlsx"),
         (b"nama;telepon\n", "missing: name, phone, village_code"),
         ("name,phone,village_code\nSit\xed,0812,1\n".encode("cp1252"), "CSV UTF-8"),
+        (b"name,phone,village_code\n" + b",,\n" * 20_000, "At most 20000 lines"),
     ],
 )
 def test_a_file_that_cannot_be_read_gets_a_message_that_says_why(
