@@ -37,7 +37,10 @@ class Settings:
     public_base_url: str = ""
     rate_limit_storage_url: str = "memory://"
     rate_limit_default: str = "600 per minute"
-    rate_limit_login: str = "10 per minute"
+    # Per address (per route: registration, sign-in, refresh each count apart): a class of 40
+    # registering and signing in on one school Wi-Fi or carrier CGNAT fits, with typos to spare.
+    # Guessing one account's password is stopped by the lockout (LOGIN_MAX_FAILURES), not this.
+    rate_limit_login: str = "120 per minute; 600 per hour"
     rate_limit_contact: str = "30 per minute"
     rate_limit_api_key: str = "1200 per minute"
     cors_origins: str = ""

@@ -113,6 +113,20 @@ ORGANIZATIONS: list[dict[str, Any]] = [
 ]
 
 
+class _OneHash(Security):
+    """The app's Security, hashing the one demo password once: every demo account shares it
+    (and says so), so one argon2 hash at full cost serves them all."""
+
+    def __init__(self, inner: Security) -> None:
+        self.__dict__.update(inner.__dict__)
+        self._hashes: dict[str, str] = {}
+
+    def hash_password(self, password: str) -> str:
+        if password not in self._hashes:
+            self._hashes[password] = super().hash_password(password)
+        return self._hashes[password]
+
+
 def load_demo(
     session: Session,
     *,
@@ -125,6 +139,7 @@ def load_demo(
         echo("demo data already loaded; nothing to do")
         return
     echo("loading demo data")
+    security = _OneHash(security)
     admin = accounts.create_admin(
         session,
         security=security,
@@ -522,7 +537,12 @@ def _photo(
     """One generated photo of a business or product (skipped without a storage)."""
     if storage is not None:
         photos.add_photo(
-            session, actor=actor, storage=storage, data=demo_photo(title, seed), **owner
+            session,
+            actor=actor,
+            storage=storage,
+            data=demo_photo(title, seed),
+            quick=True,
+            **owner,
         )
 
 

@@ -546,3 +546,140 @@ def translate_field_errors(errors: Any, language: str) -> Any:
             if pattern.match(errors):
                 return pattern.sub(replacement, errors)
     return errors
+
+
+# -- notifications: a title and a sentence for every event a person is notified of -------------
+
+# What the event is about: subject type -> language -> name.
+NOTIFICATION_SUBJECTS: dict[str, dict[str, str]] = {
+    "order": {"en": "Order", "id": "Pesanan"},
+    "review": {"en": "Review", "id": "Ulasan"},
+    "sponsorship": {"en": "Sponsorship", "id": "Sponsor"},
+    "mentoring_request": {"en": "Mentoring request", "id": "Permintaan pendampingan"},
+    "mentoring_offer": {"en": "Mentoring offer", "id": "Tawaran pendampingan"},
+    "mentoring_session": {"en": "Mentoring session", "id": "Sesi pendampingan"},
+    "graduate_claim": {"en": "Graduate claim", "id": "Klaim lulusan"},
+    "check_in": {"en": "Monthly check-in", "id": "Laporan bulanan"},
+    "assist_grant": {"en": "Permission to assist", "id": "Izin pendampingan"},
+    "webhook": {"en": "Webhook", "id": "Webhook"},
+}
+
+# What happened: the last part of the event type -> language -> a past participle.
+NOTIFICATION_ACTIONS: dict[str, dict[str, str]] = {
+    "requested": {"en": "requested", "id": "diajukan"},
+    "accepted": {"en": "accepted", "id": "diterima"},
+    "declined": {"en": "declined", "id": "ditolak"},
+    "ready": {"en": "ready for pickup", "id": "siap diambil"},
+    "shipped": {"en": "shipped", "id": "dikirim"},
+    "completed": {"en": "completed", "id": "selesai"},
+    "cancelled": {"en": "cancelled", "id": "dibatalkan"},
+    "paid": {"en": "paid", "id": "dibayar"},
+    "proposed": {"en": "proposed", "id": "diusulkan"},
+    "withdrawn": {"en": "withdrawn", "id": "ditarik"},
+    "active": {"en": "started", "id": "dimulai"},
+    "milestone_met": {"en": "milestone met", "id": "target tercapai"},
+    "disbursement_recorded": {"en": "disbursement recorded", "id": "pencairan dicatat"},
+    "disbursement_confirmed": {"en": "disbursement confirmed", "id": "pencairan dikonfirmasi"},
+    "disbursement_disputed": {"en": "disbursement disputed", "id": "pencairan dipersoalkan"},
+    "opened": {"en": "received", "id": "masuk"},
+    "confirmed": {"en": "confirmed", "id": "dikonfirmasi"},
+    "expired": {"en": "expired", "id": "kedaluwarsa"},
+    "rated": {"en": "rated", "id": "dinilai"},
+    "scheduled": {"en": "scheduled", "id": "dijadwalkan"},
+    "rescheduled": {"en": "rescheduled", "id": "dijadwalkan ulang"},
+    "held": {"en": "held", "id": "terlaksana"},
+    "created": {"en": "new", "id": "baru"},
+    "replied": {"en": "answered", "id": "dibalas"},
+    "hidden": {"en": "hidden", "id": "disembunyikan"},
+    "shown": {"en": "shown again", "id": "ditampilkan lagi"},
+    "made": {"en": "to check", "id": "perlu diperiksa"},
+    "verified": {"en": "verified", "id": "diverifikasi"},
+    "rejected": {"en": "rejected", "id": "ditolak"},
+    "recorded": {"en": "recorded for you", "id": "dicatat untuk Anda"},
+    "updated": {"en": "updated for you", "id": "diperbarui untuk Anda"},
+    "granted": {"en": "given to you", "id": "diberikan kepada Anda"},
+    "revoked": {"en": "withdrawn", "id": "dicabut"},
+    "disabled": {"en": "disabled", "id": "dinonaktifkan"},
+}
+
+# Sentences for the events people meet most; others get "<subject>: <action>." Placeholders
+# are filled from the event's data, and a sentence whose data is missing falls back too.
+NOTIFICATION_TEXTS: dict[str, dict[str, str]] = {
+    "order.requested": {
+        "en": "A buyer sent a new order to your business. Accept or decline it.",
+        "id": "Pembeli mengirim pesanan baru ke usaha Anda. Terima atau tolak pesanannya.",
+    },
+    "order.accepted": {
+        "en": "The seller accepted your order.",
+        "id": "Penjual menerima pesanan Anda.",
+    },
+    "order.declined": {
+        "en": "The seller declined the order: {reason}",
+        "id": "Penjual menolak pesanan: {reason}",
+    },
+    "order.cancelled": {
+        "en": "The order was cancelled: {reason}",
+        "id": "Pesanan dibatalkan: {reason}",
+    },
+    "order.ready": {
+        "en": "The order is ready for pickup.",
+        "id": "Pesanan siap diambil.",
+    },
+    "order.shipped": {"en": "The order is on its way.", "id": "Pesanan sedang dikirim."},
+    "order.completed": {"en": "The order is completed.", "id": "Pesanan sudah selesai."},
+    "order.paid": {
+        "en": "The seller recorded the payment ({method}).",
+        "id": "Penjual mencatat pembayaran ({method}).",
+    },
+    "review.created": {
+        "en": "A buyer reviewed one of your products: {rating} of 5 stars.",
+        "id": "Pembeli mengulas salah satu produk Anda: {rating} dari 5 bintang.",
+    },
+    "review.replied": {
+        "en": "The seller answered your review.",
+        "id": "Penjual membalas ulasan Anda.",
+    },
+    "review.hidden": {
+        "en": "A moderator hid your review: {reason}",
+        "id": "Moderator menyembunyikan ulasan Anda: {reason}",
+    },
+    "graduate_claim.made": {
+        "en": "An alumna says she graduated from your cohort; verify or reject her claim.",
+        "id": "Seorang alumni menyatakan lulus dari angkatan Anda; verifikasi atau tolak.",
+    },
+    "graduate_claim.verified": {
+        "en": "Your graduation is verified.",
+        "id": "Kelulusan Anda sudah diverifikasi.",
+    },
+    "graduate_claim.rejected": {
+        "en": "Your graduate claim was rejected: {reason}",
+        "id": "Klaim lulusan Anda ditolak: {reason}",
+    },
+    "mentoring_request.opened": {
+        "en": "An alumna asks for your mentoring.",
+        "id": "Seorang alumni meminta pendampingan Anda.",
+    },
+    "sponsorship.proposed": {
+        "en": "A partner proposes to sponsor your business.",
+        "id": "Mitra mengusulkan sponsor untuk usaha Anda.",
+    },
+}
+
+
+def notification_text(type: str, data: Mapping[str, Any] | None, language: str) -> tuple[str, str]:
+    """The (title, text) of a notification of an event ``type`` in the language (English when
+    the language is not one of ours)."""
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    subject, _, action = type.partition(".")
+    subject_name = NOTIFICATION_SUBJECTS.get(subject, {}).get(language) or (
+        subject.replace("_", " ").capitalize()
+    )
+    action_name = NOTIFICATION_ACTIONS.get(action, {}).get(language) or action.replace("_", " ")
+    title = f"{subject_name} {action_name}"
+    text = f"{subject_name}: {action_name}."
+    template = NOTIFICATION_TEXTS.get(type, {}).get(language)
+    if template:
+        values = {k: v for k, v in (data or {}).items() if v not in (None, "")}
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            text = template.format(**values)
+    return title, text

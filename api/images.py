@@ -103,19 +103,22 @@ class ProcessedImage:
     variants: dict[int, bytes]
 
 
-def process(data: bytes) -> ProcessedImage:
-    """Check and convert an upload; raise 415 for non-images, 413 for oversize or bombs."""
+def process(data: bytes, *, quick: bool = False) -> ProcessedImage:
+    """Check and convert an upload; raise 415 for non-images, 413 for oversize or bombs.
+
+    ``quick`` (generated demo pictures) encodes with WebP's method 1, five times faster for
+    files about a third larger; uploads get method 4."""
     if len(data) > MAX_BYTES:
         raise ImageTooLarge(params={"limit": MAX_BYTES})
     if not _work.acquire(timeout=WAIT_SECONDS):
         raise ImageWorkBusy(headers={"Retry-After": "5"})
     try:
-        return _process(data)
+        return _process(data, quick=quick)
     finally:
         _work.release()
 
 
-def _process(data: bytes) -> ProcessedImage:
+def _process(data: bytes, *, quick: bool) -> ProcessedImage:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -126,14 +129,14 @@ def _process(data: bytes) -> ProcessedImage:
                     raise ImageTooLarge(params={"limit": MAX_BYTES})
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
-                return _convert(image)
+                return _convert(image, quick=quick)
         except (Image.DecompressionBombWarning, Image.DecompressionBombError):
             raise ImageTooLarge(params={"limit": MAX_BYTES}) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise UnsupportedMediaType("unsupported_image") from None
 
 
-def _convert(image: ImageFile.ImageFile) -> ProcessedImage:
+def _convert(image: ImageFile.ImageFile, *, quick: bool) -> ProcessedImage:
     width, height = image.size
     largest = max(SIZES)
     if image.format == "JPEG":
@@ -164,7 +167,7 @@ def _convert(image: ImageFile.ImageFile) -> ProcessedImage:
         if size != largest:
             clean.thumbnail((size, size), Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
-        clean.save(buffer, format="WEBP", quality=80, method=4)
+        clean.save(buffer, format="WEBP", quality=80, method=1 if quick else 4)
         variants[size] = buffer.getvalue()
     return ProcessedImage(width=width, height=height, variants=dict(sorted(variants.items())))
 
@@ -206,3 +209,16 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or (
         image.mode == "P" and "transparency" in image.info
     )
+
+
+def jpeg(webp: bytes, quality: int = 85) -> bytes:
+    """A JPEG of one of our own WebP renditions, for readers that do not take WebP (link-preview
+    scrapers): transparency is laid on white, and nothing but the pixels is kept."""
+    with Image.open(io.BytesIO(webp)) as opened:
+        opened.load()
+        image = opened.convert("RGBA")
+    flat = Image.new("RGB", image.size, (255, 255, 255))
+    flat.paste(image, mask=image.getchannel("A"))
+    buffer = io.BytesIO()
+    flat.save(buffer, format="JPEG", quality=quality, optimize=True, progressive=True)
+    return buffer.getvalue()

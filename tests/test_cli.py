@@ -66,6 +66,12 @@ def test_demo_data_loads_once_and_signs_in(app: Flask, db_session: Session) -> N
     assert login.status_code == 200
     me = client.get("/v1/me", headers={"Authorization": f"Bearer {login.json['access_token']}"})
     assert me.json["role"] == "admin"
+    # The demo password is hashed once for every demo account (argon2 at full cost is about
+    # 40 ms each), and the pictures are encoded quickly: the first run stays short.
+    hashes = set(
+        db_session.scalars(select(User.password_hash).where(User.password_hash.is_not(None)))
+    )
+    assert len(hashes) == 1
 
 
 def test_create_admin_from_the_cli(app: Flask, db_session: Session) -> None:

@@ -19,6 +19,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import Connection
 
+from api.config import Settings
 from api.migrate import upgrade
 from tests.conftest import Auth, app_with
 from tests.helpers import assert_problem
@@ -216,3 +217,85 @@ def test_with_limits_off_nothing_is_counted_and_a_lockout_still_says_when(
     assert_problem(locked, 429, "login_locked")
     assert locked.headers["X-RateLimit-Limit"] == "5"
     assert int(locked.headers["X-RateLimit-Reset"]) == int(locked.headers["Retry-After"]) > 0
+
+
+# -- shared networks: a class on one school Wi-Fi -------------------------------------------
+
+
+def test_a_class_of_forty_registers_and_signs_in_from_one_address_with_the_default_limits(
+    database_url: str, connection: Connection
+) -> None:
+    """The default per-address budget (one school Wi-Fi, one carrier CGNAT address) lets 40 women
+    register and sign in together; the per-account lockout stays strict meanwhile."""
+    defaults = Settings()
+    with app_with(
+        database_url,
+        connection,
+        rate_limit_default=defaults.rate_limit_default,
+        rate_limit_login=defaults.rate_limit_login,
+    ) as served:
+        client = served.test_client()
+        tag = uuid.uuid4().hex[:8]
+        people = [
+            {"email": f"peserta{i}-{tag}@example.id", "password": "rahasia-sekali"}
+            for i in range(40)
+        ]
+        registered = [
+            client.post(
+                "/v1/auth/register", json={**p, "name": f"Peserta {i}", "role": "alumna"}
+            ).status_code
+            for i, p in enumerate(people)
+        ]
+        assert registered == [201] * 40
+        # A few typos on the way: a wrong password once each for ten of them.
+        for p in people[:10]:
+            wrong = client.post("/v1/auth/login", json={**p, "password": "salah-ketik"})
+            assert wrong.status_code == 401
+        signed_in = [client.post("/v1/auth/login", json=p).status_code for p in people]
+        assert signed_in == [200] * 40
+        # One account guessed at is still locked after five failures, from the same address.
+        target = {**people[-1], "password": "tebak-tebak"}
+        statuses = [client.post("/v1/auth/login", json=target).status_code for _ in range(5)]
+        assert statuses == [401] * 5
+        assert_problem(client.post("/v1/auth/login", json=target), 429, "login_locked")
+        assert client.post("/v1/auth/login", json=people[0]).status_code == 200
+
+
+def test_development_allows_any_local_port_and_production_only_the_list(
+    database_url: str, connection: Connection
+) -> None:
+    """`make run` (BERDAYA_ENV=development) lets a frontend on another local port call the API;
+    production answers the configured origins only."""
+
+    def allowed(app: Flask, origin: str) -> str | None:
+        client = app.test_client()
+        read = client.get("/v1/categories", headers={"Origin": origin})
+        preflight = client.options(
+            "/v1/categories",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+        assert read.headers.get("Access-Control-Allow-Origin") == preflight.headers.get(
+            "Access-Control-Allow-Origin"
+        )
+        return read.headers.get("Access-Control-Allow-Origin")
+
+    local = ("http://localhost:5173", "http://127.0.0.1:3000", "http://localhost")
+    # Requests here hash no password: the full-cost profile those environments demand is free.
+    with app_with(
+        database_url, connection, env="development", password_hash_profile="owasp"
+    ) as development:
+        for origin in local:
+            assert allowed(development, origin) == origin
+        for origin in ("http://localhost.evil.example", "https://evil.example"):
+            assert allowed(development, origin) is None
+    with app_with(
+        database_url,
+        connection,
+        env="production",
+        password_hash_profile="owasp",
+        secret_key="cors-test-" + "x" * 40,
+        cors_origins="https://mitra.example.id",
+    ) as production:
+        assert allowed(production, "https://mitra.example.id") == "https://mitra.example.id"
+        for origin in local:
+            assert allowed(production, origin) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
@@ -139,9 +140,23 @@ def test_the_whole_lifecycle_with_payment_and_notifications(
 
     mine = client.get("/v1/me/notifications", headers=shop.buyer_headers).json["items"]
     assert [n["type"] for n in mine] == ["order.shipped", "order.paid", "order.accepted"]
+    # Each says what happened in words, in the reader's language.
+    assert [(n["title"], n["text"]) for n in mine] == [
+        ("Order shipped", "The order is on its way."),
+        ("Order paid", "The seller recorded the payment (qris)."),
+        ("Order accepted", "The seller accepted your order."),
+    ]
+    in_indonesian = client.get(
+        "/v1/me/notifications", headers={**shop.buyer_headers, "Accept-Language": "id"}
+    ).json["items"]
+    assert [(n["title"], n["text"]) for n in in_indonesian][2] == (
+        "Pesanan diterima",
+        "Penjual menerima pesanan Anda.",
+    )
     assert all(n["subject"] == {"type": "order", "id": order_id} and not n["read"] for n in mine)
     theirs = client.get("/v1/me/notifications", headers=shop.seller_headers).json["items"]
     assert [n["type"] for n in theirs] == ["order.completed", "order.requested"]
+    assert theirs[1]["title"] == "Order requested" and "Accept or decline" in theirs[1]["text"]
 
 
 def test_an_invalid_transition_is_409_naming_the_allowed_ones(
@@ -418,3 +433,23 @@ def test_fulfilment_follows_the_delivery_method_and_dates_are_sane(
         assert "paid_at" in assert_problem(early, 422)["errors"]
     for query in ("created_from=0001-01-01T00:00:00%2B05:00", "created_to=9999-12-31T23:59:59Z"):
         assert_problem(client.get(f"/v1/orders?{query}", headers=shop.buyer_headers), 422)
+
+
+def test_order_lines_carry_a_thumbnail_of_their_product(
+    client: FlaskClient, shop: Shop, db_session: Session
+) -> None:
+    from tests.test_photos import image_bytes
+
+    added = client.post(
+        f"/v1/products/{shop.cake.id}/photos",
+        data={"file": (io.BytesIO(image_bytes("JPEG", (640, 480))), "kue.jpg")},
+        headers=shop.seller_headers,
+        content_type="multipart/form-data",
+    )
+    assert added.status_code == 201, added.json
+    order = shop.order(client, (shop.cake, 1), (shop.snack, 1)).json
+    with_photo, without = order["items"]
+    assert with_photo["thumbnail"] == added.json  # the product's first photo, every width
+    assert without["thumbnail"] is None
+    listed = client.get("/v1/orders?side=seller", headers=shop.seller_headers).json["items"]
+    assert listed[0]["items"][0]["thumbnail"]["urls"]["160"] == added.json["urls"]["160"]

@@ -14,7 +14,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import Business, CheckIn, Role, RosterEntry, StaffRegion, User
+from api.models import (
+    Business,
+    CheckIn,
+    ClaimStatus,
+    GraduateClaim,
+    Role,
+    RosterEntry,
+    StaffRegion,
+    User,
+)
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, UserFactory
 from tests.helpers import assert_problem
@@ -298,6 +307,38 @@ def test_activity_status_and_the_follow_up_list(
     }
     assert_problem(client.get("/v1/follow-up", headers=office.alumna_h), 403)
 
+    # What a facilitator needs to act: whom to call, where, her cohort, her last answers.
+    owner = db_session.get(User, asleep.owner_id)
+    assert owner is not None
+    db_session.add(
+        GraduateClaim(user_id=owner.id, cohort_id=office.cohort["id"], status=ClaimStatus.VERIFIED)
+    )
+    db_session.add_all(
+        CheckIn(business_id=asleep.id, month=dt.date(2025, m, 1), trading=m < 3, challenges=c)
+        for m, c in ((1, "Modal habis"), (3, "Sakit, tidak berjualan"))
+    )
+    db_session.flush()
+    item = next(
+        i
+        for i in client.get("/v1/follow-up", headers=office.admin_h).json["items"]
+        if i["id"] == asleep.id
+    )
+    assert item["owner"] == {"id": owner.id, "name": owner.name, "phone": owner.phone}
+    assert item["village"] == {"code": asleep.village_code, "name": asleep.village.name}
+    assert item["cohort"] == {
+        "id": office.cohort["id"],
+        "name": "Sekoper Cinta Kota Bekasi 2024",
+        "year": 2024,
+    }
+    last = item["last_check_in"]
+    assert (last["month"], last["trading"], last["challenges"]) == (
+        "2025-03",
+        False,
+        "Sakit, tidak berjualan",
+    )
+    quiet_item = next(i for i in listed if i["id"] == quiet.id)
+    assert quiet_item["cohort"] is None and quiet_item["last_check_in"] is None
+
     # A check-in wakes a business up.
     owner_h = auth.headers(db_session.get(User, asleep.owner_id))  # type: ignore[arg-type]
     client.post(f"/v1/businesses/{asleep.id}/check-ins", json={"trading": False}, headers=owner_h)
@@ -305,3 +346,72 @@ def test_activity_status_and_the_follow_up_list(
     assert asleep.id not in [
         b["id"] for b in client.get("/v1/follow-up", headers=office.admin_h).json["items"]
     ]
+
+
+# -- rosters as Excel saves them ----------------------------------------------------------
+
+
+def upload_file(client: FlaskClient, office: Office, data: bytes, name: str) -> Any:
+    return client.post(
+        f"/v1/cohorts/{office.cohort['id']}/roster?dry_run=true",
+        data={"file": (io.BytesIO(data), name)},
+        headers=office.admin_h,
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_semicolon_csv_with_a_byte_order_mark_from_excel_is_read(
+    client: FlaskClient, office: Office
+) -> None:
+    """Excel in an Indonesian locale saves "CSV UTF-8" with ';' between columns and a BOM."""
+    excel = "\ufeff" + ROSTER.replace(",", ";").replace("\n", "\r\n")
+    body = upload_file(client, office, excel.encode(), "peserta.csv").json
+    assert (body["rows"], body["valid"]) == (5, 2), body
+    assert [i["line"] for i in body["invalid"]] == [4, 5]
+    assert body["duplicates"] == [{"line": 6, "phone": "+6281287654301", "same_as_line": 2}]
+
+
+def test_an_xlsx_workbook_is_read_phones_typed_as_numbers_too(
+    client: FlaskClient, office: Office, db_session: Session
+) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Name", "Phone", "Village_Code"])
+    sheet.append(["Siti Aminah", "0812-8765-4301", "32.75.11.1004"])
+    sheet.append(["Euis Kurniasih", 81311223302, "32.75.11.1004"])  # a number: no leading 0
+    sheet.append([None, None, None])  # an empty row Excel keeps
+    sheet.append(["Salah Desa", 6285711112222, "99.99"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    body = upload_file(client, office, buffer.getvalue(), "peserta.xlsx").json
+    assert (body["rows"], body["valid"]) == (3, 2), body
+    assert [(i["line"], sorted(i["errors"])) for i in body["invalid"]] == [(5, ["village_code"])]
+    written = client.post(
+        f"/v1/cohorts/{office.cohort['id']}/roster?dry_run=false",
+        data={"file": (io.BytesIO(buffer.getvalue()), "peserta.xlsx")},
+        headers=office.admin_h,
+        content_type="multipart/form-data",
+    )
+    assert_problem(written, 422, "roster_invalid")
+    listed = client.get(f"/v1/cohorts/{office.cohort['id']}/roster", headers=office.admin_h)
+    assert listed.json["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"name|phone|village_code\nA|0812|32.75.11.1004\n", "separate the columns"),
+        (b"PK\x03\x04 not really a workbook", ".xlsx"),
+        (b"nama;telepon\n", "missing: name, phone, village_code"),
+        ("name,phone,village_code\nSit\xed,0812,1\n".encode("cp1252"), "CSV UTF-8"),
+        (b"name,phone,village_code\n" + b",,\n" * 20_000, "At most 20000 lines"),
+    ],
+)
+def test_a_file_that_cannot_be_read_gets_a_message_that_says_why(
+    client: FlaskClient, office: Office, data: bytes, says: str
+) -> None:
+    problem = assert_problem(upload_file(client, office, data, "peserta.csv"), 422)
+    assert says in " ".join(problem["errors"]["file"]), problem

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from api.models import Business, Product, Review, Role
+from api.schemas.photos import PhotoSchema
 from tests.conftest import Auth
 from tests.helpers import assert_problem
 from tests.test_orders import Shop
@@ -174,9 +175,22 @@ def test_a_review_photo_is_processed_and_replaceable(
     urls = first.json["photo_urls"]
     with Image.open(io.BytesIO(media_file(client, urls["480"]))) as stored:
         assert stored.format == "WEBP" and stored.size == (480, 360)
+    # The same shape as a product's photos: id, position, width, height, urls by width.
+    [photo] = first.json["photos"]
+    assert set(photo) == set(PhotoSchema().fields) == {"id", "position", "width", "height", "urls"}
+    assert (photo["position"], photo["width"], photo["height"], photo["urls"]) == (
+        0,
+        800,
+        600,
+        urls,
+    )
     second = put(shop.buyer_headers, image_bytes("JPEG", (300, 300)))
     assert second.json["photo_urls"]["160"] != urls["160"]
+    assert [(p["width"], p["height"]) for p in second.json["photos"]] == [(300, 300)]
+    listed = client.get(f"/v1/businesses/{shop.business.id}/reviews").json["items"]
+    assert listed[0]["photos"] == second.json["photos"]
     assert client.get(urls["160"]).status_code == 404  # the replaced files are gone
     assert client.delete(url, headers=shop.buyer_headers).status_code == 204
-    assert client.get(f"/v1/reviews/{review_id}").json["photo_urls"] is None
+    gone = client.get(f"/v1/reviews/{review_id}").json
+    assert gone["photo_urls"] is None and gone["photos"] == []
     assert_problem(client.delete(url, headers=shop.buyer_headers), 404)

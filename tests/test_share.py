@@ -3,6 +3,7 @@ same pages driven in headless Chromium (Debian's package) over a real socket."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -76,14 +78,19 @@ def test_the_product_page_has_the_preview_tags(client: FlaskClient, listing: dic
     assert tags["og:type"] == "product" and tags["product:price:currency"] == "IDR"
     assert tags["product:price:amount"] == "25000"
     assert tags["og:url"] == f"http://localhost/s/{business.slug}/{product.slug}"
-    assert tags["og:image"].startswith("http://localhost/media/photos/")
-    assert tags["og:image"].endswith("/1080.webp")
+    # og:image is a JPEG (link-preview scrapers do not all read WebP), made once and kept.
+    assert tags["og:image"] == f"http://localhost/s/photos/{product.photos[0].id}.jpg"
+    assert tags["og:image:type"] == "image/jpeg"
     assert tags["twitter:card"] == "summary_large_image"
     assert tags["twitter:image"] == tags["og:image"]
     assert "Rp 25.000" in html
     image = client.get(urlparse(tags["og:image"]).path)
-    assert image.status_code == 200 and image.mimetype == "image/webp"
-    image.close()
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(image.get_data())) as decoded:
+        assert decoded.format == "JPEG" and decoded.size == (1080, 810)
+    assert client.get(urlparse(tags["og:image"]).path).get_data() == image.get_data()
+    hero = re.search(r'<img class="hero" src="([^"]+)"', html)
+    assert hero and hero[1].endswith("/1080.webp")  # the page itself keeps the WebP
     assert business.address not in html and business.whatsapp not in html  # private
 
 
@@ -94,6 +101,38 @@ def test_the_business_page_lists_its_published_products(client: FlaskClient, lis
     tags = meta(html)
     assert tags["og:title"] == "Dapur Bu Siti" and tags["og:type"] == "website"
     assert f"/s/{business.slug}/{product.slug}" in html and "Resep rahasia" not in html
+
+
+def test_without_a_photo_a_placeholder_shows_in_the_grid_and_the_preview(
+    client: FlaskClient, listing: dict
+) -> None:
+    business = listing["business"]
+    bare = ProductFactory(business=business, name="Nastar keju")
+    html = client.get(f"/s/{business.slug}").get_data(as_text=True)
+    cells = re.findall(r'<li><a href="[^"]+">\s*<img src="([^"]+)" alt="([^"]+)"', html)
+    pictured = dict((alt, src) for src, alt in cells)
+    assert set(pictured) == {"Kue lapis legit", "Nastar keju"}  # no blank cell
+    assert pictured["Nastar keju"] == "http://localhost/static/share/placeholder.jpg"
+    assert pictured["Kue lapis legit"].endswith("/480.webp")
+    tags = meta(client.get(f"/s/{business.slug}/{bare.slug}").get_data(as_text=True))
+    assert tags["og:image"] == "http://localhost/static/share/placeholder.jpg"
+    placeholder = client.get("/static/share/placeholder.jpg")
+    assert placeholder.status_code == 200 and placeholder.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(placeholder.get_data())) as decoded:
+        assert decoded.format == "JPEG" and decoded.size == (1200, 630)
+    placeholder.close()
+
+
+def test_a_preview_image_of_something_not_public_is_not_found(
+    client: FlaskClient, listing: dict, db_session: Session
+) -> None:
+    product = listing["product"]
+    photo_id = product.photos[0].id
+    assert client.get(f"/s/photos/{photo_id}.jpg").status_code == 200
+    product.status = ProductStatus.DRAFT
+    db_session.flush()
+    assert client.get(f"/s/photos/{photo_id}.jpg").status_code == 404
+    assert client.get("/s/photos/pho_nothing.jpg").status_code == 404
 
 
 def test_hidden_things_give_404_pages(
@@ -196,7 +235,7 @@ def test_chromium_renders_the_page_loads_the_photo_and_opens_whatsapp(
             width = hero.evaluate("img => img.decode().then(() => img.naturalWidth)")
             assert width == 1080  # the photo loaded and decoded
             og = page.locator('meta[property="og:image"]').get_attribute("content")
-            assert og and og.startswith(live_server) and og.endswith("/1080.webp")
+            assert og and og.startswith(f"{live_server}/s/photos/") and og.endswith(".jpg")
             assert page.locator('meta[property="og:title"]').get_attribute("content") == (
                 "Kue lapis legit · Rp 25.000/loyang"
             )

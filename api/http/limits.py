@@ -11,6 +11,7 @@ problem with ``Retry-After``. CORS preflights and health probes are never counte
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import jwt
@@ -43,6 +44,11 @@ ALLOWED = [
     "X-API-Key",
 ]
 UNLIMITED_PATHS = ("/health", "/ready")
+# Allowed in development (BERDAYA_ENV=development) besides CORS_ORIGINS: any local port.
+DEVELOPMENT_ORIGINS = [
+    re.compile(r"^http://localhost(:\d{1,5})?\Z"),
+    re.compile(r"^http://127\.0\.0\.1(:\d{1,5})?\Z"),
+]
 
 
 def caller_key() -> str:
@@ -152,7 +158,12 @@ def init(app: Flask, settings: Settings) -> None:
         # only find that out on each request, at a fifth of a cached read's cost: they go.
         for funcs, old in zip(hooks, had, strict=True):
             funcs[None] = old
-    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    origins: list[str | re.Pattern[str]] = [
+        o.strip() for o in settings.cors_origins.split(",") if o.strip()
+    ]
+    if settings.env == "development":
+        # `make run`: a frontend's dev server on any local port works out of the box.
+        origins += DEVELOPMENT_ORIGINS
     if origins:
         CORS(
             app,

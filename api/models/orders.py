@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, IdMixin, TimestampMixin, VersionedMixin
 from api.models.businesses import Business
+from api.models.photos import Photo
 from api.models.types import str_enum
 
 
@@ -121,3 +122,16 @@ class OrderItem(IdMixin, Base):
     line_total_idr: Mapped[int] = mapped_column(BigInteger)
     # Stock taken from the product when ordered, given back if the order ends unfulfilled.
     held: Mapped[int] = mapped_column(default=0)
+
+    # The product's photos as they are now (a page of orders loads them in one query).
+    product_photos: Mapped[list[Photo]] = relationship(
+        primaryjoin="foreign(Photo.product_id) == OrderItem.product_id",
+        order_by="Photo.position",
+        lazy="selectin",
+        viewonly=True,
+    )
+
+    @property
+    def thumbnail(self) -> Photo | None:
+        """The product's first photo, or None (no photo, or the product is gone)."""
+        return self.product_photos[0] if self.product_id and self.product_photos else None

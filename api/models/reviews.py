@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
@@ -11,6 +12,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from api.db import Base, IdMixin, TimestampMixin, utcnow
 from api.models.accounts import User
 from api.models.types import str_enum
+
+
+@dataclass(frozen=True)
+class ReviewPhoto:
+    """A review's photo; its files are under ``prefix`` in the storage."""
+
+    id: str
+    position: int
+    width: int | None
+    height: int | None
+    prefix: str
 
 
 class Review(IdMixin, TimestampMixin, Base):
@@ -35,6 +47,8 @@ class Review(IdMixin, TimestampMixin, Base):
     text: Mapped[str] = mapped_column(String(2000), default="")
     # The photo's files are in the storage under reviews/<id>/<photo_token>/<size>.webp.
     photo_token: Mapped[str | None] = mapped_column(String(32))
+    photo_width: Mapped[int | None]  # null for photos added before sizes were recorded
+    photo_height: Mapped[int | None]
     reply: Mapped[str | None] = mapped_column(String(2000))
     replied_at: Mapped[dt.datetime | None]
     hidden: Mapped[bool] = mapped_column(default=False)
@@ -42,6 +56,21 @@ class Review(IdMixin, TimestampMixin, Base):
     report_count: Mapped[int] = mapped_column(default=0)
 
     author: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def photos(self) -> list[ReviewPhoto]:
+        """Her photo (none or one), shaped as a product's photos."""
+        if not self.photo_token:
+            return []
+        return [
+            ReviewPhoto(
+                id=self.photo_token,
+                position=0,
+                width=self.photo_width,
+                height=self.photo_height,
+                prefix=f"reviews/{self.id}/{self.photo_token}",
+            )
+        ]
 
     @property
     def author_name(self) -> str | None:

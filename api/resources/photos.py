@@ -28,12 +28,13 @@ def _page(items: list[Photo]) -> dict[str, Any]:
 
 
 def _add(owner: str, owner_id: str, files: dict[str, Any]) -> Photo:
+    whose: dict[str, Any] = {OWNERS[owner]: owner_id}
     return service.add_photo(
         db(),
         actor=current_actor(),
         storage=state().storage,
         data=files["file"].read(MAX_BYTES + 1),
-        **{OWNERS[owner]: owner_id},
+        **whose,
     )
 
 

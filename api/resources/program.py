@@ -8,7 +8,7 @@ from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
 from api.http.export import CSV_RESPONSE, csv_response, wants_csv
 from api.http.pagination import page_response
-from api.models import Business, CheckIn, Cohort, GraduateClaim, Program, Role, RosterEntry
+from api.models import CheckIn, Cohort, GraduateClaim, Program, Role, RosterEntry
 from api.pagination import Page
 from api.schemas.common import PageQueryArgsSchema, ReasonSchema, page_of
 from api.schemas.program import (
@@ -122,7 +122,7 @@ def update_cohort(changes: dict[str, Any], cohort_id: str) -> Cohort:
 @blp.arguments(RosterUploadSchema, location="files")
 @blp.response(200, RosterReportSchema)
 def import_roster(args: dict[str, Any], files: dict[str, Any], cohort_id: str) -> RosterReport:
-    """Import graduates from CSV (name, phone, village_code). `dry_run=true` (the default)
+    """Import graduates from CSV or .xlsx (name, phone, village_code). `dry_run=true` (the default)
     reports invalid rows and duplicates and writes nothing; `dry_run=false` writes the new
     rows if no row is invalid (422 with the report otherwise), skipping duplicates."""
     return service.import_roster(
@@ -222,7 +222,7 @@ def list_check_ins(args: dict[str, Any], business_id: str) -> tuple[Page[CheckIn
 @blp.auth(Role.ADMIN, Role.FACILITATOR)
 @blp.arguments(FollowUpQueryArgsSchema, location="query")
 @blp.response(200, page_of(FollowUpSchema))
-def list_follow_up(args: dict[str, Any]) -> tuple[Page[Business], dict[str, str]]:
+def list_follow_up(args: dict[str, Any]) -> tuple[Page[service.FollowUpItem], dict[str, str]]:
     """Businesses at risk (60-120 days quiet) or dormant (over 120) in your regions."""
     return page_response(service.follow_up(db(), actor=current_actor(), **args))
 

@@ -24,6 +24,8 @@ from api.services.photos import photo_key
 
 bp = Blueprint("share", __name__, url_prefix="/s")
 CACHE = "public, max-age=300"
+# A 1200x630 JPEG (the preview size scrapers ask for) shown where a product has no photo.
+PLACEHOLDER = "share/placeholder.jpg"
 
 
 def _base() -> str:
@@ -37,10 +39,18 @@ def _absolute(path: str) -> str:
     return urljoin(_base(), path)
 
 
-def _photo_url(photo: Photo | None, size: int = SIZES[-1]) -> str | None:
+def _photo_url(photo: Photo | None, size: int = SIZES[-1]) -> str:
+    """A photo's WebP at ``size``, or the placeholder picture when there is none."""
     if photo is None:
-        return None
+        return _absolute(url_for("static", filename=PLACEHOLDER))
     return _absolute(state().storage.url(photo_key(photo.id, size)))
+
+
+def _preview(photo: Photo | None) -> str:
+    """og:image: a JPEG (link-preview scrapers do not all read WebP), or the placeholder."""
+    if photo is None:
+        return _absolute(url_for("static", filename=PLACEHOLDER))
+    return _absolute(url_for("share.preview_image", photo_id=photo.id))
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
@@ -84,6 +94,7 @@ def business_page(slug: str) -> Response:
         products=share.published_products(db(), business),
         canonical=_absolute(url_for("share.business_page", slug=slug)),
         image=_photo_url(first),
+        preview=_preview(first),
         title=business.name,
         description=(business.description or business.category.name_id)[:200],
     )
@@ -106,9 +117,22 @@ def product_page(slug: str, product_slug: str) -> Response:
         price=price,
         canonical=_absolute(url_for("share.product_page", slug=slug, product_slug=product_slug)),
         image=_photo_url(first),
+        preview=_preview(first),
         title=f"{product.name} · {price}/{product.unit}",
         description=(product.description or product.name)[:200],
     )
+
+
+@bp.get("/photos/<photo_id>.jpg")
+def preview_image(photo_id: str) -> Response:
+    """A public photo as JPEG, for og:image (slugs have no dots: no page is shadowed)."""
+    try:
+        data = share.preview_jpeg(db(), state().storage, photo_id)
+    except NotFound as error:
+        return _problem_page(error)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.post("/<slug>/contact")

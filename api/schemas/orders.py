@@ -15,6 +15,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
+from api.schemas.photos import PhotoSchema
 from api.services.orders import SORTS
 
 MAX_ITEMS = 30
@@ -62,6 +63,12 @@ class OrderItemSchema(BaseSchema):
     unit_price_idr = fields.Integer(required=True)
     quantity = fields.Integer(required=True)
     line_total_idr = fields.Integer(required=True)
+    thumbnail = fields.Nested(
+        PhotoSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "The product's first photo now (null without one)."},
+    )
 
 
 class OrderPartySchema(BaseSchema):

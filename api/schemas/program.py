@@ -6,6 +6,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from api.models import ClaimStatus, RevenueBand
+from api.schemas.businesses import RegionRefSchema
 from api.schemas.common import (
     BaseSchema,
     Date,
@@ -84,7 +85,8 @@ class CohortQueryArgsSchema(PageQueryArgsSchema):
 
 
 class RosterUploadSchema(Schema):
-    """multipart/form-data with `file`: CSV, UTF-8, header `name,phone,village_code`."""
+    """multipart/form-data with `file`: CSV (UTF-8, with or without a BOM; separated by commas,
+    semicolons or tabs) or an .xlsx workbook (its first sheet); header `name,phone,village_code`."""
 
     file = Upload(required=True)
 
@@ -201,13 +203,44 @@ class FollowUpQueryArgsSchema(PageQueryArgsSchema):
     region = fields.String(validate=REGION)
 
 
-class FollowUpSchema(BaseSchema):
+class FollowUpOwnerSchema(BaseSchema):
     id = fields.String(required=True)
     name = fields.String(required=True)
-    owner_id = fields.String(required=True)
-    village_code = fields.String(required=True)
-    activity_status = fields.String(required=True)
-    last_activity_at = Timestamp(allow_none=True, required=True)
+    phone = fields.String(allow_none=True, required=True, metadata={"example": "+6281287654321"})
+
+
+class FollowUpCohortSchema(BaseSchema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    year = fields.Integer(required=True)
+
+
+class FollowUpSchema(BaseSchema):
+    """A business to follow up (staff in its region only): whom to call, where, her cohort and
+    what she said at her last check-in."""
+
+    id = fields.String(required=True, attribute="business.id")
+    name = fields.String(required=True, attribute="business.name")
+    owner_id = fields.String(required=True, attribute="business.owner_id")
+    owner = fields.Nested(FollowUpOwnerSchema, required=True)
+    village_code = fields.String(required=True, attribute="business.village_code")
+    village = fields.Nested(RegionRefSchema, required=True, attribute="business.village")
+    cohort = fields.Nested(
+        FollowUpCohortSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Her cohort (a verified claim first, else a pending one)."},
+    )
+    activity_status = fields.String(required=True, attribute="business.activity_status")
+    last_activity_at = Timestamp(
+        allow_none=True, required=True, attribute="business.last_activity_at"
+    )
+    last_check_in = fields.Nested(
+        lambda: CheckInSchema(),
+        allow_none=True,
+        required=True,
+        metadata={"description": "Her latest check-in (by month) with its answers, or null."},
+    )
 
 
 class AssistGrantCreateSchema(BaseSchema):

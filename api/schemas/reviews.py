@@ -22,6 +22,31 @@ class ReviewCreateSchema(BaseSchema):
     text = Text(max_length=2000, load_default="")
 
 
+class ReviewPhotoSchema(BaseSchema):
+    """A review's photo, in the fields of a product's photo."""
+
+    id = fields.String(required=True)
+    position = fields.Integer(required=True, metadata={"description": "Always 0: one photo."})
+    width = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Null for photos added before sizes were recorded."},
+    )
+    height = fields.Integer(allow_none=True, required=True)
+    urls = fields.Method(
+        "variant_urls",
+        required=True,
+        metadata={
+            "type": "object",
+            "description": f"Width in pixels ({', '.join(map(str, SIZES))}) to the file's URL.",
+        },
+    )
+
+    def variant_urls(self, photo: Any) -> dict[str, str]:
+        storage = state().storage
+        return {str(size): storage.url(image_key(photo.prefix, size)) for size in SIZES}
+
+
 class ReviewSchema(BaseSchema):
     """A review; `hidden` ones are seen only by their author and admins."""
 
@@ -40,11 +65,19 @@ class ReviewSchema(BaseSchema):
     )
     rating = fields.Integer(required=True)
     text = fields.String(required=True)
+    photos = fields.List(
+        fields.Nested(lambda: ReviewPhotoSchema()),
+        required=True,
+        metadata={"description": "The review's photo (none or one), shaped as a product's."},
+    )
     photo_urls = fields.Method(
         "_photo_urls",
         allow_none=True,
         required=True,
-        metadata={"type": "object", "description": "Width in pixels to the URL."},
+        metadata={
+            "type": "object",
+            "description": "Width in pixels to the URL; the same as `photos[0].urls`.",
+        },
     )
     reply = fields.String(allow_none=True, required=True)
     replied_at = Timestamp(allow_none=True, required=True)

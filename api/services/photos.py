@@ -26,15 +26,21 @@ def image_key(prefix: str, size: int) -> str:
     return f"{prefix}/{size}.webp"
 
 
+def jpeg_key(photo_id: str) -> str:
+    """The JPEG rendition of a photo's largest size, made when a share page's preview is first
+    fetched (link-preview scrapers do not all read WebP)."""
+    return f"photos/{photo_id}/{images.SIZES[-1]}.jpg"
+
+
 def store_image(
-    session: Session, storage: Storage, prefix: str, data: bytes
+    session: Session, storage: Storage, prefix: str, data: bytes, *, quick: bool = False
 ) -> images.ProcessedImage:
     """Check and convert an image and store its sizes under ``prefix``.
 
     The files are written first, so the URLs work the moment the row is visible; if the
     transaction rolls back they are removed again.
     """
-    processed = images.process(data)
+    processed = images.process(data, quick=quick)
     keys = [image_key(prefix, size) for size in processed.variants]
     on_rollback(session, lambda: delete_files(storage, keys))
     for key, variant in zip(keys, processed.variants.values(), strict=True):
@@ -51,6 +57,8 @@ def put_file(session: Session, storage: Storage, key: str, data: bytes, content_
 def delete_image(session: Session, storage: Storage, prefix: str) -> None:
     """Remove an image's files once the transaction commits (a rollback leaves them whole)."""
     keys = [image_key(prefix, size) for size in images.SIZES]
+    if prefix.startswith("photos/"):
+        keys.append(jpeg_key(prefix.removeprefix("photos/")))
     on_commit(session, lambda: delete_files(storage, keys))
 
 
@@ -81,8 +89,10 @@ def add_photo(
     data: bytes,
     business_id: str | None = None,
     product_id: str | None = None,
+    quick: bool = False,
 ) -> Photo:
-    """Check, convert and store a photo; the ninth of one product or business is refused."""
+    """Check, convert and store a photo; the ninth of one product or business is refused
+    (``quick``: the faster encoding of ``images.process``, for generated demo pictures)."""
     business, product = _owner(session, actor, business_id, product_id)
     advisory_lock(session, f"photos:{product.id if product else business.id}")
     existing = _photos(session, business, product)
@@ -95,7 +105,7 @@ def add_photo(
         width=0,
         height=0,
     )
-    processed = store_image(session, storage, f"photos/{photo.id}", data)
+    processed = store_image(session, storage, f"photos/{photo.id}", data, quick=quick)
     photo.width, photo.height = processed.width, processed.height
     session.add(photo)
     session.flush()

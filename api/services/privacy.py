@@ -314,7 +314,13 @@ PARTS: tuple[Part, ...] = (
         "reviews_written",
         Review,
         lambda u: Review.author_id == u,
-        erase={"text": "", "photo_token": None, "author_id": None},
+        erase={
+            "text": "",
+            "photo_token": None,
+            "photo_width": None,
+            "photo_height": None,
+            "author_id": None,
+        },
     ),
     Part(
         "reviews_received",

@@ -7,17 +7,15 @@ claims and businesses in them only; out of scope looks like not found.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from api import phones
+from api import phones, rosters
 from api.dates import this_month
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -198,24 +196,15 @@ def import_roster(
     progress: Any = None,
     as_operator: bool = False,
 ) -> RosterReport:
-    """Read a CSV roster (name, phone, village_code). A dry run writes nothing; a real run writes
-    the valid new rows only when no row is invalid (all or nothing), skipping duplicates."""
+    """Read a roster (CSV or .xlsx: name, phone, village_code). A dry run writes nothing; a
+    real run writes the valid new rows only when no row is invalid (all or nothing), skipping
+    duplicates."""
     # The CLI runs as the operator, who may import into any cohort.
     cohort = (
         get_cohort(session, actor=actor, cohort_id=cohort_id)
         if as_operator
         else _managed_cohort(session, actor, cohort_id)
     )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed(errors={"file": ["Not UTF-8 text."]}) from None
-    reader = csv.DictReader(io.StringIO(text))
-    wanted = {"name", "phone", "village_code"}
-    if reader.fieldnames is None or not wanted <= {f.strip().lower() for f in reader.fieldnames}:
-        raise ValidationFailed(
-            errors={"file": ["The header must name: name, phone, village_code."]}
-        )
     report = RosterReport(dry_run=dry_run)
     existing = dict(
         session.execute(
@@ -225,8 +214,7 @@ def import_roster(
     villages: dict[str, bool] = {}
     seen: dict[str, int] = {}
     fresh: list[RosterEntry] = []
-    for line, raw in enumerate(reader, start=2):
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+    for line, row in rosters.read_rows(data, ("name", "phone", "village_code")):
         report.rows += 1
         if report.rows > MAX_ROSTER_ROWS:
             raise ValidationFailed(errors={"file": [f"At most {MAX_ROSTER_ROWS} rows at once."]})
@@ -523,6 +511,17 @@ def list_check_ins(
 # -- follow-up ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FollowUpItem:
+    """A business to follow up, with what a facilitator needs to act: who to call, where, which
+    cohort she graduated from, and what she said at her last check-in."""
+
+    business: Business
+    owner: User
+    cohort: Cohort | None
+    last_check_in: CheckIn | None
+
+
 def follow_up(
     session: Session,
     *,
@@ -531,7 +530,7 @@ def follow_up(
     region: str | None = None,
     limit: int,
     cursor: str | None = None,
-) -> Page[Business]:
+) -> Page[FollowUpItem]:
     """Businesses at risk or dormant in the caller's regions, longest quiet first."""
     _require_staff(actor)
     now = utcnow()
@@ -547,7 +546,7 @@ def follow_up(
         stmt = stmt.where(regions.within_any(Business.village_code, actor.regions))
     if region:
         stmt = stmt.where(regions.within(Business.village_code, region))
-    return paginate(
+    page = paginate(
         session,
         stmt,
         model=Business,
@@ -556,3 +555,51 @@ def follow_up(
         limit=limit,
         cursor=cursor,
     )
+    return Page(items=_follow_up_items(session, page.items), next_cursor=page.next_cursor)
+
+
+def _follow_up_items(session: Session, found: Sequence[Business]) -> list[FollowUpItem]:
+    """The page's owners, cohorts and last check-ins in three queries, not three per row."""
+    owner_ids = {b.owner_id for b in found}
+    business_ids = [b.id for b in found]
+    owners = {u.id: u for u in session.scalars(select(User).where(User.id.in_(owner_ids)))}
+    # Her cohort: a verified claim first, then a pending one; the latest of each.
+    cohorts: dict[str, Cohort] = {}
+    claims = session.execute(
+        select(GraduateClaim.user_id, Cohort)
+        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
+        .where(
+            GraduateClaim.user_id.in_(owner_ids),
+            GraduateClaim.status.in_([ClaimStatus.VERIFIED, ClaimStatus.PENDING]),
+        )
+        .order_by(
+            (GraduateClaim.status == ClaimStatus.VERIFIED).desc(),
+            GraduateClaim.created_at.desc(),
+        )
+    ).all()
+    for user_id, cohort in claims:
+        cohorts.setdefault(user_id, cohort)
+    latest = (
+        select(CheckIn.business_id, func.max(CheckIn.month).label("month"))
+        .where(CheckIn.business_id.in_(business_ids))
+        .group_by(CheckIn.business_id)
+        .subquery()
+    )
+    check_ins = {
+        c.business_id: c
+        for c in session.scalars(
+            select(CheckIn).join(
+                latest,
+                (CheckIn.business_id == latest.c.business_id) & (CheckIn.month == latest.c.month),
+            )
+        )
+    }
+    return [
+        FollowUpItem(
+            business=b,
+            owner=owners[b.owner_id],
+            cohort=cohorts.get(b.owner_id),
+            last_check_in=check_ins.get(b.id),
+        )
+        for b in found
+    ]

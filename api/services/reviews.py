@@ -141,8 +141,9 @@ def set_photo(
     review = get_review(session, actor=actor, review_id=review_id, action="edit")
     old = review.photo_token
     token = secrets.token_hex(8)
-    photo_service.store_image(session, storage, photo_prefix(review.id, token), data)
+    stored = photo_service.store_image(session, storage, photo_prefix(review.id, token), data)
     review.photo_token = token
+    review.photo_width, review.photo_height = stored.width, stored.height
     session.flush()
     if old:
         photo_service.delete_image(session, storage, photo_prefix(review.id, old))
@@ -154,12 +155,12 @@ def delete_photo(session: Session, *, actor: Actor, storage: Storage, review_id:
     if review.photo_token is None:
         raise NotFound()
     photo_service.delete_image(session, storage, photo_prefix(review.id, review.photo_token))
-    review.photo_token = None
+    review.photo_token = review.photo_width = review.photo_height = None
     session.flush()
 
 
 def photo_prefix(review_id: str, token: str) -> str:
-    return f"reviews/{review_id}/{token}"
+    return f"reviews/{review_id}/{token}"  # as Review.photos says
 
 
 def list_reviews(

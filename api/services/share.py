@@ -5,12 +5,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import images
 from api.errors import NotFound
-from api.models import Business, BusinessStatus, Product, ProductStatus
+from api.models import Business, BusinessStatus, Photo, Product, ProductStatus
+from api.services import photos
+from api.storage import Storage
+
+log = logging.getLogger(__name__)
 
 PRODUCTS_SHOWN = 24
 
@@ -31,6 +37,30 @@ def product_by_slug(session: Session, business: Business, slug: str) -> Product:
     if product is None or product.status != ProductStatus.PUBLISHED or product.hidden_at:
         raise NotFound()
     return product
+
+
+def preview_jpeg(session: Session, storage: Storage, photo_id: str) -> bytes:
+    """The JPEG rendition of a public photo (of an active business, or of a published product
+    of one), made from its largest WebP the first time and kept in the storage beside it."""
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        raise NotFound()
+    business = session.get(Business, photo.business_id)
+    product = session.get(Product, photo.product_id) if photo.product_id else None
+    if business is None or business.status != BusinessStatus.ACTIVE or business.hidden_at:
+        raise NotFound()
+    if photo.product_id and (
+        product is None or product.status != ProductStatus.PUBLISHED or product.hidden_at
+    ):
+        raise NotFound()
+    key = photos.jpeg_key(photo.id)
+    try:
+        return storage.get(key)
+    except Exception:  # not made yet (a missing file or object: each storage says it its way)
+        log.debug("making the JPEG rendition of %s", photo.id)
+    made = images.jpeg(storage.get(photos.photo_key(photo.id, images.SIZES[-1])))
+    storage.put(key, made, "image/jpeg")
+    return made
 
 
 def published_products(session: Session, business: Business) -> list[Product]:

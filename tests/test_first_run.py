@@ -1,0 +1,41 @@
+"""The first run: `make run` installs what running needs, and only that; the test and
+development tools come with `make test`, `make lint` and `make typecheck`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def dry_run(target: str, venv: Path) -> str:
+    """The commands `make <target>` would run for a clone without a virtual environment."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    done = subprocess.run(
+        [make, "-n", "-C", str(ROOT), target, f"VENV={venv}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def installs(commands: str) -> list[str]:
+    return [line for line in commands.splitlines() if "pip install" in line]
+
+
+def test_make_run_installs_only_what_running_needs(tmp_path: Path) -> None:
+    [install] = installs(dry_run("run", tmp_path / ".venv"))
+    assert install.rstrip().endswith("-e .") and "[dev]" not in install
+
+
+@pytest.mark.parametrize("target", ["test", "lint", "typecheck"])
+def test_the_development_targets_add_the_dev_extras(target: str, tmp_path: Path) -> None:
+    [install] = installs(dry_run(target, tmp_path / ".venv"))
+    assert install.rstrip().endswith("'.[dev]'")
