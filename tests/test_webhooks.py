@@ -5,6 +5,7 @@ delivery log, redelivery, disabling after sustained failure, and SSRF refusals."
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -286,6 +287,16 @@ def test_who_may_manage_webhooks(
         ("http://8.8.8.8/hook", "https"),
         ("https://no-such-host.invalid/hook", "resolved"),
         ("https://8.8.8.8:99999/hook", "valid"),
+        # IPv6 forms that carry an IPv4 address (issue 20, finding 8).
+        ("https://[::127.0.0.1]/hook", "private"),  # IPv4-compatible
+        ("https://[::8.8.8.8]/hook", "private"),  # deprecated form: never
+        ("https://[64:ff9b::7f00:1]/hook", "private"),  # NAT64 of 127.0.0.1
+        ("https://[64:ff9b::a9fe:a9fe]/hook", "private"),  # NAT64 of 169.254.169.254
+        ("https://[64:ff9b:1::808:808]/hook", "private"),  # local-use NAT64
+        ("https://[2002:7f00:1::]/hook", "private"),  # 6to4 of 127.0.0.1
+        ("https://[2002:a00:7::1]/hook", "private"),  # 6to4 of 10.0.0.7
+        ("https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook", "private"),  # Teredo
+        ("https://[fec0::1]/hook", "private"),  # site-local
     ],
 )
 def test_addresses_that_could_reach_inside_are_refused(
@@ -298,6 +309,14 @@ def test_addresses_that_could_reach_inside_are_refused(
     )
     problem = assert_problem(made, 422)
     assert why in problem["errors"]["url"][0]
+
+
+def test_ipv6_forms_of_public_ipv4_addresses_are_judged_by_what_they_carry() -> None:
+    """A NAT64 or 6to4 address of a public IPv4 host is called (an IPv6-only server reaches
+    IPv4 receivers through NAT64)."""
+    for host in ("64:ff9b::808:808", "2002:808:808::1"):
+        target = netguard.resolve(f"https://[{host}]/hook")
+        assert target.addresses == (ipaddress.ip_address(host),)
 
 
 def test_the_address_is_checked_again_when_connecting(
