@@ -37,6 +37,8 @@ class Settings:
     rate_limit_login: str = "10 per minute"
     rate_limit_contact: str = "30 per minute"
     rate_limit_api_key: str = "1200 per minute"
+    # 1: accept memory:// limits in production with several workers (each counts on its own).
+    rate_limit_memory_per_worker: int = 0
     cors_origins: str = ""
     event_retention_days: int = 90
     # Who delivers webhooks: "thread" (a thread of each app process; the embedded default),
@@ -165,6 +167,8 @@ def validate(settings: Settings) -> None:
     validate_storage(settings)
     validate_limits(settings)
     validate_integration(settings)
+    if settings.rate_limit_memory_per_worker not in (0, 1):
+        raise ConfigError("RATE_LIMIT_MEMORY_PER_WORKER must be 0 or 1")
 
 
 def validate_integration(settings: Settings) -> None:
@@ -220,6 +224,24 @@ def validate_limits(settings: Settings) -> None:
             raise ConfigError(
                 f"CORS_ORIGINS: {origin!r} is not an origin like https://app.example.id"
             )
+
+
+def validate_workers(settings: Settings, workers: int) -> None:
+    """Refuse in-memory rate limits in production with several worker processes: each would
+    count on its own (two workers let twice the limit through), unless the operator said so
+    (``RATE_LIMIT_MEMORY_PER_WORKER=1``). gunicorn.conf.py calls this before starting them."""
+    if (
+        settings.env == "production"
+        and workers > 1
+        and settings.rate_limit_default
+        and settings.rate_limit_storage_url.startswith("memory://")
+        and not settings.rate_limit_memory_per_worker
+    ):
+        raise ConfigError(
+            f"RATE_LIMIT_STORAGE_URL is memory:// with {workers} workers: each would count"
+            " rate limits on its own. Use a redis:// URL, or set RATE_LIMIT_MEMORY_PER_WORKER=1"
+            " to accept per-worker limits"
+        )
 
 
 def validate_storage(settings: Settings) -> None:
