@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 import standardwebhooks
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from api import jobs, netguard
@@ -33,7 +34,7 @@ from api.models import (
 )
 from api.services import webhooks as webhook_service
 from api.state import get_state
-from tests.conftest import Auth
+from tests.conftest import Auth, app_with
 from tests.factories import OrganizationFactory, ProductFactory, member_of
 from tests.helpers import assert_problem, place_order
 from tests.webhook_receiver import Receiver, receiver
@@ -389,3 +390,26 @@ def test_the_log_says_why_an_attempt_failed(hook_receiver: Receiver) -> None:
     hook_receiver.answers = [418]
     teapot = netguard.post(hook_receiver.url, b"{}", {}, timeout=2, allowed=allowed)
     assert teapot.status_code == 418 and teapot.error is None
+
+
+def test_a_hung_jobs_redis_delays_no_request_and_is_logged_once(
+    app: Flask,
+    database_url: str,
+    connection: Connection,
+    auth: Auth,
+    db_session: Session,
+    partner: Partner,
+    hung_redis: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Deliveries stay in the database (a sweep queues them when Redis is back)."""
+    with app_with(database_url, connection, jobs_backend="rq", jobs_redis_url=hung_redis) as rq:
+        client = rq.test_client()
+        hook = partner.subscribe(client, "http://127.0.0.1:9/never", "product.*")
+        for _ in range(3):
+            started = time.monotonic()
+            publish(client, auth, db_session)
+            assert time.monotonic() - started < 3
+    assert len(deliveries(db_session, hook["id"])) == 3
+    outage = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(outage) == 1 and not [r for r in caplog.records if r.exc_info]

@@ -190,7 +190,10 @@ limiter = Limiter(
     headers_enabled=True,
     strategy="moving-window",
     key_prefix="berdaya",
-    # A limiter that cannot reach Redis lets requests through rather than failing them.
+    # A limiter that cannot reach Redis counts in this process's memory meanwhile (one log
+    # line when that starts, one when Redis answers again; api.dependencies) and lets requests
+    # through rather than failing them if even that fails.
+    in_memory_fallback_enabled=True,
     swallow_errors=True,
 )
 limiter.request_filter(lambda: _exempt())
@@ -227,7 +230,12 @@ def _keep_own_headers(response: Response) -> Response:
 
 
 def init(app: Flask, settings: Settings) -> None:
+    from api.dependencies import add_check, redis_options
+
     app.config["RATELIMIT_STORAGE_URI"] = settings.rate_limit_storage_url
+    redis = settings.rate_limit_storage_url.startswith(("redis://", "rediss://"))
+    if redis:
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = redis_options(settings)
     hooks: tuple[dict[Any, list[Any]], ...] = (
         app.before_request_funcs,
         app.after_request_funcs,
@@ -237,6 +245,9 @@ def init(app: Flask, settings: Settings) -> None:
     # after_request hooks run in reverse order: this one after the limiter's, the next before.
     app.after_request(_keep_own_headers)
     limiter.init_app(app)
+    limiter._storage_dead = False  # this app's storage is new: not known to be away
+    if redis and settings.rate_limit_default:
+        add_check(app, "rate_limits", limiter.storage.check)
     app.after_request(_note_retry_after)
     if not settings.rate_limit_default:
         # Limits off (a proxy in front may limit): every request is exempt (``_exempt``), to
