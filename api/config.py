@@ -39,6 +39,8 @@ class Settings:
     rate_limit_api_key: str = "1200 per minute"
     # 1: accept memory:// limits in production with several workers (each counts on its own).
     rate_limit_memory_per_worker: int = 0
+    # How long any Redis client waits to connect and for each answer (no retries).
+    redis_timeout_ms: int = 500
     cors_origins: str = ""
     event_retention_days: int = 90
     # Who delivers webhooks: "thread" (a thread of each app process; the embedded default),
@@ -151,6 +153,12 @@ def validate(settings: Settings) -> None:
             )
         if len(settings.secret_key) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters outside development")
+        if not settings.public_base_url:
+            raise ConfigError(
+                "PUBLIC_BASE_URL is required outside development: the address the public"
+                " reaches the app at, such as https://berdaya.id (share pages link to it,"
+                " never to the request's Host header)"
+            )
     if not settings.database_url.startswith(("sqlite:", "postgresql+psycopg:")):
         raise ConfigError("DATABASE_URL must be an sqlite:/// or postgresql:// URL")
     for name in ("access_token_ttl_seconds", "refresh_token_ttl_days", "max_body_bytes"):
@@ -167,6 +175,8 @@ def validate(settings: Settings) -> None:
     validate_storage(settings)
     validate_limits(settings)
     validate_integration(settings)
+    if not 1 <= settings.redis_timeout_ms <= 30_000:
+        raise ConfigError("REDIS_TIMEOUT_MS must be between 1 and 30000")
     if settings.rate_limit_memory_per_worker not in (0, 1):
         raise ConfigError("RATE_LIMIT_MEMORY_PER_WORKER must be 0 or 1")
 

@@ -107,6 +107,7 @@ def _serve(tmp_path: Path, storage: str, limit: str) -> tuple[subprocess.Popen[b
         "SECRET_KEY": "limits-test-" + "x" * 40,
         "RATE_LIMIT_STORAGE_URL": storage,
         "RATE_LIMIT_DEFAULT": limit,
+        "PUBLIC_BASE_URL": "https://berdaya.example.id",
         "MEDIA_ROOT": str(tmp_path / "media"),
         "LOG_LEVEL": "WARNING",
         "BERDAYA_PROBE_LOG": str(tmp_path / "pids.log"),
