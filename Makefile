@@ -34,7 +34,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/.created
 run: export BERDAYA_ENV ?= development
 run: install migrate regions demo
 	@echo "serving Berdaya on http://$(HOST):$(PORT)  (docs: http://$(HOST):$(PORT)/docs)"
-	@$(BIN)/gunicorn --workers 1 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	@$(BIN)/gunicorn -c gunicorn.conf.py --workers 1 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 migrate: export BERDAYA_ENV ?= development
 migrate: install

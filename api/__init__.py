@@ -189,11 +189,14 @@ def _after_request(response: Response) -> Response:
         headers.add("X-Content-Type-Options", "nosniff")
     path = req.path
     if path.startswith("/v1/") or path in ("/health", "/ready"):
+        # Answers differ by credential (a bearer token or an API key) and language; what a
+        # credential fetched is for its holder only, never a shared cache.
         if "vary" in present:
-            response.vary.update(("Authorization", "Accept-Language"))
+            response.vary.update(("Authorization", "X-API-Key", "Accept-Language"))
         else:
-            headers.add("Vary", "Authorization, Accept-Language")
+            headers.add("Vary", "Authorization, X-API-Key, Accept-Language")
         if "cache-control" not in present:
-            signed_in = "HTTP_AUTHORIZATION" in req.environ
+            environ = req.environ
+            signed_in = "HTTP_AUTHORIZATION" in environ or "HTTP_X_API_KEY" in environ
             headers.add("Cache-Control", "private, no-cache" if signed_in else "no-cache")
     return response

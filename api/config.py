@@ -43,6 +43,10 @@ class Settings:
     rate_limit_login: str = "120 per minute; 600 per hour"
     rate_limit_contact: str = "30 per minute"
     rate_limit_api_key: str = "1200 per minute"
+    # 1: accept memory:// limits in production with several workers (each counts on its own).
+    rate_limit_memory_per_worker: int = 0
+    # How long any Redis client waits to connect and for each answer (no retries).
+    redis_timeout_ms: int = 500
     cors_origins: str = ""
     event_retention_days: int = 90
     # How often each process adds the product views it counted to the database.
@@ -158,6 +162,12 @@ def validate(settings: Settings) -> None:
             )
         if len(settings.secret_key) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters outside development")
+        if not settings.public_base_url:
+            raise ConfigError(
+                "PUBLIC_BASE_URL is required outside development: the address the public"
+                " reaches the app at, such as https://berdaya.id (share pages link to it,"
+                " never to the request's Host header)"
+            )
     if not settings.database_url.startswith(("sqlite:", "postgresql+psycopg:")):
         raise ConfigError("DATABASE_URL must be an sqlite:/// or postgresql:// URL")
     for name in (
@@ -179,6 +189,10 @@ def validate(settings: Settings) -> None:
     validate_storage(settings)
     validate_limits(settings)
     validate_integration(settings)
+    if not 1 <= settings.redis_timeout_ms <= 30_000:
+        raise ConfigError("REDIS_TIMEOUT_MS must be between 1 and 30000")
+    if settings.rate_limit_memory_per_worker not in (0, 1):
+        raise ConfigError("RATE_LIMIT_MEMORY_PER_WORKER must be 0 or 1")
 
 
 def validate_integration(settings: Settings) -> None:
@@ -234,6 +248,24 @@ def validate_limits(settings: Settings) -> None:
             raise ConfigError(
                 f"CORS_ORIGINS: {origin!r} is not an origin like https://app.example.id"
             )
+
+
+def validate_workers(settings: Settings, workers: int) -> None:
+    """Refuse in-memory rate limits in production with several worker processes: each would
+    count on its own (two workers let twice the limit through), unless the operator said so
+    (``RATE_LIMIT_MEMORY_PER_WORKER=1``). gunicorn.conf.py calls this before starting them."""
+    if (
+        settings.env == "production"
+        and workers > 1
+        and settings.rate_limit_default
+        and settings.rate_limit_storage_url.startswith("memory://")
+        and not settings.rate_limit_memory_per_worker
+    ):
+        raise ConfigError(
+            f"RATE_LIMIT_STORAGE_URL is memory:// with {workers} workers: each would count"
+            " rate limits on its own. Use a redis:// URL, or set RATE_LIMIT_MEMORY_PER_WORKER=1"
+            " to accept per-worker limits"
+        )
 
 
 def validate_storage(settings: Settings) -> None:

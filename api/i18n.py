@@ -432,6 +432,20 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Precondition failed", "The resource changed since you read it; read it again."),
         "id": ("Prasyarat gagal", "Sumber daya berubah sejak Anda membacanya; baca ulang."),
     },
+    "uri_too_long": {
+        "en": ("URI too long", "The request line is longer than {line} bytes."),
+        "id": ("URI terlalu panjang", "Baris permintaan lebih panjang dari {line} byte."),
+    },
+    "header_fields_too_large": {
+        "en": (
+            "Request header fields too large",
+            "Send at most {fields} headers of at most {size} bytes each.",
+        ),
+        "id": (
+            "Kolom header terlalu besar",
+            "Kirim paling banyak {fields} header, masing-masing paling banyak {size} byte.",
+        ),
+    },
     "payload_too_large": {
         "en": ("Payload too large", "The request body is larger than {limit} bytes."),
         "id": ("Muatan terlalu besar", "Isi permintaan lebih besar dari {limit} byte."),

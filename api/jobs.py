@@ -19,6 +19,7 @@ from typing import Protocol
 
 from flask import Flask, current_app
 
+from api.dependencies import Outage, add_check, redis_options
 from api.services import webhooks
 from api.state import get_state
 
@@ -94,17 +95,24 @@ class RQDispatcher:
 
         self.app = app
         settings = get_state(app).settings
-        self.redis = Redis.from_url(settings.jobs_redis_url)
+        self.redis = Redis.from_url(settings.jobs_redis_url, **redis_options(settings))
         self.queue = Queue(settings.jobs_queue, connection=self.redis)
+        self.outage = Outage("webhook jobs Redis")
         self.job_timeout = settings.webhook_timeout_seconds + 30
         self.marker_seconds = int(webhooks.lease(settings).total_seconds())
 
     def wake(self, delivery_ids: list[str]) -> None:
+        """Queue the deliveries; while Redis is away (``Outage``), leave them to the sweep:
+        the rows are safe, and the request does not wait."""
+        if not self.outage.available():
+            return
         try:
             for delivery_id in delivery_ids:
                 self._enqueue(delivery_id)
-        except Exception:  # the rows are safe; a sweep queues them when Redis is back
-            log.exception("could not queue webhook deliveries")
+        except Exception as error:
+            self.outage.failed(error)
+        else:
+            self.outage.succeeded()
 
     def _enqueue(self, delivery_id: str) -> None:
         self.queue.enqueue(
@@ -146,6 +154,8 @@ def init(app: Flask) -> None:
     """Give the app its dispatcher; the webhooks service wakes it after each commit."""
     dispatcher = make_dispatcher(app)
     app.extensions["berdaya_jobs"] = dispatcher
+    if isinstance(dispatcher, RQDispatcher):
+        add_check(app, "jobs", dispatcher.redis.ping)
 
     def wake(delivery_ids: list[str]) -> None:
         from flask import has_app_context

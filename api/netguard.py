@@ -1,7 +1,9 @@
 """Outgoing HTTP to addresses partners give us (webhooks), safe from SSRF.
 
 An address is refused when it is, or resolves to, a private, loopback, link-local, shared,
-multicast or otherwise non-public address, unless an operator allowed its network
+multicast or otherwise non-public address (an IPv6 address that carries an IPv4 one, mapped,
+NAT64 or 6to4, is judged by the IPv4 address; Teredo, local NAT64, site-local and
+IPv4-compatible forms are refused outright), unless an operator allowed its network
 (``WEBHOOK_ALLOW_NETWORKS``); plain http only to such allowed networks. The check runs when the
 address is given and again at every connection, which goes to the very address that was
 checked (a DNS answer that changes in between cannot redirect it), with TLS verified against the
@@ -48,10 +50,39 @@ def networks(setting: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(n.strip()) for n in setting.split(",") if n.strip())
 
 
+# IPv6 forms that carry an IPv4 address (``ipaddress`` calls most of them global, whatever
+# they carry): judged by the IPv4 address inside.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052, the well-known prefix
+# Refused outright: local-use NAT64 (RFC 8215), Teredo tunnels (RFC 4380), site-local (RFC 3879,
+# deprecated but still routed by some networks) and IPv4-compatible addresses (RFC 4291,
+# deprecated; ``::127.0.0.1``).
+NEVER: tuple[ipaddress.IPv6Network, ...] = (
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("2001::/32"),
+    ipaddress.IPv6Network("fec0::/10"),
+    ipaddress.IPv6Network("::/96"),
+)
+
+
+def _judged(address: IPAddress) -> IPAddress | None:
+    """The address to judge: the IPv4 address an IPv6 one carries (mapped, NAT64, 6to4), the
+    address itself otherwise; None for forms that are never called."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return address
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in network for network in NEVER):
+        return None
+    return address
+
+
 def _public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
+    judged = _judged(address)
+    return judged is not None and judged.is_global and not judged.is_multicast
 
 
 def _allowed(address: IPAddress, allowed: Sequence[Network]) -> bool:

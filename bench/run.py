@@ -103,6 +103,7 @@ def server_env(url: str) -> dict[str, str]:
         "BERDAYA_ENV": "production",
         "SECRET_KEY": SECRET,
         "DATABASE_URL": url,
+        "PUBLIC_BASE_URL": "https://berdaya.example.id",
         "RATE_LIMIT_DEFAULT": "",  # measuring the API, not the limiter's refusals
         "JOBS_BACKEND": "none",
         "LOG_LEVEL": "WARNING",
@@ -240,6 +241,7 @@ def buyer_tokens(url: str, count: int) -> list[str]:
         {
             "env": "production",
             "secret_key": SECRET,
+            "public_base_url": "https://berdaya.example.id",
             "database_url": url.replace("postgresql://", "postgresql+psycopg://"),
         }
     )
@@ -406,6 +408,7 @@ def raw_sql_ms(url: str, paths: list[tuple[str, str, str, str]], rounds: int = 3
         {
             "env": "production",
             "secret_key": SECRET,
+            "public_base_url": "https://berdaya.example.id",
             "rate_limit_default": "",
             "jobs_backend": "none",
             "database_url": url.replace("postgresql://", "postgresql+psycopg://"),

@@ -89,6 +89,7 @@ def smoke(url: URL) -> list[str]:
         {
             "env": "production",
             "secret_key": "backup-drill-" + "x" * 40,
+            "public_base_url": "https://berdaya.example.id",
             "database_url": url.render_as_string(hide_password=False),
             "jobs_backend": "none",
             "rate_limit_default": "",

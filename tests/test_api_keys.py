@@ -263,3 +263,15 @@ def test_a_key_used_on_a_read_only_view_of_a_real_server_is_noted_as_used(
             session.execute(delete(User).where(User.id == ids[2]))
             session.commit()
         state.engine.dispose()
+
+
+def test_what_a_key_fetches_is_private_to_its_holder_in_caches(
+    client: FlaskClient, company: Company
+) -> None:
+    reader = {"X-API-Key": company.key(client, "orders:read")["secret"]}
+    response = client.get("/v1/orders", headers=reader)
+    assert response.status_code == 200, response.json
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert {"X-API-Key", "Authorization", "Accept-Language"} <= set(response.vary)
+    anonymous = client.get("/v1/categories")
+    assert "X-API-Key" in anonymous.vary and "private" not in anonymous.headers["Cache-Control"]

@@ -12,6 +12,7 @@ from api import create_app
 from api.config import DEFAULT_SECRET_KEY, ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+PUBLIC = {"PUBLIC_BASE_URL": "https://berdaya.example.id"}
 
 
 def test_production_refuses_the_default_secret() -> None:
@@ -21,8 +22,15 @@ def test_production_refuses_the_default_secret() -> None:
         create_app({"env": "production", "database_url": "sqlite://"})
     with pytest.raises(ConfigError, match="32"):
         load_settings({"BERDAYA_ENV": "production", "SECRET_KEY": "short"})
-    settings = load_settings({"BERDAYA_ENV": "production", "SECRET_KEY": "s" * 48})
+    settings = load_settings({"BERDAYA_ENV": "production", "SECRET_KEY": "s" * 48, **PUBLIC})
     assert settings.secret_key == "s" * 48 and not settings.is_development
+
+
+def test_production_requires_the_public_address() -> None:
+    """Share pages would otherwise build their links from the caller's Host header."""
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        load_settings({"BERDAYA_ENV": "production", "SECRET_KEY": "s" * 48})
+    assert load_settings({"BERDAYA_ENV": "development"}).public_base_url == ""
 
 
 def test_the_default_environment_is_production() -> None:
@@ -73,7 +81,7 @@ def test_webhooks_may_reach_this_machine_in_development_only() -> None:
     assert load_settings({"BERDAYA_ENV": "development"}).webhook_allow_networks.startswith(
         "127.0.0.0/8"
     )
-    production = {"BERDAYA_ENV": "production", "SECRET_KEY": "k" * 40}
+    production = {"BERDAYA_ENV": "production", "SECRET_KEY": "k" * 40, **PUBLIC}
     assert load_settings(production).webhook_allow_networks == ""
     explicit = {"BERDAYA_ENV": "development", "WEBHOOK_ALLOW_NETWORKS": ""}
     assert load_settings(explicit).webhook_allow_networks == ""

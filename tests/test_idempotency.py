@@ -80,6 +80,25 @@ def test_anonymous_registration_replays(client: FlaskClient, db_session: Session
     assert users == 1
 
 
+def test_authentication_is_checked_before_the_key(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """401 and 403 come before anything about the Idempotency-Key (the contract's order), and
+    a caller who may not call the operation claims no key."""
+    body = {"phone": "081299997777", "password": "rahasia-123", "name": "Ade", "role": "alumna"}
+    shared = {"Idempotency-Key": "shared-key-1"}
+    assert client.post("/v1/auth/register", json=body, headers=shared).status_code < 400
+    records = db_session.scalar(select(func.count()).select_from(IdempotencyRecord))
+    assert_problem(client.post(ORGS, json=BODY, headers=shared), 401)
+    assert_problem(client.post(ORGS, json=BODY, headers={"Idempotency-Key": "fresh"}), 401)
+    _, alumna = auth.as_role(Role.ALUMNA)
+    refused = client.post(
+        "/v1/categories", json={"name": "x"}, headers={**alumna, "Idempotency-Key": "k-2"}
+    )
+    assert_problem(refused, 403, "role_not_allowed")
+    assert db_session.scalar(select(func.count()).select_from(IdempotencyRecord)) == records
+
+
 def _fingerprint(app: Flask, headers: dict[str, str]) -> str:
     with app.test_request_context(ORGS, method="POST", json=BODY, headers=headers):
         return idempotency._fingerprint()

@@ -108,6 +108,7 @@ def _serve(tmp_path: Path, storage: str, limit: str) -> tuple[subprocess.Popen[b
         "SECRET_KEY": "limits-test-" + "x" * 40,
         "RATE_LIMIT_STORAGE_URL": storage,
         "RATE_LIMIT_DEFAULT": limit,
+        "PUBLIC_BASE_URL": "https://berdaya.example.id",
         "MEDIA_ROOT": str(tmp_path / "media"),
         "LOG_LEVEL": "WARNING",
         "BERDAYA_PROBE_LOG": str(tmp_path / "pids.log"),
@@ -299,3 +300,87 @@ def test_development_allows_any_local_port_and_production_only_the_list(
         assert allowed(production, "https://mitra.example.id") == "https://mitra.example.id"
         for origin in local:
             assert allowed(production, origin) is None
+
+
+# -- forged credentials buy no fresh bucket (issue 20, finding 1) ----------------------------
+
+
+def _forged_token() -> str:
+    """An unsigned token (``alg: none``) with a random subject, as an attacker would send."""
+    import jwt
+
+    claims = {"sub": uuid.uuid4().hex, "sid": uuid.uuid4().hex, "role": "admin"}
+    return jwt.encode(claims, key=None, algorithm="none")
+
+
+def test_a_forged_token_per_request_does_not_get_a_fresh_bucket(tight: Flask) -> None:
+    client = tight.test_client()
+    statuses = [
+        client.get(
+            "/v1/categories", headers={"Authorization": f"Bearer {_forged_token()}"}
+        ).status_code
+        for _ in range(7)
+    ]
+    # The address's budget of 5 counts them all (the public read needs no token).
+    assert statuses == [200] * 5 + [429, 429]
+    # Nor does a random API key per request.
+    other = tight.test_client()
+    statuses = [
+        other.get(
+            "/v1/categories",
+            headers={"X-API-Key": f"bk_{uuid.uuid4().hex}"},
+            environ_base={"REMOTE_ADDR": "192.0.2.7"},
+        ).status_code
+        for _ in range(6)
+    ]
+    assert statuses[-1] == 429 and statuses.count(429) == 1
+
+
+def test_sign_in_is_limited_per_address_whatever_the_headers_say(tight: Flask) -> None:
+    client = tight.test_client()
+    statuses = []
+    for n in range(4):
+        headers = {
+            "Authorization": f"Bearer {_forged_token()}",
+            "X-Forwarded-For": f"198.51.100.{n}",
+            "X-Real-IP": f"198.51.100.{n}",
+        }
+        body = {"email": f"nobody{n}@example.id", "password": "salah-salah"}
+        statuses.append(client.post("/v1/auth/login", json=body, headers=headers).status_code)
+    assert statuses == [401, 401, 429, 429]
+    # Registration and refresh too, each counted per address.
+    refreshed = [
+        client.post(
+            "/v1/auth/refresh",
+            json={"refresh_token": f"rt_{uuid.uuid4().hex}"},
+            headers={"Authorization": f"Bearer {_forged_token()}"},
+        ).status_code
+        for _ in range(3)
+    ]
+    assert refreshed == [401, 401, 429]
+
+
+def test_ipv6_callers_are_counted_by_their_64_and_accounts_across_addresses(
+    tight: Flask,
+) -> None:
+    client = tight.test_client()
+    body = {"email": "nobody@example.id", "password": "salah-salah"}
+    statuses = [
+        client.post(
+            "/v1/auth/login",
+            json={**body, "email": f"n{n}@example.id"},
+            environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{n + 1:x}"},
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses == [401, 401, 429]  # three addresses of one /64: one bucket
+    # One account from many addresses: its own limit holds.
+    statuses = [
+        client.post(
+            "/v1/auth/login",
+            json={**body, "email": "Target@Example.id"},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{n + 1}"},
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses == [401, 401, 429]

@@ -460,3 +460,28 @@ def test_requests_are_private_to_their_parties(
     assert mentor_user is not None
     shown = client.get(f"/v1/mentoring-requests/{request_id}", headers=campus.alumna_h).json
     assert shown["mentor_contact"]["email"] == mentor_user.email
+
+
+@pytest.mark.parametrize("name", ["=1+2", "+1+2", "-1+2", "@SUM(A1)", "\t=1+2", "\r=1+2"])
+def test_the_university_report_csv_neutralises_a_formula_in_a_mentor_name(
+    client: FlaskClient, campus: Campus, db_session: Session, name: str
+) -> None:
+    campus.mentor.name = name
+    db_session.flush()
+    offer_id = campus.offer(client).json["id"]
+    request_id = campus.request(client, offer_id=offer_id).json["id"]
+    campus.act(client, request_id, "accept", campus.mentor_h)
+    held = campus.session(client, request_id, hours_ago=2, minutes=60)
+    recorded = client.post(
+        f"/v1/mentoring-requests/{request_id}/sessions/{held}/record",
+        json={"attendance": "attended"},
+        headers=campus.mentor_h,
+    )
+    assert recorded.status_code == 200, recorded.json
+    report_url = (
+        f"/v1/organizations/{campus.university.id}/mentoring-report"
+        f"?from={(TODAY - dt.timedelta(days=7)).isoformat()}&to={TODAY.isoformat()}&format=csv"
+    )
+    as_csv = client.get(report_url, headers=campus.other_h)
+    rows = list(csv.reader(io.StringIO(as_csv.get_data(as_text=True), newline="")))
+    assert rows[1][1] == "'" + name and rows[1][2] == "1"

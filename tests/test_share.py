@@ -68,9 +68,9 @@ def test_the_product_page_has_the_preview_tags(client: FlaskClient, listing: dic
     business, product = listing["business"], listing["product"]
     response = client.get(f"/s/{business.slug}/{product.slug}")
     assert response.status_code == 200
-    assert response.mimetype == "text/html" and response.headers["Cache-Control"].startswith(
-        "public"
-    )
+    # Built from the Host header (PUBLIC_BASE_URL is unset here): not for shared caches.
+    assert response.mimetype == "text/html"
+    assert response.headers["Cache-Control"] == "private, no-cache"
     html = response.get_data(as_text=True)
     assert "<script" not in html  # no JavaScript needed
     tags = meta(html)
@@ -269,6 +269,58 @@ def test_links_use_the_configured_public_address_not_the_host_header(
     tags = meta(html)
     assert tags["og:url"] == f"https://berdaya.example.id/s/{business.slug}"
     assert "evil.example" not in html
+
+
+def test_a_page_built_from_the_host_header_is_never_cached_publicly(
+    app: Flask, client: FlaskClient, listing: dict
+) -> None:
+    """In development (PUBLIC_BASE_URL unset) a forged Host reaches only its sender."""
+    from dataclasses import replace
+
+    business = listing["business"]
+    forged = client.get(f"/s/{business.slug}", headers={"Host": "evil.example"})
+    assert meta(forged.get_data(as_text=True))["og:url"].startswith("http://evil.example/")
+    assert "public" not in forged.headers["Cache-Control"]
+    assert "private" in forged.headers["Cache-Control"]
+    state = get_state(app)
+    saved = state.settings
+    state.settings = replace(saved, public_base_url="https://berdaya.example.id")
+    try:
+        configured = client.get(f"/s/{business.slug}", headers={"Host": "evil.example"})
+    finally:
+        state.settings = saved
+    assert configured.headers["Cache-Control"] == "public, max-age=300"
+
+
+def test_share_pages_send_a_content_security_policy_and_may_not_be_framed(
+    client: FlaskClient, listing: dict
+) -> None:
+    import base64
+    import hashlib
+
+    business, product = listing["business"], listing["product"]
+    for path in (
+        f"/s/{business.slug}",
+        f"/s/{business.slug}/{product.slug}",
+        f"/s/{business.slug}/not-a-product",
+    ):
+        response = client.get(path)
+        policy = {
+            name: value
+            for name, _, value in (
+                part.strip().partition(" ")
+                for part in response.headers["Content-Security-Policy"].split(";")
+            )
+        }
+        assert policy["default-src"] == "'none'" and policy["frame-ancestors"] == "'none'"
+        assert policy["img-src"].startswith("'self'") and "script-src" not in policy
+        assert policy["form-action"].split()[:2] == ["'self'", "https://wa.me"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        # The page's one inline stylesheet is the one the policy allows.
+        (style,) = re.findall(r"<style>(.*?)</style>", response.get_data(as_text=True), re.S)
+        digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+        assert policy["style-src"] == f"'sha256-{digest}'"
 
 
 def test_one_ipv6_block_shares_one_limit() -> None:

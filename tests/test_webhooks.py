@@ -5,7 +5,9 @@ delivery log, redelivery, disabling after sustained failure, and SSRF refusals."
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +15,7 @@ import pytest
 import standardwebhooks
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from api import jobs, netguard
@@ -32,7 +34,7 @@ from api.models import (
 )
 from api.services import webhooks as webhook_service
 from api.state import get_state
-from tests.conftest import Auth
+from tests.conftest import Auth, app_with
 from tests.factories import OrganizationFactory, ProductFactory, member_of
 from tests.helpers import assert_problem, place_order
 from tests.webhook_receiver import Receiver, receiver
@@ -286,6 +288,16 @@ def test_who_may_manage_webhooks(
         ("http://8.8.8.8/hook", "https"),
         ("https://no-such-host.invalid/hook", "resolved"),
         ("https://8.8.8.8:99999/hook", "valid"),
+        # IPv6 forms that carry an IPv4 address (issue 20, finding 8).
+        ("https://[::127.0.0.1]/hook", "private"),  # IPv4-compatible
+        ("https://[::8.8.8.8]/hook", "private"),  # deprecated form: never
+        ("https://[64:ff9b::7f00:1]/hook", "private"),  # NAT64 of 127.0.0.1
+        ("https://[64:ff9b::a9fe:a9fe]/hook", "private"),  # NAT64 of 169.254.169.254
+        ("https://[64:ff9b:1::808:808]/hook", "private"),  # local-use NAT64
+        ("https://[2002:7f00:1::]/hook", "private"),  # 6to4 of 127.0.0.1
+        ("https://[2002:a00:7::1]/hook", "private"),  # 6to4 of 10.0.0.7
+        ("https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook", "private"),  # Teredo
+        ("https://[fec0::1]/hook", "private"),  # site-local
     ],
 )
 def test_addresses_that_could_reach_inside_are_refused(
@@ -298,6 +310,14 @@ def test_addresses_that_could_reach_inside_are_refused(
     )
     problem = assert_problem(made, 422)
     assert why in problem["errors"]["url"][0]
+
+
+def test_ipv6_forms_of_public_ipv4_addresses_are_judged_by_what_they_carry() -> None:
+    """A NAT64 or 6to4 address of a public IPv4 host is called (an IPv6-only server reaches
+    IPv4 receivers through NAT64)."""
+    for host in ("64:ff9b::808:808", "2002:808:808::1"):
+        target = netguard.resolve(f"https://[{host}]/hook")
+        assert target.addresses == (ipaddress.ip_address(host),)
 
 
 def test_the_address_is_checked_again_when_connecting(
@@ -370,3 +390,26 @@ def test_the_log_says_why_an_attempt_failed(hook_receiver: Receiver) -> None:
     hook_receiver.answers = [418]
     teapot = netguard.post(hook_receiver.url, b"{}", {}, timeout=2, allowed=allowed)
     assert teapot.status_code == 418 and teapot.error is None
+
+
+def test_a_hung_jobs_redis_delays_no_request_and_is_logged_once(
+    app: Flask,
+    database_url: str,
+    connection: Connection,
+    auth: Auth,
+    db_session: Session,
+    partner: Partner,
+    hung_redis: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Deliveries stay in the database (a sweep queues them when Redis is back)."""
+    with app_with(database_url, connection, jobs_backend="rq", jobs_redis_url=hung_redis) as rq:
+        client = rq.test_client()
+        hook = partner.subscribe(client, "http://127.0.0.1:9/never", "product.*")
+        for _ in range(3):
+            started = time.monotonic()
+            publish(client, auth, db_session)
+            assert time.monotonic() - started < 3
+    assert len(deliveries(db_session, hook["id"])) == 3
+    outage = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(outage) == 1 and not [r for r in caplog.records if r.exc_info]

@@ -28,7 +28,7 @@ from api.http import idempotency, problems
 from api.http.context import API_KEY_HEADER, current_actor, db
 from api.models import Role
 from api.services import audit, catalogue_reads
-from api.services.authz import ANONYMOUS
+from api.services.authz import ANONYMOUS, Actor
 from api.state import get_state
 
 IDEMPOTENCY_PARAMETER = {
@@ -219,7 +219,10 @@ class Blueprint(flask_smorest.Blueprint):
             raise TypeError(f"{view_func.__name__}: only a GET can be read_only")
         wrapped = _require_scope(
             _unit_of_work(
-                view_func, idempotent=doc["idempotent"], read_only=doc.get("read_only", False)
+                view_func,
+                idempotent=doc["idempotent"],
+                read_only=doc.get("read_only", False),
+                auth=doc.get("auth"),
             ),
             scope,
         )
@@ -244,13 +247,7 @@ class Blueprint(flask_smorest.Blueprint):
         def decorator(func: Any) -> Any:
             @wraps(func)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                actor = current_actor()
-                if not optional and not actor.is_authenticated:
-                    raise Unauthorized()
-                if roles and actor.role not in roles:
-                    raise Forbidden(
-                        "role_not_allowed", params={"roles": ", ".join(r.value for r in roles)}
-                    )
+                actor = _authorized(optional, [r.value for r in roles])
                 if not assisted and actor.assisted_by is not None:
                     raise Forbidden("not_while_assisting")
                 return func(*args, **kwargs)
@@ -463,12 +460,28 @@ def _require_scope(view: Callable[..., Any], scope: str | None) -> Callable[...,
     return wrapper
 
 
+def _authorized(optional: bool, roles: list[str]) -> Actor:
+    """The caller, if she may call an operation for ``roles`` (any when empty): 401, then 403."""
+    actor = current_actor()
+    if not optional and not actor.is_authenticated:
+        raise Unauthorized()
+    if roles and actor.role not in roles:
+        raise Forbidden("role_not_allowed", params={"roles": ", ".join(roles)})
+    return actor
+
+
 def _unit_of_work(
-    view: Callable[..., Any], *, idempotent: bool, read_only: bool = False
+    view: Callable[..., Any],
+    *,
+    idempotent: bool,
+    read_only: bool = False,
+    auth: dict[str, Any] | None = None,
 ) -> Callable[..., Any]:
     """Run the view; commit once if it succeeded, roll back if not. A GET whose connection
     turns out dead (the database restarted since it was last used) is run again once, on a
-    fresh connection: reading twice is harmless, and the user sees no error."""
+    fresh connection: reading twice is harmless, and the user sees no error. An
+    Idempotency-Key is looked at only once the caller may call the operation (401 and 403
+    come first, as for every other check)."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -489,6 +502,8 @@ def _unit_of_work(
     def run(*args: Any, **kwargs: Any) -> Any:
         claim = None
         if idempotent:
+            if auth is not None and request.headers.get(idempotency.HEADER) is not None:
+                _authorized(auth["optional"], auth["roles"])
             begun = idempotency.begin()
             if isinstance(begun, Response):
                 return begun

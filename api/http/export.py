@@ -1,4 +1,9 @@
-"""Reports as JSON by default, or CSV when asked (``format=csv`` or ``Accept: text/csv``)."""
+"""Reports as JSON by default, or CSV when asked (``format=csv`` or ``Accept: text/csv``).
+
+Every CSV the API writes goes through ``csv_response``, which neutralises text that a
+spreadsheet would run as a formula (OWASP's rule: a cell starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return gets a leading ``'``); numbers are written as they are.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +29,21 @@ def wants_csv(format: str | None) -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
 
 
+# What makes a spreadsheet read a cell as a formula (or hide the start of one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Text that would start a formula, prefixed with ``'`` so it is shown as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_response(rows: Iterable[Sequence[Any]], filename: str) -> Response:
-    """The rows (the first is the header) as a CSV download."""
+    """The rows (the first is the header) as a CSV download, formulas neutralised."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows([safe_cell(cell) for cell in row] for row in rows)
     return Response(
         buffer.getvalue(),
         mimetype="text/csv",

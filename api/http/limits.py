@@ -1,9 +1,12 @@
 """Rate limits (Flask-Limiter) and CORS (flask-cors), configured from the settings.
 
-Limits are counted per API key, per signed-in user (the access token's subject, read without a
-database query) and per network address for everyone else; login and contact have stricter
-limits of their own. Counters live in Redis in production (``RATE_LIMIT_STORAGE_URL``), so every
-worker and every server shares them; the embedded default counts in memory. Responses carry
+Limits are counted per API key (one that exists and is active), per signed-in user (an access
+token whose signature and expiry check out) and per network address for everyone else (IPv6
+by its /64); a forged credential only counts against its sender's address. Sign-in,
+registration and refresh are counted per address and per account, whatever the headers say;
+contact has a stricter limit of its own. Counters live in Redis in production
+(``RATE_LIMIT_STORAGE_URL``), so every worker and every server shares them; the embedded
+default counts in memory. Responses carry
 ``X-RateLimit-Limit``, ``X-RateLimit-Remaining``, ``X-RateLimit-Reset``; a refusal is a 429
 problem with ``Retry-After``. CORS preflights and health probes are never counted.
 """
@@ -11,15 +14,19 @@ problem with ``Retry-After``. CORS preflights and health probes are never counte
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
-import jwt
 from flask import Flask, Response, g, request
 from flask_cors import CORS
 from flask_limiter import Limiter
 
 from api.config import Settings
+
+if TYPE_CHECKING:
+    from api.state import AppState
 
 EXPOSED = [
     "X-RateLimit-Limit",
@@ -51,34 +58,119 @@ DEVELOPMENT_ORIGINS = [
 ]
 
 
+def address_key() -> str:
+    """``ip:<address>``: an IPv4 address whole, an IPv6 one by its /64 (what one subscriber
+    gets); an IPv4 address written as IPv6 is that IPv4 address."""
+    raw = request.remote_addr or ""
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return f"ip:{raw or 'unknown'}"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return f"ip:{address.ipv4_mapped}"
+        network = ipaddress.IPv6Network((int(address) >> 64 << 64, 64))
+        return f"ip:{network}"
+    return f"ip:{address}"
+
+
 def caller_key() -> str:
-    """``key:<hash>`` for an API key, ``user:<id>`` for a bearer token that decodes (neither
-    is checked here: a forged one only buys its forger a bucket, and is refused by the view),
-    else ``ip:<address>``."""
+    """``key:<hash>`` for a known active API key, ``user:<id>`` for a bearer token whose
+    signature and expiry check out, else the network address (``address_key``): a forged or
+    unknown credential buys nothing but its sender's address bucket."""
     if "rate_key" not in g:
-        key = f"ip:{request.remote_addr or 'unknown'}"
+        key = ""
         header = request.headers.get("Authorization", "")
         api_key = request.headers.get("X-API-Key")
         if api_key:
-            key = "key:" + hashlib.sha256(api_key.strip().encode()).hexdigest()[:24]
+            key = _verified_api_key(api_key.strip())
         elif header[:7].lower() == "bearer ":
+            from api.errors import Unauthorized
+
             try:
-                claims = jwt.decode(header[7:].strip(), options={"verify_signature": False})
-                if isinstance(claims.get("sub"), str):
-                    key = f"user:{claims['sub']}"
-            except jwt.PyJWTError:
+                claims = _state().security.decode_access_token(header[7:].strip())
+                key = f"user:{claims.user_id}"
+            except Unauthorized:
                 pass
-        g.rate_key = key
+        g.rate_key = key or address_key()
     value: str = g.rate_key
     return value
 
 
-def _settings() -> Settings:
+# API keys known to exist and be active, by hash -> when the check runs again (a per-process
+# cache: one query a minute per key, not one a request; a revoked key keeps its bucket at most
+# that long, and the view refuses it at once).
+_KNOWN_KEYS: dict[str, float] = {}
+KNOWN_KEY_SECONDS = 60.0
+
+
+def _verified_api_key(secret: str) -> str:
+    from sqlalchemy import select
+
+    from api.db import utcnow
+    from api.models import ApiKey
+    from api.security import hash_token
+
+    digest = hash_token(secret)
+    now = time.monotonic()
+    if _KNOWN_KEYS.get(digest, 0.0) > now:
+        return "key:" + digest[:24]
+    if len(secret) > 100:
+        return ""
+    with _state().new_session() as session:
+        row = session.execute(
+            select(ApiKey.revoked_at, ApiKey.expires_at).where(ApiKey.secret_hash == digest)
+        ).first()
+    if row is None or row.revoked_at is not None:
+        return ""
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        return ""
+    if len(_KNOWN_KEYS) >= 4096:
+        _KNOWN_KEYS.clear()
+    _KNOWN_KEYS[digest] = now + KNOWN_KEY_SECONDS
+    return "key:" + digest[:24]
+
+
+ACCOUNT_FIELDS = ("email", "phone", "refresh_token")
+
+
+def account_key() -> str:
+    """The account a sign-in, registration or refresh is about (its email, phone number or
+    refresh token, hashed), whoever sends it; requests naming none share their address's."""
+    body = request.get_json(silent=True)
+    named = []
+    if isinstance(body, dict):
+        for name in ACCOUNT_FIELDS:
+            value = body.get(name)
+            if isinstance(value, str) and value.strip():
+                named.append(f"{name}={_canonical(name, value)}")
+    if not named:
+        return "account-of-" + address_key()
+    return "account:" + hashlib.sha256("&".join(named).encode()).hexdigest()[:32]
+
+
+def _canonical(name: str, value: str) -> str:
+    value = value.strip()
+    if name == "email":
+        return value.lower()
+    if name == "phone":
+        from api import phones
+
+        number = phones.parse(value)
+        return phones.e164(number) if number is not None else value
+    return value
+
+
+def _state() -> AppState:
     from flask import current_app
 
     from api.state import get_state
 
-    return get_state(current_app).settings
+    return get_state(current_app)
+
+
+def _settings() -> Settings:
+    return _state().settings
 
 
 def _exempt() -> bool:
@@ -104,7 +196,10 @@ limiter = Limiter(
     headers_enabled=True,
     strategy="moving-window",
     key_prefix="berdaya",
-    # A limiter that cannot reach Redis lets requests through rather than failing them.
+    # A limiter that cannot reach Redis counts in this process's memory meanwhile (one log
+    # line when that starts, one when Redis answers again; api.dependencies) and lets requests
+    # through rather than failing them if even that fails.
+    in_memory_fallback_enabled=True,
     swallow_errors=True,
 )
 limiter.request_filter(lambda: _exempt())
@@ -141,7 +236,12 @@ def _keep_own_headers(response: Response) -> Response:
 
 
 def init(app: Flask, settings: Settings) -> None:
+    from api.dependencies import add_check, redis_options
+
     app.config["RATELIMIT_STORAGE_URI"] = settings.rate_limit_storage_url
+    redis = settings.rate_limit_storage_url.startswith(("redis://", "rediss://"))
+    if redis:
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = redis_options(settings)
     hooks: tuple[dict[Any, list[Any]], ...] = (
         app.before_request_funcs,
         app.after_request_funcs,
@@ -151,6 +251,9 @@ def init(app: Flask, settings: Settings) -> None:
     # after_request hooks run in reverse order: this one after the limiter's, the next before.
     app.after_request(_keep_own_headers)
     limiter.init_app(app)
+    limiter._storage_dead = False  # this app's storage is new: not known to be away
+    if redis and settings.rate_limit_default:
+        add_check(app, "rate_limits", limiter.storage.check)
     app.after_request(_note_retry_after)
     if not settings.rate_limit_default:
         # Limits off (a proxy in front may limit): every request is exempt (``_exempt``), to
@@ -183,3 +286,21 @@ def limit(setting: str) -> Any:
         return value
 
     return limiter.limit(current)
+
+
+def auth_limit(setting: str = "rate_limit_login") -> Any:
+    """The limit of the authentication endpoints (sign-in, registration, refresh), counted
+    twice: per network address and per account named in the body, whatever credentials or
+    other headers come with the request."""
+
+    def current() -> str:
+        value: str = getattr(_settings(), setting)
+        return value
+
+    by_address = limiter.limit(current, key_func=address_key)
+    by_account = limiter.limit(current, key_func=account_key)
+
+    def decorate(view: Any) -> Any:
+        return by_address(by_account(view))
+
+    return decorate

@@ -8,7 +8,7 @@ from flask import request
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_session_id, db, state
-from api.http.limits import limit
+from api.http.limits import auth_limit
 from api.models import Role, User
 from api.schemas.accounts import LoginSchema, MeSchema, RefreshSchema, RegisterSchema, TokenSchema
 from api.services import accounts, auth
@@ -20,7 +20,7 @@ blp = Blueprint(
 
 
 @blp.route("/register", methods=["POST"])
-@limit("rate_limit_login")
+@auth_limit()
 @blp.arguments(RegisterSchema)
 @blp.response(201, MeSchema)
 @blp.alt_response(409, response="CONFLICT")
@@ -32,7 +32,7 @@ def register(data: dict[str, Any]) -> User:
 
 
 @blp.route("/login", methods=["POST"])
-@limit("rate_limit_login")
+@auth_limit()
 @blp.no_idempotency
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenSchema)
@@ -51,7 +51,7 @@ def login(data: dict[str, Any]) -> TokenPair:
 
 
 @blp.route("/refresh", methods=["POST"])
-@limit("rate_limit_login")
+@auth_limit()
 @blp.no_idempotency
 @blp.arguments(RefreshSchema)
 @blp.response(200, TokenSchema)

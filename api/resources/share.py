@@ -8,10 +8,15 @@ per visitor per day, like signed-in contact) and redirects to wa.me.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
 from api.errors import Conflict, DomainError, NotFound, TooManyRequests
 from api.http.context import db, state
@@ -29,10 +34,14 @@ PLACEHOLDER = "share/placeholder.jpg"
 
 
 def _base() -> str:
-    """Where the public reaches the app: PUBLIC_BASE_URL when set (never the Host header,
-    which a caller controls and a cache would keep), else the request's own address."""
+    """Where the public reaches the app: PUBLIC_BASE_URL (required in production), else, in
+    development, the request's own address; a page built from that is never cached publicly
+    (``_page``: the Host header is the caller's to choose)."""
     configured = state().settings.public_base_url
-    return (configured.rstrip("/") + "/") if configured else request.host_url
+    if configured:
+        return configured.rstrip("/") + "/"
+    g.share_from_host = True
+    return request.host_url
 
 
 def _absolute(path: str) -> str:
@@ -56,7 +65,55 @@ def _preview(photo: Photo | None) -> str:
 def _page(template: str, status: int = 200, **context: Any) -> Response:
     response = Response(render_template(template, **context), status=status)
     response.headers["Content-Type"] = "text/html; charset=utf-8"
-    response.headers["Cache-Control"] = CACHE if status == 200 else "no-store"
+    if status != 200:
+        response.headers["Cache-Control"] = "no-store"
+    elif g.get("share_from_host"):
+        response.headers["Cache-Control"] = "private, no-cache"
+    else:
+        response.headers["Cache-Control"] = CACHE
+    return response
+
+
+# The inline stylesheet of base.html, allowed by its hash (the pages have no script at all).
+_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+
+
+@lru_cache(maxsize=4)
+def _policy(media_origins: tuple[str, ...]) -> str:
+    template = Path(__file__).resolve().parent.parent / "templates" / "share" / "base.html"
+    styles = _STYLE.findall(template.read_text(encoding="utf-8"))
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in styles
+    )
+    return "; ".join(
+        (
+            "default-src 'none'",
+            f"style-src {hashes}",
+            "img-src " + " ".join(("'self'", *media_origins)),
+            # The WhatsApp button posts here and is redirected to wa.me (then WhatsApp's API).
+            "form-action 'self' https://wa.me https://api.whatsapp.com",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        )
+    )
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    """Share pages may not be framed, run nothing and load images only from the app and its
+    photo storage; links out tell only the origin."""
+    settings = state().settings
+    origins = (settings.public_base_url, settings.media_url, settings.s3_public_url)
+    media = tuple(sorted({o for o in map(_origin, origins) if o}))
+    response.headers["Content-Security-Policy"] = _policy(media)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     return response
 
 
