@@ -295,6 +295,7 @@ def test_development_allows_any_local_port_and_production_only_the_list(
         env="production",
         password_hash_profile="owasp",
         secret_key="cors-test-" + "x" * 40,
+        public_base_url="https://berdaya.example.id",
         cors_origins="https://mitra.example.id",
     ) as production:
         assert allowed(production, "https://mitra.example.id") == "https://mitra.example.id"
