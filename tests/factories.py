@@ -116,6 +116,9 @@ def consent_to_contact(user_id: str) -> Consent:
         )
         session.add(found)
         session.flush()
+    for business in session.scalars(select(Business).where(Business.owner_id == user_id)):
+        business.contact_consented = True  # her businesses carry her consent
+    session.flush()
     return found
 
 

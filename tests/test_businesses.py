@@ -60,6 +60,7 @@ def test_an_alumna_creates_a_draft_only_she_sees(
         "village": {"code": "32.75.11.1004", "name": "Mustikasari"},
         "address": ADDRESS,
         "whatsapp": WHATSAPP,
+        "contact_missing": ["contact_consent"],
     }
     assert [lic["kind"] for lic in body["licences"]] == ["halal", "pirt"]
     stored = db_session.get(Business, body["id"])

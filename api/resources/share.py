@@ -16,6 +16,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from api.errors import Conflict, DomainError, NotFound, TooManyRequests
 from api.http.context import db, state
 from api.http.limits import limit
+from api.i18n import problem_text
 from api.images import SIZES
 from api.models import Business, Photo, Product
 from api.money import format_idr
@@ -53,10 +54,12 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 def _problem_page(error: DomainError) -> Response:
     messages = {
         404: ("Tidak ditemukan", "Halaman ini tidak ada, atau usaha/produknya sedang tidak aktif."),
-        409: ("Belum bisa dihubungi", "Usaha ini belum mencantumkan nomor WhatsApp."),
         429: ("Terlalu sering", "Anda sudah menghubungi banyak penjual hari ini; coba lagi besok."),
     }
-    title, text = messages.get(error.status, ("Terjadi kesalahan", "Coba lagi nanti."))
+    if error.status == 409:  # which of the two: no number, or no consent to show it
+        title, text = problem_text(error.code, "id")
+    else:
+        title, text = messages.get(error.status, ("Terjadi kesalahan", "Coba lagi nanti."))
     response = _page("share/message.html", status=error.status, title=title, text=text)
     response.headers.update(error.headers or {})
     return response

@@ -110,6 +110,14 @@ class BusinessWriteSchema(BaseSchema):
     whatsapp = PhoneNumber(
         mobile_only=True, allow_none=True, metadata={"description": "Private; revealed by contact."}
     )
+    contact_consent = fields.Boolean(
+        load_only=True,
+        metadata={
+            "description": "true: you consent to your WhatsApp number being shown to signed-in "
+            "buyers who tap Contact (the `contact_reveal` consent of `/v1/me/consents`, for all "
+            "your businesses); false withdraws it. Only you, not a facilitator, can send it."
+        },
+    )
     channels = fields.Nested(ChannelsSchema)
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema), validate=validate.Length(max=21))
     founded_on = Date(allow_none=True)
@@ -166,6 +174,15 @@ class BusinessPrivateSchema(BaseSchema):
     village = fields.Nested(RegionRefSchema, required=True)
     address = fields.String(allow_none=True, required=True)
     whatsapp = fields.String(allow_none=True, required=True)
+    contact_missing = fields.List(
+        fields.String(metadata={"enum": ["whatsapp", "contact_consent"]}),
+        required=True,
+        metadata={
+            "description": "What stops buyers contacting you (empty: they can): `whatsapp`, "
+            "no number; `contact_consent`, send `contact_consent: true` (or give the "
+            "`contact_reveal` consent)."
+        },
+    )
 
 
 class BusinessSchema(BaseSchema):
@@ -185,6 +202,13 @@ class BusinessSchema(BaseSchema):
     photos = fields.List(fields.Nested(PhotoSchema), required=True)
     status = fields.Enum(BusinessStatus, by_value=True, required=True)
     verified_graduate = fields.Boolean(required=True)
+    contactable = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether `POST /v1/businesses/{id}/contact` can answer with a number "
+            "(the owner gave one and consented to it being shown)."
+        },
+    )
     activity_status = fields.String(
         required=True,
         metadata={

@@ -83,6 +83,9 @@ class ProductBusinessSchema(BaseSchema):
     district = fields.Nested(RegionRefSchema, required=True)
     regency = fields.Nested(RegionRefSchema, required=True)
     verified_graduate = fields.Boolean(required=True)
+    contactable = fields.Boolean(
+        required=True, metadata={"description": "Whether buyers can contact the seller."}
+    )
 
 
 class ProductSchema(BaseSchema):
