@@ -95,6 +95,7 @@ def list_cohorts(args: dict[str, Any]) -> tuple[Page[Cohort], dict[str, str]]:
 
 
 @blp.route("/cohorts/<string:cohort_id>", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.etag
 @blp.response(200, CohortSchema)
 def get_cohort(cohort_id: str) -> Cohort:
