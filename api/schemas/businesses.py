@@ -20,6 +20,7 @@ from api.schemas.common import (
     sort_field,
 )
 from api.schemas.photos import PhotoSchema
+from api.schemas.references import CategoryFilter, RegionFilter
 from api.services.businesses import SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -232,14 +233,8 @@ class BusinessSchema(BaseSchema):
 class BusinessQueryArgsSchema(PageQueryArgsSchema):
     """Filters of the public business list."""
 
-    category = fields.String(
-        validate=validate.Length(max=32),
-        metadata={"description": "A category id; its subcategories are included."},
-    )
-    region = fields.String(
-        validate=validate.Regexp(CODE_PATTERN, error="Not a region code."),
-        metadata={"description": "A region code at any level: `32` finds all of Jawa Barat."},
-    )
+    category = CategoryFilter()
+    region = RegionFilter()
     verified_graduate = fields.Boolean()
     q = Text(min_length=1, max_length=100, metadata={"description": "Part of the name."})
     sort = sort_field(SORTS, "name")

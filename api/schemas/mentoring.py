@@ -25,6 +25,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
+from api.schemas.references import RegionFilter
 from api.services.mentoring import OFFER_SORTS, REQUEST_SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -126,10 +127,7 @@ class OfferSchema(BaseSchema):
 
 class OfferQueryArgsSchema(PageQueryArgsSchema):
     topic = fields.Enum(Topic, by_value=True)
-    region = fields.String(
-        validate=validate.Regexp(CODE_PATTERN, error="Not a region code."),
-        metadata={"description": "Offers serving this region (any level)."},
-    )
+    region = RegionFilter(metadata={"description": "Offers serving this region (any level)."})
     format = fields.Enum(
         MentoringFormat,
         by_value=True,

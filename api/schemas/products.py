@@ -17,8 +17,8 @@ from api.schemas.common import (
     sort_field,
 )
 from api.schemas.photos import PhotoSchema
+from api.schemas.references import CategoryFilter, RegionFilter
 from api.services.products import SORTS
-from api.services.regions import CODE_PATTERN
 from api.services.search import SORTS as SEARCH_SORTS
 
 MAX_PRICE_IDR = 1_000_000_000_000
@@ -152,14 +152,8 @@ class ProductSearchQueryArgsSchema(PageQueryArgsSchema):
             "as a prefix, accents are ignored, and all words must match."
         },
     )
-    category = fields.String(
-        validate=validate.Length(max=32),
-        metadata={"description": "A category id; its subcategories are included."},
-    )
-    region = fields.String(
-        validate=validate.Regexp(CODE_PATTERN, error="Not a region code."),
-        metadata={"description": "A region code at any level: `32.75` is all of Kota Bekasi."},
-    )
+    category = CategoryFilter()
+    region = RegionFilter()
     price_min = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
     price_max = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
     availability = fields.Enum(Availability, by_value=True)

@@ -16,6 +16,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
+from api.schemas.references import RegionFilter
 from api.services.program import COHORT_SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -79,7 +80,7 @@ class CohortSchema(BaseSchema):
 class CohortQueryArgsSchema(PageQueryArgsSchema):
     program = fields.String(validate=validate.Length(max=32))
     year = fields.Integer(validate=validate.Range(min=2000, max=2200))
-    region = fields.String(validate=REGION)
+    region = RegionFilter()
     sort = sort_field(COHORT_SORTS, "-year")
 
 
@@ -198,7 +199,7 @@ class CheckInSchema(BaseSchema):
 
 class FollowUpQueryArgsSchema(PageQueryArgsSchema):
     status = fields.String(validate=validate.OneOf(["at_risk", "dormant"]))
-    region = fields.String(validate=REGION)
+    region = RegionFilter()
 
 
 class FollowUpSchema(BaseSchema):
@@ -249,7 +250,7 @@ class AuditEntrySchema(BaseSchema):
 class StatsQueryArgsSchema(BaseSchema):
     program = fields.String(validate=validate.Length(max=32))
     year = fields.Integer(validate=validate.Range(min=2000, max=2200))
-    region = fields.String(validate=REGION)
+    region = RegionFilter()
     format = fields.String(
         load_default="json",
         validate=validate.OneOf(["json", "csv"]),

@@ -22,7 +22,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
-from api.services.regions import CODE_PATTERN
+from api.schemas.references import CategoryFilter, RegionFilter
 from api.services.sponsorship import NEED_SORTS, SPONSORSHIP_SORTS
 
 MAX_VALUE_IDR = 10_000_000_000_000
@@ -85,11 +85,8 @@ class NeedSchema(BaseSchema):
 
 class NeedQueryArgsSchema(PageQueryArgsSchema):
     kind = fields.Enum(NeedKind, by_value=True)
-    region = fields.String(
-        validate=validate.Regexp(CODE_PATTERN, error="Not a region code."),
-        metadata={"description": "Any level: a province code finds everything below it."},
-    )
-    category = fields.String(validate=validate.Length(max=32))
+    region = RegionFilter()
+    category = CategoryFilter()
     verified_graduate = fields.Boolean()
     amount_min = fields.Integer(validate=validate.Range(min=0, max=MAX_VALUE_IDR))
     amount_max = fields.Integer(validate=validate.Range(min=0, max=MAX_VALUE_IDR))

@@ -160,6 +160,11 @@ def within_any(column: Any, codes: Sequence[str]) -> Any:
     return or_(*(within(column, code) for code in codes))
 
 
+def exists(session: Session, code: str) -> bool:
+    """Whether a region has this code."""
+    return bool(CODE_PATTERN.match(code)) and session.get(Region, code) is not None
+
+
 def require_region(
     session: Session, code: str, *, field: str, level: RegionLevel | None = None
 ) -> Region:
