@@ -186,7 +186,10 @@ def test_a_mentoring_from_request_to_rating_and_the_university_record(
     made = campus.request(client, offer_id=offer_id)
     assert made.status_code == 201, made.json
     request_id = made.json["id"]
-    assert made.json["status"] == "open" and made.json["region_code"] == "32.75.11.1004"
+    assert made.json["status"] == "open" and made.json["region"] == {
+        "code": "32.75.11.1004",
+        "name": "Mustikasari",
+    }
     assert made.json["allowed_actions"] == ["cancel"]
 
     # Another mentor sees it open, without her contact; the addressed mentor takes it on.

@@ -243,7 +243,14 @@ def get_stats(args: dict[str, Any], group: str) -> Any:
     if wants_csv(wanted):
         return csv_response(stats.csv_rows(group, rows), f"stats-{group}.csv")
     items = [
-        {"key": r.key, "label": r.label, "suppressed": r.suppressed, **r.figures} for r in rows
+        {
+            "key": r.key,
+            "label": r.label,
+            "region": r.key if group == "region" else None,
+            "suppressed": r.suppressed,
+            **r.figures,
+        }
+        for r in rows
     ]
     return {"group": group, "items": items}
 

@@ -20,7 +20,7 @@ from api.schemas.common import (
     sort_field,
 )
 from api.schemas.photos import PhotoSchema
-from api.schemas.references import CategoryFilter, RegionFilter
+from api.schemas.references import CategoryFilter, Place, RegionFilter
 from api.services.businesses import SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -157,11 +157,6 @@ class BusinessPatchSchema(BusinessWriteSchema):
             raise ValidationError("Provide at least one field.", "_schema")
 
 
-class RegionRefSchema(BaseSchema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-
-
 class CategoryRefSchema(BaseSchema):
     id = fields.String(required=True)
     slug = fields.String(required=True)
@@ -172,7 +167,7 @@ class CategoryRefSchema(BaseSchema):
 class BusinessPrivateSchema(BaseSchema):
     """What only the owner (and admins) see."""
 
-    village = fields.Nested(RegionRefSchema, required=True)
+    village = Place(required=True)
     address = fields.String(allow_none=True, required=True)
     whatsapp = fields.String(allow_none=True, required=True)
     contact_missing = fields.List(
@@ -194,8 +189,8 @@ class BusinessSchema(BaseSchema):
     name = fields.String(required=True)
     description = fields.String(required=True)
     category = fields.Nested(CategoryRefSchema, required=True)
-    district = fields.Nested(RegionRefSchema, required=True)
-    regency = fields.Nested(RegionRefSchema, required=True)
+    district = Place(required=True)
+    regency = Place(required=True)
     channels = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema), required=True)
     founded_on = Date(allow_none=True, required=True)

@@ -25,7 +25,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
-from api.schemas.references import RegionFilter
+from api.schemas.references import Place, RegionFilter
 from api.services.mentoring import OFFER_SORTS, REQUEST_SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -115,7 +115,7 @@ class OfferSchema(BaseSchema):
     kind = fields.Enum(OfferKind, by_value=True, required=True)
     group_size = fields.Integer(allow_none=True, required=True)
     capacity = fields.Integer(required=True)
-    region_codes = fields.List(fields.String(), required=True)
+    regions = fields.List(Place(), attribute="region_codes", required=True)
     starts_on = Date(required=True)
     ends_on = Date(required=True)
     language = fields.String(required=True)
@@ -182,7 +182,7 @@ class RequestSchema(BaseSchema):
     preferred_format = fields.Enum(MentoringFormat, by_value=True, required=True)
     preferred_times = fields.String(required=True)
     business_id = fields.String(allow_none=True, required=True)
-    region_code = fields.String(allow_none=True, required=True)
+    region = Place(attribute="region_code", allow_none=True, required=True)
     offer_id = fields.String(allow_none=True, required=True)
     mentor_id = fields.String(allow_none=True, required=True)
     organization_id = fields.String(allow_none=True, required=True)

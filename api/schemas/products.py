@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from api.models import Availability, LicenceKind, ProductStatus
-from api.schemas.businesses import CategoryRefSchema, RegionRefSchema
+from api.schemas.businesses import CategoryRefSchema
 from api.schemas.common import (
     BaseSchema,
     PageQueryArgsSchema,
@@ -17,7 +17,7 @@ from api.schemas.common import (
     sort_field,
 )
 from api.schemas.photos import PhotoSchema
-from api.schemas.references import CategoryFilter, RegionFilter
+from api.schemas.references import CategoryFilter, Place, RegionFilter
 from api.services.products import SORTS
 from api.services.search import SORTS as SEARCH_SORTS
 
@@ -80,8 +80,8 @@ class ProductBusinessSchema(BaseSchema):
     id = fields.String(required=True)
     slug = fields.String(required=True)
     name = fields.String(required=True)
-    district = fields.Nested(RegionRefSchema, required=True)
-    regency = fields.Nested(RegionRefSchema, required=True)
+    district = Place(required=True)
+    regency = Place(required=True)
     verified_graduate = fields.Boolean(required=True)
     contactable = fields.Boolean(
         required=True, metadata={"description": "Whether buyers can contact the seller."}

@@ -16,7 +16,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
-from api.schemas.references import RegionFilter
+from api.schemas.references import Place, RegionFilter
 from api.services.program import COHORT_SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -70,7 +70,7 @@ class CohortSchema(BaseSchema):
     program_id = fields.String(required=True)
     name = fields.String(required=True)
     year = fields.Integer(required=True)
-    region_code = fields.String(required=True)
+    region = Place(attribute="region_code", required=True)
     track = fields.String(required=True)
     graduated_on = fields.Date(allow_none=True, required=True)
     facilitator_ids = fields.List(fields.String(), required=True)
@@ -118,7 +118,7 @@ class RosterEntrySchema(BaseSchema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     phone = fields.String(required=True)
-    village_code = fields.String(required=True)
+    village = Place(attribute="village_code", required=True)
 
 
 class ClaimCreateSchema(BaseSchema):
@@ -206,7 +206,7 @@ class FollowUpSchema(BaseSchema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     owner_id = fields.String(required=True)
-    village_code = fields.String(required=True)
+    village = Place(required=True)
     activity_status = fields.String(required=True)
     last_activity_at = Timestamp(allow_none=True, required=True)
 
@@ -263,6 +263,11 @@ class StatsRowSchema(BaseSchema):
 
     key = fields.String(required=True)
     label = fields.String(required=True)
+    region = Place(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The region of a `region` group (null for other groups)."},
+    )
     suppressed = fields.Boolean(required=True)
     graduates = fields.Integer(allow_none=True, required=True)
     verified_graduates = fields.Integer(allow_none=True, required=True)

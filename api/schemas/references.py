@@ -12,6 +12,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from api.schemas.common import BaseSchema
 from api.services import categories, regions
 from api.services.regions import CODE_PATTERN
 
@@ -67,3 +68,28 @@ class RegionFilter(fields.String):
         if not regions.exists(_session(), code):
             raise ValidationError(UNKNOWN_REGION)
         return code
+
+
+class PlaceSchema(BaseSchema):
+    """A place: a region's official code and its name (a province, a city or regency, a
+    district, a village). Every response gives places in this shape."""
+
+    code = fields.String(required=True, metadata={"example": "32.75"})
+    name = fields.String(required=True, metadata={"example": "Kota Bekasi"})
+
+
+class Place(fields.Nested):
+    """A region in a response, as ``{code, name}``, from a ``Region`` or from its code."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(PlaceSchema, **kwargs)
+
+    def _serialize(self, nested_obj: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        value = nested_obj
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return regions.place(_session(), value)
+        if isinstance(value, dict):
+            return {"code": value["code"], "name": value["name"]}
+        return {"code": value.code, "name": value.name}

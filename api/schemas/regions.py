@@ -6,7 +6,7 @@ from marshmallow import fields
 
 from api.models import RegionLevel
 from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, sort_field
-from api.schemas.references import RegionFilter
+from api.schemas.references import Place, RegionFilter
 from api.services.regions import SORTS
 
 
@@ -20,7 +20,7 @@ class RegionSchema(BaseSchema):
         required=True,
         metadata={"description": "provinsi, kabupaten, kota, kecamatan, kelurahan or desa."},
     )
-    parent_code = fields.String(allow_none=True, required=True)
+    parent = Place(attribute="parent_code", allow_none=True, required=True)
 
 
 class RegionDetailSchema(RegionSchema):

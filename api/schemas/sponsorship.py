@@ -22,7 +22,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
-from api.schemas.references import CategoryFilter, RegionFilter
+from api.schemas.references import CategoryFilter, Place, RegionFilter
 from api.services.sponsorship import NEED_SORTS, SPONSORSHIP_SORTS
 
 MAX_VALUE_IDR = 10_000_000_000_000
@@ -62,7 +62,7 @@ class NeedBusinessSchema(BaseSchema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     slug = fields.String(required=True)
-    regency_code = fields.String(required=True)
+    regency = Place(required=True)
     verified_graduate = fields.Boolean(required=True)
 
 
@@ -226,13 +226,18 @@ class FiguresSchema(BaseSchema):
 class BusinessImpactSchema(BaseSchema):
     business_id = fields.String(required=True)
     business_name = fields.String(required=True)
-    regency = fields.String(required=True)
+    regency = Place(required=True)
     value_received_idr = fields.Integer(required=True)
     consented = fields.Boolean(required=True)
     first_disbursement_on = fields.Date(allow_none=True, required=True)
     before = fields.Nested(FiguresSchema, allow_none=True, required=True)
     after = fields.Nested(FiguresSchema, allow_none=True, required=True)
     activity_status = fields.String(allow_none=True, required=True)
+
+
+class RegionValueSchema(BaseSchema):
+    region = Place(required=True)
+    value_idr = fields.Integer(required=True)
 
 
 class ImpactReportSchema(BaseSchema):
@@ -244,6 +249,10 @@ class ImpactReportSchema(BaseSchema):
     women_reached = fields.Integer(required=True)
     value_disbursed_idr = fields.Integer(required=True)
     by_kind = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    by_region = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    by_region = fields.List(
+        fields.Nested(RegionValueSchema),
+        required=True,
+        metadata={"description": "Value disbursed by the city or regency of the business."},
+    )
     milestones_met = fields.Integer(required=True)
     businesses = fields.List(fields.Nested(BusinessImpactSchema), required=True)
