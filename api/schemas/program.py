@@ -99,7 +99,11 @@ class RosterImportArgsSchema(BaseSchema):
 
 class RosterProblemSchema(BaseSchema):
     line = fields.Integer(required=True)
-    errors = fields.Dict(keys=fields.String(), values=fields.String())
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Field to its messages, as in a problem's `errors`."},
+    )
     phone = fields.String()
     same_as_line = fields.Integer()
     already_in_roster = fields.Boolean()
