@@ -632,3 +632,57 @@ def translate_field_errors(errors: Any, language: str) -> Any:
             if pattern.match(errors):
                 return pattern.sub(replacement, errors)
     return errors
+
+
+# The words of share pages (``api/templates/share``), read by people: Indonesian unless the
+# browser asks for English.
+SHARE_TEXT: dict[str, dict[str, str]] = {
+    "id": {
+        "html_lang": "id",
+        "og_locale": "id_ID",
+        "tagline": "usaha alumni Sekoper Cinta",
+        "footer": "Berdaya menghubungkan Anda langsung dengan penjual. "
+        "Pembayaran dilakukan langsung kepada penjual.",
+        "verified": "Alumni Sekoper Cinta terverifikasi",
+        "reviews": "ulasan",
+        "chat": "Chat di WhatsApp",
+        "order": "Pesan lewat WhatsApp",
+        "no_contact": "Penjual belum membuka kontak WhatsApp di Berdaya.",
+        "products": "Produk",
+        "in_stock": "Tersedia",
+        "out_of_stock": "Stok habis",
+        "pre_order": "Pre-order, {days} hari",
+        "minimum": "minimal",
+        "from": "Dari",
+        "not_found_title": "Tidak ditemukan",
+        "not_found": "Halaman ini tidak ada, atau usaha/produknya sedang tidak aktif.",
+        "limited_title": "Terlalu sering",
+        "limited": "Anda sudah menghubungi banyak penjual hari ini; coba lagi besok.",
+        "error_title": "Terjadi kesalahan",
+        "error": "Coba lagi nanti.",
+    },
+    "en": {
+        "html_lang": "en",
+        "og_locale": "en_US",
+        "tagline": "businesses of Sekoper Cinta graduates",
+        "footer": "Berdaya puts you in touch with the seller directly. "
+        "You pay the seller directly.",
+        "verified": "Verified Sekoper Cinta graduate",
+        "reviews": "reviews",
+        "chat": "Chat on WhatsApp",
+        "order": "Order on WhatsApp",
+        "no_contact": "The seller has not opened WhatsApp contact on Berdaya yet.",
+        "products": "Products",
+        "in_stock": "In stock",
+        "out_of_stock": "Out of stock",
+        "pre_order": "Pre-order, {days} days",
+        "minimum": "minimum",
+        "from": "From",
+        "not_found_title": "Not found",
+        "not_found": "This page does not exist, or the business or product is not active.",
+        "limited_title": "Too many",
+        "limited": "You have contacted many sellers today; try again tomorrow.",
+        "error_title": "Something went wrong",
+        "error": "Try again later.",
+    },
+}

@@ -55,6 +55,9 @@ class UserFactory(BaseFactory):
     phone = factory.Sequence(lambda n: f"+62812{n:08d}")
     role = Role.BUYER
     password_hash = _PASSWORD_HASH
+    # New accounts default to Indonesian; the suite's users read English (the messages its
+    # assertions name) unless a test says otherwise.
+    locale = "en"
 
 
 class OrganizationFactory(BaseFactory):

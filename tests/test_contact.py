@@ -22,6 +22,10 @@ def test_contact_reveals_the_number_with_a_prefilled_message(
     product = ProductFactory(
         business=business, name="Kue Lapis Legit", price_idr=185_000, unit="loyang"
     )
+    seller = db_session.get(User, business.owner_id)
+    assert seller is not None
+    seller.locale = "id"  # the message is addressed to her, in her language
+    db_session.flush()
     buyer, headers = auth.as_role(Role.BUYER, name="Rudi Hartono")
     response = client.post(
         f"/v1/businesses/{business.id}/contact",

@@ -50,7 +50,7 @@ def problem(
     extra: Mapping[str, Any] | None = None,
 ) -> Response:
     """Build a problem response in the caller's language."""
-    lang = language()
+    lang = language(resolve=status < 500)
     title, detail = problem_text(code, lang, params)
     body: dict[str, Any] = {
         "type": f"urn:berdaya:problem:{code}",
