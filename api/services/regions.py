@@ -181,8 +181,11 @@ def place(session: Session, code: str) -> dict[str, str]:
 
 
 def exists(session: Session, code: str) -> bool:
-    """Whether a region has this code."""
-    return bool(CODE_PATTERN.match(code)) and session.get(Region, code) is not None
+    """Whether a region has this code (its name is then known to ``names``)."""
+    region = session.get(Region, code) if CODE_PATTERN.match(code) else None
+    if region is not None:
+        _NAMES[code] = region.name
+    return region is not None
 
 
 def require_region(
