@@ -41,6 +41,28 @@ def test_an_unknown_category_is_a_422_naming_the_parameter(
     assert refused["errors"] == {param: ["Unknown category."]}
 
 
+# Every list with a filter naming a business, program, cohort or organisation by id.
+ID_FILTERS = [
+    ("/v1/products", "business", "Unknown business."),
+    ("/v1/needs", "business", "Unknown business."),
+    ("/v1/orders", "business", "Unknown business."),
+    ("/v1/needs", "cohort", "Unknown cohort."),
+    ("/v1/graduate-claims", "cohort", "Unknown cohort."),
+    ("/v1/cohorts", "program", "Unknown program."),
+    ("/v1/stats/program", "program", "Unknown program."),
+    ("/v1/mentoring-offers", "organization", "Unknown organisation."),
+]
+
+
+@pytest.mark.parametrize(("path", "param", "message"), ID_FILTERS)
+def test_an_unknown_id_in_a_filter_is_a_422_naming_the_parameter(
+    client: FlaskClient, auth: Auth, path: str, param: str, message: str
+) -> None:
+    _, admin = auth.as_role(Role.ADMIN)
+    refused = assert_problem(client.get(_with(path, param, "xyz_nope"), headers=admin), 422)
+    assert refused["errors"] == {param: [message]}
+
+
 @pytest.mark.parametrize("path", REGION_LISTS)
 def test_an_unknown_region_is_a_422_naming_the_parameter(
     client: FlaskClient, auth: Auth, path: str

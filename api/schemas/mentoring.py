@@ -11,6 +11,7 @@ from api.models import (
     MentoringFormat,
     OfferKind,
     OfferStatus,
+    Organization,
     RequestStatus,
     SessionStatus,
     Topic,
@@ -25,7 +26,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
-from api.schemas.references import Place, RegionFilter
+from api.schemas.references import Known, Place, RegionFilter
 from api.services.mentoring import OFFER_SORTS, REQUEST_SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -133,7 +134,7 @@ class OfferQueryArgsSchema(PageQueryArgsSchema):
         by_value=True,
         metadata={"description": "`online` and `in_person` include offers of `both`."},
     )
-    organization = fields.String(validate=validate.Length(max=32))
+    organization = Known(Organization, error="Unknown organisation.")
     mentor = fields.String(validate=validate.Length(max=32))
     sort = sort_field(OFFER_SORTS, "-created_at")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from api.models import DeliveryMethod, OrderStatus, PaymentMethod
+from api.models import Business, DeliveryMethod, OrderStatus, PaymentMethod
 from api.schemas.common import (
     AwareDateTime,
     BaseSchema,
@@ -15,6 +15,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
+from api.schemas.references import Known
 from api.services.orders import SORTS
 
 MAX_ITEMS = 30
@@ -143,7 +144,7 @@ class OrderQueryArgsSchema(PageQueryArgsSchema):
         validate=validate.Length(max=7),
         metadata={"description": "Repeat to include several statuses."},
     )
-    business = fields.String(validate=validate.Length(max=32))
+    business = Known(Business, error="Unknown business.")
     created_from = AwareDateTime(metadata={"description": "Placed at or after (RFC 3339)."})
     created_to = AwareDateTime(metadata={"description": "Placed before (RFC 3339)."})
     sort = sort_field(SORTS, "-created_at")

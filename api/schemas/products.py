@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from api.models import Availability, LicenceKind, ProductStatus
+from api.models import Availability, Business, LicenceKind, ProductStatus
 from api.schemas.businesses import CategoryRefSchema
 from api.schemas.common import (
     BaseSchema,
@@ -17,7 +17,7 @@ from api.schemas.common import (
     sort_field,
 )
 from api.schemas.photos import PhotoSchema
-from api.schemas.references import CategoryFilter, Place, RegionFilter
+from api.schemas.references import CategoryFilter, Known, Place, RegionFilter
 from api.services.products import SORTS
 from api.services.search import SORTS as SEARCH_SORTS
 
@@ -159,8 +159,8 @@ class ProductSearchQueryArgsSchema(PageQueryArgsSchema):
     availability = fields.Enum(Availability, by_value=True)
     licence = fields.Enum(LicenceKind, by_value=True, metadata={"description": "Seller holds it."})
     verified_graduate = fields.Boolean()
-    business = fields.String(
-        validate=validate.Length(max=32), metadata={"description": "A business id."}
+    business = Known(
+        Business, error="Unknown business.", metadata={"description": "A business id."}
     )
     sort = fields.String(
         validate=validate.OneOf(sorted(SEARCH_SORTS)),

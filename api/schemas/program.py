@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from api.models import ClaimStatus, RevenueBand
+from api.models import ClaimStatus, Cohort, Program, RevenueBand
 from api.schemas.common import (
     BaseSchema,
     Date,
@@ -16,7 +16,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
-from api.schemas.references import Place, RegionFilter
+from api.schemas.references import Known, Place, RegionFilter
 from api.services.program import COHORT_SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -78,7 +78,7 @@ class CohortSchema(BaseSchema):
 
 
 class CohortQueryArgsSchema(PageQueryArgsSchema):
-    program = fields.String(validate=validate.Length(max=32))
+    program = Known(Program, error="Unknown program.")
     year = fields.Integer(validate=validate.Range(min=2000, max=2200))
     region = RegionFilter()
     sort = sort_field(COHORT_SORTS, "-year")
@@ -146,7 +146,7 @@ class ClaimSchema(BaseSchema):
 
 
 class ClaimQueryArgsSchema(PageQueryArgsSchema):
-    cohort = fields.String(validate=validate.Length(max=32))
+    cohort = Known(Cohort, error="Unknown cohort.")
     status = fields.List(fields.Enum(ClaimStatus, by_value=True), validate=validate.Length(max=3))
 
 
@@ -252,7 +252,7 @@ class AuditEntrySchema(BaseSchema):
 
 
 class StatsQueryArgsSchema(BaseSchema):
-    program = fields.String(validate=validate.Length(max=32))
+    program = Known(Program, error="Unknown program.")
     year = fields.Integer(validate=validate.Range(min=2000, max=2200))
     region = RegionFilter()
     format = fields.String(

@@ -93,3 +93,19 @@ class Place(fields.Nested):
         if isinstance(value, dict):
             return {"code": value["code"], "name": value["name"]}
         return {"code": value.code, "name": value.name}
+
+
+class Known(fields.String):
+    """The id of a stored row of ``model`` (a business, a program, a cohort, an organisation):
+    anything else is a 422 with ``error`` (a literal message, translated like the others)."""
+
+    def __init__(self, model: type[Any], *, error: str, **kwargs: Any) -> None:
+        self.model, self.unknown = model, error
+        super().__init__(validate=validate.Length(max=32), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        key = super()._deserialize(value, attr, data, **kwargs)
+        self._validate(key)
+        if _session().get(self.model, key) is None:
+            raise ValidationError(self.unknown)
+        return key

@@ -8,6 +8,8 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from api.models import (
+    Business,
+    Cohort,
     DisbursementStatus,
     NeedKind,
     NeedStatus,
@@ -22,7 +24,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
-from api.schemas.references import CategoryFilter, Place, RegionFilter
+from api.schemas.references import CategoryFilter, Known, Place, RegionFilter
 from api.services.sponsorship import NEED_SORTS, SPONSORSHIP_SORTS
 
 MAX_VALUE_IDR = 10_000_000_000_000
@@ -91,12 +93,14 @@ class NeedQueryArgsSchema(PageQueryArgsSchema):
     amount_min = fields.Integer(validate=validate.Range(min=0, max=MAX_VALUE_IDR))
     amount_max = fields.Integer(validate=validate.Range(min=0, max=MAX_VALUE_IDR))
     deadline_before = Date()
-    cohort = fields.String(
-        validate=validate.Length(max=32),
+    cohort = Known(
+        Cohort,
+        error="Unknown cohort.",
         metadata={"description": "Needs of verified graduates of this cohort."},
     )
-    business = fields.String(
-        validate=validate.Length(max=32),
+    business = Known(
+        Business,
+        error="Unknown business.",
         metadata={"description": "One business's needs (its owner also sees met and closed ones)."},
     )
     status = fields.List(fields.Enum(NeedStatus, by_value=True), validate=validate.Length(max=4))
