@@ -268,6 +268,7 @@ PARTS: tuple[Part, ...] = (
             "description": "",
             "address": None,
             "whatsapp": None,
+            "contact_consented": False,  # her consent goes with her
             "channels": {},
             "opening_hours": [],
             "founded_on": None,
