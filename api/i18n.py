@@ -517,6 +517,87 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Not a file.": "Bukan berkas.",
     "Password must be at least 8 characters.": "Kata sandi minimal 8 karakter.",
     "Provide at least one field.": "Isi setidaknya satu kolom.",
+    "Not a valid number.": "Bukan angka yang valid.",
+    "Not a valid list.": "Bukan daftar yang valid.",
+    "Not a valid mapping type.": "Bukan objek yang valid.",
+    "Not a valid time.": "Bukan jam yang valid.",
+    "Text must not contain NUL characters.": "Teks tidak boleh berisi karakter NUL.",
+    # Our own field messages (tests/test_errors.py checks that each one is here).
+    "A comma-separated list of up to 30 types such as product.published or product.*": (
+        "Daftar hingga 30 jenis dipisah koma, misalnya product.published atau product.*"
+    ),
+    "A pickup order has no delivery fee.": "Pesanan ambil sendiri tidak punya ongkos kirim.",
+    "A sale cannot be in the future.": "Penjualan tidak boleh di masa depan.",
+    "Admins are created by an operator.": "Akun admin dibuat oleh operator.",
+    "Already used by another account.": "Sudah dipakai akun lain.",
+    "Already used.": "Sudah dipakai.",
+    "At most 5 MB.": "Paling besar 5 MB.",
+    "Before the order was placed.": "Sebelum pesanan dibuat.",
+    "Cannot be in the future.": "Tidak boleh di masa depan.",
+    "Give a target or a list of items.": "Isi target atau daftar barang.",
+    "Give either an email or a phone number, not both.": (
+        "Isi email atau nomor telepon, jangan keduanya."
+    ),
+    "Give either an email or a phone number.": "Isi email atau nomor telepon.",
+    "Give revenue_idr or revenue_band.": "Isi revenue_idr atau revenue_band.",
+    "List each product once, with its quantity.": "Sebut setiap produk sekali, dengan jumlahnya.",
+    "List every photo exactly once.": "Sebut setiap foto tepat satu kali.",
+    "Lower-case words joined by hyphens.": "Kata huruf kecil yang digabung tanda hubung.",
+    "Lower-case words, 1-30 characters.": "Kata huruf kecil, 1-30 karakter.",
+    "Must be after issued_on.": "Harus setelah issued_on.",
+    "Must be after opens.": "Harus setelah opens.",
+    "Must be in the future.": "Harus di masa depan.",
+    "Must not be after `to`.": "Tidak boleh setelah `to`.",
+    "Must not be before `from`.": "Tidak boleh sebelum `from`.",
+    "Must not be before starts_on.": "Tidak boleh sebelum starts_on.",
+    "Must not be below price_min.": "Tidak boleh di bawah price_min.",
+    "Must not be in the future.": "Tidak boleh di masa depan.",
+    "Must not be in the past.": "Tidak boleh di masa lalu.",
+    "Name the offer you take this on under.": "Sebutkan penawaran yang Anda pakai untuk ini.",
+    "Not UTF-8 text.": "Bukan teks UTF-8.",
+    "Not a facilitator.": "Bukan fasilitator.",
+    "Not a month (YYYY-MM).": "Bukan bulan (YYYY-MM).",
+    "Not a month in the future.": "Bukan bulan di masa depan.",
+    "Not a product of this business.": "Bukan produk usaha ini.",
+    "Not a product of this order.": "Bukan produk pesanan ini.",
+    "Not a region code.": "Bukan kode wilayah.",
+    "Unknown region code.": "Kode wilayah tidak dikenal.",
+    "Not a village code.": "Bukan kode desa/kelurahan.",
+    "Not an Indonesian phone number.": "Bukan nomor telepon Indonesia.",
+    "Not an active business.": "Bukan usaha yang aktif.",
+    "Not an active offer.": "Bukan penawaran yang aktif.",
+    "Not an open need of this business.": "Bukan kebutuhan terbuka usaha ini.",
+    "Not one of your businesses.": "Bukan usaha Anda.",
+    "Not one of your offers.": "Bukan penawaran Anda.",
+    "Only for a group offer.": "Hanya untuk penawaran kelompok.",
+    "Only the owner herself can give or withdraw it.": (
+        "Hanya pemilik sendiri yang bisa memberikan atau menariknya."
+    ),
+    "Required for a group offer.": "Wajib untuk penawaran kelompok.",
+    "Required for an in-person session.": "Wajib untuk sesi tatap muka.",
+    "Required for an online session.": "Wajib untuk sesi daring.",
+    "Required for local delivery and shipping.": "Wajib untuk antar lokal dan pengiriman.",
+    "Required when availability is in_stock.": "Wajib bila availability in_stock.",
+    "Required when availability is pre_order.": "Wajib bila availability pre_order.",
+    "Required, at most 100 characters.": "Wajib diisi, paling banyak 100 karakter.",
+    "Required: your account has no phone.": "Wajib: akun Anda tidak punya nomor telepon.",
+    "Say why you cancel.": "Sebutkan alasan pembatalan.",
+    "Tell the buyer why you cancel.": "Beri tahu pembeli alasan pembatalan.",
+    "The header must name: name, phone, village_code.": (
+        "Baris judul harus berisi: name, phone, village_code."
+    ),
+    "The offer does not cover this topic.": "Penawaran ini tidak mencakup topik ini.",
+    "The offer is closed.": "Penawaran ini sudah ditutup.",
+    "This is your own business.": "Ini usaha Anda sendiri.",
+    "Unknown category.": "Kategori tidak dikenal.",
+    "Unknown organisation.": "Organisasi tidak dikenal.",
+    "Unknown business.": "Usaha tidak dikenal.",
+    "Unknown program.": "Program tidak dikenal.",
+    "Unknown cohort.": "Angkatan tidak dikenal.",
+    "Use HH:MM, 24-hour.": "Gunakan HH:MM, format 24 jam.",
+    "Wrong password.": "Kata sandi salah.",
+    "You cannot order from your own business.": "Anda tidak bisa memesan dari usaha sendiri.",
+    "You cannot report yourself.": "Anda tidak bisa melaporkan diri sendiri.",
 }
 
 _PATTERNS_ID: list[tuple[re.Pattern[str], str]] = [
@@ -530,6 +611,30 @@ _PATTERNS_ID: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^Must be greater than or equal to (\S+)\.$"), r"Harus paling sedikit \1."),
     (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"Harus paling banyak \1."),
+    (re.compile(r"^Must be a link to (.*)\.$"), r"Harus tautan ke \1."),
+    (re.compile(r"^Not facilitators: (.*)$"), r"Bukan fasilitator: \1"),
+    (re.compile(r"^A (\w+) order is not (\w+)\.$"), r"Pesanan \1 tidak bisa \2."),
+    (
+        re.compile(r"^A (\w+) cannot create a (\w+) organisation\.$"),
+        r"Akun \1 tidak bisa membuat organisasi \2.",
+    ),
+    (re.compile(r"^At most (\d+) months at once\.$"), r"Paling banyak \1 bulan sekaligus."),
+    (re.compile(r"^At most (\d+) rows at once\.$"), r"Paling banyak \1 baris sekaligus."),
+    (re.compile(r"^At most (\d+) characters\.$"), r"Paling banyak \1 karakter."),
+    (
+        re.compile(r"^More than the (\d+) rupiah left of this sponsorship\.$"),
+        r"Lebih dari sisa \1 rupiah sponsor ini.",
+    ),
+    (re.compile(r"^Must be a (\w+) code\.$"), r"Harus kode \1."),
+    (
+        re.compile(r"^No (\w+) account with this (\w+) can be added\.$"),
+        r"Tidak ada akun \1 dengan \2 ini yang bisa ditambahkan.",
+    ),
+    (
+        re.compile(r"^The year must be between (\d+) and (\d+)\.$"),
+        r"Tahun harus antara \1 dan \2.",
+    ),
+    (re.compile(r"^Not a valid (\w+)\.$"), r"Bukan \1 yang valid."),
 ]
 
 
@@ -697,3 +802,57 @@ def notification_text(type: str, data: Mapping[str, Any] | None, language: str) 
         with contextlib.suppress(KeyError, IndexError, ValueError):
             text = template.format(**values)
     return title, text
+
+
+# The words of share pages (``api/templates/share``), read by people: Indonesian unless the
+# browser asks for English.
+SHARE_TEXT: dict[str, dict[str, str]] = {
+    "id": {
+        "html_lang": "id",
+        "og_locale": "id_ID",
+        "tagline": "usaha alumni Sekoper Cinta",
+        "footer": "Berdaya menghubungkan Anda langsung dengan penjual. "
+        "Pembayaran dilakukan langsung kepada penjual.",
+        "verified": "Alumni Sekoper Cinta terverifikasi",
+        "reviews": "ulasan",
+        "chat": "Chat di WhatsApp",
+        "order": "Pesan lewat WhatsApp",
+        "no_contact": "Penjual belum membuka kontak WhatsApp di Berdaya.",
+        "products": "Produk",
+        "in_stock": "Tersedia",
+        "out_of_stock": "Stok habis",
+        "pre_order": "Pre-order, {days} hari",
+        "minimum": "minimal",
+        "from": "Dari",
+        "not_found_title": "Tidak ditemukan",
+        "not_found": "Halaman ini tidak ada, atau usaha/produknya sedang tidak aktif.",
+        "limited_title": "Terlalu sering",
+        "limited": "Anda sudah menghubungi banyak penjual hari ini; coba lagi besok.",
+        "error_title": "Terjadi kesalahan",
+        "error": "Coba lagi nanti.",
+    },
+    "en": {
+        "html_lang": "en",
+        "og_locale": "en_US",
+        "tagline": "businesses of Sekoper Cinta graduates",
+        "footer": "Berdaya puts you in touch with the seller directly. "
+        "You pay the seller directly.",
+        "verified": "Verified Sekoper Cinta graduate",
+        "reviews": "reviews",
+        "chat": "Chat on WhatsApp",
+        "order": "Order on WhatsApp",
+        "no_contact": "The seller has not opened WhatsApp contact on Berdaya yet.",
+        "products": "Products",
+        "in_stock": "In stock",
+        "out_of_stock": "Out of stock",
+        "pre_order": "Pre-order, {days} days",
+        "minimum": "minimum",
+        "from": "From",
+        "not_found_title": "Not found",
+        "not_found": "This page does not exist, or the business or product is not active.",
+        "limited_title": "Too many",
+        "limited": "You have contacted many sellers today; try again tomorrow.",
+        "error_title": "Something went wrong",
+        "error": "Try again later.",
+    },
+}

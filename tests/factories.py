@@ -55,6 +55,9 @@ class UserFactory(BaseFactory):
     phone = factory.Sequence(lambda n: f"+62812{n:08d}")
     role = Role.BUYER
     password_hash = _PASSWORD_HASH
+    # New accounts default to Indonesian; the suite's users read English (the messages its
+    # assertions name) unless a test says otherwise.
+    locale = "en"
 
 
 class OrganizationFactory(BaseFactory):
@@ -116,6 +119,9 @@ def consent_to_contact(user_id: str) -> Consent:
         )
         session.add(found)
         session.flush()
+    for business in session.scalars(select(Business).where(Business.owner_id == user_id)):
+        business.contact_consented = True  # her businesses carry her consent
+    session.flush()
     return found
 
 

@@ -45,3 +45,10 @@ def place_order(
         headers=headers,
     )
     return response
+
+
+def error_fields(problem: dict[str, Any]) -> set[str]:
+    """The paths a problem's errors name, and their top-level fields (``licences.0.kind``
+    names ``licences`` too)."""
+    paths = set(problem.get("errors", {}))
+    return paths | {path.split(".")[0] for path in paths}

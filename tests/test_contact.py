@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.models import BusinessStatus, Lead, ProductStatus, Role, User
+from api.models import Business, BusinessStatus, Lead, ProductStatus, Role, User
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
 from tests.helpers import assert_problem
@@ -22,6 +22,10 @@ def test_contact_reveals_the_number_with_a_prefilled_message(
     product = ProductFactory(
         business=business, name="Kue Lapis Legit", price_idr=185_000, unit="loyang"
     )
+    seller = db_session.get(User, business.owner_id)
+    assert seller is not None
+    seller.locale = "id"  # the message is addressed to her, in her language
+    db_session.flush()
     buyer, headers = auth.as_role(Role.BUYER, name="Rudi Hartono")
     response = client.post(
         f"/v1/businesses/{business.id}/contact",
@@ -114,3 +118,84 @@ def test_owner_reads_her_leads_others_cannot(client: FlaskClient, auth: Auth) ->
     assert {i["user_name"] for i in items} == {"Maya Sari"}
     assert_problem(client.get(f"/v1/businesses/{business.id}/leads", headers=headers), 403)
     assert_problem(client.get(f"/v1/businesses/{business.id}/leads"), 401)
+
+
+def test_a_new_seller_learns_what_contact_needs_and_consents_with_her_number(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """A new alumna with a number is told that contact needs her consent; she gives it in the
+    same request as the number, and the public document, the product and the share page say
+    whether a buyer can contact her (the button only when it works)."""
+    from tests.test_businesses import new_business
+
+    _, owner_h = auth.as_role(Role.ALUMNA)
+    created = client.post(
+        "/v1/businesses", json=new_business(db_session, whatsapp=None), headers=owner_h
+    )
+    assert created.status_code == 201, created.json
+    business = created.json
+    assert business["contactable"] is False
+    assert business["private"]["contact_missing"] == ["whatsapp", "contact_consent"]
+    url = f"/v1/businesses/{business['id']}"
+    assert client.post(f"{url}/activate", headers=owner_h).status_code == 200
+    ProductFactory(business=db_session.get(Business, business["id"]), slug="kue-lapis")
+
+    # With a number and no consent: she is told what is missing; buyers are told no contact.
+    etag = client.get(url, headers=owner_h).headers["ETag"]
+    numbered = client.patch(
+        url, json={"whatsapp": "0812-9876-5432"}, headers={**owner_h, "If-Match": etag}
+    )
+    assert numbered.status_code == 200, numbered.json
+    assert numbered.json["private"]["contact_missing"] == ["contact_consent"]
+    assert client.get(url).json["contactable"] is False
+    product = client.get(f"{url}/products").json["items"][0]
+    assert product["business"]["contactable"] is False
+    page = client.get(f"/s/{business['slug']}").get_data(as_text=True)
+    assert "Chat di WhatsApp" not in page and "belum membuka kontak" in page
+    refused = client.post(f"/s/{business['slug']}/contact")
+    assert refused.status_code == 409
+    assert "belum mencantumkan" not in refused.get_data(as_text=True)
+    assert "menyetujui" in refused.get_data(as_text=True)
+
+    # A facilitator cannot consent for her; she consents in the same PATCH.
+    etag = numbered.headers["ETag"]
+    consented = client.patch(
+        url, json={"contact_consent": True}, headers={**owner_h, "If-Match": etag}
+    )
+    assert consented.status_code == 200, consented.json
+    assert consented.json["contactable"] is True
+    assert consented.json["private"]["contact_missing"] == []
+    assert client.get("/v1/me/consents", headers=owner_h).json["items"][0]["purpose"] == (
+        "contact_reveal"
+    )
+    assert client.get(url).json["contactable"] is True
+    assert client.get(f"{url}/products").json["items"][0]["business"]["contactable"] is True
+    assert "Chat di WhatsApp" in client.get(f"/s/{business['slug']}").get_data(as_text=True)
+    _, buyer_h = auth.as_role(Role.BUYER)
+    assert client.post(f"{url}/contact", json={}, headers=buyer_h).status_code == 200
+
+    # Withdrawn in the same way: buyers see at once that contact no longer works.
+    withdrawn = client.patch(
+        url,
+        json={"contact_consent": False},
+        headers={**owner_h, "If-Match": consented.headers["ETag"]},
+    )
+    assert withdrawn.json["contactable"] is False
+    assert client.get(url).json["contactable"] is False
+    assert_problem(
+        client.post(f"{url}/contact", json={}, headers=buyer_h), 409, "contact_not_consented"
+    )
+
+
+def test_only_the_owner_herself_gives_contact_consent(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    business = BusinessFactory(contact_consent=False)
+    _, admin_h = auth.as_role(Role.ADMIN)
+    url = f"/v1/businesses/{business.id}"
+    etag = client.get(url, headers=admin_h).headers["ETag"]
+    refused = client.patch(
+        url, json={"contact_consent": True}, headers={**admin_h, "If-Match": etag}
+    )
+    assert "contact_consent" in assert_problem(refused, 422)["errors"]
+    assert client.get(url).json["contactable"] is False

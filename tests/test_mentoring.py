@@ -18,7 +18,7 @@ from api.models import MemberRole, MentoringRequest, OrganizationKind, RequestSt
 from api.services import mentoring as service
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, OrganizationFactory, member_of
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, error_fields
 
 TODAY = utcnow().date()
 
@@ -142,7 +142,7 @@ def test_only_mentors_of_verified_universities_publish_offers(
 def test_bad_offers_are_refused(
     client: FlaskClient, campus: Campus, change: dict[str, Any], field: str
 ) -> None:
-    assert field in assert_problem(campus.offer(client, **change), 422)["errors"]
+    assert field in error_fields(assert_problem(campus.offer(client, **change), 422))
 
 
 def test_offers_are_browsed_by_topic_region_and_format(client: FlaskClient, campus: Campus) -> None:
@@ -186,7 +186,10 @@ def test_a_mentoring_from_request_to_rating_and_the_university_record(
     made = campus.request(client, offer_id=offer_id)
     assert made.status_code == 201, made.json
     request_id = made.json["id"]
-    assert made.json["status"] == "open" and made.json["region_code"] == "32.75.11.1004"
+    assert made.json["status"] == "open" and made.json["region"] == {
+        "code": "32.75.11.1004",
+        "name": "Mustikasari",
+    }
     assert made.json["allowed_actions"] == ["cancel"]
 
     # Another mentor sees it open, without her contact; the addressed mentor takes it on.

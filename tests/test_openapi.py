@@ -140,3 +140,38 @@ def test_every_input_is_bounded() -> None:
             for content in op.get("requestBody", {}).get("content", {}).values():
                 found += _unbounded(spec, content["schema"], f"{where} body")
     assert found == []
+
+
+# Reads whose answer depends on who asks (drafts, `private`, `stats` for the owner).
+CALLER_DEPENDENT_READS = {
+    "getProduct",
+    "getBusiness",
+    "listBusinessProducts",
+    "getReview",
+    "getMentoringOffer",
+}
+
+
+def test_reads_that_depend_on_the_caller_declare_optional_bearer_auth(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Swagger UI and generated clients send the token only where the spec declares it: a
+    read that shows the owner more declares bearer auth as optional (anonymous stays one of
+    the alternatives), and so does every GET whose view asks who the caller is."""
+    import inspect
+
+    by_id = {op["operationId"]: op for _, _, op in operations(app)}
+    for operation_id in CALLER_DEPENDENT_READS:
+        security = by_id[operation_id]["security"]
+        assert {} in security and {"bearerAuth": []} in security, (operation_id, security)
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or not rule.rule.startswith("/v1/"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        declared = "auth" in getattr(view, "_apidoc", {}).get("berdaya", {})
+        inner = inspect.unwrap(view)
+        assert declared or "current_actor" not in inspect.getsource(inner), (
+            f"GET {rule.rule} asks who the caller is: declare @blp.auth(optional=True)"
+        )
+    # Still callable anonymously.
+    assert client.get("/v1/products/prd_nothing").status_code == 404

@@ -210,3 +210,34 @@ def test_a_member_lists_her_organisations_with_her_role(client: FlaskClient, aut
         (second.id, "member"),
     ]
     assert client.get("/v1/me/organizations").status_code == 401
+
+
+def test_the_readme_partner_walk_through_reads_her_organisation_id(
+    client: FlaskClient, auth: Auth
+) -> None:
+    """The README's first-hour snippet pipes /v1/me/organizations into `python3 -c ...`: that
+    program, as written there, prints the organisation's id (items are memberships)."""
+    import json
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    snippet = re.search(
+        r"ORG=\$\(curl -s localhost:5000/v1/me/organizations[^\n]*\n\s*\| python3 -c '([^']*)'",
+        readme.read_text(),
+    )
+    assert snippet is not None, "the README's partner walk-through lost its ORG= line"
+    user, headers = auth.as_role(Role.PARTNER)
+    organization = OrganizationFactory()
+    member_of(organization, user, MemberRole.ADMIN)
+    listed = client.get("/v1/me/organizations", headers=headers)
+    printed = subprocess.run(
+        [sys.executable, "-c", snippet.group(1)],
+        input=json.dumps(listed.json),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert printed.stdout.strip() == organization.id

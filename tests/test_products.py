@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from api.models import BusinessStatus, Product, ProductStatus, Role, User
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.helpers import assert_problem, category_id
+from tests.helpers import assert_problem, category_id, error_fields
 
 
 def new_product(session: Session, **overrides: Any) -> dict[str, Any]:
@@ -118,7 +118,7 @@ def test_bad_product_input_is_422(
         json=new_product(db_session, **overrides),
         headers=headers,
     )
-    assert field in assert_problem(response, 422)["errors"]
+    assert field in error_fields(assert_problem(response, 422))
     assert db_session.scalar(select(func.count()).select_from(Product)) == count
 
 

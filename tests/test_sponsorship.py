@@ -137,7 +137,9 @@ def test_from_need_to_confirmed_disbursements_and_the_impact_report(
     assert report["value_disbursed_idr"] == 2_500_000 and report["by_kind"] == {
         "in_kind": 2_500_000
     }
-    assert list(report["by_region"].values()) == [2_500_000]
+    assert report["by_region"] == [
+        {"region": {"code": "32.75", "name": "Kota Bekasi"}, "value_idr": 2_500_000}
+    ]
     assert report["milestones_met"] == 1 and report["sponsorships"] == {"completed": 1}
     (item,) = report["businesses"]
     assert item["consented"] is False and item["before"] is None and item["after"] is None

@@ -398,7 +398,14 @@ class Blueprint(flask_smorest.Blueprint):
         if auth is None:
             doc["security"] = [{}, *key] if key else []
         elif auth["optional"]:
+            # Anonymous is one alternative; a token (sent by Swagger UI and generated clients
+            # only where it is declared) may show the caller more.
             doc["security"] = [{}, {"bearerAuth": []}, *key]
+            doc["description"] = (
+                doc.get("description", "")
+                + "\n\nSign-in optional: with a token the answer may show you more (your own "
+                "drafts, `private` parts, figures)."
+            ).strip()
             add(401)
         else:
             doc["security"] = [{"bearerAuth": []}, *key]

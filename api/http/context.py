@@ -43,6 +43,7 @@ def close_session(_exc: BaseException | None = None) -> None:
 def current_actor() -> Actor:
     """Who is calling: from ``Authorization: Bearer``; an invalid token is a 401 everywhere."""
     if "actor" not in g:
+        g.actor_tried = True
         g.actor, g.auth_session_id = _resolve_actor()
         if "db_session" in g:  # the changes it makes are hers in the audit log
             audit.act_as(g.db_session, g.actor)
@@ -79,9 +80,31 @@ def _resolve_actor() -> tuple[Actor, str | None]:
     return actor, session_id
 
 
-def language() -> str:
-    """``id`` or ``en`` from Accept-Language (English when neither is asked for)."""
+def language(default: str = DEFAULT_LANGUAGE, *, resolve: bool = True) -> str:
+    """``id`` or ``en``: what Accept-Language asks for; without it (or naming neither), the
+    stored ``locale`` of the signed-in person who reads the answer (a facilitator's own when
+    she acts for someone); else ``default``: English for API consumers (anonymous callers and
+    apps with a key). ``resolve=False`` (answering a server error): only a caller already
+    identified, without asking the database again."""
     if "language" not in g:
-        g.language = request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+        asked = request.accept_languages.best_match(LANGUAGES)
+        g.language = asked or _stored_locale(resolve) or default
     lang: str = g.language
     return lang
+
+
+def _stored_locale(resolve: bool) -> str | None:
+    if "Authorization" not in request.headers or API_KEY_HEADER in request.headers:
+        return None
+    if "actor" in g:
+        actor: Actor = g.actor
+    elif not resolve or g.get("actor_tried"):  # it failed once (an invalid token): no again
+        return None
+    else:
+        try:
+            actor = current_actor()
+        except Exception:  # an invalid token, the database away: the default language
+            return None
+    reader = actor.assisted_by or actor.user
+    locale = reader.locale if reader is not None else None
+    return locale if locale in LANGUAGES else None

@@ -52,7 +52,7 @@ def problem(
     extra: Mapping[str, Any] | None = None,
 ) -> Response:
     """Build a problem response in the caller's language."""
-    lang = language()
+    lang = language(resolve=status < 500)
     title, detail = problem_text(code, lang, params)
     body: dict[str, Any] = {
         "type": f"urn:berdaya:problem:{code}",
@@ -62,7 +62,7 @@ def problem(
         "code": code,
     }
     if errors:
-        body["errors"] = translate_field_errors(dict(errors), lang)
+        body["errors"] = translate_field_errors(field_errors(errors), lang)
     if extra:
         body.update(extra)
     request_id = g.get("request_id")
@@ -122,6 +122,27 @@ def flatten_locations(messages: Mapping[str, Any]) -> dict[str, Any]:
                 flat[field if field not in flat else f"{location}.{field}"] = errs
         else:
             flat[location] = fields
+    return flat
+
+
+def field_errors(errors: Mapping[str, Any], prefix: str = "") -> dict[str, list[str]]:
+    """One shape for field errors: a path (``licences.0.kind``, ``types.1``) to a list of
+    messages, however deeply marshmallow nested them (objects, lists keyed by index). An
+    object's own ``_schema`` errors belong to its path (``_schema`` at the top)."""
+    flat: dict[str, list[str]] = {}
+
+    def add(path: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                key = str(key)
+                add(path if key == "_schema" and path else f"{path}.{key}" if path else key, inner)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                add(path, item)
+        else:
+            flat.setdefault(path or "_schema", []).append(str(value))
+
+    add(prefix, errors)
     return flat
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
@@ -66,6 +66,9 @@ class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     )
     address: Mapped[str | None] = mapped_column(String(300))
     whatsapp: Mapped[str | None] = mapped_column(String(20))
+    # A copy of the owner's contact_reveal consent (api.services.privacy keeps it): with a
+    # WhatsApp number, buyers can contact the business.
+    contact_consented: Mapped[bool] = mapped_column(default=False, server_default=false())
     channels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     opening_hours: Mapped[list[Any]] = mapped_column(JSON, default=list)
     founded_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -78,6 +81,16 @@ class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
     # The last check-in, order or listing change (api.services.businesses.touch).
     last_activity_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow, index=True)
+
+    @property
+    def contactable(self) -> bool:
+        return bool(self.whatsapp) and self.contact_consented
+
+    @property
+    def contact_missing(self) -> list[str]:
+        """What stops buyers contacting her: ``whatsapp`` (no number), ``contact_consent``."""
+        needs = (("whatsapp", bool(self.whatsapp)), ("contact_consent", self.contact_consented))
+        return [need for need, met in needs if not met]
 
     @property
     def activity_status(self) -> str:

@@ -46,6 +46,7 @@ def _one(business: Business) -> Business:
 
 
 @blp.route("/businesses", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.read_only
 @blp.arguments(BusinessQueryArgsSchema, location="query")
 @blp.response(200, page_of(BusinessSchema))
@@ -75,6 +76,7 @@ def _business_key(path: Mapping[str, Any]) -> str:
 
 
 @blp.route("/businesses/<string:business_id>", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.public_document(_business_key)
 @blp.read_only
 @blp.etag

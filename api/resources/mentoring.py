@@ -94,6 +94,7 @@ def list_mentoring_offers(args: dict[str, Any]) -> tuple[Page[MentoringOffer], d
 
 
 @blp.route("/mentoring-offers/<string:offer_id>", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.etag
 @blp.response(200, OfferSchema)
 def get_mentoring_offer(offer_id: str) -> MentoringOffer:

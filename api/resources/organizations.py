@@ -49,6 +49,7 @@ def create_organization(data: dict[str, Any]) -> Organization:
 
 
 @blp.route("/<string:organization_id>", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.scope("catalogue:read")
 @blp.etag
 @blp.response(200, OrganizationSchema)

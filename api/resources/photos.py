@@ -61,6 +61,7 @@ def add_business_photo(files: dict[str, Any], business_id: str) -> Photo:
 
 
 @blp.route("/products/<string:product_id>/photos", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.response(200, PhotoListSchema)
 def list_product_photos(product_id: str) -> dict[str, Any]:
     """A product's photos in order."""
@@ -68,6 +69,7 @@ def list_product_photos(product_id: str) -> dict[str, Any]:
 
 
 @blp.route("/businesses/<string:business_id>/photos", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.response(200, PhotoListSchema)
 def list_business_photos(business_id: str) -> dict[str, Any]:
     """A business's own photos in order."""

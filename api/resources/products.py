@@ -42,6 +42,7 @@ def create_product(data: dict[str, Any], business_id: str) -> Product:
 
 
 @blp.route("/businesses/<string:business_id>/products", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.arguments(BusinessProductQueryArgsSchema, location="query")
 @blp.response(200, page_of(ProductSchema))
 def list_business_products(
@@ -84,6 +85,7 @@ def _count_view(path: Mapping[str, Any]) -> None:
 
 
 @blp.route("/products/<string:product_id>", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.public_document(_product_key, served=_count_view)
 @blp.read_only
 @blp.etag

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.errors import DomainError
 from api.http.blueprint import Blueprint
-from api.http.context import current_actor, db, state
+from api.http.context import current_actor, db, language, state
 from api.http.export import CSV_RESPONSE, csv_response, wants_csv
 from api.http.pagination import page_response
+from api.i18n import translate_field_errors
 from api.models import CheckIn, Cohort, GraduateClaim, Program, Role, RosterEntry
 from api.pagination import Page
 from api.schemas.common import PageQueryArgsSchema, ReasonSchema, page_of
@@ -95,6 +97,7 @@ def list_cohorts(args: dict[str, Any]) -> tuple[Page[Cohort], dict[str, str]]:
 
 
 @blp.route("/cohorts/<string:cohort_id>", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.etag
 @blp.response(200, CohortSchema)
 def get_cohort(cohort_id: str) -> Cohort:
@@ -125,13 +128,25 @@ def import_roster(args: dict[str, Any], files: dict[str, Any], cohort_id: str) -
     """Import graduates from CSV or .xlsx (name, phone, village_code). `dry_run=true` (the default)
     reports invalid rows and duplicates and writes nothing; `dry_run=false` writes the new
     rows if no row is invalid (422 with the report otherwise), skipping duplicates."""
-    return service.import_roster(
-        db(),
-        actor=current_actor(),
-        cohort_id=cohort_id,
-        data=files["file"].read(ROSTER_LIMIT + 1),
-        dry_run=args["dry_run"],
-    )
+    try:
+        report = service.import_roster(
+            db(),
+            actor=current_actor(),
+            cohort_id=cohort_id,
+            data=files["file"].read(ROSTER_LIMIT + 1),
+            dry_run=args["dry_run"],
+        )
+    except DomainError as error:
+        _translate_rows(error.extra.get("invalid", []))
+        raise
+    _translate_rows(report.invalid)
+    return report
+
+
+def _translate_rows(rows: list[dict[str, Any]]) -> None:
+    """A row's field messages in the caller's language, like a problem's `errors`."""
+    for row in rows:
+        row["errors"] = translate_field_errors(row["errors"], language())
 
 
 @blp.route("/cohorts/<string:cohort_id>/roster", methods=["GET"])
@@ -242,7 +257,14 @@ def get_stats(args: dict[str, Any], group: str) -> Any:
     if wants_csv(wanted):
         return csv_response(stats.csv_rows(group, rows), f"stats-{group}.csv")
     items = [
-        {"key": r.key, "label": r.label, "suppressed": r.suppressed, **r.figures} for r in rows
+        {
+            "key": r.key,
+            "label": r.label,
+            "region": r.key if group == "region" else None,
+            "suppressed": r.suppressed,
+            **r.figures,
+        }
+        for r in rows
     ]
     return {"group": group, "items": items}
 

@@ -32,6 +32,7 @@ blp = Blueprint(
 
 
 @blp.route("/products/<string:product_id>/reviews", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.arguments(ReviewQueryArgsSchema, location="query")
 @blp.response(200, page_of(ReviewSchema))
 def list_product_reviews(
@@ -44,6 +45,7 @@ def list_product_reviews(
 
 
 @blp.route("/businesses/<string:business_id>/reviews", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.arguments(ReviewQueryArgsSchema, location="query")
 @blp.response(200, page_of(ReviewSchema))
 def list_business_reviews(
@@ -56,6 +58,7 @@ def list_business_reviews(
 
 
 @blp.route("/reviews/<string:review_id>", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.etag
 @blp.response(200, ReviewSchema)
 def get_review(review_id: str) -> Review:

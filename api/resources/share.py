@@ -19,8 +19,9 @@ from urllib.parse import urljoin, urlsplit
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
 from api.errors import Conflict, DomainError, NotFound, TooManyRequests
-from api.http.context import db, state
+from api.http.context import db, language, state
 from api.http.limits import limit
+from api.i18n import SHARE_TEXT, problem_text
 from api.images import SIZES
 from api.models import Business, Photo, Product
 from api.money import format_idr
@@ -62,9 +63,17 @@ def _preview(photo: Photo | None) -> str:
     return _absolute(url_for("share.preview_image", photo_id=photo.id))
 
 
+def _language() -> str:
+    """A share page is read by a person: Indonesian unless her browser asks for English."""
+    return language(default="id")
+
+
 def _page(template: str, status: int = 200, **context: Any) -> Response:
-    response = Response(render_template(template, **context), status=status)
+    lang = _language()
+    response = Response(render_template(template, t=SHARE_TEXT[lang], **context), status=status)
     response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Content-Language"] = lang
+    response.vary.add("Accept-Language")
     if status != 200:
         response.headers["Cache-Control"] = "no-store"
     elif g.get("share_from_host"):
@@ -118,12 +127,15 @@ def _security_headers(response: Response) -> Response:
 
 
 def _problem_page(error: DomainError) -> Response:
+    t = SHARE_TEXT[_language()]
     messages = {
-        404: ("Tidak ditemukan", "Halaman ini tidak ada, atau usaha/produknya sedang tidak aktif."),
-        409: ("Belum bisa dihubungi", "Usaha ini belum mencantumkan nomor WhatsApp."),
-        429: ("Terlalu sering", "Anda sudah menghubungi banyak penjual hari ini; coba lagi besok."),
+        404: (t["not_found_title"], t["not_found"]),
+        429: (t["limited_title"], t["limited"]),
     }
-    title, text = messages.get(error.status, ("Terjadi kesalahan", "Coba lagi nanti."))
+    if error.status == 409:  # which of the two: no number, or no consent to show it
+        title, text = problem_text(error.code, _language())
+    else:
+        title, text = messages.get(error.status, (t["error_title"], t["error"]))
     response = _page("share/message.html", status=error.status, title=title, text=text)
     response.headers.update(error.headers or {})
     return response

@@ -70,6 +70,7 @@ def create_need(data: dict[str, Any], business_id: str) -> SupportNeed:
 
 
 @blp.route("/needs", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.arguments(NeedQueryArgsSchema, location="query")
 @blp.response(200, page_of(NeedSchema))
 def list_needs(args: dict[str, Any]) -> tuple[Page[SupportNeed], dict[str, str]]:
@@ -78,6 +79,7 @@ def list_needs(args: dict[str, Any]) -> tuple[Page[SupportNeed], dict[str, str]]
 
 
 @blp.route("/needs/<string:need_id>", methods=["GET"])
+@blp.auth(optional=True)  # the answer depends on the caller
 @blp.etag
 @blp.response(200, NeedSchema)
 def get_need(need_id: str) -> SupportNeed:

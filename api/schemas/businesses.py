@@ -20,6 +20,7 @@ from api.schemas.common import (
     sort_field,
 )
 from api.schemas.photos import PhotoSchema
+from api.schemas.references import CategoryFilter, Place, RegionFilter
 from api.services.businesses import SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -110,6 +111,14 @@ class BusinessWriteSchema(BaseSchema):
     whatsapp = PhoneNumber(
         mobile_only=True, allow_none=True, metadata={"description": "Private; revealed by contact."}
     )
+    contact_consent = fields.Boolean(
+        load_only=True,
+        metadata={
+            "description": "true: you consent to your WhatsApp number being shown to signed-in "
+            "buyers who tap Contact (the `contact_reveal` consent of `/v1/me/consents`, for all "
+            "your businesses); false withdraws it. Only you, not a facilitator, can send it."
+        },
+    )
     channels = fields.Nested(ChannelsSchema)
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema), validate=validate.Length(max=21))
     founded_on = Date(allow_none=True)
@@ -148,11 +157,6 @@ class BusinessPatchSchema(BusinessWriteSchema):
             raise ValidationError("Provide at least one field.", "_schema")
 
 
-class RegionRefSchema(BaseSchema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-
-
 class CategoryRefSchema(BaseSchema):
     id = fields.String(required=True)
     slug = fields.String(required=True)
@@ -163,9 +167,18 @@ class CategoryRefSchema(BaseSchema):
 class BusinessPrivateSchema(BaseSchema):
     """What only the owner (and admins) see."""
 
-    village = fields.Nested(RegionRefSchema, required=True)
+    village = Place(required=True)
     address = fields.String(allow_none=True, required=True)
     whatsapp = fields.String(allow_none=True, required=True)
+    contact_missing = fields.List(
+        fields.String(metadata={"enum": ["whatsapp", "contact_consent"]}),
+        required=True,
+        metadata={
+            "description": "What stops buyers contacting you (empty: they can): `whatsapp`, "
+            "no number; `contact_consent`, send `contact_consent: true` (or give the "
+            "`contact_reveal` consent)."
+        },
+    )
 
 
 class BusinessSchema(BaseSchema):
@@ -176,8 +189,8 @@ class BusinessSchema(BaseSchema):
     name = fields.String(required=True)
     description = fields.String(required=True)
     category = fields.Nested(CategoryRefSchema, required=True)
-    district = fields.Nested(RegionRefSchema, required=True)
-    regency = fields.Nested(RegionRefSchema, required=True)
+    district = Place(required=True)
+    regency = Place(required=True)
     channels = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema), required=True)
     founded_on = Date(allow_none=True, required=True)
@@ -185,6 +198,13 @@ class BusinessSchema(BaseSchema):
     photos = fields.List(fields.Nested(PhotoSchema), required=True)
     status = fields.Enum(BusinessStatus, by_value=True, required=True)
     verified_graduate = fields.Boolean(required=True)
+    contactable = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether `POST /v1/businesses/{id}/contact` can answer with a number "
+            "(the owner gave one and consented to it being shown)."
+        },
+    )
     activity_status = fields.String(
         required=True,
         metadata={
@@ -208,14 +228,8 @@ class BusinessSchema(BaseSchema):
 class BusinessQueryArgsSchema(PageQueryArgsSchema):
     """Filters of the public business list."""
 
-    category = fields.String(
-        validate=validate.Length(max=32),
-        metadata={"description": "A category id; its subcategories are included."},
-    )
-    region = fields.String(
-        validate=validate.Regexp(CODE_PATTERN, error="Not a region code."),
-        metadata={"description": "A region code at any level: `32` finds all of Jawa Barat."},
-    )
+    category = CategoryFilter()
+    region = RegionFilter()
     verified_graduate = fields.Boolean()
     q = Text(min_length=1, max_length=100, metadata={"description": "Part of the name."})
     sort = sort_field(SORTS, "name")

@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 
 from api.http.context import language
 from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, sort_field
+from api.schemas.references import CategoryFilter
 from api.services.categories import SORTS
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="Lower-case words joined by hyphens.")
@@ -39,8 +40,6 @@ class CategoryCreateSchema(BaseSchema):
 class CategoryQueryArgsSchema(PageQueryArgsSchema):
     """Filters of the category list."""
 
-    parent = fields.String(
-        validate=validate.Length(max=32), metadata={"description": "Children of this category."}
-    )
+    parent = CategoryFilter(metadata={"description": "Children of this category (id or slug)."})
     top_level = fields.Boolean(metadata={"description": "Only (or no) top-level categories."})
     sort = sort_field(SORTS, "slug")

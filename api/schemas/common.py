@@ -177,7 +177,12 @@ class ProblemSchema(Schema):
         metadata={"description": "Stable machine-readable code, for example `validation_failed`."}
     )
     errors = fields.Dict(
-        metadata={"description": "Field name to a list of messages (validation problems)."}
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={
+            "description": "A field's path (`name`, `licences.0.kind`, `region_codes.1`) to a "
+            "list of messages (validation problems), in the caller's language."
+        },
     )
     request_id = fields.String(metadata={"description": "Quote this when reporting a problem."})
     # Extension members (RFC 9457 section 3.2) of some problem types.

@@ -11,6 +11,7 @@ from api.models import (
     MentoringFormat,
     OfferKind,
     OfferStatus,
+    Organization,
     RequestStatus,
     SessionStatus,
     Topic,
@@ -25,6 +26,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
+from api.schemas.references import Known, Place, RegionFilter
 from api.services.mentoring import OFFER_SORTS, REQUEST_SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -114,7 +116,7 @@ class OfferSchema(BaseSchema):
     kind = fields.Enum(OfferKind, by_value=True, required=True)
     group_size = fields.Integer(allow_none=True, required=True)
     capacity = fields.Integer(required=True)
-    region_codes = fields.List(fields.String(), required=True)
+    regions = fields.List(Place(), attribute="region_codes", required=True)
     starts_on = Date(required=True)
     ends_on = Date(required=True)
     language = fields.String(required=True)
@@ -126,16 +128,13 @@ class OfferSchema(BaseSchema):
 
 class OfferQueryArgsSchema(PageQueryArgsSchema):
     topic = fields.Enum(Topic, by_value=True)
-    region = fields.String(
-        validate=validate.Regexp(CODE_PATTERN, error="Not a region code."),
-        metadata={"description": "Offers serving this region (any level)."},
-    )
+    region = RegionFilter(metadata={"description": "Offers serving this region (any level)."})
     format = fields.Enum(
         MentoringFormat,
         by_value=True,
         metadata={"description": "`online` and `in_person` include offers of `both`."},
     )
-    organization = fields.String(validate=validate.Length(max=32))
+    organization = Known(Organization, error="Unknown organisation.")
     mentor = fields.String(validate=validate.Length(max=32))
     sort = sort_field(OFFER_SORTS, "-created_at")
 
@@ -184,7 +183,7 @@ class RequestSchema(BaseSchema):
     preferred_format = fields.Enum(MentoringFormat, by_value=True, required=True)
     preferred_times = fields.String(required=True)
     business_id = fields.String(allow_none=True, required=True)
-    region_code = fields.String(allow_none=True, required=True)
+    region = Place(attribute="region_code", allow_none=True, required=True)
     offer_id = fields.String(allow_none=True, required=True)
     mentor_id = fields.String(allow_none=True, required=True)
     organization_id = fields.String(allow_none=True, required=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from api.models import DeliveryMethod, OrderStatus, PaymentMethod
+from api.models import Business, DeliveryMethod, OrderStatus, PaymentMethod
 from api.schemas.common import (
     AwareDateTime,
     BaseSchema,
@@ -16,6 +16,7 @@ from api.schemas.common import (
     sort_field,
 )
 from api.schemas.photos import PhotoSchema
+from api.schemas.references import Known
 from api.services.orders import SORTS
 
 MAX_ITEMS = 30
@@ -150,7 +151,7 @@ class OrderQueryArgsSchema(PageQueryArgsSchema):
         validate=validate.Length(max=7),
         metadata={"description": "Repeat to include several statuses."},
     )
-    business = fields.String(validate=validate.Length(max=32))
+    business = Known(Business, error="Unknown business.")
     created_from = AwareDateTime(metadata={"description": "Placed at or after (RFC 3339)."})
     created_to = AwareDateTime(metadata={"description": "Placed before (RFC 3339)."})
     sort = sort_field(SORTS, "-created_at")

@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from api.models import Availability, LicenceKind, ProductStatus
-from api.schemas.businesses import CategoryRefSchema, RegionRefSchema
+from api.models import Availability, Business, LicenceKind, ProductStatus
+from api.schemas.businesses import CategoryRefSchema
 from api.schemas.common import (
     BaseSchema,
     PageQueryArgsSchema,
@@ -17,8 +17,8 @@ from api.schemas.common import (
     sort_field,
 )
 from api.schemas.photos import PhotoSchema
+from api.schemas.references import CategoryFilter, Known, Place, RegionFilter
 from api.services.products import SORTS
-from api.services.regions import CODE_PATTERN
 from api.services.search import SORTS as SEARCH_SORTS
 
 MAX_PRICE_IDR = 1_000_000_000_000
@@ -80,9 +80,12 @@ class ProductBusinessSchema(BaseSchema):
     id = fields.String(required=True)
     slug = fields.String(required=True)
     name = fields.String(required=True)
-    district = fields.Nested(RegionRefSchema, required=True)
-    regency = fields.Nested(RegionRefSchema, required=True)
+    district = Place(required=True)
+    regency = Place(required=True)
     verified_graduate = fields.Boolean(required=True)
+    contactable = fields.Boolean(
+        required=True, metadata={"description": "Whether buyers can contact the seller."}
+    )
 
 
 class ProductSchema(BaseSchema):
@@ -149,21 +152,15 @@ class ProductSearchQueryArgsSchema(PageQueryArgsSchema):
             "as a prefix, accents are ignored, and all words must match."
         },
     )
-    category = fields.String(
-        validate=validate.Length(max=32),
-        metadata={"description": "A category id; its subcategories are included."},
-    )
-    region = fields.String(
-        validate=validate.Regexp(CODE_PATTERN, error="Not a region code."),
-        metadata={"description": "A region code at any level: `32.75` is all of Kota Bekasi."},
-    )
+    category = CategoryFilter()
+    region = RegionFilter()
     price_min = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
     price_max = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
     availability = fields.Enum(Availability, by_value=True)
     licence = fields.Enum(LicenceKind, by_value=True, metadata={"description": "Seller holds it."})
     verified_graduate = fields.Boolean()
-    business = fields.String(
-        validate=validate.Length(max=32), metadata={"description": "A business id."}
+    business = Known(
+        Business, error="Unknown business.", metadata={"description": "A business id."}
     )
     sort = fields.String(
         validate=validate.OneOf(sorted(SEARCH_SORTS)),

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from api.models import ClaimStatus, RevenueBand
-from api.schemas.businesses import RegionRefSchema
+from api.models import ClaimStatus, Cohort, Program, RevenueBand
 from api.schemas.common import (
     BaseSchema,
     Date,
@@ -17,6 +16,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
+from api.schemas.references import Known, Place, RegionFilter
 from api.services.program import COHORT_SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -70,7 +70,7 @@ class CohortSchema(BaseSchema):
     program_id = fields.String(required=True)
     name = fields.String(required=True)
     year = fields.Integer(required=True)
-    region_code = fields.String(required=True)
+    region = Place(attribute="region_code", required=True)
     track = fields.String(required=True)
     graduated_on = fields.Date(allow_none=True, required=True)
     facilitator_ids = fields.List(fields.String(), required=True)
@@ -78,9 +78,9 @@ class CohortSchema(BaseSchema):
 
 
 class CohortQueryArgsSchema(PageQueryArgsSchema):
-    program = fields.String(validate=validate.Length(max=32))
+    program = Known(Program, error="Unknown program.")
     year = fields.Integer(validate=validate.Range(min=2000, max=2200))
-    region = fields.String(validate=REGION)
+    region = RegionFilter()
     sort = sort_field(COHORT_SORTS, "-year")
 
 
@@ -100,7 +100,11 @@ class RosterImportArgsSchema(BaseSchema):
 
 class RosterProblemSchema(BaseSchema):
     line = fields.Integer(required=True)
-    errors = fields.Dict(keys=fields.String(), values=fields.String())
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Field to its messages, as in a problem's `errors`."},
+    )
     phone = fields.String()
     same_as_line = fields.Integer()
     already_in_roster = fields.Boolean()
@@ -119,7 +123,7 @@ class RosterEntrySchema(BaseSchema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     phone = fields.String(required=True)
-    village_code = fields.String(required=True)
+    village = Place(attribute="village_code", required=True)
 
 
 class ClaimCreateSchema(BaseSchema):
@@ -143,7 +147,7 @@ class ClaimSchema(BaseSchema):
 
 
 class ClaimQueryArgsSchema(PageQueryArgsSchema):
-    cohort = fields.String(validate=validate.Length(max=32))
+    cohort = Known(Cohort, error="Unknown cohort.")
     status = fields.List(fields.Enum(ClaimStatus, by_value=True), validate=validate.Length(max=3))
 
 
@@ -200,7 +204,7 @@ class CheckInSchema(BaseSchema):
 
 class FollowUpQueryArgsSchema(PageQueryArgsSchema):
     status = fields.String(validate=validate.OneOf(["at_risk", "dormant"]))
-    region = fields.String(validate=REGION)
+    region = RegionFilter()
 
 
 class FollowUpOwnerSchema(BaseSchema):
@@ -223,8 +227,7 @@ class FollowUpSchema(BaseSchema):
     name = fields.String(required=True, attribute="business.name")
     owner_id = fields.String(required=True, attribute="business.owner_id")
     owner = fields.Nested(FollowUpOwnerSchema, required=True)
-    village_code = fields.String(required=True, attribute="business.village_code")
-    village = fields.Nested(RegionRefSchema, required=True, attribute="business.village")
+    village = Place(required=True, attribute="business.village")
     cohort = fields.Nested(
         FollowUpCohortSchema,
         allow_none=True,
@@ -280,9 +283,9 @@ class AuditEntrySchema(BaseSchema):
 
 
 class StatsQueryArgsSchema(BaseSchema):
-    program = fields.String(validate=validate.Length(max=32))
+    program = Known(Program, error="Unknown program.")
     year = fields.Integer(validate=validate.Range(min=2000, max=2200))
-    region = fields.String(validate=REGION)
+    region = RegionFilter()
     format = fields.String(
         load_default="json",
         validate=validate.OneOf(["json", "csv"]),
@@ -295,6 +298,11 @@ class StatsRowSchema(BaseSchema):
 
     key = fields.String(required=True)
     label = fields.String(required=True)
+    region = Place(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The region of a `region` group (null for other groups)."},
+    )
     suppressed = fields.Boolean(required=True)
     graduates = fields.Integer(allow_none=True, required=True)
     verified_graduates = fields.Integer(allow_none=True, required=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from api.models import RegionLevel
 from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, sort_field
-from api.services.regions import CODE_PATTERN, SORTS
+from api.schemas.references import Place, RegionFilter
+from api.services.regions import SORTS
 
 
 class RegionSchema(BaseSchema):
@@ -19,7 +20,7 @@ class RegionSchema(BaseSchema):
         required=True,
         metadata={"description": "provinsi, kabupaten, kota, kecamatan, kelurahan or desa."},
     )
-    parent_code = fields.String(allow_none=True, required=True)
+    parent = Place(attribute="parent_code", allow_none=True, required=True)
 
 
 class RegionDetailSchema(RegionSchema):
@@ -31,9 +32,8 @@ class RegionDetailSchema(RegionSchema):
 class RegionQueryArgsSchema(PageQueryArgsSchema):
     """Filters of the region list."""
 
-    parent = fields.String(
-        validate=validate.Regexp(CODE_PATTERN, error="Not a region code."),
-        metadata={"description": "Regions below this code (children, or any depth with `level`)."},
+    parent = RegionFilter(
+        metadata={"description": "Regions below this code (children, or any depth with `level`)."}
     )
     level = fields.Enum(RegionLevel, by_value=True)
     q = Text(min_length=1, max_length=100, metadata={"description": "Part of the name, any case."})

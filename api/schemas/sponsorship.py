@@ -8,6 +8,8 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from api.models import (
+    Business,
+    Cohort,
     DisbursementStatus,
     NeedKind,
     NeedStatus,
@@ -22,7 +24,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
-from api.services.regions import CODE_PATTERN
+from api.schemas.references import CategoryFilter, Known, Place, RegionFilter
 from api.services.sponsorship import NEED_SORTS, SPONSORSHIP_SORTS
 
 MAX_VALUE_IDR = 10_000_000_000_000
@@ -62,7 +64,7 @@ class NeedBusinessSchema(BaseSchema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     slug = fields.String(required=True)
-    regency_code = fields.String(required=True)
+    regency = Place(required=True)
     verified_graduate = fields.Boolean(required=True)
 
 
@@ -85,21 +87,20 @@ class NeedSchema(BaseSchema):
 
 class NeedQueryArgsSchema(PageQueryArgsSchema):
     kind = fields.Enum(NeedKind, by_value=True)
-    region = fields.String(
-        validate=validate.Regexp(CODE_PATTERN, error="Not a region code."),
-        metadata={"description": "Any level: a province code finds everything below it."},
-    )
-    category = fields.String(validate=validate.Length(max=32))
+    region = RegionFilter()
+    category = CategoryFilter()
     verified_graduate = fields.Boolean()
     amount_min = fields.Integer(validate=validate.Range(min=0, max=MAX_VALUE_IDR))
     amount_max = fields.Integer(validate=validate.Range(min=0, max=MAX_VALUE_IDR))
     deadline_before = Date()
-    cohort = fields.String(
-        validate=validate.Length(max=32),
+    cohort = Known(
+        Cohort,
+        error="Unknown cohort.",
         metadata={"description": "Needs of verified graduates of this cohort."},
     )
-    business = fields.String(
-        validate=validate.Length(max=32),
+    business = Known(
+        Business,
+        error="Unknown business.",
         metadata={"description": "One business's needs (its owner also sees met and closed ones)."},
     )
     status = fields.List(fields.Enum(NeedStatus, by_value=True), validate=validate.Length(max=4))
@@ -229,13 +230,18 @@ class FiguresSchema(BaseSchema):
 class BusinessImpactSchema(BaseSchema):
     business_id = fields.String(required=True)
     business_name = fields.String(required=True)
-    regency = fields.String(required=True)
+    regency = Place(required=True)
     value_received_idr = fields.Integer(required=True)
     consented = fields.Boolean(required=True)
     first_disbursement_on = fields.Date(allow_none=True, required=True)
     before = fields.Nested(FiguresSchema, allow_none=True, required=True)
     after = fields.Nested(FiguresSchema, allow_none=True, required=True)
     activity_status = fields.String(allow_none=True, required=True)
+
+
+class RegionValueSchema(BaseSchema):
+    region = Place(required=True)
+    value_idr = fields.Integer(required=True)
 
 
 class ImpactReportSchema(BaseSchema):
@@ -247,6 +253,10 @@ class ImpactReportSchema(BaseSchema):
     women_reached = fields.Integer(required=True)
     value_disbursed_idr = fields.Integer(required=True)
     by_kind = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    by_region = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    by_region = fields.List(
+        fields.Nested(RegionValueSchema),
+        required=True,
+        metadata={"description": "Value disbursed by the city or regency of the business."},
+    )
     milestones_met = fields.Integer(required=True)
     businesses = fields.List(fields.Nested(BusinessImpactSchema), required=True)

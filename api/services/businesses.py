@@ -12,8 +12,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.errors import NotFound
-from api.models import Business, BusinessLicence, BusinessStatus, RegionLevel
+from api.errors import NotFound, ValidationFailed
+from api.models import (
+    Business,
+    BusinessLicence,
+    BusinessStatus,
+    Consent,
+    ConsentPurpose,
+    RegionLevel,
+)
 from api.pagination import Page, paginate, sort_options
 from api.services import catalogue_cache, catalogue_events, catalogue_reads, categories, regions
 from api.services.authz import Actor, authorize, can
@@ -46,20 +53,57 @@ def create_business(session: Session, *, actor: Actor, data: Mapping[str, Any]) 
     owner = actor.require_user()
     values = dict(data)
     licences = values.pop("licences", [])
+    consent = values.pop("contact_consent", None)
     _check_references(session, values)
     from api.services.program import is_verified_graduate
 
     business = Business(
         **values,
         owner_id=owner.id,
+        contact_consented=_contact_consented(session, owner.id),
         verified_graduate=is_verified_graduate(session, owner.id),
         slug=f"{slugify(values['name'])}-{secrets.token_hex(3)}",
         licences=_licences(licences),
     )
     session.add(business)
     session.flush()
+    _set_contact_consent(session, actor, business, consent)
     catalogue_events.announce(session, business, None, actor=actor)
     return business
+
+
+def _contact_consented(session: Session, user_id: str) -> bool:
+    return (
+        session.scalar(
+            select(Consent.id).where(
+                Consent.user_id == user_id,
+                Consent.purpose == ConsentPurpose.CONTACT_REVEAL,
+                Consent.revoked_at.is_(None),
+            )
+        )
+        is not None
+    )
+
+
+def _set_contact_consent(
+    session: Session, actor: Actor, business: Business, consent: bool | None
+) -> None:
+    """``contact_consent`` given with the business: the owner gives (true) or withdraws
+    (false) her contact_reveal consent in the same request; only she can, not a facilitator."""
+    if consent is None or consent == business.contact_consented:
+        return
+    if actor.assisted_by is not None or actor.user_id != business.owner_id:
+        raise ValidationFailed(
+            errors={"contact_consent": ["Only the owner herself can give or withdraw it."]}
+        )
+    from api.services import privacy
+
+    if consent:
+        privacy.give_consent(session, actor=actor, purpose=ConsentPurpose.CONTACT_REVEAL)
+    else:
+        given = privacy.active_consent(session, business.owner_id, ConsentPurpose.CONTACT_REVEAL)
+        if given is not None:
+            privacy.withdraw_consent(session, actor=actor, consent_id=given.id)
 
 
 def touch(session: Session, business_id: str) -> None:
@@ -89,6 +133,7 @@ def update_business(
     """Apply changes the caller was authorised to make; licences are replaced as a list."""
     seen = catalogue_events.snapshot(business)
     values = dict(changes)
+    _set_contact_consent(session, actor, business, values.pop("contact_consent", None))
     if "licences" in values:
         business.licences = _licences(values.pop("licences"))
     _check_references(session, values)

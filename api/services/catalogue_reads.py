@@ -86,6 +86,7 @@ _PRODUCT_COLUMNS: tuple[Any, ...] = (
     Business.hidden_at.label("business_hidden_at"),
     Business.owner_id,
     Business.village_code,
+    and_(Business.whatsapp.is_not(None), Business.contact_consented).label("contactable"),
 )
 
 # One row per photo (or one with no photo): a product and its photos in one round trip.
@@ -121,6 +122,7 @@ _BUSINESS_COLUMNS: tuple[Any, ...] = (
     Business.hidden_at,
     Business.owner_id,
     Business.village_code,
+    and_(Business.whatsapp.is_not(None), Business.contact_consented).label("contactable"),
 )
 
 # One row per photo of the business itself (or one with no photo), as for products.
@@ -285,6 +287,7 @@ def _business(
         "photos": photos,
         "status": row.status.value,
         "verified_graduate": row.verified_graduate,
+        "contactable": bool(row.contactable),
         "activity_status": activity_status(row.status, row.last_activity_at),
         "rating": _rating(row),
         "private": None,
@@ -346,6 +349,7 @@ def _product(row: Row[Any], photos: list[dict[str, Any]]) -> dict[str, Any]:
             "district": {"code": row.district_code, "name": row.district_name},
             "regency": {"code": row.regency_code, "name": row.regency_name},
             "verified_graduate": row.verified_graduate,
+            "contactable": bool(row.contactable),
         },
         "rating": _rating(row),
         "stats": None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, NotFound, ValidationFailed
@@ -41,6 +41,14 @@ def get_category(session: Session, category_id: str) -> Category:
     if category is None:
         raise NotFound()
     return category
+
+
+def resolve(session: Session, reference: str) -> str | None:
+    """The id of the category with this id or slug, or None."""
+    found: str | None = session.scalar(
+        select(Category.id).where(or_(Category.id == reference, Category.slug == reference))
+    )
+    return found
 
 
 def require_category(session: Session, category_id: str, *, field: str = "category_id") -> Category:

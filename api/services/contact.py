@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.db import advisory_lock, utcnow
 from api.errors import Conflict, TooManyRequests, ValidationFailed
-from api.models import Business, ConsentPurpose, Lead, Product
+from api.models import Business, ConsentPurpose, Lead, Product, User
 from api.money import format_idr
 from api.pagination import Page, paginate, sort_options
 from api.services import businesses, privacy, products
@@ -81,7 +81,8 @@ def _reveal(
     if privacy.active_consent(session, business.owner_id, ConsentPurpose.CONTACT_REVEAL) is None:
         raise Conflict("contact_not_consented")
     _enforce_limit(session, user_id=user_id, visitor=visitor, daily_limit=limit)
-    message = _message(business.name, buyer, product, note)
+    owner = session.get(User, business.owner_id)
+    message = _message(business.name, buyer, product, note, owner.locale if owner else "id")
     lead = Lead(
         business_id=business.id,
         product_id=product.id if product else None,
@@ -139,13 +140,23 @@ def _enforce_limit(
         )
 
 
-def _message(business: str, buyer: str | None, product: Product | None, note: str | None) -> str:
-    greeting = f"Halo {business}, saya {buyer}. " if buyer else f"Halo {business}. "
-    if product is not None:
+def _message(
+    business: str, buyer: str | None, product: Product | None, note: str | None, locale: str
+) -> str:
+    """The prefilled WhatsApp message, in the seller's language (it is addressed to her)."""
+    price = f"({format_idr(product.price_idr)}/{product.unit})" if product is not None else ""
+    if locale == "en":
+        greeting = f"Hello {business}, this is {buyer}. " if buyer else f"Hello {business}. "
         text = (
-            f"{greeting}Saya melihat {product.name} "
-            f"({format_idr(product.price_idr)}/{product.unit}) di Berdaya. Apakah masih tersedia?"
+            f"{greeting}I saw {product.name} {price} on Berdaya. Is it still available?"
+            if product is not None
+            else f"{greeting}I found your business on Berdaya and would like to ask."
         )
     else:
-        text = f"{greeting}Saya menemukan usaha Anda di Berdaya dan ingin bertanya."
+        greeting = f"Halo {business}, saya {buyer}. " if buyer else f"Halo {business}. "
+        text = (
+            f"{greeting}Saya melihat {product.name} {price} di Berdaya. Apakah masih tersedia?"
+            if product is not None
+            else f"{greeting}Saya menemukan usaha Anda di Berdaya dan ingin bertanya."
+        )
     return f"{text}\n\n{note}" if note else text

@@ -105,6 +105,7 @@ def give_consent(session: Session, *, actor: Actor, purpose: ConsentPurpose) -> 
     consent = Consent(user_id=user.id, purpose=purpose, notice_version=NOTICES[purpose][0])
     session.add(consent)
     session.flush()
+    _copy_to_businesses(session, user.id, purpose, True)
     events.record(
         session, type="consent.given", subject=consent, actor=actor, data={"purpose": purpose}
     )
@@ -120,6 +121,7 @@ def withdraw_consent(session: Session, *, actor: Actor, consent_id: str) -> Cons
     if consent.revoked_at is None:
         consent.revoked_at = utcnow()
         session.flush()
+        _copy_to_businesses(session, user.id, consent.purpose, False)
         events.record(
             session,
             type="consent.withdrawn",
@@ -128,6 +130,17 @@ def withdraw_consent(session: Session, *, actor: Actor, consent_id: str) -> Cons
             data={"purpose": consent.purpose},
         )
     return consent
+
+
+def _copy_to_businesses(
+    session: Session, user_id: str, purpose: ConsentPurpose, given: bool
+) -> None:
+    """Her businesses carry her contact consent (what their public documents show)."""
+    if purpose != ConsentPurpose.CONTACT_REVEAL:
+        return
+    for business in session.scalars(select(Business).where(Business.owner_id == user_id)):
+        business.contact_consented = given
+    session.flush()
 
 
 def list_consents(session: Session, *, actor: Actor) -> list[Consent]:
@@ -258,6 +271,7 @@ PARTS: tuple[Part, ...] = (
             "description": "",
             "address": None,
             "whatsapp": None,
+            "contact_consented": False,  # her consent goes with her
             "channels": {},
             "opening_hours": [],
             "founded_on": None,

@@ -218,18 +218,18 @@ def import_roster(
         report.rows += 1
         if report.rows > MAX_ROSTER_ROWS:
             raise ValidationFailed(errors={"file": [f"At most {MAX_ROSTER_ROWS} rows at once."]})
-        errors: dict[str, str] = {}
+        errors: dict[str, list[str]] = {}
         if not 1 <= len(row.get("name", "")) <= 100:
-            errors["name"] = "Required, at most 100 characters."
+            errors["name"] = ["Required, at most 100 characters."]
         phone = _phone(row.get("phone", ""))
         if phone is None:
-            errors["phone"] = "Not an Indonesian phone number."
+            errors["phone"] = ["Not an Indonesian phone number."]
         code = row.get("village_code", "")
         if code not in villages:
             region = session.get(Region, code) if regions.CODE_PATTERN.match(code) else None
             villages[code] = region is not None and region.level == RegionLevel.VILLAGE
         if not villages[code]:
-            errors["village_code"] = "Not a village code."
+            errors["village_code"] = ["Not a village code."]
         if errors:
             report.invalid.append({"line": line, "errors": errors})
             continue

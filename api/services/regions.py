@@ -6,7 +6,7 @@ import csv
 import io
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,34 @@ def within_any(column: Any, codes: Sequence[str]) -> Any:
     if not codes:
         return false()
     return or_(*(within(column, code) for code in codes))
+
+
+# Region names by code: official codes and names change only with a new Kepmendagri, loaded by
+# ``load-regions`` (a restart picks the change up). Bounded by the 91,599 regions.
+_NAMES: dict[str, str] = {}
+
+
+def names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """The names of these regions (one query for those not already known)."""
+    wanted = set(codes)
+    missing = [code for code in wanted if code not in _NAMES]
+    if missing:
+        rows = session.execute(select(Region.code, Region.name).where(Region.code.in_(missing)))
+        _NAMES.update((code, name) for code, name in rows)
+    return {code: _NAMES[code] for code in wanted if code in _NAMES}
+
+
+def place(session: Session, code: str) -> dict[str, str]:
+    """A place as every response gives it: ``{"code", "name"}``."""
+    return {"code": code, "name": names(session, [code]).get(code, "")}
+
+
+def exists(session: Session, code: str) -> bool:
+    """Whether a region has this code (its name is then known to ``names``)."""
+    region = session.get(Region, code) if CODE_PATTERN.match(code) else None
+    if region is not None:
+        _NAMES[code] = region.name
+    return region is not None
 
 
 def require_region(

@@ -657,7 +657,7 @@ WINDOW = dt.timedelta(days=180)
 class BusinessImpact:
     business_id: str
     business_name: str
-    regency: str
+    regency: dict[str, str]  # a place: {code, name}
     value_received_idr: int
     consented: bool
     first_disbursement_on: dt.date | None
@@ -676,7 +676,7 @@ class ImpactReport:
     women_reached: int
     value_disbursed_idr: int
     by_kind: dict[str, int]
-    by_region: dict[str, int]
+    by_region: list[dict[str, Any]]  # [{region: {code, name}, value_idr}], largest first
     milestones_met: int
     businesses: list[BusinessImpact] = field(default_factory=list)
 
@@ -744,7 +744,10 @@ def impact_report(
         len({b.owner_id for b in reached if b is not None}),
         sum(received.values()),
         dict(by_kind),
-        {f"{code} {region_names.get(code, '')}".strip(): v for code, v in by_region.items()},
+        [
+            {"region": {"code": code, "name": region_names.get(code, "")}, "value_idr": value}
+            for code, value in sorted(by_region.items(), key=lambda item: (-item[1], item[0]))
+        ],
         int(milestones or 0),
     )
     consenting = set(
@@ -763,7 +766,10 @@ def impact_report(
         item = BusinessImpact(
             business.id,
             business.name,
-            region_names.get(business.regency_code, business.regency_code),
+            {
+                "code": business.regency_code,
+                "name": region_names.get(business.regency_code, business.regency_code),
+            },
             received[business.id],
             consented,
             first[business.id] if consented else None,
@@ -835,7 +841,7 @@ def report_csv_rows(report: ImpactReport) -> list[list[Any]]:
             [
                 b.business_id,
                 b.business_name,
-                b.regency,
+                b.regency["name"],
                 b.value_received_idr,
                 "yes" if b.consented else "no",
                 b.first_disbursement_on or "",

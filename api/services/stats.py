@@ -75,7 +75,7 @@ def _key(group: str, cohort: Cohort) -> tuple[str, str]:
     if group == "program":
         return cohort.program_id, cohort.program.name
     if group == "region":
-        return cohort.region_code, cohort.region_code
+        return cohort.region_code, cohort.region_code  # named below, all at once
     return str(cohort.year), str(cohort.year)
 
 
@@ -102,6 +102,10 @@ def compute(
     for cohort in cohorts:
         key, label = _key(group, cohort)
         groups.setdefault(key, Group(key, label)).cohorts.append(cohort)
+    if group == "region":
+        named = regions.names(session, groups)
+        for item in groups.values():
+            item.label = named.get(item.key, item.key)
     for item in groups.values():
         item.figures = _figures(session, item.cohorts, today)
         small = item.figures["businesses_started"] < MIN_GROUP

@@ -1,7 +1,7 @@
 """reviews: the photo's width and height, so reviews show photos in the products' shape
 
 Revision ID: 0026
-Revises: 0022
+Revises: 0025
 Create Date: 2026-12-05 01:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0026"
-down_revision: str | None = "0022"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
