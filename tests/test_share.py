@@ -221,7 +221,7 @@ def test_chromium_renders_the_page_loads_the_photo_and_opens_whatsapp(
             ],
         )
         try:
-            page = browser.new_page()
+            page = browser.new_page(locale="id-ID")  # a phone set to Indonesian
             opened: list[str] = []
             page.route(
                 re.compile(r"^https://wa\.me/.*"),
