@@ -30,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from api.services import policies  # noqa: F401  (registers the ownership rules)
     from api.services.auth import LockoutPolicy
     from api.services.catalogue_cache import make_cache
+    from api.services.identity import make_tools as identity_tools
     from api.state import EXTENSION_KEY, AppState
     from api.storage import make_storage
 
@@ -56,17 +57,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
     )
+    security = Security(settings)
     app.extensions[EXTENSION_KEY] = AppState(
         settings=settings,
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
-        security=Security(settings),
+        security=security,
         lockout=LockoutPolicy(
             max_failures=settings.login_max_failures,
             window=dt.timedelta(minutes=settings.login_failure_window_minutes),
         ),
         storage=make_storage(settings),
         views=ViewCounter(),
+        tools=identity_tools(settings, security),
         catalogue=make_cache(engine, settings.catalogue_cache_size),
     )
     app.session_interface = _NoCookieSessions()

@@ -60,6 +60,33 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
             "Token penyegar ini sudah dipakai; sesi dicabut. Silakan masuk lagi.",
         ),
     },
+    "invalid_code": {
+        "en": ("Invalid code", "The code is wrong or has expired; ask for a new one."),
+        "id": ("Kode salah", "Kode salah atau sudah kedaluwarsa; minta kode baru."),
+    },
+    "code_send_limited": {
+        "en": ("Too many codes", "Too many codes were asked for; try again later."),
+        "id": ("Terlalu banyak kode", "Terlalu banyak permintaan kode; coba lagi nanti."),
+    },
+    "code_attempts_limited": {
+        "en": ("Too many wrong codes", "Too many wrong codes were entered; try again later."),
+        "id": ("Terlalu banyak kode salah", "Terlalu banyak kode salah; coba lagi nanti."),
+    },
+    "phone_not_verified": {
+        "en": ("Phone not verified", "Verify your phone number by code first."),
+        "id": ("Nomor belum diverifikasi", "Verifikasi nomor telepon Anda dengan kode dulu."),
+    },
+    "phone_unavailable": {
+        "en": ("Phone number unavailable", "This number is verified for another account."),
+        "id": ("Nomor tidak tersedia", "Nomor ini sudah diverifikasi untuk akun lain."),
+    },
+    "recovery_not_for_staff": {
+        "en": (
+            "Not for staff accounts",
+            "Facilitator and admin accounts are recovered by an operator.",
+        ),
+        "id": ("Bukan untuk akun staf", "Akun fasilitator dan admin dipulihkan oleh operator."),
+    },
     "login_locked": {
         "en": (
             "Too many failed sign-ins",

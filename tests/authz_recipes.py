@@ -282,6 +282,7 @@ class Builder:
     def program(self, s: Side) -> None:
         """Her cohort (roster, verified claim) and another she claimed (pending)."""
         ids, alumna = s.ids, s.people["alumna"]
+        ids["alumna_user"] = self.world.users[alumna]
         facilitators = [self.world.users[s.people["facilitator"]]]
         ids["cohort"] = self.cohort(f"Kota Bekasi 2024 {s.tag}", facilitators)
         ids["pending_cohort"] = self.cohort(f"Kota Bekasi 2023 {s.tag}", facilitators)
@@ -587,6 +588,27 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
             "role": "buyer",
         },
     ),
+    "confirmRegistration": (
+        "POST",
+        "/v1/auth/register/confirm",
+        {"email": "baru@example.id", "code": "000000"},
+    ),
+    "requestSignInCode": ("POST", "/v1/auth/sign-in-code", {"phone": "+6285700000001"}),
+    "signInWithCode": (
+        "POST",
+        "/v1/auth/sign-in-code/confirm",
+        {"phone": "+6285700000001", "code": "000000"},
+    ),
+    "requestPasswordReset": ("POST", "/v1/auth/password-reset", {"email": "{owner_email}"}),
+    "resetPassword": (
+        "POST",
+        "/v1/auth/password-reset/confirm",
+        {"email": "{owner_email}", "code": "000000", "new_password": "rahasia-baru-123"},
+    ),
+    "requestPhoneVerification": ("POST", "/v1/me/phone-verification", {}),
+    "confirmPhoneVerification": ("POST", "/v1/me/phone-verification/confirm", {"code": "000000"}),
+    "startAccountRecovery": ("POST", "/v1/account-recoveries", {"user_id": "{alumna_user}"}),
+    "listOutboxMessages": ("GET", "/v1/dev/outbox", None),
     "listBusinesses": ("GET", "/v1/businesses?region=32.75", None),
     "createBusiness": (
         "POST",

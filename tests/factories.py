@@ -7,6 +7,7 @@ from argon2 import PasswordHasher, profiles
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.db import utcnow
 from api.models import (
     Availability,
     Business,
@@ -55,6 +56,9 @@ class UserFactory(BaseFactory):
     phone = factory.Sequence(lambda n: f"+62812{n:08d}")
     role = Role.BUYER
     password_hash = _PASSWORD_HASH
+    # Accounts as they are once registered: the phone (or email) proved by a code.
+    phone_verified_at = factory.LazyAttribute(lambda u: utcnow() if u.phone else None)
+    email_verified_at = factory.LazyAttribute(lambda u: utcnow() if u.email else None)
 
 
 class OrganizationFactory(BaseFactory):

@@ -151,7 +151,10 @@ def list_roster(args: dict[str, Any], cohort_id: str) -> tuple[Page[RosterEntry]
 @blp.response(201, ClaimSchema)
 @blp.alt_response(409, response="CONFLICT")
 def create_graduate_claim(data: dict[str, Any]) -> GraduateClaim:
-    """Say you graduated from a cohort; your phone is matched against its roster."""
+    """Say you graduated from a cohort; your phone, once verified, is matched against its roster.
+
+    Without a verified phone the claim is made unmatched, for a facilitator to decide.
+    """
     return service.claim(db(), actor=current_actor(), **data)
 
 
@@ -168,7 +171,11 @@ def list_graduate_claims(args: dict[str, Any]) -> tuple[Page[GraduateClaim], dic
 @blp.auth()
 @blp.response(200, CohortListSchema)
 def list_my_roster_matches() -> dict[str, Any]:
-    """Cohorts whose roster lists your phone number: claim one to be verified."""
+    """Cohorts whose roster lists your phone number: claim one to be verified.
+
+    Needs a verified phone (403 `phone_not_verified`): nobody matches a roster with a number
+    she has not proved is hers.
+    """
     return {"items": service.roster_matches(db(), actor=current_actor())}
 
 

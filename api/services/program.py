@@ -310,7 +310,7 @@ def claim(session: Session, *, actor: Actor, cohort_id: str, note: str = "") -> 
     ):
         raise Conflict("already_claimed")
     entry = None
-    if alumna.phone:
+    if alumna.phone and alumna.phone_verified_at is not None:
         entry = session.scalar(
             select(RosterEntry).where(
                 RosterEntry.cohort_id == cohort.id, RosterEntry.phone == alumna.phone
@@ -340,6 +340,8 @@ def roster_matches(session: Session, *, actor: Actor) -> list[Cohort]:
     user = actor.require_user()
     if not user.phone:
         return []
+    if user.phone_verified_at is None:
+        raise Forbidden("phone_not_verified")
     return list(
         session.scalars(
             select(Cohort)
