@@ -194,11 +194,13 @@ def import_roster(cohort_id: str, path: Path, commit: bool) -> None:
     for problem in report.invalid:
         click.echo(f"  invalid, line {problem['line']}: {problem['errors']}")
     for duplicate in report.duplicates:
-        click.echo(f"  duplicate, line {duplicate['line']}: {duplicate['phone']}")
+        click.echo(f"  duplicate, line {duplicate['line']}: {duplicate['phone'] or 'no phone'}")
+    for flagged in report.flagged:
+        click.echo(f"  flagged, line {flagged['line']}: {flagged['flag']}")
     verb = "written" if commit else "would be written (dry run; --commit to write)"
     click.echo(
         f"{report.rows:,} rows: {report.valid:,} new {verb}, {len(report.invalid):,} invalid, "
-        f"{len(report.duplicates):,} duplicates"
+        f"{len(report.duplicates):,} duplicates, {len(report.flagged):,} flagged"
     )
 
 

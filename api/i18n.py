@@ -80,6 +80,10 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Phone number unavailable", "This number is verified for another account."),
         "id": ("Nomor tidak tersedia", "Nomor ini sudah diverifikasi untuk akun lain."),
     },
+    "roster_entry_linked": {
+        "en": ("Roster row linked", "Another account is linked to this roster row."),
+        "id": ("Baris daftar sudah terhubung", "Akun lain sudah terhubung ke baris ini."),
+    },
     "recovery_not_for_staff": {
         "en": (
             "Not for staff accounts",

@@ -34,6 +34,7 @@ from api.models import (
     Notification,
     OrganizationKind,
     Role,
+    RosterEntry,
     StaffRegion,
     User,
     WebhookDelivery,
@@ -300,6 +301,11 @@ class Builder:
             data={"file": (io.BytesIO("\n".join(lines).encode()), "roster.csv")},
             content_type="multipart/form-data",
         )
+        ids["roster_entry"] = self.session.scalars(
+            select(RosterEntry.id).where(
+                RosterEntry.cohort_id == ids["cohort"], RosterEntry.name == "Ibu Lain"
+            )
+        ).one()
         note = self.word(alumna, "claim.note")
         claim = self.post("/v1/graduate-claims", alumna, {"cohort_id": ids["cohort"], "note": note})
         self.act(f"/v1/graduate-claims/{claim['id']}/verify", s.people["facilitator"])
@@ -692,6 +698,11 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     "updateCohort": ("PATCH", "/v1/cohorts/{cohort}", {"track": "katering"}),
     "listRoster": ("GET", "/v1/cohorts/{cohort}/roster", None),
     "importRoster": ("POST", "/v1/cohorts/{cohort}/roster", ROSTER),
+    "linkRosterEntry": (
+        "POST",
+        "/v1/cohorts/{cohort}/roster/{roster_entry}/link",
+        {"user_id": "{alumna_user}"},
+    ),
     "listEvents": ("GET", "/v1/events?after=0&limit=100", None),
     "listFollowUp": ("GET", "/v1/follow-up", None),
     "listGraduateClaims": ("GET", "/v1/graduate-claims", None),

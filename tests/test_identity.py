@@ -4,6 +4,7 @@ sign-in by code, recovery with a facilitator, and the messages they send (the ou
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from api.models import (
     Program,
     Role,
     RosterEntry,
+    StaffRegion,
     User,
 )
 from api.services.messaging import Messenger, OutboxProvider
@@ -480,3 +482,75 @@ def test_the_outbox_endpoint_is_404_outside_development(database_url: str) -> No
     )
     response = app.test_client().get("/v1/dev/outbox")
     assert_problem(response, 404)
+
+
+# -- shared and missing phones in rosters ---------------------------------------------------------
+
+
+def test_shared_and_missing_phones_in_rosters(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    facilitator, fac_h = auth.as_role(Role.FACILITATOR)
+    cohort = _cohort(db_session, facilitator)
+    roster = (
+        "name,phone,village_code\n"
+        "Ibu Ani,0857-9600-0001,32.75.11.1004\n"
+        "Ibu Ina,0857 9600 0001,32.75.11.1004\n"  # the household's one phone
+        "Ibu Tanpa HP,,32.75.11.1004\n"  # no phone at all
+    )
+    report = client.post(
+        f"/v1/cohorts/{cohort.id}/roster?dry_run=false",
+        data={"file": (io.BytesIO(roster.encode()), "roster.csv")},
+        content_type="multipart/form-data",
+        headers=fac_h,
+    )
+    assert report.status_code == 200, report.json
+    assert (report.json["created"], report.json["invalid"]) == (3, [])
+    assert report.json["flagged"] == [
+        {"line": 3, "flag": "shared_phone", "phone": "+6285796000001", "same_as_line": 2},
+        {"line": 4, "flag": "missing_phone"},
+    ]
+    listed = client.get(f"/v1/cohorts/{cohort.id}/roster", headers=fac_h).json["items"]
+    rows = {r["name"]: r for r in listed}
+    assert rows["Ibu Ani"]["phone_shared"] and rows["Ibu Ina"]["phone_shared"]
+    assert rows["Ibu Tanpa HP"]["phone"] is None and not rows["Ibu Tanpa HP"]["phone_shared"]
+
+    # Ani's account has the household phone, verified: it is not enough to be matched.
+    ani, ani_h = auth.as_role(Role.ALUMNA, phone="+6285796000001")
+    assert client.get("/v1/me/roster-matches", headers=ani_h).json["items"] == []
+    claim = client.post("/v1/graduate-claims", json={"cohort_id": cohort.id}, headers=ani_h)
+    assert claim.json["matched"] is False
+    # Her facilitator, who knows her, links her row to her account.
+    link = f"/v1/cohorts/{cohort.id}/roster/{{}}/link"
+    linked = client.post(
+        link.format(rows["Ibu Ani"]["id"]), json={"user_id": ani.id}, headers=fac_h
+    )
+    assert linked.status_code == 200, linked.json
+    assert (linked.json["id"], linked.json["matched"], linked.json["status"]) == (
+        claim.json["id"],
+        True,
+        "verified",
+    )
+    entry = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "graduate_claim.linked")
+    ).one()
+    assert (entry.actor_id, entry.data["user_id"]) == (facilitator.id, ani.id)
+    # Ina signs in by email (two accounts never share a verified phone); her row is linked too.
+    ina = UserFactory(role=Role.ALUMNA, phone=None, email="ina@example.id")
+    taken = client.post(link.format(rows["Ibu Ani"]["id"]), json={"user_id": ina.id}, headers=fac_h)
+    assert_problem(taken, 409, "roster_entry_linked")
+    ok = client.post(link.format(rows["Ibu Ina"]["id"]), json={"user_id": ina.id}, headers=fac_h)
+    assert ok.status_code == 200 and ok.json["status"] == "verified"
+    _stranger, stranger_h = auth.as_role(Role.FACILITATOR)
+    body = {"user_id": ina.id}
+    assert_problem(
+        client.post(link.format(rows["Ibu Tanpa HP"]["id"]), json=body, headers=stranger_h), 403
+    )
+    # Graduates counts keep all three, whatever their phones.
+    admin, _ = auth.as_role(Role.ADMIN)
+    db_session.add(StaffRegion(user_id=admin.id, region_code="32.75"))
+    db_session.flush()
+    stats = client.get(
+        f"/v1/stats/cohort?program={cohort.program_id}", headers=auth.headers(admin)
+    ).json
+    assert {r["key"]: r for r in stats["items"]}[cohort.id]["graduates"] == 3

@@ -31,6 +31,7 @@ from api.schemas.program import (
     ResearchQueryArgsSchema,
     RosterEntrySchema,
     RosterImportArgsSchema,
+    RosterLinkSchema,
     RosterReportSchema,
     RosterUploadSchema,
     StatsQueryArgsSchema,
@@ -124,7 +125,9 @@ def update_cohort(changes: dict[str, Any], cohort_id: str) -> Cohort:
 def import_roster(args: dict[str, Any], files: dict[str, Any], cohort_id: str) -> RosterReport:
     """Import graduates from CSV (name, phone, village_code). `dry_run=true` (the default)
     reports invalid rows and duplicates and writes nothing; `dry_run=false` writes the new
-    rows if no row is invalid (422 with the report otherwise), skipping duplicates."""
+    rows if no row is invalid (422 with the report otherwise), skipping duplicates (same name
+    and phone). A row without a phone, or with a phone another row has (a household's), is
+    valid and `flagged`: it is never matched by phone; link her account when you meet her."""
     return service.import_roster(
         db(),
         actor=current_actor(),
@@ -142,6 +145,21 @@ def list_roster(args: dict[str, Any], cohort_id: str) -> tuple[Page[RosterEntry]
     """The cohort's roster (its facilitators and admins in scope)."""
     return page_response(
         service.list_roster(db(), actor=current_actor(), cohort_id=cohort_id, **args)
+    )
+
+
+@blp.route("/cohorts/<string:cohort_id>/roster/<string:entry_id>/link", methods=["POST"])
+@blp.auth(Role.ADMIN, Role.FACILITATOR)
+@blp.arguments(RosterLinkSchema)
+@blp.response(200, ClaimSchema)
+@blp.alt_response(409, response="CONFLICT")
+def link_roster_entry(data: dict[str, Any], cohort_id: str, entry_id: str) -> GraduateClaim:
+    """Link a roster row to the account of the woman it lists, whom you met and recognised:
+    for rows without a phone of her own or with a household's. Her claim to the cohort is
+    made (or taken) and verified; audited; 409 `roster_entry_linked` if another account has
+    the row."""
+    return service.link_graduate(
+        db(), actor=current_actor(), cohort_id=cohort_id, entry_id=entry_id, **data
     )
 
 

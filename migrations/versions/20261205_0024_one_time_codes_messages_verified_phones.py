@@ -1,7 +1,9 @@
-"""one-time codes, messages, verified phones
+"""one-time codes, messages, verified phones, roster rows with shared or no phones
 
 Messages are the outbox of the embedded messaging provider; one-time codes are kept as keyed
 hashes. Existing phones and emails start unverified (their owners verify them by code).
+Roster rows may have no phone, or share one (flagged ``phone_shared``): the unique constraint
+on (cohort, phone) goes; a downgrade deletes rows without a phone and fails on shared ones.
 
 Revision ID: 0024
 Revises: 0022
@@ -109,9 +111,22 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("code_sign_in", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+    with op.batch_alter_table("roster_entries", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("phone_shared", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch_op.alter_column("phone", existing_type=sa.VARCHAR(length=20), nullable=True)
+        batch_op.drop_constraint(batch_op.f("uq_roster_entries_cohort_id_phone"), type_="unique")
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM roster_entries WHERE phone IS NULL")
+    with op.batch_alter_table("roster_entries", schema=None) as batch_op:
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_roster_entries_cohort_id_phone"), ["cohort_id", "phone"]
+        )
+        batch_op.alter_column("phone", existing_type=sa.VARCHAR(length=20), nullable=False)
+        batch_op.drop_column("phone_shared")
 
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("code_sign_in")
