@@ -554,3 +554,38 @@ def test_shared_and_missing_phones_in_rosters(
         f"/v1/stats/cohort?program={cohort.program_id}", headers=auth.headers(admin)
     ).json
     assert {r["key"]: r for r in stats["items"]}[cohort.id]["graduates"] == 3
+
+
+def test_housekeeping_deletes_spent_codes_and_old_messages(
+    app: Flask, client: FlaskClient, db_session: Session
+) -> None:
+    for phone in ("085797770001", "085797770002"):
+        client.post(REGISTER, json={**NEW, "phone": phone})
+    db_session.execute(
+        update(OneTimeCode)
+        .where(OneTimeCode.destination == "+6285797770001")
+        .values(expires_at=utcnow() - dt.timedelta(minutes=1))
+    )
+    db_session.execute(
+        update(Message)
+        .where(Message.recipient == "+6285797770001")
+        .values(created_at=utcnow() - dt.timedelta(days=91))
+    )
+    db_session.flush()
+    result = app.test_cli_runner().invoke(args=["housekeeping"], catch_exceptions=False)
+    assert "1 message(s) of that age and 1 spent one-time code(s) deleted" in result.output
+    assert db_session.scalars(select(OneTimeCode.destination)).all() == ["+6285797770002"]
+    assert db_session.scalars(select(Message.recipient)).all() == ["+6285797770002"]
+
+
+def test_a_committed_message_reaches_the_log_in_development(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="berdaya.messaging"):
+        client.post(REGISTER, json={**NEW, "phone": "085798880001"})
+        code = outbox_code(client, "+6285798880001")
+    assert f"sms to +6285798880001: Kode Berdaya Anda: {code}." in caplog.text
+    caplog.clear()
+    with caplog.at_level("INFO", logger="berdaya.messaging"):  # refused: nothing is sent
+        client.post(REGISTER, json={**NEW, "phone": "085798880001", "role": "admin"})
+    assert caplog.text == ""

@@ -60,11 +60,14 @@ class OneTimeCode(IdMixin, Base):
 
     ``destination`` is where it went (and what entering it proves); ``payload`` holds a pending
     registration (the account is made when the code is entered). Used or expired rows are
-    deleted by the next code to the same destination and by erasure.
+    deleted by the next code to the same destination, by the scheduled sweep and by erasure.
     """
 
     __tablename__ = "one_time_codes"
-    __table_args__ = (Index("ix_one_time_codes_purpose_destination", "purpose", "destination"),)
+    __table_args__ = (
+        Index("ix_one_time_codes_purpose_destination", "purpose", "destination"),
+        Index("ix_one_time_codes_expires_at", "expires_at"),
+    )
     id_prefix = "otc"
 
     purpose: Mapped[CodePurpose] = mapped_column(str_enum(CodePurpose, "code_purpose"))

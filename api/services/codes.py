@@ -210,3 +210,13 @@ def redeem(
     row.used_at = now
     session.flush()
     return row
+
+
+def prune(session: Session) -> int:
+    """Delete expired and used codes (and the pending registrations they hold)."""
+    result = session.execute(
+        delete(OneTimeCode).where(
+            (OneTimeCode.expires_at < utcnow()) | OneTimeCode.used_at.is_not(None)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

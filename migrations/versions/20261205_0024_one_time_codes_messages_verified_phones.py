@@ -99,6 +99,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_one_time_codes_purpose_destination", ["purpose", "destination"], unique=False
         )
+        batch_op.create_index("ix_one_time_codes_expires_at", ["expires_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_one_time_codes_user_id"), ["user_id"], unique=False)
 
     with op.batch_alter_table("users", schema=None) as batch_op:
@@ -136,6 +137,7 @@ def downgrade() -> None:
     with op.batch_alter_table("one_time_codes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_one_time_codes_user_id"))
         batch_op.drop_index("ix_one_time_codes_purpose_destination")
+        batch_op.drop_index("ix_one_time_codes_expires_at")
 
     op.drop_table("one_time_codes")
     with op.batch_alter_table("messages", schema=None) as batch_op:

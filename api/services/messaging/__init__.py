@@ -14,11 +14,12 @@ logged text has the code masked, and only the provider sees it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from api.models import Channel, Message
@@ -147,3 +148,9 @@ def list_outbox(
     return paginate(
         session, stmt, model=Message, sort="-created_at", options=SORTS, limit=limit, cursor=cursor
     )
+
+
+def prune(session: Session, *, older_than: dt.datetime) -> int:
+    """Delete messages older than the retention (the scheduled sweep)."""
+    result = session.execute(delete(Message).where(Message.created_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
