@@ -40,6 +40,7 @@ from api.models import (
     Program,
     Report,
     Review,
+    RosterEntry,
     Sponsorship,
     SupportNeed,
     User,
@@ -293,6 +294,9 @@ def _pools(session: Session, users: dict[str, User]) -> dict[str, list[str]]:
             session,
             select(GraduateClaim.id).order_by(GraduateClaim.status, GraduateClaim.created_at),
             4,
+        ),
+        "entry_id": _ids(
+            session, select(RosterEntry.id).order_by(RosterEntry.created_at, RosterEntry.id), 3
         ),
         "mentor_id": [users["mentor"].id],
         "facilitator_id": [users["facilitator"].id],
