@@ -613,6 +613,8 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     ),
     "requestPhoneVerification": ("POST", "/v1/me/phone-verification", {}),
     "confirmPhoneVerification": ("POST", "/v1/me/phone-verification/confirm", {"code": "000000"}),
+    "requestEmailVerification": ("POST", "/v1/me/email-verification", None),
+    "confirmEmailVerification": ("POST", "/v1/me/email-verification/confirm", {"code": "000000"}),
     "startAccountRecovery": ("POST", "/v1/account-recoveries", {"user_id": "{alumna_user}"}),
     "listOutboxMessages": ("GET", "/v1/dev/outbox", None),
     "listBusinesses": ("GET", "/v1/businesses?region=32.75", None),

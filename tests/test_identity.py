@@ -221,6 +221,24 @@ def test_reset_by_code_revokes_every_session(client: FlaskClient, db_session: Se
     assert db_session.get(User, user.id).password_changed_at is not None  # type: ignore[union-attr]
 
 
+def test_an_email_verified_by_code_receives_reset_codes(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    user, headers = auth.as_role(Role.ALUMNA, email="dewi@example.id")
+    user.email_verified_at = None  # added later, never proved
+    db_session.flush()
+    assert client.post(RESET, json={"email": "dewi@example.id"}).status_code == 202
+    assert outbox(client, "dewi@example.id") == []
+    assert client.post("/v1/me/email-verification", headers=headers).json["channel"] == "email"
+    code = outbox_code(client, "dewi@example.id")
+    url = "/v1/me/email-verification/confirm"
+    done = client.post(url, json={"code": code}, headers=headers)
+    assert done.status_code == 200 and done.json["email_verified_at"]
+    client.post(RESET, json={"email": "dewi@example.id"})
+    reset = outbox(client, "dewi@example.id")[0]
+    assert reset["template"] == "code.password_reset" and reset["channel"] == "email"
+
+
 def test_reset_reveals_nothing_and_needs_a_verified_number(
     client: FlaskClient, db_session: Session
 ) -> None:

@@ -60,6 +60,8 @@ def test_every_operation_is_documented_for_client_generators(app: Flask) -> None
                 "resetPassword",
                 "requestPhoneVerification",
                 "confirmPhoneVerification",
+                "requestEmailVerification",
+                "confirmEmailVerification",
                 "createApiKey",  # answers a secret, which is never stored
                 "createWebhook",
             }

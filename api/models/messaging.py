@@ -51,6 +51,7 @@ class CodePurpose(StrEnum):
 
     REGISTER = "register"
     VERIFY_PHONE = "verify_phone"
+    VERIFY_EMAIL = "verify_email"
     PASSWORD_RESET = "password_reset"
     SIGN_IN = "sign_in"
 

@@ -21,7 +21,7 @@ from api.schemas.accounts import (
     MeSchema,
     PasswordChangeSchema,
     PhoneVerificationRequestSchema,
-    PhoneVerificationSchema,
+    VerificationCodeSchema,
 )
 from api.schemas.common import PageQueryArgsSchema, page_of
 from api.schemas.notifications import MarkedSchema, NotificationQueryArgsSchema, NotificationSchema
@@ -98,7 +98,7 @@ def request_phone_verification(data: dict[str, Any]) -> identity.CodeSent:
 @limit("rate_limit_login")
 @blp.no_idempotency
 @blp.auth(assisted=False)
-@blp.arguments(PhoneVerificationSchema)
+@blp.arguments(VerificationCodeSchema)
 @blp.response(200, MeSchema)
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
@@ -110,6 +110,33 @@ def confirm_phone_verification(data: dict[str, Any]) -> User:
         actor=current_actor(),
         address=request.remote_addr,
         code=data["code"],
+    )
+
+
+@blp.route("/email-verification", methods=["POST"])
+@limit("rate_limit_login")
+@blp.no_idempotency
+@blp.auth(assisted=False)
+@blp.response(202, CodeSentSchema)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def request_email_verification() -> identity.CodeSent:
+    """Send a code to your email address, to prove it is yours (then resets can go there)."""
+    return identity.start_email_verification(
+        db(), state().tools, actor=current_actor(), address=request.remote_addr
+    )
+
+
+@blp.route("/email-verification/confirm", methods=["POST"])
+@limit("rate_limit_login")
+@blp.no_idempotency
+@blp.auth(assisted=False)
+@blp.arguments(VerificationCodeSchema)
+@blp.response(200, MeSchema)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def confirm_email_verification(data: dict[str, Any]) -> User:
+    """Enter the code sent to your email address: it is verified."""
+    return identity.confirm_email_verification(
+        db(), state().tools, actor=current_actor(), address=request.remote_addr, code=data["code"]
     )
 
 

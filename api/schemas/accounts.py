@@ -201,8 +201,8 @@ class PhoneVerificationRequestSchema(BaseSchema):
     phone = PhoneNumber()
 
 
-class PhoneVerificationSchema(BaseSchema):
-    """The code sent to the number."""
+class VerificationCodeSchema(BaseSchema):
+    """The code sent to the number or email address."""
 
     code = _code_field()
 

@@ -301,10 +301,53 @@ def confirm_phone_verification(
         code=code,
         address=address,
     )
+    if row.user_id != user.id:  # the number's latest code was asked for by another account
+        raise ValidationFailed("invalid_code", errors={"code": ["Wrong or expired code."]})
     session.delete(row)
     _free_phone(session, row.destination, user.id)
     user.phone = row.destination
     user.phone_verified_at = utcnow()
+    session.flush()
+    return user
+
+
+def start_email_verification(
+    session: Session, tools: Tools, *, actor: Actor, address: str | None
+) -> CodeSent:
+    """Send a code to her email, so that it can receive password reset codes."""
+    user = authorize(actor, "edit", actor.require_user())
+    if not user.email:
+        raise ValidationFailed(errors={"email": ["Add an email address first."]})
+    codes.note_send(session, policy=tools.policy, destination=user.email, address=address)
+    _send_code(
+        session,
+        tools,
+        purpose=CodePurpose.VERIFY_EMAIL,
+        destination=user.email,
+        channel=Channel.EMAIL,
+        locale=user.locale,
+        user_id=user.id,
+    )
+    return CodeSent(Channel.EMAIL.value, int(tools.policy.ttl.total_seconds()))
+
+
+def confirm_email_verification(
+    session: Session, tools: Tools, *, actor: Actor, address: str | None, code: str
+) -> User:
+    """Enter the code sent to her email: it is verified."""
+    user = authorize(actor, "edit", actor.require_user())
+    row = codes.redeem(
+        session,
+        policy=tools.policy,
+        purpose=CodePurpose.VERIFY_EMAIL,
+        destination=user.email or f"user:{user.id}",
+        code=code,
+        address=address,
+    )
+    if row.user_id != user.id:
+        raise ValidationFailed("invalid_code", errors={"code": ["Wrong or expired code."]})
+    session.delete(row)
+    user.email_verified_at = utcnow()
     session.flush()
     return user
 

@@ -63,6 +63,7 @@ def upgrade() -> None:
             sa.Enum(
                 "register",
                 "verify_phone",
+                "verify_email",
                 "password_reset",
                 "sign_in",
                 name="code_purpose",

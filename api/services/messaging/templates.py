@@ -21,6 +21,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Your Berdaya code: {code}. To confirm this number is yours. "
         "Valid for {minutes} minutes. Do not give this code to anyone.",
     },
+    "code.verify_email": {
+        "id": "Kode Berdaya Anda: {code}. Untuk memastikan email ini milik Anda. "
+        "Berlaku {minutes} menit. Jangan berikan kode ini kepada siapa pun.",
+        "en": "Your Berdaya code: {code}. To confirm this email address is yours. "
+        "Valid for {minutes} minutes. Do not give this code to anyone.",
+    },
     "code.password_reset": {
         "id": "Kode Berdaya Anda: {code}. Untuk membuat kata sandi baru. "
         "Berlaku {minutes} menit. Jangan berikan kode ini kepada siapa pun.",
