@@ -613,7 +613,7 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     ),
     "requestPhoneVerification": ("POST", "/v1/me/phone-verification", {}),
     "confirmPhoneVerification": ("POST", "/v1/me/phone-verification/confirm", {"code": "000000"}),
-    "requestEmailVerification": ("POST", "/v1/me/email-verification", None),
+    "requestEmailVerification": ("POST", "/v1/me/email-verification", {}),
     "confirmEmailVerification": ("POST", "/v1/me/email-verification/confirm", {"code": "000000"}),
     "startAccountRecovery": ("POST", "/v1/account-recoveries", {"user_id": "{alumna_user}"}),
     "listOutboxMessages": ("GET", "/v1/dev/outbox", None),

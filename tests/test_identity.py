@@ -229,7 +229,10 @@ def test_an_email_verified_by_code_receives_reset_codes(
     db_session.flush()
     assert client.post(RESET, json={"email": "dewi@example.id"}).status_code == 202
     assert outbox(client, "dewi@example.id") == []
-    assert client.post("/v1/me/email-verification", headers=headers).json["channel"] == "email"
+    assert (
+        client.post("/v1/me/email-verification", json={}, headers=headers).json["channel"]
+        == "email"
+    )
     code = outbox_code(client, "dewi@example.id")
     url = "/v1/me/email-verification/confirm"
     done = client.post(url, json={"code": code}, headers=headers)
@@ -237,6 +240,26 @@ def test_an_email_verified_by_code_receives_reset_codes(
     client.post(RESET, json={"email": "dewi@example.id"})
     reset = outbox(client, "dewi@example.id")[0]
     assert reset["template"] == "code.password_reset" and reset["channel"] == "email"
+
+
+def test_changing_the_email_reverifies_and_reveals_nothing(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    UserFactory(email="taken@example.id")
+    _user, headers = auth.as_role(Role.BUYER, email="me@example.id")
+    answers = []
+    for email in ("taken@example.id", "new@example.id"):
+        etag = client.get("/v1/me", headers=headers).headers["ETag"]
+        changed = client.patch(
+            "/v1/me", json={"email": email}, headers={**headers, "If-Match": etag}
+        )
+        answers.append((changed.status_code, changed.json["email"]))
+    assert answers == [(200, "me@example.id"), (200, "me@example.id")]
+    assert outbox(client, "taken@example.id") == []
+    code = outbox_code(client, "new@example.id")
+    done = client.post("/v1/me/email-verification/confirm", json={"code": code}, headers=headers)
+    assert done.status_code == 200, done.json
+    assert done.json["email"] == "new@example.id" and done.json["email_verified_at"]
 
 
 def test_reset_reveals_nothing_and_needs_a_verified_number(

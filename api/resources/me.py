@@ -17,6 +17,7 @@ from api.resources import orders as order_views
 from api.resources import sponsorship as sponsorship_views
 from api.schemas.accounts import (
     CodeSentSchema,
+    EmailVerificationRequestSchema,
     MePatchSchema,
     MeSchema,
     PasswordChangeSchema,
@@ -63,8 +64,9 @@ def get_me() -> User:
 def update_me(changes: dict[str, Any]) -> User:
     """Change your name, email, phone, language or sign-in by code (send If-Match).
 
-    A new phone number is stored once you prove it is yours: a code is sent to it (enter it at
-    POST /v1/me/phone-verification/confirm); until then `phone` stays as it was.
+    A new phone number or email is stored once you prove it is yours: a code is sent to it
+    (enter it at POST /v1/me/phone-verification/confirm or .../email-verification/confirm);
+    until then `phone` and `email` stay as they were.
     """
     blp.check_etag(current_actor().require_user(), MeSchema)
     return accounts.update_me(
@@ -117,12 +119,18 @@ def confirm_phone_verification(data: dict[str, Any]) -> User:
 @limit("rate_limit_login")
 @blp.no_idempotency
 @blp.auth(assisted=False)
+@blp.arguments(EmailVerificationRequestSchema)
 @blp.response(202, CodeSentSchema)
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-def request_email_verification() -> identity.CodeSent:
-    """Send a code to your email address, to prove it is yours (then resets can go there)."""
+def request_email_verification(data: dict[str, Any]) -> identity.CodeSent:
+    """Send a code to a new email address, or to your unverified one, to prove it is yours
+    (then password resets can go there)."""
     return identity.start_email_verification(
-        db(), state().tools, actor=current_actor(), address=request.remote_addr
+        db(),
+        state().tools,
+        actor=current_actor(),
+        address=request.remote_addr,
+        email=data.get("email"),
     )
 
 
@@ -132,9 +140,10 @@ def request_email_verification() -> identity.CodeSent:
 @blp.auth(assisted=False)
 @blp.arguments(VerificationCodeSchema)
 @blp.response(200, MeSchema)
+@blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def confirm_email_verification(data: dict[str, Any]) -> User:
-    """Enter the code sent to your email address: it is verified."""
+    """Enter the code sent to an email address: it becomes your email, verified."""
     return identity.confirm_email_verification(
         db(), state().tools, actor=current_actor(), address=request.remote_addr, code=data["code"]
     )

@@ -107,7 +107,13 @@ class MePatchSchema(BaseSchema):
     """Fields the caller may change; role, ids and timestamps are not among them."""
 
     name = Text(min_length=1, max_length=100)
-    email = Email(allow_none=True)
+    email = Email(
+        allow_none=True,
+        metadata={
+            "description": "A new address is stored once verified: a code is sent to it; enter "
+            "it at POST /v1/me/email-verification/confirm. null removes the email."
+        },
+    )
     phone = PhoneNumber(
         allow_none=True,
         metadata={
@@ -199,6 +205,12 @@ class PhoneVerificationRequestSchema(BaseSchema):
     """A new number to verify; without one, the account's current number."""
 
     phone = PhoneNumber()
+
+
+class EmailVerificationRequestSchema(BaseSchema):
+    """A new email address to verify; without one, the account's current address."""
+
+    email = Email()
 
 
 class VerificationCodeSchema(BaseSchema):

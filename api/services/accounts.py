@@ -78,18 +78,15 @@ def update_me(
     address: str | None,
     changes: Mapping[str, Any],
 ) -> User:
-    """Change the caller's own profile fields. A new phone is not stored yet: a code goes to it,
-    and entering it (``identity.confirm_phone_verification``) stores it, verified."""
+    """Change the caller's own profile fields. A new phone or email is not stored yet: a code
+    goes to it, and entering it (``identity.confirm_*_verification``) stores it, verified; one
+    that another account has gets no code, and the answer is the same (nothing is revealed)."""
     user = authorize(actor, "edit", actor.require_user())
     changes = dict(changes)
     new_phone = changes.pop("phone", user.phone)
-    merged = {"email": changes.get("email", user.email), "phone": new_phone}
-    if not merged["email"] and not merged["phone"]:
+    new_email = changes.pop("email", user.email)
+    if not new_email and not new_phone:
         raise ValidationFailed(errors={"email": ["Give an email or a phone number."]})
-    if "email" in changes:
-        _ensure_unique(session, {"email": changes["email"]}, user.id)
-        if changes["email"] != user.email:
-            user.email_verified_at = None
     code_sign_in = changes.pop("code_sign_in", None)
     for field, value in changes.items():
         setattr(user, field, value)
@@ -100,6 +97,13 @@ def update_me(
     elif new_phone != user.phone:
         identity.start_phone_verification(
             session, tools, actor=actor, address=address, phone=new_phone
+        )
+    if new_email is None and user.email is not None:
+        user.email = None
+        user.email_verified_at = None
+    elif new_email != user.email:
+        identity.start_email_verification(
+            session, tools, actor=actor, address=address, email=new_email
         )
     if code_sign_in is not None:
         identity.set_code_sign_in(user, code_sign_in)

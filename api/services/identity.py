@@ -312,41 +312,60 @@ def confirm_phone_verification(
 
 
 def start_email_verification(
-    session: Session, tools: Tools, *, actor: Actor, address: str | None
+    session: Session,
+    tools: Tools,
+    *,
+    actor: Actor,
+    address: str | None,
+    email: str | None = None,
 ) -> CodeSent:
-    """Send a code to her email, so that it can receive password reset codes."""
+    """Send a code to a new email address (stored once confirmed) or to her unverified one;
+    an address another account has gets nothing, and the answer is the same."""
     user = authorize(actor, "edit", actor.require_user())
-    if not user.email:
+    email = email or user.email
+    if not email:
         raise ValidationFailed(errors={"email": ["Add an email address first."]})
-    codes.note_send(session, policy=tools.policy, destination=user.email, address=address)
-    _send_code(
-        session,
-        tools,
-        purpose=CodePurpose.VERIFY_EMAIL,
-        destination=user.email,
-        channel=Channel.EMAIL,
-        locale=user.locale,
-        user_id=user.id,
-    )
+    codes.note_send(session, policy=tools.policy, destination=email, address=address)
+    held = session.scalar(select(User.id).where(User.email == email))
+    if held is None or held == user.id:
+        _send_code(
+            session,
+            tools,
+            purpose=CodePurpose.VERIFY_EMAIL,
+            destination=email,
+            channel=Channel.EMAIL,
+            locale=user.locale,
+            user_id=user.id,
+        )
     return CodeSent(Channel.EMAIL.value, int(tools.policy.ttl.total_seconds()))
 
 
 def confirm_email_verification(
     session: Session, tools: Tools, *, actor: Actor, address: str | None, code: str
 ) -> User:
-    """Enter the code sent to her email: it is verified."""
+    """Enter the code sent to an email address: it becomes her email, verified."""
     user = authorize(actor, "edit", actor.require_user())
+    pending = session.scalar(
+        select(OneTimeCode.destination)
+        .where(OneTimeCode.purpose == CodePurpose.VERIFY_EMAIL, OneTimeCode.user_id == user.id)
+        .order_by(OneTimeCode.created_at.desc())
+        .limit(1)
+    )
     row = codes.redeem(
         session,
         policy=tools.policy,
         purpose=CodePurpose.VERIFY_EMAIL,
-        destination=user.email or f"user:{user.id}",
+        destination=pending or f"user:{user.id}",
         code=code,
         address=address,
     )
     if row.user_id != user.id:
         raise ValidationFailed("invalid_code", errors={"code": ["Wrong or expired code."]})
     session.delete(row)
+    taken = session.scalar(select(User.id).where(User.email == row.destination, User.id != user.id))
+    if taken is not None:  # only the holder of the mailbox gets this far
+        raise Conflict("already_exists", params={"field": "email"})
+    user.email = row.destination
     user.email_verified_at = utcnow()
     session.flush()
     return user
