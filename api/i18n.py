@@ -498,6 +498,13 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
 
 # marshmallow's and our own field messages, translated for Accept-Language: id.
 FIELD_MESSAGES_ID: dict[str, str] = {
+    "Wrong or expired code; ask for a new one.": "Kode salah atau kedaluwarsa; minta kode baru.",
+    "Wrong or expired code.": "Kode salah atau kedaluwarsa.",
+    "Six digits.": "Enam angka.",
+    "Verify your phone number first.": "Verifikasi nomor telepon Anda dulu.",
+    "Give the phone number to verify.": "Isi nomor telepon yang akan diverifikasi.",
+    "Add an email address first.": "Tambahkan alamat email dulu.",
+    "Not an alumna's account.": "Bukan akun alumna.",
     "Missing data for required field.": "Wajib diisi.",
     "Unknown field.": "Kolom tidak dikenal atau tidak boleh diisi.",
     "Field may not be null.": "Tidak boleh kosong (null).",

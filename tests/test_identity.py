@@ -143,6 +143,13 @@ def test_wrong_and_expired_codes(client: FlaskClient, db_session: Session) -> No
     problem = assert_problem(client.post(REGISTER + "/confirm", json=body), 422, "invalid_code")
     assert "code" in problem["errors"]
     assert_problem(client.post(REGISTER + "/confirm", json={**body, "code": "12a456"}), 422)
+    in_indonesian = client.post(
+        REGISTER + "/confirm", json=body, headers={"Accept-Language": "id"}
+    ).json
+    assert (in_indonesian["title"], in_indonesian["errors"]["code"]) == (
+        "Kode salah",
+        ["Kode salah atau kedaluwarsa; minta kode baru."],
+    )
     # Expired: the right code no longer works.
     db_session.execute(update(OneTimeCode).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
     db_session.flush()
