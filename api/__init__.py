@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from api.services import policies  # noqa: F401  (registers the ownership rules)
     from api.services.auth import LockoutPolicy
     from api.services.catalogue_cache import make_cache
+    from api.services.identity import make_tools as identity_tools
     from api.state import EXTENSION_KEY, AppState
     from api.storage import make_storage
 
@@ -59,11 +60,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         pool_timeout=settings.db_pool_timeout_seconds,
     )
     sessionmaker = make_sessionmaker(engine)
+    security = Security(settings)
     app.extensions[EXTENSION_KEY] = AppState(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
-        security=Security(settings),
+        security=security,
         lockout=LockoutPolicy(
             max_failures=settings.login_max_failures,
             window=dt.timedelta(minutes=settings.login_failure_window_minutes),
@@ -74,6 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             # The suite's sessions join each test's transaction: there, tests flush themselves.
             sessions=None if settings.env == "testing" else sessionmaker,
         ),
+        tools=identity_tools(settings, security),
         catalogue=make_cache(engine, settings.catalogue_cache_size),
     )
     app.session_interface = _NoCookieSessions()

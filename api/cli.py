@@ -194,11 +194,13 @@ def import_roster(cohort_id: str, path: Path, commit: bool) -> None:
     for problem in report.invalid:
         click.echo(f"  invalid, line {problem['line']}: {problem['errors']}")
     for duplicate in report.duplicates:
-        click.echo(f"  duplicate, line {duplicate['line']}: {duplicate['phone']}")
+        click.echo(f"  duplicate, line {duplicate['line']}: {duplicate['phone'] or 'no phone'}")
+    for flagged in report.flagged:
+        click.echo(f"  flagged, line {flagged['line']}: {flagged['flag']}")
     verb = "written" if commit else "would be written (dry run; --commit to write)"
     click.echo(
         f"{report.rows:,} rows: {report.valid:,} new {verb}, {len(report.invalid):,} invalid, "
-        f"{len(report.duplicates):,} duplicates"
+        f"{len(report.duplicates):,} duplicates, {len(report.flagged):,} flagged"
     )
 
 
@@ -233,7 +235,8 @@ def housekeeping() -> None:
 
     Completes orders whose buyers did not confirm within 7 days, expires mentoring requests
     nobody accepted within 30 days, completes mentorings the mentor confirmed 14 days ago,
-    deletes expired idempotency keys and old failed sign-ins. Each task commits on its own.
+    deletes expired idempotency keys, old failed sign-ins, spent one-time codes and messages
+    past the event retention. Each task commits on its own.
     """
     import datetime as dt
 
@@ -242,7 +245,7 @@ def housekeeping() -> None:
     from api.db import utcnow
     from api.http import idempotency
     from api.models import LoginFailure
-    from api.services import events, mentoring, orders
+    from api.services import codes, events, mentoring, messaging, orders
 
     state = get_state(current_app)
     with state.new_session() as session:
@@ -259,8 +262,11 @@ def housekeeping() -> None:
     with state.new_session() as session:
         retention = dt.timedelta(days=state.settings.event_retention_days)
         pruned = events.prune(session, older_than=utcnow() - retention)
+        messages = messaging.prune(session, older_than=utcnow() - retention)
+        dead_codes = codes.prune(session)
         session.commit()
     click.echo(f"{pruned} event(s) older than {state.settings.event_retention_days} days deleted")
+    click.echo(f"{messages} message(s) of that age and {dead_codes} spent one-time code(s) deleted")
     with state.new_session() as session:
         keys = idempotency.prune(session)
         cutoff = utcnow() - dt.timedelta(days=1)

@@ -10,6 +10,7 @@ from typing import Any
 
 DEFAULT_SECRET_KEY = "berdaya-development-secret-do-not-use-in-production"
 ENVIRONMENTS = ("development", "testing", "production")
+MESSAGING_PROVIDERS = ("outbox",)
 
 
 class ConfigError(RuntimeError):
@@ -79,6 +80,8 @@ class Settings:
     db_pool_timeout_seconds: int = 5
     trusted_proxy_hops: int = 0
     log_level: str = "INFO"
+    # Who delivers messages to people: "outbox" (embedded; stored, listed at /v1/dev/outbox).
+    messaging_provider: str = "outbox"
     # "cheapest" exists for the test suite only: hashing at full cost would make it slow.
     password_hash_profile: str = "owasp"
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -154,6 +157,8 @@ def validate(settings: Settings) -> None:
     """Refuse settings that would be unsafe or cannot work."""
     if settings.env not in ENVIRONMENTS:
         raise ConfigError(f"BERDAYA_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    if settings.messaging_provider not in MESSAGING_PROVIDERS:
+        raise ConfigError(f"MESSAGING_PROVIDER must be one of {', '.join(MESSAGING_PROVIDERS)}")
     if not settings.is_development:
         if settings.secret_key == DEFAULT_SECRET_KEY:
             raise ConfigError(

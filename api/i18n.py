@@ -60,6 +60,37 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
             "Token penyegar ini sudah dipakai; sesi dicabut. Silakan masuk lagi.",
         ),
     },
+    "invalid_code": {
+        "en": ("Invalid code", "The code is wrong or has expired; ask for a new one."),
+        "id": ("Kode salah", "Kode salah atau sudah kedaluwarsa; minta kode baru."),
+    },
+    "code_send_limited": {
+        "en": ("Too many codes", "Too many codes were asked for; try again later."),
+        "id": ("Terlalu banyak kode", "Terlalu banyak permintaan kode; coba lagi nanti."),
+    },
+    "code_attempts_limited": {
+        "en": ("Too many wrong codes", "Too many wrong codes were entered; try again later."),
+        "id": ("Terlalu banyak kode salah", "Terlalu banyak kode salah; coba lagi nanti."),
+    },
+    "phone_not_verified": {
+        "en": ("Phone not verified", "Verify your phone number by code first."),
+        "id": ("Nomor belum diverifikasi", "Verifikasi nomor telepon Anda dengan kode dulu."),
+    },
+    "phone_unavailable": {
+        "en": ("Phone number unavailable", "This number is verified for another account."),
+        "id": ("Nomor tidak tersedia", "Nomor ini sudah diverifikasi untuk akun lain."),
+    },
+    "roster_entry_linked": {
+        "en": ("Roster row linked", "Another account is linked to this roster row."),
+        "id": ("Baris daftar sudah terhubung", "Akun lain sudah terhubung ke baris ini."),
+    },
+    "recovery_not_for_staff": {
+        "en": (
+            "Not for staff accounts",
+            "Facilitator and admin accounts are recovered by an operator.",
+        ),
+        "id": ("Bukan untuk akun staf", "Akun fasilitator dan admin dipulihkan oleh operator."),
+    },
     "login_locked": {
         "en": (
             "Too many failed sign-ins",
@@ -497,6 +528,13 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
 
 # marshmallow's and our own field messages, translated for Accept-Language: id.
 FIELD_MESSAGES_ID: dict[str, str] = {
+    "Wrong or expired code; ask for a new one.": "Kode salah atau kedaluwarsa; minta kode baru.",
+    "Wrong or expired code.": "Kode salah atau kedaluwarsa.",
+    "Six digits.": "Enam angka.",
+    "Verify your phone number first.": "Verifikasi nomor telepon Anda dulu.",
+    "Give the phone number to verify.": "Isi nomor telepon yang akan diverifikasi.",
+    "Add an email address first.": "Tambahkan alamat email dulu.",
+    "Not an alumna's account.": "Bukan akun alumna.",
     "Missing data for required field.": "Wajib diisi.",
     "Unknown field.": "Kolom tidak dikenal atau tidak boleh diisi.",
     "Field may not be null.": "Tidak boleh kosong (null).",

@@ -16,6 +16,7 @@ from api.storage import Storage
 if TYPE_CHECKING:
     from api.counters import ViewCounter
     from api.services.catalogue_cache import CatalogueCache
+    from api.services.identity import Tools
 
 
 @dataclass
@@ -29,6 +30,8 @@ class AppState:
     lockout: LockoutPolicy
     storage: Storage
     views: ViewCounter
+    # Messages to people and the one-time codes they carry (identity.Tools bundles them).
+    tools: Tools
     # Encoded public documents, kept exact by PostgreSQL's notifications (None on SQLite).
     catalogue: CatalogueCache | None = None
 

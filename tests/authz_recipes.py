@@ -34,6 +34,7 @@ from api.models import (
     Notification,
     OrganizationKind,
     Role,
+    RosterEntry,
     StaffRegion,
     User,
     WebhookDelivery,
@@ -282,6 +283,7 @@ class Builder:
     def program(self, s: Side) -> None:
         """Her cohort (roster, verified claim) and another she claimed (pending)."""
         ids, alumna = s.ids, s.people["alumna"]
+        ids["alumna_user"] = self.world.users[alumna]
         facilitators = [self.world.users[s.people["facilitator"]]]
         ids["cohort"] = self.cohort(f"Kota Bekasi 2024 {s.tag}", facilitators)
         ids["pending_cohort"] = self.cohort(f"Kota Bekasi 2023 {s.tag}", facilitators)
@@ -299,6 +301,11 @@ class Builder:
             data={"file": (io.BytesIO("\n".join(lines).encode()), "roster.csv")},
             content_type="multipart/form-data",
         )
+        ids["roster_entry"] = self.session.scalars(
+            select(RosterEntry.id).where(
+                RosterEntry.cohort_id == ids["cohort"], RosterEntry.name == "Ibu Lain"
+            )
+        ).one()
         note = self.word(alumna, "claim.note")
         claim = self.post("/v1/graduate-claims", alumna, {"cohort_id": ids["cohort"], "note": note})
         self.act(f"/v1/graduate-claims/{claim['id']}/verify", s.people["facilitator"])
@@ -587,6 +594,29 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
             "role": "buyer",
         },
     ),
+    "confirmRegistration": (
+        "POST",
+        "/v1/auth/register/confirm",
+        {"email": "baru@example.id", "code": "000000"},
+    ),
+    "requestSignInCode": ("POST", "/v1/auth/sign-in-code", {"phone": "+6285700000001"}),
+    "signInWithCode": (
+        "POST",
+        "/v1/auth/sign-in-code/confirm",
+        {"phone": "+6285700000001", "code": "000000"},
+    ),
+    "requestPasswordReset": ("POST", "/v1/auth/password-reset", {"email": "{owner_email}"}),
+    "resetPassword": (
+        "POST",
+        "/v1/auth/password-reset/confirm",
+        {"email": "{owner_email}", "code": "000000", "new_password": "rahasia-baru-123"},
+    ),
+    "requestPhoneVerification": ("POST", "/v1/me/phone-verification", {}),
+    "confirmPhoneVerification": ("POST", "/v1/me/phone-verification/confirm", {"code": "000000"}),
+    "requestEmailVerification": ("POST", "/v1/me/email-verification", {}),
+    "confirmEmailVerification": ("POST", "/v1/me/email-verification/confirm", {"code": "000000"}),
+    "startAccountRecovery": ("POST", "/v1/account-recoveries", {"user_id": "{alumna_user}"}),
+    "listOutboxMessages": ("GET", "/v1/dev/outbox", None),
     "listBusinesses": ("GET", "/v1/businesses?region=32.75", None),
     "createBusiness": (
         "POST",
@@ -670,6 +700,11 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     "updateCohort": ("PATCH", "/v1/cohorts/{cohort}", {"track": "katering"}),
     "listRoster": ("GET", "/v1/cohorts/{cohort}/roster", None),
     "importRoster": ("POST", "/v1/cohorts/{cohort}/roster", ROSTER),
+    "linkRosterEntry": (
+        "POST",
+        "/v1/cohorts/{cohort}/roster/{roster_entry}/link",
+        {"user_id": "{alumna_user}"},
+    ),
     "listEvents": ("GET", "/v1/events?after=0&limit=100", None),
     "listFollowUp": ("GET", "/v1/follow-up", None),
     "listGraduateClaims": ("GET", "/v1/graduate-claims", None),

@@ -7,6 +7,7 @@ from argon2 import PasswordHasher, profiles
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.db import utcnow
 from api.models import (
     Availability,
     Business,
@@ -58,6 +59,9 @@ class UserFactory(BaseFactory):
     # New accounts default to Indonesian; the suite's users read English (the messages its
     # assertions name) unless a test says otherwise.
     locale = "en"
+    # Accounts as they are once registered: the phone (or email) proved by a code.
+    phone_verified_at = factory.LazyAttribute(lambda u: utcnow() if u.phone else None)
+    email_verified_at = factory.LazyAttribute(lambda u: utcnow() if u.email else None)
 
 
 class OrganizationFactory(BaseFactory):

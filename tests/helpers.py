@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -52,3 +53,21 @@ def error_fields(problem: dict[str, Any]) -> set[str]:
     names ``licences`` too)."""
     paths = set(problem.get("errors", {}))
     return paths | {path.split(".")[0] for path in paths}
+
+
+def outbox(client: Any, recipient: str) -> list[dict[str, Any]]:
+    """The messages to ``recipient`` in the development outbox, newest first."""
+    response = client.get("/v1/dev/outbox", query_string={"recipient": recipient, "limit": 100})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    items: list[dict[str, Any]] = response.get_json()["items"]
+    return items
+
+
+def outbox_code(client: Any, recipient: str) -> str:
+    """The code in the newest message carrying one to ``recipient``, read as she would."""
+    for message in outbox(client, recipient):
+        if message["template"].startswith("code."):
+            found = re.search(r"\b(\d{6})\b", message["body"])
+            assert found, message
+            return found.group(1)
+    raise AssertionError(f"no code was sent to {recipient}")

@@ -40,6 +40,7 @@ from api.models import (
     Program,
     Report,
     Review,
+    RosterEntry,
     Sponsorship,
     SupportNeed,
     User,
@@ -147,8 +148,8 @@ class World:
             return
         for name, item in list(value.items()):
             pool = self.pools.get(FIELD_POOLS.get(name, name))
-            if name in keep:
-                continue
+            if name in keep or (name == "code" and isinstance(item, str) and item.isdigit()):
+                continue  # a one-time code (six digits), not a region's
             if pool and isinstance(item, str):
                 value[name] = self._pick(pool, item)
             elif pool and isinstance(item, list) and all(isinstance(i, str) for i in item):
@@ -294,11 +295,19 @@ def _pools(session: Session, users: dict[str, User]) -> dict[str, list[str]]:
             select(GraduateClaim.id).order_by(GraduateClaim.status, GraduateClaim.created_at),
             4,
         ),
+        "entry_id": _ids(
+            session, select(RosterEntry.id).order_by(RosterEntry.created_at, RosterEntry.id), 3
+        ),
         "mentor_id": [users["mentor"].id],
         "facilitator_id": [users["facilitator"].id],
-        "user_id": _ids(
-            session, select(User.id).where(User.email.like("%sinarpangan%")).order_by(User.email)
-        ),
+        # Members of the partner company, and the graduate her facilitator may recover.
+        "user_id": [
+            *_ids(
+                session,
+                select(User.id).where(User.email.like("%sinarpangan%")).order_by(User.email),
+            ),
+            users["alumna"].id,
+        ],
         "photo_id": _ids(session, select(Photo.id).order_by(Photo.created_at)),
         "sale_id": _ids(session, select(OffPlatformSale.id).order_by(OffPlatformSale.sold_on)),
         "key_id": _ids(session, select(ApiKey.id).order_by(ApiKey.created_at)),

@@ -54,6 +54,8 @@ ALLOWED = {
     ("WebhookCreateSchema", "organization_id"): "which of her organisations; checked as admin",
     ("ConsentCreateSchema", "organization_id"): "whom she consents to; checked to exist",
     ("MemberCreateSchema", "role"): "an organisation's admin sets a member's role there",
+    ("RecoveryCreateSchema", "user_id"): "whose account: checked to be a graduate of hers",
+    ("RosterLinkSchema", "user_id"): "the alumna she met; the cohort must be hers",
 }
 
 

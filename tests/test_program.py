@@ -121,24 +121,27 @@ def test_a_dry_run_reports_invalid_rows_and_duplicates_and_writes_nothing(
     report = office.upload(client, ROSTER, dry_run=True)
     assert report.status_code == 200, report.json
     body = report.json
-    assert (body["dry_run"], body["rows"], body["valid"], body["created"]) == (True, 5, 2, 0)
-    assert [(i["line"], sorted(i["errors"])) for i in body["invalid"]] == [
-        (4, ["phone"]),
-        (5, ["village_code"]),
+    assert (body["dry_run"], body["rows"], body["valid"], body["created"]) == (True, 5, 4, 0)
+    assert [(i["line"], sorted(i["errors"])) for i in body["invalid"]] == [(5, ["village_code"])]
+    # No phone, and a phone another row has (a household's), are valid and flagged.
+    assert body["duplicates"] == []
+    assert body["flagged"] == [
+        {"line": 4, "flag": "missing_phone"},
+        {"line": 6, "flag": "shared_phone", "phone": "+6281287654301", "same_as_line": 2},
     ]
-    assert body["duplicates"] == [{"line": 6, "phone": "+6281287654301", "same_as_line": 2}]
     assert db_session.scalar(select(func.count()).select_from(RosterEntry)) == 0
 
     refused = office.upload(client, ROSTER, dry_run=False)
-    assert assert_problem(refused, 422, "roster_invalid")["invalid"][0]["line"] == 4
+    assert assert_problem(refused, 422, "roster_invalid")["invalid"][0]["line"] == 5
     assert db_session.scalar(select(func.count()).select_from(RosterEntry)) == 0
 
-    clean = "\n".join(line for i, line in enumerate(ROSTER.splitlines()) if i not in (3, 4)) + "\n"
+    clean = "\n".join(line for i, line in enumerate(ROSTER.splitlines()) if i != 4) + "\n"
+    clean += "Siti Aminah,+62 812 8765 4301,32.75.11.1004\n"  # the same woman twice
     written = office.upload(client, clean, dry_run=False).json
-    assert (written["created"], len(written["duplicates"])) == (2, 1)
+    assert (written["created"], len(written["duplicates"])) == (4, 1)
     again = office.upload(client, clean, dry_run=False).json  # re-import: nothing new
-    assert again["created"] == 0 and len(again["duplicates"]) == 3
-    assert db_session.scalar(select(func.count()).select_from(RosterEntry)) == 2
+    assert again["created"] == 0 and len(again["duplicates"]) == 5
+    assert db_session.scalar(select(func.count()).select_from(RosterEntry)) == 4
     assert_problem(office.upload(client, "nama,telepon\nA,1\n", dry_run=True), 422)
     assert_problem(office.upload(client, clean, dry_run=True, headers=office.alumna_h), 403)
 
@@ -148,9 +151,9 @@ def test_a_matched_claim_verified_by_the_facilitator_sets_the_flag(
 ) -> None:
     office.upload(
         client,
-        ROSTER.replace("Tanpa Nomor,,", "Tanpa Nomor,0813-5555-0000,").replace(
-            ",99.99", ",32.75.11.1004"
-        ),
+        ROSTER.replace("Tanpa Nomor,,", "Tanpa Nomor,0813-5555-0000,")
+        .replace(",99.99", ",32.75.11.1004")
+        .replace("Siti Lagi,", "Siti Aminah,"),  # her row twice: her phone is hers alone
         dry_run=False,
     )
     matches = client.get("/v1/me/roster-matches", headers=office.alumna_h).json["items"]

@@ -42,6 +42,7 @@ from api.models.mentoring import (
     SessionStatus,
     Topic,
 )
+from api.models.messaging import Channel, CodePurpose, Message, OneTimeCode
 from api.models.orders import DeliveryMethod, Order, OrderItem, OrderStatus, PaymentMethod
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
 from api.models.photos import Photo
@@ -87,8 +88,10 @@ __all__ = [
     "BusinessLicence",
     "BusinessStatus",
     "Category",
+    "Channel",
     "CheckIn",
     "ClaimStatus",
+    "CodePurpose",
     "Cohort",
     "Consent",
     "ConsentPurpose",
@@ -109,6 +112,7 @@ __all__ = [
     "MentoringOffer",
     "MentoringRequest",
     "MentoringSession",
+    "Message",
     "Milestone",
     "NeedKind",
     "NeedStatus",
@@ -118,6 +122,7 @@ __all__ = [
     "OfferRegion",
     "OfferStatus",
     "OfferTopic",
+    "OneTimeCode",
     "Order",
     "OrderItem",
     "OrderStatus",

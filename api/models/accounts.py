@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, IdMixin, TimestampMixin, VersionedMixin, utcnow
@@ -46,6 +46,12 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
     # Erased at her request (DELETE /v1/me): her personal data is gone, the row stays so that
     # orders, ratings and check-ins keep counting, pseudonymously.
     erased_at: Mapped[dt.datetime | None]
+    # Set when she proved she holds the number (or mailbox) by a one-time code; roster matches
+    # and code sign-in need a verified phone. A new number is verified before it is stored.
+    phone_verified_at: Mapped[dt.datetime | None]
+    email_verified_at: Mapped[dt.datetime | None]
+    # She signs in by a code to her verified phone instead of a password (her choice).
+    code_sign_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ConsentPurpose(StrEnum):

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Identity,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -69,18 +71,21 @@ class Cohort(IdMixin, TimestampMixin, VersionedMixin, Base):
 
 
 class RosterEntry(IdMixin, Base):
-    """A graduate as the program listed her: how claims are matched, by phone."""
+    """A graduate as the program listed her: how claims are matched, by phone.
+
+    A row may have no phone, or share one with other rows (a household's phone): such rows are
+    valid and flagged (``phone_shared``); they are never matched by phone, only linked by a
+    facilitator who met her (``program.link_graduate``), and count as graduates all the same.
+    """
 
     __tablename__ = "roster_entries"
-    __table_args__ = (
-        UniqueConstraint("cohort_id", "phone"),
-        Index("ix_roster_entries_phone", "phone"),
-    )
+    __table_args__ = (Index("ix_roster_entries_phone", "phone"),)
     id_prefix = "ros"
 
     cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
-    phone: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     village_code: Mapped[str] = mapped_column(
         RegionCode, ForeignKey("regions.code", ondelete="RESTRICT")
     )

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
+
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, current_session_id, db, state
+from api.http.limits import limit
 from api.http.pagination import page_response
 from api.models import AssistGrant, AuditEntry, Consent, Membership, Notification, Role, User
 from api.pagination import Page
 from api.resources import mentoring as mentoring_views
 from api.resources import orders as order_views
 from api.resources import sponsorship as sponsorship_views
-from api.schemas.accounts import MePatchSchema, MeSchema, PasswordChangeSchema
+from api.schemas.accounts import (
+    CodeSentSchema,
+    EmailVerificationRequestSchema,
+    MePatchSchema,
+    MeSchema,
+    PasswordChangeSchema,
+    PhoneVerificationRequestSchema,
+    VerificationCodeSchema,
+)
 from api.schemas.common import PageQueryArgsSchema, page_of
 from api.schemas.notifications import MarkedSchema, NotificationQueryArgsSchema, NotificationSchema
 from api.schemas.organizations import MyMembershipSchema
@@ -29,7 +40,7 @@ from api.schemas.program import (
     AuditEntrySchema,
     AuditQueryArgsSchema,
 )
-from api.services import accounts, assist, audit, events, organizations, privacy
+from api.services import accounts, assist, audit, events, identity, organizations, privacy
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The caller's own account.")
 
@@ -49,10 +60,93 @@ def get_me() -> User:
 @blp.arguments(MePatchSchema)
 @blp.response(200, MeSchema)
 @blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def update_me(changes: dict[str, Any]) -> User:
-    """Change your name, email, phone or language (send If-Match)."""
+    """Change your name, email, phone, language or sign-in by code (send If-Match).
+
+    A new phone number or email is stored once you prove it is yours: a code is sent to it
+    (enter it at POST /v1/me/phone-verification/confirm or .../email-verification/confirm);
+    until then `phone` and `email` stay as they were.
+    """
     blp.check_etag(current_actor().require_user(), MeSchema)
-    return accounts.update_me(db(), actor=current_actor(), changes=changes)
+    return accounts.update_me(
+        db(),
+        tools=state().tools,
+        actor=current_actor(),
+        address=request.remote_addr,
+        changes=changes,
+    )
+
+
+@blp.route("/phone-verification", methods=["POST"])
+@limit("rate_limit_login")
+@blp.no_idempotency
+@blp.auth(assisted=False)
+@blp.arguments(PhoneVerificationRequestSchema)
+@blp.response(202, CodeSentSchema)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def request_phone_verification(data: dict[str, Any]) -> identity.CodeSent:
+    """Send a code to a new number, or to your unverified one, to prove it is yours."""
+    return identity.start_phone_verification(
+        db(),
+        state().tools,
+        actor=current_actor(),
+        address=request.remote_addr,
+        phone=data.get("phone"),
+    )
+
+
+@blp.route("/phone-verification/confirm", methods=["POST"])
+@limit("rate_limit_login")
+@blp.no_idempotency
+@blp.auth(assisted=False)
+@blp.arguments(VerificationCodeSchema)
+@blp.response(200, MeSchema)
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def confirm_phone_verification(data: dict[str, Any]) -> User:
+    """Enter the code: the number becomes your phone, verified."""
+    return identity.confirm_phone_verification(
+        db(),
+        state().tools,
+        actor=current_actor(),
+        address=request.remote_addr,
+        code=data["code"],
+    )
+
+
+@blp.route("/email-verification", methods=["POST"])
+@limit("rate_limit_login")
+@blp.no_idempotency
+@blp.auth(assisted=False)
+@blp.arguments(EmailVerificationRequestSchema)
+@blp.response(202, CodeSentSchema)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def request_email_verification(data: dict[str, Any]) -> identity.CodeSent:
+    """Send a code to a new email address, or to your unverified one, to prove it is yours
+    (then password resets can go there)."""
+    return identity.start_email_verification(
+        db(),
+        state().tools,
+        actor=current_actor(),
+        address=request.remote_addr,
+        email=data.get("email"),
+    )
+
+
+@blp.route("/email-verification/confirm", methods=["POST"])
+@limit("rate_limit_login")
+@blp.no_idempotency
+@blp.auth(assisted=False)
+@blp.arguments(VerificationCodeSchema)
+@blp.response(200, MeSchema)
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+def confirm_email_verification(data: dict[str, Any]) -> User:
+    """Enter the code sent to an email address: it becomes your email, verified."""
+    return identity.confirm_email_verification(
+        db(), state().tools, actor=current_actor(), address=request.remote_addr, code=data["code"]
+    )
 
 
 @blp.route("", methods=["DELETE"])

@@ -33,6 +33,7 @@ from api.schemas.program import (
     ResearchQueryArgsSchema,
     RosterEntrySchema,
     RosterImportArgsSchema,
+    RosterLinkSchema,
     RosterReportSchema,
     RosterUploadSchema,
     StatsQueryArgsSchema,
@@ -127,7 +128,9 @@ def update_cohort(changes: dict[str, Any], cohort_id: str) -> Cohort:
 def import_roster(args: dict[str, Any], files: dict[str, Any], cohort_id: str) -> RosterReport:
     """Import graduates from CSV or .xlsx (name, phone, village_code). `dry_run=true` (the default)
     reports invalid rows and duplicates and writes nothing; `dry_run=false` writes the new
-    rows if no row is invalid (422 with the report otherwise), skipping duplicates."""
+    rows if no row is invalid (422 with the report otherwise), skipping duplicates (same name
+    and phone). A row without a phone, or with a phone another row has (a household's), is
+    valid and `flagged`: it is never matched by phone; link her account when you meet her."""
     try:
         report = service.import_roster(
             db(),
@@ -160,13 +163,31 @@ def list_roster(args: dict[str, Any], cohort_id: str) -> tuple[Page[RosterEntry]
     )
 
 
+@blp.route("/cohorts/<string:cohort_id>/roster/<string:entry_id>/link", methods=["POST"])
+@blp.auth(Role.ADMIN, Role.FACILITATOR)
+@blp.arguments(RosterLinkSchema)
+@blp.response(200, ClaimSchema)
+@blp.alt_response(409, response="CONFLICT")
+def link_roster_entry(data: dict[str, Any], cohort_id: str, entry_id: str) -> GraduateClaim:
+    """Link a roster row to the account of the woman it lists, whom you met and recognised:
+    for rows without a phone of her own or with a household's. Her claim to the cohort is
+    made (or taken) and verified; audited; 409 `roster_entry_linked` if another account has
+    the row."""
+    return service.link_graduate(
+        db(), actor=current_actor(), cohort_id=cohort_id, entry_id=entry_id, **data
+    )
+
+
 @blp.route("/graduate-claims", methods=["POST"])
 @blp.auth(Role.ALUMNA)
 @blp.arguments(ClaimCreateSchema)
 @blp.response(201, ClaimSchema)
 @blp.alt_response(409, response="CONFLICT")
 def create_graduate_claim(data: dict[str, Any]) -> GraduateClaim:
-    """Say you graduated from a cohort; your phone is matched against its roster."""
+    """Say you graduated from a cohort; your phone, once verified, is matched against its roster.
+
+    Without a verified phone the claim is made unmatched, for a facilitator to decide.
+    """
     return service.claim(db(), actor=current_actor(), **data)
 
 
@@ -183,7 +204,11 @@ def list_graduate_claims(args: dict[str, Any]) -> tuple[Page[GraduateClaim], dic
 @blp.auth()
 @blp.response(200, CohortListSchema)
 def list_my_roster_matches() -> dict[str, Any]:
-    """Cohorts whose roster lists your phone number: claim one to be verified."""
+    """Cohorts whose roster lists your phone number: claim one to be verified.
+
+    Needs a verified phone (403 `phone_not_verified`): nobody matches a roster with a number
+    she has not proved is hers.
+    """
     return {"items": service.roster_matches(db(), actor=current_actor())}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import fields
 
 from api.models import ConsentPurpose
-from api.schemas.accounts import MeSchema
+from api.schemas.accounts import MeSchema, OutboxMessageSchema
 from api.schemas.businesses import BusinessSchema
 from api.schemas.common import BaseSchema, Timestamp
 from api.schemas.contact import LeadSchema
@@ -74,6 +74,7 @@ class PersonalDataExportSchema(BaseSchema):
     memberships = _many(MyMembershipSchema)
     assist_grants = _many(AssistGrantSchema)
     notifications = _many(NotificationSchema)
+    messages = _many(OutboxMessageSchema)
     businesses = _many(BusinessSchema)
     photos = _many(PhotoSchema)
     products = _many(ProductSchema)

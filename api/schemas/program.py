@@ -108,6 +108,12 @@ class RosterProblemSchema(BaseSchema):
     phone = fields.String()
     same_as_line = fields.Integer()
     already_in_roster = fields.Boolean()
+    flag = fields.String(
+        metadata={
+            "description": "missing_phone: no phone of her own; shared_phone: a phone another "
+            "row has (a household's). Valid, never matched by phone: link her account."
+        }
+    )
 
 
 class RosterReportSchema(BaseSchema):
@@ -117,13 +123,23 @@ class RosterReportSchema(BaseSchema):
     created = fields.Integer(required=True)
     invalid = fields.List(fields.Nested(RosterProblemSchema), required=True)
     duplicates = fields.List(fields.Nested(RosterProblemSchema), required=True)
+    flagged = fields.List(fields.Nested(RosterProblemSchema), required=True)
 
 
 class RosterEntrySchema(BaseSchema):
     id = fields.String(required=True)
     name = fields.String(required=True)
-    phone = fields.String(required=True)
+    phone = fields.String(allow_none=True, required=True)
+    phone_shared = fields.Boolean(
+        required=True, metadata={"description": "Another row of the cohort has this phone."}
+    )
     village = Place(attribute="village_code", required=True)
+
+
+class RosterLinkSchema(BaseSchema):
+    """The account of the woman this row lists, whom you met."""
+
+    user_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
 
 
 class ClaimCreateSchema(BaseSchema):

@@ -12,7 +12,7 @@ from api.db import utcnow
 from api.errors import Conflict, ValidationFailed
 from api.models import AuthSession, Role, User
 from api.security import Security
-from api.services import auth
+from api.services import auth, identity
 from api.services.authz import Actor, authorize
 
 UNIQUE_FIELDS = ("email", "phone")
@@ -29,7 +29,8 @@ def register(
     phone: str | None = None,
     locale: str = "id",
 ) -> User:
-    """Create an account; admins are never made here (see the create-admin command)."""
+    """Create an account directly (operators, demo data): the operator vouches for its email
+    and phone, which count as verified. Self-registration is ``identity.start_registration``."""
     if role == Role.ADMIN:
         raise ValidationFailed(errors={"role": ["Admins are created by an operator."]})
     if not email and not phone:
@@ -42,6 +43,8 @@ def register(
         phone=phone,
         locale=locale,
         password_hash=security.hash_password(password),
+        phone_verified_at=utcnow() if phone else None,
+        email_verified_at=utcnow() if email else None,
     )
     session.add(user)
     session.flush()
@@ -59,21 +62,51 @@ def create_admin(
         email=email,
         phone=phone,
         password_hash=security.hash_password(password),
+        phone_verified_at=utcnow() if phone else None,
+        email_verified_at=utcnow(),
     )
     session.add(user)
     session.flush()
     return user
 
 
-def update_me(session: Session, *, actor: Actor, changes: Mapping[str, Any]) -> User:
-    """Change the caller's own profile fields."""
+def update_me(
+    session: Session,
+    *,
+    tools: identity.Tools,
+    actor: Actor,
+    address: str | None,
+    changes: Mapping[str, Any],
+) -> User:
+    """Change the caller's own profile fields. A new phone or email is not stored yet: a code
+    goes to it, and entering it (``identity.confirm_*_verification``) stores it, verified; one
+    that another account has gets no code, and the answer is the same (nothing is revealed)."""
     user = authorize(actor, "edit", actor.require_user())
-    merged = {f: changes.get(f, getattr(user, f)) for f in UNIQUE_FIELDS}
-    if not merged["email"] and not merged["phone"]:
+    changes = dict(changes)
+    new_phone = changes.pop("phone", user.phone)
+    new_email = changes.pop("email", user.email)
+    if not new_email and not new_phone:
         raise ValidationFailed(errors={"email": ["Give an email or a phone number."]})
-    _ensure_unique(session, {f: changes[f] for f in UNIQUE_FIELDS if f in changes}, user.id)
+    code_sign_in = changes.pop("code_sign_in", None)
     for field, value in changes.items():
         setattr(user, field, value)
+    if new_phone is None and user.phone is not None:
+        user.phone = None
+        user.phone_verified_at = None
+        user.code_sign_in = False
+    elif new_phone != user.phone:
+        identity.start_phone_verification(
+            session, tools, actor=actor, address=address, phone=new_phone
+        )
+    if new_email is None and user.email is not None:
+        user.email = None
+        user.email_verified_at = None
+    elif new_email != user.email:
+        identity.start_email_verification(
+            session, tools, actor=actor, address=address, email=new_email
+        )
+    if code_sign_in is not None:
+        identity.set_code_sign_in(user, code_sign_in)
     session.flush()
     return user
 

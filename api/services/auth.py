@@ -60,7 +60,7 @@ def login(
     ):
         raise Unauthorized("invalid_credentials", persist=True)
     assert user is not None
-    _refuse_suspended(user)
+    refuse_suspended(user)
     if security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     auth_session = AuthSession(user_id=user.id, user_agent=(user_agent or "")[:200] or None)
@@ -130,7 +130,7 @@ def refresh(session: Session, *, security: Security, refresh_token: str) -> Toke
     user = session.get(User, auth_session.user_id)
     if user is None:
         raise Unauthorized("invalid_refresh_token")
-    _refuse_suspended(user)
+    refuse_suspended(user)
     token.used_at = now
     auth_session.last_refreshed_at = now
     return _issue(session, security, user, auth_session)
@@ -158,9 +158,11 @@ def _issue(
     )
 
 
-def open_session(session: Session, *, security: Security, user: User) -> TokenPair:
-    """Open a session for a user without a password check (CLI, tests, after registration)."""
-    auth_session = AuthSession(user_id=user.id)
+def open_session(
+    session: Session, *, security: Security, user: User, user_agent: str | None = None
+) -> TokenPair:
+    """Open a session without a password check (CLI, tests, sign-in by code)."""
+    auth_session = AuthSession(user_id=user.id, user_agent=(user_agent or "")[:200] or None)
     session.add(auth_session)
     session.flush()
     return _issue(session, security, user, auth_session)
@@ -191,11 +193,11 @@ def authenticate(session: Session, *, security: Security, token: str) -> tuple[A
     ).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("invalid_token")
-    _refuse_suspended(row.User)
+    refuse_suspended(row.User)
     return actor_for(session, row.User), claims.session_id
 
 
-def _refuse_suspended(user: User) -> None:
+def refuse_suspended(user: User) -> None:
     """A suspended account signs in nowhere (said only once the password was right)."""
     if user.suspended_at is not None:
         raise Forbidden("account_suspended")

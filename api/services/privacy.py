@@ -39,8 +39,10 @@ from api.models import (
     MentoringOffer,
     MentoringRequest,
     MentoringSession,
+    Message,
     Notification,
     OffPlatformSale,
+    OneTimeCode,
     Order,
     OrderStatus,
     Photo,
@@ -58,7 +60,7 @@ from api.models import (
 )
 from api.models.mentoring import OfferStatus, RequestStatus
 from api.models.sponsorship import NeedStatus, SponsorshipStatus
-from api.services import audit, catalogue_events, events, photos, reviews
+from api.services import audit, catalogue_events, codes, events, photos, reviews
 from api.services.authz import Actor
 from api.storage import Storage
 
@@ -215,11 +217,6 @@ def _closed_if_open(row: Any) -> Any:
     return RequestStatus.CANCELLED if row.status in OPEN_MENTORING else row.status
 
 
-def _erased_phone(row: Any) -> str:
-    # Roster phones are unique per cohort: a value per row that is no one's number.
-    return f"x{row.id[-19:]}"
-
-
 PARTS: tuple[Part, ...] = (
     Part(
         "account",
@@ -231,6 +228,9 @@ PARTS: tuple[Part, ...] = (
             "phone": None,
             "password_hash": "!erased",
             "suspended_reason": None,
+            "phone_verified_at": None,
+            "email_verified_at": None,
+            "code_sign_in": False,
         },
     ),
     Part("sessions", AuthSession, lambda u: AuthSession.user_id == u, delete=True),
@@ -260,6 +260,15 @@ PARTS: tuple[Part, ...] = (
         Notification,
         lambda u: Notification.user_id == u,
         delete=True,
+    ),
+    Part("messages", Message, lambda u: Message.user_id == u, delete=True),
+    Part(
+        "one_time_codes",
+        OneTimeCode,
+        lambda u: OneTimeCode.user_id == u,
+        delete=True,
+        export=False,
+        why="codes in flight, kept as keyed hashes for minutes",
     ),
     Part(
         "businesses",
@@ -409,7 +418,7 @@ PARTS: tuple[Part, ...] = (
         "roster_entries",
         RosterEntry,
         lambda u: RosterEntry.id.in_(_her_roster_entries(u)),
-        erase={"name": ERASED_NAME, "phone": _erased_phone},
+        erase={"name": ERASED_NAME, "phone": None},
         export=False,
         why="the program's list of its graduates; her claims in the export show her cohort",
     ),
@@ -500,7 +509,8 @@ NOT_HERS: dict[str, str] = {
     "product_changes": "price, stock and availability history of a product (figures, not people)",
     "order_items": "what an order held: product names and prices at the time",
     "refresh_tokens": "secrets of her sign-in sessions, deleted with them",
-    "login_failures": "failed sign-ins; erasure deletes those under her email or phone",
+    "login_failures": "failed sign-ins and code requests; erasure deletes those under her email "
+    "or phone",
 }
 
 # Every text and JSON column that no part above erases or deletes, and why what it holds is not
@@ -596,7 +606,8 @@ def erase(session: Session, *, actor: Actor, storage: Storage) -> dict[str, int]
     for part in PARTS:
         counts[part.name] = _erase_part(session, part, user.id)
     if identifiers:
-        session.execute(delete(LoginFailure).where(LoginFailure.subject.in_(identifiers)))
+        subjects = [*identifiers, *(s for i in identifiers for s in codes.subjects(i))]
+        session.execute(delete(LoginFailure).where(LoginFailure.subject.in_(subjects)))
     user.erased_at = utcnow()
     session.flush()
     session.expire_all()

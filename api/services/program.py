@@ -170,7 +170,8 @@ def list_cohorts(
 
 @dataclass
 class RosterReport:
-    """What an import found: every invalid row and duplicate, by line number (header = 1)."""
+    """What an import found: every invalid row, duplicate and flagged row, by line number
+    (header = 1)."""
 
     dry_run: bool
     rows: int = 0
@@ -178,6 +179,13 @@ class RosterReport:
     created: int = 0
     invalid: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
+    # Valid rows to look at: no phone, or a phone another row has (a household's phone).
+    flagged: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _person(name: str, phone: str | None, village: str) -> tuple[str, str]:
+    """Who a roster row is, for duplicates: her name and phone (or village, without one)."""
+    return " ".join(name.casefold().split()), phone or "village:" + village
 
 
 def _phone(raw: str) -> str | None:
@@ -206,14 +214,18 @@ def import_roster(
         else _managed_cohort(session, actor, cohort_id)
     )
     report = RosterReport(dry_run=dry_run)
-    existing = dict(
-        session.execute(
-            select(RosterEntry.phone, RosterEntry.id).where(RosterEntry.cohort_id == cohort.id)
-        ).all()
-    )
+    existing = list(session.scalars(select(RosterEntry).where(RosterEntry.cohort_id == cohort.id)))
+    known = {_person(e.name, e.phone, e.village_code) for e in existing}
+    phone_rows: dict[str, list[RosterEntry]] = {}
+    for entry in existing:
+        if entry.phone:
+            phone_rows.setdefault(entry.phone, []).append(entry)
     villages: dict[str, bool] = {}
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
+    first_line: dict[str, int] = {}
     fresh: list[RosterEntry] = []
+    shared_stored: list[RosterEntry] = []
+    fresh_shared: list[RosterEntry] = []
     for line, row in rosters.read_rows(data, ("name", "phone", "village_code")):
         report.rows += 1
         if report.rows > MAX_ROSTER_ROWS:
@@ -221,9 +233,10 @@ def import_roster(
         errors: dict[str, list[str]] = {}
         if not 1 <= len(row.get("name", "")) <= 100:
             errors["name"] = ["Required, at most 100 characters."]
-        phone = _phone(row.get("phone", ""))
-        if phone is None:
-            errors["phone"] = ["Not an Indonesian phone number."]
+        raw_phone = row.get("phone", "")
+        phone = _phone(raw_phone) if raw_phone else None
+        if raw_phone and phone is None:
+            errors["phone"] = ["Not an Indonesian phone number (leave it empty if she has none)."]
         code = row.get("village_code", "")
         if code not in villages:
             region = session.get(Region, code) if regions.CODE_PATTERN.match(code) else None
@@ -233,18 +246,33 @@ def import_roster(
         if errors:
             report.invalid.append({"line": line, "errors": errors})
             continue
-        assert phone is not None
-        if phone in seen:
-            report.duplicates.append({"line": line, "phone": phone, "same_as_line": seen[phone]})
+        person = _person(row["name"], phone, code)
+        if person in seen:
+            report.duplicates.append({"line": line, "phone": phone, "same_as_line": seen[person]})
             continue
-        seen[phone] = line
-        if phone in existing:
+        seen[person] = line
+        if person in known:
             report.duplicates.append({"line": line, "phone": phone, "already_in_roster": True})
             continue
         report.valid += 1
-        fresh.append(
-            RosterEntry(cohort_id=cohort.id, name=row["name"], phone=phone, village_code=code)
-        )
+        entry = RosterEntry(cohort_id=cohort.id, name=row["name"], phone=phone, village_code=code)
+        if phone is None:
+            report.flagged.append({"line": line, "flag": "missing_phone"})
+        elif phone_rows.get(phone):
+            for other in phone_rows[phone]:
+                # Rows already stored are flagged only when this import is written.
+                (shared_stored if other in existing else fresh_shared).append(other)
+            entry.phone_shared = True
+            flag: dict[str, Any] = {"line": line, "flag": "shared_phone", "phone": phone}
+            if phone in first_line:
+                flag["same_as_line"] = first_line[phone]
+            else:
+                flag["already_in_roster"] = True
+            report.flagged.append(flag)
+        if phone:
+            phone_rows.setdefault(phone, []).append(entry)
+            first_line.setdefault(phone, line)
+        fresh.append(entry)
         if progress and report.rows % 500 == 0:
             progress(report.rows)
     if dry_run:
@@ -255,6 +283,8 @@ def import_roster(
             params={"count": len(report.invalid)},
             extra={"invalid": report.invalid[:100], "duplicates": report.duplicates[:100]},
         )
+    for entry in (*shared_stored, *fresh_shared):
+        entry.phone_shared = True
     session.add_all(fresh)
     session.flush()
     report.created = len(fresh)
@@ -298,10 +328,12 @@ def claim(session: Session, *, actor: Actor, cohort_id: str, note: str = "") -> 
     ):
         raise Conflict("already_claimed")
     entry = None
-    if alumna.phone:
+    if alumna.phone and alumna.phone_verified_at is not None:
         entry = session.scalar(
             select(RosterEntry).where(
-                RosterEntry.cohort_id == cohort.id, RosterEntry.phone == alumna.phone
+                RosterEntry.cohort_id == cohort.id,
+                RosterEntry.phone == alumna.phone,
+                RosterEntry.phone_shared.is_(False),
             )
         )
     made = GraduateClaim(
@@ -328,11 +360,13 @@ def roster_matches(session: Session, *, actor: Actor) -> list[Cohort]:
     user = actor.require_user()
     if not user.phone:
         return []
+    if user.phone_verified_at is None:
+        raise Forbidden("phone_not_verified")
     return list(
         session.scalars(
             select(Cohort)
             .join(RosterEntry, RosterEntry.cohort_id == Cohort.id)
-            .where(RosterEntry.phone == user.phone)
+            .where(RosterEntry.phone == user.phone, RosterEntry.phone_shared.is_(False))
             .order_by(Cohort.year.desc())
         )
     )
@@ -371,6 +405,49 @@ def decide(
         actor=actor,
         data={"cohort_id": found.cohort_id, "reason": reason},
         notify=(found.user_id,),
+    )
+    return found
+
+
+def link_graduate(
+    session: Session, *, actor: Actor, cohort_id: str, entry_id: str, user_id: str
+) -> GraduateClaim:
+    """A facilitator (or admin) of the cohort who met her links her roster row to her account:
+    for rows without a phone of her own, or with a household's phone. Her claim is verified."""
+    cohort = _managed_cohort(session, actor, cohort_id)
+    entry = session.get(RosterEntry, entry_id)
+    if entry is None or entry.cohort_id != cohort.id:
+        raise NotFound()
+    user = session.get(User, user_id)
+    if user is None or user.erased_at is not None or user.role != Role.ALUMNA:
+        raise ValidationFailed(errors={"user_id": ["Not an alumna's account."]})
+    taken = session.scalar(
+        select(GraduateClaim.user_id).where(GraduateClaim.roster_entry_id == entry.id)
+    )
+    if taken is not None and taken != user.id:
+        raise Conflict("roster_entry_linked")
+    found = session.scalar(
+        select(GraduateClaim).where(
+            GraduateClaim.user_id == user.id, GraduateClaim.cohort_id == cohort.id
+        )
+    )
+    if found is None:
+        found = GraduateClaim(user_id=user.id, cohort_id=cohort.id, note="")
+        session.add(found)
+    found.roster_entry_id = entry.id
+    found.status = ClaimStatus.VERIFIED
+    found.decided_by_id, found.decided_at, found.reason = actor.user_id, utcnow(), None
+    session.flush()
+    session.execute(
+        update(Business).where(Business.owner_id == user.id).values(verified_graduate=True)
+    )
+    events.record(
+        session,
+        type="graduate_claim.linked",
+        subject=found,
+        actor=actor,
+        data={"cohort_id": cohort.id, "roster_entry_id": entry.id, "user_id": user.id},
+        notify=(user.id,),
     )
     return found
 

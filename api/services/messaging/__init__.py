@@ -1,0 +1,156 @@
+"""Messages to people: one service, pluggable providers.
+
+``Messenger.send`` writes a ``Message`` row in the transaction of what caused it (no message
+without its cause, none lost with it), in the recipient's language. After that transaction
+commits, the provider gets the messages to deliver. The embedded default, ``OutboxProvider``,
+delivers nowhere: its rows are the outbox, which ``GET /v1/dev/outbox`` lists and which it writes
+to the log in development (``make run`` shows them). A provider for WhatsApp or SMS implements
+``Provider`` (its ``dispatch`` hands the messages to the job engine) and is chosen by
+``MESSAGING_PROVIDER``.
+
+A message carrying a one-time code keeps its text only in development; elsewhere the stored and
+logged text has the code masked, and only the provider sees it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session
+
+from api.models import Channel, Message
+from api.pagination import Page, paginate, sort_options
+from api.services.messaging.templates import IDENTIFIERS, TEMPLATES, render
+
+__all__ = [
+    "IDENTIFIERS",
+    "TEMPLATES",
+    "Messenger",
+    "OutboxProvider",
+    "Outgoing",
+    "Provider",
+    "list_outbox",
+]
+
+log = logging.getLogger("berdaya.messaging")
+PENDING_KEY = "berdaya_messages"
+MASK = "******"
+SORTS = sort_options(Message, created_at=["created_at"])
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A committed message as a provider receives it: the full text, code included."""
+
+    id: str
+    channel: Channel
+    recipient: str
+    locale: str
+    template: str
+    text: str
+    secret: bool
+
+
+class Provider(Protocol):
+    """Delivers committed messages on their channel."""
+
+    name: str
+
+    def dispatch(self, messages: list[Outgoing]) -> None:
+        """Hand over messages whose transaction has committed (must not block on a network)."""
+
+
+class OutboxProvider:
+    """The embedded default: the stored rows are the delivery; development logs them."""
+
+    name = "outbox"
+
+    def __init__(self, *, development: bool) -> None:
+        self.development = development
+
+    def dispatch(self, messages: list[Outgoing]) -> None:
+        for m in messages:
+            text = m.text if self.development or not m.secret else "(text with a code withheld)"
+            log.info("outbox %s %s to %s: %s", m.id, m.channel.value, m.recipient, text)
+
+
+class Messenger:
+    """Writes messages and, once they are committed, passes them to the provider."""
+
+    def __init__(self, provider: Provider, *, development: bool) -> None:
+        self.provider = provider
+        self.development = development
+
+    def send(
+        self,
+        session: Session,
+        *,
+        template: str,
+        channel: Channel,
+        recipient: str,
+        locale: str,
+        params: dict[str, Any] | None = None,
+        user_id: str | None = None,
+        secret: bool = False,
+    ) -> Message:
+        """Queue one message in the caller's transaction."""
+        params = params or {}
+        text = render(template, locale, params)
+        stored = text
+        if secret and not self.development:
+            stored = render(template, locale, {**params, "code": MASK})
+        message = Message(
+            user_id=user_id,
+            channel=channel,
+            recipient=recipient,
+            locale=locale if locale in ("id", "en") else "id",
+            template=template,
+            body=stored,
+            secret=secret,
+            provider=self.provider.name,
+            status="queued",
+        )
+        session.add(message)
+        session.flush()
+        outgoing = Outgoing(message.id, channel, recipient, message.locale, template, text, secret)
+        self._after_commit(session).append(outgoing)
+        return message
+
+    def _after_commit(self, session: Session) -> list[Outgoing]:
+        pending: list[Outgoing] | None = session.info.get(PENDING_KEY)
+        if pending is None:
+            pending = session.info[PENDING_KEY] = []
+
+            def committed(sess: Session) -> None:
+                batch = sess.info.pop(PENDING_KEY, [])
+                if batch:
+                    self.provider.dispatch(batch)
+
+            def rolled_back(sess: Session) -> None:
+                sess.info.pop(PENDING_KEY, None)
+
+            event.listen(session, "after_commit", committed, once=True)
+            event.listen(session, "after_soft_rollback", rolled_back, once=True)
+        return pending
+
+
+def list_outbox(
+    session: Session, *, recipient: str | None = None, limit: int, cursor: str | None = None
+) -> Page[Message]:
+    """The outbox, newest first (development only: the resource refuses elsewhere)."""
+    stmt = select(Message)
+    if recipient:
+        stmt = stmt.where(Message.recipient == recipient)
+    return paginate(
+        session, stmt, model=Message, sort="-created_at", options=SORTS, limit=limit, cursor=cursor
+    )
+
+
+def prune(session: Session, *, older_than: dt.datetime) -> int:
+    """Delete messages older than the retention (the scheduled sweep)."""
+    result = session.execute(delete(Message).where(Message.created_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
