@@ -48,7 +48,7 @@ def test_swagger_ui_renders_and_tries_an_operation_and_redoc_renders(live_server
 
             page.goto(f"{live_server}/redoc")
             page.locator("h1", has_text="Berdaya API").first.wait_for(timeout=20_000)
-            heading = page.locator("h2", has_text=re.compile("Create an account", re.I)).first
+            heading = page.locator("h2", has_text=re.compile("Start an account", re.I)).first
             heading.wait_for(state="attached", timeout=20_000)
             # Every asset comes from the app itself; ReDoc's footer logo alone points outside
             # and simply does not show.
