@@ -29,6 +29,7 @@ from api.models import (
     StaffRegion,
     User,
 )
+from api.services.codes import CodePolicy
 from api.services.messaging import Messenger, OutboxProvider
 from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import PASSWORD, UserFactory
@@ -184,7 +185,7 @@ def test_codes_are_limited_per_number_whether_or_not_it_has_an_account(
 
 
 def test_codes_are_limited_per_network_address(client: FlaskClient) -> None:
-    for n in range(20):
+    for n in range(CodePolicy.sends_per_address):
         assert client.post(RESET, json={"phone": f"0857700{n:05d}"}).status_code == 202
     assert_problem(client.post(RESET, json={"phone": "085779999999"}), 429, "code_send_limited")
     # Another address is not affected.
@@ -525,6 +526,7 @@ def test_the_outbox_endpoint_is_404_outside_development(database_url: str) -> No
             "env": "production",
             "secret_key": "s" * 48,
             "password_hash_profile": "owasp",
+            "public_base_url": "https://berdaya.example.id",
             "database_url": database_url,
         }
     )

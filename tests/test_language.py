@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session
 from api.models import Role, User
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.helpers import assert_problem
-from tests.test_auth import LOGIN, REGISTER, register_body
+from tests.helpers import assert_problem, register
+from tests.test_auth import LOGIN, register_body
 
 
 def test_a_signed_in_persons_locale_decides_when_the_header_is_absent(
     client: FlaskClient, auth: Auth, db_session: Session
 ) -> None:
-    registered = client.post(REGISTER, json=register_body())
+    registered = register(client, register_body())
     assert registered.status_code == 201, registered.json
     login = client.post(
         LOGIN, json={"email": "siti.aminah@example.id", "password": "rahasia-sekali"}

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from api.config import Settings
 from api.migrate import upgrade
 from tests.conftest import Auth, app_with
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, register
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -242,9 +242,7 @@ def test_a_class_of_forty_registers_and_signs_in_from_one_address_with_the_defau
             for i in range(40)
         ]
         registered = [
-            client.post(
-                "/v1/auth/register", json={**p, "name": f"Peserta {i}", "role": "alumna"}
-            ).status_code
+            register(client, {**p, "name": f"Peserta {i}", "role": "alumna"}).status_code
             for i, p in enumerate(people)
         ]
         assert registered == [201] * 40

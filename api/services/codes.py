@@ -38,9 +38,11 @@ class CodePolicy:
     max_attempts: int = 5  # per code
     window: dt.timedelta = dt.timedelta(minutes=15)
     sends_per_destination: int = 3
-    sends_per_address: int = 20
+    # Per network address: a class of 40 signing up together on one school Wi-Fi or carrier
+    # CGNAT address, with resends and typos, fits; a script spraying numbers does not.
+    sends_per_address: int = 120
     failures_per_destination: int = 10
-    failures_per_address: int = 30
+    failures_per_address: int = 120
 
     @property
     def minutes(self) -> int:

@@ -236,7 +236,7 @@ def import_roster(
         raw_phone = row.get("phone", "")
         phone = _phone(raw_phone) if raw_phone else None
         if raw_phone and phone is None:
-            errors["phone"] = ["Not an Indonesian phone number (leave it empty if she has none)."]
+            errors["phone"] = ["Not an Indonesian phone number."]
         code = row.get("village_code", "")
         if code not in villages:
             region = session.get(Region, code) if regions.CODE_PATTERN.match(code) else None
