@@ -25,8 +25,7 @@ from api.models import (
 )
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, OrganizationFactory, member_of
-from tests.helpers import assert_problem
-from tests.test_photos import image_bytes
+from tests.helpers import assert_problem, image_bytes
 
 TODAY = utcnow().date()
 YEAR = TODAY.year
