@@ -6,17 +6,46 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run serve migrate regions demo test lint lint-spec format typecheck openapi admin clean worker bench
+.PHONY: install install-dev lock run serve migrate regions demo test test-all lint lint-spec format typecheck openapi admin clean worker bench
+
+# -- installs: from the lock files ---------------------------------------------------------------
+# requirements/run.txt (what the app runs on) and requirements/dev.txt (that plus the tools and
+# test libraries) pin every package with its hashes; pyproject.toml keeps the ranges they are
+# resolved from. `install` is the runtime, `install-dev` everything; `make lock` updates both.
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+LOCK_INDEX ?= https://pypi.org/simple
+PIP_COMPILE := PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --index-url $(LOCK_INDEX)
 
 install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "Berdaya needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
-	@test -x $(BIN)/python || { echo "creating virtual environment in $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@echo "installing Berdaya and its dependencies into $(VENV)"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "creating virtual environment in $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements/run.txt pyproject.toml | $(VENV)/bin/python
+	@echo "installing Berdaya and its runtime dependencies (requirements/run.txt) into $(VENV)"
+	@$(PIP) install --quiet --require-hashes -r requirements/run.txt
+	@$(PIP) install --quiet --no-deps -e .
 	@touch $@
+
+# dev.txt holds run.txt's pins too (run.txt is resolved within dev.txt), so it installs both.
+$(VENV)/.installed-dev: requirements/dev.txt requirements/run.txt pyproject.toml | $(VENV)/bin/python
+	@echo "installing Berdaya, its dependencies and the dev tools (requirements/dev.txt) into $(VENV)"
+	@$(PIP) install --quiet --require-hashes -r requirements/dev.txt
+	@$(PIP) install --quiet --no-deps -e .
+	@touch $(VENV)/.installed $@
+
+# Re-resolve the locks from pyproject.toml's ranges against PyPI (newest versions that fit):
+# dev.txt first, then run.txt within it, so that the two never pin a package differently.
+# LOCK_ARGS="--upgrade-package flask" moves one package only; then `make install-dev`.
+lock: install-dev
+	@$(PIP_COMPILE) --extra dev $(LOCK_ARGS) -o requirements/dev.txt pyproject.toml
+	@$(PIP_COMPILE) --constraint requirements/dev.txt $(LOCK_ARGS) -o requirements/run.txt pyproject.toml
+	@echo "requirements/run.txt and requirements/dev.txt updated; review, then make install-dev"
 
 # The embedded default: SQLite file under var/, demo data, served on http://$(HOST):$(PORT).
 run: export BERDAYA_ENV ?= development
@@ -36,10 +65,24 @@ demo: export BERDAYA_ENV ?= development
 demo: install
 	@$(FLASK) demo-data
 
-test: install
-	@$(BIN)/pytest $(PYTEST_ARGS)
+# -- tests ------------------------------------------------------------------------------------
+# `make test`: the inner loop, every test but those marked slow, on PYTEST_WORKERS pytest-xdist
+# workers (a process per core by default; each has its own database). `make test-all`: all of
+# them, then the `serial` ones alone (the PostgreSQL restart). TEST_DATABASE_URL runs either on
+# PostgreSQL; PYTEST_ARGS narrows them (a file, -k, -x). Exit status 5 is pytest's "no test
+# selected" (e.g. PYTEST_ARGS names only slow tests): nothing failed, so it is not an error.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+no_tests_is_fine = status=$$?; [ $$status -eq 5 ] && echo "(no test selected)" && status=0; exit $$status
 
-lint: install
+test: install-dev
+	@$(PYTEST) -m "not slow" $(PYTEST_ARGS) || { $(no_tests_is_fine); }
+
+test-all: install-dev
+	@$(PYTEST) -m "not serial" $(PYTEST_ARGS) || { $(no_tests_is_fine); }
+	@$(BIN)/pytest -p no:xdist -m serial $(PYTEST_ARGS) || { $(no_tests_is_fine); }
+
+lint: install-dev
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 
@@ -63,11 +106,11 @@ worker: install
 bench: install
 	@$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-format: install
+format: install-dev
 	@$(BIN)/ruff format .
 	@$(BIN)/ruff check --fix .
 
-typecheck: install
+typecheck: install-dev
 	@$(BIN)/mypy
 
 # Regenerate the committed OpenAPI document (tests fail when it drifts from the code).
