@@ -72,7 +72,7 @@ demo: install
 # PostgreSQL; PYTEST_ARGS narrows them (a file, -k, -x). Exit status 5 is pytest's "no test
 # selected" (e.g. PYTEST_ARGS names only slow tests): nothing failed, so it is not an error.
 PYTEST_WORKERS ?= auto
-PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS)
 no_tests_is_fine = status=$$?; [ $$status -eq 5 ] && echo "(no test selected)" && status=0; exit $$status
 
 test: install-dev

@@ -7,6 +7,7 @@ external transaction" recipe), so commits inside requests never leave the test.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 from collections.abc import Iterator
@@ -82,6 +83,22 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def exclusive_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The Redis database of TEST_REDIS_URL to this test alone: the tests that use it empty it,
+    and two pytest-xdist workers would empty it under each other. A file lock in the run's
+    temporary directory (the same for every worker) takes turns."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # each worker's basetemp is a directory of the run's
+    with (root / "redis.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")

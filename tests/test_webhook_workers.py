@@ -185,9 +185,8 @@ def worker(url: str, log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.redis
-@pytest.mark.xdist_group("redis")  # both empty the same Redis database
 def test_rq_workers_lose_nothing_when_one_is_killed_mid_delivery(
-    own_database: str, tmp_path: Path
+    own_database: str, tmp_path: Path, exclusive_redis: None
 ) -> None:
     import redis
 
