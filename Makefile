@@ -9,12 +9,13 @@ FLASK := $(BIN)/flask --app wsgi
 .PHONY: install install-dev lock run serve migrate regions demo test test-all lint lint-spec format typecheck openapi admin clean worker bench
 
 # -- installs: from the lock files ---------------------------------------------------------------
-# requirements/run.txt (what the app runs on) and requirements/dev.txt (that plus the tools and
-# test libraries) pin every package with its hashes; pyproject.toml keeps the ranges they are
-# resolved from. `install` is the runtime, `install-dev` everything; `make lock` updates both.
+# requirements/run.txt (what the app runs on, S3 storage included) and requirements/dev.txt (that
+# plus the tools and test libraries) pin every package with its hashes; pyproject.toml keeps the
+# ranges. `install` is the runtime, `install-dev` everything; `make lock` updates both.
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 LOCK_INDEX ?= https://pypi.org/simple
-PIP_COMPILE := PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip-compile --quiet \
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= \
+	$(BIN)/pip-compile --quiet \
 	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --index-url $(LOCK_INDEX)
 
 install: $(VENV)/.installed
@@ -39,12 +40,12 @@ $(VENV)/.installed-dev: requirements/dev.txt requirements/run.txt pyproject.toml
 	@$(PIP) install --quiet --no-deps -e .
 	@touch $(VENV)/.installed $@
 
-# Re-resolve the locks from pyproject.toml's ranges against PyPI (newest versions that fit):
-# dev.txt first, then run.txt within it, so that the two never pin a package differently.
-# LOCK_ARGS="--upgrade-package flask" moves one package only; then `make install-dev`.
+# Resolve the locks from pyproject.toml's ranges against PyPI: dev.txt first, then run.txt
+# within it, so that the two never pin a package differently. Pins that still fit are kept;
+# LOCK_ARGS="--upgrade-package flask" moves one package, LOCK_ARGS=--upgrade all of them.
 lock: install-dev
 	@$(PIP_COMPILE) --extra dev $(LOCK_ARGS) -o requirements/dev.txt pyproject.toml
-	@$(PIP_COMPILE) --constraint requirements/dev.txt $(LOCK_ARGS) -o requirements/run.txt pyproject.toml
+	@$(PIP_COMPILE) --extra s3 --constraint requirements/dev.txt $(LOCK_ARGS) -o requirements/run.txt pyproject.toml
 	@echo "requirements/run.txt and requirements/dev.txt updated; review, then make install-dev"
 
 # The embedded default: SQLite file under var/, demo data, served on http://$(HOST):$(PORT).
