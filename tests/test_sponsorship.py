@@ -29,8 +29,7 @@ from api.state import get_state
 from api.storage import LocalStorage
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, OrganizationFactory, member_of
-from tests.helpers import assert_problem
-from tests.test_photos import black_image, image_bytes
+from tests.helpers import assert_problem, black_image, image_bytes
 
 TODAY = utcnow().date()
 YEAR = TODAY.year

@@ -32,8 +32,7 @@ from api.state import get_state
 from api.storage import LocalStorage, S3Storage
 from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.helpers import assert_problem
-from tests.test_photos import image_bytes, upload
+from tests.helpers import assert_problem, image_bytes, upload
 
 CDN = "https://cdn.example.org/"
 
