@@ -60,3 +60,20 @@ def test_the_development_targets_add_the_dev_extras(target: str, tmp_path: Path)
     commands = installs(dry_run(target, tmp_path / ".venv"))
     assert any("--require-hashes -r requirements/dev.txt" in c for c in commands), commands
     assert set(DEV_TOOLS) <= pinned("dev.txt")
+
+
+def test_every_dependency_of_pyproject_is_in_the_lock() -> None:
+    """A dependency added to pyproject.toml without `make lock` would install nowhere (the
+    installs are `--require-hashes` from the lock, then the project with `--no-deps`)."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def names(requirements: list[str]) -> set[str]:
+        found = (re.match(r"[A-Za-z0-9_.-]+", r) for r in requirements)
+        return {m.group(0).lower().replace("_", "-") for m in found if m}
+
+    extras = project["optional-dependencies"]
+    assert names(project["dependencies"] + extras["s3"]) <= pinned("run.txt")
+    assert names(project["dependencies"] + extras["dev"]) <= pinned("dev.txt")
