@@ -405,7 +405,7 @@ def test_fulfilment_follows_the_delivery_method_and_dates_are_sane(
 def test_order_lines_carry_a_thumbnail_of_their_product(
     client: FlaskClient, shop: Shop, db_session: Session
 ) -> None:
-    from tests.test_photos import image_bytes
+    from tests.helpers import image_bytes
 
     added = client.post(
         f"/v1/products/{shop.cake.id}/photos",
