@@ -6,7 +6,8 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run serve migrate regions demo test lint lint-spec format typecheck openapi admin clean worker bench
+.PHONY: install run serve migrate regions demo test lint lint-spec format typecheck openapi admin clean worker bench \
+	cluster cluster-stop
 
 install: $(VENV)/.installed
 
@@ -62,6 +63,15 @@ worker: install
 # bench/RESULTS.md). BENCH_ARGS="--products 10000 --seconds 5" for a quick run.
 bench: install
 	@$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The scale-out topology on this machine (docs/scaling.md): HAProxy, two app servers, a
+# streaming replica of the local PostgreSQL, Redis, two job workers, S3. CLUSTER_BASE_PORT,
+# CLUSTER_DB and PRIMARY_PORT choose where.
+cluster: install
+	@scripts/cluster.sh start
+
+cluster-stop:
+	@scripts/cluster.sh stop
 
 format: install
 	@$(BIN)/ruff format .

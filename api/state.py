@@ -15,6 +15,7 @@ from api.storage import Storage
 
 if TYPE_CHECKING:
     from api.counters import ViewCounter
+    from api.replica import ReplicaRouter
     from api.services.catalogue_cache import CatalogueCache
 
 
@@ -31,6 +32,8 @@ class AppState:
     views: ViewCounter
     # Encoded public documents, kept exact by PostgreSQL's notifications (None on SQLite).
     catalogue: CatalogueCache | None = None
+    # Anonymous public reads on a streaming replica (None: every read on the primary).
+    replica: ReplicaRouter | None = None
 
     def new_session(self) -> Session:
         return self.sessionmaker()
