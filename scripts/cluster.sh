@@ -7,6 +7,8 @@
 #   Redis :BASE+30 (rate limits, job queue), two RQ webhook workers, moto S3 on :BASE+40
 #
 #   scripts/cluster.sh start | stop | status | env
+#   drills: kill-app PORT | start-app PORT | stop-replica | start-replica | restart-redis
+#           kill-worker N | start-worker N
 #
 # `make cluster` / `make cluster-stop`. Everything lives in CLUSTER_DIR and is removed by stop;
 # the only change made outside it is one `host replication` line in the primary's pg_hba.conf
@@ -65,6 +67,8 @@ export CLUSTER_APP_PORTS="${APP_PORTS[*]}"
 export CLUSTER_REPLICA_PORT=$REPLICA_PORT
 export CLUSTER_REDIS_PORT=$REDIS_PORT
 EOF
+  # More settings for every process (the drills shorten webhook timeouts), one per line.
+  [ -z "${CLUSTER_EXTRA_ENV:-}" ] || printf '%s\n' "$CLUSTER_EXTRA_ENV" | sed 's/^/export /' >>"$DIR/env"
 }
 
 ensure_packages() {
@@ -179,8 +183,8 @@ start() {
   [ "$(psql_primary "SELECT 1 FROM pg_database WHERE datname = '$CLUSTER_DB'")" = 1 ] \
     || psql_primary "CREATE DATABASE \"$CLUSTER_DB\""
   say "migrations and regions on $CLUSTER_DB (the primary)"
-  (set -a; . "$DIR/env"; "$VENV/bin/flask" --app wsgi db-upgrade >/dev/null \
-    && "$VENV/bin/flask" --app wsgi load-regions >/dev/null)
+  (set -a; . "$DIR/env"; "$VENV/bin/flask" --app wsgi db-upgrade >"$DIR/migrate.log" 2>&1 \
+    && "$VENV/bin/flask" --app wsgi load-regions >>"$DIR/migrate.log" 2>&1)
 
   ensure_replication_allowed
   start_replica
@@ -250,10 +254,31 @@ status() {
   as_postgres "$PG_BIN/pg_ctl" -D "$DIR/replica" status >/dev/null && say "replica: running" || say "replica: DOWN"
 }
 
+kill_app() {  # the master and its workers, at once, as a crash would
+  local pid
+  pid=$(cat "$DIR/app-$1.pid")
+  kill -9 "$pid" $(pgrep -P "$pid") 2>/dev/null || true
+  rm -f "$DIR/app-$1.pid"
+}
+
+restart_redis() {  # the same port, empty (no persistence): what a crash of a cache node loses
+  stop_pidfile "$DIR/redis.pid"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --daemonize yes \
+    --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" --dir "$DIR"
+  wait_for 10 redis redis-cli -p "$REDIS_PORT" ping
+}
+
 case "${1:-}" in
   start) start ;;
+  kill-app) kill_app "$2" ;;
+  start-app) start_app_server "$2" ;;
+  stop-replica) as_postgres "$PG_BIN/pg_ctl" -D "$DIR/replica" -m fast -w stop >/dev/null ;;
+  start-replica) as_postgres "$PG_BIN/pg_ctl" -D "$DIR/replica" -l "$DIR/replica.log" -w start >/dev/null ;;
+  restart-redis) restart_redis ;;
+  kill-worker) kill -9 "$(cat "$DIR/worker-$2.pid")"; rm -f "$DIR/worker-$2.pid" ;;
+  start-worker) start_worker "$2" ;;
   stop) stop ;;
   status) status ;;
   env) cat "$DIR/env" ;;
-  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|env|kill-app|start-app|stop-replica|start-replica|restart-redis|kill-worker|start-worker" >&2; exit 2 ;;
 esac

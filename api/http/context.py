@@ -56,8 +56,9 @@ def _replica_session() -> Session | None:
 def replica_fresh_as_of() -> float | None:
     """When the replica this request reads was known current (monotonic); None on the primary
     (``CatalogueCache.token`` stores a replica's read only if it is newer than its evictions)."""
-    if not has_request_context() or "db_session" not in g:
+    if not has_request_context():
         return None
+    db()  # where this request reads is decided with its session (reads may open it later)
     fresh: float | None = g.get("replica_fresh_as_of")
     return fresh
 
