@@ -112,7 +112,8 @@ class ReplicaRouter:
                 position = conn.execute(text("SELECT pg_current_wal_lsn() - '0/0'")).scalar_one()
             self._samples.append((now, int(position)))
             with self.replica.connect() as conn:
-                conn.execute(text(f"SET statement_timeout = {CHECK_STATEMENT_TIMEOUT_MS}"))
+                # LOCAL: this transaction only, never the pooled connection requests reuse.
+                conn.execute(text(f"SET LOCAL statement_timeout = {CHECK_STATEMENT_TIMEOUT_MS}"))
                 replayed = conn.execute(
                     text("SELECT pg_last_wal_replay_lsn() - '0/0'")
                 ).scalar_one()

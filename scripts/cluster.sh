@@ -125,7 +125,9 @@ EOF
 
 start_app_server() {  # start_app_server PORT
   local port=$1
-  (set -a; . "$DIR/env"; exec "$VENV/bin/gunicorn" --workers "$APP_WORKERS" --threads "$APP_THREADS" \
+  # CLUSTER_NO_REPLICA=1: every read on the primary (bench/cluster.py compares the two).
+  (set -a; . "$DIR/env"; [ -z "${CLUSTER_NO_REPLICA:-}" ] || unset DATABASE_REPLICA_URL
+   exec "$VENV/bin/gunicorn" --workers "$APP_WORKERS" --threads "$APP_THREADS" \
     --bind "127.0.0.1:$port" --pid "$DIR/app-$port.pid" --daemon \
     --error-logfile "$DIR/app-$port.log" wsgi:app)
   wait_for 30 "app server :$port" http_ok "http://127.0.0.1:$port/health"
