@@ -105,7 +105,7 @@ def main() -> None:
     default = f"/tmp/berdaya-cluster-{base_port}"  # noqa: S108 (scripts/cluster.sh's default)
     env = cluster_env(Path(os.environ.get("CLUSTER_DIR", default)))
     url = env["DATABASE_URL"]
-    replica = env["DATABASE_REPLICA_URL"]
+    replica_url = env["DATABASE_REPLICA_URL"]
     with psycopg.connect(url) as conn:
         have = conn.execute("SELECT count(*) FROM products").fetchone()
     if not have or have[0] < args.products:
@@ -117,12 +117,12 @@ def main() -> None:
     for label, replica in (("reads on the replica", True), ("primary alone", False)):
         restart_apps(env, replica=replica)
         wrk(env["CLUSTER_URL"], mix, seconds=3, connections=args.connections)  # warm caches
-        before = [table_reads(url), table_reads(replica)]
+        before = [table_reads(url), table_reads(replica_url)]
         figures = wrk(env["CLUSTER_URL"], mix, seconds=args.seconds, connections=args.connections)
         time.sleep(11)  # idle backends report their statistics within 10 s
         scans = [
             after - b
-            for after, b in zip([table_reads(url), table_reads(replica)], before, strict=True)
+            for after, b in zip([table_reads(url), table_reads(replica_url)], before, strict=True)
         ]
         figures["replica_share"] = scans[1] / max(1, scans[0] + scans[1])
         print(label, {k: figures[k] for k in ("rps", "p50_ms", "p99_ms", "errors")}, scans)
