@@ -127,7 +127,7 @@ start_app_server() {  # start_app_server PORT
   local port=$1
   # CLUSTER_NO_REPLICA=1: every read on the primary (bench/cluster.py compares the two).
   (set -a; . "$DIR/env"; [ -z "${CLUSTER_NO_REPLICA:-}" ] || unset DATABASE_REPLICA_URL
-   exec "$VENV/bin/gunicorn" --workers "$APP_WORKERS" --threads "$APP_THREADS" \
+   exec "$VENV/bin/gunicorn" --workers "$APP_WORKERS" --threads "$APP_THREADS" --graceful-timeout 5 \
     --bind "127.0.0.1:$port" --pid "$DIR/app-$port.pid" --daemon \
     --error-logfile "$DIR/app-$port.log" wsgi:app)
   wait_for 30 "app server :$port" http_ok "http://127.0.0.1:$port/health"
@@ -236,16 +236,20 @@ stop_pidfile() {  # stop_pidfile FILE: TERM, then KILL after 10 s
 
 stop() {
   [ -d "$DIR" ] || { say "not running"; return 0; }
-  stop_pidfile "$DIR/haproxy.pid"
-  for port in "${APP_PORTS[@]}"; do stop_pidfile "$DIR/app-$port.pid"; done
-  for n in 1 2; do stop_pidfile "$DIR/worker-$n.pid"; done
-  stop_pidfile "$DIR/s3.pid"
-  stop_pidfile "$DIR/redis.pid"
+  # TERM to all at once (gunicorn and RQ shut down gracefully), KILL what is left after 10 s.
+  local pids=() file
+  for file in "$DIR/haproxy.pid" "$DIR"/app-*.pid "$DIR"/worker-*.pid "$DIR/s3.pid" "$DIR/redis.pid"; do
+    [ -f "$file" ] && pids+=("$(cat "$file")") && rm -f "$file"
+  done
+  [ ${#pids[@]} = 0 ] || kill "${pids[@]}" 2>/dev/null || true
+  any_alive() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+  for _ in $(seq 1 50); do any_alive "${pids[@]}" || break; sleep 0.2; done
+  [ ${#pids[@]} = 0 ] || kill -9 "${pids[@]}" 2>/dev/null || true
   if [ -f "$DIR/replica/postmaster.pid" ]; then
     as_postgres "$PG_BIN/pg_ctl" -D "$DIR/replica" -m fast -w stop >/dev/null || true
   fi
   rm -rf "$DIR"
-  say "stopped (database $CLUSTER_DB is left on the primary)"
+  say "stopped (the database is left on the primary)"
 }
 
 status() {

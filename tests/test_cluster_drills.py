@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import signal
 import subprocess
 import threading
 import time
@@ -151,12 +150,13 @@ def cluster() -> Iterator[Cluster]:
         "CLUSTER_EXTRA_ENV": "\n".join(
             (
                 "WEBHOOK_ALLOW_NETWORKS=127.0.0.1/32",
-                "WEBHOOK_TIMEOUT_SECONDS=2",
+                "WEBHOOK_TIMEOUT_SECONDS=5",
                 "WEBHOOK_SWEEP_SECONDS=1",
                 "RATE_LIMIT_DEFAULT='100000 per minute'",
             )
         ),
     }
+    subprocess.run([str(SCRIPT), "stop"], timeout=120, env=env)  # what a killed run left
     try:
         subprocess.run([str(SCRIPT), "start"], check=True, timeout=300, env=env)
         settings = read_env(directory / "env")
@@ -248,11 +248,13 @@ SEARCHES = [
 ]
 
 
-def test_anonymous_reads_go_to_the_replica_and_signed_in_reads_do_not(cluster: Cluster) -> None:
+def test_anonymous_reads_go_to_the_replica(cluster: Cluster) -> None:
+    """(Signed-in reads stay on the primary: the paused-replica drill shows the owner her
+    change while anonymous readers still get the replica's.)"""
     before = cluster.replica_reads()
-    for i in range(10):
-        assert call(f"{cluster.url}/v1/products?q=kue{i}").status == 200
-    wait_until(lambda: cluster.replica_reads() > before, timeout=12, step=0.5)
+    with Load(cluster.url, SEARCHES, threads=2) as load:  # each process checks the lag first
+        wait_until(lambda: cluster.replica_reads() > before, timeout=15, step=0.5)
+    assert load.errors == [] and set(load.statuses) == {200}
 
 
 def test_a_write_on_one_app_server_is_read_and_evicted_on_the_other(cluster: Cluster) -> None:
@@ -356,15 +358,11 @@ def test_rate_limits_are_counted_once_across_app_servers_and_after_redis_restart
 def test_a_job_worker_killed_mid_delivery_and_redis_restarted_lose_no_delivery(
     cluster: Cluster,
 ) -> None:
-    import redis
-    from rq import Worker
-
     partner = cluster.login(PARTNER, "10.0.2.1")
     owner = cluster.login(OWNER, "10.0.2.2")
     product = owned_product(cluster, owner)
     (membership, *_) = call(f"{cluster.url}/v1/me/organizations", headers=partner).body["items"]
     organization = membership["organization"]
-    queue = redis.Redis.from_url(cluster.env["JOBS_REDIS_URL"])
     with receiver() as got:
         made = call(
             f"{cluster.url}/v1/webhooks",
@@ -376,31 +374,16 @@ def test_a_job_worker_killed_mid_delivery_and_redis_restarted_lose_no_delivery(
         got.hang_once = 30  # the first attempt never gets an answer in time
         rename(cluster, cluster.url, owner, product["id"], f"Kue kirim {uuid.uuid4().hex[:6]}")
         got.wait_for(1, timeout=30)
-        busy = wait_for_busy_worker(queue, Worker)
-        os.kill(busy, signal.SIGKILL)  # killed while waiting for the receiver
-        received = got.wait_for(2, timeout=40)  # the other worker delivers it again
-        assert len({r.headers["webhook-id"] for r in received}) == 1
-        cluster.run("start-worker", worker_number(cluster, busy))  # back to two
+        # Both workers killed while one of them waits for the receiver, then one started:
+        # it finds the interrupted delivery and completes it.
+        cluster.run("kill-worker", "1")
+        cluster.run("kill-worker", "2")
+        cluster.run("start-worker", "1")
+        received = got.wait_for(2, timeout=40)
+        assert len({r.headers["webhook-id"] for r in received}) == 1  # the same event, again
+        cluster.run("start-worker", "2")
 
         cluster.run("restart-redis")  # the queue is lost: the sweep finds what is due
         rename(cluster, cluster.url, owner, product["id"], f"Kue lagi {uuid.uuid4().hex[:6]}")
         received = got.wait_for(3, timeout=40)
         assert len({r.headers["webhook-id"] for r in received}) == 2
-
-
-def wait_for_busy_worker(queue: Any, worker_class: Any) -> int:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for worker in worker_class.all(connection=queue):
-            if worker.get_current_job_id():
-                return int(worker.pid)
-        time.sleep(0.1)
-    raise AssertionError("no worker took the delivery")
-
-
-def worker_number(cluster: Cluster, pid: int) -> str:
-    for n in ("1", "2"):
-        file = Path(cluster.env["CLUSTER_DIR"]) / f"worker-{n}.pid"
-        if file.exists() and int(file.read_text()) == pid:
-            return n
-    raise AssertionError(f"worker {pid} is not one of the cluster's")
