@@ -144,6 +144,7 @@ def main() -> None:
         "share of the run's table scans (pg_stat_user_tables) that the replica ran.",
         "",
         "```sh",
+        "CLUSTER_EXTRA_ENV='RATE_LIMIT_DEFAULT=' make cluster   # limits off: wrk is one address",
         f".venv/bin/python bench/cluster.py --products {args.products} --seconds {args.seconds}",
         "```",
         "",
