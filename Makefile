@@ -6,7 +6,8 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install install-dev lock run serve migrate regions demo test test-all lint lint-spec format typecheck openapi admin clean worker bench
+.PHONY: install install-dev lock run serve migrate regions demo test test-all lint lint-spec format typecheck openapi admin clean worker bench \
+	cluster cluster-stop
 
 # -- installs: from the lock files ---------------------------------------------------------------
 # requirements/run.txt (what the app runs on, S3 storage included) and requirements/dev.txt (that
@@ -109,6 +110,15 @@ worker: install
 # bench/RESULTS.md). BENCH_ARGS="--products 10000 --seconds 5" for a quick run.
 bench: install-dev
 	@$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The scale-out topology on this machine (docs/scaling.md): HAProxy, two app servers, a
+# streaming replica of the local PostgreSQL, Redis, two job workers, S3. CLUSTER_BASE_PORT,
+# CLUSTER_DB and PRIMARY_PORT choose where.
+cluster: install-dev
+	@scripts/cluster.sh start
+
+cluster-stop:
+	@scripts/cluster.sh stop
 
 format: install-dev
 	@$(BIN)/ruff format .

@@ -27,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from api.db import make_engine, make_sessionmaker
     from api.http import context, limits, problems
     from api.http.blueprint import serve_public_document
+    from api.replica import make_router
     from api.resources import register_blueprints, share
     from api.security import Security
     from api.services import policies  # noqa: F401  (registers the ownership rules)
@@ -78,7 +79,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ),
         tools=identity_tools(settings, security),
         catalogue=make_cache(engine, settings.catalogue_cache_size),
+        replica=make_router(
+            settings.database_replica_url,
+            engine,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            max_lag_seconds=settings.replica_max_lag_seconds,
+        ),
     )
+    state = app.extensions[EXTENSION_KEY]
+    if state.catalogue is not None and state.replica is not None:
+        state.catalogue.fence = context.replica_fresh_as_of
     app.session_interface = _NoCookieSessions()
     api = openapi.Api(app)
     problems.register(app)

@@ -24,6 +24,10 @@ class Settings:
     env: str = "production"
     secret_key: str = DEFAULT_SECRET_KEY
     database_url: str = "sqlite:///var/berdaya.sqlite3"
+    # A streaming replica for anonymous public reads (api.replica); empty: all on the primary.
+    database_replica_url: str = ""
+    # A replica further behind than this (seconds) is skipped until it catches up.
+    replica_max_lag_seconds: int = 2
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_days: int = 30
     max_body_bytes: int = 1024 * 1024
@@ -124,7 +128,11 @@ def load_settings(
     settings = replace(settings, **{k: v for k, v in (overrides or {}).items() if k in known})
     if extra:
         settings = replace(settings, extra={**settings.extra, **extra})
-    settings = replace(settings, database_url=normalize_database_url(settings.database_url))
+    settings = replace(
+        settings,
+        database_url=normalize_database_url(settings.database_url),
+        database_replica_url=normalize_database_url(settings.database_replica_url),
+    )
     if (
         settings.env == "development"
         and not settings.webhook_allow_networks
@@ -175,6 +183,13 @@ def validate(settings: Settings) -> None:
             )
     if not settings.database_url.startswith(("sqlite:", "postgresql+psycopg:")):
         raise ConfigError("DATABASE_URL must be an sqlite:/// or postgresql:// URL")
+    if settings.database_replica_url and not (
+        settings.database_replica_url.startswith("postgresql+psycopg:")
+        and settings.database_url.startswith("postgresql+psycopg:")
+    ):
+        raise ConfigError("DATABASE_REPLICA_URL needs PostgreSQL, as DATABASE_URL (postgresql://)")
+    if settings.replica_max_lag_seconds <= 0:
+        raise ConfigError("REPLICA_MAX_LAG_SECONDS must be positive")
     for name in (
         "access_token_ttl_seconds",
         "refresh_token_ttl_days",

@@ -15,6 +15,7 @@ from api.storage import Storage
 
 if TYPE_CHECKING:
     from api.counters import ViewCounter
+    from api.replica import ReplicaRouter
     from api.services.catalogue_cache import CatalogueCache
     from api.services.identity import Tools
 
@@ -34,6 +35,8 @@ class AppState:
     tools: Tools
     # Encoded public documents, kept exact by PostgreSQL's notifications (None on SQLite).
     catalogue: CatalogueCache | None = None
+    # Anonymous public reads on a streaming replica (None: every read on the primary).
+    replica: ReplicaRouter | None = None
 
     def new_session(self) -> Session:
         return self.sessionmaker()

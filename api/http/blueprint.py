@@ -21,6 +21,7 @@ from flask import Response, current_app, g, jsonify, make_response, request
 from flask_smorest.utils import get_appcontext
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from webargs.flaskparser import FlaskParser
 
 from api.errors import DomainError, Forbidden, Unauthorized
@@ -498,8 +499,15 @@ def _unit_of_work(
             return run(*args, **kwargs)
         try:
             return run(*args, **kwargs)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
+        except (DBAPIError, SQLAlchemyTimeoutError) as error:
+            if g.pop("replica_fresh_as_of", None) is not None:
+                # The replica failed it (down, restarting, a recovery conflict): the primary
+                # answers now, and the replica is left out until its next check.
+                router = get_state(current_app).replica
+                if router is not None:
+                    router.mark_down(type(error).__name__)
+                g.replica_refused = True
+            elif not isinstance(error, DBAPIError) or not error.connection_invalidated:
                 raise
             session = g.pop("db_session", None)
             if session is not None:

@@ -268,6 +268,7 @@ def list_follow_up(args: dict[str, Any]) -> tuple[Page[service.FollowUpItem], di
 
 
 @blp.route("/stats/<any(cohort, program, region, year):group>", methods=["GET"])
+@blp.read_only
 @blp.auth(optional=True)
 @blp.arguments(StatsQueryArgsSchema, location="query")
 @blp.response(200, StatsSchema)
