@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine, select
 from sqlalchemy.orm import Session
 
 from api.dates import add_months
@@ -35,6 +35,7 @@ from api.services.authz import Actor
 from api.services.regions import load_regions
 from tests import factories
 from tests import stats_reference as reference
+from tests.conftest import Auth, app_with
 from tests.factories import BusinessFactory, UserFactory
 from tests.test_queries import counted
 
@@ -206,3 +207,45 @@ def test_a_request_costs_the_same_statements_for_ten_or_forty_businesses(
     for group in stats.GROUPS:
         assert counts[small.name, group] == counts[large.name, group], counts
     assert max(counts.values()) <= 15, counts
+
+
+def test_anonymous_figures_are_cached_revalidated_and_rate_limited(
+    database_url: str, connection: Connection, db_session: Session, auth: Auth
+) -> None:
+    program = seed(db_session, name="Sekoper Simpan", size=10, seed=3)
+    settings = {"stats_cache_seconds": 300, "rate_limit_stats": "5 per minute"}
+    with app_with(database_url, connection, **settings) as live:
+        client = live.test_client()
+        url = f"/v1/stats/cohort?program={program.id}"
+        first = client.get(url)
+        assert first.status_code == 200
+        assert first.headers["Cache-Control"] == "public, max-age=300"
+        etag = first.headers["ETag"]
+        # A new graduate's business: the public answer is kept for its five minutes.
+        seed(db_session, name="Sekoper Simpan Lagi", size=1, seed=4)
+        cohort = db_session.scalars(select(Cohort).where(Cohort.program_id == program.id)).first()
+        assert cohort is not None
+        alumna = UserFactory(role=Role.ALUMNA)
+        db_session.add(
+            GraduateClaim(user_id=alumna.id, cohort_id=cohort.id, status=ClaimStatus.VERIFIED)
+        )
+        BusinessFactory(owner_id=alumna.id)
+        db_session.flush()
+        with counted(live) as statements:
+            again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.headers["ETag"] == etag
+        assert not [s for s in statements if "cohorts" in s]  # not computed again
+        # Staff see the figures of now, revalidated with their own ETag, never kept by others.
+        _, headers = auth.as_role(Role.ADMIN)
+        fresh = client.get(url, headers=headers)
+        assert fresh.headers["Cache-Control"] == "private, no-cache"
+        assert fresh.headers["ETag"] != etag
+        assert (
+            client.get(url, headers={**headers, "If-None-Match": fresh.headers["ETag"]}).status_code
+            == 304
+        )
+        # Five anonymous requests a minute from one address, then a refusal.
+        assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
+        refused = client.get(url)
+        assert refused.status_code == 429
+        assert refused.headers["Content-Type"].startswith("application/problem+json")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_smorest.utils import get_appcontext
+
 from api.errors import DomainError
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, language, state
 from api.http.export import CSV_RESPONSE, csv_response, wants_csv
+from api.http.limits import limit
 from api.http.pagination import page_response
 from api.i18n import translate_field_errors
 from api.models import CheckIn, Cohort, GraduateClaim, Program, Role, RosterEntry
@@ -268,19 +271,40 @@ def list_follow_up(args: dict[str, Any]) -> tuple[Page[service.FollowUpItem], di
 
 
 @blp.route("/stats/<any(cohort, program, region, year):group>", methods=["GET"])
+@limit("rate_limit_stats")
 @blp.auth(optional=True)
+@blp.etag
 @blp.arguments(StatsQueryArgsSchema, location="query")
-@blp.response(200, StatsSchema)
+@blp.response(200, StatsSchema, headers={"Cache-Control": {"schema": {"type": "string"}}})
 @blp.alt_response(200, **CSV_RESPONSE)
+@blp.alt_response(304, description="Not modified: the figures named by `If-None-Match`.")
 def get_stats(args: dict[str, Any], group: str) -> Any:
     """Graduates, verified graduates, businesses started, share active, survival at 3, 6, 12
     and 24 months after graduation, median monthly revenue, products, orders, mentoring and
     sponsorship, per cohort, program, region or year. Groups of fewer than 5 businesses are
-    suppressed except for admins in scope. JSON, or CSV (`format=csv` or `Accept: text/csv`)."""
+    suppressed except for admins in scope. JSON, or CSV (`format=csv` or `Accept: text/csv`).
+    Anonymous answers are computed at most once per `STATS_CACHE_SECONDS` (5 minutes) and may be
+    kept that long (`Cache-Control: public`); every answer has an ETag for conditional requests."""
     wanted = args.pop("format")
-    rows = stats.compute(db(), actor=current_actor(), group=group, **args)
+    actor = current_actor()
+    seconds = state().settings.stats_cache_seconds
+    anonymous = actor.user is None
+    key = (group, tuple(sorted(args.items())))
+    rows = stats.answers.get(key) if anonymous else None
+    if rows is None:
+        rows = stats.compute(db(), actor=actor, group=group, **args)
+        if anonymous:
+            stats.answers.put(key, rows, seconds)
+    headers = {
+        "Cache-Control": f"public, max-age={seconds}"
+        if anonymous and seconds
+        else "private, no-cache"
+    }
     if wants_csv(wanted):
-        return csv_response(stats.csv_rows(group, rows), f"stats-{group}.csv")
+        response = csv_response(stats.csv_rows(group, rows), f"stats-{group}.csv")
+        response.headers.update(headers)
+        get_appcontext()["result_dump"] = response.get_data(as_text=True)  # what @etag hashes
+        return response
     items = [
         {
             "key": r.key,
@@ -291,7 +315,7 @@ def get_stats(args: dict[str, Any], group: str) -> Any:
         }
         for r in rows
     ]
-    return {"group": group, "items": items}
+    return {"group": group, "items": items}, headers
 
 
 @blp.route("/research/businesses", methods=["GET"])

@@ -19,7 +19,10 @@ Python, once per distinct graduation day, and handed to the database as a small 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -377,3 +380,37 @@ def csv_rows(group: str, rows: Iterable[Group]) -> list[list[Any]]:
             + ["" if item.figures[f] is None else item.figures[f] for f in FIGURES]
         )
     return out
+
+
+class AnswerCache:
+    """Anonymous statistics answers of this process, kept ``seconds`` each: the public sees the
+    same figures for the same question, so a burst of anonymous requests (a dashboard, a scraper
+    under the rate limit) costs one computation per question per worker per interval. Bounded:
+    the oldest answers go first past ``size``."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            if found[0] <= time.monotonic():
+                del self._items[key]
+                return None
+            return found[1]
+
+    def put(self, key: Hashable, value: Any, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        with self._lock:
+            self._items[key] = (time.monotonic() + seconds, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+answers = AnswerCache()
