@@ -30,7 +30,7 @@ from api.models import (
     Role,
     RosterEntry,
 )
-from api.services import stats
+from api.services import stats, stats_series
 from api.services.authz import Actor
 from api.services.regions import load_regions
 from tests import factories
@@ -185,6 +185,18 @@ def test_postgresql_and_sqlite_give_the_same_figures(db_session: Session, tmp_pa
                     )
                     for group in ("cohort", "region", "year")
                 }
+                results[name]["series"] = [
+                    (s.key, s.label, s.region, s.months)
+                    for s in stats_series.series(
+                        session, actor=PUBLIC, group="year", program=program.id
+                    )
+                ]
+                results[name]["survival"] = [
+                    (c.key, c.businesses, c.events, c.points)
+                    for c in stats_series.survival(
+                        session, actor=PUBLIC, group="region", program=program.id
+                    )
+                ]
             finally:
                 factories.bind(db_session)
     engine.dispose()
