@@ -238,3 +238,67 @@ def wanted_table(format: str | None) -> str | None:
         best = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX_TYPE])
         return {"text/csv": "csv", XLSX_TYPE: "xlsx"}.get(best or "")
     return None
+
+
+# Headers of the reports' columns in each language (English, Indonesian), by field name; a
+# field not named here is shown as its name in words.
+HEADERS: dict[str, tuple[str, str]] = {
+    "cohort": ("Cohort", "Angkatan"),
+    "program": ("Program", "Program"),
+    "region": ("Region", "Wilayah"),
+    "year": ("Year", "Tahun"),
+    "label": ("Name", "Nama"),
+    "suppressed": ("Suppressed (under 5)", "Disembunyikan (di bawah 5)"),
+    "graduates": ("Graduates", "Lulusan"),
+    "verified_graduates": ("Verified graduates", "Lulusan terverifikasi"),
+    "businesses_started": ("Businesses started", "Usaha dimulai"),
+    "share_active": ("Share active", "Porsi aktif"),
+    "survival_3m": ("Trading after 3 months", "Berusaha setelah 3 bulan"),
+    "survival_6m": ("Trading after 6 months", "Berusaha setelah 6 bulan"),
+    "survival_12m": ("Trading after 12 months", "Berusaha setelah 12 bulan"),
+    "survival_24m": ("Trading after 24 months", "Berusaha setelah 24 bulan"),
+    "median_monthly_revenue_idr": ("Median monthly revenue (Rp)", "Median omzet bulanan (Rp)"),
+    "products_listed": ("Products listed", "Produk terdaftar"),
+    "orders": ("Orders", "Pesanan"),
+    "mentoring_completed": ("Mentorings completed", "Pendampingan selesai"),
+    "sponsorship_value_idr": ("Sponsorship (Rp)", "Sponsor (Rp)"),
+    "business_id": ("Business id", "Id usaha"),
+    "business": ("Business", "Usaha"),
+    "regency": ("Regency/city", "Kabupaten/kota"),
+    "value_received_idr": ("Value received (Rp)", "Nilai diterima (Rp)"),
+    "consented": ("Consented", "Setuju"),
+    "first_disbursement_on": ("First disbursement", "Penyaluran pertama"),
+    "products_before": ("Products before", "Produk sebelum"),
+    "products_after": ("Products after", "Produk sesudah"),
+    "orders_before": ("Orders before", "Pesanan sebelum"),
+    "orders_after": ("Orders after", "Pesanan sesudah"),
+    "sales_before_idr": ("Sales before (Rp)", "Penjualan sebelum (Rp)"),
+    "sales_after_idr": ("Sales after (Rp)", "Penjualan sesudah (Rp)"),
+    "activity_status": ("Activity", "Keaktifan"),
+}
+
+
+def header_column(name: str) -> Column:
+    """A report's column from its field name: its kind guessed, its headers from ``HEADERS``."""
+    column = guess_column(name)
+    en, id_ = HEADERS.get(name, ("", ""))
+    return Column(name, column.kind, en, id_)
+
+
+def report_response(
+    rows: Sequence[Sequence[Any]], *, format: str, filename: str, title: str, language: str
+) -> Response:
+    """A report's rows (field names first) as CSV, as before, or as a workbook with headers
+    in the reader's language; ``filename`` without its extension."""
+    header, *body = rows
+    columns = [header_column(str(name)) for name in header]
+    if format == "csv":
+        return csv_response(rows, f"{filename}.csv")
+    return table_response(
+        format=format,
+        filename=filename,
+        title=title,
+        columns=columns,
+        rows=body,
+        language=language,
+    )

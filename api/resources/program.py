@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask_smorest.utils import get_appcontext
@@ -9,7 +10,7 @@ from flask_smorest.utils import get_appcontext
 from api.errors import DomainError
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, language, state
-from api.http.export import CSV_RESPONSE, csv_response, wants_csv
+from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
 from api.http.limits import limit
 from api.http.pagination import page_response
 from api.i18n import translate_field_errors
@@ -277,6 +278,7 @@ def list_follow_up(args: dict[str, Any]) -> tuple[Page[service.FollowUpItem], di
 @blp.arguments(StatsQueryArgsSchema, location="query")
 @blp.response(200, StatsSchema, headers={"Cache-Control": {"schema": {"type": "string"}}})
 @blp.alt_response(200, **CSV_RESPONSE)
+@blp.alt_response(200, **XLSX_RESPONSE)
 @blp.alt_response(304, description="Not modified: the figures named by `If-None-Match`.")
 def get_stats(args: dict[str, Any], group: str) -> Any:
     """Graduates, verified graduates, businesses started, share active, survival at 3, 6, 12
@@ -300,10 +302,19 @@ def get_stats(args: dict[str, Any], group: str) -> Any:
         if anonymous and seconds
         else "private, no-cache"
     }
-    if wants_csv(wanted):
-        response = csv_response(stats.csv_rows(group, rows), f"stats-{group}.csv")
+    table = wanted_table(wanted)
+    if table:
+        response = report_response(
+            stats.csv_rows(group, rows),
+            format=table,
+            filename=f"stats-{group}",
+            title="Statistics",
+            language=language(),
+        )
         response.headers.update(headers)
-        get_appcontext()["result_dump"] = response.get_data(as_text=True)  # what @etag hashes
+        get_appcontext()["result_dump"] = hashlib.sha256(
+            response.get_data()
+        ).hexdigest()  # for @etag
         return response
     items = [
         {
@@ -323,13 +334,21 @@ def get_stats(args: dict[str, Any], group: str) -> Any:
 @blp.arguments(ResearchQueryArgsSchema, location="query")
 @blp.response(200, ResearchExportSchema)
 @blp.alt_response(200, **CSV_RESPONSE)
+@blp.alt_response(200, **XLSX_RESPONSE)
 def export_research_businesses(args: dict[str, Any]) -> Any:
     """An anonymised dataset of all businesses: no names, phones or addresses; stable
     pseudonymous ids; district-level regions; months, not days. For members of universities
     under a data-use agreement (and national admins). JSON or CSV."""
     rows = research.export(db(), actor=current_actor(), secret=state().settings.secret_key)
-    if wants_csv(args["format"]):
+    wanted = wanted_table(args["format"])
+    if wanted:
         columns = list(research.COLUMNS)
         table = [columns, *([row[c] for c in columns] for row in rows)]
-        return csv_response(table, "berdaya-businesses.csv")
+        return report_response(
+            table,
+            format=wanted,
+            filename="berdaya-businesses",
+            title="Businesses",
+            language=language(),
+        )
     return {"columns": list(research.COLUMNS), "items": rows}

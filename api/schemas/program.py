@@ -304,8 +304,8 @@ class StatsQueryArgsSchema(BaseSchema):
     region = RegionFilter()
     format = fields.String(
         load_default="json",
-        validate=validate.OneOf(["json", "csv"]),
-        metadata={"description": "`csv` for a spreadsheet (or send `Accept: text/csv`)."},
+        validate=validate.OneOf(["json", "csv", "xlsx"]),
+        metadata={"description": "`csv` (or `Accept: text/csv`), or `xlsx` for an Excel workbook."},
     )
 
 
@@ -341,7 +341,7 @@ class StatsSchema(BaseSchema):
 
 
 class ResearchQueryArgsSchema(BaseSchema):
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
 
 
 class ResearchRowSchema(BaseSchema):
