@@ -8,7 +8,9 @@ from typing import Any
 from flask_smorest.utils import get_appcontext
 
 from api.errors import DomainError
+from api.http import charts
 from api.http.blueprint import Blueprint
+from api.http.charts import CHART_RESPONSES
 from api.http.context import current_actor, db, language, state
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
 from api.http.limits import limit
@@ -279,6 +281,8 @@ def list_follow_up(args: dict[str, Any]) -> tuple[Page[service.FollowUpItem], di
 @blp.response(200, StatsSchema, headers={"Cache-Control": {"schema": {"type": "string"}}})
 @blp.alt_response(200, **CSV_RESPONSE)
 @blp.alt_response(200, **XLSX_RESPONSE)
+@blp.alt_response(200, **CHART_RESPONSES[0])
+@blp.alt_response(200, **CHART_RESPONSES[1])
 @blp.alt_response(304, description="Not modified: the figures named by `If-None-Match`.")
 def get_stats(args: dict[str, Any], group: str) -> Any:
     """Graduates, verified graduates, businesses started, share active, survival at 3, 6, 12
@@ -302,6 +306,11 @@ def get_stats(args: dict[str, Any], group: str) -> Any:
         if anonymous and seconds
         else "private, no-cache"
     }
+    if wanted in ("svg", "png"):
+        response = charts.groups_chart(rows, group, language(), wanted)
+        response.headers.update(headers)
+        get_appcontext()["result_dump"] = hashlib.sha256(response.get_data()).hexdigest()
+        return response
     table = wanted_table(wanted)
     if table:
         response = report_response(

@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import Response
 
+from api.http import charts
 from api.http.blueprint import Blueprint
+from api.http.charts import CHART_RESPONSES
 from api.http.context import current_actor, db, language, state
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, Column, table_response
 from api.http.limits import limit
@@ -167,6 +169,8 @@ def _finish(response: Response) -> Response:
 @blp.response(200, SeriesSchema, headers={"Cache-Control": {"schema": {"type": "string"}}})
 @blp.alt_response(200, **CSV_RESPONSE)
 @blp.alt_response(200, **XLSX_RESPONSE)
+@blp.alt_response(200, **CHART_RESPONSES[0])
+@blp.alt_response(200, **CHART_RESPONSES[1])
 def get_series(args: dict[str, Any], group: str) -> Any:
     """Per month, per group: businesses listed and of them active, at risk and dormant,
     check-ins and their median revenue band, orders, off-platform sales, new businesses; the
@@ -174,6 +178,8 @@ def get_series(args: dict[str, Any], group: str) -> Any:
     except for admins in scope."""
     wanted = args.pop("format")
     items = stats_series.series(db(), actor=current_actor(), group=group, **args)
+    if wanted in ("svg", "png"):
+        return _finish(charts.series_chart(items, language(), wanted))
     if wanted in ("csv", "xlsx"):
         lang = language()
         return _finish(
@@ -205,12 +211,16 @@ def get_series(args: dict[str, Any], group: str) -> Any:
 @blp.response(200, SurvivalSchema, headers={"Cache-Control": {"schema": {"type": "string"}}})
 @blp.alt_response(200, **CSV_RESPONSE)
 @blp.alt_response(200, **XLSX_RESPONSE)
+@blp.alt_response(200, **CHART_RESPONSES[0])
+@blp.alt_response(200, **CHART_RESPONSES[1])
 def get_survival(args: dict[str, Any], group: str) -> Any:
     """Kaplan-Meier estimates of "still trading" by months since graduation, per group, with
     censoring and 95% confidence intervals (Greenwood, log-log). Groups of fewer than 5
     businesses are suppressed, and the public sees each curve while 5 or more are followed."""
     wanted = args.pop("format")
     curves = stats_series.survival(db(), actor=current_actor(), group=group, **args)
+    if wanted in ("svg", "png"):
+        return _finish(charts.survival_chart(curves, language(), wanted))
     if wanted in ("csv", "xlsx"):
         lang = language()
         return _finish(

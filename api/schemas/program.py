@@ -304,8 +304,11 @@ class StatsQueryArgsSchema(BaseSchema):
     region = RegionFilter()
     format = fields.String(
         load_default="json",
-        validate=validate.OneOf(["json", "csv", "xlsx"]),
-        metadata={"description": "`csv` (or `Accept: text/csv`), or `xlsx` for an Excel workbook."},
+        validate=validate.OneOf(["json", "csv", "xlsx", "svg", "png"]),
+        metadata={
+            "description": "`csv` (or `Accept: text/csv`) or `xlsx` for a spreadsheet; `svg` "
+            "or `png` for a bar chart of businesses started (in the reader's language)."
+        },
     )
 
 
