@@ -560,8 +560,9 @@ def main() -> None:
         started = time.monotonic()
         counts = generate(url, graduates=args.graduates)
         print(f"generated in {time.monotonic() - started:.0f} s: {counts}", flush=True)
-    print(f"computed every time (STATS_CACHE_SECONDS=0), {args.computed} requests each:")
-    measure(url, args.computed, 0)
+    if args.computed:
+        print(f"computed every time (STATS_CACHE_SECONDS=0), {args.computed} requests each:")
+        measure(url, args.computed, 0)
     print(f"as served (STATS_CACHE_SECONDS=300), {args.requests} requests each:")
     measure(url, args.requests, 300)
 

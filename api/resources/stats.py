@@ -19,7 +19,7 @@ from api.schemas.stats import (
     SurvivalQueryArgsSchema,
     SurvivalSchema,
 )
-from api.services import regions, stats_series
+from api.services import regions, stats, stats_series
 from api.services.stats_series import SERIES_FIGURES, Curve, Series
 
 blp = Blueprint(
@@ -157,6 +157,20 @@ def _cache_headers() -> dict[str, str]:
     return {"Cache-Control": f"public, max-age={seconds}" if public else "private, no-cache"}
 
 
+def _answer(question: tuple[str, str], args: dict[str, Any], compute: Any) -> Any:
+    """What ``compute`` answers; for the public, kept like the figures (``stats.answers``)."""
+    actor = current_actor()
+    key = (*question, tuple(sorted(args.items())))
+    if actor.user is None:
+        found = stats.answers.get(key)
+        if found is not None:
+            return found
+    answer = compute(db(), actor=actor, group=question[1], **args)
+    if actor.user is None:
+        stats.answers.put(key, answer, state().settings.stats_cache_seconds)
+    return answer
+
+
 def _finish(response: Response) -> Response:
     response.headers.update(_cache_headers())
     return response
@@ -177,7 +191,7 @@ def get_series(args: dict[str, Any], group: str) -> Any:
     region (code and name) on every row. Months with fewer than 5 businesses are suppressed
     except for admins in scope."""
     wanted = args.pop("format")
-    items = stats_series.series(db(), actor=current_actor(), group=group, **args)
+    items = _answer(("monthly", group), args, stats_series.series)
     if wanted in ("svg", "png"):
         return _finish(charts.series_chart(items, language(), wanted))
     if wanted in ("csv", "xlsx"):
@@ -218,7 +232,7 @@ def get_survival(args: dict[str, Any], group: str) -> Any:
     censoring and 95% confidence intervals (Greenwood, log-log). Groups of fewer than 5
     businesses are suppressed, and the public sees each curve while 5 or more are followed."""
     wanted = args.pop("format")
-    curves = stats_series.survival(db(), actor=current_actor(), group=group, **args)
+    curves = _answer(("survival", group), args, stats_series.survival)
     if wanted in ("svg", "png"):
         return _finish(charts.survival_chart(curves, language(), wanted))
     if wanted in ("csv", "xlsx"):
