@@ -142,3 +142,15 @@ def test_series_as_csv_and_as_a_workbook(client: FlaskClient, db_session: Sessio
     assert about.title == "Kolom"
     assert [c.value for c in about[1]] == ["Kolom", "Nama data", "Keterangan"]
     assert about.max_row == len(header) + 1
+
+
+@pytest.mark.parametrize("format", ["json", "csv", "xlsx", "svg", "png"])
+def test_every_form_of_a_curve_has_an_etag(
+    client: FlaskClient, db_session: Session, format: str
+) -> None:
+    program = seed(db_session, name="Sekoper Tanda", size=10)
+    url = f"/v1/stats/year/survival?program={program.id}&format={format}"
+    first = client.get(url)
+    assert first.status_code == 200 and first.headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304

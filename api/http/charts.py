@@ -106,7 +106,9 @@ def _render(figure: Any, format: str, title: str, filename: str) -> Response:
 
     buffer = io.BytesIO()
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "berdaya"}):
-        metadata = {"Title": title} if format in ("png", "svg") else None
+        metadata: dict[str, Any] = {"Title": title}
+        if format == "svg":
+            metadata["Date"] = None  # the same figures give the same bytes (and ETag)
         figure.savefig(buffer, format=format, metadata=metadata)
     mimetype = SVG_TYPE if format == "svg" else "image/png"
     return Response(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from typing import Any
 
 from flask import Response
+from flask_smorest.utils import get_appcontext
 
 from api.http import charts
 from api.http.blueprint import Blueprint
@@ -172,13 +174,16 @@ def _answer(question: tuple[str, str], args: dict[str, Any], compute: Any) -> An
 
 
 def _finish(response: Response) -> Response:
+    """A file (CSV, workbook, chart) with the statistics' cache headers, and its ETag."""
     response.headers.update(_cache_headers())
+    get_appcontext()["result_dump"] = hashlib.sha256(response.get_data()).hexdigest()
     return response
 
 
 @blp.route(f"/{GROUP}/monthly", methods=["GET"])
 @limit("rate_limit_stats")
 @blp.auth(optional=True)
+@blp.etag
 @blp.arguments(SeriesQueryArgsSchema, location="query")
 @blp.response(200, SeriesSchema, headers={"Cache-Control": {"schema": {"type": "string"}}})
 @blp.alt_response(200, **CSV_RESPONSE)
@@ -221,6 +226,7 @@ def get_series(args: dict[str, Any], group: str) -> Any:
 @blp.route(f"/{GROUP}/survival", methods=["GET"])
 @limit("rate_limit_stats")
 @blp.auth(optional=True)
+@blp.etag
 @blp.arguments(SurvivalQueryArgsSchema, location="query")
 @blp.response(200, SurvivalSchema, headers={"Cache-Control": {"schema": {"type": "string"}}})
 @blp.alt_response(200, **CSV_RESPONSE)
