@@ -48,6 +48,11 @@ class Settings:
     rate_limit_login: str = "120 per minute; 600 per hour"
     rate_limit_contact: str = "30 per minute"
     rate_limit_api_key: str = "1200 per minute"
+    # Program statistics (/v1/stats/...): heavier than a page, and public.
+    rate_limit_stats: str = "60 per minute"
+    # How long an anonymous statistics answer is kept and may be kept by browsers and proxies
+    # (figures move with monthly check-ins); 0: computed for every request.
+    stats_cache_seconds: int = 300
     # 1: accept memory:// limits in production with several workers (each counts on its own).
     rate_limit_memory_per_worker: int = 0
     # How long any Redis client waits to connect and for each answer (no retries).
@@ -254,6 +259,7 @@ def validate_limits(settings: Settings) -> None:
         "rate_limit_login",
         "rate_limit_contact",
         "rate_limit_api_key",
+        "rate_limit_stats",
     ):
         value = getattr(settings, name)
         try:

@@ -43,6 +43,9 @@ TEST_SETTINGS = {
     "rate_limit_login": "100000 per minute",
     "rate_limit_contact": "100000 per minute",
     "rate_limit_api_key": "100000 per minute",
+    "rate_limit_stats": "100000 per minute",
+    # Tests write figures and read them back at once; tests/test_stats_sql.py caches apart.
+    "stats_cache_seconds": 0,
     # Tests deliver webhooks themselves (or start workers); receivers listen on loopback.
     "jobs_backend": "none",
     "webhook_allow_networks": "127.0.0.1/32",
