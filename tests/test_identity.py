@@ -512,9 +512,15 @@ def test_the_outbox_provider_logs_codes_only_in_development(
     from api.services.messaging import Outgoing
 
     outgoing = Outgoing("msg_1", Channel.SMS, "+62857", "id", "code.sign_in", "Kode 482913", True)
+    notice = Outgoing(
+        "msg_2", Channel.EMAIL, "siti@example.id", "id", "recovery.started", "Ibu Rina", False
+    )
     with caplog.at_level("INFO", logger="berdaya.messaging"):
-        OutboxProvider(development=False).dispatch([outgoing])
+        OutboxProvider(development=False).dispatch([outgoing, notice])
         assert "482913" not in caplog.text
+        # nor her number, her address or the notice's words (the facilitator's name)
+        assert "+62857" not in caplog.text and "siti@" not in caplog.text
+        assert "Ibu Rina" not in caplog.text and "***@example.id" in caplog.text
         OutboxProvider(development=True).dispatch([outgoing])
         assert "482913" in caplog.text
 
