@@ -535,6 +535,9 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Give the phone number to verify.": "Isi nomor telepon yang akan diverifikasi.",
     "Add an email address first.": "Tambahkan alamat email dulu.",
     "Not an alumna's account.": "Bukan akun alumna.",
+    "She has not claimed this cohort: she says she graduated from it first.": (
+        "Ia belum mengklaim angkatan ini: ia sendiri yang menyatakan lulus darinya lebih dulu."
+    ),
     "Missing data for required field.": "Wajib diisi.",
     "Unknown field.": "Kolom tidak dikenal atau tidak boleh diisi.",
     "Field may not be null.": "Tidak boleh kosong (null).",

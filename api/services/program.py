@@ -409,11 +409,16 @@ def decide(
     return found
 
 
+CLAIM_FIRST = "She has not claimed this cohort: she says she graduated from it first."
+
+
 def link_graduate(
     session: Session, *, actor: Actor, cohort_id: str, entry_id: str, user_id: str
 ) -> GraduateClaim:
     """A facilitator (or admin) of the cohort who met her links her roster row to her account:
-    for rows without a phone of her own, or with a household's phone. Her claim is verified."""
+    for rows without a phone of her own, or with a household's phone. Her claim to the cohort
+    (she makes it: the link never makes one, or any facilitator could make any woman his
+    graduate and then recover her account) is verified."""
     cohort = _managed_cohort(session, actor, cohort_id)
     entry = session.get(RosterEntry, entry_id)
     if entry is None or entry.cohort_id != cohort.id:
@@ -432,8 +437,7 @@ def link_graduate(
         )
     )
     if found is None:
-        found = GraduateClaim(user_id=user.id, cohort_id=cohort.id, note="")
-        session.add(found)
+        raise ValidationFailed(errors={"user_id": [CLAIM_FIRST]})
     found.roster_entry_id = entry.id
     found.status = ClaimStatus.VERIFIED
     found.decided_by_id, found.decided_at, found.reason = actor.user_id, utcnow(), None

@@ -74,8 +74,23 @@ class OutboxProvider:
 
     def dispatch(self, messages: list[Outgoing]) -> None:
         for m in messages:
-            text = m.text if self.development or not m.secret else "(text with a code withheld)"
-            log.info("outbox %s %s to %s: %s", m.id, m.channel.value, m.recipient, text)
+            if self.development:
+                log.info("outbox %s %s to %s: %s", m.id, m.channel.value, m.recipient, m.text)
+            else:  # a log is no place for her number, her address or what she is told
+                log.info(
+                    "outbox %s %s to %s: %s (text withheld)",
+                    m.id,
+                    m.channel.value,
+                    masked(m.recipient),
+                    m.template,
+                )
+
+
+def masked(recipient: str) -> str:
+    """A recipient as a log may show it: a phone's last 3 digits, an email's domain."""
+    if "@" in recipient:
+        return "***@" + recipient.rsplit("@", 1)[1]
+    return "*" * max(0, len(recipient) - 3) + recipient[-3:]
 
 
 class Messenger:
