@@ -84,6 +84,18 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Roster row linked", "Another account is linked to this roster row."),
         "id": ("Baris daftar sudah terhubung", "Akun lain sudah terhubung ke baris ini."),
     },
+    "signature_invalid": {
+        "en": ("Signature invalid", "The request's signature does not match its body."),
+        "id": ("Tanda tangan tidak sah", "Tanda tangan permintaan tidak cocok dengan isinya."),
+    },
+    "verify_token_mismatch": {
+        "en": ("Verification refused", "The verify token or mode is not the one configured."),
+        "id": ("Verifikasi ditolak", "Token verifikasi atau mode tidak sesuai pengaturan."),
+    },
+    "notification_malformed": {
+        "en": ("Notification malformed", "The body is not a notification this endpoint reads."),
+        "id": ("Notifikasi tidak sah", "Isi permintaan bukan notifikasi yang dibaca di sini."),
+    },
     "recovery_not_for_staff": {
         "en": (
             "Not for staff accounts",

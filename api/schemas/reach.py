@@ -1,0 +1,92 @@
+"""Shapes of what reaching her by message records: preferences, replies, check-in questions,
+a facilitator's outreach."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from api.models import Channel, OutreachOutcome
+from api.schemas.common import BaseSchema, Timestamp
+
+EVENTS = (
+    "order.new",
+    "lead.new",
+    "mentoring.accepted",
+    "mentoring.session_reminder",
+    "sponsorship.proposed",
+    "sponsorship.disbursed",
+    "check_in.monthly",
+)
+
+
+class MessagingPreferenceSchema(BaseSchema):
+    """Her choice for one channel."""
+
+    channel = fields.Enum(Channel, by_value=True, required=True)
+    events = fields.List(fields.String(), required=True)
+    notice_version = fields.String(allow_none=True, required=True)
+    opted_in_at = Timestamp(allow_none=True, required=True)
+    opted_out_at = Timestamp(allow_none=True, required=True)
+    unreachable_at = Timestamp(allow_none=True, required=True)
+
+
+class InboundMessageSchema(BaseSchema):
+    """A reply or a status callback as recorded."""
+
+    id = fields.String(required=True)
+    provider = fields.String(required=True)
+    kind = fields.String(required=True)
+    channel = fields.Enum(Channel, by_value=True, required=True)
+    text = fields.String(required=True)
+    received_at = Timestamp(required=True)
+    outcome = fields.String(allow_none=True, required=True)
+
+
+class CheckInPromptSchema(BaseSchema):
+    """A month's check-in asked by message, and where it stands."""
+
+    id = fields.String(required=True)
+    business_id = fields.String(required=True)
+    month = fields.Date(format="%Y-%m", required=True)
+    stage = fields.String(required=True)
+    answer = fields.String(allow_none=True, required=True)
+    asked_at = Timestamp(required=True)
+    reminded_at = Timestamp(allow_none=True, required=True)
+    answered_at = Timestamp(allow_none=True, required=True)
+
+
+class OutreachSchema(BaseSchema):
+    """What a facilitator did about a business on her caseload."""
+
+    id = fields.String(required=True)
+    business_id = fields.String(required=True)
+    facilitator_id = fields.String(allow_none=True, required=True)
+    outcome = fields.Enum(OutreachOutcome, by_value=True, required=True)
+    note = fields.String(required=True)
+    next_on = fields.Date(allow_none=True, required=True)
+    created_at = Timestamp(required=True)
+
+
+class OutreachCreateSchema(BaseSchema):
+    outcome = fields.Enum(OutreachOutcome, by_value=True, required=True)
+    note = fields.String(validate=validate.Length(max=2000), load_default="")
+    next_on = fields.Date(allow_none=True, load_default=None)
+
+
+class OutreachReportQueryArgsSchema(BaseSchema):
+    month = fields.Date(format="%Y-%m", required=True, metadata={"example": "2026-11"})
+
+
+class OutreachReportSchema(BaseSchema):
+    """A facilitator's month of outreach, for the evaluation of facilitators."""
+
+    facilitator_id = fields.String(required=True)
+    month = fields.Date(format="%Y-%m", required=True)
+    outreach = fields.Integer(required=True)
+    by_outcome = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    businesses_reached = fields.Integer(required=True)
+    businesses_reactivated = fields.Integer(
+        required=True,
+        metadata={"description": "Reached businesses that checked in trading afterwards."},
+    )
+    referrals = fields.Integer(required=True)
