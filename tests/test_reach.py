@@ -566,3 +566,16 @@ def test_the_webhooks_refuse_or_ignore_bad_input_and_create_nothing(
         db_session.expire_all()
         assert db_session.scalar(select(func.count()).select_from(InboundMessage)) == 0
         assert db_session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_housekeeping_asks_the_monthly_question_once(
+    world: Office, client: FlaskClient, db_session: Session
+) -> None:
+    runner = client.application.test_cli_runner()
+    first = runner.invoke(args=["housekeeping"], catch_exceptions=False)
+    assert "monthly check-in by message: 1 asked, 0 reminded, 0 unanswered" in first.output
+    again = runner.invoke(args=["housekeeping"], catch_exceptions=False)
+    assert "monthly check-in by message: 0 asked" in again.output
+    listed = client.get(f"/v1/dev/outbox?recipient=%2B{PHONE[1:]}").json["items"]
+    assert [m["template"] for m in listed] == ["checkin.ask"]
+    assert listed[0]["body"] == "Halo Sri, ini Berdaya. Masih jualan bulan ini (Warung Sri)?"

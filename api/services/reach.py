@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.dates import this_month
@@ -28,6 +28,7 @@ from api.models import (
     CheckInPrompt,
     ClaimStatus,
     GraduateClaim,
+    InboundMessage,
     RevenueBand,
     User,
 )
@@ -118,6 +119,12 @@ def send_check_ins(
         counts["unanswered"] += 1
     session.flush()
     return counts
+
+
+def prune_inbound(session: Session, *, older_than: dt.datetime) -> int:
+    """Delete replies and status callbacks older than the retention (worked on or not)."""
+    result = session.execute(delete(InboundMessage).where(InboundMessage.received_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _open_prompt(session: Session, user_id: str) -> CheckInPrompt | None:
