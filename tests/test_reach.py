@@ -579,3 +579,15 @@ def test_housekeeping_asks_the_monthly_question_once(
     listed = client.get(f"/v1/dev/outbox?recipient=%2B{PHONE[1:]}").json["items"]
     assert [m["template"] for m in listed] == ["checkin.ask"]
     assert listed[0]["body"] == "Halo Sri, ini Berdaya. Masih jualan bulan ini (Warung Sri)?"
+
+
+def test_a_provider_without_its_credentials_refuses_to_start() -> None:
+    from api.config import ConfigError, load_settings
+
+    base = {"BERDAYA_ENV": "development", "MESSAGING_PROVIDER": "whatsapp"}
+    with pytest.raises(ConfigError, match="WHATSAPP_PHONE_NUMBER_ID"):
+        load_settings(base)
+    with pytest.raises(ConfigError, match="TWILIO_ACCOUNT_SID"):
+        load_settings({**base, "MESSAGING_PROVIDER": "sms"})
+    with pytest.raises(ConfigError, match="MESSAGING_PROVIDER"):
+        load_settings({**base, "MESSAGING_PROVIDER": "pigeon"})
