@@ -735,6 +735,12 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     "giveConsent": ("POST", "/v1/me/consents", {"purpose": "contact_reveal"}),
     "withdrawConsent": ("DELETE", "/v1/me/consents/{contact_consent}", None),
     "updateMe": ("PATCH", "/v1/me", {"locale": "en"}),
+    "listMessagingPreferences": ("GET", "/v1/me/messaging-preferences", None),
+    "setMessagingPreference": (
+        "PUT",
+        "/v1/me/messaging-preferences/whatsapp",
+        {"opted_in": False},
+    ),
     "listAssistGrants": ("GET", "/v1/me/assist-grants", None),
     "createAssistGrant": ("POST", "/v1/me/assist-grants", {"facilitator_id": "{facilitator_id}"}),
     "revokeAssistGrant": ("DELETE", "/v1/me/assist-grants/{assist_grant}", None),

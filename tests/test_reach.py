@@ -591,3 +591,81 @@ def test_a_provider_without_its_credentials_refuses_to_start() -> None:
         load_settings({**base, "MESSAGING_PROVIDER": "sms"})
     with pytest.raises(ConfigError, match="MESSAGING_PROVIDER"):
         load_settings({**base, "MESSAGING_PROVIDER": "pigeon"})
+
+
+def test_she_opts_in_to_the_events_she_chooses_and_they_reach_her(
+    world: Office, client: FlaskClient, db_session: Session, auth: Auth
+) -> None:
+    from tests.factories import ProductFactory
+
+    mine = client.get("/v1/me/messaging-preferences", headers=world.alumna_h)
+    assert mine.status_code == 200
+    assert mine.json["notice_version"] == "2026-12" and "BERHENTI" in mine.json["notice"]
+    assert [(p["channel"], p["opted_in_at"]) for p in mine.json["items"]] == [
+        ("whatsapp", None),
+        ("sms", None),
+    ]
+    chosen = client.put(
+        "/v1/me/messaging-preferences/whatsapp",
+        json={"opted_in": True, "events": ["order.new"]},
+        headers=world.alumna_h,
+    )
+    assert chosen.status_code == 200, chosen.json
+    assert chosen.json["notice_version"] == "2026-12" and chosen.json["events"] == ["order.new"]
+    assert_problem(
+        client.put(
+            "/v1/me/messaging-preferences/whatsapp",
+            json={"opted_in": True, "events": ["gossip"]},
+            headers=world.alumna_h,
+        ),
+        422,
+    )
+    assert_problem(
+        client.put(
+            "/v1/me/messaging-preferences/email", json={"opted_in": True}, headers=world.alumna_h
+        ),
+        404,
+    )
+
+    # A new order to her business: the message says what her notification says.
+    cake = ProductFactory(business=world.business, price_idr=25_000, stock=5)
+    buyer_h = auth.as_role(Role.BUYER, phone="+6281311112222")[1]
+    ordered = client.post(
+        "/v1/orders",
+        json={
+            "business_id": world.business.id,
+            "items": [{"product_id": cake.id, "quantity": 1}],
+            "delivery_method": "pickup",
+        },
+        headers=buyer_h,
+    )
+    assert ordered.status_code == 201, ordered.json
+    [notice] = [m for m in messages(db_session) if m.template == "event.notice"]
+    assert (notice.recipient, notice.channel) == (PHONE, Channel.WHATSAPP)
+    assert (
+        notice.body
+        == "Berdaya: Pembeli mengirim pesanan baru ke usaha Anda. Terima atau tolak pesanannya."
+    )
+
+    # She did not tick the monthly check-in: it is not asked.
+    assert ask(client.application, db_session)["asked"] == 0
+    client.put(
+        "/v1/me/messaging-preferences/whatsapp",
+        json={"opted_in": True, "events": ["order.new", "check_in.monthly"]},
+        headers=world.alumna_h,
+    )
+    assert ask(client.application, db_session)["asked"] == 1
+    # Opting out stops the event messages too.
+    client.put(
+        "/v1/me/messaging-preferences/whatsapp", json={"opted_in": False}, headers=world.alumna_h
+    )
+    client.post(
+        "/v1/orders",
+        json={
+            "business_id": world.business.id,
+            "items": [{"product_id": cake.id, "quantity": 1}],
+            "delivery_method": "pickup",
+        },
+        headers=buyer_h,
+    )
+    assert len([m for m in messages(db_session) if m.template == "event.notice"]) == 1

@@ -13,15 +13,18 @@ from flask import Response, request
 from api.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
-from api.models import Outreach, Role
+from api.models import Channel, MessagingPreference, Outreach, Role
 from api.schemas.reach import (
+    MessagingPreferenceListSchema,
+    MessagingPreferenceSchema,
+    MessagingPreferenceUpdateSchema,
     OutreachCreateSchema,
     OutreachReportQueryArgsSchema,
     OutreachReportSchema,
     OutreachSchema,
 )
 from api.services import program
-from api.services.messaging import inbound
+from api.services.messaging import inbound, preferences
 
 log = logging.getLogger("berdaya.messaging")
 
@@ -141,3 +144,30 @@ def get_outreach_report(args: dict[str, Any]) -> dict[str, Any]:
     """Your month of outreach: by outcome, businesses reached, reactivated (checked in trading
     afterwards that month) and referrals."""
     return program.outreach_report(db(), actor=current_actor(), month=args["month"])
+
+
+@blp.route("/me/messaging-preferences", methods=["GET"])
+@blp.auth()
+@blp.response(200, MessagingPreferenceListSchema)
+def list_messaging_preferences() -> dict[str, Any]:
+    """Your choice for WhatsApp and SMS: opted in (with the notice version), the events that
+    reach you there, opted out; and the notice an opt-in records."""
+    return {
+        "items": preferences.list_preferences(db(), actor=current_actor()),
+        "notice_version": preferences.NOTICE[0],
+        "notice": preferences.NOTICE[1],
+        "events": list(preferences.EVENTS),
+    }
+
+
+@blp.route("/me/messaging-preferences/<any(whatsapp, sms):channel>", methods=["PUT"])
+@blp.auth()
+@blp.arguments(MessagingPreferenceUpdateSchema)
+@blp.response(200, MessagingPreferenceSchema)
+def set_messaging_preference(data: dict[str, Any], channel: str) -> MessagingPreference:
+    """Opt in to a channel with the events you choose (the notice version is recorded), or
+    opt out (`opted_in: false`). Replying BERHENTI or STOP to a message opts out as well. A
+    facilitator may record it for you under your grant (X-On-Behalf-Of; audited)."""
+    return preferences.set_preference(
+        db(), actor=current_actor(), channel=Channel(channel), data=data
+    )

@@ -30,6 +30,24 @@ class MessagingPreferenceSchema(BaseSchema):
     unreachable_at = Timestamp(allow_none=True, required=True)
 
 
+class MessagingPreferenceListSchema(BaseSchema):
+    """Her choice for WhatsApp and SMS, and the notice an opt-in records."""
+
+    items = fields.List(fields.Nested(MessagingPreferenceSchema), required=True)
+    notice_version = fields.String(required=True)
+    notice = fields.String(required=True)
+    events = fields.List(fields.String(), required=True)
+
+
+class MessagingPreferenceUpdateSchema(BaseSchema):
+    opted_in = fields.Boolean(required=True)
+    events = fields.List(
+        fields.String(validate=validate.OneOf(EVENTS)),
+        validate=validate.Length(max=len(EVENTS)),
+        metadata={"description": "The events that reach her here (default: all)."},
+    )
+
+
 class InboundMessageSchema(BaseSchema):
     """A reply or a status callback as recorded."""
 

@@ -33,7 +33,7 @@ from api.models import (
     User,
 )
 from api.services.authz import Actor
-from api.services.messaging import rules
+from api.services.messaging import preferences, rules
 
 log = logging.getLogger("berdaya.reach")
 REMIND_DAYS = 3
@@ -93,6 +93,10 @@ def send_check_ins(
         .order_by(Business.id)
     ).all()
     for business, user in rows:
+        if preferences.has_chosen(session, user.id) and not preferences.wants(
+            session, user.id, "check_in.monthly"
+        ):
+            continue  # she chose her messages, and not this one
         session.add(CheckInPrompt(business_id=business.id, user_id=user.id, month=month))
         _ask(session, messenger, user, business, "checkin.ask")
         counts["asked"] += 1

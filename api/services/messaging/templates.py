@@ -81,6 +81,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "Terima kasih. Fasilitator Anda akan segera menghubungi Anda.",
         "en": "Thank you. Your facilitator will contact you soon.",
     },
+    "event.notice": {
+        "id": "Berdaya: {text}",
+        "en": "Berdaya: {text}",
+    },
     "messaging.stopped": {
         "id": "Anda tidak akan menerima pesan Berdaya lagi di sini. Ubah pilihan ini di "
         "aplikasi Berdaya kapan saja.",
@@ -114,6 +118,7 @@ WHATSAPP_TEMPLATES: dict[str, str] = {
     "checkin.ask": "berdaya_checkin_ask",
     "checkin.remind": "berdaya_checkin_remind",
     "checkin.band": "berdaya_checkin_band",
+    "event.notice": "berdaya_notice",
     "code.register": "berdaya_code",
     "code.verify_phone": "berdaya_code",
     "code.password_reset": "berdaya_code",
