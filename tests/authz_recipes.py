@@ -712,6 +712,14 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
         "/v1/follow-up/{business}/outreach",
         {"outcome": "called", "note": "Ditelepon"},
     ),
+    "referFromCaseload": (
+        "POST",
+        "/v1/follow-up/{business}/referrals",
+        {
+            "kind": "support_need",
+            "support_need": {"kind": "equipment", "title": "Kompor", "target_value_idr": 500000},
+        },
+    ),
     "getOutreachReport": ("GET", "/v1/follow-up/report?month=2026-11", None),
     "verifyWhatsappWebhook": (
         "GET",

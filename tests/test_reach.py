@@ -669,3 +669,65 @@ def test_she_opts_in_to_the_events_she_chooses_and_they_reach_her(
         headers=buyer_h,
     )
     assert len([m for m in messages(db_session) if m.template == "event.notice"]) == 1
+
+
+def test_butuh_bantuan_turns_into_a_mentoring_request_or_a_need_in_one_call(
+    world: Office, client: FlaskClient, db_session: Session, auth: Auth
+) -> None:
+    from api.models import AuditEntry, MentoringRequest, SupportNeed
+
+    app = client.application
+    path = f"/v1/follow-up/{world.business.id}/referrals"
+    request = {
+        "kind": "mentoring_request",
+        "mentoring_request": {
+            "topic": "bookkeeping",
+            "need": "Ingin belajar mencatat keuangan warung.",
+            "preferred_format": "in_person",
+        },
+        "note": "Minta bantuan lewat WhatsApp",
+    }
+    # She has not asked, and gave no grant: her facilitator may not act for her.
+    assert_problem(client.post(path, json=request, headers=world.facilitator_h), 403)
+    ask(app, db_session)
+    with app.app_context():
+        reach.answer(
+            db_session,
+            get_state(app).tools.messenger,
+            world.alumna.id,
+            "checkin:help",
+            channel=Channel.WHATSAPP,
+        )
+    db_session.commit()
+    made = client.post(path, json=request, headers=world.facilitator_h)
+    assert made.status_code == 201, made.json
+    assert made.json["outreach"]["outcome"] == "referred"
+    assert made.json["support_need_id"] is None
+    mentoring = db_session.get(MentoringRequest, made.json["mentoring_request_id"])
+    assert mentoring is not None
+    assert (mentoring.alumna_id, mentoring.business_id) == (world.alumna.id, world.business.id)
+    audit = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.subject_id == mentoring.id)
+    ).all()
+    assert audit, "an assisted action is audited"
+
+    need = client.post(
+        path,
+        json={
+            "kind": "support_need",
+            "support_need": {
+                "kind": "equipment",
+                "title": "Kompor gas",
+                "target_value_idr": 750000,
+            },
+        },
+        headers=world.facilitator_h,
+    )
+    assert need.status_code == 201, need.json
+    assert db_session.get(SupportNeed, need.json["support_need_id"]) is not None
+    assert_problem(
+        client.post(path, json={"kind": "support_need"}, headers=world.facilitator_h), 422
+    )
+    stranger = auth.as_role(Role.FACILITATOR)[1]
+    assert_problem(client.post(path, json=request, headers=stranger), 404)
+    assert_problem(client.post(path, json=request, headers=world.admin_h), 403)

@@ -22,6 +22,8 @@ from api.schemas.reach import (
     OutreachReportQueryArgsSchema,
     OutreachReportSchema,
     OutreachSchema,
+    ReferralCreateSchema,
+    ReferralSchema,
 )
 from api.services import program
 from api.services.messaging import inbound, preferences
@@ -171,3 +173,23 @@ def set_messaging_preference(data: dict[str, Any], channel: str) -> MessagingPre
     return preferences.set_preference(
         db(), actor=current_actor(), channel=Channel(channel), data=data
     )
+
+
+@blp.route("/follow-up/<string:business_id>/referrals", methods=["POST"])
+@blp.auth(Role.FACILITATOR, assisted=False)
+@blp.arguments(ReferralCreateSchema)
+@blp.response(201, ReferralSchema)
+@blp.alt_response(409, response="CONFLICT")
+def refer_from_caseload(data: dict[str, Any], business_id: str) -> dict[str, Any]:
+    """Turn a caseload item into a mentoring request or a support need for her, in one call.
+    You act as her (assisted: the event and the audit log name you both) when she asked for
+    help ("Butuh bantuan", or support wanted in this or last month's check-in), or under her
+    assist grant (403 `no_assist_grant` otherwise); the outreach is recorded as `referred`.
+    Facilitators of her cohort only."""
+    done, made = program.refer(db(), actor=current_actor(), business_id=business_id, data=data)
+    kind = data["kind"]
+    return {
+        "outreach": done,
+        "mentoring_request_id": made.id if kind == "mentoring_request" else None,
+        "support_need_id": made.id if kind == "support_need" else None,
+    }

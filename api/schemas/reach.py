@@ -7,6 +7,8 @@ from marshmallow import fields, validate
 
 from api.models import Channel, OutreachOutcome
 from api.schemas.common import BaseSchema, Timestamp
+from api.schemas.mentoring import RequestCreateSchema
+from api.schemas.sponsorship import NeedCreateSchema
 
 EVENTS = (
     "order.new",
@@ -108,3 +110,25 @@ class OutreachReportSchema(BaseSchema):
         metadata={"description": "Reached businesses that checked in trading afterwards."},
     )
     referrals = fields.Integer(required=True)
+
+
+class ReferralCreateSchema(BaseSchema):
+    """A mentoring request or a support need made for her, with a note on the outreach."""
+
+    kind = fields.String(
+        required=True, validate=validate.OneOf(["mentoring_request", "support_need"])
+    )
+    mentoring_request = fields.Nested(
+        RequestCreateSchema,
+        metadata={"description": "With kind mentoring_request (its business is hers)."},
+    )
+    support_need = fields.Nested(
+        NeedCreateSchema, metadata={"description": "With kind support_need."}
+    )
+    note = fields.String(validate=validate.Length(max=2000), load_default="")
+
+
+class ReferralSchema(BaseSchema):
+    outreach = fields.Nested(OutreachSchema, required=True)
+    mentoring_request_id = fields.String(allow_none=True, required=True)
+    support_need_id = fields.String(allow_none=True, required=True)

@@ -840,3 +840,61 @@ def outreach_report(session: Session, *, actor: Actor, month: dt.date) -> dict[s
         "businesses_reactivated": reactivated,
         "referrals": by_outcome["referred"],
     }
+
+
+def refer(
+    session: Session, *, actor: Actor, business_id: str, data: Mapping[str, Any]
+) -> tuple[Outreach, Any]:
+    """Turn a caseload item into a mentoring request or a support need on her behalf, in one
+    call: her facilitator acts as her (assisted: the event and the audit log name both), when
+    she asked for help (a "Butuh bantuan" reply, support wanted in a check-in of this or last
+    month) or gave her an assist grant; the outreach is recorded as ``referred``."""
+    from api.services import assist, mentoring, sponsorship
+
+    if actor.role != Role.FACILITATOR or actor.user is None:
+        raise Forbidden()
+    business = session.get(Business, business_id)
+    if business is None or not facilitates(session, actor, business.owner_id):
+        raise NotFound()
+    owner = session.get(User, business.owner_id)
+    assert owner is not None
+    since = add_months(this_month(), -1)
+    asked = session.scalar(
+        select(CheckInPrompt.id).where(
+            CheckInPrompt.business_id == business.id,
+            CheckInPrompt.month >= since,
+            CheckInPrompt.answer == "help",
+        )
+    ) or session.scalar(
+        select(CheckIn.id).where(
+            CheckIn.business_id == business.id,
+            CheckIn.month >= since,
+            CheckIn.support_wanted != "",
+        )
+    )
+    if asked is None:
+        # Without her ask, only her grant lets the facilitator act for her (403 otherwise).
+        her = assist.acting_for(session, facilitator=actor, alumna_id=owner.id)
+    else:
+        her = Actor(user=owner, assisted_by=actor.user)
+    kind = data["kind"]
+    made: Any
+    if kind == "mentoring_request":
+        if not data.get("mentoring_request"):
+            raise ValidationFailed(errors={"mentoring_request": ["Describe the request."]})
+        made = mentoring.create_request(
+            session, actor=her, data={**data["mentoring_request"], "business_id": business.id}
+        )
+    else:
+        if not data.get("support_need"):
+            raise ValidationFailed(errors={"support_need": ["Describe the need."]})
+        made = sponsorship.create_need(
+            session, actor=her, business_id=business.id, data=data["support_need"]
+        )
+    done = record_outreach(
+        session,
+        actor=actor,
+        business_id=business.id,
+        data={"outcome": OutreachOutcome.REFERRED, "note": data.get("note", "")},
+    )
+    return done, made
