@@ -44,6 +44,8 @@ class Message(IdMixin, Base):
         Index("ix_messages_created_at", "created_at"),
         Index("ix_messages_due", "status", "next_attempt_at"),
         Index("ix_messages_provider_message_id", "provider_message_id"),
+        # The daily cap counts a recipient's messages of the day.
+        Index("ix_messages_recipient_created_at", "recipient", "created_at"),
     )
     id_prefix = "msg"
 

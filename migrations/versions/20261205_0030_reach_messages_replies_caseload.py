@@ -205,6 +205,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_messages_provider_message_id", ["provider_message_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_messages_recipient_created_at", ["recipient", "created_at"], unique=False
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_messages_business_id_businesses"),
             "businesses",
@@ -222,6 +225,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_messages_business_id_businesses"), type_="foreignkey"
         )
+        batch_op.drop_index("ix_messages_recipient_created_at")
         batch_op.drop_index("ix_messages_provider_message_id")
         batch_op.drop_index("ix_messages_due")
         batch_op.drop_index(batch_op.f("ix_messages_business_id"))
