@@ -618,6 +618,10 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Not an active offer.": "Bukan penawaran yang aktif.",
     "Not an open need of this business.": "Bukan kebutuhan terbuka usaha ini.",
     "Not one of your businesses.": "Bukan usaha Anda.",
+    "Describe the request.": "Jelaskan permintaannya.",
+    "Describe the need.": "Jelaskan kebutuhannya.",
+    "Only whatsapp and sms.": "Hanya whatsapp dan sms.",
+    "Add and verify a phone number first.": "Tambahkan dan verifikasi nomor telepon dulu.",
     "Not one of your offers.": "Bukan penawaran Anda.",
     "Only for a group offer.": "Hanya untuk penawaran kelompok.",
     "Only the owner herself can give or withdraw it.": (

@@ -151,7 +151,7 @@ def deliver(sessions: sessionmaker[Session], settings: Settings, message_id: str
         assert message is not None
         sender = senders(settings).get(message.provider)
         if sender is None or message.sealed is None:
-            return _settle(session, settings, message, Sent(error="no sender for the provider"))
+            return _settle(session, settings, message, Sent(failure="no sender for the provider"))
         content = rules.unseal(message.sealed)
         outbound = Outbound(
             recipient=message.recipient,
@@ -176,7 +176,7 @@ def _settle(session: Session, settings: Settings, message: Message, sent: Sent) 
         # a number without WhatsApp sends it again by SMS.
         session.commit()
         return "sent"
-    message.last_error = (sent.error or "failed")[:300]
+    message.last_error = (sent.failure or "failed")[:300]
     retry_at = now + backoff(settings, message.attempt_count)
     window_ends = message.created_at + dt.timedelta(hours=settings.messaging_retry_hours)
     if sent.retry and retry_at <= window_ends:

@@ -52,7 +52,7 @@ class Sent:
     """How one request went: the provider's id, or why not and whether to try again."""
 
     provider_message_id: str | None = None
-    error: str | None = None
+    failure: str | None = None
     retry: bool = False
     unreachable: bool = False
 
@@ -87,9 +87,9 @@ def _post(
 
 def _verdict(status: int | None, error: str | None, what: str) -> Sent:
     if status is None:
-        return Sent(error=error, retry=True)
+        return Sent(failure=error, retry=True)
     retry = status == 429 or status >= 500
-    return Sent(error=f"{what} answered {status}", retry=retry)
+    return Sent(failure=f"{what} answered {status}", retry=retry)
 
 
 class WhatsAppSender:
@@ -179,12 +179,12 @@ class WhatsAppSender:
             ids = [m.get("id") for m in data.get("messages", []) if isinstance(m, dict)]
             if ids and isinstance(ids[0], str):
                 return Sent(provider_message_id=ids[0])
-            return Sent(error="WhatsApp answered without a message id", retry=True)
+            return Sent(failure="WhatsApp answered without a message id", retry=True)
         verdict = _verdict(status, error, "WhatsApp")
         code = str((data.get("error") or {}).get("code", "")) if data else ""
         if code:
             verdict = Sent(
-                error=f"{verdict.error} (error {code})",
+                failure=f"{verdict.failure} (error {code})",
                 retry=verdict.retry,
                 unreachable=code in WHATSAPP_UNREACHABLE,
             )
@@ -228,5 +228,5 @@ class TwilioSender:
             return Sent(provider_message_id=data["sid"])
         verdict = _verdict(status, error, "Twilio")
         if data.get("code"):
-            verdict = Sent(error=f"{verdict.error} (error {data['code']})", retry=verdict.retry)
+            verdict = Sent(failure=f"{verdict.failure} (error {data['code']})", retry=verdict.retry)
         return verdict
