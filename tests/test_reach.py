@@ -731,3 +731,135 @@ def test_butuh_bantuan_turns_into_a_mentoring_request_or_a_need_in_one_call(
     stranger = auth.as_role(Role.FACILITATOR)[1]
     assert_problem(client.post(path, json=request, headers=stranger), 404)
     assert_problem(client.post(path, json=request, headers=world.admin_h), 403)
+
+
+# -- the job engine for real: committed rows, the embedded thread and RQ workers -------------
+
+
+@pytest.fixture
+def committed_database(tmp_path: Any) -> Iterator[str]:
+    """A migrated database of its own (PostgreSQL when the suite runs on it): the workers
+    read what was committed, outside the test's transaction."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from api.config import normalize_database_url
+    from api.migrate import upgrade
+    from tests.conftest import TEST_DATABASE_URL
+
+    if not (TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgres")):
+        url = f"sqlite:///{tmp_path / 'reach.sqlite3'}"
+        upgrade(url)
+        yield url
+        return
+    base = make_url(normalize_database_url(TEST_DATABASE_URL))
+    name = f"berdaya_reach_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = base.set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _seed_and_send(app: Flask) -> str:
+    from api.models import User
+
+    state = get_state(app)
+    with app.app_context(), state.new_session() as session:
+        user = User(
+            name="Sri Wahyuni",
+            phone=PHONE,
+            role=Role.ALUMNA,
+            password_hash="x",
+            locale="id",
+        )
+        session.add(user)
+        session.flush()
+        message = state.tools.messenger.send(
+            session,
+            template="checkin.thanks",
+            channel=Channel.WHATSAPP,
+            recipient=PHONE,
+            locale="id",
+            user_id=user.id,
+        )
+        session.commit()  # the dispatcher is woken after the commit
+        return message.id
+
+
+def _wait_for_status(app: Flask, message_id: str, status: str) -> None:
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with get_state(app).new_session() as session:
+            found = session.get(Message, message_id)
+            if found is not None and found.status == status:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"{message_id} never became {status}")
+
+
+def test_the_embedded_thread_delivers_and_works_on_callbacks(
+    committed_database: str, provider: Provider, daytime: dt.datetime
+) -> None:
+    from api import create_app
+    from tests.conftest import TEST_SETTINGS
+
+    app = create_app(
+        {
+            **TEST_SETTINGS,
+            "database_url": committed_database,
+            "jobs_backend": "thread",
+            **settings(provider),
+        }
+    )
+    try:
+        message_id = _seed_and_send(app)
+        _wait_for_status(app, message_id, "sent")
+        assert provider.requests[0].json()["type"] == "text"  # thanks: inside the window
+        answered = signed_post(
+            app.test_client(), notification(statuses=[status("wamid.1", "read")])
+        )
+        assert answered.json == {"recorded": 1}
+        _wait_for_status(app, message_id, "read")
+    finally:
+        get_state(app).engine.dispose()
+
+
+@pytest.mark.redis
+def test_rq_workers_deliver_messages(
+    committed_database: str, provider: Provider, daytime: dt.datetime
+) -> None:
+    import redis
+
+    from api import create_app
+    from tests.conftest import TEST_SETTINGS
+    from tests.test_webhook_workers import REDIS_URL
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    app = create_app(
+        {
+            **TEST_SETTINGS,
+            "database_url": committed_database,
+            "jobs_backend": "rq",
+            "jobs_redis_url": REDIS_URL,
+            **settings(provider),
+        }
+    )
+    try:
+        message_id = _seed_and_send(app)
+        assert provider.requests == []  # queued on Redis, not sent by the web process
+        jobs.run_worker(app, burst=True)
+        _wait_for_status(app, message_id, "sent")
+        assert provider.requests[0].json()["to"] == PHONE.removeprefix("+")
+    finally:
+        get_state(app).engine.dispose()
