@@ -514,7 +514,8 @@ def test_the_outbox_provider_logs_codes_only_in_development(
     outgoing = Outgoing("msg_1", Channel.SMS, "+62857", "id", "code.sign_in", "Kode 482913", True)
     with caplog.at_level("INFO", logger="berdaya.messaging"):
         OutboxProvider(development=False).dispatch([outgoing])
-        assert "482913" not in caplog.text
+        assert "482913" not in caplog.text and "+62857" not in caplog.text
+        assert "msg_1 sms code.sign_in stored" in caplog.text
         OutboxProvider(development=True).dispatch([outgoing])
         assert "482913" in caplog.text
 
