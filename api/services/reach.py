@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from api.dates import this_month
+from api.dates import add_months, this_month
 from api.db import utcnow
 from api.models import (
     Business,
@@ -132,9 +132,14 @@ def prune_inbound(session: Session, *, older_than: dt.datetime) -> int:
 
 
 def _open_prompt(session: Session, user_id: str) -> CheckInPrompt | None:
+    """Her latest question, of this month or the last (a late tap still counts; an answer to a
+    question of long ago does not rewrite that month)."""
     return session.scalar(
         select(CheckInPrompt)
-        .where(CheckInPrompt.user_id == user_id)
+        .where(
+            CheckInPrompt.user_id == user_id,
+            CheckInPrompt.month >= add_months(this_month(), -1),
+        )
         .order_by(CheckInPrompt.asked_at.desc())
         .limit(1)
     )
