@@ -863,3 +863,54 @@ def test_rq_workers_deliver_messages(
         assert provider.requests[0].json()["to"] == PHONE.removeprefix("+")
     finally:
         get_state(app).engine.dispose()
+
+
+def test_tidak_typed_is_a_check_in_not_trading_and_old_questions_are_closed(
+    world: Office, client: FlaskClient, db_session: Session
+) -> None:
+    from api.dates import add_months
+
+    app = client.application
+    ask(app, db_session)
+    with app.app_context():
+        inbound_row = InboundMessage(
+            provider="whatsapp",
+            provider_id="wamid.t",
+            kind="reply",
+            user_id=world.alumna.id,
+            channel=Channel.WHATSAPP,
+            text="tidak",
+        )
+        db_session.add(inbound_row)
+        db_session.commit()
+        state = get_state(app)
+        assert (
+            inbound.process(
+                state.sessionmaker, state.settings, state.tools.messenger, inbound_row.id
+            )
+            == "checkin_no"
+        )
+        assert (
+            inbound.process(
+                state.sessionmaker, state.settings, state.tools.messenger, inbound_row.id
+            )
+            == "skipped"
+        )
+    db_session.expire_all()
+    check_in = db_session.scalar(select(CheckIn).where(CheckIn.business_id == world.business.id))
+    assert check_in is not None and (check_in.trading, check_in.revenue_band) == (False, None)
+
+    # A question of three months ago is closed: a late tap changes nothing.
+    prompt = db_session.scalar(select(CheckInPrompt))
+    assert prompt is not None
+    prompt.month = add_months(this_month(), -3)
+    db_session.commit()
+    with app.app_context():
+        late = reach.answer(
+            db_session,
+            get_state(app).tools.messenger,
+            world.alumna.id,
+            "band:over_15m",
+            channel=Channel.WHATSAPP,
+        )
+    assert late == "no_question"
