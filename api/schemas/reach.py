@@ -9,16 +9,9 @@ from api.models import Channel, OutreachOutcome
 from api.schemas.common import BaseSchema, Timestamp
 from api.schemas.mentoring import RequestCreateSchema
 from api.schemas.sponsorship import NeedCreateSchema
+from api.services.messaging.preferences import EVENTS as MESSAGE_EVENTS
 
-EVENTS = (
-    "order.new",
-    "lead.new",
-    "mentoring.accepted",
-    "mentoring.session_reminder",
-    "sponsorship.proposed",
-    "sponsorship.disbursed",
-    "check_in.monthly",
-)
+EVENTS = tuple(MESSAGE_EVENTS)
 
 
 class MessagingPreferenceSchema(BaseSchema):
