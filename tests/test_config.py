@@ -100,7 +100,8 @@ def test_the_readme_documents_every_setting() -> None:
 
     from api.config import ENV_VARS
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    root = Path(__file__).resolve().parent.parent
+    readme = "\n".join(p.read_text() for p in [root / "README.md", *root.glob("docs/*.md")])
     assert [v for v in ENV_VARS if f"`{v}`" not in readme] == []
 
 

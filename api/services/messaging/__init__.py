@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Channel, Message
 from api.pagination import Page, paginate, sort_options
-from api.services.messaging.templates import IDENTIFIERS, TEMPLATES, render
+from api.services.messaging.templates import IDENTIFIERS, TEMPLATES, render, render_sms
 
 __all__ = [
     "IDENTIFIERS",
@@ -60,6 +60,9 @@ class Provider(Protocol):
 
     name: str
 
+    def name_for(self, channel: Channel) -> str:
+        """Who delivers a message on this channel (``outbox``, ``whatsapp`` or ``sms``)."""
+
     def dispatch(self, messages: list[Outgoing]) -> None:
         """Hand over messages whose transaction has committed (must not block on a network)."""
 
@@ -72,25 +75,15 @@ class OutboxProvider:
     def __init__(self, *, development: bool) -> None:
         self.development = development
 
+    def name_for(self, channel: Channel) -> str:
+        return "outbox"
+
     def dispatch(self, messages: list[Outgoing]) -> None:
         for m in messages:
-            if self.development:
+            if self.development:  # make run shows the whole message, code included
                 log.info("outbox %s %s to %s: %s", m.id, m.channel.value, m.recipient, m.text)
-            else:  # a log is no place for her number, her address or what she is told
-                log.info(
-                    "outbox %s %s to %s: %s (text withheld)",
-                    m.id,
-                    m.channel.value,
-                    masked(m.recipient),
-                    m.template,
-                )
-
-
-def masked(recipient: str) -> str:
-    """A recipient as a log may show it: a phone's last 3 digits, an email's domain."""
-    if "@" in recipient:
-        return "***@" + recipient.rsplit("@", 1)[1]
-    return "*" * max(0, len(recipient) - 3) + recipient[-3:]
+            else:  # a number and a text are personal data: never in a production log
+                log.info("outbox %s %s %s stored", m.id, m.channel.value, m.template)
 
 
 class Messenger:
@@ -111,13 +104,25 @@ class Messenger:
         params: dict[str, Any] | None = None,
         user_id: str | None = None,
         secret: bool = False,
+        business_id: str | None = None,
     ) -> Message:
-        """Queue one message in the caller's transaction."""
+        """Queue one message in the caller's transaction.
+
+        A message that is not a code waits for the end of quiet hours (21:00-07:00 WIB), and is
+        suppressed (stored, never sent) when she opted out of the channel or her daily cap is
+        reached.
+        """
+        from api.services.messaging import rules
+
         params = params or {}
-        text = render(template, locale, params)
+        route = getattr(self.provider, "name_for", None)  # a provider for one channel: its name
+        provider: str = route(channel) if route else self.provider.name
+        sms = provider == "sms"
+        text = (render_sms if sms else render)(template, locale, params)
         stored = text
         if secret and not self.development:
-            stored = render(template, locale, {**params, "code": MASK})
+            stored = (render_sms if sms else render)(template, locale, {**params, "code": MASK})
+        suppressed = None if secret else rules.suppression(session, user_id, channel, recipient)
         message = Message(
             user_id=user_id,
             channel=channel,
@@ -126,11 +131,19 @@ class Messenger:
             template=template,
             body=stored,
             secret=secret,
-            provider=self.provider.name,
-            status="queued",
+            provider=provider,
+            status="suppressed" if suppressed else "queued",
+            last_error=suppressed,
+            business_id=business_id,
         )
+        if provider in ("whatsapp", "sms") and not suppressed:
+            message.next_attempt_at = rules.send_at(rules.now(), secret=secret)
+            message.sealed = rules.seal({"text": text, "params": params})
         session.add(message)
         session.flush()
+        if suppressed:
+            log.info("message %s suppressed: %s", message.id, suppressed)
+            return message
         outgoing = Outgoing(message.id, channel, recipient, message.locale, template, text, secret)
         self._after_commit(session).append(outgoing)
         return message
