@@ -26,6 +26,9 @@ from api.state import get_state
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
 
+# The Redis the suite may use (a database of its own: the tests that empty it take turns).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
 
 def category_id(session: Session, slug: str) -> str:
     """The id of a seeded category."""

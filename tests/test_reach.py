@@ -38,7 +38,7 @@ from api.state import get_state
 from tests.conftest import Auth, app_with
 from tests.helpers import assert_problem
 from tests.provider_server import Provider, provider_server
-from tests.test_program import Office
+from tests.worlds import Office
 
 PHONE = "+6281287654301"
 PNID = "1234567890"
@@ -843,7 +843,7 @@ def test_rq_workers_deliver_messages(
 
     from api import create_app
     from tests.conftest import TEST_SETTINGS
-    from tests.test_webhook_workers import REDIS_URL
+    from tests.helpers import REDIS_URL
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     app = create_app(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.models import Channel, OutreachOutcome
-from api.schemas.common import BaseSchema, Timestamp
+from api.schemas.common import BaseSchema, MonthField, Timestamp
 from api.schemas.mentoring import RequestCreateSchema
 from api.schemas.sponsorship import NeedCreateSchema
 from api.services.messaging.preferences import EVENTS as MESSAGE_EVENTS
@@ -87,7 +87,7 @@ class OutreachCreateSchema(BaseSchema):
 
 
 class OutreachReportQueryArgsSchema(BaseSchema):
-    month = fields.Date(format="%Y-%m", required=True, metadata={"example": "2026-11"})
+    month = MonthField(required=True)
 
 
 class OutreachReportSchema(BaseSchema):
