@@ -657,3 +657,26 @@ def test_a_committed_message_reaches_the_log_in_development(
     with caplog.at_level("INFO", logger="berdaya.messaging"):  # refused: nothing is sent
         client.post(REGISTER, json={**NEW, "phone": "085798880001", "role": "admin"})
     assert caplog.text == ""
+
+
+def test_a_request_that_sends_a_code_then_fails_is_a_clean_refusal(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """Found by Schemathesis: a new email (a code is queued) with code sign-in asked for on an
+    unverified phone is refused; the queued message goes with the rollback, no 500."""
+    user, headers = auth.as_role(Role.ALUMNA, phone_verified_at=None)
+    etag = client.get("/v1/me", headers=headers).headers["ETag"]
+    refused = client.patch(
+        "/v1/me",
+        json={"email": "baru@example.id", "code_sign_in": True},
+        headers={**headers, "If-Match": etag},
+    )
+    assert_problem(refused, 422, "phone_not_verified")
+    assert outbox(client, "baru@example.id") == []
+    # The next message of the same kind still reaches her once things are right.
+    etag = client.get("/v1/me", headers=headers).headers["ETag"]
+    sent = client.patch(
+        "/v1/me", json={"email": "baru@example.id"}, headers={**headers, "If-Match": etag}
+    )
+    assert sent.status_code == 200, sent.json
+    assert outbox(client, "baru@example.id")

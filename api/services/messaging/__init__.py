@@ -19,9 +19,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from api.db import on_commit, on_rollback
 from api.models import Channel, Message
 from api.pagination import Page, paginate, sort_options
 from api.services.messaging.templates import IDENTIFIERS, TEMPLATES, render, render_sms
@@ -149,20 +150,19 @@ class Messenger:
         return message
 
     def _after_commit(self, session: Session) -> list[Outgoing]:
+        """The transaction's messages, handed to the provider once it commits (api.db's
+        after-transaction hooks: never for a rollback, never for a savepoint)."""
         pending: list[Outgoing] | None = session.info.get(PENDING_KEY)
         if pending is None:
             pending = session.info[PENDING_KEY] = []
 
-            def committed(sess: Session) -> None:
-                batch = sess.info.pop(PENDING_KEY, [])
+            def committed() -> None:
+                batch = session.info.pop(PENDING_KEY, [])
                 if batch:
                     self.provider.dispatch(batch)
 
-            def rolled_back(sess: Session) -> None:
-                sess.info.pop(PENDING_KEY, None)
-
-            event.listen(session, "after_commit", committed, once=True)
-            event.listen(session, "after_soft_rollback", rolled_back, once=True)
+            on_commit(session, committed)
+            on_rollback(session, lambda: session.info.pop(PENDING_KEY, None))
         return pending
 
 
