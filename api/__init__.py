@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,9 @@ def _before_request() -> None:
 
 def _after_request(response: Response) -> Response:
     req = request._get_current_object()  # type: ignore[attr-defined]
+    not_before = g.get("answer_not_before")
+    if not_before is not None:  # see api.http.context.answer_no_sooner_than
+        time.sleep(max(0.0, not_before - time.monotonic()))
     headers = response.headers
     # One pass over what the response has (werkzeug's get and setdefault raise and catch an
     # exception for each header that is absent, the usual case here).

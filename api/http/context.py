@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -138,3 +140,10 @@ def _stored_locale(resolve: bool) -> str | None:
     reader = actor.assisted_by or actor.user
     locale = reader.locale if reader is not None else None
     return locale if locale in LANGUAGES else None
+
+
+def answer_no_sooner_than(seconds: float) -> None:
+    """Hold this request's answer until ``seconds`` after now (``api._after_request`` waits,
+    after the transaction has committed): an answer that must not tell whether an account
+    exists takes as long either way, whatever the work behind it."""
+    g.answer_not_before = time.monotonic() + seconds

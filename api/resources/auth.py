@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 
 from api.http.blueprint import Blueprint
-from api.http.context import current_session_id, db, state
+from api.http.context import answer_no_sooner_than, current_session_id, db, state
 from api.http.limits import auth_limit
 from api.models import Role, User
 from api.schemas.accounts import (
@@ -31,6 +31,11 @@ blp = Blueprint(
 )
 
 
+# Answers that must not tell whether an account exists take at least this long, so that the
+# work done only for an existing account (a code and a message written) does not show.
+UNIFORM_SECONDS = 0.15
+
+
 def _user_agent() -> str:
     return request.user_agent.string.replace("\x00", "")
 
@@ -47,6 +52,7 @@ def register(data: dict[str, Any]) -> identity.CodeSent:
     is the same when the phone or email already has an account: its owner is told by message
     instead, and no code is sent.
     """
+    answer_no_sooner_than(UNIFORM_SECONDS)
     return identity.start_registration(
         db(),
         state().tools,
@@ -89,6 +95,7 @@ def login(data: dict[str, Any]) -> TokenPair:
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def request_sign_in_code(data: dict[str, Any]) -> identity.CodeSent:
     """Ask for a sign-in code, for an account that signs in by code (same answer for any)."""
+    answer_no_sooner_than(UNIFORM_SECONDS)
     return identity.start_code_sign_in(
         db(), state().tools, address=request.remote_addr, phone=data["phone"]
     )
@@ -115,6 +122,7 @@ def sign_in_with_code(data: dict[str, Any]) -> TokenPair:
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def request_password_reset(data: dict[str, Any]) -> identity.CodeSent:
     """Ask for a reset code to the account's verified phone or email (same answer for any)."""
+    answer_no_sooner_than(UNIFORM_SECONDS)
     return identity.start_password_reset(db(), state().tools, address=request.remote_addr, **data)
 
 
