@@ -10,13 +10,14 @@ import io
 import openpyxl
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.dates import add_months
 from api.db import utcnow
-from api.models import Business, CheckIn, Cohort, GraduateClaim, Order, OrderStatus
+from api.models import Business, CheckIn, Cohort, GraduateClaim, Order, OrderStatus, Role
 from api.services.stats_series import kaplan_meier, months_between
+from tests.conftest import Auth
 from tests.stats_world import seed
 
 # Freireich et al. (1963), 6-MP arm, weeks in remission (negative: censored), the textbook
@@ -154,3 +155,21 @@ def test_every_form_of_a_curve_has_an_etag(
     assert first.status_code == 200 and first.headers["ETag"]
     again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_a_month_without_check_ins_has_no_median_band(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """Found by Schemathesis: a month with businesses but no check-in gave the band "0", not
+    null (a band is a word, not a count)."""
+    program = seed(db_session, name="Sekoper Tanpa Laporan", size=30)
+    db_session.execute(delete(CheckIn))
+    _, admin = auth.as_role(Role.ADMIN)
+    month = add_months(utcnow().date().replace(day=1), -2)
+    body = client.get(
+        f"/v1/stats/cohort/monthly?program={program.id}&from={month:%Y-%m}&to={month:%Y-%m}",
+        headers=admin,
+    ).json
+    rows = [m for s in body["items"] for m in s["months"] if not m["suppressed"]]
+    assert rows and all(m["check_ins"] == 0 for m in rows)
+    assert {m["median_revenue_band"] for m in rows} == {None}

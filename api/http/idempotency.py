@@ -203,9 +203,10 @@ def _fingerprint() -> str:
 
 def _multipart_digest() -> bytes:
     digest = hashlib.sha256()
-    for name, value in sorted(request.form.items(multi=True)):
+    # Names and values as text, whatever the parser made of odd parts (an empty name is None).
+    for name, value in sorted((str(n), str(v)) for n, v in request.form.items(multi=True)):
         digest.update(f"field:{name}={value}\n".encode())
-    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: str(item[0])):
         content = hashlib.sha256()
         stream = upload.stream
         while chunk := stream.read(64 * 1024):

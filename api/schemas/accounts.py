@@ -10,6 +10,7 @@ from api.models.accounts import SELF_SERVICE_ROLES, Role
 from api.schemas.common import (
     BaseSchema,
     Email,
+    Flag,
     PageQueryArgsSchema,
     Password,
     PhoneNumber,
@@ -95,7 +96,7 @@ class MeSchema(BaseSchema):
         metadata={"description": "When she proved by a code that she holds the phone number."},
     )
     email_verified_at = Timestamp(allow_none=True, required=True)
-    code_sign_in = fields.Boolean(
+    code_sign_in = Flag(
         required=True,
         metadata={"description": "She signs in by a code to her verified phone."},
     )
@@ -122,7 +123,7 @@ class MePatchSchema(BaseSchema):
         },
     )
     locale = fields.String(validate=validate.OneOf(LOCALES))
-    code_sign_in = fields.Boolean(
+    code_sign_in = Flag(
         metadata={"description": "Sign in by a code to the verified phone (needs one)."}
     )
 

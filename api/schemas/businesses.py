@@ -12,6 +12,7 @@ from api.models import BusinessStatus, LicenceKind
 from api.schemas.common import (
     BaseSchema,
     Date,
+    Flag,
     PageQueryArgsSchema,
     PhoneNumber,
     RatingSchema,
@@ -111,7 +112,7 @@ class BusinessWriteSchema(BaseSchema):
     whatsapp = PhoneNumber(
         mobile_only=True, allow_none=True, metadata={"description": "Private; revealed by contact."}
     )
-    contact_consent = fields.Boolean(
+    contact_consent = Flag(
         load_only=True,
         metadata={
             "description": "true: you consent to your WhatsApp number being shown to signed-in "

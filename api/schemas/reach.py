@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from api.models import Channel, OutreachOutcome
-from api.schemas.common import BaseSchema, MonthField, Timestamp
+from api.schemas.common import BaseSchema, Flag, MonthField, Timestamp
 from api.schemas.mentoring import RequestCreateSchema
 from api.schemas.sponsorship import NeedCreateSchema
 from api.services.messaging.preferences import EVENTS as MESSAGE_EVENTS
@@ -35,7 +35,7 @@ class MessagingPreferenceListSchema(BaseSchema):
 
 
 class MessagingPreferenceUpdateSchema(BaseSchema):
-    opted_in = fields.Boolean(required=True)
+    opted_in = Flag(required=True)
     events = fields.List(
         fields.String(validate=validate.OneOf(EVENTS)),
         validate=validate.Length(max=len(EVENTS)),
@@ -60,7 +60,7 @@ class CheckInPromptSchema(BaseSchema):
 
     id = fields.String(required=True)
     business_id = fields.String(required=True)
-    month = fields.Date(format="%Y-%m", required=True)
+    month = MonthField(required=True)
     stage = fields.String(required=True)
     answer = fields.String(allow_none=True, required=True)
     asked_at = Timestamp(required=True)
@@ -94,7 +94,7 @@ class OutreachReportSchema(BaseSchema):
     """A facilitator's month of outreach, for the evaluation of facilitators."""
 
     facilitator_id = fields.String(required=True)
-    month = fields.Date(format="%Y-%m", required=True)
+    month = MonthField(required=True)
     outreach = fields.Integer(required=True)
     by_outcome = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     businesses_reached = fields.Integer(required=True)

@@ -204,7 +204,7 @@ def series(
     cells: dict[tuple[str, dt.date], dict[str, Any]] = {}
 
     def cell(group_value: str, month: dt.date) -> dict[str, Any]:
-        return cells.setdefault((group_value, month), dict.fromkeys(SERIES_FIGURES, 0))
+        return cells.setdefault((group_value, month), _empty())
 
     def seen_since(day_col: Any, moment_col: Any) -> Any:
         return or_(
@@ -300,8 +300,7 @@ def series(
         item = Series(g, label, place, scope)
         month = first
         while month <= last:
-            row = {"month": month, **cells.get((g, month), dict.fromkeys(SERIES_FIGURES, 0))}
-            row.setdefault("median_revenue_band", None)
+            row = {"month": month, **cells.get((g, month), _empty())}
             if row["businesses"] < MIN_GROUP and not scope:
                 row = {"month": month, "suppressed": True, **dict.fromkeys(SERIES_FIGURES)}
             else:
@@ -440,3 +439,8 @@ def survival(
             )
         )
     return curves
+
+
+def _empty() -> dict[str, Any]:
+    """A month with nothing counted yet: zeros, and no median band (a band, not a number)."""
+    return {**dict.fromkeys(SERIES_FIGURES, 0), "median_revenue_band": None}
