@@ -22,16 +22,13 @@ __version__ = "0.1.0"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Assemble the app from settings (environment, then ``config`` overrides)."""
-    from api import cli, jobs, openapi
-    from api.counters import ViewCounter
+    from api import catalogue, cli, jobs, listeners, openapi
     from api.db import make_engine, make_sessionmaker
     from api.http import context, limits, problems
-    from api.http.blueprint import serve_public_document
     from api.resources import register_blueprints, share
     from api.security import Security
     from api.services import policies  # noqa: F401  (registers the ownership rules)
     from api.services.auth import LockoutPolicy
-    from api.services.catalogue_cache import make_cache
     from api.services.identity import make_tools as identity_tools
     from api.state import EXTENSION_KEY, AppState
     from api.storage import make_storage
@@ -61,7 +58,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     sessionmaker = make_sessionmaker(engine)
     security = Security(settings)
-    app.extensions[EXTENSION_KEY] = AppState(
+    listeners.install()  # every SQLAlchemy session listener, once per process
+    state = app.extensions[EXTENSION_KEY] = AppState(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
@@ -71,13 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             window=dt.timedelta(minutes=settings.login_failure_window_minutes),
         ),
         storage=make_storage(settings),
-        views=ViewCounter(
-            settings.view_flush_seconds,
-            # The suite's sessions join each test's transaction: there, tests flush themselves.
-            sessions=None if settings.env == "testing" else sessionmaker,
-        ),
         tools=identity_tools(settings, security),
-        catalogue=make_cache(engine, settings.catalogue_cache_size),
     )
     app.session_interface = _NoCookieSessions()
     api = openapi.Api(app)
@@ -90,8 +82,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(_after_request)
     limits.init(app, settings)  # after the request id is set up: a 429 carries one too
     jobs.init(app)
-    # Last, after every other before_request hook (its answer ends the request's preprocessing).
-    app.before_request(serve_public_document)
+    # Last, after every other before_request hook (its early answer ends the preprocessing).
+    catalogue.install(app, state)
     cli.register(app)
     return app
 

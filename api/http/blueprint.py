@@ -23,13 +23,13 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError
 from webargs.flaskparser import FlaskParser
 
+from api.catalogue.early_answer import PublicDocument
 from api.errors import DomainError, Forbidden, Unauthorized
 from api.http import idempotency, problems
 from api.http.context import API_KEY_HEADER, current_actor, db
 from api.models import Role
-from api.services import audit, catalogue_reads
-from api.services.authz import ANONYMOUS, Actor
-from api.state import get_state
+from api.services import audit
+from api.services.authz import Actor
 
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key",
@@ -98,66 +98,18 @@ _UNSET = object()
 @dataclass(frozen=True)
 class Prepared:
     """A body already in the shape the response schema gives (read without the ORM, see
-    ``api.services.catalogue_reads``): it is sent as it is, not dumped again."""
+    ``api.catalogue.reads``): it is sent as it is, not dumped again."""
 
     data: Any
 
 
 @dataclass(frozen=True)
 class Encoded:
-    """A body already encoded (a cached public document, ``catalogue_cache``), with its ETag
+    """A body already encoded (a cached public document, ``api.catalogue.cache``), with its ETag
     when the operation has one: sent as it is, and a 304 when ``If-None-Match`` names it."""
 
     body: bytes
     etag: str | None = None
-
-
-@dataclass(frozen=True)
-class PublicDocument:
-    """Where a GET's public document lies in the catalogue cache (its key, from the path's
-    arguments), and what serving it does besides (a product counts a view)."""
-
-    key: Callable[[Mapping[str, Any]], str]
-    served: Callable[[Mapping[str, Any]], None] | None = None
-
-
-# Whoever sends one of these may see more than the public document (or must be refused).
-_CREDENTIALS = ("HTTP_AUTHORIZATION", "HTTP_X_API_KEY", "HTTP_X_ON_BEHALF_OF")
-
-
-def serve_public_document() -> Response | None:
-    """The app's last ``before_request`` hook (the request id, the body checks and the rate
-    limit have run): an anonymous GET of a public document this worker holds is answered here,
-    with its body, or a 304 when ``If-None-Match`` names it. It is what the view answers such a
-    caller, without the layers around the view (scope check, unit of work, ETag and response
-    decorators), which are about a third of such a request's cost. A caller with credentials,
-    or a document the worker does not hold, goes on to the view."""
-    req = request._get_current_object()  # type: ignore[attr-defined]
-    if req.method not in ("GET", "HEAD"):
-        return None
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    view = app.view_functions.get(req.endpoint or "")
-    document: PublicDocument | None = getattr(view, "public_document", None)
-    if document is None:
-        return None
-    environ = req.environ
-    if any(name in environ for name in _CREDENTIALS):
-        return None
-    cache = get_state(app).catalogue
-    if cache is None:
-        return None
-    cache.ensure_listening()  # a forked process's copy is not live until its listener is
-    arguments = req.view_args or {}
-    entry = cache.get(document.key(arguments))
-    if entry is None or catalogue_reads.sees_more(ANONYMOUS, entry):
-        return None
-    if document.served is not None:
-        document.served(arguments)
-    if entry.etag in req.if_none_match:
-        return problems.not_modified(entry.etag)
-    response = Response(entry.body, mimetype="application/json")
-    response.set_etag(entry.etag)
-    return response
 
 
 def encode_document(document: Any) -> tuple[bytes, str]:

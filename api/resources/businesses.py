@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from api.catalogue import reads as catalogue_reads
 from api.http.blueprint import Blueprint, Encoded, Prepared, encode_document
 from api.http.context import current_actor, db, state
 from api.http.limits import limit
@@ -21,7 +22,7 @@ from api.schemas.businesses import (
 from api.schemas.common import PageQueryArgsSchema, page_of
 from api.schemas.contact import ContactAnswerSchema, ContactSchema, LeadSchema
 from api.services import businesses as service
-from api.services import catalogue_reads, contact
+from api.services import contact
 from api.services.contact import ContactAnswer
 
 blp = Blueprint(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from api.catalogue import reads as catalogue_reads
+from api.catalogue import search
 from api.http.blueprint import Blueprint, Encoded, encode_document, encoded_page
 from api.http.context import current_actor, db, state
 from api.http.pagination import page_response
@@ -19,7 +21,6 @@ from api.schemas.products import (
     ProductSchema,
     ProductSearchQueryArgsSchema,
 )
-from api.services import catalogue_reads, search
 from api.services import products as service
 
 blp = Blueprint(

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from api.catalogue import changes as catalogue_changes
 from api.db import Base, utcnow
 from api.errors import Conflict, NotFound
 from api.models import (
@@ -60,7 +61,7 @@ from api.models import (
 )
 from api.models.mentoring import OfferStatus, RequestStatus
 from api.models.sponsorship import NeedStatus, SponsorshipStatus
-from api.services import audit, catalogue_events, codes, events, photos, reviews
+from api.services import audit, codes, events, photos, reviews
 from api.services.authz import Actor
 from api.storage import Storage
 
@@ -599,7 +600,7 @@ def erase(session: Session, *, actor: Actor, storage: Storage) -> dict[str, int]
         *session.scalars(select(Product).where(Product.business_id.in_(_her_businesses(user.id)))),
         *session.scalars(select(Business).where(Business.owner_id == user.id)),
     ]
-    before = {item.id: catalogue_events.snapshot(item) for item in items}
+    before = {item.id: catalogue_changes.snapshot(item) for item in items}
     _delete_files(session, storage, user.id)
     identifiers = [v for v in (user.email, user.phone) if v]
     counts: dict[str, int] = {}
@@ -615,7 +616,7 @@ def erase(session: Session, *, actor: Actor, storage: Storage) -> dict[str, int]
     # the names and descriptions they carried.
     for item in items:
         session.refresh(item)
-        catalogue_events.announce(session, item, before[item.id], actor=actor)
+        catalogue_changes.announce(session, item, before[item.id], actor=actor)
     if items:
         session.execute(
             update(Event).where(Event.subject_id.in_([i.id for i in items])).values(data={})

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from api.catalogue.cache import CatalogueCache, SearchPage
 from api.models import (
     Availability,
     Business,
@@ -41,7 +42,6 @@ from api.models import (
 )
 from api.pagination import Page, SortOption, cursor_values, encode_cursor, paginate
 from api.services import categories, regions
-from api.services.catalogue_cache import CatalogueCache, SearchPage
 
 T = TypeVar("T")
 
@@ -73,7 +73,7 @@ def search_products(
     cache: CatalogueCache | None = None,
 ) -> Page[T]:
     """Published products of active businesses matching the words and filters; ``load`` turns
-    the page's ids into its items (the public documents, ``api.services.catalogue_reads``).
+    the page's ids into its items (the public documents, ``api.catalogue.reads``).
     ``cache`` keeps the pages of the one-statement way (see ``_ranked_by_terms_alone``);
     ``session`` is called when the database is needed (a page served from the cache is not)."""
     # ``listed`` is "published, visible, of an active visible business" kept on the product, so

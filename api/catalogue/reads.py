@@ -19,6 +19,8 @@ from typing import Any, Protocol
 from sqlalchemy import Row, and_, select
 from sqlalchemy.orm import Session
 
+from api.catalogue.cache import CatalogueCache, Entry
+from api.catalogue.listing import shown
 from api.dates import rfc3339
 from api.db import utcnow
 from api.images import SIZES
@@ -29,13 +31,11 @@ from api.models import (
     Category,
     Photo,
     Product,
-    ProductStatus,
     Region,
 )
 from api.models.businesses import ACTIVE_DAYS, DORMANT_DAYS, activity_status
 from api.services import photos as photo_files  # a module: photos imports businesses
 from api.services.authz import Actor
-from api.services.catalogue_cache import CatalogueCache, Entry
 
 # A public document as sent: its encoded body and its ETag (the HTTP layer's business).
 Encode = Callable[[dict[str, Any]], tuple[bytes, str]]
@@ -188,7 +188,7 @@ def public_business(
 ) -> PublicListing | None:
     """The public document of a business, or None when it is not public (or not there)."""
     rows = session.execute(_BUSINESSES.where(Business.id == business_id)).all()
-    if not rows or rows[0].status != BusinessStatus.ACTIVE or rows[0].hidden_at is not None:
+    if not rows or not shown(Business, rows[0].status, rows[0].hidden_at):
         return None
     [document] = _businesses(session, [rows], url)
     return PublicListing(
@@ -297,11 +297,8 @@ def _business(
 
 
 def _is_public(row: Row[Any]) -> bool:
-    return (
-        row.status == ProductStatus.PUBLISHED
-        and row.hidden_at is None
-        and row.business_status == BusinessStatus.ACTIVE
-        and row.business_hidden_at is None
+    return shown(Product, row.status, row.hidden_at) and shown(
+        Business, row.business_status, row.business_hidden_at
     )
 
 
@@ -378,7 +375,7 @@ def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-# -- through the worker's cache of encoded documents (``catalogue_cache``) ---------------------
+# -- through the worker's cache of encoded documents (``api.catalogue.cache``) ---------------------
 
 
 def product_key(product_id: str) -> str:
