@@ -22,7 +22,7 @@ from api.catalogue import search
 from api.catalogue.cache import CatalogueCache, Entry, SearchPage
 from api.catalogue.counters import ViewCounter
 from api.db import utcnow
-from api.http.blueprint import encode_document
+from api.http.bodies import encode_document
 from api.models import Business, Category, Product, ProductStatus, Role, User
 from api.services import businesses as business_service
 from api.state import get_state

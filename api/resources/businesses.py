@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from api.catalogue import reads as catalogue_reads
-from api.http.blueprint import Blueprint, Encoded, Prepared, encode_document
+from api.http.blueprint import Blueprint
+from api.http.bodies import Encoded, Prepared, encode_document
 from api.http.context import current_actor, db, state
 from api.http.limits import limit
 from api.http.pagination import page_response, prepared_page

@@ -7,7 +7,8 @@ from typing import Any
 
 from api.catalogue import reads as catalogue_reads
 from api.catalogue import search
-from api.http.blueprint import Blueprint, Encoded, encode_document, encoded_page
+from api.http.blueprint import Blueprint
+from api.http.bodies import Encoded, encode_document, encoded_page
 from api.http.context import current_actor, db, state
 from api.http.pagination import page_response
 from api.models import Product, ProductChange, Role
