@@ -122,24 +122,25 @@ class Blueprint(flask_smorest.Blueprint):
         self,
         rule: str,
         *,
-        name: str,
-        summary: str,
-        handler: Callable[..., Any],
-        body: Any,
         response: Any,
-        roles: tuple[Role, ...] = (),
+        body: Any = None,
         body_required: bool = True,
-    ) -> None:
-        """Register ``POST rule``: one step of a lifecycle, taking a small body (a reason) and
-        answering the changed resource, 409 when the step is not possible now."""
+        roles: tuple[Role, ...] = (),
+    ) -> Callable[[Any], Any]:
+        """Declare ``POST rule``: one step of a lifecycle, taking a small body (``body``, e.g. a
+        reason) if any and answering the changed resource (``response``), 409 when the step is
+        not possible now; signed-in callers only (with one of ``roles`` when given). The view's
+        name is the operationId and its docstring the summary, as for every operation."""
 
-        def view(data: dict[str, Any], **path: Any) -> Any:
-            return handler(data, **path)
+        def decorator(func: Any) -> Any:
+            decorated = self.alt_response(409, response="CONFLICT")(
+                self.response(200, response)(func)
+            )
+            if body is not None:
+                decorated = self.arguments(body, required=body_required)(decorated)
+            return self.route(rule, methods=["POST"])(self.auth(*roles)(decorated))
 
-        view.__name__, view.__doc__ = name, summary
-        decorated = self.alt_response(409, response="CONFLICT")(self.response(200, response)(view))
-        decorated = self.arguments(body, required=body_required)(decorated)
-        self.route(rule, methods=["POST"])(self.auth(*roles)(decorated))
+        return decorator
 
     @staticmethod
     def scope(scope: str | None) -> Callable[[Any], Any]:

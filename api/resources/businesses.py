@@ -115,28 +115,19 @@ def _transition(action: str, business_id: str) -> Business:
     )
 
 
-@blp.route("/businesses/<string:business_id>/activate", methods=["POST"])
-@blp.auth()
-@blp.response(200, BusinessSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/businesses/<string:business_id>/activate", response=BusinessSchema)
 def activate_business(business_id: str) -> Business:
     """Open the business to the public (from draft, paused or closed)."""
     return _transition("activate", business_id)
 
 
-@blp.route("/businesses/<string:business_id>/pause", methods=["POST"])
-@blp.auth()
-@blp.response(200, BusinessSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/businesses/<string:business_id>/pause", response=BusinessSchema)
 def pause_business(business_id: str) -> Business:
     """Hide an active business for a while (holidays, Ramadan, no stock)."""
     return _transition("pause", business_id)
 
 
-@blp.route("/businesses/<string:business_id>/close", methods=["POST"])
-@blp.auth()
-@blp.response(200, BusinessSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/businesses/<string:business_id>/close", response=BusinessSchema)
 def close_business(business_id: str) -> Business:
     """Declare the business closed (it can be reopened with activate)."""
     return _transition("close", business_id)

@@ -66,11 +66,7 @@ def get_review(review_id: str) -> Review:
     return service.get_review(db(), actor=current_actor(), review_id=review_id)
 
 
-@blp.route("/reviews/<string:review_id>/reply", methods=["POST"])
-@blp.auth()
-@blp.arguments(ReplySchema)
-@blp.response(200, ReviewSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/reviews/<string:review_id>/reply", body=ReplySchema, response=ReviewSchema)
 def reply_to_review(data: dict[str, Any], review_id: str) -> Review:
     """The seller answers a review, once."""
     return service.reply(db(), actor=current_actor(), review_id=review_id, text=data["text"])

@@ -44,6 +44,7 @@ from api.pagination import Page, paginate, sort_options
 from api.services import events, organizations, regions
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import Lifecycle, refuse
+from api.services.shown import Shown
 
 TOPICS: dict[Topic, tuple[str, str]] = {
     Topic.ENTREPRENEURSHIP: ("Kewirausahaan", "Entrepreneurship"),
@@ -323,6 +324,24 @@ def is_party(actor: Actor, request: MentoringRequest) -> bool:
 def _addressed_to(actor: Actor, request: MentoringRequest) -> bool:
     """The request names an offer of this mentor's."""
     return request.offer is not None and request.offer.mentor_id == actor.user_id
+
+
+def shown(actor: Actor, request: MentoringRequest) -> Shown[MentoringRequest]:
+    """The request as the caller sees it: what she may do with it now, and the two parties'
+    contacts for the parties themselves and the admins of its region only."""
+    private = is_party(actor, request) or actor.admin_over(request.region_code)
+    return Shown(
+        request,
+        allowed_actions=allowed_actions(actor, request),
+        alumna_contact=_contact(request.alumna) if private else None,
+        mentor_contact=_contact(request.mentor) if private else None,
+    )
+
+
+def _contact(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"name": user.name, "email": user.email, "phone": user.phone}
 
 
 def allowed_actions(actor: Actor, request: MentoringRequest) -> list[str]:

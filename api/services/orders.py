@@ -33,6 +33,7 @@ from api.pagination import Page, paginate, sort_options
 from api.services import businesses, events, products
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import Lifecycle, refuse
+from api.services.shown import Shown
 
 AUTO_COMPLETE_AFTER = dt.timedelta(days=7)
 SORTS = sort_options(Order, created_at=["created_at"])
@@ -76,6 +77,11 @@ def is_seller(actor: Actor, order: Order) -> bool:
 
 def is_buyer(actor: Actor, order: Order) -> bool:
     return actor.user_id is not None and actor.user_id == order.buyer_id
+
+
+def shown(actor: Actor, order: Order) -> Shown[Order]:
+    """The order as the caller sees it, with what she may do with it now."""
+    return Shown(order, allowed_actions=allowed_actions(actor, order))
 
 
 def allowed_actions(actor: Actor, order: Order) -> list[str]:

@@ -50,6 +50,7 @@ from api.services import businesses, categories, events, organizations, regions
 from api.services import photos as photo_service
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import Lifecycle, refuse
+from api.services.shown import Shown
 from api.storage import Storage
 
 NEED_SORTS = {
@@ -247,6 +248,11 @@ def get_sponsorship(session: Session, *, actor: Actor, sponsorship_id: str) -> S
     if sponsorship is None:
         raise NotFound()
     return authorize(actor, "view", sponsorship)
+
+
+def shown(session: Session, actor: Actor, sponsorship: Sponsorship) -> Shown[Sponsorship]:
+    """The sponsorship as the caller sees it, with what she may do with it now."""
+    return Shown(sponsorship, allowed_actions=allowed_actions(session, actor, sponsorship))
 
 
 def allowed_actions(session: Session, actor: Actor, sponsorship: Sponsorship) -> list[str]:
