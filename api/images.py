@@ -53,6 +53,24 @@ _UPRIGHT = {
     8: Image.Transpose.ROTATE_90,
 }
 
+
+# -- where the renditions are stored --------------------------------------------------------
+
+
+def photo_key(photo_id: str, size: int) -> str:
+    return image_key(f"photos/{photo_id}", size)
+
+
+def image_key(prefix: str, size: int) -> str:
+    return f"{prefix}/{size}.webp"
+
+
+def jpeg_key(photo_id: str) -> str:
+    """The JPEG rendition of a photo's largest size, made when a share page's preview is first
+    fetched (link-preview scrapers do not all read WebP)."""
+    return f"photos/{photo_id}/{SIZES[-1]}.jpg"
+
+
 _work = threading.BoundedSemaphore(CONCURRENCY)
 # glibc serves allocations from this size on by mmap, and gives them back when they are freed.
 # Left to itself it raises the threshold after the first large free (up to 32 MiB), and each

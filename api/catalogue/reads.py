@@ -23,7 +23,7 @@ from api.catalogue.cache import CatalogueCache, Entry
 from api.catalogue.listing import shown
 from api.dates import rfc3339
 from api.db import utcnow
-from api.images import SIZES
+from api.images import SIZES, photo_key
 from api.models import (
     Business,
     BusinessLicence,
@@ -34,7 +34,6 @@ from api.models import (
     Region,
 )
 from api.models.businesses import ACTIVE_DAYS, DORMANT_DAYS, activity_status
-from api.services import photos as photo_files  # a module: photos imports businesses
 from api.services.authz import Actor
 
 # A public document as sent: its encoded body and its ETag (the HTTP layer's business).
@@ -319,7 +318,7 @@ def _photo(
         "position": position,
         "width": width,
         "height": height,
-        "urls": {str(size): url(photo_files.photo_key(photo_id, size)) for size in SIZES},
+        "urls": {str(size): url(photo_key(photo_id, size)) for size in SIZES},
     }
 
 

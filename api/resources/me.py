@@ -41,6 +41,7 @@ from api.services import (
     accounts,
     assist,
     audit,
+    consents,
     events,
     identity,
     mentoring,
@@ -206,7 +207,7 @@ def export_my_data() -> dict[str, Any]:
 def list_my_consents() -> dict[str, Any]:
     """Your consents, given and withdrawn, newest first (sponsors' access to your figures is
     under each business's consents)."""
-    return {"items": privacy.list_consents(db(), actor=current_actor())}
+    return {"items": consents.list_consents(db(), actor=current_actor())}
 
 
 @blp.route("/consents", methods=["POST"])
@@ -217,7 +218,7 @@ def list_my_consents() -> dict[str, Any]:
 def give_consent(data: dict[str, Any]) -> Consent:
     """Consent to one purpose. `contact_reveal`: your businesses' WhatsApp number is shown to
     signed-in users who ask (each reveal is recorded as a lead you can see)."""
-    return privacy.give_consent(db(), actor=current_actor(), **data)
+    return consents.give_consent(db(), actor=current_actor(), **data)
 
 
 @blp.route("/consents/<string:consent_id>", methods=["DELETE"])
@@ -225,7 +226,7 @@ def give_consent(data: dict[str, Any]) -> Consent:
 @blp.response(204)
 def withdraw_consent(consent_id: str) -> None:
     """Withdraw a consent; it takes effect at once, and the record keeps when."""
-    privacy.withdraw_consent(db(), actor=current_actor(), consent_id=consent_id)
+    consents.withdraw_consent(db(), actor=current_actor(), consent_id=consent_id)
 
 
 @blp.route("/password", methods=["POST"])

@@ -22,7 +22,7 @@ from api.schemas.program import AssistGrantSchema, AuditEntrySchema, CheckInSche
 from api.schemas.reviews import ReportSchema, ReviewSchema
 from api.schemas.sales import SaleSchema
 from api.schemas.sponsorship import ConsentSchema, NeedSchema, SponsorshipSchema
-from api.services.privacy import NOTICES
+from api.services.consents import NOTICES
 
 
 class ConsentGiveSchema(BaseSchema):

@@ -20,12 +20,14 @@ from api.models import (
     Business,
     BusinessLicence,
     BusinessStatus,
+    ClaimStatus,
     Consent,
     ConsentPurpose,
+    GraduateClaim,
     RegionLevel,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import categories, regions
+from api.services import categories, consents, regions
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
 
@@ -58,13 +60,11 @@ def create_business(session: Session, *, actor: Actor, data: Mapping[str, Any]) 
     licences = values.pop("licences", [])
     consent = values.pop("contact_consent", None)
     _check_references(session, values)
-    from api.services.program import is_verified_graduate
-
     business = Business(
         **values,
         owner_id=owner.id,
         contact_consented=_contact_consented(session, owner.id),
-        verified_graduate=is_verified_graduate(session, owner.id),
+        verified_graduate=_is_verified_graduate(session, owner.id),
         slug=f"{slugify(values['name'])}-{secrets.token_hex(3)}",
         licences=_licences(licences),
     )
@@ -99,14 +99,22 @@ def _set_contact_consent(
         raise ValidationFailed(
             errors={"contact_consent": ["Only the owner herself can give or withdraw it."]}
         )
-    from api.services import privacy
-
     if consent:
-        privacy.give_consent(session, actor=actor, purpose=ConsentPurpose.CONTACT_REVEAL)
+        consents.give_consent(session, actor=actor, purpose=ConsentPurpose.CONTACT_REVEAL)
     else:
-        given = privacy.active_consent(session, business.owner_id, ConsentPurpose.CONTACT_REVEAL)
+        given = consents.active_consent(session, business.owner_id, ConsentPurpose.CONTACT_REVEAL)
         if given is not None:
-            privacy.withdraw_consent(session, actor=actor, consent_id=given.id)
+            consents.withdraw_consent(session, actor=actor, consent_id=given.id)
+
+
+def _is_verified_graduate(session: Session, user_id: str) -> bool:
+    return bool(
+        session.scalar(
+            select(GraduateClaim.id).where(
+                GraduateClaim.user_id == user_id, GraduateClaim.status == ClaimStatus.VERIFIED
+            )
+        )
+    )
 
 
 def touch(session: Session, business_id: str) -> None:

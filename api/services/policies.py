@@ -23,6 +23,7 @@ from api.models import (
     User,
 )
 from api.services.authz import Actor, rule
+from api.services.consents import consented_for
 
 
 def membership_of(actor: Actor, organization: Organization) -> Membership | None:
@@ -133,8 +134,6 @@ def _business_figures(actor: Actor, business: Business) -> bool:
     """Her figures: the owner, admins, and members of organisations she consented to (now)."""
     if _business_owner(actor, business):
         return True
-    from api.services.sponsorship import consented_for
-
     session = object_session(business)
     return session is not None and consented_for(session, business.id, actor.user_id)
 

@@ -452,16 +452,6 @@ def link_graduate(
     return found
 
 
-def is_verified_graduate(session: Session, user_id: str) -> bool:
-    return bool(
-        session.scalar(
-            select(GraduateClaim.id).where(
-                GraduateClaim.user_id == user_id, GraduateClaim.status == ClaimStatus.VERIFIED
-            )
-        )
-    )
-
-
 def list_claims(
     session: Session,
     *,

@@ -14,7 +14,6 @@ from api import images
 from api.catalogue.listing import business_is_public, product_is_shown, shown_sql
 from api.errors import NotFound
 from api.models import Business, Photo, Product
-from api.services import photos
 from api.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -52,12 +51,12 @@ def preview_jpeg(session: Session, storage: Storage, photo_id: str) -> bytes:
         raise NotFound()
     if photo.product_id and (product is None or not product_is_shown(product)):
         raise NotFound()
-    key = photos.jpeg_key(photo.id)
+    key = images.jpeg_key(photo.id)
     try:
         return storage.get(key)
     except Exception:  # not made yet (a missing file or object: each storage says it its way)
         log.debug("making the JPEG rendition of %s", photo.id)
-    made = images.jpeg(storage.get(photos.photo_key(photo.id, images.SIZES[-1])))
+    made = images.jpeg(storage.get(images.photo_key(photo.id, images.SIZES[-1])))
     storage.put(key, made, "image/jpeg")
     return made
 

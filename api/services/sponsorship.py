@@ -544,9 +544,7 @@ def evidence_prefix(disbursement_id: str, token: str) -> str:
 def evidence_keys(disbursement_id: str, token: str) -> list[str]:
     """Every file an evidence upload may have written (a PDF, or an image's sizes)."""
     prefix = evidence_prefix(disbursement_id, token)
-    return [f"{prefix}/evidence.pdf"] + [
-        photo_service.image_key(prefix, size) for size in images.SIZES
-    ]
+    return [f"{prefix}/evidence.pdf"] + [images.image_key(prefix, size) for size in images.SIZES]
 
 
 def evidence_key(disbursement: Disbursement) -> str:
@@ -555,7 +553,7 @@ def evidence_key(disbursement: Disbursement) -> str:
     prefix = evidence_prefix(disbursement.id, disbursement.evidence_token)
     if disbursement.evidence_type == "application/pdf":
         return f"{prefix}/evidence.pdf"
-    return photo_service.image_key(prefix, 1080)
+    return images.image_key(prefix, 1080)
 
 
 # -- consent ---------------------------------------------------------------------------------
@@ -569,24 +567,6 @@ def active_consent(
             SponsorConsent.business_id == business_id,
             SponsorConsent.organization_id == organization_id,
             SponsorConsent.revoked_at.is_(None),
-        )
-    )
-
-
-def consented_for(session: Session, business_id: str, user_id: str | None) -> bool:
-    """Whether the user belongs to an organisation the business's owner lets see her figures."""
-    if user_id is None:
-        return False
-    return bool(
-        session.scalar(
-            select(SponsorConsent.id)
-            .join(
-                Membership,
-                (Membership.organization_id == SponsorConsent.organization_id)
-                & (Membership.user_id == user_id),
-            )
-            .where(SponsorConsent.business_id == business_id, SponsorConsent.revoked_at.is_(None))
-            .limit(1)
         )
     )
 
