@@ -1,7 +1,7 @@
-"""Consents a user gives: to a purpose (UU PDP 27/2022; e.g. her business's contact shown),
-with the version of the notice she was shown; and, as a business owner, to sponsors'
-organisations seeing her figures (``consented_for``; given and withdrawn through
-``api.services.sponsorship``). Her export and erasure are ``api.services.privacy``'s."""
+"""Consents a user gives to a purpose (UU PDP 27/2022; e.g. her business's contact shown),
+with the version of the notice she was shown. Her export and erasure are
+``api.services.privacy``'s; a business owner's consents to sponsors seeing her figures are
+``api.services.sponsorship.consents``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.errors import Conflict, NotFound
-from api.models import Business, Consent, ConsentPurpose, Membership, SponsorConsent
+from api.models import Business, Consent, ConsentPurpose
 from api.services import events
 from api.services.authz import Actor
 
@@ -86,23 +86,5 @@ def list_consents(session: Session, *, actor: Actor) -> list[Consent]:
     return list(
         session.scalars(
             select(Consent).where(Consent.user_id == user.id).order_by(Consent.granted_at.desc())
-        )
-    )
-
-
-def consented_for(session: Session, business_id: str, user_id: str | None) -> bool:
-    """Whether the user belongs to an organisation the business's owner lets see her figures."""
-    if user_id is None:
-        return False
-    return bool(
-        session.scalar(
-            select(SponsorConsent.id)
-            .join(
-                Membership,
-                (Membership.organization_id == SponsorConsent.organization_id)
-                & (Membership.user_id == user_id),
-            )
-            .where(SponsorConsent.business_id == business_id, SponsorConsent.revoked_at.is_(None))
-            .limit(1)
         )
     )

@@ -23,7 +23,7 @@ from api.models import (
     User,
 )
 from api.services.authz import Actor, rule
-from api.services.consents import consented_for
+from api.services.sponsorship.consents import consented_for
 
 
 def membership_of(actor: Actor, organization: Organization) -> Membership | None:
