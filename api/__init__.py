@@ -91,7 +91,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 class _App(Flask):
     """Flask, remembering which functions are synchronous: Flask asks ``ensure_sync`` of every
     hook and view on every request, and ``inspect.iscoroutinefunction`` unwraps each one to
-    answer (about a dozen calls a request, 5% of a cached read)."""
+    answer (what it costs: bench/README.md, "Figures behind constants in the code")."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -37,8 +37,8 @@ def serve_public_document() -> Response | None:
     limit have run): an anonymous GET of a public document this worker holds is answered here,
     with its body, or a 304 when ``If-None-Match`` names it. It is what the view answers such a
     caller, without the layers around the view (scope check, unit of work, ETag and response
-    decorators), which are about a third of such a request's cost. A caller with credentials,
-    or a document the worker does not hold, goes on to the view."""
+    decorators; their share of such a request's cost is in bench/README.md). A caller with
+    credentials, or a document the worker does not hold, goes on to the view."""
     req = request._get_current_object()  # type: ignore[attr-defined]
     if req.method not in ("GET", "HEAD"):
         return None

@@ -152,8 +152,8 @@ def query_words(q: str) -> list[str]:
 
 # Relevance ranks every match when the query's rarest word has at most this many (see _match).
 RANK_CANDIDATES = 1000
-# Otherwise it ranks this many of the most recent matches: the cost knob of broad queries (at a
-# million products, 500 take 3.5 ms of PostgreSQL's time, 1,000 twice that).
+# Otherwise it ranks this many of the most recent matches: the cost knob of broad queries (its
+# measured cost: bench/README.md, "Figures behind constants in the code").
 BROAD_CANDIDATES = 500
 
 # PostgreSQL: the words of listed products and their best field (migration 0022).
