@@ -29,6 +29,8 @@ from api.errors import DomainError, UnsupportedMediaType
 
 SIZES = (160, 480, 1080)
 MAX_BYTES = 5 * 1024 * 1024
+# A request uploading one image: the image and the multipart envelope around it.
+UPLOAD_LIMIT = MAX_BYTES + 64 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond that it is a bomb, not a phone picture
 FORMATS = {"JPEG", "PNG", "WEBP"}
 # What processing one image may hold in memory at once. A worker's own memory (about 115 MiB

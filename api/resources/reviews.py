@@ -7,10 +7,9 @@ from typing import Any
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
 from api.http.pagination import page_response
-from api.images import MAX_BYTES
+from api.images import MAX_BYTES, UPLOAD_LIMIT
 from api.models import Report, ReportTarget, Review, Role
 from api.pagination import Page
-from api.resources.photos import UPLOAD_LIMIT
 from api.schemas.common import ReasonSchema, page_of
 from api.schemas.photos import PhotoUploadSchema
 from api.schemas.reviews import (

@@ -10,10 +10,9 @@ from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
 from api.http.export import CSV_RESPONSE, csv_response, wants_csv
 from api.http.pagination import page_response
-from api.images import MAX_BYTES
+from api.images import MAX_BYTES, UPLOAD_LIMIT
 from api.models import Disbursement, Role, SponsorConsent, Sponsorship, SupportNeed
 from api.pagination import Page
-from api.resources.photos import UPLOAD_LIMIT
 from api.schemas.common import OptionalReasonSchema, PageQueryArgsSchema, ReasonSchema, page_of
 from api.schemas.sponsorship import (
     ConsentCreateSchema,
