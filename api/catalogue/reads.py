@@ -387,17 +387,17 @@ def business_key(business_id: str) -> str:
 
 def product_entry(
     cache: CatalogueCache | None,
-    session: Callable[[], Session],
+    get_session: Callable[[], Session],
     product_id: str,
     *,
     url: Callable[[str], str],
     encode: Encode,
 ) -> Entry | None:
     """A public product, encoded: from the cache, else read (and kept). None if not public.
-    ``session`` is called only when the database is read."""
+    ``get_session`` is called only when the database is read."""
 
     def read() -> Entry | None:
-        listing = public_product(session(), product_id, url=url)
+        listing = public_product(get_session(), product_id, url=url)
         return None if listing is None else _entry(listing, encode)
 
     return _cached(cache, product_key(product_id), read)
@@ -405,7 +405,7 @@ def product_entry(
 
 def business_entry(
     cache: CatalogueCache | None,
-    session: Callable[[], Session],
+    get_session: Callable[[], Session],
     business_id: str,
     *,
     url: Callable[[str], str],
@@ -414,7 +414,7 @@ def business_entry(
     """A public business, encoded, as ``product_entry``."""
 
     def read() -> Entry | None:
-        listing = public_business(session(), business_id, url=url)
+        listing = public_business(get_session(), business_id, url=url)
         return None if listing is None else _entry(listing, encode)
 
     return _cached(cache, business_key(business_id), read)
@@ -422,14 +422,14 @@ def business_entry(
 
 def product_entries(
     cache: CatalogueCache | None,
-    session: Callable[[], Session],
+    get_session: Callable[[], Session],
     product_ids: Sequence[str],
     *,
     url: Callable[[str], str],
     encode: Encode,
 ) -> list[Entry]:
     """Products known to be public (a search page), encoded, in the order of the ids: the
-    cached ones as they are, the others read in one statement (and kept); ``session`` is
+    cached ones as they are, the others read in one statement (and kept); ``get_session`` is
     called only then."""
     found: dict[str, Entry] = {}
     if cache is not None:
@@ -441,7 +441,7 @@ def product_entries(
     missing = [i for i in product_ids if i not in found]
     if missing:
         token = cache.token() if cache is not None else None
-        for listing in public_products(session(), missing, url=url):
+        for listing in public_products(get_session(), missing, url=url):
             entry = _entry(listing, encode)
             found[listing.document["id"]] = entry
             if cache is not None:
