@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from api import catalogue, cli, jobs, listeners, openapi
     from api.db import make_engine, make_sessionmaker
     from api.http import context, limits, problems
+    from api.replica import make_router
     from api.resources import register_blueprints, share
     from api.security import Security
     from api.services import policies  # noqa: F401  (registers the ownership rules)
@@ -70,6 +71,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ),
         storage=make_storage(settings),
         tools=identity_tools(settings, security),
+        replica=make_router(
+            settings.database_replica_url,
+            engine,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            max_lag_seconds=settings.replica_max_lag_seconds,
+        ),
     )
     app.session_interface = _NoCookieSessions()
     api = openapi.Api(app)

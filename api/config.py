@@ -24,6 +24,10 @@ class Settings:
     env: str = "production"
     secret_key: str = DEFAULT_SECRET_KEY
     database_url: str = "sqlite:///var/berdaya.sqlite3"
+    # A streaming replica for anonymous public reads (api.replica); empty: all on the primary.
+    database_replica_url: str = ""
+    # A replica further behind than this (seconds) is skipped until it catches up.
+    replica_max_lag_seconds: int = 2
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_days: int = 30
     max_body_bytes: int = 1024 * 1024
@@ -44,6 +48,11 @@ class Settings:
     rate_limit_login: str = "120 per minute; 600 per hour"
     rate_limit_contact: str = "30 per minute"
     rate_limit_api_key: str = "1200 per minute"
+    # Program statistics (/v1/stats/...): heavier than a page, and public.
+    rate_limit_stats: str = "60 per minute"
+    # How long an anonymous statistics answer is kept and may be kept by browsers and proxies
+    # (figures move with monthly check-ins); 0: computed for every request.
+    stats_cache_seconds: int = 300
     # 1: accept memory:// limits in production with several workers (each counts on its own).
     rate_limit_memory_per_worker: int = 0
     # How long any Redis client waits to connect and for each answer (no retries).
@@ -124,7 +133,11 @@ def load_settings(
     settings = replace(settings, **{k: v for k, v in (overrides or {}).items() if k in known})
     if extra:
         settings = replace(settings, extra={**settings.extra, **extra})
-    settings = replace(settings, database_url=normalize_database_url(settings.database_url))
+    settings = replace(
+        settings,
+        database_url=normalize_database_url(settings.database_url),
+        database_replica_url=normalize_database_url(settings.database_replica_url),
+    )
     if (
         settings.env == "development"
         and not settings.webhook_allow_networks
@@ -175,6 +188,13 @@ def validate(settings: Settings) -> None:
             )
     if not settings.database_url.startswith(("sqlite:", "postgresql+psycopg:")):
         raise ConfigError("DATABASE_URL must be an sqlite:/// or postgresql:// URL")
+    if settings.database_replica_url and not (
+        settings.database_replica_url.startswith("postgresql+psycopg:")
+        and settings.database_url.startswith("postgresql+psycopg:")
+    ):
+        raise ConfigError("DATABASE_REPLICA_URL needs PostgreSQL, as DATABASE_URL (postgresql://)")
+    if settings.replica_max_lag_seconds <= 0:
+        raise ConfigError("REPLICA_MAX_LAG_SECONDS must be positive")
     for name in (
         "access_token_ttl_seconds",
         "refresh_token_ttl_days",
@@ -239,6 +259,7 @@ def validate_limits(settings: Settings) -> None:
         "rate_limit_login",
         "rate_limit_contact",
         "rate_limit_api_key",
+        "rate_limit_stats",
     ):
         value = getattr(settings, name)
         try:

@@ -16,6 +16,7 @@ from api.storage import Storage
 if TYPE_CHECKING:
     from api.catalogue.cache import CatalogueCache
     from api.catalogue.counters import ViewCounter
+    from api.replica import ReplicaRouter
     from api.services.identity import Tools
 
 
@@ -35,6 +36,8 @@ class AppState:
     # encoded public documents kept exact by PostgreSQL's notifications (None on SQLite).
     views: ViewCounter = field(init=False)
     catalogue: CatalogueCache | None = None
+    # Anonymous public reads on a streaming replica (None: every read on the primary).
+    replica: ReplicaRouter | None = None
 
     def new_session(self) -> Session:
         return self.sessionmaker()

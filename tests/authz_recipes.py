@@ -971,6 +971,8 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     "startSponsorship": ("POST", "/v1/sponsorships/{sponsorship_accepted}/start", {}),
     "withdrawSponsorship": ("POST", "/v1/sponsorships/{sponsorship_proposed}/withdraw", {}),
     "getStats": ("GET", "/v1/stats/cohort", None),
+    "getSeries": ("GET", "/v1/stats/cohort/monthly", None),
+    "getSurvival": ("GET", "/v1/stats/cohort/survival", None),
     "listWebhooks": ("GET", "/v1/webhooks", None),
     "createWebhook": (
         "POST",

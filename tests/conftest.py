@@ -7,6 +7,7 @@ external transaction" recipe), so commits inside requests never leave the test.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import threading
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection
+from sqlalchemy import Connection, create_engine, make_url, text
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -42,6 +43,9 @@ TEST_SETTINGS = {
     "rate_limit_login": "100000 per minute",
     "rate_limit_contact": "100000 per minute",
     "rate_limit_api_key": "100000 per minute",
+    "rate_limit_stats": "100000 per minute",
+    # Tests write figures and read them back at once; tests/test_stats_sql.py caches apart.
+    "stats_cache_seconds": 0,
     # Tests deliver webhooks themselves (or start workers); receivers listen on loopback.
     "jobs_backend": "none",
     "webhook_allow_networks": "127.0.0.1/32",
@@ -58,10 +62,47 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if TEST_DATABASE_URL:
-        return normalize_database_url(TEST_DATABASE_URL)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'berdaya-test.sqlite3'}"
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The run's database. Under pytest-xdist each worker has its own: on SQLite a file in the
+    worker's temporary directory; on PostgreSQL a database made for the worker next to
+    TEST_DATABASE_URL's (its name suffixed with the worker id, dropped at the end), so that
+    tests that commit, LISTEN/NOTIFY or count rows never see another worker's."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'berdaya-test.sqlite3'}"
+        return
+    url = normalize_database_url(TEST_DATABASE_URL)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgresql"):
+        yield url
+        return
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def exclusive_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The Redis database of TEST_REDIS_URL to this test alone: the tests that use it empty it,
+    and two pytest-xdist workers would empty it under each other. A file lock in the run's
+    temporary directory (the same for every worker) takes turns."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # each worker's basetemp is a directory of the run's
+    with (root / "redis.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")

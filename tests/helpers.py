@@ -1,15 +1,26 @@
-"""Assertions shared by the tests."""
+"""What more than one test file uses: assertions, a shop with orders, images and uploads, the
+browser. Test files import from here, never from each other (a test module imported by
+another has its fixtures and names pulled into the importer's namespace)."""
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import shutil
 from typing import Any
 
+import pytest
+from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.test import TestResponse
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import TestResponse, encode_multipart
 
-from api.models import Category
+from api.models import Availability, Business, Category, Product, Role
+from tests.conftest import Auth
+from tests.factories import BusinessFactory, ProductFactory
 
 
 def category_id(session: Session, slug: str) -> str:
@@ -85,3 +96,102 @@ def register(client: Any, body: dict[str, Any], **kw: Any) -> Any:
     recipient = e164(number) if number else str(body["email"]).lower()
     code = outbox_code(client, str(recipient))
     return client.post("/v1/auth/register/confirm", json={key: body[key], "code": code}, **kw)
+
+
+# -- a shop and its orders ----------------------------------------------------------------------
+
+
+class Shop:
+    """A seller with an active business and two published products, and a buyer."""
+
+    def __init__(self, auth: Auth) -> None:
+        self.seller, self.seller_headers = auth.as_role(Role.ALUMNA)
+        self.business: Business = BusinessFactory(owner_id=self.seller.id)
+        self.cake: Product = ProductFactory(business=self.business, price_idr=25_000, stock=5)
+        self.snack: Product = ProductFactory(
+            business=self.business,
+            price_idr=12_500,
+            availability=Availability.PRE_ORDER,
+            stock=None,
+            lead_days=2,
+        )
+        self.buyer, self.buyer_headers = auth.as_role(Role.BUYER, phone="+6281311112222")
+
+    def order(self, client: FlaskClient, *lines: tuple[Product, int], **extra: Any) -> Any:
+        headers = extra.pop("headers", self.buyer_headers)
+        body = {
+            "business_id": self.business.id,
+            "items": [{"product_id": p.id, "quantity": q} for p, q in lines],
+            "delivery_method": "local_delivery",
+            "delivery_address": "Jl. Melati No. 4, Mustikajaya",
+            **extra,
+        }
+        return client.post("/v1/orders", json=body, headers=headers)
+
+    def act(self, client: FlaskClient, order_id: str, action: str, who: str, **body: Any) -> Any:
+        headers = self.seller_headers if who == "seller" else self.buyer_headers
+        return client.post(f"/v1/orders/{order_id}/{action}", json=body, headers=headers)
+
+
+def completed_order(client: FlaskClient, shop: Shop, *lines: tuple[Product, int]) -> str:
+    """An order of the shop taken through accept, ready and complete (one cake by default)."""
+    order_id: str = shop.order(client, *(lines or ((shop.cake, 1),))).json["id"]
+    for action, who in (("accept", "seller"), ("ready", "seller"), ("complete", "buyer")):
+        assert shop.act(client, order_id, action, who).status_code == 200
+    return order_id
+
+
+# -- images and uploads -------------------------------------------------------------------------
+
+
+def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (1600, 1200), **save: Any) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(buffer, format=fmt, **save)
+    return buffer.getvalue()
+
+
+def upload(
+    client: FlaskClient, url: str, data: bytes, headers: dict[str, str], name: str = "x.jpg"
+) -> Any:
+    # Encoded in memory: the test client would spool a large body to a temporary file and
+    # leave it open when the server refuses the upload before reading it.
+    boundary, body = encode_multipart(
+        MultiDict({"file": FileStorage(io.BytesIO(data), filename=name)})
+    )
+    return client.post(
+        url,
+        data=body,
+        headers=headers,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def media_file(client: FlaskClient, url: str) -> bytes:
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    data = response.get_data()
+    response.close()
+    return data
+
+
+# -- the browser --------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def browser_available() -> bool:
+    """True with Chromium installed; otherwise skip (or fail under BERDAYA_REQUIRE_BROWSER)."""
+    if os.path.exists(CHROMIUM):
+        return True
+    if os.environ.get("BERDAYA_REQUIRE_BROWSER"):
+        pytest.fail(f"Chromium is required (BERDAYA_REQUIRE_BROWSER) but {CHROMIUM} is missing")
+    pytest.skip("Chromium is not installed (apt-get install chromium)")
+
+
+def black_image(mode: str, size: tuple[int, int], fmt: str, **save: Any) -> bytes:
+    """An all-black image: tiny as a file, large once decoded (the memory tests' worst case)."""
+    buffer = io.BytesIO()
+    with Image.new(mode, size) as image:
+        image.save(buffer, format=fmt, **save)
+    return buffer.getvalue()

@@ -25,8 +25,7 @@ from api.models import (
 from api.services import orders as orders_service
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, UserFactory
-from tests.helpers import assert_problem, category_id
-from tests.test_orders import Shop
+from tests.helpers import Shop, assert_problem, category_id
 
 
 def test_a_facilitator_acts_for_her_under_a_grant_and_both_are_recorded(

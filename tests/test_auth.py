@@ -15,25 +15,11 @@ from api.security import JWT_AUDIENCE, JWT_ISSUER
 from tests.conftest import Auth
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import assert_problem, outbox_code
-
-REGISTER = "/v1/auth/register"
-LOGIN = "/v1/auth/login"
+from tests.worlds import LOGIN, REGISTER, register_body
 
 
 def user_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User)) or 0
-
-
-def register_body(**overrides: object) -> dict[str, object]:
-    body: dict[str, object] = {
-        "email": "Siti.Aminah@Example.ID",
-        "phone": "0812-8765-4321",
-        "password": "rahasia-sekali",
-        "name": "  Siti Aminah ",
-        "role": "alumna",
-    }
-    body.update(overrides)
-    return {k: v for k, v in body.items() if v is not None}
 
 
 def test_register_normalises_and_stores_a_hashed_password(

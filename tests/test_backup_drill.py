@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import TEST_DATABASE_URL
 
+pytestmark = pytest.mark.slow  # dumps, restores and checks a whole copy
+
 ROOT = Path(__file__).resolve().parent.parent
 DRILL = ROOT / "scripts" / "backup_drill.py"
 

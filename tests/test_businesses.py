@@ -13,35 +13,7 @@ from api.models import Business, BusinessStatus, Role
 from tests.conftest import Auth
 from tests.factories import BusinessFactory
 from tests.helpers import assert_problem, category_id, error_fields
-
-ADDRESS = "Jl. Canary Rahasia No. 7"
-WHATSAPP_LOCAL = "0812-9876-5432"
-WHATSAPP = "+6281298765432"
-
-
-def new_business(session: Session, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": "Kue Basah Bu Siti",
-        "description": "Kue lapis, nagasari dan klepon, pesan sehari sebelumnya.",
-        "category_id": category_id(session, "traditional-cakes"),
-        "village_code": "32.75.11.1004",
-        "address": ADDRESS,
-        "whatsapp": WHATSAPP_LOCAL,
-        "channels": {"instagram": "https://www.instagram.com/kuebusiti"},
-        "opening_hours": [{"day": "mon", "opens": "07:00", "closes": "15:00"}],
-        "founded_on": "2023-08-17",
-        "licences": [
-            {
-                "kind": "pirt",
-                "number": "2063275010123-28",
-                "issued_on": "2024-01-10",
-                "expires_on": "2029-01-10",
-            },
-            {"kind": "halal", "number": "ID32110000123450324"},
-        ],
-    }
-    body.update(overrides)
-    return body
+from tests.worlds import ADDRESS, WHATSAPP, new_business
 
 
 def test_an_alumna_creates_a_draft_only_she_sees(

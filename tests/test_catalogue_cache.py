@@ -29,7 +29,7 @@ from api.state import get_state
 from tests import factories
 from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.test_photos import image_bytes, upload
+from tests.helpers import image_bytes, upload
 
 
 def entry(business_id: str = "bsn_1") -> Entry:

@@ -29,7 +29,7 @@ from api.schemas.products import ProductSchema
 from api.state import get_state
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.test_photos import image_bytes, upload
+from tests.helpers import image_bytes, upload
 
 
 def _listings(client: FlaskClient, auth: Auth, db_session: Session) -> tuple[Any, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ def counts(session: Session) -> tuple[int, int, int]:
     )
 
 
+@pytest.mark.slow  # loads the whole demo data set
 def test_demo_data_loads_once_and_signs_in(app: Flask, db_session: Session) -> None:
     runner = app.test_cli_runner()
     result = runner.invoke(args=["demo-data"])

@@ -126,7 +126,7 @@ def test_a_new_seller_learns_what_contact_needs_and_consents_with_her_number(
     """A new alumna with a number is told that contact needs her consent; she gives it in the
     same request as the number, and the public document, the product and the share page say
     whether a buyer can contact her (the button only when it works)."""
-    from tests.test_businesses import new_business
+    from tests.worlds import new_business
 
     _, owner_h = auth.as_role(Role.ALUMNA)
     created = client.post(

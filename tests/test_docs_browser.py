@@ -6,11 +6,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.test_share import CHROMIUM, _browser_available
+import pytest
+
+from tests.helpers import CHROMIUM, browser_available
+
+pytestmark = pytest.mark.slow  # headless Chromium
 
 
 def test_swagger_ui_renders_and_tries_an_operation_and_redoc_renders(live_server: str) -> None:
-    _browser_available()
+    browser_available()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

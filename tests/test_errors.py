@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from api.i18n import translate_field_errors
 from tests.conftest import Auth
 from tests.helpers import assert_problem
-from tests.test_businesses import new_business
-from tests.test_program import Office
+from tests.worlds import Office, new_business
 
 API = Path(__file__).resolve().parents[1] / "api"
 NOT_FIELD_MESSAGES = {"interrupted: the worker stopped"}  # a webhook delivery's own error

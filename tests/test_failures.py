@@ -24,8 +24,7 @@ from api.models import Order, Product
 from api.services import events as events_service
 from api.state import get_state
 from tests.conftest import TEST_SETTINGS, Auth
-from tests.helpers import assert_problem
-from tests.test_orders import Shop
+from tests.helpers import Shop, assert_problem
 
 
 def test_every_endpoint_answers_503_quickly_when_the_database_is_away() -> None:
@@ -96,6 +95,8 @@ def _local_cluster(database_url: str) -> list[str] | None:
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.serial  # stops the server every other test (and worker) is using
 def test_the_app_recovers_by_itself_after_postgresql_restarts(
     database_url: str, app: Flask
 ) -> None:

@@ -101,6 +101,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "DATABASE_URL": database,
         "BERDAYA_ENV": "production",
         "SECRET_KEY": SECRET,
+        "PUBLIC_BASE_URL": "https://berdaya.example.id",
         "RATE_LIMIT_DEFAULT": "",
         "MEDIA_ROOT": str(tmp / "media"),
         "LOG_LEVEL": "WARNING",

@@ -13,7 +13,7 @@ from api.models import Role, User
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
 from tests.helpers import assert_problem, register
-from tests.test_auth import LOGIN, register_body
+from tests.worlds import LOGIN, register_body
 
 
 def test_a_signed_in_persons_locale_decides_when_the_header_is_absent(

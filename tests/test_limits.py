@@ -157,8 +157,9 @@ def _statuses(base: str, count: int) -> list[int]:
         return list(pool.map(one, range(count)))
 
 
+@pytest.mark.slow  # gunicorn with two workers, and Redis
 @pytest.mark.redis
-def test_the_limit_holds_across_two_workers_on_redis(tmp_path: Path) -> None:
+def test_the_limit_holds_across_two_workers_on_redis(tmp_path: Path, exclusive_redis: None) -> None:
     redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     import redis
 

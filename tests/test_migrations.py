@@ -43,6 +43,7 @@ def table_names(url: str) -> set[str]:
         engine.dispose()
 
 
+@pytest.mark.slow  # every migration down and up again, on a scratch database
 def test_upgrade_downgrade_upgrade_round_trip(scratch_database_url: str) -> None:
     migrate.upgrade(scratch_database_url)
     assert {"users", "organizations", "idempotency_keys"} <= table_names(scratch_database_url)

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.models import (
     Availability,
-    Business,
     BusinessStatus,
     Order,
     OrderStatus,
@@ -27,40 +26,8 @@ from api.models import (
 )
 from api.services import orders as order_service
 from tests.conftest import Auth
-from tests.factories import BusinessFactory, ProductFactory, UserFactory
-from tests.helpers import assert_problem, error_fields
-
-
-class Shop:
-    """A seller with an active business and two published products, and a buyer."""
-
-    def __init__(self, auth: Auth) -> None:
-        self.seller, self.seller_headers = auth.as_role(Role.ALUMNA)
-        self.business: Business = BusinessFactory(owner_id=self.seller.id)
-        self.cake: Product = ProductFactory(business=self.business, price_idr=25_000, stock=5)
-        self.snack: Product = ProductFactory(
-            business=self.business,
-            price_idr=12_500,
-            availability=Availability.PRE_ORDER,
-            stock=None,
-            lead_days=2,
-        )
-        self.buyer, self.buyer_headers = auth.as_role(Role.BUYER, phone="+6281311112222")
-
-    def order(self, client: FlaskClient, *lines: tuple[Product, int], **extra: Any) -> Any:
-        headers = extra.pop("headers", self.buyer_headers)
-        body = {
-            "business_id": self.business.id,
-            "items": [{"product_id": p.id, "quantity": q} for p, q in lines],
-            "delivery_method": "local_delivery",
-            "delivery_address": "Jl. Melati No. 4, Mustikajaya",
-            **extra,
-        }
-        return client.post("/v1/orders", json=body, headers=headers)
-
-    def act(self, client: FlaskClient, order_id: str, action: str, who: str, **body: Any) -> Any:
-        headers = self.seller_headers if who == "seller" else self.buyer_headers
-        return client.post(f"/v1/orders/{order_id}/{action}", json=body, headers=headers)
+from tests.factories import ProductFactory, UserFactory
+from tests.helpers import Shop, assert_problem, error_fields
 
 
 @pytest.fixture
@@ -438,7 +405,7 @@ def test_fulfilment_follows_the_delivery_method_and_dates_are_sane(
 def test_order_lines_carry_a_thumbnail_of_their_product(
     client: FlaskClient, shop: Shop, db_session: Session
 ) -> None:
-    from tests.test_photos import image_bytes
+    from tests.helpers import image_bytes
 
     added = client.post(
         f"/v1/products/{shop.cake.id}/photos",

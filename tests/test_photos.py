@@ -5,26 +5,17 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import Any
 
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
 
 from api import images
 from api.models import Photo, ProductStatus, Role
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.helpers import assert_problem
-
-
-def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (1600, 1200), **save: Any) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 120, 40)).save(buffer, format=fmt, **save)
-    return buffer.getvalue()
+from tests.helpers import assert_problem, black_image, image_bytes, media_file, upload
 
 
 def jpeg_with_gps() -> bytes:
@@ -33,31 +24,6 @@ def jpeg_with_gps() -> bytes:
     gps = {1: "S", 2: (6.0, 15.0, 30.0), 3: "E", 4: (107.0, 0.0, 15.0)}
     exif[0x8825] = gps  # GPSInfo
     return image_bytes("JPEG", exif=exif.tobytes())
-
-
-def upload(
-    client: FlaskClient, url: str, data: bytes, headers: dict[str, str], name: str = "x.jpg"
-) -> Any:
-    # Encoded in memory: the test client would spool a large body to a temporary file and
-    # leave it open when the server refuses the upload before reading it.
-    boundary, body = encode_multipart(
-        MultiDict({"file": FileStorage(io.BytesIO(data), filename=name)})
-    )
-    return client.post(
-        url,
-        data=body,
-        headers=headers,
-        content_type=f"multipart/form-data; boundary={boundary}",
-    )
-
-
-def media_file(client: FlaskClient, url: str) -> bytes:
-    response = client.get(url)
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    data = response.get_data()
-    response.close()
-    return data
 
 
 def test_a_photo_is_stored_as_webp_in_three_sizes_without_metadata(
@@ -187,13 +153,6 @@ def test_a_retried_upload_with_a_new_boundary_replays(
     assert db_session.scalar(select(func.count()).select_from(Photo)) == 1
     other = upload(client, f"/v1/products/{product.id}/photos", image_bytes("PNG", (10, 10)), keyed)
     assert_problem(other, 422, "idempotency_key_reused")
-
-
-def black_image(mode: str, size: tuple[int, int], fmt: str, **save: Any) -> bytes:
-    buffer = io.BytesIO()
-    with Image.new(mode, size) as image:
-        image.save(buffer, format=fmt, **save)
-    return buffer.getvalue()
 
 
 def test_images_that_would_cost_too_much_memory_are_413_on_every_upload_path(

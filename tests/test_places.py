@@ -16,7 +16,7 @@ from api.models import Role
 from api.openapi import spec_document
 from tests.conftest import Auth
 from tests.factories import BusinessFactory
-from tests.test_program import Office, staff
+from tests.worlds import Office, staff
 
 BEKASI = {"code": "32.75", "name": "Kota Bekasi"}
 MUSTIKASARI = {"code": "32.75.11.1004", "name": "Mustikasari"}

@@ -51,8 +51,7 @@ from api.schemas.privacy import PersonalDataExportSchema
 from api.services import audit, consents, privacy
 from tests.conftest import Auth
 from tests.factories import PASSWORD, BusinessFactory, ProductFactory, UserFactory
-from tests.helpers import assert_problem, place_order
-from tests.test_photos import image_bytes, upload
+from tests.helpers import assert_problem, image_bytes, place_order, upload
 
 CANARY = "kenarizq"  # planted in every personal field of the alumna below
 CANARY_PHONE = "+6281299917071"

@@ -15,18 +15,17 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.models import (
-    Business,
     CheckIn,
     ClaimStatus,
     GraduateClaim,
     Role,
     RosterEntry,
-    StaffRegion,
     User,
 )
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, UserFactory
 from tests.helpers import assert_problem
+from tests.worlds import Office, staff
 
 ROSTER = (
     "name,phone,village_code\n"
@@ -36,50 +35,6 @@ ROSTER = (
     "Salah Desa,0857-1111-2222,99.99\n"
     "Siti Lagi,081287654301,32.75.11.1004\n"
 )
-
-
-class Office:
-    """A Kota Bekasi admin, a facilitator, a program and a cohort, and an alumna on the roster."""
-
-    def __init__(self, client: FlaskClient, auth: Auth, db_session: Session) -> None:
-        self.admin_h = staff(auth, db_session, Role.ADMIN, "32.75")
-        self.facilitator: User = UserFactory(role=Role.FACILITATOR)
-        self.facilitator_h = auth.headers(self.facilitator)
-        program = client.post(
-            "/v1/programs", json={"name": "Sekoper Cinta"}, headers=self.admin_h
-        ).json
-        made = client.post(
-            "/v1/cohorts",
-            json={
-                "program_id": program["id"],
-                "name": "Sekoper Cinta Kota Bekasi 2024",
-                "year": 2024,
-                "region_code": "32.75",
-                "track": "catering",
-                "graduated_on": "2024-11-30",
-                "facilitator_ids": [self.facilitator.id],
-            },
-            headers=self.admin_h,
-        )
-        assert made.status_code == 201, made.json
-        self.program, self.cohort = program, made.json
-        self.alumna, self.alumna_h = auth.as_role(Role.ALUMNA, phone="+6281287654301")
-        self.business: Business = BusinessFactory(owner_id=self.alumna.id)
-
-    def upload(self, client: FlaskClient, text: str, dry_run: bool, headers: Any = None) -> Any:
-        return client.post(
-            f"/v1/cohorts/{self.cohort['id']}/roster?dry_run={str(dry_run).lower()}",
-            data={"file": (io.BytesIO(text.encode()), "roster.csv")},
-            headers=headers or self.admin_h,
-            content_type="multipart/form-data",
-        )
-
-
-def staff(auth: Auth, db_session: Session, role: Role, *codes: str) -> dict[str, str]:
-    user: User = UserFactory(role=role)
-    db_session.add_all(StaffRegion(user_id=user.id, region_code=c) for c in codes)
-    db_session.flush()
-    return auth.headers(user)
 
 
 @pytest.fixture

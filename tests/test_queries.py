@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.state import get_state
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.test_orders import Shop
+from tests.helpers import Shop
 
 
 @contextmanager

@@ -15,21 +15,19 @@ from werkzeug.test import TestResponse
 from api.models import Business, Product, Review, Role
 from api.schemas.photos import PhotoSchema
 from tests.conftest import Auth
-from tests.helpers import assert_problem
-from tests.test_orders import Shop
-from tests.test_photos import black_image, image_bytes, media_file
+from tests.helpers import (
+    Shop,
+    assert_problem,
+    black_image,
+    completed_order,
+    image_bytes,
+    media_file,
+)
 
 
 @pytest.fixture
 def shop(auth: Auth) -> Shop:
     return Shop(auth)
-
-
-def completed_order(client: FlaskClient, shop: Shop, *lines: tuple[Product, int]) -> str:
-    order_id: str = shop.order(client, *(lines or ((shop.cake, 1),))).json["id"]
-    for action, who in (("accept", "seller"), ("ready", "seller"), ("complete", "buyer")):
-        assert shop.act(client, order_id, action, who).status_code == 200
-    return order_id
 
 
 def review(client: FlaskClient, shop: Shop, order_id: str, product: Product, rating: int) -> dict:

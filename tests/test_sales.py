@@ -13,9 +13,7 @@ from api.dates import today
 from api.models import OffPlatformSale, Order, Role
 from tests.conftest import Auth
 from tests.factories import ProductFactory
-from tests.helpers import assert_problem
-from tests.test_orders import Shop
-from tests.test_reviews import completed_order
+from tests.helpers import Shop, assert_problem, completed_order
 
 
 @pytest.fixture

@@ -31,6 +31,8 @@ from schemathesis.generation.meta import TestPhase
 from api.state import get_state
 from tests.schemathesis_world import CALLERS, World, build_world
 
+pytestmark = pytest.mark.slow  # every operation as every caller, and the stateful runs
+
 # Fuzzed cases per operation and caller, on top of the schema's examples and the coverage
 # phase; the stateful run's scenarios and steps per caller. The README quotes what a run of
 # this file reports (it writes the counts to schemathesis-summary.txt under pytest's basetemp).

@@ -5,20 +5,14 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from api.models import BusinessStatus, Role, StaffRegion, User
+from api.models import BusinessStatus, Role
 from tests.conftest import Auth
-from tests.factories import BusinessFactory, ProductFactory, UserFactory
+from tests.factories import BusinessFactory, ProductFactory
 from tests.helpers import assert_problem
+from tests.worlds import staff
 
 BEKASI_VILLAGE = "32.75.11.1004"
 BOGOR_VILLAGE = "32.71.01.1001"
-
-
-def staff(auth: Auth, db_session: Session, role: Role, *codes: str) -> dict[str, str]:
-    user: User = UserFactory(role=role)
-    db_session.add_all(StaffRegion(user_id=user.id, region_code=c) for c in codes)
-    db_session.flush()
-    return auth.headers(user)
 
 
 def test_a_city_admin_sees_and_acts_on_her_city_only(

@@ -4,9 +4,7 @@ same pages driven in headless Chromium (Debian's package) over a real socket."""
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlparse
 
@@ -22,9 +20,7 @@ from api.services import photos as photo_service
 from api.services.authz import Actor
 from api.state import get_state
 from tests.factories import BusinessFactory, ProductFactory
-from tests.test_photos import image_bytes
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.helpers import CHROMIUM, browser_available, image_bytes
 
 
 class Meta(HTMLParser):
@@ -193,18 +189,11 @@ def test_the_whatsapp_button_records_a_lead_and_redirects(
 # -- in a real browser ---------------------------------------------------------------------------
 
 
-def _browser_available() -> bool:
-    if os.path.exists(CHROMIUM):
-        return True
-    if os.environ.get("BERDAYA_REQUIRE_BROWSER"):
-        pytest.fail(f"Chromium is required (BERDAYA_REQUIRE_BROWSER) but {CHROMIUM} is missing")
-    pytest.skip("Chromium is not installed (apt-get install chromium)")
-
-
+@pytest.mark.slow  # headless Chromium
 def test_chromium_renders_the_page_loads_the_photo_and_opens_whatsapp(
     live_server: str, listing: dict
 ) -> None:
-    _browser_available()
+    browser_available()
     from playwright.sync_api import sync_playwright
 
     business, product = listing["business"], listing["product"]

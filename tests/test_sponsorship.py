@@ -29,65 +29,8 @@ from api.state import get_state
 from api.storage import LocalStorage
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, OrganizationFactory, member_of
-from tests.helpers import assert_problem
-from tests.test_photos import black_image, image_bytes
-
-TODAY = utcnow().date()
-YEAR = TODAY.year
-
-
-class Csr:
-    """A verified CSR company with a partner, an alumna with a business and a need."""
-
-    def __init__(self, auth: Auth) -> None:
-        self.company = OrganizationFactory(name="PT Sinar", verified_at=utcnow())
-        self.partner, self.partner_h = auth.as_role(Role.PARTNER)
-        member_of(self.company, self.partner)
-        self.alumna, self.alumna_h = auth.as_role(Role.ALUMNA)
-        self.business = BusinessFactory(owner_id=self.alumna.id, name="Jahit Bu Ani")
-
-    def need(self, client: FlaskClient, **extra: Any) -> dict[str, Any]:
-        body = {
-            "kind": "equipment",
-            "title": "Mesin jahit portable",
-            "items": [{"name": "Mesin jahit", "quantity": 1, "value_idr": 2_500_000}],
-            "deadline": (TODAY + dt.timedelta(days=60)).isoformat(),
-            **extra,
-        }
-        made = client.post(
-            f"/v1/businesses/{self.business.id}/needs", json=body, headers=self.alumna_h
-        )
-        assert made.status_code == 201, made.json
-        return made.json  # type: ignore[no-any-return]
-
-    def propose(self, client: FlaskClient, need_id: str | None = None, **extra: Any) -> Any:
-        headers = extra.pop("headers", self.partner_h)
-        body = {
-            "business_id": self.business.id,
-            "need_id": need_id,
-            "kind": "in_kind",
-            "value_idr": 2_500_000,
-            "terms": "Mesin diantar, pelatihan 1 kali.",
-            "milestones": [{"title": "Mesin diterima"}, {"title": "Pelatihan dihadiri"}],
-            **extra,
-        }
-        return client.post("/v1/sponsorships", json=body, headers=headers)
-
-    def act(
-        self, client: FlaskClient, sid: str, action: str, headers: dict[str, str], **body: Any
-    ) -> Any:
-        return client.post(f"/v1/sponsorships/{sid}/{action}", json=body, headers=headers)
-
-    def disburse(self, client: FlaskClient, sid: str, value: int, **extra: Any) -> Any:
-        body = {
-            "disbursed_on": TODAY.isoformat(),
-            "value_idr": value,
-            "description": "Transfer",
-            **extra,
-        }
-        return client.post(
-            f"/v1/sponsorships/{sid}/disbursements", json=body, headers=self.partner_h
-        )
+from tests.helpers import assert_problem, black_image, image_bytes
+from tests.worlds import TODAY, YEAR, Csr, put_evidence
 
 
 @pytest.fixture
@@ -321,15 +264,6 @@ def test_evidence_is_private_and_sniffed(client: FlaskClient, csr: Csr, auth: Au
     image = client.get(url, headers=csr.partner_h)
     assert image.mimetype == "image/webp"
     image.close()
-
-
-def put_evidence(client: FlaskClient, url: str, data: bytes, headers: dict[str, str]) -> Any:
-    return client.put(
-        url,
-        data={"file": (io.BytesIO(data), "bukti.pdf")},
-        headers=headers,
-        content_type="multipart/form-data",
-    )
 
 
 def test_evidence_is_never_under_the_public_media_path_and_replaced_files_go(

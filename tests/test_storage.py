@@ -32,8 +32,7 @@ from api.state import get_state
 from api.storage import LocalStorage, S3Storage
 from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.helpers import assert_problem
-from tests.test_photos import image_bytes, upload
+from tests.helpers import assert_problem, image_bytes, upload
 
 CDN = "https://cdn.example.org/"
 
@@ -193,7 +192,7 @@ def test_incomplete_storage_settings_are_refused(
 def test_evidence_goes_to_the_private_bucket_and_a_replaced_file_is_deleted(
     client: FlaskClient, auth: Auth, s3_storage: S3Storage, db_session: Session
 ) -> None:
-    from tests.test_sponsorship import Csr, put_evidence
+    from tests.worlds import Csr, put_evidence
 
     csr = Csr(auth)
     sid = csr.propose(client).json["id"]

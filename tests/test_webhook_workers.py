@@ -44,6 +44,8 @@ from api.state import get_state
 from tests.conftest import TEST_DATABASE_URL, TEST_SETTINGS
 from tests.webhook_receiver import receiver
 
+pytestmark = pytest.mark.slow  # worker processes, one killed mid-delivery
+
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 VILLAGE = "32.75.11.1004"
@@ -184,7 +186,7 @@ def worker(url: str, log: Path) -> subprocess.Popen[bytes]:
 
 @pytest.mark.redis
 def test_rq_workers_lose_nothing_when_one_is_killed_mid_delivery(
-    own_database: str, tmp_path: Path
+    own_database: str, tmp_path: Path, exclusive_redis: None
 ) -> None:
     import redis
 

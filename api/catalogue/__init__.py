@@ -21,6 +21,7 @@ from flask import Flask
 from api.catalogue.cache import make_cache
 from api.catalogue.counters import ViewCounter
 from api.catalogue.early_answer import serve_public_document
+from api.http import context
 from api.state import AppState
 
 
@@ -30,7 +31,7 @@ def install(app: Flask, state: AppState) -> None:
     - ``state.views``: the view counter (flushed by a thread of its own, except in the suite,
       whose sessions join each test's transaction: there tests flush it themselves);
     - ``state.catalogue``: the worker's cache of public documents (None on SQLite, or when
-      ``CATALOGUE_CACHE_SIZE`` is 0);
+      ``CATALOGUE_CACHE_SIZE`` is 0), fenced by the replica's freshness when there is one;
     - the early answer, as the app's last ``before_request`` hook (after the request id, the
       body checks and the rate limit).
     """
@@ -40,4 +41,7 @@ def install(app: Flask, state: AppState) -> None:
         sessions=None if settings.env == "testing" else state.sessionmaker,
     )
     state.catalogue = make_cache(state.engine, settings.catalogue_cache_size)
+    if state.catalogue is not None and state.replica is not None:
+        # What a replica read may store: only what it read after the last eviction.
+        state.catalogue.fence = context.replica_fresh_as_of
     app.before_request(serve_public_document)

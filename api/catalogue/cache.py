@@ -32,7 +32,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,10 @@ class CatalogueCache:
         self._searches: dict[str, SearchPage] = {}
         self._lock = threading.Lock()
         self._generation = 0
+        self._evicted_at = time.monotonic()  # the last eviction (or start over)
+        # When the current request's database was known current (a replica's; api.replica),
+        # None for the primary, which is always current.
+        self.fence: Callable[[], float | None] = _on_primary
         self.live = False  # the listener is connected: entries may be served and stored
 
     # -- reads -----------------------------------------------------------------------------
@@ -105,8 +109,15 @@ class CatalogueCache:
         return entry
 
     def token(self) -> int | None:
-        """Taken before reading the database; ``put`` stores only if nothing was evicted since."""
-        return self._generation if self.live else None
+        """Taken before reading the database; ``put`` stores only if nothing was evicted since.
+        None (store nothing) on a replica not known to have replayed past the last eviction:
+        it could still show what was evicted."""
+        if not self.live:
+            return None
+        fresh_as_of = self.fence()
+        if fresh_as_of is not None and fresh_as_of <= self._evicted_at:
+            return None
+        return self._generation
 
     def put(self, key: str, entry: Entry, token: int | None) -> None:
         with self._lock:
@@ -134,6 +145,7 @@ class CatalogueCache:
     def evict(self, keys: Iterable[str]) -> None:
         with self._lock:
             self._generation += 1
+            self._evicted_at = time.monotonic()
             for key in keys:
                 if key == EVERYTHING:
                     self._entries.clear()
@@ -152,6 +164,7 @@ class CatalogueCache:
         """Connected or not, the cache starts over: notifications may have been missed."""
         with self._lock:
             self._generation += 1
+            self._evicted_at = time.monotonic()
             self._entries.clear()
             self._products_of.clear()
             self._searches.clear()
@@ -173,6 +186,10 @@ class CatalogueCache:
                 products.discard(key)
                 if not products:
                     del self._products_of[entry.business_id]
+
+
+def _on_primary() -> float | None:
+    return None
 
 
 # -- one listener per process and database -----------------------------------------------------

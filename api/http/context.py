@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ def db() -> Session:
     """The request's session; the unit of work commits it once when the view succeeds."""
     session: Session | None = g.get("db_session")
     if session is None:
-        session = state().new_session()
+        session = _replica_session() or state().new_session()
         g.db_session = session
         if "actor" in g:
             audit.act_as(session, g.actor)
@@ -31,6 +31,36 @@ def db() -> Session:
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             g.db_autocommit = True
     return session
+
+
+def _replica_session() -> Session | None:
+    """A session on the replica for an anonymous read_only GET while the replica is current
+    enough (``api.replica``); None for everything else, which uses the primary."""
+    router = state().replica
+    if (
+        router is None
+        or not g.get("read_only")
+        or g.get("replica_refused")
+        or request.method != "GET"
+        or "Authorization" in request.headers
+        or API_KEY_HEADER in request.headers
+    ):
+        return None
+    fresh_as_of = router.usable()
+    if fresh_as_of is None:
+        return None
+    g.replica_fresh_as_of = fresh_as_of
+    return router.sessions()
+
+
+def replica_fresh_as_of() -> float | None:
+    """When the replica this request reads was known current (monotonic); None on the primary
+    (``CatalogueCache.token`` stores a replica's read only if it is newer than its evictions)."""
+    if not has_request_context():
+        return None
+    db()  # where this request reads is decided with its session (reads may open it later)
+    fresh: float | None = g.get("replica_fresh_as_of")
+    return fresh
 
 
 def close_session(_exc: BaseException | None = None) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Response, current_app, g, make_response, request
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from api.errors import DomainError
 from api.http import idempotency
@@ -17,6 +18,7 @@ from api.http.access import authorized
 from api.http.apidoc import operation_id
 from api.http.context import db
 from api.services import audit
+from api.state import get_state
 
 
 def unit_of_work(
@@ -40,8 +42,15 @@ def unit_of_work(
             return run(*args, **kwargs)
         try:
             return run(*args, **kwargs)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
+        except (DBAPIError, SQLAlchemyTimeoutError) as error:
+            if g.pop("replica_fresh_as_of", None) is not None:
+                # The replica failed it (down, restarting, a recovery conflict): the primary
+                # answers now, and the replica is left out until its next check.
+                router = get_state(current_app).replica
+                if router is not None:
+                    router.mark_down(type(error).__name__)
+                g.replica_refused = True
+            elif not isinstance(error, DBAPIError) or not error.connection_invalidated:
                 raise
             session = g.pop("db_session", None)
             if session is not None:

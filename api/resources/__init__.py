@@ -24,6 +24,7 @@ from api.resources import (
     reviews,
     sales,
     sponsorship,
+    stats,
     webhooks,
 )
 
@@ -45,6 +46,7 @@ BLUEPRINTS = (
     mentoring.blp,
     sponsorship.blp,
     program.blp,
+    stats.blp,
     moderation.blp,
     events.blp,
     webhooks.blp,

@@ -91,7 +91,7 @@ def update_me(changes: dict[str, Any]) -> User:
 @limit("rate_limit_login")
 @blp.no_idempotency
 @blp.auth(assisted=False)
-@blp.arguments(PhoneVerificationRequestSchema)
+@blp.arguments(PhoneVerificationRequestSchema, required=False)
 @blp.response(202, CodeSentSchema)
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def request_phone_verification(data: dict[str, Any]) -> identity.CodeSent:
@@ -128,7 +128,7 @@ def confirm_phone_verification(data: dict[str, Any]) -> User:
 @limit("rate_limit_login")
 @blp.no_idempotency
 @blp.auth(assisted=False)
-@blp.arguments(EmailVerificationRequestSchema)
+@blp.arguments(EmailVerificationRequestSchema, required=False)
 @blp.response(202, CodeSentSchema)
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def request_email_verification(data: dict[str, Any]) -> identity.CodeSent:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from api.http.blueprint import Blueprint
-from api.http.context import current_actor, db
-from api.http.export import CSV_RESPONSE, csv_response, wants_csv
+from api.http.context import current_actor, db, language
+from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
 from api.http.pagination import page_response
 from api.models import MentoringOffer, MentoringRequest, MentoringSession, Role
 from api.pagination import Page
@@ -289,6 +289,7 @@ def record_mentoring_session(
 @blp.arguments(ReportQueryArgsSchema, location="query")
 @blp.response(200, MentoringReportSchema)
 @blp.alt_response(200, **CSV_RESPONSE)
+@blp.alt_response(200, **XLSX_RESPONSE)
 def get_mentoring_report(args: dict[str, Any], organization_id: str) -> Any:
     """The university's mentoring between two dates: per mentor, sessions held, hours, alumnae
     served, topics, completed mentorings and ratings (members and admins). JSON, or CSV with
@@ -300,7 +301,11 @@ def get_mentoring_report(args: dict[str, Any], organization_id: str) -> Any:
         from_date=args["from_"],
         to_date=args["to"],
     )
-    if not wants_csv(args["format"]):
+    wanted = wanted_table(args["format"])
+    if not wanted:
         return report
-    name = f"mentoring-{report.from_date}-{report.to_date}.csv"
-    return csv_response(service.report_csv_rows(report), name)
+    name = f"mentoring-{report.from_date}-{report.to_date}"
+    rows = service.report_csv_rows(report)
+    return report_response(
+        rows, format=wanted, filename=name, title="Mentoring", language=language()
+    )

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from flask_smorest.utils import get_appcontext
+
 from api.errors import DomainError
+from api.http import charts
 from api.http.blueprint import Blueprint
+from api.http.charts import CHART_RESPONSES
 from api.http.context import current_actor, db, language, state
-from api.http.export import CSV_RESPONSE, csv_response, wants_csv
+from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
+from api.http.limits import limit
 from api.http.pagination import page_response
 from api.i18n import translate_field_errors
 from api.models import CheckIn, Cohort, GraduateClaim, Program, Role, RosterEntry
@@ -271,19 +277,58 @@ def list_follow_up(args: dict[str, Any]) -> tuple[Page[service.FollowUpItem], di
 
 
 @blp.route("/stats/<any(cohort, program, region, year):group>", methods=["GET"])
+@blp.read_only
+@limit("rate_limit_stats")
 @blp.auth(optional=True)
+@blp.etag
 @blp.arguments(StatsQueryArgsSchema, location="query")
-@blp.response(200, StatsSchema)
+@blp.response(200, StatsSchema, headers={"Cache-Control": {"schema": {"type": "string"}}})
 @blp.alt_response(200, **CSV_RESPONSE)
+@blp.alt_response(200, **XLSX_RESPONSE)
+@blp.alt_response(200, **CHART_RESPONSES[0])
+@blp.alt_response(200, **CHART_RESPONSES[1])
+@blp.alt_response(304, description="Not modified: the figures named by `If-None-Match`.")
 def get_stats(args: dict[str, Any], group: str) -> Any:
     """Graduates, verified graduates, businesses started, share active, survival at 3, 6, 12
     and 24 months after graduation, median monthly revenue, products, orders, mentoring and
     sponsorship, per cohort, program, region or year. Groups of fewer than 5 businesses are
-    suppressed except for admins in scope. JSON, or CSV (`format=csv` or `Accept: text/csv`)."""
+    suppressed except for admins in scope. JSON, or CSV (`format=csv` or `Accept: text/csv`).
+    Anonymous answers are computed at most once per `STATS_CACHE_SECONDS` (5 minutes) and may be
+    kept that long (`Cache-Control: public`); every answer has an ETag for conditional requests."""
     wanted = args.pop("format")
-    rows = stats.compute(db(), actor=current_actor(), group=group, **args)
-    if wants_csv(wanted):
-        return csv_response(stats.csv_rows(group, rows), f"stats-{group}.csv")
+    actor = current_actor()
+    seconds = state().settings.stats_cache_seconds
+    anonymous = actor.user is None
+    key = (group, tuple(sorted(args.items())))
+    rows = stats.answers.get(key) if anonymous else None
+    if rows is None:
+        rows = stats.compute(db(), actor=actor, group=group, **args)
+        if anonymous:
+            stats.answers.put(key, rows, seconds)
+    headers = {
+        "Cache-Control": f"public, max-age={seconds}"
+        if anonymous and seconds
+        else "private, no-cache"
+    }
+    if wanted in ("svg", "png"):
+        response = charts.groups_chart(rows, group, language(), wanted)
+        response.headers.update(headers)
+        get_appcontext()["result_dump"] = hashlib.sha256(response.get_data()).hexdigest()
+        return response
+    table = wanted_table(wanted)
+    if table:
+        response = report_response(
+            stats.csv_rows(group, rows),
+            format=table,
+            filename=f"stats-{group}",
+            title="Statistics",
+            language=language(),
+        )
+        response.headers.update(headers)
+        get_appcontext()["result_dump"] = hashlib.sha256(
+            response.get_data()
+        ).hexdigest()  # for @etag
+        return response
     items = [
         {
             "key": r.key,
@@ -294,7 +339,7 @@ def get_stats(args: dict[str, Any], group: str) -> Any:
         }
         for r in rows
     ]
-    return {"group": group, "items": items}
+    return {"group": group, "items": items}, headers
 
 
 @blp.route("/research/businesses", methods=["GET"])
@@ -302,13 +347,21 @@ def get_stats(args: dict[str, Any], group: str) -> Any:
 @blp.arguments(ResearchQueryArgsSchema, location="query")
 @blp.response(200, ResearchExportSchema)
 @blp.alt_response(200, **CSV_RESPONSE)
+@blp.alt_response(200, **XLSX_RESPONSE)
 def export_research_businesses(args: dict[str, Any]) -> Any:
     """An anonymised dataset of all businesses: no names, phones or addresses; stable
     pseudonymous ids; district-level regions; months, not days. For members of universities
     under a data-use agreement (and national admins). JSON or CSV."""
     rows = research.export(db(), actor=current_actor(), secret=state().settings.secret_key)
-    if wants_csv(args["format"]):
+    wanted = wanted_table(args["format"])
+    if wanted:
         columns = list(research.COLUMNS)
         table = [columns, *([row[c] for c in columns] for row in rows)]
-        return csv_response(table, "berdaya-businesses.csv")
+        return report_response(
+            table,
+            format=wanted,
+            filename="berdaya-businesses",
+            title="Businesses",
+            language=language(),
+        )
     return {"columns": list(research.COLUMNS), "items": rows}

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Response
 
 from api.http.blueprint import Blueprint
-from api.http.context import current_actor, db, state
-from api.http.export import CSV_RESPONSE, csv_response, wants_csv
+from api.http.context import current_actor, db, language, state
+from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
 from api.http.pagination import page_response
 from api.images import MAX_BYTES, UPLOAD_LIMIT
 from api.models import Disbursement, Role, SponsorConsent, Sponsorship, SupportNeed
@@ -284,12 +284,16 @@ def revoke_consent(business_id: str, organization_id: str) -> None:
 @blp.arguments(ImpactQueryArgsSchema, location="query")
 @blp.response(200, ImpactReportSchema)
 @blp.alt_response(200, **CSV_RESPONSE)
+@blp.alt_response(200, **XLSX_RESPONSE)
 def get_impact_report(args: dict[str, Any], organization_id: str) -> Any:
     """The organisation's sponsorships in a year: reach, value by kind and region, milestones,
     and each business's figures before and after (with its owner's consent). JSON or CSV."""
     report = service.impact_report(
         db(), actor=current_actor(), organization_id=organization_id, year=args["year"]
     )
-    if not wants_csv(args["format"]):
+    wanted = wanted_table(args["format"])
+    if not wanted:
         return report
-    return csv_response(service.report_csv_rows(report), f"impact-{report.year}.csv")
+    rows = service.report_csv_rows(report)
+    name = f"impact-{report.year}"
+    return report_response(rows, format=wanted, filename=name, title="Impact", language=language())

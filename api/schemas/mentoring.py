@@ -294,8 +294,8 @@ class ReportQueryArgsSchema(BaseSchema):
     to = Date(required=True)
     format = fields.String(
         load_default="json",
-        validate=validate.OneOf(["json", "csv"]),
-        metadata={"description": "`csv` for a spreadsheet (or send `Accept: text/csv`)."},
+        validate=validate.OneOf(["json", "csv", "xlsx"]),
+        metadata={"description": "`csv` (or `Accept: text/csv`), or `xlsx` for an Excel workbook."},
     )
 
 

@@ -304,8 +304,11 @@ class StatsQueryArgsSchema(BaseSchema):
     region = RegionFilter()
     format = fields.String(
         load_default="json",
-        validate=validate.OneOf(["json", "csv"]),
-        metadata={"description": "`csv` for a spreadsheet (or send `Accept: text/csv`)."},
+        validate=validate.OneOf(["json", "csv", "xlsx", "svg", "png"]),
+        metadata={
+            "description": "`csv` (or `Accept: text/csv`) or `xlsx` for a spreadsheet; `svg` "
+            "or `png` for a bar chart of businesses started (in the reader's language)."
+        },
     )
 
 
@@ -341,7 +344,7 @@ class StatsSchema(BaseSchema):
 
 
 class ResearchQueryArgsSchema(BaseSchema):
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
 
 
 class ResearchRowSchema(BaseSchema):

@@ -214,8 +214,8 @@ class ImpactQueryArgsSchema(BaseSchema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2200))
     format = fields.String(
         load_default="json",
-        validate=validate.OneOf(["json", "csv"]),
-        metadata={"description": "`csv` for a spreadsheet (or send `Accept: text/csv`)."},
+        validate=validate.OneOf(["json", "csv", "xlsx"]),
+        metadata={"description": "`csv` (or `Accept: text/csv`), or `xlsx` for an Excel workbook."},
     )
 
 

@@ -1,4 +1,5 @@
-"""Program statistics per cohort, program, region or year, with small groups suppressed.
+"""Program statistics per cohort, program, region or year, computed by the database, with small
+groups suppressed.
 
 A group's population is the businesses of its verified graduates. Survival at N months: of the
 businesses known to exist N months after graduation (listed by then, or with a check-in for a
@@ -7,24 +8,48 @@ month or the month before, or an order in the 60 days before it; reported once t
 passed. Median monthly revenue: over check-ins of the last 12 months that give ``revenue_idr``.
 Groups of fewer than ``MIN_GROUP`` businesses show only their key and ``suppressed`` to anyone
 but admins whose regions hold every cohort of the group.
+
+Every figure is one aggregate statement grouped by the group's key (``GROUP BY``, ``EXISTS``,
+and ``row_number()``/``count()`` windows for the median), written once with SQLAlchemy so that
+PostgreSQL and SQLite run the same SQL: a request costs the same few statements whatever the
+number of businesses. Only the calendar arithmetic (N months after a graduation day) is done in
+Python, once per distinct graduation day, and handed to the database as a small table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-from collections import defaultdict
-from collections.abc import Iterable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from api.dates import add_months
-from api.db import utcnow
+from api.db import UTCDateTime, utcnow
 from api.models import (
+    ACTIVE_DAYS,
     Business,
+    BusinessStatus,
     CheckIn,
     ClaimStatus,
     Cohort,
@@ -36,6 +61,7 @@ from api.models import (
     OrderStatus,
     Product,
     ProductStatus,
+    Program,
     RequestStatus,
     RosterEntry,
     Sponsorship,
@@ -69,14 +95,38 @@ class Group:
     suppressed: bool = False
 
 
-def _key(group: str, cohort: Cohort) -> tuple[str, str]:
+def group_key(group: str) -> Any:
+    """The SQL expression of a cohort's group key."""
+    if group == "cohort":
+        return Cohort.id
+    if group == "program":
+        return Cohort.program_id
+    if group == "region":
+        return Cohort.region_code
+    return cast(Cohort.year, String)
+
+
+def _label(group: str, cohort: Cohort, program_name: str) -> tuple[str, str]:
     if group == "cohort":
         return cohort.id, cohort.name
     if group == "program":
-        return cohort.program_id, cohort.program.name
+        return cohort.program_id, program_name
     if group == "region":
         return cohort.region_code, cohort.region_code  # named below, all at once
     return str(cohort.year), str(cohort.year)
+
+
+def cohort_filter(
+    program: str | None, year: int | None, region: str | None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if program:
+        where.append(Cohort.program_id == program)
+    if year:
+        where.append(Cohort.year == year)
+    if region:
+        where.append(regions.within(Cohort.region_code, region))
+    return where
 
 
 def compute(
@@ -90,24 +140,31 @@ def compute(
     today: dt.date | None = None,
 ) -> list[Group]:
     today = today or utcnow().date()
-    stmt = select(Cohort)
-    if program:
-        stmt = stmt.where(Cohort.program_id == program)
-    if year:
-        stmt = stmt.where(Cohort.year == year)
-    if region:
-        stmt = stmt.where(regions.within(Cohort.region_code, region))
-    cohorts = list(session.scalars(stmt.order_by(Cohort.year, Cohort.name)))
+    where = cohort_filter(program, year, region)
+    rows = session.execute(
+        select(Cohort, Program.name)
+        .join(Program, Program.id == Cohort.program_id)
+        .where(*where)
+        .order_by(Cohort.year, Cohort.name, Cohort.id)
+    ).all()
     groups: dict[str, Group] = {}
-    for cohort in cohorts:
-        key, label = _key(group, cohort)
+    for cohort, program_name in rows:
+        key, label = _label(group, cohort, program_name)
         groups.setdefault(key, Group(key, label)).cohorts.append(cohort)
+    if not groups:
+        return []
     if group == "region":
         named = regions.names(session, groups)
         for item in groups.values():
             item.label = named.get(item.key, item.key)
+    days = {c.graduated_on for c, _ in rows if c.graduated_on is not None}
+    figures = _figures(session, group_key(group), where, days, today)
     for item in groups.values():
-        item.figures = _figures(session, item.cohorts, today)
+        item.figures = {name: figures[name].get(item.key) for name in FIGURES}
+        for name in ("graduates", "verified_graduates", "businesses_started", "products_listed"):
+            item.figures[name] = item.figures[name] or 0
+        for name in ("orders", "mentoring_completed", "sponsorship_value_idr"):
+            item.figures[name] = item.figures[name] or 0
         small = item.figures["businesses_started"] < MIN_GROUP
         in_scope = actor.is_admin and all(actor.covers(c.region_code) for c in item.cohorts)
         if small and not in_scope:
@@ -116,114 +173,203 @@ def compute(
     return list(groups.values())
 
 
-def _figures(session: Session, cohorts: list[Cohort], today: dt.date) -> dict[str, Any]:
-    ids = [c.id for c in cohorts]
-    graduates = session.scalar(
-        select(func.count()).select_from(RosterEntry).where(RosterEntry.cohort_id.in_(ids))
+def population(key: ColumnElement[str], where: list[ColumnElement[bool]]) -> Any:
+    """(key, business, created_at, since): each business of a verified graduate of the group's
+    cohorts once per group, measured from her earliest graduation among them."""
+    return (
+        select(
+            key.label("key"),
+            Business.id.label("business_id"),
+            Business.created_at.label("created_at"),
+            Business.status.label("status"),
+            Business.last_activity_at.label("last_activity_at"),
+            func.min(Cohort.graduated_on).label("since"),
+        )
+        .select_from(GraduateClaim)
+        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
+        .join(Business, Business.owner_id == GraduateClaim.user_id)
+        .where(GraduateClaim.status == ClaimStatus.VERIFIED, *where)
+        .group_by(key, Business.id, Business.created_at, Business.status, Business.last_activity_at)
+        .cte("pop")
     )
-    claims = session.execute(
-        select(GraduateClaim.user_id, GraduateClaim.cohort_id).where(
-            GraduateClaim.cohort_id.in_(ids), GraduateClaim.status == ClaimStatus.VERIFIED
-        )
-    ).all()
-    graduated_on = {c.id: c.graduated_on for c in cohorts}
-    owners = {user_id for user_id, _ in claims}
-    # A graduate's businesses are measured from her (earliest) cohort's graduation.
-    since: dict[str, dt.date | None] = {}
-    for user_id, cohort_id in claims:
-        day = graduated_on[cohort_id]
-        if user_id not in since or (day and (since[user_id] is None or day < since[user_id])):  # type: ignore[operator]
-            since[user_id] = day
-    businesses = list(session.scalars(select(Business).where(Business.owner_id.in_(owners))))
-    ids_b = [b.id for b in businesses]
-    active = sum(1 for b in businesses if b.activity_status == "active")
-    figures: dict[str, Any] = {
-        "graduates": int(graduates or 0),
-        "verified_graduates": len(owners),
-        "businesses_started": len(businesses),
-        "share_active": round(active / len(businesses), 4) if businesses else None,
-    }
-    trading = defaultdict(set)
-    reported_months = defaultdict(set)
-    for business_id, month, is_trading in session.execute(
-        select(CheckIn.business_id, CheckIn.month, CheckIn.trading).where(
-            CheckIn.business_id.in_(ids_b)
-        )
-    ):
-        reported_months[business_id].add(month)
-        if is_trading:
-            trading[business_id].add(month)
-    order_days = defaultdict(list)
-    for business_id, created in session.execute(
-        select(Order.business_id, Order.created_at).where(Order.business_id.in_(ids_b))
-    ):
-        order_days[business_id].append(created.date())
-    for months in SURVIVAL_MONTHS:
-        alive = existing = 0
-        for business in businesses:
-            start = since.get(business.owner_id)
-            if start is None:
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def horizons(days: Iterable[dt.date], today: dt.date) -> Any:
+    """For each graduation day and survival horizon that has passed: the target day, the two
+    months whose trading check-ins count, and the window of orders that count."""
+    parts = []
+    for since in sorted(days):
+        for months in SURVIVAL_MONTHS:
+            target = add_months(since, months)
+            if target > today:
                 continue
-            target = add_months(start, months)
-            listed_later = business.created_at.date() > target
-            reported = any(m <= target for m in reported_months[business.id])
-            if target > today or (listed_later and not reported):
-                continue  # not known to exist then: listed later, no check-in back then
-            existing += 1
-            window = {target.replace(day=1), add_months(target.replace(day=1), -1)}
-            recent = any(
-                target - dt.timedelta(days=60) <= d <= target for d in order_days[business.id]
+            first = target.replace(day=1)
+            parts.append(
+                select(
+                    literal(since, Date).label("since"),
+                    literal(months, Integer).label("months"),
+                    literal(target, Date).label("target"),
+                    literal(first, Date).label("this_month"),
+                    literal(add_months(first, -1), Date).label("last_month"),
+                    literal(_midnight(target - dt.timedelta(days=60)), UTCDateTime).label(
+                        "orders_from"
+                    ),
+                    literal(_midnight(target + dt.timedelta(days=1)), UTCDateTime).label(
+                        "next_day"
+                    ),
+                )
             )
-            if trading[business.id] & window or recent:
-                alive += 1
-        figures[f"survival_{months}m"] = round(alive / existing, 4) if existing else None
-    year_ago = add_months(today.replace(day=1), -12)
-    revenues: list[int] = [
-        value
-        for (value,) in session.execute(
-            select(CheckIn.revenue_idr).where(
-                CheckIn.business_id.in_(ids_b),
-                CheckIn.month >= year_ago,
-                CheckIn.revenue_idr.is_not(None),
-            )
+    if not parts:
+        return None
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).cte("horizons")
+
+
+def _by_key(session: Session, stmt: Any) -> dict[str, Any]:
+    return {key: value for key, value in session.execute(stmt)}
+
+
+def _figures(
+    session: Session,
+    key: ColumnElement[str],
+    where: list[ColumnElement[bool]],
+    days: set[dt.date],
+    today: dt.date,
+) -> dict[str, dict[str, Any]]:
+    figures: dict[str, dict[str, Any]] = {}
+    figures["graduates"] = _by_key(
+        session,
+        select(key, func.count(RosterEntry.id))
+        .join(Cohort, Cohort.id == RosterEntry.cohort_id)
+        .where(*where)
+        .group_by(key),
+    )
+    figures["verified_graduates"] = _by_key(
+        session,
+        select(key, func.count(func.distinct(GraduateClaim.user_id)))
+        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
+        .where(GraduateClaim.status == ClaimStatus.VERIFIED, *where)
+        .group_by(key),
+    )
+    pop = population(key, where)
+    active_since = utcnow() - dt.timedelta(days=ACTIVE_DAYS)
+    active = and_(
+        pop.c.status != BusinessStatus.CLOSED,
+        or_(pop.c.last_activity_at.is_(None), pop.c.last_activity_at > active_since),
+    )
+    started: dict[str, int] = {}
+    share: dict[str, float | None] = {}
+    for group, count, n_active in session.execute(
+        select(pop.c.key, func.count(), func.sum(case((active, 1), else_=0))).group_by(pop.c.key)
+    ):
+        started[group] = int(count)
+        share[group] = round(int(n_active) / int(count), 4) if count else None
+    figures["businesses_started"] = started
+    figures["share_active"] = share
+    for months in SURVIVAL_MONTHS:
+        figures[f"survival_{months}m"] = {}
+    h = horizons(days, today)
+    if h is not None:
+        reported_by_then = exists().where(
+            CheckIn.business_id == pop.c.business_id, CheckIn.month <= h.c.target
         )
-        if value is not None
-    ]
-    figures["median_monthly_revenue_idr"] = int(statistics.median(revenues)) if revenues else None
-    figures["products_listed"] = _count(
+        known = not_(and_(pop.c.created_at >= h.c.next_day, not_(reported_by_then)))
+        traded = exists().where(
+            CheckIn.business_id == pop.c.business_id,
+            CheckIn.trading.is_(True),
+            or_(CheckIn.month == h.c.this_month, CheckIn.month == h.c.last_month),
+        )
+        ordered = exists().where(
+            Order.business_id == pop.c.business_id,
+            Order.created_at >= h.c.orders_from,
+            Order.created_at < h.c.next_day,
+        )
+        for group, months, existing, alive in session.execute(
+            select(
+                pop.c.key,
+                h.c.months,
+                func.sum(case((known, 1), else_=0)),
+                func.sum(case((and_(known, or_(traded, ordered)), 1), else_=0)),
+            )
+            .join(h, h.c.since == pop.c.since)
+            .group_by(pop.c.key, h.c.months)
+        ):
+            existing, alive = int(existing or 0), int(alive or 0)
+            figures[f"survival_{months}m"][group] = round(alive / existing, 4) if existing else None
+    figures["median_monthly_revenue_idr"] = _medians(session, pop, today)
+    figures["products_listed"] = _by_key(
         session,
-        select(func.count())
-        .select_from(Product)
-        .where(Product.business_id.in_(ids_b), Product.status == ProductStatus.PUBLISHED),
+        select(pop.c.key, func.count(Product.id))
+        .join(Product, Product.business_id == pop.c.business_id)
+        .where(Product.status == ProductStatus.PUBLISHED)
+        .group_by(pop.c.key),
     )
-    figures["orders"] = _count(
+    figures["orders"] = _by_key(
         session,
-        select(func.count())
-        .select_from(Order)
-        .where(Order.business_id.in_(ids_b), Order.status == OrderStatus.COMPLETED),
+        select(pop.c.key, func.count(Order.id))
+        .join(Order, Order.business_id == pop.c.business_id)
+        .where(Order.status == OrderStatus.COMPLETED)
+        .group_by(pop.c.key),
     )
-    figures["mentoring_completed"] = _count(
+    owners = (
+        select(key.label("key"), GraduateClaim.user_id.label("user_id"))
+        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
+        .where(GraduateClaim.status == ClaimStatus.VERIFIED, *where)
+        .distinct()
+        .cte("owners")
+    )
+    figures["mentoring_completed"] = _by_key(
         session,
-        select(func.count())
-        .select_from(MentoringRequest)
-        .where(
-            MentoringRequest.alumna_id.in_(owners),
-            MentoringRequest.status == RequestStatus.COMPLETED,
-        ),
+        select(owners.c.key, func.count(MentoringRequest.id))
+        .join(MentoringRequest, MentoringRequest.alumna_id == owners.c.user_id)
+        .where(MentoringRequest.status == RequestStatus.COMPLETED)
+        .group_by(owners.c.key),
     )
-    figures["sponsorship_value_idr"] = _count(
-        session,
-        select(func.coalesce(func.sum(Disbursement.value_idr), 0))
-        .join(Sponsorship, Sponsorship.id == Disbursement.sponsorship_id)
-        .where(
-            Sponsorship.business_id.in_(ids_b), Disbursement.status == DisbursementStatus.CONFIRMED
-        ),
-    )
+    figures["sponsorship_value_idr"] = {
+        group: int(value or 0)
+        for group, value in session.execute(
+            select(pop.c.key, func.sum(Disbursement.value_idr))
+            .join(Sponsorship, Sponsorship.business_id == pop.c.business_id)
+            .join(Disbursement, Disbursement.sponsorship_id == Sponsorship.id)
+            .where(Disbursement.status == DisbursementStatus.CONFIRMED)
+            .group_by(pop.c.key)
+        )
+    }
     return figures
 
 
-def _count(session: Session, stmt: Any) -> int:
-    return int(session.scalar(stmt) or 0)
+def _medians(session: Session, pop: Any, today: dt.date) -> dict[str, int]:
+    """The median of each group's revenues, by window functions: the middle row (or the two
+    middle rows) in order, averaged and truncated as ``int(statistics.median(...))`` is."""
+    year_ago = add_months(today.replace(day=1), -12)
+    ranked = (
+        select(
+            pop.c.key.label("key"),
+            CheckIn.revenue_idr.label("value"),
+            func.row_number()
+            .over(partition_by=pop.c.key, order_by=CheckIn.revenue_idr)
+            .label("rank"),
+            func.count().over(partition_by=pop.c.key).label("n"),
+        )
+        .join(CheckIn, CheckIn.business_id == pop.c.business_id)
+        .where(CheckIn.month >= year_ago, CheckIn.revenue_idr.is_not(None))
+        .subquery()
+    )
+    middle = or_(
+        ranked.c.rank == (ranked.c.n + 1) // 2,
+        ranked.c.rank == (ranked.c.n + 2) // 2,
+    )
+    return {
+        group: int((int(low) + int(high)) / 2)
+        for group, low, high in session.execute(
+            select(ranked.c.key, func.min(ranked.c.value), func.max(ranked.c.value))
+            .where(middle)
+            .group_by(ranked.c.key)
+        )
+    }
 
 
 def csv_rows(group: str, rows: Iterable[Group]) -> list[list[Any]]:
@@ -234,3 +380,37 @@ def csv_rows(group: str, rows: Iterable[Group]) -> list[list[Any]]:
             + ["" if item.figures[f] is None else item.figures[f] for f in FIGURES]
         )
     return out
+
+
+class AnswerCache:
+    """Anonymous statistics answers of this process, kept ``seconds`` each: the public sees the
+    same figures for the same question, so a burst of anonymous requests (a dashboard, a scraper
+    under the rate limit) costs one computation per question per worker per interval. Bounded:
+    the oldest answers go first past ``size``."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            if found[0] <= time.monotonic():
+                del self._items[key]
+                return None
+            return found[1]
+
+    def put(self, key: Hashable, value: Any, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        with self._lock:
+            self._items[key] = (time.monotonic() + seconds, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+answers = AnswerCache()

@@ -1,0 +1,174 @@
+"""Worlds the test files share: a shop's business as a form would send it, a program office
+with its cohort, a CSR company with a need, a registration; one place, so that no test file
+imports another."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.models import Business, Role, StaffRegion, User
+from tests.conftest import Auth
+from tests.factories import BusinessFactory, OrganizationFactory, UserFactory, member_of
+from tests.helpers import category_id
+
+ADDRESS = "Jl. Canary Rahasia No. 7"
+WHATSAPP_LOCAL = "0812-9876-5432"
+WHATSAPP = "+6281298765432"
+
+
+def new_business(session: Session, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Kue Basah Bu Siti",
+        "description": "Kue lapis, nagasari dan klepon, pesan sehari sebelumnya.",
+        "category_id": category_id(session, "traditional-cakes"),
+        "village_code": "32.75.11.1004",
+        "address": ADDRESS,
+        "whatsapp": WHATSAPP_LOCAL,
+        "channels": {"instagram": "https://www.instagram.com/kuebusiti"},
+        "opening_hours": [{"day": "mon", "opens": "07:00", "closes": "15:00"}],
+        "founded_on": "2023-08-17",
+        "licences": [
+            {
+                "kind": "pirt",
+                "number": "2063275010123-28",
+                "issued_on": "2024-01-10",
+                "expires_on": "2029-01-10",
+            },
+            {"kind": "halal", "number": "ID32110000123450324"},
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+class Office:
+    """A Kota Bekasi admin, a facilitator, a program and a cohort, and an alumna on the roster."""
+
+    def __init__(self, client: FlaskClient, auth: Auth, db_session: Session) -> None:
+        self.admin_h = staff(auth, db_session, Role.ADMIN, "32.75")
+        self.facilitator: User = UserFactory(role=Role.FACILITATOR)
+        self.facilitator_h = auth.headers(self.facilitator)
+        program = client.post(
+            "/v1/programs", json={"name": "Sekoper Cinta"}, headers=self.admin_h
+        ).json
+        made = client.post(
+            "/v1/cohorts",
+            json={
+                "program_id": program["id"],
+                "name": "Sekoper Cinta Kota Bekasi 2024",
+                "year": 2024,
+                "region_code": "32.75",
+                "track": "catering",
+                "graduated_on": "2024-11-30",
+                "facilitator_ids": [self.facilitator.id],
+            },
+            headers=self.admin_h,
+        )
+        assert made.status_code == 201, made.json
+        self.program, self.cohort = program, made.json
+        self.alumna, self.alumna_h = auth.as_role(Role.ALUMNA, phone="+6281287654301")
+        self.business: Business = BusinessFactory(owner_id=self.alumna.id)
+
+    def upload(self, client: FlaskClient, text: str, dry_run: bool, headers: Any = None) -> Any:
+        return client.post(
+            f"/v1/cohorts/{self.cohort['id']}/roster?dry_run={str(dry_run).lower()}",
+            data={"file": (io.BytesIO(text.encode()), "roster.csv")},
+            headers=headers or self.admin_h,
+            content_type="multipart/form-data",
+        )
+
+
+def staff(auth: Auth, db_session: Session, role: Role, *codes: str) -> dict[str, str]:
+    user: User = UserFactory(role=role)
+    db_session.add_all(StaffRegion(user_id=user.id, region_code=c) for c in codes)
+    db_session.flush()
+    return auth.headers(user)
+
+
+REGISTER = "/v1/auth/register"
+LOGIN = "/v1/auth/login"
+
+
+def register_body(**overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "email": "Siti.Aminah@Example.ID",
+        "phone": "0812-8765-4321",
+        "password": "rahasia-sekali",
+        "name": "  Siti Aminah ",
+        "role": "alumna",
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+TODAY = utcnow().date()
+YEAR = TODAY.year
+
+
+class Csr:
+    """A verified CSR company with a partner, an alumna with a business and a need."""
+
+    def __init__(self, auth: Auth) -> None:
+        self.company = OrganizationFactory(name="PT Sinar", verified_at=utcnow())
+        self.partner, self.partner_h = auth.as_role(Role.PARTNER)
+        member_of(self.company, self.partner)
+        self.alumna, self.alumna_h = auth.as_role(Role.ALUMNA)
+        self.business = BusinessFactory(owner_id=self.alumna.id, name="Jahit Bu Ani")
+
+    def need(self, client: FlaskClient, **extra: Any) -> dict[str, Any]:
+        body = {
+            "kind": "equipment",
+            "title": "Mesin jahit portable",
+            "items": [{"name": "Mesin jahit", "quantity": 1, "value_idr": 2_500_000}],
+            "deadline": (TODAY + dt.timedelta(days=60)).isoformat(),
+            **extra,
+        }
+        made = client.post(
+            f"/v1/businesses/{self.business.id}/needs", json=body, headers=self.alumna_h
+        )
+        assert made.status_code == 201, made.json
+        return made.json  # type: ignore[no-any-return]
+
+    def propose(self, client: FlaskClient, need_id: str | None = None, **extra: Any) -> Any:
+        headers = extra.pop("headers", self.partner_h)
+        body = {
+            "business_id": self.business.id,
+            "need_id": need_id,
+            "kind": "in_kind",
+            "value_idr": 2_500_000,
+            "terms": "Mesin diantar, pelatihan 1 kali.",
+            "milestones": [{"title": "Mesin diterima"}, {"title": "Pelatihan dihadiri"}],
+            **extra,
+        }
+        return client.post("/v1/sponsorships", json=body, headers=headers)
+
+    def act(
+        self, client: FlaskClient, sid: str, action: str, headers: dict[str, str], **body: Any
+    ) -> Any:
+        return client.post(f"/v1/sponsorships/{sid}/{action}", json=body, headers=headers)
+
+    def disburse(self, client: FlaskClient, sid: str, value: int, **extra: Any) -> Any:
+        body = {
+            "disbursed_on": TODAY.isoformat(),
+            "value_idr": value,
+            "description": "Transfer",
+            **extra,
+        }
+        return client.post(
+            f"/v1/sponsorships/{sid}/disbursements", json=body, headers=self.partner_h
+        )
+
+
+def put_evidence(client: FlaskClient, url: str, data: bytes, headers: dict[str, str]) -> Any:
+    return client.put(
+        url,
+        data={"file": (io.BytesIO(data), "bukti.pdf")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
