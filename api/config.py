@@ -10,7 +10,7 @@ from typing import Any
 
 DEFAULT_SECRET_KEY = "berdaya-development-secret-do-not-use-in-production"
 ENVIRONMENTS = ("development", "testing", "production")
-MESSAGING_PROVIDERS = ("outbox",)
+MESSAGING_PROVIDERS = ("outbox", "whatsapp", "sms")
 
 
 class ConfigError(RuntimeError):
@@ -89,8 +89,27 @@ class Settings:
     db_pool_timeout_seconds: int = 5
     trusted_proxy_hops: int = 0
     log_level: str = "INFO"
-    # Who delivers messages to people: "outbox" (embedded; stored, listed at /v1/dev/outbox).
+    # Who delivers messages to people: "outbox" (embedded; stored, listed at /v1/dev/outbox),
+    # "whatsapp" (WhatsApp Business Cloud API; SMS by Twilio for numbers without WhatsApp when
+    # TWILIO_* are set) or "sms" (Twilio's Messages API only). See docs/reach.md.
     messaging_provider: str = "outbox"
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_phone_number_id: str = ""
+    whatsapp_access_token: str = ""
+    # Signs the status and reply callbacks (X-Hub-Signature-256) and the GET handshake's token.
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    twilio_api_url: str = "https://api.twilio.com"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    # The sender: a number (+62...) or a Messaging Service SID (MG...).
+    twilio_from: str = ""
+    messaging_timeout_seconds: int = 10
+    messaging_retry_base_seconds: int = 30
+    messaging_retry_hours: int = 24
+    # Messages to one recipient per day (WIB) beyond which the rest are suppressed (codes apart).
+    messaging_daily_cap: int = 5
     # "cheapest" exists for the test suite only: hashing at full cost would make it slow.
     password_hash_profile: str = "owasp"
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -172,6 +191,20 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"BERDAYA_ENV must be one of {', '.join(ENVIRONMENTS)}")
     if settings.messaging_provider not in MESSAGING_PROVIDERS:
         raise ConfigError(f"MESSAGING_PROVIDER must be one of {', '.join(MESSAGING_PROVIDERS)}")
+    needs = {
+        "whatsapp": (
+            "whatsapp_phone_number_id",
+            "whatsapp_access_token",
+            "whatsapp_app_secret",
+            "whatsapp_verify_token",
+        ),
+        "sms": ("twilio_account_sid", "twilio_auth_token", "twilio_from"),
+    }.get(settings.messaging_provider, ())
+    for name in needs:
+        if not getattr(settings, name):
+            raise ConfigError(
+                f"MESSAGING_PROVIDER={settings.messaging_provider} needs {name.upper()}"
+            )
     if not settings.is_development:
         if settings.secret_key == DEFAULT_SECRET_KEY:
             raise ConfigError(

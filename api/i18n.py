@@ -84,6 +84,18 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Roster row linked", "Another account is linked to this roster row."),
         "id": ("Baris daftar sudah terhubung", "Akun lain sudah terhubung ke baris ini."),
     },
+    "signature_invalid": {
+        "en": ("Signature invalid", "The request's signature does not match its body."),
+        "id": ("Tanda tangan tidak sah", "Tanda tangan permintaan tidak cocok dengan isinya."),
+    },
+    "verify_token_mismatch": {
+        "en": ("Verification refused", "The verify token or mode is not the one configured."),
+        "id": ("Verifikasi ditolak", "Token verifikasi atau mode tidak sesuai pengaturan."),
+    },
+    "notification_malformed": {
+        "en": ("Notification malformed", "The body is not a notification this endpoint reads."),
+        "id": ("Notifikasi tidak sah", "Isi permintaan bukan notifikasi yang dibaca di sini."),
+    },
     "recovery_not_for_staff": {
         "en": (
             "Not for staff accounts",
@@ -535,6 +547,9 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Give the phone number to verify.": "Isi nomor telepon yang akan diverifikasi.",
     "Add an email address first.": "Tambahkan alamat email dulu.",
     "Not an alumna's account.": "Bukan akun alumna.",
+    "She has not claimed this cohort: she says she graduated from it first.": (
+        "Ia belum mengklaim angkatan ini: ia sendiri yang menyatakan lulus darinya lebih dulu."
+    ),
     "Missing data for required field.": "Wajib diisi.",
     "Unknown field.": "Kolom tidak dikenal atau tidak boleh diisi.",
     "Field may not be null.": "Tidak boleh kosong (null).",
@@ -606,6 +621,10 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Not an active offer.": "Bukan penawaran yang aktif.",
     "Not an open need of this business.": "Bukan kebutuhan terbuka usaha ini.",
     "Not one of your businesses.": "Bukan usaha Anda.",
+    "Describe the request.": "Jelaskan permintaannya.",
+    "Describe the need.": "Jelaskan kebutuhannya.",
+    "Only whatsapp and sms.": "Hanya whatsapp dan sms.",
+    "Add and verify a phone number first.": "Tambahkan dan verifikasi nomor telepon dulu.",
     "Not one of your offers.": "Bukan penawaran Anda.",
     "Only for a group offer.": "Hanya untuk penawaran kelompok.",
     "Only the owner herself can give or withdraw it.": (

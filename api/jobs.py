@@ -1,4 +1,6 @@
-"""Who runs webhook deliveries: one piece of code (``webhooks.deliver``), three ways to run it.
+"""Who runs webhook deliveries, message deliveries and inbound messages: one piece of code each
+(``webhooks.deliver``, ``messaging.delivery.deliver``, ``messaging.inbound.process``), three
+ways to run them (a job's kind is its id's prefix: ``whd_``, ``msg_``, ``inb_``).
 
 - ``thread`` (the embedded default): a thread in each app process wakes when deliveries are
   made and every WEBHOOK_SWEEP_SECONDS, and delivers what is due. No Redis, no other process.
@@ -21,6 +23,7 @@ from flask import Flask, current_app
 
 from api.dependencies import Outage, add_check, redis_options
 from api.services import webhooks
+from api.services.messaging import delivery, inbound
 from api.state import get_state
 
 log = logging.getLogger(__name__)
@@ -40,12 +43,30 @@ class NoDispatcher:
         return 0
 
 
-def deliver_due(app: Flask) -> int:
-    """Deliver everything that is due, here and now; how many attempts were made."""
+def run_one(app: Flask, job_id: str) -> str:
+    """One job by its id's kind: a webhook delivery, a message, or an inbound message."""
     state = get_state(app)
+    if job_id.startswith("msg_"):
+        return delivery.deliver(state.sessionmaker, state.settings, job_id)
+    if job_id.startswith("inb_"):
+        return inbound.process(state.sessionmaker, state.settings, state.tools.messenger, job_id)
+    return webhooks.deliver(state.sessionmaker, state.settings, job_id)
+
+
+def due_jobs(app: Flask, *, limit: int = 200) -> list[str]:
+    state = get_state(app)
+    return [
+        *inbound.pending(state.sessionmaker, limit=limit),
+        *delivery.due(state.sessionmaker, limit=limit),
+        *webhooks.due(state.sessionmaker, limit=limit),
+    ]
+
+
+def deliver_due(app: Flask) -> int:
+    """Run every job that is due, here and now; how many attempts were made."""
     made = 0
-    for delivery_id in webhooks.due(state.sessionmaker):
-        if webhooks.deliver(state.sessionmaker, state.settings, delivery_id) != "skipped":
+    for job_id in due_jobs(app):
+        if run_one(app, job_id) != "skipped":
             made += 1
     return made
 
@@ -116,7 +137,7 @@ class RQDispatcher:
 
     def _enqueue(self, delivery_id: str) -> None:
         self.queue.enqueue(
-            deliver_job,
+            run_job,
             delivery_id,
             job_timeout=self.job_timeout,
             result_ttl=0,
@@ -125,9 +146,8 @@ class RQDispatcher:
 
     def sweep(self) -> int:
         """Queue what is due and not queued lately (a marker per delivery and attempt)."""
-        state = get_state(self.app)
         queued = 0
-        for delivery_id in webhooks.due(state.sessionmaker, limit=1000):
+        for delivery_id in due_jobs(self.app, limit=1000):
             marker = f"berdaya:webhooks:queued:{delivery_id}"
             if self.redis.set(marker, 1, nx=True, ex=self.marker_seconds):
                 self._enqueue(delivery_id)
@@ -135,10 +155,12 @@ class RQDispatcher:
         return queued
 
 
-def deliver_job(delivery_id: str) -> str:
+def run_job(job_id: str) -> str:
     """The RQ job: one attempt (the worker runs inside the app's context)."""
-    state = get_state(current_app)
-    return webhooks.deliver(state.sessionmaker, state.settings, delivery_id)
+    return run_one(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+
+
+deliver_job = run_job  # jobs queued before messages joined the engine
 
 
 def make_dispatcher(app: Flask) -> Dispatcher:
@@ -164,6 +186,8 @@ def init(app: Flask) -> None:
             current_app.extensions["berdaya_jobs"].wake(delivery_ids)
 
     webhooks.on_new_deliveries(wake)
+    delivery.on_new_messages(wake)
+    inbound.on_new_inbound(wake)
     if isinstance(dispatcher, ThreadDispatcher):
         # Started by the first request, in the process that serves (not before a fork).
         app.before_request(dispatcher.start)

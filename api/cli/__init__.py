@@ -236,7 +236,8 @@ def housekeeping() -> None:
     Completes orders whose buyers did not confirm within 7 days, expires mentoring requests
     nobody accepted within 30 days, completes mentorings the mentor confirmed 14 days ago,
     deletes expired idempotency keys, old failed sign-ins, spent one-time codes and messages
-    past the event retention. Each task commits on its own.
+    past the event retention, asks each active graduate's business the monthly check-in by
+    message (reminds, and puts the unanswered on the caseload). Each task commits on its own.
     """
     import datetime as dt
 
@@ -274,6 +275,17 @@ def housekeeping() -> None:
         session.commit()
     removed = getattr(failures, "rowcount", 0)
     click.echo(f"pruned {keys} idempotency keys and {removed} failed sign-ins")
+    from api.services import reach
+
+    with state.new_session() as session:
+        asked = reach.send_check_ins(session, state.tools.messenger)
+        old_replies = reach.prune_inbound(session, older_than=utcnow() - retention)
+        session.commit()
+    click.echo(
+        f"monthly check-in by message: {asked['asked']} asked, {asked['reminded']} reminded, "
+        f"{asked['unanswered']} unanswered (now on the caseload); "
+        f"{old_replies} old inbound message(s) deleted"
+    )
     from api import jobs
 
     swept = jobs.dispatcher_of(current_app).sweep()

@@ -4,6 +4,9 @@
 Every CSV the API writes goes through ``csv_response``, which neutralises text that a
 spreadsheet would run as a formula (OWASP's rule: a cell starting with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return gets a leading ``'``); numbers are written as they are.
+Excel splits an unquoted CSV line at the locale's list separator, which is ``;`` where the
+decimal mark is a comma (Indonesia among them), and a tab-separated import splits at tabs: a
+formula start after a ``;`` or a tab inside a text gets the same ``'``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,13 +38,19 @@ def wants_csv(format: str | None) -> bool:
 
 # What makes a spreadsheet read a cell as a formula (or hide the start of one).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet may start another cell inside a text: after a ";" (the list separator of
+# comma-decimal locales) or a tab. A "," needs nothing: the csv module quotes a text holding one.
+EMBEDDED_START = re.compile(r"([;\t])(?=[=+\-@\t\r])")
 
 
 def safe_cell(value: Any) -> Any:
-    """Text that would start a formula, prefixed with ``'`` so it is shown as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Text that would start a formula, at its start or after an embedded separator,
+    prefixed with ``'`` there so it is shown as text."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_STARTS):
+        value = "'" + value
+    return EMBEDDED_START.sub(r"\1'", value)
 
 
 def csv_response(rows: Iterable[Sequence[Any]], filename: str) -> Response:

@@ -42,7 +42,17 @@ from api.models.mentoring import (
     SessionStatus,
     Topic,
 )
-from api.models.messaging import Channel, CodePurpose, Message, OneTimeCode
+from api.models.messaging import (
+    Channel,
+    CheckInPrompt,
+    CodePurpose,
+    InboundMessage,
+    Message,
+    MessagingPreference,
+    OneTimeCode,
+    Outreach,
+    OutreachOutcome,
+)
 from api.models.orders import DeliveryMethod, Order, OrderItem, OrderStatus, PaymentMethod
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
 from api.models.photos import Photo
@@ -90,6 +100,7 @@ __all__ = [
     "Category",
     "Channel",
     "CheckIn",
+    "CheckInPrompt",
     "ClaimStatus",
     "CodePurpose",
     "Cohort",
@@ -103,6 +114,7 @@ __all__ = [
     "EventAudience",
     "GraduateClaim",
     "IdempotencyRecord",
+    "InboundMessage",
     "Lead",
     "LicenceKind",
     "LoginFailure",
@@ -113,6 +125,7 @@ __all__ = [
     "MentoringRequest",
     "MentoringSession",
     "Message",
+    "MessagingPreference",
     "Milestone",
     "NeedKind",
     "NeedStatus",
@@ -128,6 +141,8 @@ __all__ = [
     "OrderStatus",
     "Organization",
     "OrganizationKind",
+    "Outreach",
+    "OutreachOutcome",
     "PaymentMethod",
     "Photo",
     "Product",

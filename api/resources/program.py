@@ -177,9 +177,9 @@ def list_roster(args: dict[str, Any], cohort_id: str) -> tuple[Page[RosterEntry]
 )
 def link_roster_entry(data: dict[str, Any], cohort_id: str, entry_id: str) -> GraduateClaim:
     """Link a roster row to the account of the woman it lists, whom you met and recognised:
-    for rows without a phone of her own or with a household's. Her claim to the cohort is
-    made (or taken) and verified; audited; 409 `roster_entry_linked` if another account has
-    the row."""
+    for rows without a phone of her own or with a household's. Her claim to the cohort (she
+    makes it first, at POST /v1/graduate-claims; 422 without one) is verified; audited; 409
+    `roster_entry_linked` if another account has the row."""
     return service.link_graduate(
         db(), actor=current_actor(), cohort_id=cohort_id, entry_id=entry_id, **data
     )

@@ -261,13 +261,18 @@ class OptionalReasonSchema(BaseSchema):
 
 
 class MonthField(fields.String):
-    """A calendar month, ``YYYY-MM``; loads as the month's first day."""
+    """A calendar month, ``YYYY-MM``; loads as the month's first day, dumps a date's month."""
 
     PATTERN = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = {"example": "2026-11", "pattern": self.PATTERN, **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, dt.date):
+            return value.strftime("%Y-%m")
+        return super()._serialize(value, attr, obj, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)

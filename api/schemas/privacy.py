@@ -19,6 +19,12 @@ from api.schemas.organizations import MyMembershipSchema
 from api.schemas.photos import PhotoSchema
 from api.schemas.products import ProductSchema
 from api.schemas.program import AssistGrantSchema, AuditEntrySchema, CheckInSchema, ClaimSchema
+from api.schemas.reach import (
+    CheckInPromptSchema,
+    InboundMessageSchema,
+    MessagingPreferenceSchema,
+    OutreachSchema,
+)
 from api.schemas.reviews import ReportSchema, ReviewSchema
 from api.schemas.sales import SaleSchema
 from api.schemas.sponsorship import ConsentSchema, NeedSchema, SponsorshipSchema
@@ -75,6 +81,10 @@ class PersonalDataExportSchema(BaseSchema):
     assist_grants = _many(AssistGrantSchema)
     notifications = _many(NotificationSchema)
     messages = _many(OutboxMessageSchema)
+    messaging_preferences = _many(MessagingPreferenceSchema)
+    inbound_messages = _many(InboundMessageSchema)
+    check_in_prompts = _many(CheckInPromptSchema)
+    outreach = _many(OutreachSchema)
     businesses = _many(BusinessSchema)
     photos = _many(PhotoSchema)
     products = _many(ProductSchema)

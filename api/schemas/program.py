@@ -16,6 +16,7 @@ from api.schemas.common import (
     Timestamp,
     sort_field,
 )
+from api.schemas.reach import CheckInPromptSchema, OutreachSchema
 from api.schemas.references import Known, Place, RegionFilter
 from api.services.program import COHORT_SORTS
 from api.services.regions import CODE_PATTERN
@@ -260,6 +261,38 @@ class FollowUpSchema(BaseSchema):
         required=True,
         metadata={"description": "Her latest check-in (by month) with its answers, or null."},
     )
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(["quiet", "unanswered", "help", "support_wanted"]),
+        metadata={
+            "description": "Why she is on the list: no activity (quiet), no reply to the "
+            "monthly question after a reminder, 'Butuh bantuan', or support wanted in a recent "
+            "check-in."
+        },
+    )
+    check_in_prompt = fields.Nested(
+        lambda: CheckInPromptSchema(),
+        allow_none=True,
+        required=True,
+        metadata={"description": "The latest monthly question by message and its stage."},
+    )
+    messages = fields.List(
+        fields.Nested(lambda: CaseloadMessageSchema()),
+        required=True,
+        metadata={"description": "The latest messages about this business and their status."},
+    )
+    last_outreach = fields.Nested(lambda: OutreachSchema(), allow_none=True, required=True)
+
+
+class CaseloadMessageSchema(BaseSchema):
+    """A message sent to her about this business (its text stays hers)."""
+
+    id = fields.String(required=True)
+    template = fields.String(required=True)
+    channel = fields.String(required=True)
+    status = fields.String(required=True)
+    status_at = Timestamp(allow_none=True, required=True)
+    created_at = Timestamp(required=True)
 
 
 class AssistGrantCreateSchema(BaseSchema):

@@ -45,7 +45,7 @@ class SeriesMonthSchema(BaseSchema):
     """One month of a group. Every figure is null when `suppressed` (fewer than 5 businesses
     listed by the month's end)."""
 
-    month = fields.Date(format="%Y-%m", required=True, metadata={"example": "2026-11"})
+    month = MonthField(required=True)
     region = Place(allow_none=True, required=True)
     suppressed = fields.Boolean(required=True)
     businesses = fields.Integer(allow_none=True, required=True)

@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api import phones, rosters
-from api.dates import this_month
+from api.dates import add_months, this_month
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import (
@@ -25,9 +25,13 @@ from api.models import (
     Business,
     BusinessStatus,
     CheckIn,
+    CheckInPrompt,
     ClaimStatus,
     Cohort,
     GraduateClaim,
+    Message,
+    Outreach,
+    OutreachOutcome,
     Program,
     Region,
     RegionLevel,
@@ -36,12 +40,13 @@ from api.models import (
     User,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import businesses, events, regions
+from api.services import assist, businesses, events, mentoring, regions, sponsorship
 from api.services.authz import Actor, can
 
 COHORT_SORTS = sort_options(Cohort, year=["year", "name"], created_at=["created_at"])
 CLAIM_SORTS = sort_options(GraduateClaim, created_at=["created_at"])
 CHECK_IN_SORTS = sort_options(CheckIn, month=["month"])
+MESSAGES_SHOWN = 5
 FOLLOW_UP_SORTS = sort_options(Business, last_activity_at=["last_activity_at"])
 MAX_ROSTER_ROWS = 5000
 
@@ -409,11 +414,16 @@ def decide(
     return found
 
 
+CLAIM_FIRST = "She has not claimed this cohort: she says she graduated from it first."
+
+
 def link_graduate(
     session: Session, *, actor: Actor, cohort_id: str, entry_id: str, user_id: str
 ) -> GraduateClaim:
     """A facilitator (or admin) of the cohort who met her links her roster row to her account:
-    for rows without a phone of her own, or with a household's phone. Her claim is verified."""
+    for rows without a phone of her own, or with a household's phone. Her claim to the cohort
+    (she makes it: the link never makes one, or any facilitator could make any woman his
+    graduate and then recover her account) is verified."""
     cohort = _managed_cohort(session, actor, cohort_id)
     entry = session.get(RosterEntry, entry_id)
     if entry is None or entry.cohort_id != cohort.id:
@@ -432,8 +442,7 @@ def link_graduate(
         )
     )
     if found is None:
-        found = GraduateClaim(user_id=user.id, cohort_id=cohort.id, note="")
-        session.add(found)
+        raise ValidationFailed(errors={"user_id": [CLAIM_FIRST]})
     found.roster_entry_id = entry.id
     found.status = ClaimStatus.VERIFIED
     found.decided_by_id, found.decided_at, found.reason = actor.user_id, utcnow(), None
@@ -587,6 +596,12 @@ class FollowUpItem:
     owner: User
     cohort: Cohort | None
     last_check_in: CheckIn | None
+    # Why she is on the list: quiet (no activity), unanswered (no reply to the monthly
+    # question after a reminder), help ("Butuh bantuan"), support_wanted (in a check-in).
+    reason: str = "quiet"
+    check_in_prompt: CheckInPrompt | None = None
+    messages: list[Message] = field(default_factory=list)
+    last_outreach: Outreach | None = None
 
 
 def follow_up(
@@ -598,19 +613,34 @@ def follow_up(
     limit: int,
     cursor: str | None = None,
 ) -> Page[FollowUpItem]:
-    """Businesses at risk or dormant in the caller's regions, longest quiet first."""
+    """Her caseload: businesses at risk or dormant in the caller's regions, and those whose
+    owner did not answer the monthly question after a reminder, asked for help, or wrote what
+    support she wants in a recent check-in; longest quiet first."""
     _require_staff(actor)
     now = utcnow()
+    since = add_months(this_month(), -1)
+    asking = select(CheckInPrompt.business_id).where(
+        CheckInPrompt.month >= since, CheckInPrompt.stage.in_(("unanswered", "help"))
+    )
+    wanting = select(CheckIn.business_id).where(
+        CheckIn.month >= since, CheckIn.support_wanted != ""
+    )
     stmt = select(Business).where(
         Business.status != BusinessStatus.CLOSED,
-        Business.last_activity_at < now - dt.timedelta(days=ACTIVE_DAYS),
+        or_(
+            Business.last_activity_at < now - dt.timedelta(days=ACTIVE_DAYS),
+            Business.id.in_(asking),
+            Business.id.in_(wanting),
+        ),
     )
     if status == "dormant":
         stmt = stmt.where(Business.last_activity_at < now - dt.timedelta(days=DORMANT_DAYS))
     elif status == "at_risk":
         stmt = stmt.where(Business.last_activity_at >= now - dt.timedelta(days=DORMANT_DAYS))
     if actor.regions is not None:
-        stmt = stmt.where(regions.within_any(Business.village_code, actor.regions))
+        scope = regions.within_any(Business.village_code, actor.regions)
+        mine = _facilitated_owners(session, actor)
+        stmt = stmt.where(or_(scope, Business.owner_id.in_(mine)) if mine is not None else scope)
     if region:
         stmt = stmt.where(regions.within(Business.village_code, region))
     page = paginate(
@@ -623,6 +653,24 @@ def follow_up(
         cursor=cursor,
     )
     return Page(items=_follow_up_items(session, page.items), next_cursor=page.next_cursor)
+
+
+def _facilitated_owners(session: Session, actor: Actor) -> Any:
+    """For a facilitator: the verified graduates of the cohorts she facilitates (her caseload
+    reaches them wherever they live); None for others."""
+    if actor.role != Role.FACILITATOR:
+        return None
+    cohort_ids = [
+        c.id for c in session.scalars(select(Cohort)) if actor.user_id in c.facilitator_ids
+    ]
+    return (
+        select(GraduateClaim.user_id)
+        .where(
+            GraduateClaim.cohort_id.in_(cohort_ids),
+            GraduateClaim.status == ClaimStatus.VERIFIED,
+        )
+        .scalar_subquery()
+    )
 
 
 def _follow_up_items(session: Session, found: Sequence[Business]) -> list[FollowUpItem]:
@@ -661,12 +709,184 @@ def _follow_up_items(session: Session, found: Sequence[Business]) -> list[Follow
             )
         )
     }
+    prompts: dict[str, CheckInPrompt] = {}
+    for prompt in session.scalars(
+        select(CheckInPrompt)
+        .where(CheckInPrompt.business_id.in_(business_ids))
+        .order_by(CheckInPrompt.month.desc())
+    ):
+        prompts.setdefault(prompt.business_id, prompt)
+    sent: dict[str, list[Message]] = {}
+    for message in session.scalars(
+        select(Message)
+        .where(Message.business_id.in_(business_ids))
+        .order_by(Message.created_at.desc(), Message.id.desc())
+    ):
+        if len(sent.setdefault(message.business_id or "", [])) < MESSAGES_SHOWN:
+            sent[message.business_id or ""].append(message)
+    outreach: dict[str, Outreach] = {}
+    for done in session.scalars(
+        select(Outreach)
+        .where(Outreach.business_id.in_(business_ids))
+        .order_by(Outreach.created_at.desc())
+    ):
+        outreach.setdefault(done.business_id, done)
+    since = add_months(this_month(), -1)
+
+    def reason(b: Business) -> str:
+        prompt, check_in = prompts.get(b.id), check_ins.get(b.id)
+        if prompt is not None and prompt.month >= since and prompt.stage in ("help", "unanswered"):
+            return prompt.stage
+        if check_in is not None and check_in.month >= since and check_in.support_wanted:
+            return "support_wanted"
+        return "quiet"
+
     return [
         FollowUpItem(
             business=b,
             owner=owners[b.owner_id],
             cohort=cohorts.get(b.owner_id),
             last_check_in=check_ins.get(b.id),
+            reason=reason(b),
+            check_in_prompt=prompts.get(b.id),
+            messages=sent.get(b.id, []),
+            last_outreach=outreach.get(b.id),
         )
         for b in found
     ]
+
+
+# -- outreach --------------------------------------------------------------------------------
+
+
+def _caseload_business(session: Session, actor: Actor, business_id: str) -> Business:
+    """A business on the caller's side of the world: in her regions (admins), or of a graduate
+    of a cohort she facilitates (facilitators)."""
+    _require_staff(actor)
+    business = session.get(Business, business_id)
+    if business is None:
+        raise NotFound()
+    if actor.role == Role.FACILITATOR and facilitates(session, actor, business.owner_id):
+        return business
+    if actor.covers(business.village_code):
+        return business
+    raise NotFound()
+
+
+def record_outreach(
+    session: Session, *, actor: Actor, business_id: str, data: Mapping[str, Any]
+) -> Outreach:
+    """What a facilitator did about a business on her caseload: called, visited, no answer,
+    moved, closed, referred; with a note and the date she will try next."""
+    business = _caseload_business(session, actor, business_id)
+    done = Outreach(
+        business_id=business.id,
+        facilitator_id=actor.user_id,
+        outcome=data["outcome"],
+        note=data.get("note", ""),
+        next_on=data.get("next_on"),
+    )
+    session.add(done)
+    session.flush()
+    events.record(
+        session,
+        type="outreach.recorded",
+        subject=done,
+        actor=actor,
+        data={"business_id": business.id, "outcome": done.outcome.value},
+    )
+    return done
+
+
+def outreach_report(session: Session, *, actor: Actor, month: dt.date) -> dict[str, Any]:
+    """A facilitator's month: outreach done by outcome, the businesses she reached that checked
+    in afterwards that month (reactivated), and referrals."""
+    _require_staff(actor)
+    user_id = actor.user_id
+    start = dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC) - dt.timedelta(hours=7)
+    end_day = add_months(month, 1)
+    end = dt.datetime(end_day.year, end_day.month, 1, tzinfo=dt.UTC) - dt.timedelta(hours=7)
+    rows = session.scalars(
+        select(Outreach).where(
+            Outreach.facilitator_id == user_id,
+            Outreach.created_at >= start,
+            Outreach.created_at < end,
+        )
+    ).all()
+    by_outcome = {o.value: 0 for o in OutreachOutcome}
+    for row in rows:
+        by_outcome[row.outcome.value] += 1
+    reached = {row.business_id for row in rows}
+    reactivated = 0
+    if reached:
+        first = {b: min(r.created_at for r in rows if r.business_id == b) for b in reached}
+        for check_in in session.scalars(
+            select(CheckIn).where(CheckIn.business_id.in_(reached), CheckIn.month == month)
+        ):
+            if check_in.trading and check_in.updated_at >= first[check_in.business_id]:
+                reactivated += 1
+    return {
+        "facilitator_id": user_id,
+        "month": month,
+        "outreach": len(rows),
+        "by_outcome": by_outcome,
+        "businesses_reached": len(reached),
+        "businesses_reactivated": reactivated,
+        "referrals": by_outcome["referred"],
+    }
+
+
+def refer(
+    session: Session, *, actor: Actor, business_id: str, data: Mapping[str, Any]
+) -> tuple[Outreach, Any]:
+    """Turn a caseload item into a mentoring request or a support need on her behalf, in one
+    call: her facilitator acts as her (assisted: the event and the audit log name both), when
+    she asked for help (a "Butuh bantuan" reply, support wanted in a check-in of this or last
+    month) or gave her an assist grant; the outreach is recorded as ``referred``."""
+    if actor.role != Role.FACILITATOR or actor.user is None:
+        raise Forbidden()
+    business = session.get(Business, business_id)
+    if business is None or not facilitates(session, actor, business.owner_id):
+        raise NotFound()
+    owner = session.get(User, business.owner_id)
+    assert owner is not None
+    since = add_months(this_month(), -1)
+    asked = session.scalar(
+        select(CheckInPrompt.id).where(
+            CheckInPrompt.business_id == business.id,
+            CheckInPrompt.month >= since,
+            CheckInPrompt.answer == "help",
+        )
+    ) or session.scalar(
+        select(CheckIn.id).where(
+            CheckIn.business_id == business.id,
+            CheckIn.month >= since,
+            CheckIn.support_wanted != "",
+        )
+    )
+    if asked is None:
+        # Without her ask, only her grant lets the facilitator act for her (403 otherwise).
+        her = assist.acting_for(session, facilitator=actor, alumna_id=owner.id)
+    else:
+        her = Actor(user=owner, assisted_by=actor.user)
+    kind = data["kind"]
+    made: Any
+    if kind == "mentoring_request":
+        if not data.get("mentoring_request"):
+            raise ValidationFailed(errors={"mentoring_request": ["Describe the request."]})
+        made = mentoring.create_request(
+            session, actor=her, data={**data["mentoring_request"], "business_id": business.id}
+        )
+    else:
+        if not data.get("support_need"):
+            raise ValidationFailed(errors={"support_need": ["Describe the need."]})
+        made = sponsorship.create_need(
+            session, actor=her, business_id=business.id, data=data["support_need"]
+        )
+    done = record_outreach(
+        session,
+        actor=actor,
+        business_id=business.id,
+        data={"outcome": OutreachOutcome.REFERRED, "note": data.get("note", "")},
+    )
+    return done, made

@@ -19,12 +19,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from api.db import on_commit, on_rollback
 from api.models import Channel, Message
 from api.pagination import Page, paginate, sort_options
-from api.services.messaging.templates import IDENTIFIERS, TEMPLATES, render
+from api.services.messaging import rules
+from api.services.messaging.templates import IDENTIFIERS, TEMPLATES, render, render_sms
 
 __all__ = [
     "IDENTIFIERS",
@@ -60,6 +62,9 @@ class Provider(Protocol):
 
     name: str
 
+    def name_for(self, channel: Channel) -> str:
+        """Who delivers a message on this channel (``outbox``, ``whatsapp`` or ``sms``)."""
+
     def dispatch(self, messages: list[Outgoing]) -> None:
         """Hand over messages whose transaction has committed (must not block on a network)."""
 
@@ -72,10 +77,15 @@ class OutboxProvider:
     def __init__(self, *, development: bool) -> None:
         self.development = development
 
+    def name_for(self, channel: Channel) -> str:
+        return "outbox"
+
     def dispatch(self, messages: list[Outgoing]) -> None:
         for m in messages:
-            text = m.text if self.development or not m.secret else "(text with a code withheld)"
-            log.info("outbox %s %s to %s: %s", m.id, m.channel.value, m.recipient, text)
+            if self.development:  # make run shows the whole message, code included
+                log.info("outbox %s %s to %s: %s", m.id, m.channel.value, m.recipient, m.text)
+            else:  # a number and a text are personal data: never in a production log
+                log.info("outbox %s %s %s stored", m.id, m.channel.value, m.template)
 
 
 class Messenger:
@@ -96,13 +106,23 @@ class Messenger:
         params: dict[str, Any] | None = None,
         user_id: str | None = None,
         secret: bool = False,
+        business_id: str | None = None,
     ) -> Message:
-        """Queue one message in the caller's transaction."""
+        """Queue one message in the caller's transaction.
+
+        A message that is not a code waits for the end of quiet hours (21:00-07:00 WIB), and is
+        suppressed (stored, never sent) when she opted out of the channel or her daily cap is
+        reached.
+        """
         params = params or {}
-        text = render(template, locale, params)
+        route = getattr(self.provider, "name_for", None)  # a provider for one channel: its name
+        provider: str = route(channel) if route else self.provider.name
+        sms = provider == "sms"
+        text = (render_sms if sms else render)(template, locale, params)
         stored = text
         if secret and not self.development:
-            stored = render(template, locale, {**params, "code": MASK})
+            stored = (render_sms if sms else render)(template, locale, {**params, "code": MASK})
+        suppressed = None if secret else rules.suppression(session, user_id, channel, recipient)
         message = Message(
             user_id=user_id,
             channel=channel,
@@ -111,30 +131,37 @@ class Messenger:
             template=template,
             body=stored,
             secret=secret,
-            provider=self.provider.name,
-            status="queued",
+            provider=provider,
+            status="suppressed" if suppressed else "queued",
+            last_error=suppressed,
+            business_id=business_id,
         )
+        if provider in ("whatsapp", "sms") and not suppressed:
+            message.next_attempt_at = rules.send_at(rules.now(), secret=secret)
+            message.sealed = rules.seal({"text": text, "params": params})
         session.add(message)
         session.flush()
+        if suppressed:
+            log.info("message %s suppressed: %s", message.id, suppressed)
+            return message
         outgoing = Outgoing(message.id, channel, recipient, message.locale, template, text, secret)
         self._after_commit(session).append(outgoing)
         return message
 
     def _after_commit(self, session: Session) -> list[Outgoing]:
+        """The transaction's messages, handed to the provider once it commits (api.db's
+        after-transaction hooks: never for a rollback, never for a savepoint)."""
         pending: list[Outgoing] | None = session.info.get(PENDING_KEY)
         if pending is None:
             pending = session.info[PENDING_KEY] = []
 
-            def committed(sess: Session) -> None:
-                batch = sess.info.pop(PENDING_KEY, [])
+            def committed() -> None:
+                batch = session.info.pop(PENDING_KEY, [])
                 if batch:
                     self.provider.dispatch(batch)
 
-            def rolled_back(sess: Session) -> None:
-                sess.info.pop(PENDING_KEY, None)
-
-            event.listen(session, "after_commit", committed, once=True)
-            event.listen(session, "after_soft_rollback", rolled_back, once=True)
+            on_commit(session, committed)
+            on_rollback(session, lambda: session.info.pop(PENDING_KEY, None))
         return pending
 
 
