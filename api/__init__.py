@@ -23,17 +23,14 @@ __version__ = "0.1.0"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Assemble the app from settings (environment, then ``config`` overrides)."""
-    from api import cli, jobs, openapi
-    from api.counters import ViewCounter
+    from api import catalogue, cli, jobs, listeners, openapi
     from api.db import make_engine, make_sessionmaker
     from api.http import context, limits, problems
-    from api.http.blueprint import serve_public_document
     from api.replica import make_router
     from api.resources import register_blueprints, share
     from api.security import Security
     from api.services import policies  # noqa: F401  (registers the ownership rules)
     from api.services.auth import LockoutPolicy
-    from api.services.catalogue_cache import make_cache
     from api.services.identity import make_tools as identity_tools
     from api.state import EXTENSION_KEY, AppState
     from api.storage import make_storage
@@ -63,7 +60,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     sessionmaker = make_sessionmaker(engine)
     security = Security(settings)
-    app.extensions[EXTENSION_KEY] = AppState(
+    listeners.install()  # every SQLAlchemy session listener, once per process
+    state = app.extensions[EXTENSION_KEY] = AppState(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
@@ -73,13 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             window=dt.timedelta(minutes=settings.login_failure_window_minutes),
         ),
         storage=make_storage(settings),
-        views=ViewCounter(
-            settings.view_flush_seconds,
-            # The suite's sessions join each test's transaction: there, tests flush themselves.
-            sessions=None if settings.env == "testing" else sessionmaker,
-        ),
         tools=identity_tools(settings, security),
-        catalogue=make_cache(engine, settings.catalogue_cache_size),
         replica=make_router(
             settings.database_replica_url,
             engine,
@@ -88,9 +80,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             max_lag_seconds=settings.replica_max_lag_seconds,
         ),
     )
-    state = app.extensions[EXTENSION_KEY]
-    if state.catalogue is not None and state.replica is not None:
-        state.catalogue.fence = context.replica_fresh_as_of
     app.session_interface = _NoCookieSessions()
     api = openapi.Api(app)
     problems.register(app)
@@ -102,8 +91,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(_after_request)
     limits.init(app, settings)  # after the request id is set up: a 429 carries one too
     jobs.init(app)
-    # Last, after every other before_request hook (its answer ends the request's preprocessing).
-    app.before_request(serve_public_document)
+    # Last, after every other before_request hook (its early answer ends the preprocessing).
+    catalogue.install(app, state)
     cli.register(app)
     return app
 
@@ -111,7 +100,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 class _App(Flask):
     """Flask, remembering which functions are synchronous: Flask asks ``ensure_sync`` of every
     hook and view on every request, and ``inspect.iscoroutinefunction`` unwraps each one to
-    answer (about a dozen calls a request, 5% of a cached read)."""
+    answer (what it costs: bench/README.md, "Figures behind constants in the code")."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

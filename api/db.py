@@ -229,15 +229,13 @@ def _run(session: Session, key: str) -> None:
             logging.getLogger(__name__).exception("after-transaction action failed")
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
+def run_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint was released: the outer transaction may still roll back
     _run(session, _ON_COMMIT)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, previous_transaction: Any) -> None:
+def run_after_rollback(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.nested or previous_transaction.parent is not None:
         return  # a savepoint: the outer transaction may still commit
     _run(session, _ON_ROLLBACK)

@@ -29,10 +29,12 @@ from api.errors import DomainError, UnsupportedMediaType
 
 SIZES = (160, 480, 1080)
 MAX_BYTES = 5 * 1024 * 1024
+# A request uploading one image: the image and the multipart envelope around it.
+UPLOAD_LIMIT = MAX_BYTES + 64 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond that it is a bomb, not a phone picture
 FORMATS = {"JPEG", "PNG", "WEBP"}
 # What processing one image may hold in memory at once. A worker's own memory (about 115 MiB
-# after its first requests) plus this stays within the 150 MiB per worker of the benchmark,
+# after its first requests) plus this stays within the memory per worker of the benchmark,
 # with a few MiB to spare. Any baseline JPEG up to 40 MP fits (decoded at reduced size); a PNG
 # of about 3.6 MP (a phone's screenshot; 1.9 with transparency), a WebP of about 1.2 MP, a
 # progressive JPEG of about 2.5 MP.
@@ -52,6 +54,24 @@ _UPRIGHT = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+
+
+# -- where the renditions are stored --------------------------------------------------------
+
+
+def photo_key(photo_id: str, size: int) -> str:
+    return image_key(f"photos/{photo_id}", size)
+
+
+def image_key(prefix: str, size: int) -> str:
+    return f"{prefix}/{size}.webp"
+
+
+def jpeg_key(photo_id: str) -> str:
+    """The JPEG rendition of a photo's largest size, made when a share page's preview is first
+    fetched (link-preview scrapers do not all read WebP)."""
+    return f"photos/{photo_id}/{SIZES[-1]}.jpg"
+
 
 _work = threading.BoundedSemaphore(CONCURRENCY)
 # glibc serves allocations from this size on by mmap, and gives them back when they are freed.

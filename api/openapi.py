@@ -198,7 +198,7 @@ class Api(flask_smorest.Api):
     def _register_responses(self) -> None:
         """Named responses for every status; the error ones are problem+json, and those the
         rate limiter sees carry its headers (a 429 also Retry-After)."""
-        from api.http.blueprint import RATE_LIMIT_HEADERS
+        from api.http.apidoc import RATE_LIMIT_HEADERS
 
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -14,9 +14,9 @@ from api.services.auth import LockoutPolicy
 from api.storage import Storage
 
 if TYPE_CHECKING:
-    from api.counters import ViewCounter
+    from api.catalogue.cache import CatalogueCache
+    from api.catalogue.counters import ViewCounter
     from api.replica import ReplicaRouter
-    from api.services.catalogue_cache import CatalogueCache
     from api.services.identity import Tools
 
 
@@ -30,10 +30,11 @@ class AppState:
     security: Security
     lockout: LockoutPolicy
     storage: Storage
-    views: ViewCounter
     # Messages to people and the one-time codes they carry (identity.Tools bundles them).
     tools: Tools
-    # Encoded public documents, kept exact by PostgreSQL's notifications (None on SQLite).
+    # The catalogue's read model sets these (``api.catalogue.install``): product views, and
+    # encoded public documents kept exact by PostgreSQL's notifications (None on SQLite).
+    views: ViewCounter = field(init=False)
     catalogue: CatalogueCache | None = None
     # Anonymous public reads on a streaming replica (None: every read on the primary).
     replica: ReplicaRouter | None = None

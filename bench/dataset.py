@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.dialects import postgresql
 
-from api.services import catalogue_events
+from api.catalogue import changes as catalogue_changes
 
 # Words of product names and descriptions. COMMON words each appear in about 15% of products;
 # the rest follow a Zipf law over a long tail (most appear in a handful of products).
@@ -588,7 +588,7 @@ def generate(
         echo("  marking the public products (products.listed)")
         connection.execute(
             str(
-                catalogue_events.relist().compile(
+                catalogue_changes.relist().compile(
                     dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
                 )
             )

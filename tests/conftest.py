@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from api import create_app
+from api.catalogue import cache as catalogue_cache
 from api.config import normalize_database_url
 from api.migrate import upgrade
 from api.models import Role, User
 from api.services import auth as auth_service
-from api.services import catalogue_cache
 from api.services.regions import load_regions
 from api.state import get_state
 from tests import factories

@@ -16,7 +16,7 @@ from schemathesis.core.parameters import ParameterLocation
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from api.demo import ADMIN_EMAIL, FACILITATOR_EMAIL, demo_photo, load_demo
+from api.cli.demo import ADMIN_EMAIL, FACILITATOR_EMAIL, demo_photo, load_demo
 from api.models import (
     ApiKey,
     AssistGrant,

@@ -60,4 +60,4 @@ def test_the_drill_refuses_a_database_it_cannot_dump(tmp_path: Path) -> None:
 
 def test_the_drill_is_documented() -> None:
     assert TEST_DATABASE_URL is None or TEST_DATABASE_URL  # the suite's database setting
-    assert "scripts/backup_drill.py" in (ROOT / "README.md").read_text()
+    assert "scripts/backup_drill.py" in (ROOT / "docs" / "operations.md").read_text()

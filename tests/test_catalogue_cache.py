@@ -16,13 +16,15 @@ from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from api import create_app
-from api.counters import ViewCounter
+from api.catalogue import cache as catalogue_cache
+from api.catalogue import reads as catalogue_reads
+from api.catalogue import search
+from api.catalogue.cache import CatalogueCache, Entry, SearchPage
+from api.catalogue.counters import ViewCounter
 from api.db import utcnow
-from api.http.blueprint import encode_document
+from api.http.bodies import encode_document
 from api.models import Business, Category, Product, ProductStatus, Role, User
 from api.services import businesses as business_service
-from api.services import catalogue_cache, catalogue_reads, search
-from api.services.catalogue_cache import CatalogueCache, Entry, SearchPage
 from api.state import get_state
 from tests import factories
 from tests.conftest import TEST_SETTINGS, Auth

@@ -10,6 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from api.catalogue import changes as catalogue_changes
+from api.catalogue import reads as catalogue_reads
 from api.db import utcnow
 from api.models import (
     Availability,
@@ -24,7 +26,6 @@ from api.models import (
 )
 from api.schemas.businesses import BusinessSchema
 from api.schemas.products import ProductSchema
-from api.services import catalogue_events, catalogue_reads
 from api.state import get_state
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
@@ -151,7 +152,7 @@ def test_listed_follows_every_change_of_the_product_or_its_business(
         for product in (shown, draft, other):
             fresh = db_session.get(Product, product.id)
             assert fresh is not None
-            assert fresh.listed == catalogue_events.is_public(fresh), (step, product.name)
+            assert fresh.listed == catalogue_changes.is_public(fresh), (step, product.name)
 
     check("created")
     steps = [

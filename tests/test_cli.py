@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.demo import ADMIN_EMAIL, DEMO_PASSWORD
+from api.cli.demo import ADMIN_EMAIL, DEMO_PASSWORD
 from api.models import (
     Business,
     Cohort,

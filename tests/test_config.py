@@ -67,7 +67,7 @@ def test_importing_creates_nothing(tmp_path: Path) -> None:
     target = tmp_path / "should-not-exist" / "db.sqlite3"
     code = (
         "import api, api.models, api.resources, api.services.policies, api.schemas.accounts\n"
-        "import api.http.blueprint, api.cli, api.demo\n"
+        "import api.http.blueprint, api.cli, api.cli.demo\n"
         "assert not hasattr(api, 'app')\n"
     )
     env = {"DATABASE_URL": f"sqlite:///{target}", "BERDAYA_ENV": "production", "PATH": ""}

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.counters import ViewCounter
+from api.catalogue.counters import ViewCounter
 from api.models import Product, Role
 from api.state import get_state
 from tests.conftest import Auth

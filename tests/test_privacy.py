@@ -26,6 +26,7 @@ from api.models import (
     CheckIn,
     Cohort,
     Consent,
+    ConsentPurpose,
     GraduateClaim,
     LoginFailure,
     MentoringFormat,
@@ -47,7 +48,7 @@ from api.models.program import ClaimStatus
 from api.models.sales import SaleChannel
 from api.models.sponsorship import NeedKind
 from api.schemas.privacy import PersonalDataExportSchema
-from api.services import audit, privacy
+from api.services import audit, consents, privacy
 from tests.conftest import Auth
 from tests.factories import PASSWORD, BusinessFactory, ProductFactory, UserFactory
 from tests.helpers import assert_problem, image_bytes, place_order, upload
@@ -149,7 +150,7 @@ def test_contact_reveal_needs_the_owners_recorded_consent(
 
     given = client.post("/v1/me/consents", json={"purpose": "contact_reveal"}, headers=owner_h)
     assert given.status_code == 201, given.json
-    assert given.json["notice_version"] == privacy.NOTICES[privacy.ConsentPurpose.CONTACT_REVEAL][0]
+    assert given.json["notice_version"] == consents.NOTICES[ConsentPurpose.CONTACT_REVEAL][0]
     assert given.json["notice"] and given.json["revoked_at"] is None
     again = client.post("/v1/me/consents", json={"purpose": "contact_reveal"}, headers=owner_h)
     assert_problem(again, 409, "consent_already_given")

@@ -165,8 +165,8 @@ def test_relevance_ranks_the_most_recent_matches_only(
     BROAD_CANDIDATES matches (3 here), every other order at all of them."""
     import datetime as dt
 
+    from api.catalogue import search
     from api.db import utcnow
-    from api.services import search
 
     monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
     monkeypatch.setattr(search, "BROAD_CANDIDATES", 3)
@@ -275,8 +275,8 @@ def test_the_three_ways_of_ranking_agree(
     the newest candidates' vectors. Over the same matches the three give the same order, and
     the same pages: each word's best field (name 4, tags 2, description 1), summed, ties by
     id."""
+    from api.catalogue import search
     from api.pagination import Page
-    from api.services import search
 
     business = BusinessFactory()
     made = {
@@ -344,8 +344,8 @@ def test_a_common_word_beside_a_rare_one_is_ranked_whole(
     word's matches then drive (the common word's weight is looked up for each), all ranked."""
     import datetime as dt
 
+    from api.catalogue import search
     from api.db import utcnow
-    from api.services import search
 
     monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
     business = BusinessFactory()
@@ -406,7 +406,7 @@ def test_a_search_reads_products_by_their_key_only(
 def test_query_words_are_lower_case_after_folding() -> None:
     """Decomposition can make capitals ("℃" is "°C"): the words are lower-cased after it, as
     the index's words are."""
-    from api.services.search import query_words
+    from api.catalogue.search import query_words
 
     assert query_words("Kéju ℃ Brand™ \N{DOUBLE-STRUCK CAPITAL C}afé") == [
         "keju",

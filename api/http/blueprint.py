@@ -1,176 +1,38 @@
-"""A flask-smorest Blueprint that gives every route the shared contract.
+"""A flask-smorest Blueprint that gives every route the shared contract, composed of one
+module per concern:
 
-Registering a view function here wraps it in the unit of work (one commit when the view
-succeeds, rollback otherwise), makes every POST honour ``Idempotency-Key``, and documents the
-operation: ``operationId`` from the function name, its security, and its error responses.
+- ``api.http.parser``: how a request's arguments are parsed (``JSONParser``);
+- ``api.http.unit_of_work``: one commit when the view succeeds, rollback otherwise, and every
+  POST honouring ``Idempotency-Key``;
+- ``api.http.access``: auth (a signed-in user, roles) and API key scopes;
+- ``api.http.apidoc``: the operation's documentation (``operationId`` from the function name,
+  its security, and its error responses);
+- ``api.http.bodies``: bodies sent as they are (``Prepared``, ``Encoded``);
+- ``api.catalogue.early_answer``: anonymous reads of cached public documents
+  (``Blueprint.public_document``).
+
 One function per operation keeps the operationIds unique and readable.
 """
 
 from __future__ import annotations
 
-import http
-import json
 from collections.abc import Callable, Mapping
-from copy import deepcopy
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 import flask_smorest
-from flask import Response, current_app, g, jsonify, make_response, request
+from flask import Response, g, jsonify, request
 from flask_smorest.utils import get_appcontext
-from marshmallow import ValidationError
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
-from webargs.flaskparser import FlaskParser
 
-from api.errors import DomainError, Forbidden, Unauthorized
-from api.http import idempotency, problems
-from api.http.context import API_KEY_HEADER, current_actor, db
+from api.catalogue.early_answer import PublicDocument
+from api.http import access, problems
+from api.http.apidoc import berdaya_doc, operation_id, prepare_contract_doc
+from api.http.bodies import Encoded, Prepared
+from api.http.parser import JSONParser
+from api.http.unit_of_work import unit_of_work
 from api.models import Role
-from api.services import audit, catalogue_reads
-from api.services.authz import ANONYMOUS, Actor
-from api.state import get_state
-
-IDEMPOTENCY_PARAMETER = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": (
-        "Makes a retry safe: the same key with the same request replays the first response "
-        "(with `Idempotent-Replayed: true`) and creates nothing new; with a different request "
-        "it is a 422; while the first is still running it is a 409. Keys are scoped to the "
-        "caller and kept 7 days. 1-255 visible ASCII characters; a UUID is a good choice."
-    ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]{1,255}$"},
-}
-
-
-# Health probes are not counted (api.http.limits.UNLIMITED_PATHS).
-UNLIMITED_OPERATIONS = ("getHealth", "getReadiness")
-RATE_LIMIT_HEADERS = {
-    name: {"$ref": f"#/components/headers/{name}"}
-    for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
-}
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _berdaya_doc(func: Any) -> dict[str, Any]:
-    func._apidoc = deepcopy(getattr(func, "_apidoc", {}))
-    doc: dict[str, Any] = func._apidoc.setdefault("berdaya", {})
-    return doc
-
-
-class JSONParser(FlaskParser):
-    """webargs' parser, with too-deeply nested JSON treated as malformed (400), not a crash,
-    and multipart bodies held to their schema like JSON ones: a part the schema does not
-    name is an unknown field (422), and so is text where a file belongs."""
-
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "files": None}
-
-    def _raw_load_json(self, req: Any) -> Any:
-        try:
-            return super()._raw_load_json(req)
-        except RecursionError:
-            raise json.JSONDecodeError("nested too deeply", "<request body>", 0) from None
-
-    def load_files(self, req: Any, schema: Any) -> Any:
-        if req.form:
-            raise ValidationError(
-                {
-                    name: [NOT_A_FILE if name in schema.fields else UNKNOWN_FIELD]
-                    for name in req.form
-                }
-            )
-        return super().load_files(req, schema)
-
-
-NOT_A_FILE = "Not a file."
-UNKNOWN_FIELD = "Unknown field."
-
 
 _UNSET = object()
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A body already in the shape the response schema gives (read without the ORM, see
-    ``api.services.catalogue_reads``): it is sent as it is, not dumped again."""
-
-    data: Any
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """A body already encoded (a cached public document, ``catalogue_cache``), with its ETag
-    when the operation has one: sent as it is, and a 304 when ``If-None-Match`` names it."""
-
-    body: bytes
-    etag: str | None = None
-
-
-@dataclass(frozen=True)
-class PublicDocument:
-    """Where a GET's public document lies in the catalogue cache (its key, from the path's
-    arguments), and what serving it does besides (a product counts a view)."""
-
-    key: Callable[[Mapping[str, Any]], str]
-    served: Callable[[Mapping[str, Any]], None] | None = None
-
-
-# Whoever sends one of these may see more than the public document (or must be refused).
-_CREDENTIALS = ("HTTP_AUTHORIZATION", "HTTP_X_API_KEY", "HTTP_X_ON_BEHALF_OF")
-
-
-def serve_public_document() -> Response | None:
-    """The app's last ``before_request`` hook (the request id, the body checks and the rate
-    limit have run): an anonymous GET of a public document this worker holds is answered here,
-    with its body, or a 304 when ``If-None-Match`` names it. It is what the view answers such a
-    caller, without the layers around the view (scope check, unit of work, ETag and response
-    decorators), which are about a third of such a request's cost. A caller with credentials,
-    or a document the worker does not hold, goes on to the view."""
-    req = request._get_current_object()  # type: ignore[attr-defined]
-    if req.method not in ("GET", "HEAD"):
-        return None
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    view = app.view_functions.get(req.endpoint or "")
-    document: PublicDocument | None = getattr(view, "public_document", None)
-    if document is None:
-        return None
-    environ = req.environ
-    if any(name in environ for name in _CREDENTIALS):
-        return None
-    cache = get_state(app).catalogue
-    if cache is None:
-        return None
-    cache.ensure_listening()  # a forked process's copy is not live until its listener is
-    arguments = req.view_args or {}
-    entry = cache.get(document.key(arguments))
-    if entry is None or catalogue_reads.sees_more(ANONYMOUS, entry):
-        return None
-    if document.served is not None:
-        document.served(arguments)
-    if entry.etag in req.if_none_match:
-        return problems.not_modified(entry.etag)
-    response = Response(entry.body, mimetype="application/json")
-    response.set_etag(entry.etag)
-    return response
-
-
-def encode_document(document: Any) -> tuple[bytes, str]:
-    """A document as a response carries it (compact JSON) and the ETag ``@etag`` gives it."""
-    body = current_app.json.dumps(document, separators=(",", ":")).encode()
-    return body, Blueprint._generate_etag(document)
-
-
-def encoded_page(items: list[bytes], next_cursor: str | None) -> Encoded:
-    """A page of encoded items, as ``{"items", "next_cursor"}``, without decoding them."""
-    cursor = current_app.json.dumps(next_cursor).encode()
-    return Encoded(b'{"items":[' + b",".join(items) + b'],"next_cursor":' + cursor + b"}")
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -187,7 +49,7 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args: Any, scope: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scope_prefix = scope
-        self._prepare_doc_cbks.append(self._prepare_contract_doc)
+        self._prepare_doc_cbks.append(prepare_contract_doc)
 
     # -- registration -------------------------------------------------------------------------
 
@@ -208,8 +70,8 @@ class Blueprint(flask_smorest.Blueprint):
         if len(methods) != 1:
             raise TypeError(f"{view_func.__name__}: one HTTP method per view function")
         method = methods[0].upper()
-        doc = _berdaya_doc(view_func)
-        doc["operation_id"] = _camel(view_func.__name__)
+        doc = berdaya_doc(view_func)
+        doc["operation_id"] = operation_id(view_func.__name__)
         doc["idempotent"] = method == "POST" and not doc.get("no_idempotency", False)
         scope = doc.get("scope", _UNSET)
         if scope is _UNSET:
@@ -218,8 +80,8 @@ class Blueprint(flask_smorest.Blueprint):
         doc["scope"] = scope
         if doc.get("read_only") and method != "GET":
             raise TypeError(f"{view_func.__name__}: only a GET can be read_only")
-        wrapped = _require_scope(
-            _unit_of_work(
+        wrapped = access.require_scope(
+            unit_of_work(
                 view_func,
                 idempotent=doc["idempotent"],
                 read_only=doc.get("read_only", False),
@@ -244,16 +106,11 @@ class Blueprint(flask_smorest.Blueprint):
     ) -> Callable[[Any], Any]:
         """Require a signed-in user, with one of ``roles`` when given (401, then 403).
         ``assisted=False``: not for a facilitator acting for someone (X-On-Behalf-Of)."""
+        guard = access.require_user(*roles, optional=optional, assisted=assisted)
 
         def decorator(func: Any) -> Any:
-            @wraps(func)
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
-                actor = _authorized(optional, [r.value for r in roles])
-                if not assisted and actor.assisted_by is not None:
-                    raise Forbidden("not_while_assisting")
-                return func(*args, **kwargs)
-
-            _berdaya_doc(wrapper)["auth"] = {
+            wrapper = guard(func)
+            berdaya_doc(wrapper)["auth"] = {
                 "optional": optional,
                 "roles": [r.value for r in roles],
             }
@@ -265,31 +122,32 @@ class Blueprint(flask_smorest.Blueprint):
         self,
         rule: str,
         *,
-        name: str,
-        summary: str,
-        handler: Callable[..., Any],
-        body: Any,
         response: Any,
-        roles: tuple[Role, ...] = (),
+        body: Any = None,
         body_required: bool = True,
-    ) -> None:
-        """Register ``POST rule``: one step of a lifecycle, taking a small body (a reason) and
-        answering the changed resource, 409 when the step is not possible now."""
+        roles: tuple[Role, ...] = (),
+    ) -> Callable[[Any], Any]:
+        """Declare ``POST rule``: one step of a lifecycle, taking a small body (``body``, e.g. a
+        reason) if any and answering the changed resource (``response``), 409 when the step is
+        not possible now; signed-in callers only (with one of ``roles`` when given). The view's
+        name is the operationId and its docstring the summary, as for every operation."""
 
-        def view(data: dict[str, Any], **path: Any) -> Any:
-            return handler(data, **path)
+        def decorator(func: Any) -> Any:
+            decorated = self.alt_response(409, response="CONFLICT")(
+                self.response(200, response)(func)
+            )
+            if body is not None:
+                decorated = self.arguments(body, required=body_required)(decorated)
+            return self.route(rule, methods=["POST"])(self.auth(*roles)(decorated))
 
-        view.__name__, view.__doc__ = name, summary
-        decorated = self.alt_response(409, response="CONFLICT")(self.response(200, response)(view))
-        decorated = self.arguments(body, required=body_required)(decorated)
-        self.route(rule, methods=["POST"])(self.auth(*roles)(decorated))
+        return decorator
 
     @staticmethod
     def scope(scope: str | None) -> Callable[[Any], Any]:
         """The scope an API key needs for this operation (None: no key may call it)."""
 
         def decorator(func: Any) -> Any:
-            _berdaya_doc(func)["scope"] = scope
+            berdaya_doc(func)["scope"] = scope
             return func
 
         return decorator
@@ -315,7 +173,7 @@ class Blueprint(flask_smorest.Blueprint):
 
         def decorator(func: Any) -> Any:
             func.max_body_bytes = limit
-            _berdaya_doc(func)["upload"] = True
+            berdaya_doc(func)["upload"] = True
             return func
 
         return decorator
@@ -324,13 +182,13 @@ class Blueprint(flask_smorest.Blueprint):
     def read_only(func: Any) -> Any:
         """This GET only reads: its statements run without a transaction (no BEGIN and COMMIT
         round trips to the database), each seeing the latest committed data."""
-        _berdaya_doc(func)["read_only"] = True
+        berdaya_doc(func)["read_only"] = True
         return func
 
     @staticmethod
     def no_idempotency(func: Any) -> Any:
         """This POST does not store its response (it returns secrets such as tokens)."""
-        _berdaya_doc(func)["no_idempotency"] = True
+        berdaya_doc(func)["no_idempotency"] = True
         return func
 
     def arguments(self, schema: Any, **kwargs: Any) -> Any:
@@ -373,205 +231,17 @@ class Blueprint(flask_smorest.Blueprint):
         response.headers.update(headers or {})
         return response
 
-    # -- flask-smorest hooks --------------------------------------------------------------------
+    # -- flask-smorest hook ----------------------------------------------------------------------
 
     def _check_not_modified(self, etag: str) -> None:
         g.not_modified_etag = etag  # so the 304 carries the ETag too
         super()._check_not_modified(etag)
 
-    @staticmethod
-    def _prepare_contract_doc(
-        doc: dict[str, Any], doc_info: dict[str, Any], *, method: str, **_kwargs: Any
-    ) -> dict[str, Any]:
-        info = doc_info.get("berdaya", {})
-        doc["operationId"] = info["operation_id"]
-        responses = doc.setdefault("responses", {})
-
-        def add(status: int) -> None:
-            if status not in responses and str(status) not in responses:
-                responses[status] = http.HTTPStatus(status).name
-
-        auth = info.get("auth")
-        scope = info.get("scope")
-        # The scope is in the description and in x-api-key-scope (scopes in a security
-        # requirement are for OAuth flows only, as most tools read the specification).
-        key: list[dict[str, list[str]]] = [{"apiKeyAuth": []}] if scope else []
-        if auth is None:
-            doc["security"] = [{}, *key] if key else []
-        elif auth["optional"]:
-            # Anonymous is one alternative; a token (sent by Swagger UI and generated clients
-            # only where it is declared) may show the caller more.
-            doc["security"] = [{}, {"bearerAuth": []}, *key]
-            doc["description"] = (
-                doc.get("description", "")
-                + "\n\nSign-in optional: with a token the answer may show you more (your own "
-                "drafts, `private` parts, figures)."
-            ).strip()
-            add(401)
-        else:
-            doc["security"] = [{"bearerAuth": []}, *key]
-            add(401)
-            add(403)
-            if auth["roles"]:
-                roles = ", ".join(auth["roles"])
-                doc["description"] = (doc.get("description", "") + f"\n\nRoles: {roles}.").strip()
-        if key:
-            add(401)
-            add(403)
-            doc["description"] = (
-                doc.get("description", "") + f"\n\nAPI keys: scope `{scope}`."
-            ).strip()
-        doc["x-api-key-scope"] = scope
-        add(500)
-        if info["operation_id"] not in UNLIMITED_OPERATIONS:
-            add(429)
-            for code, response in responses.items():
-                if isinstance(response, dict) and str(code)[0] in "24":
-                    response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
-        if info.get("path_has_id"):
-            add(404)
-        if "requestBody" in doc:
-            add(400)
-            add(413)
-            add(415)
-        if info.get("upload"):
-            add(503)
-        if info.get("idempotent"):
-            doc.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
-            add(409)
-            add(422)
-        return doc
-
     def route(self, rule: str, *, parameters: Any = None, tags: Any = None, **options: Any) -> Any:
         def decorator(func: Any) -> Any:
-            _berdaya_doc(func)["path_has_id"] = "<" in rule or "<" in (self.url_prefix or "")
+            berdaya_doc(func)["path_has_id"] = "<" in rule or "<" in (self.url_prefix or "")
             endpoint = options.pop("endpoint", None)
             self.add_url_rule(rule, endpoint, func, parameters=parameters, tags=tags, **options)
             return func
 
         return decorator
-
-
-def _require_scope(view: Callable[..., Any], scope: str | None) -> Callable[..., Any]:
-    """An API key may call the operation only if it holds its scope."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if API_KEY_HEADER in request.headers:
-            actor = current_actor()
-            if scope is None or not actor.has_scope(scope):
-                raise Forbidden(
-                    "insufficient_scope", params={"scope": scope or "not open to API keys"}
-                )
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _authorized(optional: bool, roles: list[str]) -> Actor:
-    """The caller, if she may call an operation for ``roles`` (any when empty): 401, then 403."""
-    actor = current_actor()
-    if not optional and not actor.is_authenticated:
-        raise Unauthorized()
-    if roles and actor.role not in roles:
-        raise Forbidden("role_not_allowed", params={"roles": ", ".join(roles)})
-    return actor
-
-
-def _unit_of_work(
-    view: Callable[..., Any],
-    *,
-    idempotent: bool,
-    read_only: bool = False,
-    auth: dict[str, Any] | None = None,
-) -> Callable[..., Any]:
-    """Run the view; commit once if it succeeded, roll back if not. A GET whose connection
-    turns out dead (the database restarted since it was last used) is run again once, on a
-    fresh connection: reading twice is harmless, and the user sees no error. An
-    Idempotency-Key is looked at only once the caller may call the operation (401 and 403
-    come first, as for every other check)."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if read_only:
-            g.read_only = True
-        if request.method != "GET":
-            return run(*args, **kwargs)
-        try:
-            return run(*args, **kwargs)
-        except (DBAPIError, SQLAlchemyTimeoutError) as error:
-            if g.pop("replica_fresh_as_of", None) is not None:
-                # The replica failed it (down, restarting, a recovery conflict): the primary
-                # answers now, and the replica is left out until its next check.
-                router = get_state(current_app).replica
-                if router is not None:
-                    router.mark_down(type(error).__name__)
-                g.replica_refused = True
-            elif not isinstance(error, DBAPIError) or not error.connection_invalidated:
-                raise
-            session = g.pop("db_session", None)
-            if session is not None:
-                session.close()
-            return run(*args, **kwargs)
-
-    def run(*args: Any, **kwargs: Any) -> Any:
-        claim = None
-        if idempotent:
-            if auth is not None and request.headers.get(idempotency.HEADER) is not None:
-                _authorized(auth["optional"], auth["roles"])
-            begun = idempotency.begin()
-            if isinstance(begun, Response):
-                return begun
-            claim = begun
-        try:
-            response = make_response(current_app.ensure_sync(view)(*args, **kwargs))
-            if response.status_code < 400:
-                _audit_assisted(view.__name__, kwargs)
-                if claim is not None:
-                    idempotency.complete(claim, response)
-                if "db_session" in g and not _autocommitted():
-                    db().commit()
-            elif claim is not None:
-                if "db_session" in g:
-                    db().rollback()
-                idempotency.release(claim)
-            return response
-        except BaseException as error:
-            if "db_session" in g:
-                if isinstance(error, DomainError) and error.persist:
-                    db().commit()
-                else:
-                    db().rollback()
-            if claim is not None:
-                idempotency.release(claim)
-            raise
-
-    return wrapper
-
-
-def _autocommitted() -> bool:
-    """Each statement of the request's session committed itself (a read_only view's, see
-    ``context.db``): nothing is left to commit, and committing would cost a round of
-    SQLAlchemy. A session opened earlier (an API key's, by the scope check) is not."""
-    return bool(g.get("db_autocommit"))
-
-
-def _audit_assisted(operation: str, view_args: dict[str, Any]) -> None:
-    """A change made by a facilitator for an alumna is audited with both identities, whatever
-    the operation (reads are not); once, if its events did not audit it already."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or "actor" not in g:
-        return
-    if "db_session" in g and db().info.get("audited"):
-        return
-    actor = g.actor
-    if actor.assisted_by is None:
-        return
-    ids = [str(v) for v in view_args.values() if isinstance(v, str)]
-    audit.write(
-        db(),
-        actor=actor,
-        action=_camel(operation),
-        subject_type="request",
-        subject_id=(ids[-1] if ids else "")[:40],
-        data={"method": request.method, "path": request.path[:300]},
-    )

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import request
 
-from api.http.blueprint import Prepared
+from api.http.bodies import Prepared
 from api.pagination import Page
 
 

@@ -75,10 +75,10 @@ class Product(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     # Hidden by a moderator (with the reason); hidden things are not public.
     hidden_at: Mapped[dt.datetime | None]
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
-    # Added to in batches by api.counters; not part of the ETag'd representation for the public.
+    # Added to in batches by api.catalogue.counters; not part of the public ETag'd representation.
     view_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Public: published, not hidden, of an active business that is not hidden. Kept by
-    # api.services.catalogue_events on every flush that could change it, so that search filters
+    # api.catalogue.changes on every flush that could change it, so that search filters
     # one column of products instead of joining every candidate to its business.
     listed: Mapped[bool] = mapped_column(default=False, server_default=false())
 

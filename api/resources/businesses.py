@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from api.http.blueprint import Blueprint, Encoded, Prepared, encode_document
+from api.catalogue import reads as catalogue_reads
+from api.http.blueprint import Blueprint
+from api.http.bodies import Encoded, Prepared, encode_document
 from api.http.context import current_actor, db, state
 from api.http.limits import limit
 from api.http.pagination import page_response, prepared_page
@@ -21,7 +23,7 @@ from api.schemas.businesses import (
 from api.schemas.common import PageQueryArgsSchema, page_of
 from api.schemas.contact import ContactAnswerSchema, ContactSchema, LeadSchema
 from api.services import businesses as service
-from api.services import catalogue_reads, contact
+from api.services import contact
 from api.services.contact import ContactAnswer
 
 blp = Blueprint(
@@ -113,28 +115,19 @@ def _transition(action: str, business_id: str) -> Business:
     )
 
 
-@blp.route("/businesses/<string:business_id>/activate", methods=["POST"])
-@blp.auth()
-@blp.response(200, BusinessSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/businesses/<string:business_id>/activate", response=BusinessSchema)
 def activate_business(business_id: str) -> Business:
     """Open the business to the public (from draft, paused or closed)."""
     return _transition("activate", business_id)
 
 
-@blp.route("/businesses/<string:business_id>/pause", methods=["POST"])
-@blp.auth()
-@blp.response(200, BusinessSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/businesses/<string:business_id>/pause", response=BusinessSchema)
 def pause_business(business_id: str) -> Business:
     """Hide an active business for a while (holidays, Ramadan, no stock)."""
     return _transition("pause", business_id)
 
 
-@blp.route("/businesses/<string:business_id>/close", methods=["POST"])
-@blp.auth()
-@blp.response(200, BusinessSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/businesses/<string:business_id>/close", response=BusinessSchema)
 def close_business(business_id: str) -> Business:
     """Declare the business closed (it can be reopened with activate)."""
     return _transition("close", business_id)

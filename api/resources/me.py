@@ -12,9 +12,6 @@ from api.http.limits import limit
 from api.http.pagination import page_response
 from api.models import AssistGrant, AuditEntry, Consent, Membership, Notification, Role, User
 from api.pagination import Page
-from api.resources import mentoring as mentoring_views
-from api.resources import orders as order_views
-from api.resources import sponsorship as sponsorship_views
 from api.schemas.accounts import (
     CodeSentSchema,
     EmailVerificationRequestSchema,
@@ -40,7 +37,19 @@ from api.schemas.program import (
     AuditEntrySchema,
     AuditQueryArgsSchema,
 )
-from api.services import accounts, assist, audit, events, identity, organizations, privacy
+from api.services import (
+    accounts,
+    assist,
+    audit,
+    consents,
+    events,
+    identity,
+    mentoring,
+    orders,
+    organizations,
+    privacy,
+    sponsorship,
+)
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The caller's own account.")
 
@@ -181,13 +190,14 @@ def export_my_data() -> dict[str, Any]:
     claims, assist grants, notifications, the API keys and webhooks you made, and the audit
     entries about you or by you. Secrets (password hash, tokens, keys) are never included.
     """
-    copy = privacy.export(db(), actor=current_actor())
+    actor = current_actor()
+    copy = privacy.export(db(), actor=actor)
     # Shown as their own endpoints show them: with the actions she may take now.
     for key in ("orders_placed", "orders_received"):
-        copy[key] = [order_views.shown(order) for order in copy[key]]
+        copy[key] = [orders.shown(actor, order) for order in copy[key]]
     for key in ("mentoring_requests", "mentoring_requests_taken"):
-        copy[key] = [mentoring_views.shown(item) for item in copy[key]]
-    copy["sponsorships"] = [sponsorship_views.shown(item) for item in copy["sponsorships"]]
+        copy[key] = [mentoring.shown(actor, item) for item in copy[key]]
+    copy["sponsorships"] = [sponsorship.shown(db(), actor, item) for item in copy["sponsorships"]]
     return copy
 
 
@@ -197,7 +207,7 @@ def export_my_data() -> dict[str, Any]:
 def list_my_consents() -> dict[str, Any]:
     """Your consents, given and withdrawn, newest first (sponsors' access to your figures is
     under each business's consents)."""
-    return {"items": privacy.list_consents(db(), actor=current_actor())}
+    return {"items": consents.list_consents(db(), actor=current_actor())}
 
 
 @blp.route("/consents", methods=["POST"])
@@ -208,7 +218,7 @@ def list_my_consents() -> dict[str, Any]:
 def give_consent(data: dict[str, Any]) -> Consent:
     """Consent to one purpose. `contact_reveal`: your businesses' WhatsApp number is shown to
     signed-in users who ask (each reveal is recorded as a lead you can see)."""
-    return privacy.give_consent(db(), actor=current_actor(), **data)
+    return consents.give_consent(db(), actor=current_actor(), **data)
 
 
 @blp.route("/consents/<string:consent_id>", methods=["DELETE"])
@@ -216,7 +226,7 @@ def give_consent(data: dict[str, Any]) -> Consent:
 @blp.response(204)
 def withdraw_consent(consent_id: str) -> None:
     """Withdraw a consent; it takes effect at once, and the record keeps when."""
-    privacy.withdraw_consent(db(), actor=current_actor(), consent_id=consent_id)
+    consents.withdraw_consent(db(), actor=current_actor(), consent_id=consent_id)
 
 
 @blp.route("/password", methods=["POST"])

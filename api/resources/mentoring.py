@@ -8,7 +8,7 @@ from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, language
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
 from api.http.pagination import page_response
-from api.models import MentoringOffer, MentoringRequest, MentoringSession, Role, User
+from api.models import MentoringOffer, MentoringRequest, MentoringSession, Role
 from api.pagination import Page
 from api.schemas.common import OptionalReasonSchema, PageQueryArgsSchema, ReasonSchema, page_of
 from api.schemas.mentoring import (
@@ -32,6 +32,7 @@ from api.schemas.mentoring import (
     TopicListSchema,
 )
 from api.services import mentoring as service
+from api.services.shown import Shown
 
 SESSION = "/mentoring-requests/<string:request_id>/sessions/<string:session_id>"
 blp = Blueprint(
@@ -47,24 +48,10 @@ blp = Blueprint(
 )
 
 
-def _contact(user: User | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {"name": user.name, "email": user.email, "phone": user.phone}
-
-
-def shown(item: MentoringRequest) -> MentoringRequest:
+def _act(request_id: str, action: str, **values: Any) -> Shown[MentoringRequest]:
     actor = current_actor()
-    private = service.is_party(actor, item) or actor.admin_over(item.region_code)
-    item.allowed_actions = service.allowed_actions(actor, item)  # type: ignore[attr-defined]
-    item.alumna_contact = _contact(item.alumna) if private else None  # type: ignore[attr-defined]
-    item.mentor_contact = _contact(item.mentor) if private else None  # type: ignore[attr-defined]
-    return item
-
-
-def _act(request_id: str, action: str, **values: Any) -> MentoringRequest:
-    return shown(
-        service.act(db(), actor=current_actor(), request_id=request_id, action=action, **values)
+    return service.shown(
+        actor, service.act(db(), actor=actor, request_id=request_id, action=action, **values)
     )
 
 
@@ -115,10 +102,7 @@ def update_mentoring_offer(changes: dict[str, Any], offer_id: str) -> MentoringO
     return service.update_offer(db(), actor=actor, offer=offer, changes=changes)
 
 
-@blp.route("/mentoring-offers/<string:offer_id>/close", methods=["POST"])
-@blp.auth()
-@blp.response(200, OfferSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/mentoring-offers/<string:offer_id>/close", response=OfferSchema)
 def close_mentoring_offer(offer_id: str) -> MentoringOffer:
     """Stop taking requests under this offer (accepted mentorings go on)."""
     return service.close_offer(db(), actor=current_actor(), offer_id=offer_id)
@@ -136,9 +120,11 @@ def get_mentor(mentor_id: str) -> dict[str, Any]:
 @blp.arguments(RequestCreateSchema)
 @blp.response(201, RequestSchema)
 @blp.alt_response(409, response="CONFLICT")
-def create_mentoring_request(data: dict[str, Any]) -> MentoringRequest:
+def create_mentoring_request(data: dict[str, Any]) -> Shown[MentoringRequest]:
     """Ask for help on one topic (at most three open requests at a time)."""
-    return shown(service.create_request(db(), actor=current_actor(), data=data))
+    return service.shown(
+        current_actor(), service.create_request(db(), actor=current_actor(), data=data)
+    )
 
 
 @blp.route("/mentoring-requests", methods=["GET"])
@@ -147,79 +133,85 @@ def create_mentoring_request(data: dict[str, Any]) -> MentoringRequest:
 @blp.response(200, page_of(RequestSchema))
 def list_mentoring_requests(
     args: dict[str, Any],
-) -> tuple[Page[MentoringRequest], dict[str, str]]:
+) -> tuple[Page[Shown[MentoringRequest]], dict[str, str]]:
     """Your requests, the ones you took on, or (mentors, `view=open`) open ones to take on."""
-    page = service.list_requests(db(), actor=current_actor(), **args)
-    for item in page.items:
-        shown(item)
-    return page_response(page)
+    actor = current_actor()
+    page = service.list_requests(db(), actor=actor, **args)
+    return page_response(Page([service.shown(actor, r) for r in page.items], page.next_cursor))
 
 
 @blp.route("/mentoring-requests/<string:request_id>", methods=["GET"])
 @blp.auth()
 @blp.etag
 @blp.response(200, RequestSchema)
-def get_mentoring_request(request_id: str) -> MentoringRequest:
+def get_mentoring_request(request_id: str) -> Shown[MentoringRequest]:
     """Read a request; contact data only for its two parties."""
-    return shown(service.get_request(db(), actor=current_actor(), request_id=request_id))
+    return service.shown(
+        current_actor(), service.get_request(db(), actor=current_actor(), request_id=request_id)
+    )
 
 
-@blp.route("/mentoring-requests/<string:request_id>/accept", methods=["POST"])
-@blp.auth(Role.MENTOR)
-@blp.arguments(AcceptRequestSchema, required=False)
-@blp.response(200, RequestSchema)
-@blp.alt_response(409, response="CONFLICT")
-def accept_mentoring_request(data: dict[str, Any], request_id: str) -> MentoringRequest:
+@blp.action(
+    "/mentoring-requests/<string:request_id>/accept",
+    body=AcceptRequestSchema,
+    body_required=False,
+    response=RequestSchema,
+    roles=(Role.MENTOR,),
+)
+def accept_mentoring_request(data: dict[str, Any], request_id: str) -> Shown[MentoringRequest]:
     """Take it on under one of your offers (its capacity is checked)."""
     return _act(request_id, "accept", **data)
 
 
-@blp.route("/mentoring-requests/<string:request_id>/decline", methods=["POST"])
-@blp.auth(Role.MENTOR)
-@blp.arguments(OptionalReasonSchema, required=False)
-@blp.response(200, RequestSchema)
-@blp.alt_response(409, response="CONFLICT")
-def decline_mentoring_request(data: dict[str, Any], request_id: str) -> MentoringRequest:
+@blp.action(
+    "/mentoring-requests/<string:request_id>/decline",
+    body=OptionalReasonSchema,
+    body_required=False,
+    response=RequestSchema,
+    roles=(Role.MENTOR,),
+)
+def decline_mentoring_request(data: dict[str, Any], request_id: str) -> Shown[MentoringRequest]:
     """Give it back: it is open again for other mentors."""
     return _act(request_id, "decline", **data)
 
 
-@blp.route("/mentoring-requests/<string:request_id>/cancel", methods=["POST"])
-@blp.auth()
-@blp.arguments(OptionalReasonSchema, required=False)
-@blp.response(200, RequestSchema)
-@blp.alt_response(409, response="CONFLICT")
-def cancel_mentoring_request(data: dict[str, Any], request_id: str) -> MentoringRequest:
+@blp.action(
+    "/mentoring-requests/<string:request_id>/cancel",
+    body=OptionalReasonSchema,
+    body_required=False,
+    response=RequestSchema,
+)
+def cancel_mentoring_request(data: dict[str, Any], request_id: str) -> Shown[MentoringRequest]:
     """The alumna withdraws; scheduled sessions are cancelled."""
     return _act(request_id, "cancel", **data)
 
 
-@blp.route("/mentoring-requests/<string:request_id>/confirm", methods=["POST"])
-@blp.auth()
-@blp.arguments(ConfirmSchema, required=False)
-@blp.response(200, RequestSchema)
-@blp.alt_response(409, response="CONFLICT")
-def confirm_mentoring_request(data: dict[str, Any], request_id: str) -> MentoringRequest:
+@blp.action(
+    "/mentoring-requests/<string:request_id>/confirm",
+    body=ConfirmSchema,
+    body_required=False,
+    response=RequestSchema,
+)
+def confirm_mentoring_request(data: dict[str, Any], request_id: str) -> Shown[MentoringRequest]:
     """Say the mentoring is done (the mentor may add an outcome note). Both: completed; the
     mentor alone: completed 14 days later."""
     return _act(request_id, "confirm", **data)
 
 
-@blp.route("/mentoring-requests/<string:request_id>/feedback", methods=["POST"])
-@blp.auth()
-@blp.arguments(FeedbackSchema)
-@blp.response(200, RequestSchema)
-@blp.alt_response(409, response="CONFLICT")
-def rate_mentoring(data: dict[str, Any], request_id: str) -> MentoringRequest:
+@blp.action(
+    "/mentoring-requests/<string:request_id>/feedback", body=FeedbackSchema, response=RequestSchema
+)
+def rate_mentoring(data: dict[str, Any], request_id: str) -> Shown[MentoringRequest]:
     """The alumna rates a completed mentoring, once."""
-    return shown(
+    return service.shown(
+        current_actor(),
         service.rate(
             db(),
             actor=current_actor(),
             request_id=request_id,
             rating=data["rating"],
             text=data["text"],
-        )
+        ),
     )
 
 
@@ -246,14 +238,11 @@ def list_mentoring_sessions(
     )
 
 
-@blp.route(
+@blp.action(
     "/mentoring-requests/<string:request_id>/sessions/<string:session_id>/reschedule",
-    methods=["POST"],
+    body=SessionRescheduleSchema,
+    response=SessionSchema,
 )
-@blp.auth()
-@blp.arguments(SessionRescheduleSchema)
-@blp.response(200, SessionSchema)
-@blp.alt_response(409, response="CONFLICT")
 def reschedule_mentoring_session(
     data: dict[str, Any], request_id: str, session_id: str
 ) -> MentoringSession:
@@ -263,13 +252,11 @@ def reschedule_mentoring_session(
     )
 
 
-@blp.route(
-    "/mentoring-requests/<string:request_id>/sessions/<string:session_id>/cancel", methods=["POST"]
+@blp.action(
+    "/mentoring-requests/<string:request_id>/sessions/<string:session_id>/cancel",
+    body=ReasonSchema,
+    response=SessionSchema,
 )
-@blp.auth()
-@blp.arguments(ReasonSchema)
-@blp.response(200, SessionSchema)
-@blp.alt_response(409, response="CONFLICT")
 def cancel_mentoring_session(
     data: dict[str, Any], request_id: str, session_id: str
 ) -> MentoringSession:
@@ -283,13 +270,11 @@ def cancel_mentoring_session(
     )
 
 
-@blp.route(
-    "/mentoring-requests/<string:request_id>/sessions/<string:session_id>/record", methods=["POST"]
+@blp.action(
+    "/mentoring-requests/<string:request_id>/sessions/<string:session_id>/record",
+    body=SessionRecordSchema,
+    response=SessionSchema,
 )
-@blp.auth()
-@blp.arguments(SessionRecordSchema)
-@blp.response(200, SessionSchema)
-@blp.alt_response(409, response="CONFLICT")
 def record_mentoring_session(
     data: dict[str, Any], request_id: str, session_id: str
 ) -> MentoringSession:

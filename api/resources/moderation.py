@@ -42,17 +42,20 @@ def list_moderation_reports(args: dict[str, Any]) -> tuple[Page[Report], dict[st
 
 def _resolution(action: str, summary: str) -> None:
     """``POST /moderation/reports/{id}/<action>``."""
+
+    def view(data: dict[str, Any], report_id: str) -> Any:
+        return service.resolve(
+            db(), actor=current_actor(), report_id=report_id, action=action, reason=data["reason"]
+        )
+
+    view.__name__ = f"{action}_reported_target" if action != "dismiss" else "dismiss_report"
+    view.__doc__ = summary
     blp.action(
         f"/moderation/reports/<string:report_id>/{action}",
-        name=f"{action}_reported_target" if action != "dismiss" else "dismiss_report",
-        summary=summary,
-        handler=lambda data, report_id: service.resolve(
-            db(), actor=current_actor(), report_id=report_id, action=action, reason=data["reason"]
-        ),
         body=ReasonSchema,
         response=ReportSchema,
         roles=(Role.ADMIN,),
-    )
+    )(view)
 
 
 _resolution("hide", "Hide what the report is about (a user is suspended), with a reason.")

@@ -22,6 +22,7 @@ from api.schemas.orders import (
 from api.schemas.reviews import ReviewCreateSchema, ReviewSchema
 from api.services import orders as service
 from api.services import reviews
+from api.services.shown import Shown
 
 blp = Blueprint(
     "orders",
@@ -37,14 +38,10 @@ blp = Blueprint(
 BUYERS = (Role.BUYER, Role.ALUMNA, Role.MENTOR, Role.PARTNER)
 
 
-def shown(order: Order) -> Order:
-    order.allowed_actions = service.allowed_actions(current_actor(), order)  # type: ignore[attr-defined]
-    return order
-
-
-def _act(order_id: str, action: str, **values: Any) -> Order:
-    return shown(
-        service.act(db(), actor=current_actor(), order_id=order_id, action=action, **values)
+def _act(order_id: str, action: str, **values: Any) -> Shown[Order]:
+    actor = current_actor()
+    return service.shown(
+        actor, service.act(db(), actor=actor, order_id=order_id, action=action, **values)
     )
 
 
@@ -53,107 +50,89 @@ def _act(order_id: str, action: str, **values: Any) -> Order:
 @blp.arguments(OrderCreateSchema)
 @blp.response(201, OrderSchema)
 @blp.alt_response(409, response="CONFLICT")
-def create_order(data: dict[str, Any]) -> Order:
+def create_order(data: dict[str, Any]) -> Shown[Order]:
     """Order from one business. Names and prices are copied, the total is computed, stock is
     held (409 when there is not enough)."""
-    return shown(service.place_order(db(), actor=current_actor(), data=data))
+    return service.shown(
+        current_actor(), service.place_order(db(), actor=current_actor(), data=data)
+    )
 
 
 @blp.route("", methods=["GET"])
 @blp.auth()
 @blp.arguments(OrderQueryArgsSchema, location="query")
 @blp.response(200, page_of(OrderSchema))
-def list_orders(args: dict[str, Any]) -> tuple[Page[Order], dict[str, str]]:
+def list_orders(args: dict[str, Any]) -> tuple[Page[Shown[Order]], dict[str, str]]:
     """Your orders as a buyer, or (`side=seller`) the orders to your businesses."""
-    page = service.list_orders(db(), actor=current_actor(), **args)
-    for order in page.items:
-        shown(order)
-    return page_response(page)
+    actor = current_actor()
+    page = service.list_orders(db(), actor=actor, **args)
+    return page_response(Page([service.shown(actor, o) for o in page.items], page.next_cursor))
 
 
 @blp.route("/<string:order_id>", methods=["GET"])
 @blp.auth()
 @blp.etag
 @blp.response(200, OrderSchema)
-def get_order(order_id: str) -> Order:
+def get_order(order_id: str) -> Shown[Order]:
     """Read an order (its buyer, its seller, admins)."""
-    return shown(service.get_order(db(), actor=current_actor(), order_id=order_id))
+    return service.shown(
+        current_actor(), service.get_order(db(), actor=current_actor(), order_id=order_id)
+    )
 
 
-@blp.route("/<string:order_id>/accept", methods=["POST"])
-@blp.auth()
-@blp.arguments(AcceptSchema, required=False)
-@blp.response(200, OrderSchema)
-@blp.alt_response(409, response="CONFLICT")
-def accept_order(data: dict[str, Any], order_id: str) -> Order:
+@blp.action(
+    "/<string:order_id>/accept", body=AcceptSchema, body_required=False, response=OrderSchema
+)
+def accept_order(data: dict[str, Any], order_id: str) -> Shown[Order]:
     """The seller accepts, with a delivery fee and date if any."""
     return _act(order_id, "accept", **data)
 
 
-@blp.route("/<string:order_id>/decline", methods=["POST"])
-@blp.auth()
-@blp.arguments(ReasonSchema)
-@blp.response(200, OrderSchema)
-@blp.alt_response(409, response="CONFLICT")
-def decline_order(data: dict[str, Any], order_id: str) -> Order:
+@blp.action("/<string:order_id>/decline", body=ReasonSchema, response=OrderSchema)
+def decline_order(data: dict[str, Any], order_id: str) -> Shown[Order]:
     """The seller declines a requested order; held stock goes back."""
     return _act(order_id, "decline", **data)
 
 
-@blp.route("/<string:order_id>/ready", methods=["POST"])
-@blp.auth()
-@blp.response(200, OrderSchema)
-@blp.alt_response(409, response="CONFLICT")
-def mark_order_ready(order_id: str) -> Order:
+@blp.action("/<string:order_id>/ready", response=OrderSchema)
+def mark_order_ready(order_id: str) -> Shown[Order]:
     """The seller says the order is ready (for pickup or delivery)."""
     return _act(order_id, "ready")
 
 
-@blp.route("/<string:order_id>/ship", methods=["POST"])
-@blp.auth()
-@blp.arguments(ShipSchema, required=False)
-@blp.response(200, OrderSchema)
-@blp.alt_response(409, response="CONFLICT")
-def ship_order(data: dict[str, Any], order_id: str) -> Order:
+@blp.action("/<string:order_id>/ship", body=ShipSchema, body_required=False, response=OrderSchema)
+def ship_order(data: dict[str, Any], order_id: str) -> Shown[Order]:
     """The seller sends the order, with the courier's tracking number if any."""
     return _act(order_id, "ship", **data)
 
 
-@blp.route("/<string:order_id>/complete", methods=["POST"])
-@blp.auth()
-@blp.response(200, OrderSchema)
-@blp.alt_response(409, response="CONFLICT")
-def complete_order(order_id: str) -> Order:
+@blp.action("/<string:order_id>/complete", response=OrderSchema)
+def complete_order(order_id: str) -> Shown[Order]:
     """The buyer confirms she received it (otherwise it completes 7 days after)."""
     return _act(order_id, "complete")
 
 
-@blp.route("/<string:order_id>/cancel", methods=["POST"])
-@blp.auth()
-@blp.arguments(CancelSchema, required=False)
-@blp.response(200, OrderSchema)
-@blp.alt_response(409, response="CONFLICT")
-def cancel_order(data: dict[str, Any], order_id: str) -> Order:
+@blp.action(
+    "/<string:order_id>/cancel", body=CancelSchema, body_required=False, response=OrderSchema
+)
+def cancel_order(data: dict[str, Any], order_id: str) -> Shown[Order]:
     """The buyer cancels before acceptance; the seller cancels an accepted order with a reason.
     Held stock goes back."""
     return _act(order_id, "cancel", **data)
 
 
-@blp.route("/<string:order_id>/payment", methods=["POST"])
-@blp.auth()
-@blp.arguments(PaymentSchema)
-@blp.response(200, OrderSchema)
-@blp.alt_response(409, response="CONFLICT")
-def record_order_payment(data: dict[str, Any], order_id: str) -> Order:
+@blp.action("/<string:order_id>/payment", body=PaymentSchema, response=OrderSchema)
+def record_order_payment(data: dict[str, Any], order_id: str) -> Shown[Order]:
     """The seller records how the buyer paid and marks the order paid (once)."""
-    return shown(
+    return service.shown(
+        current_actor(),
         service.record_payment(
             db(),
             actor=current_actor(),
             order_id=order_id,
             method=data["method"],
             paid_at=data.get("paid_at"),
-        )
+        ),
     )
 
 

@@ -72,10 +72,7 @@ def update_organization(changes: dict[str, Any], organization_id: str) -> Organi
     return service.update_organization(db(), organization=organization, changes=changes)
 
 
-@blp.route("/<string:organization_id>/verify", methods=["POST"])
-@blp.auth(Role.ADMIN)
-@blp.response(200, OrganizationSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/<string:organization_id>/verify", response=OrganizationSchema, roles=(Role.ADMIN,))
 def verify_organization(organization_id: str) -> Organization:
     """Mark an organisation verified (platform admins)."""
     return service.verify_organization(db(), actor=current_actor(), organization_id=organization_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
-from api.images import MAX_BYTES
+from api.images import MAX_BYTES, UPLOAD_LIMIT
 from api.models import Photo
 from api.schemas.photos import PhotoListSchema, PhotoOrderSchema, PhotoSchema, PhotoUploadSchema
 from api.services import photos as service
@@ -18,8 +18,6 @@ blp = Blueprint(
     url_prefix="/v1",
     description="Photos: JPEG, PNG or WebP up to 5 MB, stored as WebP at 160, 480 and 1080 px.",
 )
-# The multipart envelope around a 5 MB photo.
-UPLOAD_LIMIT = MAX_BYTES + 64 * 1024
 OWNERS = {"businesses": "business_id", "products": "product_id"}
 
 

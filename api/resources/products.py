@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from api.http.blueprint import Blueprint, Encoded, encode_document, encoded_page
+from api.catalogue import reads as catalogue_reads
+from api.catalogue import search
+from api.http.blueprint import Blueprint
+from api.http.bodies import Encoded, encode_document, encoded_page
 from api.http.context import current_actor, db, state
 from api.http.pagination import page_response
 from api.models import Product, ProductChange, Role
@@ -19,7 +22,6 @@ from api.schemas.products import (
     ProductSchema,
     ProductSearchQueryArgsSchema,
 )
-from api.services import catalogue_reads, search
 from api.services import products as service
 
 blp = Blueprint(
@@ -127,28 +129,19 @@ def _transition(action: str, product_id: str) -> Product:
     return service.change_status(db(), actor=current_actor(), product_id=product_id, action=action)
 
 
-@blp.route("/products/<string:product_id>/publish", methods=["POST"])
-@blp.auth()
-@blp.response(200, ProductSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/products/<string:product_id>/publish", response=ProductSchema)
 def publish_product(product_id: str) -> Product:
     """Show the product to everyone (while its business is active)."""
     return _transition("publish", product_id)
 
 
-@blp.route("/products/<string:product_id>/unpublish", methods=["POST"])
-@blp.auth()
-@blp.response(200, ProductSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/products/<string:product_id>/unpublish", response=ProductSchema)
 def unpublish_product(product_id: str) -> Product:
     """Take a published product back to draft."""
     return _transition("unpublish", product_id)
 
 
-@blp.route("/products/<string:product_id>/archive", methods=["POST"])
-@blp.auth()
-@blp.response(200, ProductSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/products/<string:product_id>/archive", response=ProductSchema)
 def archive_product(product_id: str) -> Product:
     """Retire a product (publish brings it back)."""
     return _transition("archive", product_id)

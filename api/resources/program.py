@@ -169,11 +169,12 @@ def list_roster(args: dict[str, Any], cohort_id: str) -> tuple[Page[RosterEntry]
     )
 
 
-@blp.route("/cohorts/<string:cohort_id>/roster/<string:entry_id>/link", methods=["POST"])
-@blp.auth(Role.ADMIN, Role.FACILITATOR)
-@blp.arguments(RosterLinkSchema)
-@blp.response(200, ClaimSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action(
+    "/cohorts/<string:cohort_id>/roster/<string:entry_id>/link",
+    body=RosterLinkSchema,
+    response=ClaimSchema,
+    roles=(Role.ADMIN, Role.FACILITATOR),
+)
 def link_roster_entry(data: dict[str, Any], cohort_id: str, entry_id: str) -> GraduateClaim:
     """Link a roster row to the account of the woman it lists, whom you met and recognised:
     for rows without a phone of her own or with a household's. Her claim to the cohort (she
@@ -218,20 +219,22 @@ def list_my_roster_matches() -> dict[str, Any]:
     return {"items": service.roster_matches(db(), actor=current_actor())}
 
 
-@blp.route("/graduate-claims/<string:claim_id>/verify", methods=["POST"])
-@blp.auth(Role.ADMIN, Role.FACILITATOR)
-@blp.response(200, ClaimSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action(
+    "/graduate-claims/<string:claim_id>/verify",
+    response=ClaimSchema,
+    roles=(Role.ADMIN, Role.FACILITATOR),
+)
 def verify_graduate_claim(claim_id: str) -> GraduateClaim:
     """Verify a claim: her businesses show `verified_graduate`."""
     return service.decide(db(), actor=current_actor(), claim_id=claim_id, verify=True)
 
 
-@blp.route("/graduate-claims/<string:claim_id>/reject", methods=["POST"])
-@blp.auth(Role.ADMIN, Role.FACILITATOR)
-@blp.arguments(ReasonSchema)
-@blp.response(200, ClaimSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action(
+    "/graduate-claims/<string:claim_id>/reject",
+    body=ReasonSchema,
+    response=ClaimSchema,
+    roles=(Role.ADMIN, Role.FACILITATOR),
+)
 def reject_graduate_claim(data: dict[str, Any], claim_id: str) -> GraduateClaim:
     """Reject a claim, with a reason she will read."""
     return service.decide(

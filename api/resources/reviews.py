@@ -7,10 +7,9 @@ from typing import Any
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
 from api.http.pagination import page_response
-from api.images import MAX_BYTES
-from api.models import Report, Review, Role
+from api.images import MAX_BYTES, UPLOAD_LIMIT
+from api.models import Report, ReportTarget, Review, Role
 from api.pagination import Page
-from api.resources.photos import UPLOAD_LIMIT
 from api.schemas.common import ReasonSchema, page_of
 from api.schemas.photos import PhotoUploadSchema
 from api.schemas.reviews import (
@@ -20,6 +19,7 @@ from api.schemas.reviews import (
     ReviewQueryArgsSchema,
     ReviewSchema,
 )
+from api.services import moderation
 from api.services import reviews as service
 
 blp = Blueprint(
@@ -66,11 +66,7 @@ def get_review(review_id: str) -> Review:
     return service.get_review(db(), actor=current_actor(), review_id=review_id)
 
 
-@blp.route("/reviews/<string:review_id>/reply", methods=["POST"])
-@blp.auth()
-@blp.arguments(ReplySchema)
-@blp.response(200, ReviewSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/reviews/<string:review_id>/reply", body=ReplySchema, response=ReviewSchema)
 def reply_to_review(data: dict[str, Any], review_id: str) -> Review:
     """The seller answers a review, once."""
     return service.reply(db(), actor=current_actor(), review_id=review_id, text=data["text"])
@@ -84,7 +80,13 @@ def reply_to_review(data: dict[str, Any], review_id: str) -> Review:
 @blp.alt_response(409, response="CONFLICT")
 def report_review(data: dict[str, Any], review_id: str) -> Report:
     """Tell the moderators a review breaks the rules (once per review)."""
-    return service.report(db(), actor=current_actor(), review_id=review_id, reason=data["reason"])
+    return moderation.report(
+        db(),
+        actor=current_actor(),
+        target_type=ReportTarget.REVIEW,
+        target_id=review_id,
+        reason=data["reason"],
+    )
 
 
 @blp.route("/reviews/<string:review_id>/hide", methods=["POST"])

@@ -22,11 +22,10 @@ from api.errors import Conflict, DomainError, NotFound, TooManyRequests
 from api.http.context import db, language, state
 from api.http.limits import limit
 from api.i18n import SHARE_TEXT, problem_text
-from api.images import SIZES
+from api.images import SIZES, photo_key
 from api.models import Business, Photo, Product
 from api.money import format_idr
 from api.services import contact, share
-from api.services.photos import photo_key
 
 bp = Blueprint("share", __name__, url_prefix="/s")
 CACHE = "public, max-age=300"

@@ -10,10 +10,9 @@ from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, language, state
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
 from api.http.pagination import page_response
-from api.images import MAX_BYTES
+from api.images import MAX_BYTES, UPLOAD_LIMIT
 from api.models import Disbursement, Role, SponsorConsent, Sponsorship, SupportNeed
 from api.pagination import Page
-from api.resources.photos import UPLOAD_LIMIT
 from api.schemas.common import OptionalReasonSchema, PageQueryArgsSchema, ReasonSchema, page_of
 from api.schemas.sponsorship import (
     ConsentCreateSchema,
@@ -32,6 +31,7 @@ from api.schemas.sponsorship import (
     SponsorshipSchema,
 )
 from api.services import sponsorship as service
+from api.services.shown import Shown
 
 blp = Blueprint(
     "sponsorship",
@@ -47,17 +47,16 @@ blp = Blueprint(
 DISBURSEMENT = "/sponsorships/<string:sponsorship_id>/disbursements/<string:disbursement_id>"
 
 
-def shown(item: Sponsorship) -> Sponsorship:
-    item.allowed_actions = service.allowed_actions(db(), current_actor(), item)  # type: ignore[attr-defined]
-    return item
-
-
-def _act(sponsorship_id: str, action: str, reason: str | None = None) -> Sponsorship:
-    return shown(
+def _act(sponsorship_id: str, action: str, reason: str | None = None) -> Shown[Sponsorship]:
+    return _shown(
         service.act(
             db(), actor=current_actor(), sponsorship_id=sponsorship_id, action=action, reason=reason
         )
     )
+
+
+def _shown(item: Sponsorship) -> Shown[Sponsorship]:
+    return service.shown(db(), current_actor(), item)
 
 
 @blp.route("/businesses/<string:business_id>/needs", methods=["POST"])
@@ -87,10 +86,7 @@ def get_need(need_id: str) -> SupportNeed:
     return service.get_need(db(), actor=current_actor(), need_id=need_id)
 
 
-@blp.route("/needs/<string:need_id>/close", methods=["POST"])
-@blp.auth()
-@blp.response(200, NeedSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action("/needs/<string:need_id>/close", response=NeedSchema)
 def close_need(need_id: str) -> SupportNeed:
     """The owner closes a need (met elsewhere, or no longer needed)."""
     return service.close_need(db(), actor=current_actor(), need_id=need_id)
@@ -100,45 +96,45 @@ def close_need(need_id: str) -> SupportNeed:
 @blp.auth(Role.PARTNER)
 @blp.arguments(SponsorshipCreateSchema)
 @blp.response(201, SponsorshipSchema)
-def create_sponsorship(data: dict[str, Any]) -> Sponsorship:
+def create_sponsorship(data: dict[str, Any]) -> Shown[Sponsorship]:
     """Propose support (partners of verified CSR companies)."""
-    return shown(service.propose(db(), actor=current_actor(), data=data))
+    return _shown(service.propose(db(), actor=current_actor(), data=data))
 
 
 @blp.route("/sponsorships", methods=["GET"])
 @blp.auth()
 @blp.arguments(SponsorshipQueryArgsSchema, location="query")
 @blp.response(200, page_of(SponsorshipSchema))
-def list_sponsorships(args: dict[str, Any]) -> tuple[Page[Sponsorship], dict[str, str]]:
+def list_sponsorships(args: dict[str, Any]) -> tuple[Page[Shown[Sponsorship]], dict[str, str]]:
     """Sponsorships to your businesses, or (`side=sponsor`) of your organisations."""
     page = service.list_sponsorships(db(), actor=current_actor(), **args)
-    for item in page.items:
-        shown(item)
-    return page_response(page)
+    return page_response(Page([_shown(item) for item in page.items], page.next_cursor))
 
 
 @blp.route("/sponsorships/<string:sponsorship_id>", methods=["GET"])
 @blp.auth()
 @blp.etag
 @blp.response(200, SponsorshipSchema)
-def get_sponsorship(sponsorship_id: str) -> Sponsorship:
+def get_sponsorship(sponsorship_id: str) -> Shown[Sponsorship]:
     """Read a sponsorship (the sponsor's members, the business owner, admins)."""
-    return shown(
+    return _shown(
         service.get_sponsorship(db(), actor=current_actor(), sponsorship_id=sponsorship_id)
     )
 
 
 def _transition(action: str, summary: str, body: Any = None) -> None:
     """``POST /sponsorships/{id}/<action>``."""
+
+    def view(data: dict[str, Any], sponsorship_id: str) -> Any:
+        return _act(sponsorship_id, action, data.get("reason"))
+
+    view.__name__, view.__doc__ = f"{action}_sponsorship", summary
     blp.action(
         f"/sponsorships/<string:sponsorship_id>/{action}",
-        name=f"{action}_sponsorship",
-        summary=summary,
-        handler=lambda data, sponsorship_id: _act(sponsorship_id, action, data.get("reason")),
         body=body or OptionalReasonSchema,
         body_required=body is not None,
         response=SponsorshipSchema,
-    )
+    )(view)
 
 
 _transition("accept", "The alumna accepts the proposal.")
@@ -153,15 +149,13 @@ _transition(
 )
 
 
-@blp.route(
-    "/sponsorships/<string:sponsorship_id>/milestones/<string:milestone_id>/met", methods=["POST"]
+@blp.action(
+    "/sponsorships/<string:sponsorship_id>/milestones/<string:milestone_id>/met",
+    response=SponsorshipSchema,
 )
-@blp.auth()
-@blp.response(200, SponsorshipSchema)
-@blp.alt_response(409, response="CONFLICT")
-def mark_milestone_met(sponsorship_id: str, milestone_id: str) -> Sponsorship:
+def mark_milestone_met(sponsorship_id: str, milestone_id: str) -> Shown[Sponsorship]:
     """Either party marks a milestone met."""
-    return shown(
+    return _shown(
         service.mark_milestone(
             db(), actor=current_actor(), sponsorship_id=sponsorship_id, milestone_id=milestone_id
         )
@@ -195,10 +189,7 @@ def list_disbursements(
     )
 
 
-@blp.route(DISBURSEMENT + "/confirm", methods=["POST"])
-@blp.auth()
-@blp.response(200, DisbursementSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action(DISBURSEMENT + "/confirm", response=DisbursementSchema)
 def confirm_disbursement(sponsorship_id: str, disbursement_id: str) -> Disbursement:
     """The alumna confirms she received it; now it counts."""
     return service.confirm_disbursement(
@@ -206,11 +197,7 @@ def confirm_disbursement(sponsorship_id: str, disbursement_id: str) -> Disbursem
     )
 
 
-@blp.route(DISBURSEMENT + "/dispute", methods=["POST"])
-@blp.auth()
-@blp.arguments(ReasonSchema)
-@blp.response(200, DisbursementSchema)
-@blp.alt_response(409, response="CONFLICT")
+@blp.action(DISBURSEMENT + "/dispute", body=ReasonSchema, response=DisbursementSchema)
 def dispute_disbursement(
     data: dict[str, Any], sponsorship_id: str, disbursement_id: str
 ) -> Disbursement:

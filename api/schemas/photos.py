@@ -8,9 +8,9 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from api.http.context import state
-from api.images import SIZES
+from api.images import SIZES, photo_key
 from api.schemas.common import BaseSchema
-from api.services.photos import MAX_PHOTOS, photo_key
+from api.services.photos import MAX_PHOTOS
 
 
 class PhotoSchema(BaseSchema):

@@ -28,7 +28,7 @@ from api.schemas.reach import (
 from api.schemas.reviews import ReportSchema, ReviewSchema
 from api.schemas.sales import SaleSchema
 from api.schemas.sponsorship import ConsentSchema, NeedSchema, SponsorshipSchema
-from api.services.privacy import NOTICES
+from api.services.consents import NOTICES
 
 
 class ConsentGiveSchema(BaseSchema):

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from api.catalogue.search import SORTS as SEARCH_SORTS
 from api.models import Availability, Business, LicenceKind, ProductStatus
 from api.schemas.businesses import CategoryRefSchema
 from api.schemas.common import (
@@ -19,7 +20,6 @@ from api.schemas.common import (
 from api.schemas.photos import PhotoSchema
 from api.schemas.references import CategoryFilter, Known, Place, RegionFilter
 from api.services.products import SORTS
-from api.services.search import SORTS as SEARCH_SORTS
 
 MAX_PRICE_IDR = 1_000_000_000_000
 TAG = validate.Regexp(r"^[a-z0-9][a-z0-9 -]{0,29}$", error="Lower-case words, 1-30 characters.")

@@ -7,10 +7,9 @@ from typing import Any
 from marshmallow import fields, validate
 
 from api.http.context import state
-from api.images import SIZES
+from api.images import SIZES, image_key
 from api.models import ReportStatus, ReportTarget
 from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, Timestamp, sort_field
-from api.services.photos import image_key
 from api.services.reviews import SORTS, photo_prefix
 
 

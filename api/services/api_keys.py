@@ -23,7 +23,7 @@ from api.errors import NotFound, Unauthorized
 from api.models import ApiKey, Membership
 from api.pagination import Page, paginate, sort_options
 from api.security import hash_token
-from api.services import events, organizations
+from api.services import auth, events, organizations
 from api.services.authz import Actor
 
 KEY_PREFIX = "bdk_"
@@ -136,8 +136,6 @@ def revoke_key(session: Session, *, actor: Actor, organization_id: str, key_id: 
 
 def authenticate(session: Session, secret: str) -> Actor:
     """The actor of a key: its maker, limited to the key's scopes (401 if it cannot be used)."""
-    from api.services import auth
-
     if not secret.startswith(KEY_PREFIX) or len(secret) > 100:
         raise Unauthorized("invalid_api_key")
     key = session.scalar(select(ApiKey).where(ApiKey.secret_hash == hash_token(secret)))

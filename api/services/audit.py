@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy import event as sa_event
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
@@ -145,8 +144,7 @@ def list_entries(
     )
 
 
-@sa_event.listens_for(Session, "before_flush")
-def _status_changes(session: Session, _context: Any, _instances: Any) -> None:
+def record_status_changes(session: Session, _context: Any, _instances: Any) -> None:
     """One entry per record whose ``status`` this flush changes: from, to, by whom."""
     actor: Actor | None = session.info.get(ACTOR_KEY)
     for obj in list(session.dirty):

@@ -11,18 +11,23 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api.catalogue import cache as catalogue_cache
+from api.catalogue import changes as catalogue_changes
+from api.catalogue import reads as catalogue_reads
 from api.db import utcnow
 from api.errors import NotFound, ValidationFailed
 from api.models import (
     Business,
     BusinessLicence,
     BusinessStatus,
+    ClaimStatus,
     Consent,
     ConsentPurpose,
+    GraduateClaim,
     RegionLevel,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import catalogue_cache, catalogue_events, catalogue_reads, categories, regions
+from api.services import categories, consents, regions
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
 
@@ -55,20 +60,18 @@ def create_business(session: Session, *, actor: Actor, data: Mapping[str, Any]) 
     licences = values.pop("licences", [])
     consent = values.pop("contact_consent", None)
     _check_references(session, values)
-    from api.services.program import is_verified_graduate
-
     business = Business(
         **values,
         owner_id=owner.id,
         contact_consented=_contact_consented(session, owner.id),
-        verified_graduate=is_verified_graduate(session, owner.id),
+        verified_graduate=_is_verified_graduate(session, owner.id),
         slug=f"{slugify(values['name'])}-{secrets.token_hex(3)}",
         licences=_licences(licences),
     )
     session.add(business)
     session.flush()
     _set_contact_consent(session, actor, business, consent)
-    catalogue_events.announce(session, business, None, actor=actor)
+    catalogue_changes.announce(session, business, None, actor=actor)
     return business
 
 
@@ -96,14 +99,22 @@ def _set_contact_consent(
         raise ValidationFailed(
             errors={"contact_consent": ["Only the owner herself can give or withdraw it."]}
         )
-    from api.services import privacy
-
     if consent:
-        privacy.give_consent(session, actor=actor, purpose=ConsentPurpose.CONTACT_REVEAL)
+        consents.give_consent(session, actor=actor, purpose=ConsentPurpose.CONTACT_REVEAL)
     else:
-        given = privacy.active_consent(session, business.owner_id, ConsentPurpose.CONTACT_REVEAL)
+        given = consents.active_consent(session, business.owner_id, ConsentPurpose.CONTACT_REVEAL)
         if given is not None:
-            privacy.withdraw_consent(session, actor=actor, consent_id=given.id)
+            consents.withdraw_consent(session, actor=actor, consent_id=given.id)
+
+
+def _is_verified_graduate(session: Session, user_id: str) -> bool:
+    return bool(
+        session.scalar(
+            select(GraduateClaim.id).where(
+                GraduateClaim.user_id == user_id, GraduateClaim.status == ClaimStatus.VERIFIED
+            )
+        )
+    )
 
 
 def touch(session: Session, business_id: str) -> None:
@@ -131,7 +142,7 @@ def update_business(
     session: Session, *, actor: Actor, business: Business, changes: Mapping[str, Any]
 ) -> Business:
     """Apply changes the caller was authorised to make; licences are replaced as a list."""
-    seen = catalogue_events.snapshot(business)
+    seen = catalogue_changes.snapshot(business)
     values = dict(changes)
     _set_contact_consent(session, actor, business, values.pop("contact_consent", None))
     if "licences" in values:
@@ -140,7 +151,7 @@ def update_business(
     for field, value in values.items():
         setattr(business, field, value)
     session.flush()
-    catalogue_events.announce(session, business, seen, actor=actor)
+    catalogue_changes.announce(session, business, seen, actor=actor)
     # Reload the related rows whose keys changed (category, regions) for the response.
     session.expire(business, ["category", "village", "district", "regency"])
     return business
@@ -149,10 +160,10 @@ def update_business(
 def change_status(session: Session, *, actor: Actor, business_id: str, action: str) -> Business:
     """Activate, pause or close a business (its owner or an admin)."""
     business = get_business(session, actor=actor, business_id=business_id, action="edit")
-    seen = catalogue_events.snapshot(business)
+    seen = catalogue_changes.snapshot(business)
     LIFECYCLE.apply(business, action)
     session.flush()
-    catalogue_events.announce(session, business, seen, actor=actor)
+    catalogue_changes.announce(session, business, seen, actor=actor)
     return business
 
 
@@ -171,7 +182,7 @@ def list_public(
     """Active businesses, filtered by category (with its descendants), region at any level.
 
     With ``url`` (how a stored file is addressed), the items are ``PublicListing``s read
-    without the ORM (``api.services.catalogue_reads``); without, ``Business`` objects."""
+    without the ORM (``api.catalogue.reads``); without, ``Business`` objects."""
     stmt = select(Business).where(Business.status == ACTIVE, Business.hidden_at.is_(None))
     if category:
         stmt = stmt.where(Business.category_id.in_(categories.with_descendants(session, category)))

@@ -14,7 +14,7 @@ from api.errors import Conflict, TooManyRequests, ValidationFailed
 from api.models import Business, ConsentPurpose, Lead, Product, User
 from api.money import format_idr
 from api.pagination import Page, paginate, sort_options
-from api.services import businesses, privacy, products
+from api.services import businesses, consents, products
 from api.services.authz import Actor
 
 WINDOW = dt.timedelta(hours=24)
@@ -78,7 +78,7 @@ def _reveal(
 ) -> ContactAnswer:
     if not business.whatsapp:
         raise Conflict("no_whatsapp")
-    if privacy.active_consent(session, business.owner_id, ConsentPurpose.CONTACT_REVEAL) is None:
+    if consents.active_consent(session, business.owner_id, ConsentPurpose.CONTACT_REVEAL) is None:
         raise Conflict("contact_not_consented")
     _enforce_limit(session, user_id=user_id, visitor=visitor, daily_limit=limit)
     owner = session.get(User, business.owner_id)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, exists, or_, select, update
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from api.db import advisory_lock, on_rollback, utcnow
@@ -110,8 +109,7 @@ def record(
     return event
 
 
-@sa_event.listens_for(Session, "before_commit")
-def _write_pending(session: Session) -> None:
+def write_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return
     pending: list[_Pending] = session.info.pop(_PENDING, [])

@@ -23,7 +23,7 @@ from api.security import Security
 from api.services import audit, auth, codes, program
 from api.services.authz import Actor, authorize
 from api.services.codes import CodePolicy
-from api.services.messaging import IDENTIFIERS, Messenger, OutboxProvider, Provider
+from api.services.messaging import IDENTIFIERS, Messenger, OutboxProvider, Provider, delivery, rules
 
 STAFF = (Role.FACILITATOR, Role.ADMIN)
 
@@ -58,8 +58,6 @@ class Recovery:
 
 def make_tools(settings: Settings, security: Security) -> Tools:
     """The messenger with the configured provider, and the code policy."""
-    from api.services.messaging import delivery, rules
-
     rules.configure(secret_key=settings.secret_key, daily_cap=settings.messaging_daily_cap)
     provider: Provider = (
         OutboxProvider(development=settings.is_development)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.catalogue import changes as catalogue_changes
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import (
@@ -23,7 +24,7 @@ from api.models import (
     User,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import businesses, catalogue_events, events, products, regions
+from api.services import businesses, events, products, regions
 from api.services import reviews as review_service
 from api.services.authz import Actor
 
@@ -164,10 +165,10 @@ def _set_hidden(
         target = session.get(model, key)
         if target is None:
             raise NotFound()
-        seen = catalogue_events.snapshot(target)
+        seen = catalogue_changes.snapshot(target)
         target.hidden_at, target.hidden_reason = now, reason if hidden else None
         session.flush()
-        catalogue_events.announce(session, target, seen, actor=actor)
+        catalogue_changes.announce(session, target, seen, actor=actor)
     else:
         user = session.get(User, key)
         if user is None:

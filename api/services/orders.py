@@ -16,24 +16,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
+from api.catalogue.listing import business_is_public, product_is_shown
 from api.dates import today
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import (
     Availability,
     Business,
-    BusinessStatus,
     DeliveryMethod,
     Order,
     OrderItem,
     OrderStatus,
     Product,
-    ProductStatus,
 )
 from api.pagination import Page, paginate, sort_options
 from api.services import businesses, events, products
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import Lifecycle, refuse
+from api.services.shown import Shown
 
 AUTO_COMPLETE_AFTER = dt.timedelta(days=7)
 SORTS = sort_options(Order, created_at=["created_at"])
@@ -79,6 +79,11 @@ def is_buyer(actor: Actor, order: Order) -> bool:
     return actor.user_id is not None and actor.user_id == order.buyer_id
 
 
+def shown(actor: Actor, order: Order) -> Shown[Order]:
+    """The order as the caller sees it, with what she may do with it now."""
+    return Shown(order, allowed_actions=allowed_actions(actor, order))
+
+
 def allowed_actions(actor: Actor, order: Order) -> list[str]:
     """What the caller may do with the order now (payment included)."""
     actions: list[str] = []
@@ -95,7 +100,7 @@ def place_order(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> O
     """Order from one active business: check every line, hold stock, compute the total."""
     buyer = actor.require_user()
     business = session.get(Business, data["business_id"], options=[lazyload("*")])
-    if business is None or business.status != BusinessStatus.ACTIVE or business.hidden_at:
+    if business is None or not business_is_public(business):
         raise ValidationFailed(errors={"business_id": ["Not an active business."]})
     if business.owner_id == buyer.id:
         raise ValidationFailed(errors={"business_id": ["You cannot order from your own business."]})
@@ -161,7 +166,7 @@ def _check_lines(
         product = locked.get(line["product_id"])
         if product is None or product.business_id != business.id:
             errors[str(index)] = {"product_id": ["Not a product of this business."]}
-        elif product.status != ProductStatus.PUBLISHED or product.hidden_at:
+        elif not product_is_shown(product):
             errors[str(index)] = {"product_id": ["This product is not on sale."]}
         elif line["quantity"] < product.min_order:
             errors[str(index)] = {

@@ -18,20 +18,6 @@ from api.storage import Storage
 MAX_PHOTOS = 8
 
 
-def photo_key(photo_id: str, size: int) -> str:
-    return image_key(f"photos/{photo_id}", size)
-
-
-def image_key(prefix: str, size: int) -> str:
-    return f"{prefix}/{size}.webp"
-
-
-def jpeg_key(photo_id: str) -> str:
-    """The JPEG rendition of a photo's largest size, made when a share page's preview is first
-    fetched (link-preview scrapers do not all read WebP)."""
-    return f"photos/{photo_id}/{images.SIZES[-1]}.jpg"
-
-
 def store_image(
     session: Session, storage: Storage, prefix: str, data: bytes, *, quick: bool = False
 ) -> images.ProcessedImage:
@@ -41,7 +27,7 @@ def store_image(
     transaction rolls back they are removed again.
     """
     processed = images.process(data, quick=quick)
-    keys = [image_key(prefix, size) for size in processed.variants]
+    keys = [images.image_key(prefix, size) for size in processed.variants]
     on_rollback(session, lambda: delete_files(storage, keys))
     for key, variant in zip(keys, processed.variants.values(), strict=True):
         storage.put(key, variant, "image/webp")
@@ -56,9 +42,9 @@ def put_file(session: Session, storage: Storage, key: str, data: bytes, content_
 
 def delete_image(session: Session, storage: Storage, prefix: str) -> None:
     """Remove an image's files once the transaction commits (a rollback leaves them whole)."""
-    keys = [image_key(prefix, size) for size in images.SIZES]
+    keys = [images.image_key(prefix, size) for size in images.SIZES]
     if prefix.startswith("photos/"):
-        keys.append(jpeg_key(prefix.removeprefix("photos/")))
+        keys.append(images.jpeg_key(prefix.removeprefix("photos/")))
     on_commit(session, lambda: delete_files(storage, keys))
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import object_session
 
+from api.catalogue.listing import business_is_public, product_is_public
 from api.models import (
     Business,
-    BusinessStatus,
     MemberRole,
     Membership,
     MentoringOffer,
@@ -15,7 +15,6 @@ from api.models import (
     Order,
     Organization,
     Product,
-    ProductStatus,
     RequestStatus,
     Review,
     Role,
@@ -24,6 +23,7 @@ from api.models import (
     User,
 )
 from api.services.authz import Actor, rule
+from api.services.sponsorship.consents import consented_for
 
 
 def membership_of(actor: Actor, organization: Organization) -> Membership | None:
@@ -71,8 +71,7 @@ def _platform_admins(actor: Actor, organization: Organization) -> bool:
 
 @rule(Business, "view")
 def _business_public_when_active(actor: Actor, business: Business) -> bool:
-    public = business.status == BusinessStatus.ACTIVE and business.hidden_at is None
-    return public or _business_owner(actor, business)
+    return business_is_public(business) or _business_owner(actor, business)
 
 
 @rule(Business, "edit")
@@ -85,12 +84,7 @@ def _business_owner(actor: Actor, business: Business) -> bool:
 
 @rule(Product, "view")
 def _product_public_when_published(actor: Actor, product: Product) -> bool:
-    return (
-        product.status == ProductStatus.PUBLISHED
-        and product.business.status == BusinessStatus.ACTIVE
-        and product.hidden_at is None
-        and product.business.hidden_at is None
-    ) or _business_owner(actor, product.business)
+    return product_is_public(product) or _business_owner(actor, product.business)
 
 
 @rule(Product, "edit")
@@ -140,8 +134,6 @@ def _business_figures(actor: Actor, business: Business) -> bool:
     """Her figures: the owner, admins, and members of organisations she consented to (now)."""
     if _business_owner(actor, business):
         return True
-    from api.services.sponsorship import consented_for
-
     session = object_session(business)
     return session is not None and consented_for(session, business.id, actor.user_id)
 

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from api.catalogue import changes as catalogue_changes
 from api.db import Base, utcnow
-from api.errors import Conflict, NotFound
+from api.errors import Conflict
 from api.models import (
     ApiKey,
     AssistGrant,
@@ -29,7 +30,6 @@ from api.models import (
     CheckIn,
     CheckInPrompt,
     Consent,
-    ConsentPurpose,
     Disbursement,
     Event,
     GraduateClaim,
@@ -64,7 +64,7 @@ from api.models import (
 )
 from api.models.mentoring import OfferStatus, RequestStatus
 from api.models.sponsorship import NeedStatus, SponsorshipStatus
-from api.services import audit, catalogue_events, codes, events, photos, reviews
+from api.services import audit, codes, photos, reviews
 from api.services.authz import Actor
 from api.storage import Storage
 
@@ -74,15 +74,6 @@ ERASED_PRODUCT = "Produk terhapus"
 ERASED_OFFER = "Tawaran terhapus"
 ERASED_NEED = "Kebutuhan terhapus"
 
-# The notice a user is shown for each purpose; its version is recorded with her consent.
-NOTICES: dict[ConsentPurpose, tuple[str, str]] = {
-    ConsentPurpose.CONTACT_REVEAL: (
-        "2026-12",
-        "Your business's WhatsApp number is shown to signed-in users who tap Contact; "
-        "each time is recorded and you can see who asked. Withdraw it any time.",
-    ),
-}
-
 OPEN_ORDERS = (OrderStatus.REQUESTED, OrderStatus.ACCEPTED, OrderStatus.READY, OrderStatus.SHIPPED)
 OPEN_SPONSORSHIPS = (
     SponsorshipStatus.PROPOSED,
@@ -90,72 +81,6 @@ OPEN_SPONSORSHIPS = (
     SponsorshipStatus.ACTIVE,
 )
 OPEN_MENTORING = (RequestStatus.OPEN, RequestStatus.ACCEPTED, RequestStatus.IN_PROGRESS)
-
-
-# -- consent ---------------------------------------------------------------------------------
-
-
-def active_consent(session: Session, user_id: str, purpose: ConsentPurpose) -> Consent | None:
-    return session.scalar(
-        select(Consent).where(
-            Consent.user_id == user_id, Consent.purpose == purpose, Consent.revoked_at.is_(None)
-        )
-    )
-
-
-def give_consent(session: Session, *, actor: Actor, purpose: ConsentPurpose) -> Consent:
-    """Record her consent to one purpose, with the version of the notice she was shown."""
-    user = actor.require_user()
-    if active_consent(session, user.id, purpose):
-        raise Conflict("consent_already_given")
-    consent = Consent(user_id=user.id, purpose=purpose, notice_version=NOTICES[purpose][0])
-    session.add(consent)
-    session.flush()
-    _copy_to_businesses(session, user.id, purpose, True)
-    events.record(
-        session, type="consent.given", subject=consent, actor=actor, data={"purpose": purpose}
-    )
-    return consent
-
-
-def withdraw_consent(session: Session, *, actor: Actor, consent_id: str) -> Consent:
-    """Withdraw a consent; the record stays, stamped with when."""
-    user = actor.require_user()
-    consent = session.get(Consent, consent_id)
-    if consent is None or consent.user_id != user.id:
-        raise NotFound()
-    if consent.revoked_at is None:
-        consent.revoked_at = utcnow()
-        session.flush()
-        _copy_to_businesses(session, user.id, consent.purpose, False)
-        events.record(
-            session,
-            type="consent.withdrawn",
-            subject=consent,
-            actor=actor,
-            data={"purpose": consent.purpose},
-        )
-    return consent
-
-
-def _copy_to_businesses(
-    session: Session, user_id: str, purpose: ConsentPurpose, given: bool
-) -> None:
-    """Her businesses carry her contact consent (what their public documents show)."""
-    if purpose != ConsentPurpose.CONTACT_REVEAL:
-        return
-    for business in session.scalars(select(Business).where(Business.owner_id == user_id)):
-        business.contact_consented = given
-    session.flush()
-
-
-def list_consents(session: Session, *, actor: Actor) -> list[Consent]:
-    user = actor.require_user()
-    return list(
-        session.scalars(
-            select(Consent).where(Consent.user_id == user.id).order_by(Consent.granted_at.desc())
-        )
-    )
 
 
 # -- what belongs to her -----------------------------------------------------------------------
@@ -617,7 +542,7 @@ def erase(session: Session, *, actor: Actor, storage: Storage) -> dict[str, int]
         *session.scalars(select(Product).where(Product.business_id.in_(_her_businesses(user.id)))),
         *session.scalars(select(Business).where(Business.owner_id == user.id)),
     ]
-    before = {item.id: catalogue_events.snapshot(item) for item in items}
+    before = {item.id: catalogue_changes.snapshot(item) for item in items}
     _delete_files(session, storage, user.id)
     identifiers = [v for v in (user.email, user.phone) if v]
     counts: dict[str, int] = {}
@@ -633,7 +558,7 @@ def erase(session: Session, *, actor: Actor, storage: Storage) -> dict[str, int]
     # the names and descriptions they carried.
     for item in items:
         session.refresh(item)
-        catalogue_events.announce(session, item, before[item.id], actor=actor)
+        catalogue_changes.announce(session, item, before[item.id], actor=actor)
     if items:
         session.execute(
             update(Event).where(Event.subject_id.in_([i.id for i in items])).values(data={})

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
+from api.catalogue import changes as catalogue_changes
+from api.catalogue.listing import product_is_public, shown_sql
 from api.db import utcnow
 from api.errors import NotFound, ValidationFailed
 from api.models import (
@@ -19,12 +21,12 @@ from api.models import (
     ProductStatus,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import businesses, catalogue_events, categories
+from api.services import businesses, categories
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
 
 if TYPE_CHECKING:
-    from api.counters import ViewCounter
+    from api.catalogue.counters import ViewCounter
 
 DRAFT, PUBLISHED, ARCHIVED = ProductStatus.DRAFT, ProductStatus.PUBLISHED, ProductStatus.ARCHIVED
 LIFECYCLE: Lifecycle[ProductStatus] = Lifecycle(
@@ -59,7 +61,7 @@ def create_product(
     session.flush()
     _record(session, product, {f: None for f in TRACKED}, actor)
     businesses.touch(session, product.business_id)
-    catalogue_events.announce(session, product, None, actor=actor)
+    catalogue_changes.announce(session, product, None, actor=actor)
     return product
 
 
@@ -80,14 +82,14 @@ def update_product(
     if "category_id" in changes:
         categories.require_category(session, changes["category_id"])
     before = {f: getattr(product, f) for f in TRACKED}
-    seen = catalogue_events.snapshot(product)
+    seen = catalogue_changes.snapshot(product)
     for field, value in changes.items():
         setattr(product, field, value)
     _check_availability(product)
     session.flush()
     _record(session, product, before, actor)
     businesses.touch(session, product.business_id)
-    catalogue_events.announce(session, product, seen, actor=actor)
+    catalogue_changes.announce(session, product, seen, actor=actor)
     if "category_id" in changes:
         session.expire(product, ["category"])
     return product
@@ -96,13 +98,13 @@ def update_product(
 def change_status(session: Session, *, actor: Actor, product_id: str, action: str) -> Product:
     """Publish, unpublish or archive a product (its business's owner or an admin)."""
     product = get_product(session, actor=actor, product_id=product_id, action="edit")
-    seen = catalogue_events.snapshot(product)
+    seen = catalogue_changes.snapshot(product)
     LIFECYCLE.apply(product, action)
     if product.status == PUBLISHED and product.published_at is None:
         product.published_at = utcnow()
     session.flush()
     businesses.touch(session, product.business_id)
-    catalogue_events.announce(session, product, seen, actor=actor)
+    catalogue_changes.announce(session, product, seen, actor=actor)
     return product
 
 
@@ -120,7 +122,7 @@ def list_for_business(
     business = businesses.get_business(session, actor=actor, business_id=business_id)
     stmt = select(Product).where(Product.business_id == business.id)
     if not can(actor, "edit", business):
-        stmt = stmt.where(Product.status == PUBLISHED, Product.hidden_at.is_(None))
+        stmt = stmt.where(shown_sql(Product))
     if status is not None:
         stmt = stmt.where(Product.status == status)
     return paginate(
@@ -156,7 +158,7 @@ def stats(session: Session, product: Product, views: ViewCounter) -> dict[str, i
 
 
 def is_public(product: Product) -> bool:
-    return catalogue_events.is_public(product)
+    return product_is_public(product)
 
 
 def _check_availability(product: Product) -> None:
@@ -196,11 +198,11 @@ def adjust_stock(session: Session, *, product: Product, delta: int, actor: Actor
     if product.stock is None:
         return
     before = {f: getattr(product, f) for f in TRACKED}
-    seen = catalogue_events.snapshot(product)
+    seen = catalogue_changes.snapshot(product)
     product.stock += delta
     session.flush()
     _record(session, product, before, actor)
-    catalogue_events.announce(session, product, seen, actor=actor)
+    catalogue_changes.announce(session, product, seen, actor=actor)
 
 
 def lock(session: Session, product_ids: Sequence[str]) -> dict[str, Product]:

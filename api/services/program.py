@@ -40,7 +40,7 @@ from api.models import (
     User,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import businesses, events, regions
+from api.services import assist, businesses, events, mentoring, regions, sponsorship
 from api.services.authz import Actor, can
 
 COHORT_SORTS = sort_options(Cohort, year=["year", "name"], created_at=["created_at"])
@@ -461,16 +461,6 @@ def link_graduate(
     return found
 
 
-def is_verified_graduate(session: Session, user_id: str) -> bool:
-    return bool(
-        session.scalar(
-            select(GraduateClaim.id).where(
-                GraduateClaim.user_id == user_id, GraduateClaim.status == ClaimStatus.VERIFIED
-            )
-        )
-    )
-
-
 def list_claims(
     session: Session,
     *,
@@ -853,8 +843,6 @@ def refer(
     call: her facilitator acts as her (assisted: the event and the audit log name both), when
     she asked for help (a "Butuh bantuan" reply, support wanted in a check-in of this or last
     month) or gave her an assist grant; the outreach is recorded as ``referred``."""
-    from api.services import assist, mentoring, sponsorship
-
     if actor.role != Role.FACILITATOR or actor.user is None:
         raise Forbidden()
     business = session.get(Business, business_id)

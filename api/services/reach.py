@@ -32,6 +32,7 @@ from api.models import (
     RevenueBand,
     User,
 )
+from api.services import program
 from api.services.authz import Actor
 from api.services.messaging import preferences, rules
 
@@ -149,8 +150,6 @@ def answer(
     session: Session, messenger: Any, user_id: str, payload: str, *, channel: Channel
 ) -> str:
     """Her answer (a button's payload) to the latest question; what became of it."""
-    from api.services import program
-
     prompt = _open_prompt(session, user_id)
     user = session.get(User, user_id)
     if prompt is None or user is None:

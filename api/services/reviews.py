@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from api.models import Business, OrderStatus, Product, Report, ReportTarget, Review
+from api.models import Business, OrderStatus, Product, Review
 from api.pagination import Page, paginate, sort_options
 from api.services import businesses, events, orders, products
 from api.services import photos as photo_service
@@ -96,15 +96,6 @@ def reply(session: Session, *, actor: Actor, review_id: str, text: str) -> Revie
         public=not review.hidden,
     )
     return review
-
-
-def report(session: Session, *, actor: Actor, review_id: str, reason: str) -> Report:
-    """Anyone signed in flags a review for the moderators, once per review."""
-    from api.services import moderation
-
-    return moderation.report(
-        session, actor=actor, target_type=ReportTarget.REVIEW, target_id=review_id, reason=reason
-    )
 
 
 def set_hidden(

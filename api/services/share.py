@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import images
+from api.catalogue.listing import business_is_public, product_is_shown, shown_sql
 from api.errors import NotFound
-from api.models import Business, BusinessStatus, Photo, Product, ProductStatus
-from api.services import photos
+from api.models import Business, Photo, Product
 from api.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ PRODUCTS_SHOWN = 24
 def business_by_slug(session: Session, slug: str) -> Business:
     """An active business by its slug (anything else is not found)."""
     business = session.scalar(select(Business).where(Business.slug == slug))
-    if business is None or business.status != BusinessStatus.ACTIVE or business.hidden_at:
+    if business is None or not business_is_public(business):
         raise NotFound()
     return business
 
@@ -34,7 +34,7 @@ def product_by_slug(session: Session, business: Business, slug: str) -> Product:
     product = session.scalar(
         select(Product).where(Product.business_id == business.id, Product.slug == slug)
     )
-    if product is None or product.status != ProductStatus.PUBLISHED or product.hidden_at:
+    if product is None or not product_is_shown(product):
         raise NotFound()
     return product
 
@@ -47,18 +47,16 @@ def preview_jpeg(session: Session, storage: Storage, photo_id: str) -> bytes:
         raise NotFound()
     business = session.get(Business, photo.business_id)
     product = session.get(Product, photo.product_id) if photo.product_id else None
-    if business is None or business.status != BusinessStatus.ACTIVE or business.hidden_at:
+    if business is None or not business_is_public(business):
         raise NotFound()
-    if photo.product_id and (
-        product is None or product.status != ProductStatus.PUBLISHED or product.hidden_at
-    ):
+    if photo.product_id and (product is None or not product_is_shown(product)):
         raise NotFound()
-    key = photos.jpeg_key(photo.id)
+    key = images.jpeg_key(photo.id)
     try:
         return storage.get(key)
     except Exception:  # not made yet (a missing file or object: each storage says it its way)
         log.debug("making the JPEG rendition of %s", photo.id)
-    made = images.jpeg(storage.get(photos.photo_key(photo.id, images.SIZES[-1])))
+    made = images.jpeg(storage.get(images.photo_key(photo.id, images.SIZES[-1])))
     storage.put(key, made, "image/jpeg")
     return made
 
@@ -69,8 +67,7 @@ def published_products(session: Session, business: Business) -> list[Product]:
             select(Product)
             .where(
                 Product.business_id == business.id,
-                Product.status == ProductStatus.PUBLISHED,
-                Product.hidden_at.is_(None),
+                shown_sql(Product),
             )
             .order_by(Product.published_at.desc(), Product.id)
             .limit(PRODUCTS_SHOWN)

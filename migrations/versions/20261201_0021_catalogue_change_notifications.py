@@ -1,13 +1,13 @@
 """PostgreSQL: every change to what a public catalogue document shows is announced (NOTIFY)
 
-The workers' caches of encoded public documents (``api.services.catalogue_cache``) listen on
+The workers' caches of encoded public documents (``api.catalogue.cache``) listen on
 ``berdaya_catalogue``; these triggers send, inside the writing transaction (so it is delivered
 at commit, and never for a rollback), which document changed: ``p:<product id>``,
 ``b:<business id>`` (the business and its products, which show its name and place) or ``*``
 (a category or region: everything). Whoever writes (the app, the CLI, a migration, psql) is
 heard, TRUNCATE too (``*``); a row moved (a photo to another product) names where it was as
 well. A product's view count is not shown: an update that changes it and keeps ``updated_at``
-(the view counter's, ``api.counters``) says nothing, and costs nothing (the trigger's WHEN); so
+(the view counter's, ``api.catalogue.counters``) says nothing, and costs nothing (the trigger's WHEN); so
 a hand-written UPDATE that changes the view count and a shown column in one statement while
 keeping ``updated_at`` would not be heard. Triggers do not fire under
 ``session_replication_role = replica`` (``pg_restore --disable-triggers``): restart the app

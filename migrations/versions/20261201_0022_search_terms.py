@@ -6,7 +6,7 @@ each, scattered over the table) to rank them. ``fts_product_terms`` holds one ro
 listed product with its best field (``weight``: 4 for the name, 2 for the tags, 1 for the
 description), so a query word's matches and their weights are one range of one btree, read
 without touching the table: a selective search ranks its thousand matches in well under a
-millisecond or two (``api.services.search``).
+millisecond or two (``api.catalogue.search``).
 
 A trigger on ``products`` keeps it, in the writing transaction, from ``search_vector`` itself
 (the same words the GIN index has), for listed products only; an update that changes neither
@@ -90,7 +90,7 @@ UP = [
     "OR OLD.search_vector IS DISTINCT FROM NEW.search_vector "
     "OR OLD.id IS DISTINCT FROM NEW.id)) "
     "EXECUTE FUNCTION berdaya_product_terms()",
-    # Search pages kept by the workers (api.services.catalogue_cache) are made of these rows
+    # Search pages kept by the workers (api.catalogue.cache) are made of these rows
     # only: any statement that writes them, whoever runs it, drops them all at its commit.
     """
     CREATE OR REPLACE FUNCTION berdaya_search_changed() RETURNS trigger

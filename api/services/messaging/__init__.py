@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from api.db import on_commit, on_rollback
 from api.models import Channel, Message
 from api.pagination import Page, paginate, sort_options
+from api.services.messaging import rules
 from api.services.messaging.templates import IDENTIFIERS, TEMPLATES, render, render_sms
 
 __all__ = [
@@ -113,8 +114,6 @@ class Messenger:
         suppressed (stored, never sent) when she opted out of the channel or her daily cap is
         reached.
         """
-        from api.services.messaging import rules
-
         params = params or {}
         route = getattr(self.provider, "name_for", None)  # a provider for one channel: its name
         provider: str = route(channel) if route else self.provider.name

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.config import Settings
 from api.db import utcnow
 from api.models import Channel, InboundMessage, Message, MessagingPreference, User
+from api.services import reach
 from api.services.messaging import delivery, rules, templates
 
 log = logging.getLogger("berdaya.messaging")
@@ -262,8 +263,6 @@ def process(
 
 
 def _answer(session: Session, messenger: Any, row: InboundMessage) -> str:
-    from api.services import reach
-
     if row.user_id is None:
         return "nobody"
     text = row.text.strip()

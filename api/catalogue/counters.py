@@ -23,8 +23,8 @@ from collections import Counter
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.catalogue.cache import KEYS_OPTION
 from api.models import Product
-from api.services.catalogue_cache import KEYS_OPTION
 
 log = logging.getLogger(__name__)
 

@@ -73,7 +73,7 @@ def load_regions(path: Path | None) -> None:
 @click.option("--force", is_flag=True, help="Allow it outside development.")
 def demo_data(force: bool) -> None:
     """Load realistic demo data (skipped when already there)."""
-    from api.demo import load_demo
+    from api.cli.demo import load_demo
 
     state = get_state(current_app)
     if not state.settings.is_development and not force:

@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, inspect, or_, select, update
-from sqlalchemy import event as sa_event
+from sqlalchemy import inspect, or_, update
 from sqlalchemy.orm import Session
 
-from api.models import Business, BusinessStatus, Product, ProductStatus
-from api.services import catalogue_cache, events
+from api.catalogue import cache as catalogue_cache
+from api.catalogue.listing import PUBLIC_STATUS, is_public, product_is_public_sql
+from api.models import Business, Product
+from api.services import events
 from api.services.authz import Actor
 
 PRODUCT_FIELDS = (
@@ -50,16 +51,6 @@ BUSINESS_FIELDS = (
 class Snapshot:
     public: bool
     values: dict[str, Any]
-
-
-def is_public(item: Product | Business) -> bool:
-    if isinstance(item, Product):
-        return (
-            item.status == ProductStatus.PUBLISHED
-            and item.hidden_at is None
-            and is_public(item.business)
-        )
-    return item.status == BusinessStatus.ACTIVE and item.hidden_at is None
 
 
 def snapshot(item: Product | Business) -> Snapshot:
@@ -125,7 +116,7 @@ def announce(
 def _reason(item: Product | Business) -> str:
     if item.hidden_at is not None:
         return "hidden"
-    if isinstance(item, Product) and item.status == ProductStatus.PUBLISHED:
+    if isinstance(item, Product) and item.status == PUBLIC_STATUS[Product]:
         return "business_unavailable"
     return _value(item.status)
 
@@ -141,8 +132,7 @@ _PRODUCT_FIELDS_OF_LISTING = ("status", "hidden_at", "business_id")
 _BUSINESS_FIELDS_OF_LISTING = ("status", "hidden_at")
 
 
-@sa_event.listens_for(Session, "before_flush")
-def _note_listing_changes(session: Session, _context: Any, _instances: Any) -> None:
+def note_listing_changes(session: Session, _context: Any, _instances: Any) -> None:
     """Remember the products (and businesses) whose publicness this flush may change."""
     products: list[Product] = [o for o in session.new if isinstance(o, Product)]
     businesses: list[Business] = []
@@ -163,8 +153,7 @@ def _note_listing_changes(session: Session, _context: Any, _instances: Any) -> N
         noted[1].extend(businesses)
 
 
-@sa_event.listens_for(Session, "after_flush_postexec")
-def _update_listing(session: Session, _context: Any) -> None:
+def update_listing(session: Session, _context: Any) -> None:
     """Set ``products.listed`` from the product and its business, in SQL, for what changed."""
     noted = session.info.pop(_LISTING, None)
     if noted is None:
@@ -181,18 +170,7 @@ def _update_listing(session: Session, _context: Any) -> None:
 
 def relist(where: Any = None) -> Any:
     """The UPDATE that sets ``products.listed`` (of the products ``where`` selects, or all)."""
-    public_business = (
-        select(Business.id)
-        .where(
-            Business.id == Product.business_id,
-            Business.status == BusinessStatus.ACTIVE,
-            Business.hidden_at.is_(None),
-        )
-        .exists()
-    )
-    listed = and_(
-        Product.status == ProductStatus.PUBLISHED, Product.hidden_at.is_(None), public_business
-    )
+    listed = product_is_public_sql()
     stmt = (
         update(Product)
         .where(Product.listed.is_distinct_from(listed))

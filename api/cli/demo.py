@@ -55,11 +55,11 @@ from api.security import Security
 from api.services import (
     accounts,
     businesses,
+    consents,
     mentoring,
     orders,
     organizations,
     photos,
-    privacy,
     products,
     reviews,
     sponsorship,
@@ -493,8 +493,8 @@ def _business(session: Session, actor: Actor, i: int, category_id: str, village:
     )
     business = businesses.create_business(session, actor=actor, data=data)
     business.verified_graduate = i % 4 != 3
-    if privacy.active_consent(session, owner.id, ConsentPurpose.CONTACT_REVEAL) is None:
-        privacy.give_consent(session, actor=actor, purpose=ConsentPurpose.CONTACT_REVEAL)
+    if consents.active_consent(session, owner.id, ConsentPurpose.CONTACT_REVEAL) is None:
+        consents.give_consent(session, actor=actor, purpose=ConsentPurpose.CONTACT_REVEAL)
     if i % 10 != 9:  # a few stay drafts
         businesses.change_status(session, actor=actor, business_id=business.id, action="activate")
     return business

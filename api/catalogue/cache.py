@@ -1,6 +1,6 @@
 """Public catalogue documents, encoded once per worker and kept exact by PostgreSQL.
 
-A public product or business document (``catalogue_reads``) is the same for everyone who does
+A public product or business document (``api.catalogue.reads``) is the same for everyone who does
 not see more than the public (the owner and in-scope admins do). Each worker keeps the encoded
 JSON and the ETag of the ones it read last (``CATALOGUE_CACHE_SIZE`` of them, oldest out first),
 so a product read, a 304 and the items of a search page cost no query and no encoding.
@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
@@ -68,7 +68,7 @@ class Entry:
 class SearchPage:
     """The ids of a page of search results in order, and the next page's cursor; or, for a
     query with a common word, only its words' counts of matches (``counts``), which send it
-    the general way (``api.services.search``) without counting again."""
+    the general way (``api.catalogue.search``) without counting again."""
 
     ids: tuple[str, ...]
     next_cursor: str | None
@@ -362,8 +362,7 @@ def _note(session: Session, keys: Iterable[str]) -> None:
         evict_everywhere(keys)
 
 
-@event.listens_for(Session, "after_flush")
-def _after_flush(session: Session, _context: Any) -> None:
+def evict_flushed(session: Session, _context: Any) -> None:
     if _caches:
         _note(
             session,
@@ -391,8 +390,7 @@ _EVERYTHING_TABLES = frozenset(("photos", "business_licences", "categories", "re
 KEYS_OPTION = "catalogue_keys"
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _bulk_statement(state: ORMExecuteState) -> None:
+def evict_bulk_statement(state: ORMExecuteState) -> None:
     """A bulk update or delete of a table a document shows evicts what it names
     (``KEYS_OPTION``), else what its ``WHERE <table>.id = <value>`` selects, else everything."""
     if not _caches or not (state.is_update or state.is_delete or state.is_insert):
@@ -427,8 +425,7 @@ def _id_of(where: Any, table_name: str) -> str | None:
     return None
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
+def evict_committed(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: evicted again when the transaction commits
     keys = session.info.pop(_PENDING, None)
@@ -436,8 +433,7 @@ def _after_commit(session: Session) -> None:
         evict_everywhere(keys)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, previous: Any) -> None:
+def evict_rolled_back(session: Session, previous: Any) -> None:
     outermost = not previous.nested and previous.parent is None
     keys = session.info.pop(_PENDING, None) if outermost else session.info.get(_PENDING)
     if keys:

@@ -19,9 +19,11 @@ from typing import Any, Protocol
 from sqlalchemy import Row, and_, select
 from sqlalchemy.orm import Session
 
+from api.catalogue.cache import CatalogueCache, Entry
+from api.catalogue.listing import shown
 from api.dates import rfc3339
 from api.db import utcnow
-from api.images import SIZES
+from api.images import SIZES, photo_key
 from api.models import (
     Business,
     BusinessLicence,
@@ -29,13 +31,10 @@ from api.models import (
     Category,
     Photo,
     Product,
-    ProductStatus,
     Region,
 )
 from api.models.businesses import ACTIVE_DAYS, DORMANT_DAYS, activity_status
-from api.services import photos as photo_files  # a module: photos imports businesses
 from api.services.authz import Actor
-from api.services.catalogue_cache import CatalogueCache, Entry
 
 # A public document as sent: its encoded body and its ETag (the HTTP layer's business).
 Encode = Callable[[dict[str, Any]], tuple[bytes, str]]
@@ -188,7 +187,7 @@ def public_business(
 ) -> PublicListing | None:
     """The public document of a business, or None when it is not public (or not there)."""
     rows = session.execute(_BUSINESSES.where(Business.id == business_id)).all()
-    if not rows or rows[0].status != BusinessStatus.ACTIVE or rows[0].hidden_at is not None:
+    if not rows or not shown(Business, rows[0].status, rows[0].hidden_at):
         return None
     [document] = _businesses(session, [rows], url)
     return PublicListing(
@@ -297,11 +296,8 @@ def _business(
 
 
 def _is_public(row: Row[Any]) -> bool:
-    return (
-        row.status == ProductStatus.PUBLISHED
-        and row.hidden_at is None
-        and row.business_status == BusinessStatus.ACTIVE
-        and row.business_hidden_at is None
+    return shown(Product, row.status, row.hidden_at) and shown(
+        Business, row.business_status, row.business_hidden_at
     )
 
 
@@ -322,7 +318,7 @@ def _photo(
         "position": position,
         "width": width,
         "height": height,
-        "urls": {str(size): url(photo_files.photo_key(photo_id, size)) for size in SIZES},
+        "urls": {str(size): url(photo_key(photo_id, size)) for size in SIZES},
     }
 
 
@@ -378,7 +374,7 @@ def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-# -- through the worker's cache of encoded documents (``catalogue_cache``) ---------------------
+# -- through the worker's cache of encoded documents (``api.catalogue.cache``) ---------------------
 
 
 def product_key(product_id: str) -> str:
@@ -391,17 +387,17 @@ def business_key(business_id: str) -> str:
 
 def product_entry(
     cache: CatalogueCache | None,
-    session: Callable[[], Session],
+    get_session: Callable[[], Session],
     product_id: str,
     *,
     url: Callable[[str], str],
     encode: Encode,
 ) -> Entry | None:
     """A public product, encoded: from the cache, else read (and kept). None if not public.
-    ``session`` is called only when the database is read."""
+    ``get_session`` is called only when the database is read."""
 
     def read() -> Entry | None:
-        listing = public_product(session(), product_id, url=url)
+        listing = public_product(get_session(), product_id, url=url)
         return None if listing is None else _entry(listing, encode)
 
     return _cached(cache, product_key(product_id), read)
@@ -409,7 +405,7 @@ def product_entry(
 
 def business_entry(
     cache: CatalogueCache | None,
-    session: Callable[[], Session],
+    get_session: Callable[[], Session],
     business_id: str,
     *,
     url: Callable[[str], str],
@@ -418,7 +414,7 @@ def business_entry(
     """A public business, encoded, as ``product_entry``."""
 
     def read() -> Entry | None:
-        listing = public_business(session(), business_id, url=url)
+        listing = public_business(get_session(), business_id, url=url)
         return None if listing is None else _entry(listing, encode)
 
     return _cached(cache, business_key(business_id), read)
@@ -426,14 +422,14 @@ def business_entry(
 
 def product_entries(
     cache: CatalogueCache | None,
-    session: Callable[[], Session],
+    get_session: Callable[[], Session],
     product_ids: Sequence[str],
     *,
     url: Callable[[str], str],
     encode: Encode,
 ) -> list[Entry]:
     """Products known to be public (a search page), encoded, in the order of the ids: the
-    cached ones as they are, the others read in one statement (and kept); ``session`` is
+    cached ones as they are, the others read in one statement (and kept); ``get_session`` is
     called only then."""
     found: dict[str, Entry] = {}
     if cache is not None:
@@ -445,7 +441,7 @@ def product_entries(
     missing = [i for i in product_ids if i not in found]
     if missing:
         token = cache.token() if cache is not None else None
-        for listing in public_products(session(), missing, url=url):
+        for listing in public_products(get_session(), missing, url=url):
             entry = _entry(listing, encode)
             found[listing.document["id"]] = entry
             if cache is not None:

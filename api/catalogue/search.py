@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from api.catalogue.cache import CatalogueCache, SearchPage
 from api.models import (
     Availability,
     Business,
@@ -41,7 +42,6 @@ from api.models import (
 )
 from api.pagination import Page, SortOption, cursor_values, encode_cursor, paginate
 from api.services import categories, regions
-from api.services.catalogue_cache import CatalogueCache, SearchPage
 
 T = TypeVar("T")
 
@@ -55,7 +55,7 @@ SORTS = {
 
 
 def search_products(
-    session: Callable[[], Session],
+    get_session: Callable[[], Session],
     *,
     q: str | None = None,
     category: str | None = None,
@@ -73,16 +73,18 @@ def search_products(
     cache: CatalogueCache | None = None,
 ) -> Page[T]:
     """Published products of active businesses matching the words and filters; ``load`` turns
-    the page's ids into its items (the public documents, ``api.services.catalogue_reads``).
+    the page's ids into its items (the public documents, ``api.catalogue.reads``).
     ``cache`` keeps the pages of the one-statement way (see ``_ranked_by_terms_alone``);
-    ``session`` is called when the database is needed (a page served from the cache is not)."""
+    ``get_session`` is called when the database is needed (a page served from the cache is not)."""
     # ``listed`` is "published, visible, of an active visible business" kept on the product, so
     # the business is joined only for filters on it.
     stmt = listed = select(Product).where(Product.listed.is_(True))
     if region or licence is not None or verified_graduate is not None:
         stmt = stmt.join(Business, Business.id == Product.business_id)
     if category:
-        stmt = stmt.where(Product.category_id.in_(categories.with_descendants(session(), category)))
+        stmt = stmt.where(
+            Product.category_id.in_(categories.with_descendants(get_session(), category))
+        )
     if region:
         stmt = stmt.where(regions.within(Business.village_code, region))
     if price_min is not None:
@@ -110,17 +112,17 @@ def search_products(
     filtered = stmt is not listed
     counts: list[int] | None = None  # each word's matches, when already counted
     # The cache is kept on PostgreSQL only: with it, no session is opened to find that out.
-    postgres = cache is not None or _is_postgres(session())
+    postgres = cache is not None or _is_postgres(get_session())
     if words and sort == "relevance" and not filtered and postgres:
         answer = _ranked_by_terms_alone(
-            session, words, limit=limit, cursor=cursor, load=load, cache=cache
+            get_session, words, limit=limit, cursor=cursor, load=load, cache=cache
         )
         if isinstance(answer, Page):
             return answer
         counts = answer
     if words:
         stmt, rank, id_column = _match(
-            session(), stmt, words, ranked=sort == "relevance", filtered=filtered, counts=counts
+            get_session(), stmt, words, ranked=sort == "relevance", filtered=filtered, counts=counts
         )
         computed["rank"] = rank
         if id_column is not None:
@@ -128,7 +130,7 @@ def search_products(
     if sort == "relevance" and not words:
         sort = "newest"  # without words there is nothing to be relevant to
     return paginate(
-        session(),
+        get_session(),
         stmt,
         model=Product,
         sort=sort,
@@ -152,8 +154,8 @@ def query_words(q: str) -> list[str]:
 
 # Relevance ranks every match when the query's rarest word has at most this many (see _match).
 RANK_CANDIDATES = 1000
-# Otherwise it ranks this many of the most recent matches: the cost knob of broad queries (at a
-# million products, 500 take 3.5 ms of PostgreSQL's time, 1,000 twice that).
+# Otherwise it ranks this many of the most recent matches: the cost knob of broad queries (its
+# measured cost: bench/README.md, "Figures behind constants in the code").
 BROAD_CANDIDATES = 500
 
 # PostgreSQL: the words of listed products and their best field (migration 0022).
@@ -362,7 +364,7 @@ CURSOR_KEYS = (column("score", Double), column("pid", String))
 
 
 def _ranked_by_terms_alone(
-    session: Callable[[], Session],
+    get_session: Callable[[], Session],
     words: list[str],
     *,
     limit: int,
@@ -393,7 +395,7 @@ def _ranked_by_terms_alone(
     params.update(top=TOP, cap=RANK_CANDIDATES, limit=limit + 1)
     if cursor:
         params["after_score"], params["after_id"] = cursor_values(cursor, "relevance", CURSOR_KEYS)
-    rows = session().execute(_ranked_page_sql(len(words), bool(cursor)), params).all()
+    rows = get_session().execute(_ranked_page_sql(len(words), bool(cursor)), params).all()
     counts: list[int] = list(rows[0].counts)
     if max(counts) > RANK_CANDIDATES:
         if cache is not None:

@@ -1,0 +1,40 @@
+"""Response bodies a view may return besides what its schema dumps: ``Prepared`` (already in
+the schema's shape, read without the ORM) and ``Encoded`` (already JSON, e.g. a cached public
+document); ``Blueprint.response`` sends them as they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_smorest.etag import EtagMixin
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A body already in the shape the response schema gives (read without the ORM, see
+    ``api.catalogue.reads``): it is sent as it is, not dumped again."""
+
+    data: Any
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A body already encoded (a cached public document, ``api.catalogue.cache``), with its ETag
+    when the operation has one: sent as it is, and a 304 when ``If-None-Match`` names it."""
+
+    body: bytes
+    etag: str | None = None
+
+
+def encode_document(document: Any) -> tuple[bytes, str]:
+    """A document as a response carries it (compact JSON) and the ETag ``@etag`` gives it."""
+    body = current_app.json.dumps(document, separators=(",", ":")).encode()
+    return body, EtagMixin._generate_etag(document)
+
+
+def encoded_page(items: list[bytes], next_cursor: str | None) -> Encoded:
+    """A page of encoded items, as ``{"items", "next_cursor"}``, without decoding them."""
+    cursor = current_app.json.dumps(next_cursor).encode()
+    return Encoded(b'{"items":[' + b",".join(items) + b'],"next_cursor":' + cursor + b"}")

@@ -1,0 +1,156 @@
+"""The university's community-service record of its mentors (JSON and CSV)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import Conflict, NotFound, ValidationFailed
+from api.models import (
+    Attendance,
+    MentoringRequest,
+    MentoringSession,
+    Organization,
+    OrganizationKind,
+    SessionStatus,
+)
+from api.services.authz import Actor, authorize
+from api.services.mentoring.common import COMPLETED
+
+
+@dataclass
+class MentorRecord:
+    mentor_id: str
+    name: str
+    sessions_held: int = 0
+    minutes: int = 0
+    alumnae: set[str] = field(default_factory=set)
+    topics: Counter[str] = field(default_factory=Counter)
+    completed: int = 0
+    ratings: list[int] = field(default_factory=list)
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 2)
+
+    @property
+    def alumnae_served(self) -> int:
+        return len(self.alumnae)
+
+    @property
+    def rating(self) -> dict[str, Any]:
+        count = len(self.ratings)
+        return {"average": round(sum(self.ratings) / count, 2) if count else None, "count": count}
+
+
+@dataclass
+class MentoringReport:
+    organization_id: str
+    organization_name: str
+    from_date: dt.date
+    to_date: dt.date
+    mentors: list[MentorRecord]
+    totals: MentorRecord
+
+
+def mentoring_report(
+    session: Session, *, actor: Actor, organization_id: str, from_date: dt.date, to_date: dt.date
+) -> MentoringReport:
+    """Sessions held between the dates (inclusive, by their start), for the university's
+    community-service reporting: per mentor and in total. Hours count attended sessions."""
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound()
+    authorize(actor, "view_members", organization)
+    if organization.kind != OrganizationKind.UNIVERSITY:
+        raise Conflict("not_a_university")
+    if to_date < from_date:
+        raise ValidationFailed(errors={"to": ["Must not be before `from`."]})
+    start = dt.datetime.combine(from_date, dt.time(), dt.UTC)
+    end = dt.datetime.combine(to_date + dt.timedelta(days=1), dt.time(), dt.UTC)
+    records: dict[str, MentorRecord] = {}
+    totals = MentorRecord("total", "total")
+    rows = session.execute(
+        select(MentoringSession, MentoringRequest)
+        .join(MentoringRequest, MentoringRequest.id == MentoringSession.request_id)
+        .where(
+            MentoringRequest.organization_id == organization.id,
+            MentoringSession.status == SessionStatus.HELD,
+            MentoringSession.starts_at >= start,
+            MentoringSession.starts_at < end,
+        )
+        .order_by(MentoringSession.starts_at)
+    ).all()
+    for meeting, request in rows:
+        if request.mentor_id is None or request.mentor is None:
+            continue
+        record = records.setdefault(
+            request.mentor_id, MentorRecord(request.mentor_id, request.mentor.name)
+        )
+        for target in (record, totals):
+            target.sessions_held += 1
+            if meeting.attendance == Attendance.ATTENDED:
+                target.minutes += meeting.duration_minutes
+                target.alumnae.add(request.alumna_id)
+            target.topics[request.topic.value] += 1
+    finished = session.scalars(
+        select(MentoringRequest).where(
+            MentoringRequest.organization_id == organization.id,
+            MentoringRequest.status == COMPLETED,
+            MentoringRequest.completed_at >= start,
+            MentoringRequest.completed_at < end,
+        )
+    ).all()
+    for request in finished:
+        if request.mentor_id is None or request.mentor is None:
+            continue
+        record = records.setdefault(
+            request.mentor_id, MentorRecord(request.mentor_id, request.mentor.name)
+        )
+        for target in (record, totals):
+            target.completed += 1
+            if request.rating is not None:
+                target.ratings.append(request.rating)
+    return MentoringReport(
+        organization.id,
+        organization.name,
+        from_date,
+        to_date,
+        sorted(records.values(), key=lambda r: r.name),
+        totals,
+    )
+
+
+def report_csv_rows(report: MentoringReport) -> list[list[Any]]:
+    header = [
+        "mentor_id",
+        "mentor",
+        "sessions_held",
+        "hours",
+        "alumnae_served",
+        "mentorings_completed",
+        "rating_average",
+        "rating_count",
+        "topics",
+    ]
+    rows: list[list[Any]] = [header]
+    for record in [*report.mentors, report.totals]:
+        rows.append(
+            [
+                record.mentor_id,
+                record.name,
+                record.sessions_held,
+                record.hours,
+                record.alumnae_served,
+                record.completed,
+                record.rating["average"] or "",
+                record.rating["count"],
+                "; ".join(f"{t}={n}" for t, n in sorted(record.topics.items())),
+            ]
+        )
+    return rows

@@ -1,0 +1,236 @@
+"""The sponsor's impact report: its businesses' figures before and after sponsorship (JSON
+and CSV)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.errors import NotFound
+from api.models import (
+    Business,
+    Disbursement,
+    DisbursementStatus,
+    Milestone,
+    OffPlatformSale,
+    Order,
+    OrderStatus,
+    Organization,
+    Product,
+    Region,
+    SponsorConsent,
+    Sponsorship,
+)
+from api.services.authz import Actor, authorize
+
+WINDOW = dt.timedelta(days=180)
+
+
+@dataclass
+class BusinessImpact:
+    business_id: str
+    business_name: str
+    regency: dict[str, str]  # a place: {code, name}
+    value_received_idr: int
+    consented: bool
+    first_disbursement_on: dt.date | None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    activity_status: str | None = None
+
+
+@dataclass
+class ImpactReport:
+    organization_id: str
+    organization_name: str
+    year: int
+    sponsorships: dict[str, int]
+    businesses_reached: int
+    women_reached: int
+    value_disbursed_idr: int
+    by_kind: dict[str, int]
+    by_region: list[dict[str, Any]]  # [{region: {code, name}, value_idr}], largest first
+    milestones_met: int
+    businesses: list[BusinessImpact] = field(default_factory=list)
+
+
+def impact_report(
+    session: Session, *, actor: Actor, organization_id: str, year: int
+) -> ImpactReport:
+    """What the organisation's sponsorships did in a year; figures of a business only with its
+    owner's consent (checked now: a revoked consent hides them at once)."""
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound()
+    authorize(actor, "view_members", organization)
+    start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    sponsorships = session.scalars(
+        select(Sponsorship).where(Sponsorship.organization_id == organization.id)
+    ).all()
+    by_status: dict[str, int] = defaultdict(int)
+    for s in sponsorships:
+        by_status[s.status.value] += 1
+    rows = session.execute(
+        select(Disbursement, Sponsorship)
+        .join(Sponsorship, Sponsorship.id == Disbursement.sponsorship_id)
+        .where(
+            Sponsorship.organization_id == organization.id,
+            Disbursement.status == DisbursementStatus.CONFIRMED,
+            Disbursement.disbursed_on >= start,
+            Disbursement.disbursed_on < end,
+        )
+        .order_by(Disbursement.disbursed_on)
+    ).all()
+    by_kind: dict[str, int] = defaultdict(int)
+    by_region: dict[str, int] = defaultdict(int)
+    received: dict[str, int] = defaultdict(int)
+    first: dict[str, dt.date] = {}
+    for disbursement, sponsorship in rows:
+        by_kind[sponsorship.kind.value] += disbursement.value_idr
+        regency = sponsorship.business.regency_code
+        by_region[regency] += disbursement.value_idr
+        received[sponsorship.business_id] += disbursement.value_idr
+        first.setdefault(sponsorship.business_id, disbursement.disbursed_on)
+    region_names: dict[str, str] = {
+        code: name
+        for code, name in session.execute(
+            select(Region.code, Region.name).where(Region.code.in_(list(by_region)))
+        )
+    }
+    milestones = session.scalar(
+        select(func.count())
+        .select_from(Milestone)
+        .join(Sponsorship, Sponsorship.id == Milestone.sponsorship_id)
+        .where(
+            Sponsorship.organization_id == organization.id,
+            Milestone.met_at >= dt.datetime.combine(start, dt.time(), dt.UTC),
+            Milestone.met_at < dt.datetime.combine(end, dt.time(), dt.UTC),
+        )
+    )
+    reached = [session.get(Business, b) for b in received]
+    report = ImpactReport(
+        organization.id,
+        organization.name,
+        year,
+        dict(by_status),
+        len(reached),
+        len({b.owner_id for b in reached if b is not None}),
+        sum(received.values()),
+        dict(by_kind),
+        [
+            {"region": {"code": code, "name": region_names.get(code, "")}, "value_idr": value}
+            for code, value in sorted(by_region.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        int(milestones or 0),
+    )
+    consenting = set(
+        session.scalars(
+            select(SponsorConsent.business_id).where(
+                SponsorConsent.organization_id == organization.id,
+                SponsorConsent.business_id.in_(list(received)),
+                SponsorConsent.revoked_at.is_(None),
+            )
+        )
+    )
+    for business in reached:
+        if business is None:
+            continue
+        consented = business.id in consenting
+        item = BusinessImpact(
+            business.id,
+            business.name,
+            {
+                "code": business.regency_code,
+                "name": region_names.get(business.regency_code, business.regency_code),
+            },
+            received[business.id],
+            consented,
+            first[business.id] if consented else None,
+        )
+        if consented:
+            pivot = dt.datetime.combine(first[business.id], dt.time(), dt.UTC)
+            item.before = _activity_between(session, business, pivot - WINDOW, pivot)
+            item.after = _activity_between(session, business, pivot, min(pivot + WINDOW, utcnow()))
+            item.activity_status = business.activity_status
+        report.businesses.append(item)
+    return report
+
+
+def _activity_between(
+    session: Session, business: Business, start: dt.datetime, end: dt.datetime
+) -> dict[str, Any]:
+    """Products listed at the end, completed orders and all sales within [start, end)."""
+    listed = session.scalar(
+        select(func.count()).where(
+            Product.business_id == business.id,
+            Product.published_at.is_not(None),
+            Product.published_at < end,
+        )
+    )
+    orders, on_platform = session.execute(
+        select(func.count(), func.coalesce(func.sum(Order.total_idr), 0)).where(
+            Order.business_id == business.id,
+            Order.status == OrderStatus.COMPLETED,
+            Order.completed_at >= start,
+            Order.completed_at < end,
+        )
+    ).one()
+    off_platform = session.scalar(
+        select(func.coalesce(func.sum(OffPlatformSale.amount_idr), 0)).where(
+            OffPlatformSale.business_id == business.id,
+            OffPlatformSale.sold_on >= start.date(),
+            OffPlatformSale.sold_on < end.date(),
+        )
+    )
+    return {
+        "from_": start.date().isoformat(),
+        "to": end.date().isoformat(),
+        "products_listed": int(listed or 0),
+        "orders": int(orders or 0),
+        "sales_idr": int(on_platform or 0) + int(off_platform or 0),
+    }
+
+
+def report_csv_rows(report: ImpactReport) -> list[list[Any]]:
+    header = [
+        "business_id",
+        "business",
+        "regency",
+        "value_received_idr",
+        "consented",
+        "first_disbursement_on",
+        "products_before",
+        "products_after",
+        "orders_before",
+        "orders_after",
+        "sales_before_idr",
+        "sales_after_idr",
+        "activity_status",
+    ]
+    rows: list[list[Any]] = [header]
+    for b in report.businesses:
+        before, after = b.before or {}, b.after or {}
+        rows.append(
+            [
+                b.business_id,
+                b.business_name,
+                b.regency["name"],
+                b.value_received_idr,
+                "yes" if b.consented else "no",
+                b.first_disbursement_on or "",
+                before.get("products_listed", ""),
+                after.get("products_listed", ""),
+                before.get("orders", ""),
+                after.get("orders", ""),
+                before.get("sales_idr", ""),
+                after.get("sales_idr", ""),
+                b.activity_status or "",
+            ]
+        )
+    return rows

@@ -1,0 +1,181 @@
+"""Sponsorships: proposals and their lifecycle, milestones, and what each caller may see of
+one and do with it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from api.models import (
+    Business,
+    BusinessStatus,
+    Membership,
+    Milestone,
+    Organization,
+    OrganizationKind,
+    Sponsorship,
+    SponsorshipStatus,
+    SupportNeed,
+)
+from api.pagination import Page, paginate
+from api.services import organizations
+from api.services.authz import Actor, authorize
+from api.services.shown import Shown
+from api.services.sponsorship.common import (
+    OPEN_NEEDS,
+    RECIPIENT,
+    RUNNING,
+    SPONSOR,
+    SPONSORSHIP_SORTS,
+    S,
+    _event,
+)
+
+
+def verified_csr(session: Session, user_id: str) -> Organization | None:
+    return organizations.verified_membership(session, user_id, OrganizationKind.CSR_COMPANY)
+
+
+def is_sponsor(session: Session, actor: Actor, sponsorship: Sponsorship) -> bool:
+    return actor.user_id is not None and (
+        session.get(Membership, (sponsorship.organization_id, actor.user_id)) is not None
+    )
+
+
+def is_recipient(actor: Actor, sponsorship: Sponsorship) -> bool:
+    return actor.user_id is not None and actor.user_id == sponsorship.business.owner_id
+
+
+def propose(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> Sponsorship:
+    """A partner of a verified CSR company proposes support to a business or one of its needs."""
+    partner = actor.require_user()
+    organization = verified_csr(session, partner.id)
+    if organization is None:
+        raise Forbidden("not_in_verified_csr")
+    values = dict(data)
+    milestones = values.pop("milestones", [])
+    business = session.get(Business, values["business_id"])
+    if business is None or business.status != BusinessStatus.ACTIVE:
+        raise ValidationFailed(errors={"business_id": ["Not an active business."]})
+    need_id = values.get("need_id")
+    if need_id:
+        need = session.get(SupportNeed, need_id)
+        if need is None or need.business_id != business.id or need.status not in OPEN_NEEDS:
+            raise ValidationFailed(errors={"need_id": ["Not an open need of this business."]})
+    sponsorship = Sponsorship(
+        **values,
+        organization_id=organization.id,
+        proposed_by_id=partner.id,
+        milestones=[
+            Milestone(position=i, title=m["title"], due_on=m.get("due_on"))
+            for i, m in enumerate(milestones)
+        ],
+    )
+    session.add(sponsorship)
+    session.flush()
+    _event(session, sponsorship, "proposed", actor)
+    return sponsorship
+
+
+def get_sponsorship(session: Session, *, actor: Actor, sponsorship_id: str) -> Sponsorship:
+    """For the sponsoring organisation's members, the business owner and admins."""
+    sponsorship = session.get(Sponsorship, sponsorship_id)
+    if sponsorship is None:
+        raise NotFound()
+    return authorize(actor, "view", sponsorship)
+
+
+def shown(session: Session, actor: Actor, sponsorship: Sponsorship) -> Shown[Sponsorship]:
+    """The sponsorship as the caller sees it, with what she may do with it now."""
+    return Shown(sponsorship, allowed_actions=allowed_actions(session, actor, sponsorship))
+
+
+def allowed_actions(session: Session, actor: Actor, sponsorship: Sponsorship) -> list[str]:
+    actions: list[str] = []
+    if is_recipient(actor, sponsorship):
+        actions += RECIPIENT.allowed(sponsorship.status)
+    if is_sponsor(session, actor, sponsorship):
+        actions += [a for a in SPONSOR.allowed(sponsorship.status) if a not in actions]
+    return actions
+
+
+def act(
+    session: Session, *, actor: Actor, sponsorship_id: str, action: str, reason: str | None = None
+) -> Sponsorship:
+    sponsorship = get_sponsorship(session, actor=actor, sponsorship_id=sponsorship_id)
+    if is_recipient(actor, sponsorship) and action in RECIPIENT.actions:
+        lifecycle = RECIPIENT
+    elif is_sponsor(session, actor, sponsorship) and action in SPONSOR.actions:
+        lifecycle = SPONSOR
+    else:
+        raise Forbidden("not_your_action", params={"action": action})
+    if action == "cancel" and not reason:
+        raise ValidationFailed(errors={"reason": ["Say why you cancel."]})
+    lifecycle.apply(sponsorship, action)
+    now = utcnow()
+    if action == "accept":
+        sponsorship.accepted_at = now
+    elif action == "start":
+        sponsorship.activated_at = now
+    elif action in ("decline", "withdraw", "cancel", "complete"):
+        sponsorship.closed_at, sponsorship.reason = now, reason
+    session.flush()
+    _event(session, sponsorship, sponsorship.status.value, actor, reason=reason)
+    return sponsorship
+
+
+def list_sponsorships(
+    session: Session,
+    *,
+    actor: Actor,
+    side: str = "recipient",
+    status: Sequence[SponsorshipStatus] | None = None,
+    limit: int,
+    cursor: str | None = None,
+    sort: str = "-created_at",
+) -> Page[Sponsorship]:
+    """As a sponsor (your organisations'), or as a recipient (to your businesses)."""
+    user = actor.require_user()
+    stmt = select(Sponsorship)
+    if side == "sponsor":
+        mine = select(Membership.organization_id).where(Membership.user_id == user.id)
+        stmt = stmt.where(Sponsorship.organization_id.in_(mine))
+    else:
+        owned = select(Business.id).where(Business.owner_id == user.id)
+        stmt = stmt.where(Sponsorship.business_id.in_(owned))
+    if status:
+        stmt = stmt.where(Sponsorship.status.in_(status))
+    return paginate(
+        session,
+        stmt,
+        model=Sponsorship,
+        sort=sort,
+        options=SPONSORSHIP_SORTS,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def mark_milestone(
+    session: Session, *, actor: Actor, sponsorship_id: str, milestone_id: str
+) -> Sponsorship:
+    """Either party marks a milestone met (once)."""
+    sponsorship = get_sponsorship(session, actor=actor, sponsorship_id=sponsorship_id)
+    if not (is_recipient(actor, sponsorship) or is_sponsor(session, actor, sponsorship)):
+        raise Forbidden()
+    milestone = next((m for m in sponsorship.milestones if m.id == milestone_id), None)
+    if milestone is None:
+        raise NotFound()
+    if sponsorship.status not in (*RUNNING, S.COMPLETED):
+        raise Conflict("sponsorship_not_running", params={"status": sponsorship.status.value})
+    if milestone.met_at is not None:
+        raise Conflict("milestone_already_met")
+    milestone.met_at, milestone.met_by_id = utcnow(), actor.user_id
+    session.flush()
+    _event(session, sponsorship, "milestone_met", actor, milestone=milestone.title)
+    return sponsorship
