@@ -255,6 +255,9 @@ def test_evidence_is_private_and_sniffed(client: FlaskClient, csr: Csr, auth: Au
     fetched = client.get(url, headers=csr.alumna_h)
     assert fetched.mimetype == "application/pdf" and fetched.get_data() == pdf
     assert fetched.headers["Cache-Control"].startswith("private")
+    # Saved, not rendered in the API's origin (a PDF may carry script), and sandboxed anyway.
+    assert fetched.headers["Content-Disposition"] == f'attachment; filename="bukti-{did}.pdf"'
+    assert fetched.headers["Content-Security-Policy"] == "sandbox"
     fetched.close()
     _, stranger = auth.as_role(Role.PARTNER)
     assert_problem(client.get(url, headers=stranger), 404)

@@ -239,10 +239,17 @@ def get_disbursement_evidence(sponsorship_id: str, disbursement_id: str) -> Resp
         db(), current_actor(), sponsorship_id, disbursement_id
     )
     key = service.evidence_key(disbursement)
+    extension = "pdf" if disbursement.evidence_type == "application/pdf" else "webp"
     return Response(
         state().storage.private.get(key),
         mimetype=disbursement.evidence_type,
-        headers={"Cache-Control": "private, no-cache"},
+        headers={
+            "Cache-Control": "private, no-cache",
+            # An uploaded file is saved, never rendered in the API's origin (a PDF may carry
+            # script); and if a browser shows it anyway, it runs in a sandbox.
+            "Content-Disposition": f'attachment; filename="bukti-{disbursement.id}.{extension}"',
+            "Content-Security-Policy": "sandbox",
+        },
     )
 
 
