@@ -152,7 +152,11 @@ def cluster() -> Iterator[Cluster]:
                 "WEBHOOK_ALLOW_NETWORKS=127.0.0.1/32",
                 "WEBHOOK_TIMEOUT_SECONDS=5",
                 "WEBHOOK_SWEEP_SECONDS=1",
+                # The load comes from one address: only the limit under test may refuse it.
                 "RATE_LIMIT_DEFAULT='100000 per minute'",
+                "RATE_LIMIT_STATS='100000 per minute'",
+                # Sign-in's per-address limit, low so that the drill meets it in 12 tries.
+                "RATE_LIMIT_LOGIN='10 per minute'",
             )
         ),
     }
