@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from api.catalogue import reads as catalogue_reads
@@ -25,6 +25,7 @@ from api.schemas.contact import ContactAnswerSchema, ContactSchema, LeadSchema
 from api.services import businesses as service
 from api.services import contact
 from api.services.contact import ContactAnswer
+from api.services.shown import Shown
 
 blp = Blueprint(
     "businesses",
@@ -35,16 +36,9 @@ blp = Blueprint(
 )
 
 
-def _viewed(items: Iterable[Business]) -> None:
-    """Mark which businesses the caller sees with their private part."""
-    actor = current_actor()
-    for business in items:
-        business.show_private = service.shows_private(actor, business)  # type: ignore[attr-defined]
-
-
-def _one(business: Business) -> Business:
-    _viewed([business])
-    return business
+def _shown(business: Business) -> Shown[Business]:
+    """The business as the caller sees it (the service decides who sees its private part)."""
+    return service.shown(current_actor(), business)
 
 
 @blp.route("/businesses", methods=["GET"])
@@ -52,15 +46,16 @@ def _one(business: Business) -> Business:
 @blp.read_only
 @blp.arguments(BusinessQueryArgsSchema, location="query")
 @blp.response(200, page_of(BusinessSchema))
-def list_businesses(args: dict[str, Any]) -> tuple[Page[Business] | Prepared, dict[str, str]]:
+def list_businesses(
+    args: dict[str, Any],
+) -> tuple[Page[Shown[Business]] | Prepared, dict[str, str]]:
     """List active businesses by category, region (any level) and verification."""
     actor = current_actor()
     listed = service.list_public(db(), url=state().storage.url, **args)
     if not any(catalogue_reads.sees_more(actor, item) for item in listed.items):
         return prepared_page(Page([item.document for item in listed.items], listed.next_cursor))
     page = service.list_public(db(), **args)  # with her own businesses' private part
-    _viewed(page.items)
-    return page_response(page)
+    return page_response(service.shown_page(actor, page))
 
 
 @blp.route("/businesses", methods=["POST"])
@@ -68,9 +63,9 @@ def list_businesses(args: dict[str, Any]) -> tuple[Page[Business] | Prepared, di
 @blp.etag
 @blp.arguments(BusinessCreateSchema)
 @blp.response(201, BusinessSchema)
-def create_business(data: dict[str, Any]) -> Business:
+def create_business(data: dict[str, Any]) -> Shown[Business]:
     """Create your business; it starts as a draft that only you see."""
-    return _one(service.create_business(db(), actor=current_actor(), data=data))
+    return _shown(service.create_business(db(), actor=current_actor(), data=data))
 
 
 def _business_key(path: Mapping[str, Any]) -> str:
@@ -83,7 +78,7 @@ def _business_key(path: Mapping[str, Any]) -> str:
 @blp.read_only
 @blp.etag
 @blp.response(200, BusinessSchema)
-def get_business(business_id: str) -> Business | Encoded:
+def get_business(business_id: str) -> Shown[Business] | Encoded:
     """Read a business: the public view, or with `private` for its owner."""
     actor = current_actor()
     app_state = state()
@@ -92,7 +87,7 @@ def get_business(business_id: str) -> Business | Encoded:
     )
     if public is not None and not catalogue_reads.sees_more(actor, public):
         return Encoded(public.body, public.etag)
-    return _one(service.get_business(db(), actor=actor, business_id=business_id))
+    return _shown(service.get_business(db(), actor=actor, business_id=business_id))
 
 
 @blp.route("/businesses/<string:business_id>", methods=["PATCH"])
@@ -100,35 +95,37 @@ def get_business(business_id: str) -> Business | Encoded:
 @blp.etag
 @blp.arguments(BusinessPatchSchema)
 @blp.response(200, BusinessSchema)
-def update_business(changes: dict[str, Any], business_id: str) -> Business:
+def update_business(changes: dict[str, Any], business_id: str) -> Shown[Business]:
     """Change your business (send If-Match); `licences` replaces the whole list."""
-    business = _one(
-        service.get_business(db(), actor=current_actor(), business_id=business_id, action="edit")
+    business = service.get_business(
+        db(), actor=current_actor(), business_id=business_id, action="edit"
     )
-    blp.check_etag(business, BusinessSchema)
-    return service.update_business(db(), actor=current_actor(), business=business, changes=changes)
+    blp.check_etag(_shown(business), BusinessSchema)
+    return _shown(
+        service.update_business(db(), actor=current_actor(), business=business, changes=changes)
+    )
 
 
-def _transition(action: str, business_id: str) -> Business:
-    return _one(
+def _transition(action: str, business_id: str) -> Shown[Business]:
+    return _shown(
         service.change_status(db(), actor=current_actor(), business_id=business_id, action=action)
     )
 
 
 @blp.action("/businesses/<string:business_id>/activate", response=BusinessSchema)
-def activate_business(business_id: str) -> Business:
+def activate_business(business_id: str) -> Shown[Business]:
     """Open the business to the public (from draft, paused or closed)."""
     return _transition("activate", business_id)
 
 
 @blp.action("/businesses/<string:business_id>/pause", response=BusinessSchema)
-def pause_business(business_id: str) -> Business:
+def pause_business(business_id: str) -> Shown[Business]:
     """Hide an active business for a while (holidays, Ramadan, no stock)."""
     return _transition("pause", business_id)
 
 
 @blp.action("/businesses/<string:business_id>/close", response=BusinessSchema)
-def close_business(business_id: str) -> Business:
+def close_business(business_id: str) -> Shown[Business]:
     """Declare the business closed (it can be reopened with activate)."""
     return _transition("close", business_id)
 
@@ -137,11 +134,10 @@ def close_business(business_id: str) -> Business:
 @blp.auth()
 @blp.arguments(MyBusinessQueryArgsSchema, location="query")
 @blp.response(200, page_of(BusinessSchema))
-def list_my_businesses(args: dict[str, Any]) -> tuple[Page[Business], dict[str, str]]:
+def list_my_businesses(args: dict[str, Any]) -> tuple[Page[Shown[Business]], dict[str, str]]:
     """List your own businesses, in every status."""
     page = service.list_owned(db(), actor=current_actor(), **args)
-    _viewed(page.items)
-    return page_response(page)
+    return page_response(service.shown_page(current_actor(), page))
 
 
 @blp.route("/businesses/<string:business_id>/contact", methods=["POST"])

@@ -23,6 +23,7 @@ from api.schemas.products import (
     ProductSearchQueryArgsSchema,
 )
 from api.services import products as service
+from api.services.shown import Shown
 
 blp = Blueprint(
     "products",
@@ -92,7 +93,7 @@ def _count_view(path: Mapping[str, Any]) -> None:
 @blp.read_only
 @blp.etag
 @blp.response(200, ProductSchema)
-def get_product(product_id: str) -> Product | Encoded:
+def get_product(product_id: str) -> Shown[Product] | Encoded:
     """Read a product (unpublished ones only for their owner, who also gets `stats`)."""
     actor = current_actor()
     app_state = state()
@@ -103,13 +104,13 @@ def get_product(product_id: str) -> Product | Encoded:
         _count_view({"product_id": product_id})
         return Encoded(public.body, public.etag)
     product = service.get_product(db(), actor=actor, product_id=product_id)
-    if service.can_edit(actor, product):
+    shown = service.shown(db(), actor, product, state().views)
+    if shown.stats is not None:
         # The ETag is the product's, as If-Match on PATCH checks it: not the owner's figures.
         blp.set_etag(product, ProductSchema)
-        product.stats = service.stats(db(), product, state().views)  # type: ignore[attr-defined]
     else:
-        state().views.hit(product.id)
-    return product
+        state().views.hit(product.id)  # the owner's own look is not a view
+    return shown
 
 
 @blp.route("/products/<string:product_id>", methods=["PATCH"])

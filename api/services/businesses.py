@@ -30,6 +30,7 @@ from api.pagination import Page, paginate, sort_options
 from api.services import categories, consents, regions
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
+from api.services.shown import Shown
 
 ACTIVE, DRAFT, PAUSED, CLOSED = (
     BusinessStatus.ACTIVE,
@@ -242,6 +243,16 @@ def list_owned(
 def shows_private(actor: Actor, business: Business) -> bool:
     """Whether the caller sees the owner's view (address, WhatsApp number, village)."""
     return can(actor, "edit", business)
+
+
+def shown(actor: Actor, business: Business) -> Shown[Business]:
+    """The business as ``actor`` sees it: with its private part for its owner (and staff in
+    scope), without it for everyone else."""
+    return Shown(business, allowed_actions=[], show_private=shows_private(actor, business))
+
+
+def shown_page(actor: Actor, page: Page[Business]) -> Page[Shown[Business]]:
+    return Page([shown(actor, b) for b in page.items], page.next_cursor)
 
 
 def _check_references(session: Session, values: dict[str, Any]) -> None:

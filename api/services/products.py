@@ -24,6 +24,7 @@ from api.pagination import Page, paginate, sort_options
 from api.services import businesses, categories
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
+from api.services.shown import Shown
 
 if TYPE_CHECKING:
     from api.catalogue.counters import ViewCounter
@@ -149,6 +150,13 @@ def history(
 
 def can_edit(actor: Actor, product: Product) -> bool:
     return can(actor, "edit", product)
+
+
+def shown(session: Session, actor: Actor, product: Product, views: ViewCounter) -> Shown[Product]:
+    """The product as ``actor`` sees it: its owner (and staff who may edit it) also get its
+    ``stats``; for everyone else they are null."""
+    figures = stats(session, product, views) if can_edit(actor, product) else None
+    return Shown(product, allowed_actions=[], stats=figures)
 
 
 def stats(session: Session, product: Product, views: ViewCounter) -> dict[str, int]:
