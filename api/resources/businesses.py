@@ -10,7 +10,7 @@ from api.http.blueprint import Blueprint
 from api.http.bodies import Encoded, Prepared, encode_document
 from api.http.context import current_actor, db, state
 from api.http.limits import limit
-from api.http.pagination import page_response, prepared_page
+from api.http.pages import page_response, prepared_page
 from api.models import Business, Lead, Role
 from api.pagination import Page
 from api.schemas.businesses import (

@@ -10,7 +10,7 @@ from api.errors import NotFound
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
 from api.http.limits import limit
-from api.http.pagination import page_response
+from api.http.pages import page_response
 from api.models import Message, Role
 from api.pagination import Page
 from api.schemas.accounts import (

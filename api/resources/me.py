@@ -9,7 +9,7 @@ from flask import request
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, current_session_id, db, state
 from api.http.limits import limit
-from api.http.pagination import page_response
+from api.http.pages import page_response
 from api.models import AssistGrant, AuditEntry, Consent, Membership, Notification, Role, User
 from api.pagination import Page
 from api.schemas.accounts import (

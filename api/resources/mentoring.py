@@ -7,7 +7,7 @@ from typing import Any
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, language
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
-from api.http.pagination import page_response
+from api.http.pages import page_response
 from api.models import MentoringOffer, MentoringRequest, MentoringSession, Role
 from api.pagination import Page
 from api.schemas.common import OptionalReasonSchema, PageQueryArgsSchema, ReasonSchema, page_of

@@ -6,7 +6,7 @@ from typing import Any
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db
-from api.http.pagination import page_response
+from api.http.pages import page_response
 from api.models import Order, Review, Role
 from api.pagination import Page
 from api.schemas.common import ReasonSchema, page_of

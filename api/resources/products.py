@@ -10,7 +10,7 @@ from api.catalogue import search
 from api.http.blueprint import Blueprint
 from api.http.bodies import Encoded, encode_document, encoded_page
 from api.http.context import current_actor, db, state
-from api.http.pagination import page_response
+from api.http.pages import page_response
 from api.models import Product, ProductChange, Role
 from api.pagination import Page
 from api.schemas.common import PageQueryArgsSchema, page_of

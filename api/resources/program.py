@@ -14,7 +14,7 @@ from api.http.charts import CHART_RESPONSES
 from api.http.context import current_actor, db, language, state
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
 from api.http.limits import limit
-from api.http.pagination import page_response
+from api.http.pages import page_response
 from api.i18n import translate_field_errors
 from api.models import CheckIn, Cohort, GraduateClaim, Program, Role, RosterEntry
 from api.pagination import Page

@@ -6,7 +6,7 @@ from typing import Any
 
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, state
-from api.http.pagination import page_response
+from api.http.pages import page_response
 from api.images import MAX_BYTES, UPLOAD_LIMIT
 from api.models import Report, ReportTarget, Review, Role
 from api.pagination import Page

@@ -9,7 +9,7 @@ from flask import Response
 from api.http.blueprint import Blueprint
 from api.http.context import current_actor, db, language, state
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
-from api.http.pagination import page_response
+from api.http.pages import page_response
 from api.images import MAX_BYTES, UPLOAD_LIMIT
 from api.models import Disbursement, Role, SponsorConsent, Sponsorship, SupportNeed
 from api.pagination import Page
