@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from api.catalogue import cache as catalogue_cache
 from api.catalogue import changes as catalogue_changes
 from api.catalogue import reads as catalogue_reads
+from api.catalogue.listing import shown_sql
 from api.db import utcnow
 from api.errors import NotFound, ValidationFailed
 from api.models import (
@@ -184,7 +185,7 @@ def list_public(
 
     With ``url`` (how a stored file is addressed), the items are ``PublicListing``s read
     without the ORM (``api.catalogue.reads``); without, ``Business`` objects."""
-    stmt = select(Business).where(Business.status == ACTIVE, Business.hidden_at.is_(None))
+    stmt = select(Business).where(shown_sql(Business))
     if category:
         stmt = stmt.where(Business.category_id.in_(categories.with_descendants(session, category)))
     if region:

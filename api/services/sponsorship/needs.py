@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.catalogue.listing import shown_sql
 from api.db import utcnow
 from api.errors import NotFound, ValidationFailed
 from api.models import (
     Business,
-    BusinessStatus,
     ClaimStatus,
     GraduateClaim,
     NeedStatus,
@@ -98,7 +98,7 @@ def browse_needs(
         stmt = stmt.where(SupportNeed.business_id == owned.id)
         owner_view = businesses.shows_private(actor, owned)
     if not owner_view:
-        stmt = stmt.where(Business.status == BusinessStatus.ACTIVE, Business.hidden_at.is_(None))
+        stmt = stmt.where(shown_sql(Business))  # the public catalogue's rule
     stmt = stmt.where(
         SupportNeed.status.in_(status or (OPEN_NEEDS if not owner_view else list(NeedStatus)))
     )
