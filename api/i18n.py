@@ -475,6 +475,26 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Precondition failed", "The resource changed since you read it; read it again."),
         "id": ("Prasyarat gagal", "Sumber daya berubah sejak Anda membacanya; baca ulang."),
     },
+    "batch_item_refused": {
+        "en": (
+            "Batch refused",
+            "Item {index} was refused, so nothing was changed; see each item's status.",
+        ),
+        "id": (
+            "Batch ditolak",
+            "Item {index} ditolak, jadi tidak ada yang diubah; lihat status setiap item.",
+        ),
+    },
+    "not_applied": {
+        "en": (
+            "Not applied",
+            "Another item of this batch was refused, so this one was not applied.",
+        ),
+        "id": (
+            "Tidak diterapkan",
+            "Item lain dalam batch ini ditolak, jadi item ini tidak diterapkan.",
+        ),
+    },
     "uri_too_long": {
         "en": ("URI too long", "The request line is longer than {line} bytes."),
         "id": ("URI terlalu panjang", "Baris permintaan lebih panjang dari {line} byte."),

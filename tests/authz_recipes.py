@@ -898,6 +898,14 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
         "/v1/organizations/{csr}/api-keys",
         {"name": "Aplikasi baru", "scopes": ["catalogue:read"]},
     ),
+    "batchUpdateProducts": (
+        "POST",
+        "/v1/businesses/{business}/products/batch",
+        {
+            "mode": "per_item",
+            "items": [{"product_id": "{product}", "if_match": '"stale"', "price_idr": 27_000}],
+        },
+    ),
     "revokeApiKey": ("DELETE", "/v1/organizations/{csr}/api-keys/{api_key}", None),
     "endDataUseAgreement": ("DELETE", "/v1/organizations/{university}/data-use-agreement", None),
     "recordDataUseAgreement": ("PUT", "/v1/organizations/{university}/data-use-agreement", None),

@@ -197,7 +197,8 @@ class Blueprint(flask_smorest.Blueprint):
         return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
 
     def response(self, status_code: Any, schema: Any = None, **kwargs: Any) -> Any:
-        """flask-smorest's, and a view may return ``Prepared`` (with headers) to skip the dump."""
+        """flask-smorest's, and a view may return ``Prepared`` (with headers, or with another
+        documented status) to skip the dump."""
         documented = super().response(status_code, schema, **kwargs)
 
         def decorator(func: Any) -> Any:
@@ -209,9 +210,11 @@ class Blueprint(flask_smorest.Blueprint):
                     return self._encoded_response(body, int(status_code), headers)
                 if not isinstance(body, Prepared):
                     return result
+                status = headers if isinstance(headers, int) else int(status_code)
+                headers = None if isinstance(headers, int) else headers
                 get_appcontext()["result_dump"] = body.data  # what the ETag is computed from
                 response = jsonify(body.data)
-                response.status_code = int(status_code)
+                response.status_code = status
                 response.headers.update(headers or {})
                 return response
 

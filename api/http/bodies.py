@@ -38,3 +38,17 @@ def encoded_page(items: list[bytes], next_cursor: str | None) -> Encoded:
     """A page of encoded items, as ``{"items", "next_cursor"}``, without decoding them."""
     cursor = current_app.json.dumps(next_cursor).encode()
     return Encoded(b'{"items":[' + b",".join(items) + b'],"next_cursor":' + cursor + b"}")
+
+
+def etag_of(obj: Any, schema: Any) -> str:
+    """The ETag ``@etag`` gives ``obj`` dumped by ``schema`` (what ``check_etag`` compares);
+    pass an instance to reuse it for many objects."""
+    instance = schema() if isinstance(schema, type) else schema
+    return EtagMixin._generate_etag(instance.dump(obj))
+
+
+def etag_matches(sent: str, etag: str) -> bool:
+    """Whether an ETag sent in a body (quoted or not, weak or not) is ``etag``."""
+    value = sent.strip()
+    value = value.removeprefix("W/")
+    return value.strip('"') == etag

@@ -53,6 +53,26 @@ def problem(
 ) -> Response:
     """Build a problem response in the caller's language."""
     lang = language(resolve=status < 500)
+    body = problem_body(status, code, params=params, errors=errors, extra=extra)
+    response = Response(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MIMETYPE
+    )
+    response.headers["Content-Language"] = lang
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def problem_body(
+    status: int,
+    code: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    errors: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A problem's body in the caller's language (also one item's problem inside a body)."""
+    lang = language(resolve=status < 500)
     title, detail = problem_text(code, lang, params)
     body: dict[str, Any] = {
         "type": f"urn:berdaya:problem:{code}",
@@ -68,13 +88,14 @@ def problem(
     request_id = g.get("request_id")
     if request_id:
         body["request_id"] = request_id
-    response = Response(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MIMETYPE
+    return body
+
+
+def error_body(error: DomainError) -> dict[str, Any]:
+    """A domain error's problem body, without a response around it."""
+    return problem_body(
+        error.status, error.code, params=error.params, errors=error.errors, extra=error.extra
     )
-    response.headers["Content-Language"] = lang
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
 
 
 def handle_domain_error(error: DomainError) -> Response:

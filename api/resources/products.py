@@ -7,13 +7,16 @@ from typing import Any
 
 from api.catalogue import reads as catalogue_reads
 from api.catalogue import search
+from api.errors import DomainError
 from api.http.blueprint import Blueprint
-from api.http.bodies import Encoded, encode_document, encoded_page
+from api.http.bodies import Encoded, Prepared, encode_document, encoded_page, etag_matches, etag_of
 from api.http.context import current_actor, db, state
 from api.http.pages import page_response
+from api.http.problems import error_body
 from api.models import Product, ProductChange, Role
 from api.pagination import Page
 from api.schemas.common import PageQueryArgsSchema, page_of
+from api.schemas.product_batches import ProductBatchResultSchema, ProductBatchSchema
 from api.schemas.products import (
     BusinessProductQueryArgsSchema,
     ProductChangeSchema,
@@ -22,6 +25,7 @@ from api.schemas.products import (
     ProductSchema,
     ProductSearchQueryArgsSchema,
 )
+from api.services import product_batches
 from api.services import products as service
 from api.services.shown import Shown
 
@@ -159,3 +163,46 @@ def list_product_history(
     return page_response(
         service.history(db(), actor=current_actor(), product_id=product_id, **args)
     )
+
+
+_PRODUCT = ProductSchema()  # one instance for the ETags of a batch's products
+
+
+@blp.route("/businesses/<string:business_id>/products/batch", methods=["POST"])
+@blp.auth(Role.ALUMNA, Role.ADMIN)
+@blp.arguments(ProductBatchSchema)
+@blp.response(200, ProductBatchResultSchema)
+@blp.alt_response(207, schema=ProductBatchResultSchema, description="Per item: each item's status.")
+@blp.alt_response(412, response="PRECONDITION_FAILED")
+@blp.alt_response(424, response="FAILED_DEPENDENCY")
+def batch_update_products(data: dict[str, Any], business_id: str) -> Any:
+    """Change price, stock and availability of up to 100 of your products, each with its ETag."""
+    per_item = data["mode"] == "per_item"
+    try:
+        results = product_batches.update(
+            db(),
+            actor=current_actor(),
+            business_id=business_id,
+            items=data["items"],
+            atomic=not per_item,
+            is_current=lambda product, sent: etag_matches(sent, etag_of(product, _PRODUCT)),
+        )
+    except product_batches.BatchFailed as failed:
+        failed.extra = {"items": [_batch_result(r) for r in failed.results]}
+        raise
+    body = {"items": [_batch_result(r) for r in results]}
+    return (Prepared(body), 207) if per_item else Prepared(body)
+
+
+def _batch_result(result: product_batches.ItemResult) -> dict[str, Any]:
+    error = result.error
+    if error is None and result.status == 424:
+        error = DomainError("not_applied")
+        error.status = 424
+    return {
+        "index": result.index,
+        "product_id": result.product_id,
+        "status": result.status,
+        "etag": etag_of(result.product, _PRODUCT) if result.product else None,
+        "problem": error_body(error) if error else None,
+    }
