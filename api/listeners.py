@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api import db
 from api.catalogue import cache as catalogue_cache
 from api.catalogue import changes as catalogue_changes
-from api.services import audit, events
+from api.services import audit, changes, events
 
 SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     # After the transaction: files written or deleted in storage follow its fate.
@@ -29,6 +29,10 @@ SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     # Events: those recorded during the transaction are written at its commit, with their
     # notifications and audiences.
     ("before_commit", events.write_pending),
+    # Changes since: the rows of the lists apps cache that a flush writes are noted, and
+    # logged at commit under the events' lock (commit order, as the events feed's).
+    ("before_flush", changes.note_writes),
+    ("before_commit", changes.write_log),
     # The read model: this worker evicts the cached documents its own writes change (at
     # flush, for a bulk statement, at commit and rollback)...
     ("after_flush", catalogue_cache.evict_flushed),

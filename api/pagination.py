@@ -14,7 +14,7 @@ import enum
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, literal, or_, select, tuple_
@@ -34,6 +34,23 @@ class Page(Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """An id that changed and is not in the list (any more) for its caller."""
+
+    id: str
+    changed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ChangesPage(Page[T]):
+    """A page of a list's changes (``updated_since``, ``api.services.changes``): its items in
+    change order, its tombstones, and the ``updated_since`` of the next sync."""
+
+    deleted: list[Tombstone] = field(default_factory=list)
+    updated_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ above description (PostgreSQL: each word's best field, 4/2/1, summed, see ``_mat
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable
@@ -41,7 +42,7 @@ from api.models import (
     Product,
 )
 from api.pagination import Page, SortOption, cursor_values, encode_cursor, paginate
-from api.services import categories, regions
+from api.services import categories, changes, regions
 
 T = TypeVar("T")
 
@@ -71,6 +72,7 @@ def search_products(
     cursor: str | None = None,
     load: Callable[[list[str]], list[T]],
     cache: CatalogueCache | None = None,
+    updated_since: dt.datetime | None = None,
 ) -> Page[T]:
     """Published products of active businesses matching the words and filters; ``load`` turns
     the page's ids into its items (the public documents, ``api.catalogue.reads``).
@@ -105,6 +107,16 @@ def search_products(
         stmt = stmt.where(Business.verified_graduate.is_(verified_graduate))
     if business:
         stmt = stmt.where(Product.business_id == business)
+    if updated_since is not None:  # an app's mirror, by filters (the schema refuses ``q``)
+        return changes.paginate_changes(
+            get_session(),
+            stmt,
+            model=Product,
+            since=updated_since,
+            limit=limit,
+            cursor=cursor,
+            load=load,
+        )
     computed: dict[str, Any] = {}
     words = query_words(q or "")
     sort = sort or ("relevance" if words else "newest")

@@ -246,7 +246,7 @@ def housekeeping() -> None:
     from api.db import utcnow
     from api.http import idempotency
     from api.models import LoginFailure
-    from api.services import codes, events, mentoring, messaging, orders
+    from api.services import changes, codes, events, mentoring, messaging, orders
 
     state = get_state(current_app)
     with state.new_session() as session:
@@ -263,6 +263,7 @@ def housekeeping() -> None:
     with state.new_session() as session:
         retention = dt.timedelta(days=state.settings.event_retention_days)
         pruned = events.prune(session, older_than=utcnow() - retention)
+        changes.prune(session, older_than=utcnow() - retention)
         messages = messaging.prune(session, older_than=utcnow() - retention)
         dead_codes = codes.prune(session)
         session.commit()

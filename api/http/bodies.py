@@ -4,6 +4,7 @@ document); ``Blueprint.response`` sends them as they are."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +35,17 @@ def encode_document(document: Any) -> tuple[bytes, str]:
     return body, EtagMixin._generate_etag(document)
 
 
-def encoded_page(items: list[bytes], next_cursor: str | None) -> Encoded:
-    """A page of encoded items, as ``{"items", "next_cursor"}``, without decoding them."""
+def encoded_page(
+    items: list[bytes], next_cursor: str | None, extra: Mapping[str, Any] | None = None
+) -> Encoded:
+    """A page of encoded items, as ``{"items", "next_cursor"}`` (and ``extra`` members),
+    without decoding them."""
     cursor = current_app.json.dumps(next_cursor).encode()
-    return Encoded(b'{"items":[' + b",".join(items) + b'],"next_cursor":' + cursor + b"}")
+    more = b"".join(
+        b"," + current_app.json.dumps(name).encode() + b":" + current_app.json.dumps(value).encode()
+        for name, value in (extra or {}).items()
+    )
+    return Encoded(b'{"items":[' + b",".join(items) + b'],"next_cursor":' + cursor + more + b"}")
 
 
 def etag_of(obj: Any, schema: Any) -> str:

@@ -18,7 +18,7 @@ from api.models.businesses import (
     LicenceKind,
 )
 from api.models.categories import Category
-from api.models.events import Event, EventAudience, Notification
+from api.models.events import Event, EventAudience, Notification, RowChange
 from api.models.idempotency import IdempotencyRecord
 from api.models.integration import (
     ApiKey,
@@ -160,6 +160,7 @@ __all__ = [
     "Review",
     "Role",
     "RosterEntry",
+    "RowChange",
     "SaleChannel",
     "SessionStatus",
     "SponsorConsent",

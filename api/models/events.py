@@ -85,3 +85,28 @@ class Notification(IdMixin, Base):
     @property
     def read(self) -> bool:
         return self.read_at is not None
+
+
+class RowChange(Base):
+    """A row of a list apps cache was written (``updated_since``); ``seq`` follows commit order.
+
+    ``public``: the row was publicly listed before or after the write, so anyone may learn
+    that it changed (or left); ``scope_id``: the owner side (a business, a user) that may learn
+    it otherwise. No personal data: kinds and ids only.
+    """
+
+    __tablename__ = "row_changes"
+    __table_args__ = (
+        Index("ix_row_changes_kind_seq", "kind", "seq"),
+        Index("ix_row_changes_changed_at", "changed_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), Identity(), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(40))
+    scope_id: Mapped[str | None] = mapped_column(String(40))
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -23,7 +23,7 @@ from api.schemas.businesses import (
 from api.schemas.common import PageQueryArgsSchema, page_of
 from api.schemas.contact import ContactAnswerSchema, ContactSchema, LeadSchema
 from api.services import businesses as service
-from api.services import contact
+from api.services import changes, contact
 from api.services.contact import ContactAnswer
 from api.services.shown import Shown
 
@@ -45,16 +45,17 @@ def _shown(business: Business) -> Shown[Business]:
 @blp.auth(optional=True)  # the answer depends on the caller
 @blp.read_only
 @blp.arguments(BusinessQueryArgsSchema, location="query")
-@blp.response(200, page_of(BusinessSchema))
+@blp.response(200, page_of(BusinessSchema, changes=True))
 def list_businesses(
     args: dict[str, Any],
 ) -> tuple[Page[Shown[Business]] | Prepared, dict[str, str]]:
     """List active businesses by category, region (any level) and verification."""
     actor = current_actor()
-    listed = service.list_public(db(), url=state().storage.url, **args)
+    listed = service.list_public(db(), url=state().storage.url, user_id=actor.user_id, **args)
     if not any(catalogue_reads.sees_more(actor, item) for item in listed.items):
-        return prepared_page(Page([item.document for item in listed.items], listed.next_cursor))
-    page = service.list_public(db(), **args)  # with her own businesses' private part
+        return prepared_page(changes.with_items(listed, [item.document for item in listed.items]))
+    # With her own businesses' private part.
+    page = service.list_public(db(), user_id=actor.user_id, **args)
     return page_response(service.shown_page(actor, page))
 
 

@@ -24,7 +24,7 @@ blp = Blueprint(
 
 @blp.route("", methods=["GET"])
 @blp.arguments(CategoryQueryArgsSchema, location="query")
-@blp.response(200, page_of(CategorySchema))
+@blp.response(200, page_of(CategorySchema, changes=True))
 def list_categories(args: dict[str, Any]) -> tuple[Page[Category], dict[str, str]]:
     """List categories (`name` follows Accept-Language; both names are always given)."""
     return page_response(service.list_categories(db(), **args))

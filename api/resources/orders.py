@@ -20,8 +20,8 @@ from api.schemas.orders import (
     ShipSchema,
 )
 from api.schemas.reviews import ReviewCreateSchema, ReviewSchema
+from api.services import changes, reviews
 from api.services import orders as service
-from api.services import reviews
 from api.services.shown import Shown
 
 blp = Blueprint(
@@ -61,12 +61,12 @@ def create_order(data: dict[str, Any]) -> Shown[Order]:
 @blp.route("", methods=["GET"])
 @blp.auth()
 @blp.arguments(OrderQueryArgsSchema, location="query")
-@blp.response(200, page_of(OrderSchema))
+@blp.response(200, page_of(OrderSchema, changes=True))
 def list_orders(args: dict[str, Any]) -> tuple[Page[Shown[Order]], dict[str, str]]:
     """Your orders as a buyer, or (`side=seller`) the orders to your businesses."""
     actor = current_actor()
     page = service.list_orders(db(), actor=actor, **args)
-    return page_response(Page([service.shown(actor, o) for o in page.items], page.next_cursor))
+    return page_response(changes.with_items(page, [service.shown(actor, o) for o in page.items]))
 
 
 @blp.route("/<string:order_id>", methods=["GET"])

@@ -11,7 +11,7 @@ from api.errors import DomainError
 from api.http.blueprint import Blueprint
 from api.http.bodies import Encoded, Prepared, encode_document, encoded_page, etag_matches, etag_of
 from api.http.context import current_actor, db, state
-from api.http.pages import page_response
+from api.http.pages import changes, page_response
 from api.http.problems import error_body
 from api.models import Product, ProductChange, Role
 from api.pagination import Page
@@ -51,7 +51,7 @@ def create_product(data: dict[str, Any], business_id: str) -> Product:
 @blp.route("/businesses/<string:business_id>/products", methods=["GET"])
 @blp.auth(optional=True)  # the answer depends on the caller
 @blp.arguments(BusinessProductQueryArgsSchema, location="query")
-@blp.response(200, page_of(ProductSchema))
+@blp.response(200, page_of(ProductSchema, changes=True))
 def list_business_products(
     args: dict[str, Any], business_id: str
 ) -> tuple[Page[Product], dict[str, str]]:
@@ -64,7 +64,7 @@ def list_business_products(
 @blp.route("/products", methods=["GET"])
 @blp.read_only
 @blp.arguments(ProductSearchQueryArgsSchema, location="query")
-@blp.response(200, page_of(ProductSchema))
+@blp.response(200, page_of(ProductSchema, changes=True))
 def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     """Search published products by words, category, region, price, licence and more."""
     app_state = state()
@@ -80,7 +80,7 @@ def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
         **args,
     )
     _, headers = page_response(page)
-    return encoded_page(page.items, page.next_cursor), headers
+    return encoded_page(page.items, page.next_cursor, changes(page)), headers
 
 
 def _product_key(path: Mapping[str, Any]) -> str:

@@ -18,6 +18,7 @@ from api.schemas.common import (
     RatingSchema,
     Text,
     Timestamp,
+    UpdatedSinceQueryArgsSchema,
     sort_field,
 )
 from api.schemas.photos import PhotoSchema
@@ -226,7 +227,7 @@ class BusinessSchema(BaseSchema):
         return dumped
 
 
-class BusinessQueryArgsSchema(PageQueryArgsSchema):
+class BusinessQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
     """Filters of the public business list."""
 
     category = CategoryFilter()

@@ -7,7 +7,13 @@ from typing import Any
 from marshmallow import fields, validate
 
 from api.http.context import language
-from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, sort_field
+from api.schemas.common import (
+    BaseSchema,
+    PageQueryArgsSchema,
+    Text,
+    UpdatedSinceQueryArgsSchema,
+    sort_field,
+)
 from api.schemas.references import CategoryFilter
 from api.services.categories import SORTS
 
@@ -37,7 +43,7 @@ class CategoryCreateSchema(BaseSchema):
     parent_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
 
 
-class CategoryQueryArgsSchema(PageQueryArgsSchema):
+class CategoryQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
     """Filters of the category list."""
 
     parent = CategoryFilter(metadata={"description": "Children of this category (id or slug)."})

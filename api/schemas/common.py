@@ -133,6 +133,32 @@ class PageQueryArgsSchema(BaseSchema):
     )
 
 
+class UpdatedSinceQueryArgsSchema(BaseSchema):
+    """``updated_since``: the one definition of delta sync, for every list apps cache."""
+
+    updated_since = fields.AwareDateTime(
+        format="iso",
+        metadata={
+            "description": "RFC 3339. Only what changed at or after this time, oldest change "
+            "first (`sort` does not apply): the rows still in the list in `items`, and in "
+            "`deleted` the ids that left it (deleted, unpublished, hidden, or no longer "
+            "matching the filters): remove them from your copy. Page with `next_cursor` as "
+            "usual; after the last page, send its `updated_until` as `updated_since` next "
+            "time (changes at that instant, or committed late, may come again; none is "
+            "missed). Changes are kept as long as events (`EVENT_RETENTION_DAYS`, 90 days); "
+            "an app away longer reads the list again.",
+            "example": "2026-12-01T08:00:00Z",
+        },
+    )
+
+
+class TombstoneSchema(Schema):
+    """An id that left the list: delete your copy."""
+
+    id = fields.String(required=True)
+    changed_at = Timestamp(required=True)
+
+
 def sort_field(options: dict[str, Any], default: str) -> fields.String:
     """The ``sort`` query parameter, limited to the list's documented keys."""
     return fields.String(
@@ -142,28 +168,39 @@ def sort_field(options: dict[str, Any], default: str) -> fields.String:
     )
 
 
-_page_schemas: dict[type[Schema], type[Schema]] = {}
+_page_schemas: dict[tuple[type[Schema], bool], type[Schema]] = {}
 
 
-def page_of(item_schema: type[Schema]) -> type[Schema]:
-    """The schema of one page of ``item_schema``: ``{"items": [...], "next_cursor": ...}``."""
-    if item_schema not in _page_schemas:
-        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
-        _page_schemas[item_schema] = type(
-            name,
-            (Schema,),
-            {
-                "items": fields.List(fields.Nested(item_schema), required=True),
-                "next_cursor": fields.String(
-                    allow_none=True,
-                    required=True,
-                    metadata={
-                        "description": "Pass as `cursor` for the next page; null at the end."
-                    },
-                ),
-            },
-        )
-    return _page_schemas[item_schema]
+def page_of(item_schema: type[Schema], *, changes: bool = False) -> type[Schema]:
+    """The schema of one page of ``item_schema``: ``{"items": [...], "next_cursor": ...}``;
+    ``changes``: the list takes ``updated_since``, whose pages add ``deleted`` and
+    ``updated_until``."""
+    key = (item_schema, changes)
+    if key not in _page_schemas:
+        suffix = "ChangesPageSchema" if changes else "PageSchema"
+        name = item_schema.__name__.removesuffix("Schema") + suffix
+        attrs: dict[str, Any] = {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "next_cursor": fields.String(
+                allow_none=True,
+                required=True,
+                metadata={"description": "Pass as `cursor` for the next page; null at the end."},
+            ),
+        }
+        if changes:
+            attrs["deleted"] = fields.List(
+                fields.Nested(TombstoneSchema),
+                metadata={"description": "With `updated_since`: ids that left the list."},
+            )
+            attrs["updated_until"] = Timestamp(
+                allow_none=True,
+                metadata={
+                    "description": "With `updated_since`: the last change this page covers; "
+                    "send it as `updated_since` after the last page."
+                },
+            )
+        _page_schemas[key] = type(name, (Schema,), attrs)
+    return _page_schemas[key]
 
 
 class ProblemSchema(Schema):

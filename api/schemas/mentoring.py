@@ -24,6 +24,7 @@ from api.schemas.common import (
     RatingSchema,
     Text,
     Timestamp,
+    UpdatedSinceQueryArgsSchema,
     sort_field,
 )
 from api.schemas.references import Known, Place, RegionFilter
@@ -126,7 +127,7 @@ class OfferSchema(BaseSchema):
     updated_at = Timestamp(required=True)
 
 
-class OfferQueryArgsSchema(PageQueryArgsSchema):
+class OfferQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
     topic = fields.Enum(Topic, by_value=True)
     region = RegionFilter(metadata={"description": "Offers serving this region (any level)."})
     format = fields.Enum(

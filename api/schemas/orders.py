@@ -13,6 +13,7 @@ from api.schemas.common import (
     PhoneNumber,
     Text,
     Timestamp,
+    UpdatedSinceQueryArgsSchema,
     sort_field,
 )
 from api.schemas.photos import PhotoSchema
@@ -136,7 +137,7 @@ class OrderSchema(BaseSchema):
     updated_at = Timestamp(required=True)
 
 
-class OrderQueryArgsSchema(PageQueryArgsSchema):
+class OrderQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
     """Your orders: as the buyer (default) or as the seller."""
 
     side = fields.String(

@@ -32,7 +32,7 @@ class ProductBatchItemSchema(BaseSchema.from_dict(_PATCHED)):  # type: ignore[mi
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if not any(name in data for name in FIELDS):
-            raise ValidationError(f"Provide at least one of {', '.join(FIELDS)}.", "_schema")
+            raise ValidationError("Provide price_idr, stock or availability.", "_schema")
 
 
 class ProductBatchSchema(BaseSchema):
@@ -60,7 +60,7 @@ class ProductBatchSchema(BaseSchema):
         for index, item in enumerate(data.get("items") or []):
             first = seen.setdefault(item["product_id"], index)
             if first != index:
-                errors[index] = {"product_id": [f"The same product as item {first}."]}
+                errors[index] = {"product_id": ["The same product as an earlier item."]}
         if errors:
             raise ValidationError({"items": errors})
 

@@ -15,6 +15,7 @@ from api.schemas.common import (
     RatingSchema,
     Text,
     Timestamp,
+    UpdatedSinceQueryArgsSchema,
     sort_field,
 )
 from api.schemas.photos import PhotoSchema
@@ -134,15 +135,20 @@ class ProductChangeSchema(BaseSchema):
     changed_at = Timestamp(required=True)
 
 
-class BusinessProductQueryArgsSchema(PageQueryArgsSchema):
+class BusinessProductQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
     """Filters of one business's products."""
 
     status = fields.Enum(ProductStatus, by_value=True, metadata={"description": "Owner only."})
     sort = sort_field(SORTS, "name")
 
 
-class ProductSearchQueryArgsSchema(PageQueryArgsSchema):
-    """Words and filters of the public product search."""
+class ProductSearchQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
+    """Words and filters of the public product search (``updated_since`` by filters only)."""
+
+    @validates_schema
+    def _no_words_since(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("q") and data.get("updated_since"):
+            raise ValidationError("Changes are by filters: leave out q.", "updated_since")
 
     q = Text(
         min_length=1,

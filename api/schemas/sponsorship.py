@@ -22,6 +22,7 @@ from api.schemas.common import (
     PageQueryArgsSchema,
     Text,
     Timestamp,
+    UpdatedSinceQueryArgsSchema,
     sort_field,
 )
 from api.schemas.references import CategoryFilter, Known, Place, RegionFilter
@@ -85,7 +86,7 @@ class NeedSchema(BaseSchema):
     created_at = Timestamp(required=True)
 
 
-class NeedQueryArgsSchema(PageQueryArgsSchema):
+class NeedQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
     kind = fields.Enum(NeedKind, by_value=True)
     region = RegionFilter()
     category = CategoryFilter()

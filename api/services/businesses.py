@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 import unicodedata
@@ -28,7 +29,7 @@ from api.models import (
     RegionLevel,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import categories, consents, regions
+from api.services import categories, changes, consents, regions
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
 from api.services.shown import Shown
@@ -180,6 +181,8 @@ def list_public(
     limit: int,
     cursor: str | None = None,
     url: Callable[[str], str] | None = None,
+    updated_since: dt.datetime | None = None,
+    user_id: str | None = None,
 ) -> Page[Any]:
     """Active businesses, filtered by category (with its descendants), region at any level.
 
@@ -195,13 +198,23 @@ def list_public(
     if q:
         stmt = stmt.where(Business.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
     if url is None:
-        return paginate(
-            session, stmt, model=Business, sort=sort, options=SORTS, limit=limit, cursor=cursor
+        return changes.paginate_changes(
+            session,
+            stmt,
+            model=Business,
+            since=updated_since,
+            user_id=user_id,
+            sort=sort,
+            options=SORTS,
+            limit=limit,
+            cursor=cursor,
         )
-    return paginate(
+    return changes.paginate_changes(
         session,
         stmt,
         model=Business,
+        since=updated_since,
+        user_id=user_id,
         sort=sort,
         options=SORTS,
         limit=limit,
@@ -253,7 +266,7 @@ def shown(actor: Actor, business: Business) -> Shown[Business]:
 
 
 def shown_page(actor: Actor, page: Page[Business]) -> Page[Shown[Business]]:
-    return Page([shown(actor, b) for b in page.items], page.next_cursor)
+    return changes.with_items(page, [shown(actor, b) for b in page.items])
 
 
 def _check_references(session: Session, values: dict[str, Any]) -> None:

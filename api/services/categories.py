@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from api.errors import Conflict, NotFound, ValidationFailed
 from api.models import Category
-from api.pagination import Page, paginate, sort_options
+from api.pagination import Page, sort_options
+from api.services import changes
 
 SORTS = sort_options(Category, slug=["slug"], created_at=["created_at"])
 
@@ -23,6 +25,7 @@ def list_categories(
     sort: str = "slug",
     limit: int,
     cursor: str | None = None,
+    updated_since: dt.datetime | None = None,
 ) -> Page[Category]:
     """Categories, optionally only the children of one or only the top level."""
     stmt = select(Category)
@@ -31,8 +34,15 @@ def list_categories(
     if top_level is not None:
         column = Category.parent_id
         stmt = stmt.where(column.is_(None) if top_level else column.is_not(None))
-    return paginate(
-        session, stmt, model=Category, sort=sort, options=SORTS, limit=limit, cursor=cursor
+    return changes.paginate_changes(
+        session,
+        stmt,
+        model=Category,
+        since=updated_since,
+        sort=sort,
+        options=SORTS,
+        limit=limit,
+        cursor=cursor,
     )
 
 

@@ -29,8 +29,8 @@ from api.models import (
     OrderStatus,
     Product,
 )
-from api.pagination import Page, paginate, sort_options
-from api.services import businesses, events, products
+from api.pagination import Page, sort_options
+from api.services import businesses, changes, events, products
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import Lifecycle, refuse
 from api.services.shown import Shown
@@ -296,6 +296,7 @@ def list_orders(
     limit: int,
     cursor: str | None = None,
     sort: str = "-created_at",
+    updated_since: dt.datetime | None = None,
 ) -> Page[Order]:
     """The caller's orders as a buyer, or the orders to her businesses as a seller."""
     user = actor.require_user()
@@ -314,8 +315,16 @@ def list_orders(
         stmt = stmt.where(Order.created_at >= created_from)
     if created_to:
         stmt = stmt.where(Order.created_at < created_to)
-    return paginate(
-        session, stmt, model=Order, sort=sort, options=SORTS, limit=limit, cursor=cursor
+    return changes.paginate_changes(
+        session,
+        stmt,
+        model=Order,
+        since=updated_since,
+        user_id=user.id,
+        sort=sort,
+        options=SORTS,
+        limit=limit,
+        cursor=cursor,
     )
 
 

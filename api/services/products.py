@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from api.models import (
     ProductStatus,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import businesses, categories
+from api.services import businesses, categories, changes
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
 from api.services.shown import Shown
@@ -118,6 +119,7 @@ def list_for_business(
     sort: str = "name",
     limit: int,
     cursor: str | None = None,
+    updated_since: dt.datetime | None = None,
 ) -> Page[Product]:
     """A business's products: all of them for its owner, the published ones for others."""
     business = businesses.get_business(session, actor=actor, business_id=business_id)
@@ -126,8 +128,16 @@ def list_for_business(
         stmt = stmt.where(shown_sql(Product))
     if status is not None:
         stmt = stmt.where(Product.status == status)
-    return paginate(
-        session, stmt, model=Product, sort=sort, options=SORTS, limit=limit, cursor=cursor
+    return changes.paginate_changes(
+        session,
+        stmt,
+        model=Product,
+        since=updated_since,
+        user_id=actor.user_id,
+        sort=sort,
+        options=SORTS,
+        limit=limit,
+        cursor=cursor,
     )
 
 

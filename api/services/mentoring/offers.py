@@ -3,6 +3,7 @@ capacity), and a mentor's public profile."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,8 +26,8 @@ from api.models import (
     Topic,
     User,
 )
-from api.pagination import Page, paginate
-from api.services import organizations, regions
+from api.pagination import Page
+from api.services import changes, organizations, regions
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import refuse
 from api.services.mentoring.common import COMPLETED, OFFER_SORTS, _event
@@ -148,6 +149,7 @@ def list_offers(
     limit: int,
     cursor: str | None = None,
     sort: str = "-created_at",
+    updated_since: dt.datetime | None = None,
 ) -> Page[MentoringOffer]:
     """Active offers that have not ended, filtered."""
     stmt = select(MentoringOffer).where(
@@ -163,10 +165,11 @@ def list_offers(
         stmt = stmt.where(MentoringOffer.organization_id == organization)
     if mentor:
         stmt = stmt.where(MentoringOffer.mentor_id == mentor)
-    return paginate(
+    return changes.paginate_changes(
         session,
         stmt,
         model=MentoringOffer,
+        since=updated_since,
         sort=sort,
         options=OFFER_SORTS,
         limit=limit,

@@ -19,8 +19,8 @@ from api.models import (
     NeedStatus,
     SupportNeed,
 )
-from api.pagination import Page, paginate
-from api.services import businesses, categories, events, regions
+from api.pagination import Page
+from api.services import businesses, categories, changes, events, regions
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import refuse
 from api.services.sponsorship.common import NEED_SORTS, OPEN_NEEDS, PROGRESS
@@ -89,6 +89,7 @@ def browse_needs(
     sort: str = "deadline",
     limit: int,
     cursor: str | None = None,
+    updated_since: dt.datetime | None = None,
 ) -> Page[SupportNeed]:
     """Needs of active businesses, open or partly met unless the owner asks for more."""
     stmt = select(SupportNeed).join(Business, Business.id == SupportNeed.business_id)
@@ -123,10 +124,12 @@ def browse_needs(
         stmt = stmt.where(Business.owner_id.in_(graduates))
     if sort.lstrip("-") == "deadline":
         stmt = stmt.where(SupportNeed.deadline.is_not(None))
-    return paginate(
+    return changes.paginate_changes(
         session,
         stmt,
         model=SupportNeed,
+        since=updated_since,
+        user_id=actor.user_id,
         sort=sort,
         options=NEED_SORTS,
         limit=limit,
