@@ -153,6 +153,7 @@ class Api(flask_smorest.Api):
             document["paths"]
         ):
             del schemas["PaginationMetadata"]
+        share_parameters(document)
         add_links(document)
         return document
 
@@ -233,6 +234,24 @@ def spec_document(app: Flask) -> dict[str, Any]:
 
 
 METHODS = ("get", "put", "post", "delete", "patch")
+# Query parameters defined once in code (a shared schema) are defined once in the document too.
+SHARED_QUERY_PARAMETERS = {"updated_since": "UPDATED_SINCE"}
+
+
+def share_parameters(document: dict[str, Any]) -> None:
+    """Replace the operations' own copies of a shared query parameter by a reference to it."""
+    shared = document.setdefault("components", {}).setdefault("parameters", {})
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            for i, parameter in enumerate(operation.get("parameters", [])):
+                name = SHARED_QUERY_PARAMETERS.get(parameter.get("name", ""))
+                if name and parameter.get("in") == "query":
+                    shared.setdefault(name, parameter)
+                    operation["parameters"][i] = {"$ref": f"#/components/parameters/{name}"}
+
+
 _PARAMETER = re.compile(r"\{([^}]+)\}")
 Operation = tuple[str, str, dict[str, Any]]
 

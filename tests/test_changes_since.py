@@ -34,6 +34,7 @@ from api.models import (
 )
 from api.state import get_state
 from tests.conftest import TEST_SETTINGS, Auth
+from tests.factories import BusinessFactory, ProductFactory
 from tests.helpers import Shop, assert_problem, category_id
 
 
@@ -77,10 +78,16 @@ def test_products_that_change_leave_and_come_back(client: FlaskClient, auth: Aut
     first = changes(client, "/v1/products", since, **query)
     assert list(first["items"]) == [shop.cake.id] and first["deleted"] == []
     assert first["items"][shop.cake.id]["price_idr"] == 26_000
-    # Unpublished: a tombstone for whoever mirrors the catalogue.
+    # Unpublished: a tombstone for whoever mirrors the catalogue; another shop's changes are
+    # not in this business's sync, while the whole catalogue's has them.
     client.post(f"/v1/products/{shop.snack.id}/unpublish", headers=shop.seller_headers)
+    neighbour, neighbour_headers = auth.as_role(Role.ALUMNA)
+    other = ProductFactory(business=BusinessFactory(owner_id=neighbour.id))
+    client.post(f"/v1/products/{other.id}/unpublish", headers=neighbour_headers)
     second = changes(client, "/v1/products", first["until"], **query)
     assert second["deleted"] == [shop.snack.id] and shop.snack.id not in second["items"]
+    everything = changes(client, "/v1/products", first["until"])
+    assert {shop.snack.id, other.id} <= set(everything["deleted"])
     # A new draft is its owner's: not even a tombstone for the public.
     draft = client.post(
         f"/v1/businesses/{shop.business.id}/products",

@@ -113,6 +113,7 @@ def search_products(
             stmt,
             model=Product,
             since=updated_since,
+            scope=Product.business_id == business if business else None,
             limit=limit,
             cursor=cursor,
             load=load,

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, or_, select
+from sqlalchemy import and_, delete, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from api.catalogue.listing import business_is_public, product_is_public, shown
@@ -215,6 +215,7 @@ def paginate_changes(
     model: type,
     since: dt.datetime | None,
     user_id: str | None = None,
+    scope: Any = None,
     limit: int,
     cursor: str | None,
     load: Callable[[list[Any]], list[Any]] | None = None,
@@ -223,7 +224,9 @@ def paginate_changes(
 ) -> Page[Any]:
     """``api.pagination.paginate`` (the list's own order) without ``since``; with it, the
     rows of ``stmt`` that changed after it, in change order, and tombstones for the others
-    that anyone, or the user ``user_id``, may know of."""
+    that anyone, or the user ``user_id``, may know of. ``scope``, a condition on the model
+    that no write changes (the list's business, its buyer), keeps other rows' changes out
+    (rows deleted for good still get their tombstone)."""
     if since is None:
         return paginate(
             session,
@@ -244,6 +247,9 @@ def paginate_changes(
     visible: Any = RowChange.public.is_(True)
     if user_id:
         visible = or_(visible, RowChange.scope_id == user_id)
+    if scope is not None:
+        gone = ~select(model.id).where(model.id == RowChange.subject_id).exists()  # type: ignore[attr-defined]
+        visible = and_(visible, or_(RowChange.subject_id.in_(select(model.id).where(scope)), gone))  # type: ignore[attr-defined]
     rows = session.execute(
         select(RowChange.seq, RowChange.subject_id, RowChange.changed_at)
         .where(RowChange.kind == kind, RowChange.seq > after, visible)

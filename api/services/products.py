@@ -134,6 +134,7 @@ def list_for_business(
         model=Product,
         since=updated_since,
         user_id=actor.user_id,
+        scope=Product.business_id == business.id,
         sort=sort,
         options=SORTS,
         limit=limit,

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
@@ -161,15 +161,22 @@ def list_offers(
         stmt = stmt.where(_serves(region))
     if format:
         stmt = stmt.where(_format_matches(MentoringOffer.format, format))
-    if organization:
-        stmt = stmt.where(MentoringOffer.organization_id == organization)
-    if mentor:
-        stmt = stmt.where(MentoringOffer.mentor_id == mentor)
+    # Filters no write changes: other offers' changes stay out of a sync.
+    stable = [
+        condition
+        for value, condition in (
+            (organization, MentoringOffer.organization_id == organization),
+            (mentor, MentoringOffer.mentor_id == mentor),
+        )
+        if value
+    ]
+    stmt = stmt.where(*stable)
     return changes.paginate_changes(
         session,
         stmt,
         model=MentoringOffer,
         since=updated_since,
+        scope=and_(*stable) if stable else None,
         sort=sort,
         options=OFFER_SORTS,
         limit=limit,

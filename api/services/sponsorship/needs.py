@@ -129,6 +129,7 @@ def browse_needs(
         stmt,
         model=SupportNeed,
         since=updated_since,
+        scope=SupportNeed.business_id == business if business else None,
         user_id=actor.user_id,
         sort=sort,
         options=NEED_SORTS,
