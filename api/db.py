@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Connection,
     DateTime,
     Dialect,
     Engine,
@@ -119,12 +120,13 @@ class VersionedMixin:
 SQLITE_BUSY_SECONDS = 10
 
 
-def advisory_lock(session: Session, key: str) -> None:
+def advisory_lock(session: Session | Connection, key: str) -> None:
     """Serialise transactions that share a key until they end (PostgreSQL).
 
     SQLite needs nothing: its transactions take the write lock at BEGIN (see below).
     """
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    if bind.dialect.name == "postgresql":
         number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
 

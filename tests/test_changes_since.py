@@ -8,12 +8,13 @@ import random
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from api import create_app
@@ -32,6 +33,7 @@ from api.models import (
     RowChange,
     User,
 )
+from api.services.regions import load_regions
 from api.state import get_state
 from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import BusinessFactory, ProductFactory
@@ -51,7 +53,7 @@ def changes(client: FlaskClient, url: str, since: str, **query: Any) -> dict[str
         assert page.status_code == 200, page.json
         body = page.json
         for item in body["items"]:
-            items[item["id"]] = item
+            items[item.get("id", item.get("code"))] = item
         deleted += [t["id"] for t in body["deleted"]]
         cursor = body["next_cursor"]
         if cursor is None:
@@ -169,6 +171,24 @@ def test_other_lists_apps_cache(client: FlaskClient, auth: Auth, db_session: Ses
     other = changes(client, "/v1/orders", since, side="seller", headers=stranger)
     assert other == {"items": {}, "deleted": [], "until": since}
     assert category_id(db_session, "traditional-cakes")
+
+
+def test_an_update_of_the_official_regions(
+    client: FlaskClient, connection: Connection, tmp_path: Path
+) -> None:
+    since = stamp()
+    update = tmp_path / "regions.csv"
+    update.write_text("code,name\n32.75.11,Mustika Jaya\n32.75.10,Jatisampurna\n", encoding="utf-8")
+    load_regions(connection, path=update, echo=lambda _: None)
+    found = changes(client, "/v1/regions", since, parent="32.75")
+    assert list(found["items"]) == ["32.75.11"]  # the one whose name changed
+    assert found["items"]["32.75.11"]["name"] == "Mustika Jaya" and not found["deleted"]
+    assert changes(client, "/v1/regions", since, parent="32.71")["items"] == {}
+    listed = client.get("/v1/regions", query_string={"updated_since": since})
+    assert (
+        "Cache-Control" not in listed.headers
+        or "max-age=86400" not in listed.headers["Cache-Control"]
+    )
 
 
 # -- writers in parallel ------------------------------------------------------------------------

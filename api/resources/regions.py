@@ -27,11 +27,12 @@ CACHE = {"Cache-Control": "public, max-age=86400"}
 
 @blp.route("", methods=["GET"])
 @blp.arguments(RegionQueryArgsSchema, location="query")
-@blp.response(200, page_of(RegionSchema))
+@blp.response(200, page_of(RegionSchema, changes=True))
 def list_regions(args: dict[str, Any]) -> tuple[Page[Region], dict[str, str]]:
     """List regions: children of a parent, a level below it, or names containing `q`."""
     page, headers = page_response(service.list_regions(db(), **args))
-    return page, {**headers, **CACHE}
+    # Changes since a time are not the same answer tomorrow.
+    return page, headers if args.get("updated_since") else {**headers, **CACHE}
 
 
 @blp.route("/<string:code>", methods=["GET"])

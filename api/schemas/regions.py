@@ -5,7 +5,13 @@ from __future__ import annotations
 from marshmallow import fields
 
 from api.models import RegionLevel
-from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, sort_field
+from api.schemas.common import (
+    BaseSchema,
+    PageQueryArgsSchema,
+    Text,
+    UpdatedSinceQueryArgsSchema,
+    sort_field,
+)
 from api.schemas.references import Place, RegionFilter
 from api.services.regions import SORTS
 
@@ -29,7 +35,7 @@ class RegionDetailSchema(RegionSchema):
     ancestors = fields.List(fields.Nested(RegionSchema), required=True)
 
 
-class RegionQueryArgsSchema(PageQueryArgsSchema):
+class RegionQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
     """Filters of the region list."""
 
     parent = RegionFilter(

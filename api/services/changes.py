@@ -1,13 +1,14 @@
 """Changes since: every list apps cache answers ``updated_since`` from one change log.
 
 A flush that writes a row of a tracked kind (products, businesses, categories, mentoring
-offers, needs, orders) notes it; at commit the notes become ``row_changes`` rows,
-inserted under the events' lock (``api.services.events``), so ``seq`` follows commit order as
-the events feed's does and a reader never skips a row committed late. A business's write is
+offers, needs, orders) notes it; at commit the notes become ``row_changes`` rows, inserted
+under the events' lock (``api.services.events``), so ``seq`` follows commit order as the
+events feed's does and a reader never skips a row committed late. Regions are written in bulk
+by their loader, which logs what it changed (``log_loaded``). A business's write is
 also a write of its products (their documents carry its name and place, and its status decides
 whether they are listed).
 
-``paginate`` answers a list in change order instead of its sort: the rows of the list that
+``paginate_changes`` answers a list in change order instead of its sort: the rows of the list that
 changed after ``updated_since``, oldest change first, and tombstones for the ids that changed
 but are no longer in the list (deleted, unpublished, hidden, or out of its filters). A
 tombstone is only given to whom the row's change may be told: anyone when the row was
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import and_, delete, func, inspect, or_, select
+from sqlalchemy import Connection, and_, delete, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from api.catalogue.listing import business_is_public, product_is_public, shown
@@ -37,6 +38,7 @@ from api.models import (
     OfferStatus,
     Order,
     Product,
+    Region,
     RowChange,
     SupportNeed,
 )
@@ -98,7 +100,9 @@ TRACKED: dict[type, Tracked] = {
     ),
     Order: Tracked("order", lambda o: (o.business.owner_id, o.buyer_id), _never, _never),
 }
-KINDS = {model: tracked.kind for model, tracked in TRACKED.items()}
+# Regions are written by the loader of the official list (``regions.load_regions``), which
+# logs what it changed with ``log_loaded``.
+KINDS = {Region: "region", **{model: tracked.kind for model, tracked in TRACKED.items()}}
 
 
 # -- writing the log -----------------------------------------------------------------------------
@@ -195,6 +199,18 @@ def _products_of(session: Session, note: _Note, public: bool, now: dt.datetime) 
     ]
 
 
+def log_loaded(connection: Connection, model: type, ids: Iterable[str]) -> None:
+    """Log rows a bulk load wrote (public reference data), under the events' lock."""
+    now = utcnow()
+    rows = [
+        {"kind": KINDS[model], "subject_id": i, "scope_id": None, "public": True, "changed_at": now}
+        for i in ids
+    ]
+    if rows:
+        advisory_lock(connection, "events")
+        connection.execute(insert(RowChange), rows)
+
+
 def prune(session: Session, *, older_than: dt.datetime) -> int:
     """Forget changes older than the events' retention (apps away longer read again)."""
     result = session.execute(
@@ -239,6 +255,7 @@ def paginate_changes(
             **sorted_by,
         )
     kind = KINDS[model]
+    key: Any = inspect(model).primary_key[0]  # products' id, regions' code
     after = (
         cursor_values(cursor, CURSOR, [RowChange.seq])[0]
         if cursor
@@ -248,8 +265,8 @@ def paginate_changes(
     if user_id:
         visible = or_(visible, RowChange.scope_id == user_id)
     if scope is not None:
-        gone = ~select(model.id).where(model.id == RowChange.subject_id).exists()  # type: ignore[attr-defined]
-        visible = and_(visible, or_(RowChange.subject_id.in_(select(model.id).where(scope)), gone))  # type: ignore[attr-defined]
+        gone = ~select(key).where(key == RowChange.subject_id).exists()
+        visible = and_(visible, or_(RowChange.subject_id.in_(select(key).where(scope)), gone))
     rows = session.execute(
         select(RowChange.seq, RowChange.subject_id, RowChange.changed_at)
         .where(RowChange.kind == kind, RowChange.seq > after, visible)
@@ -267,9 +284,9 @@ def paginate_changes(
     if not last:
         return ChangesPage([], None, updated_until=since)
     ids = list(last)
-    present = _present(session, stmt, model, ids, id_column)
+    present = set(session.scalars(stmt.with_only_columns(id_column or key).where(key.in_(ids))))
     kept = [i for i in ids if i in present]
-    items = load(kept) if load is not None else _load(session, stmt, model, kept)
+    items = load(kept) if load is not None else _load(session, stmt, key, kept)
     end_seq, end_at = max(last.values())
     return ChangesPage(
         items,
@@ -289,14 +306,9 @@ def _start(session: Session, kind: str, at: dt.datetime) -> int:
     return int(session.scalar(select(func.max(RowChange.seq))) or 0)
 
 
-def _present(session: Session, stmt: Any, model: Any, ids: list[str], id_column: Any) -> set[str]:
-    column = model.id if id_column is None else id_column
-    found = session.scalars(stmt.with_only_columns(column).where(model.id.in_(ids)))
-    return set(found)
-
-
-def _load(session: Session, stmt: Any, model: Any, ids: list[str]) -> list[Any]:
-    loaded = {item.id: item for item in session.scalars(stmt.where(model.id.in_(ids))).unique()}
+def _load(session: Session, stmt: Any, key: Any, ids: list[str]) -> list[Any]:
+    found = session.scalars(stmt.where(key.in_(ids))).unique()
+    loaded = {getattr(item, key.key): item for item in found}
     return [loaded[i] for i in ids]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import time
@@ -23,7 +24,8 @@ from api.models.regions import (
     level_of,
     parent_of,
 )
-from api.pagination import Page, SortOption, paginate, sort_options
+from api.pagination import Page, SortOption, sort_options
+from api.services import changes
 
 REGIONS_CSV = Path(__file__).resolve().parent.parent.parent / "data" / "regions.csv"
 CODE_PATTERN = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
@@ -57,10 +59,16 @@ def load_regions(
     started = time.monotonic()
     rows = sorted(read_regions(path), key=lambda r: (r[0].count("."), r[0]))
     echo(f"regions: read {len(rows):,} rows from {path.name}")
+    held = {
+        row[0]: tuple(v.value if hasattr(v, "value") else v for v in row)
+        for row in connection.execute(select(*(getattr(Region, c) for c in COLUMNS)))
+    }
     if connection.dialect.name == "postgresql":
         _load_postgres(connection, rows, echo)
     else:
         _load_generic(connection, rows, echo)
+    if held:  # an update of the list, not the first load: apps' copies hear of it
+        changes.log_loaded(connection, Region, [r[0] for r in rows if held.get(r[0]) != r])
     total = connection.scalar(select(func.count()).select_from(Region)) or 0
     echo(f"regions: {total:,} in the database ({time.monotonic() - started:.1f} s)")
     return int(total)
@@ -113,20 +121,31 @@ def list_regions(
     sort: str = "code",
     limit: int,
     cursor: str | None = None,
+    updated_since: dt.datetime | None = None,
 ) -> Page[Region]:
     """Regions under a parent (any depth), of a level, whose name contains ``q``."""
     stmt = select(Region)
+    below = None  # a filter no update changes: other regions' changes stay out of a sync
     if parent:
         if level is None or level_of(parent) == _level_above(level):
-            stmt = stmt.where(Region.parent_code == parent)
+            below = Region.parent_code == parent
         else:
-            stmt = stmt.where(Region.code.startswith(parent + ".", autoescape=True))
+            below = Region.code.startswith(parent + ".", autoescape=True)
+        stmt = stmt.where(below)
     if level is not None:
         stmt = stmt.where(Region.level == level)
     if q:
         stmt = stmt.where(func.lower(Region.name).contains(q.lower(), autoescape=True))
-    return paginate(
-        session, stmt, model=Region, sort=sort, options=SORTS, limit=limit, cursor=cursor
+    return changes.paginate_changes(
+        session,
+        stmt,
+        model=Region,
+        since=updated_since,
+        scope=below,
+        sort=sort,
+        options=SORTS,
+        limit=limit,
+        cursor=cursor,
     )
 
 
