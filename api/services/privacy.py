@@ -465,6 +465,7 @@ KEPT_TEXT: dict[str, tuple[str, str]] = {
         "ids and codes; audit.write takes every free-text value out of data",
     ),
     "events": ("id type subject_type subject_id actor_id", "ids and codes"),
+    "row_changes": ("kind subject_id scope_id", "ids and codes"),
     "categories": ("slug name_id name_en", "the catalogue's taxonomy"),
     "regions": ("name kind parent_code", "the government's list of regions"),
     "programs": ("name description organizer", "a programme's own record"),

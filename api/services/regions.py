@@ -36,6 +36,7 @@ SORTS = {
     **sort_options(Region, tiebreak="code", name=["name"]),
 }
 COLUMNS = ("code", "name", "level", "kind", "parent_code")
+_HELD = "SELECT code, name, level, kind, parent_code FROM regions"  # COLUMNS, as stored
 
 
 def read_regions(path: Path = REGIONS_CSV) -> Iterator[tuple[str, str, str, str, str | None]]:
@@ -59,22 +60,24 @@ def load_regions(
     started = time.monotonic()
     rows = sorted(read_regions(path), key=lambda r: (r[0].count("."), r[0]))
     echo(f"regions: read {len(rows):,} rows from {path.name}")
-    held = {
-        row[0]: tuple(v.value if hasattr(v, "value") else v for v in row)
-        for row in connection.execute(select(*(getattr(Region, c) for c in COLUMNS)))
-    }
+    first = connection.scalar(select(Region.code).limit(1)) is None
     if connection.dialect.name == "postgresql":
-        _load_postgres(connection, rows, echo)
+        changed = _load_postgres(connection, rows, echo)
     else:
+        held = set() if first else {tuple(row) for row in connection.exec_driver_sql(_HELD)}
         _load_generic(connection, rows, echo)
-    if held:  # an update of the list, not the first load: apps' copies hear of it
-        changes.log_loaded(connection, Region, [r[0] for r in rows if held.get(r[0]) != r])
+        changed = [r[0] for r in rows if tuple(r) not in held]
+    if not first:  # an update of the list: apps' copies hear of it
+        changes.log_loaded(connection, Region, changed)
     total = connection.scalar(select(func.count()).select_from(Region)) or 0
     echo(f"regions: {total:,} in the database ({time.monotonic() - started:.1f} s)")
     return int(total)
 
 
-def _load_postgres(connection: Connection, rows: list[Any], echo: Callable[[str], Any]) -> None:
+def _load_postgres(
+    connection: Connection, rows: list[Any], echo: Callable[[str], Any]
+) -> list[str]:
+    """Merge the rows; the codes it inserted or changed."""
     connection.exec_driver_sql(
         "CREATE TEMP TABLE regions_incoming (LIKE regions INCLUDING DEFAULTS) ON COMMIT DROP"
     )
@@ -87,16 +90,20 @@ def _load_postgres(connection: Connection, rows: list[Any], echo: Callable[[str]
     ) as copy:
         copy.write(buffer.getvalue())
     echo(f"regions: copied {len(rows):,} rows; merging")
-    changed = connection.exec_driver_sql(
-        "INSERT INTO regions (code, name, level, kind, parent_code) "
-        "SELECT code, name, level, kind, parent_code FROM regions_incoming "
-        "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, "
-        "kind = EXCLUDED.kind, parent_code = EXCLUDED.parent_code "
-        "WHERE (regions.name, regions.level, regions.kind, regions.parent_code) IS DISTINCT FROM "
-        "(EXCLUDED.name, EXCLUDED.level, EXCLUDED.kind, EXCLUDED.parent_code)"
-    ).rowcount
+    changed = list(
+        connection.exec_driver_sql(
+            "INSERT INTO regions (code, name, level, kind, parent_code) "
+            "SELECT code, name, level, kind, parent_code FROM regions_incoming "
+            "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, "
+            "kind = EXCLUDED.kind, parent_code = EXCLUDED.parent_code "
+            "WHERE (regions.name, regions.level, regions.kind, regions.parent_code) IS DISTINCT "
+            "FROM (EXCLUDED.name, EXCLUDED.level, EXCLUDED.kind, EXCLUDED.parent_code) "
+            "RETURNING code"
+        ).scalars()
+    )
     connection.exec_driver_sql("DROP TABLE regions_incoming")
-    echo(f"regions: {changed:,} inserted or changed")
+    echo(f"regions: {len(changed):,} inserted or changed")
+    return changed
 
 
 def _load_generic(connection: Connection, rows: list[Any], echo: Callable[[str], Any]) -> None:
