@@ -32,6 +32,7 @@ SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     # Changes since: the rows of the lists apps cache that a flush writes are noted, and
     # logged at commit under the events' lock (commit order, as the events feed's).
     ("before_flush", changes.note_writes),
+    ("do_orm_execute", changes.note_bulk_writes),
     ("before_commit", changes.write_log),
     # The read model: this worker evicts the cached documents its own writes change (at
     # flush, for a bulk statement, at commit and rollback)...

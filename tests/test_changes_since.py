@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from api import create_app
@@ -64,7 +64,9 @@ def stamp() -> str:
     return str(rfc3339(utcnow() - dt.timedelta(seconds=1)))
 
 
-def test_products_that_change_leave_and_come_back(client: FlaskClient, auth: Auth) -> None:
+def test_products_that_change_leave_and_come_back(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
     shop = Shop(auth)
     since = stamp()
     query = {"business": shop.business.id}
@@ -120,6 +122,15 @@ def test_products_that_change_leave_and_come_back(client: FlaskClient, auth: Aut
     client.post(f"/v1/businesses/{shop.business.id}/activate", headers=shop.seller_headers)
     back = changes(client, "/v1/products", gone["until"], **query)
     assert shop.cake.id in back["items"]
+    # A write in bulk (a verified graduate; a rating counter) is a change too.
+    db_session.execute(
+        update(Business).where(Business.id == shop.business.id).values(verified_graduate=True)
+    )
+    db_session.commit()
+    verified = changes(client, "/v1/businesses", back["until"], headers=shop.seller_headers)
+    assert shop.business.id in verified["items"]
+    again = changes(client, "/v1/products", back["until"], **query)
+    assert again["items"][shop.cake.id]["business"]["verified_graduate"] is True
 
 
 def test_pages_in_change_order_and_refusals(client: FlaskClient, auth: Auth) -> None:

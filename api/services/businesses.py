@@ -127,7 +127,9 @@ def touch(session: Session, business_id: str) -> None:
         .where(Business.id == business_id)
         .values(last_activity_at=utcnow())
         # Its document shows the activity; what search finds does not change.
-        .execution_options(**{catalogue_cache.KEYS_OPTION: [f"b:{business_id}"]})
+        .execution_options(
+            **{catalogue_cache.KEYS_OPTION: [f"b:{business_id}"], changes.NOT_FOR_PRODUCTS: True}
+        )
     )
 
 

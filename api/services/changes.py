@@ -113,6 +113,20 @@ class _Note:
     obj: Any
     was_public: bool
     deleted: bool = False
+    cascade: bool = True  # a business's write is its products' too
+
+
+# A bulk UPDATE of businesses with this execution option does not change what their products'
+# documents show (``businesses.touch``: the last activity).
+NOT_FOR_PRODUCTS = "berdaya_not_for_products"
+
+
+def _noted(session: Session) -> dict[tuple[str, str], _Note]:
+    if _NOTED not in session.info:
+        session.info[_NOTED] = {}
+        on_rollback(session, lambda: session.info.pop(_NOTED, None))
+    noted: dict[tuple[str, str], _Note] = session.info[_NOTED]
+    return noted
 
 
 def _committed(obj: Any) -> Getter:
@@ -128,7 +142,7 @@ def _committed(obj: Any) -> Getter:
 
 def note_writes(session: Session, _context: Any, _instances: Any) -> None:
     """Before a flush: note the tracked rows it writes, and whether each was public before."""
-    noted: dict[tuple[str, str], _Note] = session.info.get(_NOTED, {})
+    noted = _noted(session)
     with session.no_autoflush:
         for obj in (*session.new, *session.dirty, *session.deleted):
             tracked = TRACKED.get(type(obj))
@@ -141,9 +155,30 @@ def note_writes(session: Session, _context: Any, _instances: Any) -> None:
             if key not in noted:
                 noted[key] = _Note(obj, not new and tracked.was(obj, _committed(obj)))
             noted[key].deleted = obj in session.deleted
-    if noted and _NOTED not in session.info:
-        session.info[_NOTED] = noted
-        on_rollback(session, lambda: session.info.pop(_NOTED, None))
+            noted[key].cascade = True
+
+
+def note_bulk_writes(state: Any) -> None:
+    """A bulk UPDATE of a tracked kind (a counter, a verified flag, ``products.listed``) is
+    a write of the rows it matches: they are noted before it runs."""
+    model: Any = state.bind_mapper.class_ if state.is_update and state.bind_mapper else None
+    tracked = TRACKED.get(model) if model is not None else None
+    if tracked is None:
+        return
+    session = state.session
+    where = state.statement.whereclause
+    with session.no_autoflush:
+        found = session.scalars(select(model) if where is None else select(model).where(where))
+        objects = list(found.unique())
+    noted = _noted(session)
+    quiet = bool(state.execution_options.get(NOT_FOR_PRODUCTS))
+    for obj in objects:
+        key = (tracked.kind, obj.id)
+        if key not in noted:
+            current = _committed(obj)  # nothing is pending on it: its values now are "before"
+            noted[key] = _Note(obj, tracked.was(obj, current), cascade=not quiet)
+        elif not quiet:
+            noted[key].cascade = True
 
 
 def write_log(session: Session) -> None:
@@ -162,7 +197,7 @@ def write_log(session: Session) -> None:
             tracked = TRACKED[type(note.obj)]
             public = note.was_public or (not note.deleted and tracked.now(note.obj))
             rows += _rows(kind, subject_id, tracked.scopes(note.obj), public, now)
-            if kind == "business":
+            if kind == "business" and note.cascade:
                 rows += _products_of(session, note, public, now)
     session.add_all(rows)
     session.flush()
