@@ -237,7 +237,8 @@ def housekeeping() -> None:
     nobody accepted within 30 days, completes mentorings the mentor confirmed 14 days ago,
     deletes expired idempotency keys, old failed sign-ins, spent one-time codes and messages
     past the event retention, asks each active graduate's business the monthly check-in by
-    message (reminds, and puts the unanswered on the caseload). Each task commits on its own.
+    message (reminds, and puts the unanswered on the caseload), rebuilds the statistics'
+    per-business facts (catching writes made outside the app). Each task commits on its own.
     """
     import datetime as dt
 
@@ -286,6 +287,12 @@ def housekeeping() -> None:
         f"{asked['unanswered']} unanswered (now on the caseload); "
         f"{old_replies} old inbound message(s) deleted"
     )
+    from api.services import stats_facts
+
+    with state.new_session() as session:
+        stats_facts.refresh(session)
+        session.commit()
+    click.echo("statistics' per-business facts rebuilt")
     from api import jobs
 
     swept = jobs.dispatcher_of(current_app).sweep()

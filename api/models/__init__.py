@@ -58,6 +58,7 @@ from api.models.organizations import MemberRole, Membership, Organization, Organ
 from api.models.photos import Photo
 from api.models.products import Availability, Product, ProductChange, ProductStatus
 from api.models.program import (
+    NO_DAY,
     AssistGrant,
     AuditEntry,
     CheckIn,
@@ -68,6 +69,7 @@ from api.models.program import (
     RevenueBand,
     RosterEntry,
     StaffRegion,
+    StatsFact,
 )
 from api.models.regions import Region, RegionLevel
 from api.models.reviews import Report, ReportStatus, ReportTarget, Review
@@ -88,6 +90,7 @@ from api.models.sponsorship import (
 __all__ = [
     "ACTIVE_DAYS",
     "DORMANT_DAYS",
+    "NO_DAY",
     "ApiKey",
     "AssistGrant",
     "Attendance",
@@ -166,6 +169,7 @@ __all__ = [
     "Sponsorship",
     "SponsorshipStatus",
     "StaffRegion",
+    "StatsFact",
     "SupportKind",
     "SupportNeed",
     "Topic",

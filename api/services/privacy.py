@@ -454,6 +454,8 @@ NOT_HERS: dict[str, str] = {
     "refresh_tokens": "secrets of her sign-in sessions, deleted with them",
     "login_failures": "failed sign-ins and code requests; erasure deletes those under her email "
     "or phone",
+    "stats_facts": "figures derived from her business's check-ins and orders for the "
+    "statistics (dates, flags, counts); they follow those rows and go with her business",
 }
 
 # Every text and JSON column that no part above erases or deletes, and why what it holds is not

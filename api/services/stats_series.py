@@ -57,10 +57,11 @@ from api.models import (
     OrderStatus,
     Program,
     RevenueBand,
+    StatsFact,
 )
 from api.services import regions
 from api.services.authz import Actor
-from api.services.stats import MIN_GROUP, cohort_filter, group_key, population
+from api.services.stats import MIN_GROUP, cohort_filter, group_key, population, roomy
 
 BANDS = tuple(RevenueBand)
 SERIES_FIGURES = (
@@ -199,6 +200,7 @@ def series(
     if not groups or first > last:
         return [Series(key, label, place, scope) for key, (label, place, scope) in groups.items()]
     key = group_key(group)
+    roomy(session)
     pop = population(key, where)
     m = _months_table(first, last)
     cells: dict[tuple[str, dt.date], dict[str, Any]] = {}
@@ -383,17 +385,8 @@ def survival(
     today = today or utcnow().date()
     where = cohort_filter(program, year, region)
     groups = _groups(session, actor, group, where)
+    roomy(session)
     pop = population(group_key(group), where)
-    last_trading = (
-        select(func.max(CheckIn.month))
-        .where(CheckIn.business_id == pop.c.business_id, CheckIn.trading.is_(True))
-        .scalar_subquery()
-    )
-    last_order = (
-        select(func.max(Order.created_at))
-        .where(Order.business_id == pop.c.business_id)
-        .scalar_subquery()
-    )
     times: dict[str, tuple[list[int], list[bool]]] = {key: ([], []) for key in groups}
     for g, since, created, status, traded, ordered in session.execute(
         select(
@@ -401,16 +394,15 @@ def survival(
             pop.c.since,
             pop.c.created_at,
             pop.c.status,
-            last_trading,
-            last_order.label("last_order"),
-        ).where(pop.c.since.is_not(None))
+            StatsFact.last_trading_month,
+            StatsFact.last_order_at,
+        ).join(
+            StatsFact,
+            and_(StatsFact.business_id == pop.c.business_id, StatsFact.since == pop.c.since),
+        )
     ):
         if since > today or g not in times:
             continue
-        if ordered is not None and isinstance(ordered, str):  # SQLite's text, unprocessed
-            ordered = dt.datetime.fromisoformat(ordered)
-        if isinstance(traded, str):
-            traded = dt.date.fromisoformat(traded)
         signs = [created.date(), traded, ordered.date() if ordered else None]
         last_sign = max(s for s in signs if s is not None)
         stopped = status == BusinessStatus.CLOSED or (today - last_sign).days > DORMANT_DAYS
