@@ -902,6 +902,7 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     "endDataUseAgreement": ("DELETE", "/v1/organizations/{university}/data-use-agreement", None),
     "recordDataUseAgreement": ("PUT", "/v1/organizations/{university}/data-use-agreement", None),
     "getImpactReport": ("GET", "/v1/organizations/{csr}/impact?year={year}", None),
+    "listFundedBusinesses": ("GET", "/v1/organizations/{csr}/funded-businesses", None),
     "listMembers": ("GET", "/v1/organizations/{csr}/members", None),
     "addMember": (
         "POST",

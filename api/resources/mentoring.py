@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.http import charts
 from api.http.blueprint import Blueprint
+from api.http.charts import CHART_RESPONSES
 from api.http.context import current_actor, db, language
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
 from api.http.pages import page_response
@@ -290,10 +292,12 @@ def record_mentoring_session(
 @blp.response(200, MentoringReportSchema)
 @blp.alt_response(200, **CSV_RESPONSE)
 @blp.alt_response(200, **XLSX_RESPONSE)
+@blp.alt_response(200, **CHART_RESPONSES[0])
+@blp.alt_response(200, **CHART_RESPONSES[1])
 def get_mentoring_report(args: dict[str, Any], organization_id: str) -> Any:
     """The university's mentoring between two dates: per mentor, sessions held, hours, alumnae
-    served, topics, completed mentorings and ratings (members and admins). JSON, or CSV with
-    `format=csv` or `Accept: text/csv`."""
+    served, topics, completed mentorings and ratings (members and admins). JSON, CSV (`format=csv`
+    or `Accept: text/csv`) or XLSX, or a chart of each mentor's hours (`format=svg` or `png`)."""
     report = service.mentoring_report(
         db(),
         actor=current_actor(),
@@ -301,6 +305,8 @@ def get_mentoring_report(args: dict[str, Any], organization_id: str) -> Any:
         from_date=args["from_"],
         to_date=args["to"],
     )
+    if args["format"] in ("svg", "png"):
+        return charts.mentoring_chart(report, language(), args["format"])
     wanted = wanted_table(args["format"])
     if not wanted:
         return report

@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import Response
 
+from api.http import charts
 from api.http.blueprint import Blueprint
+from api.http.charts import CHART_RESPONSES
 from api.http.context import current_actor, db, language, state
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
 from api.http.pages import page_response
@@ -21,6 +23,8 @@ from api.schemas.sponsorship import (
     DisbursementCreateSchema,
     DisbursementSchema,
     EvidenceUploadSchema,
+    FundedBusinessSchema,
+    FundedQueryArgsSchema,
     ImpactQueryArgsSchema,
     ImpactReportSchema,
     NeedCreateSchema,
@@ -292,15 +296,40 @@ def revoke_consent(business_id: str, organization_id: str) -> None:
 @blp.response(200, ImpactReportSchema)
 @blp.alt_response(200, **CSV_RESPONSE)
 @blp.alt_response(200, **XLSX_RESPONSE)
+@blp.alt_response(200, **CHART_RESPONSES[0])
+@blp.alt_response(200, **CHART_RESPONSES[1])
 def get_impact_report(args: dict[str, Any], organization_id: str) -> Any:
     """The organisation's sponsorships in a year: reach, value by kind and region, milestones,
-    and each business's figures before and after (with its owner's consent). JSON or CSV."""
+    and each business's figures before and after (with its owner's consent). JSON, CSV or
+    XLSX, or a chart of the value disbursed by region (`format=svg` or `png`)."""
     report = service.impact_report(
         db(), actor=current_actor(), organization_id=organization_id, year=args["year"]
     )
+    if args["format"] in ("svg", "png"):
+        return charts.impact_chart(report, language(), args["format"])
     wanted = wanted_table(args["format"])
     if not wanted:
         return report
     rows = service.report_csv_rows(report)
     name = f"impact-{report.year}"
     return report_response(rows, format=wanted, filename=name, title="Impact", language=language())
+
+
+@blp.route("/organizations/<string:organization_id>/funded-businesses", methods=["GET"])
+@blp.scope(None)  # her figures go to the staff she consented to, not to the company's apps
+@blp.auth()
+@blp.etag
+@blp.arguments(FundedQueryArgsSchema, location="query")
+@blp.response(200, page_of(FundedBusinessSchema))
+def list_funded_businesses(
+    args: dict[str, Any], organization_id: str
+) -> tuple[Page[service.FundedBusiness], dict[str, str]]:
+    """The businesses the organisation funded (a sponsorship accepted, running or completed)
+    whose owners let it see their figures, with the last 12 months' figures: check-ins, months
+    trading, median revenue, orders, off-platform sales, activity status, value received.
+    Businesses without their owner's consent are not listed (members and admins; no API key)."""
+    return page_response(
+        service.funded_businesses(
+            db(), actor=current_actor(), organization_id=organization_id, **args
+        )
+    )

@@ -133,6 +133,18 @@ class PageQueryArgsSchema(BaseSchema):
     )
 
 
+def report_format(chart: str) -> fields.String:
+    """A report's ``format``: JSON, a spreadsheet, or ``chart`` as a picture."""
+    return fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "csv", "xlsx", "svg", "png"]),
+        metadata={
+            "description": "`csv` (or `Accept: text/csv`) or `xlsx` for a spreadsheet; `svg` or "
+            f"`png` for {chart} (labelled in the reader's language, `Accept-Language`)."
+        },
+    )
+
+
 def sort_field(options: dict[str, Any], default: str) -> fields.String:
     """The ``sort`` query parameter, limited to the list's documented keys."""
     return fields.String(

@@ -24,6 +24,7 @@ from api.schemas.common import (
     RatingSchema,
     Text,
     Timestamp,
+    report_format,
     sort_field,
 )
 from api.schemas.references import Known, Place, RegionFilter
@@ -292,11 +293,7 @@ class SessionSchema(BaseSchema):
 class ReportQueryArgsSchema(BaseSchema):
     from_ = Date(required=True, data_key="from")
     to = Date(required=True)
-    format = fields.String(
-        load_default="json",
-        validate=validate.OneOf(["json", "csv", "xlsx"]),
-        metadata={"description": "`csv` (or `Accept: text/csv`), or `xlsx` for an Excel workbook."},
-    )
+    format = report_format("a bar chart of each mentor's hours")
 
 
 class MentorRecordSchema(BaseSchema):

@@ -22,10 +22,11 @@ from api.schemas.common import (
     PageQueryArgsSchema,
     Text,
     Timestamp,
+    report_format,
     sort_field,
 )
 from api.schemas.references import CategoryFilter, Known, Place, RegionFilter
-from api.services.sponsorship import NEED_SORTS, SPONSORSHIP_SORTS
+from api.services.sponsorship import FUNDED_SORTS, NEED_SORTS, SPONSORSHIP_SORTS
 
 MAX_VALUE_IDR = 10_000_000_000_000
 
@@ -212,11 +213,7 @@ class ConsentListSchema(BaseSchema):
 
 class ImpactQueryArgsSchema(BaseSchema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2200))
-    format = fields.String(
-        load_default="json",
-        validate=validate.OneOf(["json", "csv", "xlsx"]),
-        metadata={"description": "`csv` (or `Accept: text/csv`), or `xlsx` for an Excel workbook."},
-    )
+    format = report_format("a bar chart of the value disbursed by region")
 
 
 class FiguresSchema(BaseSchema):
@@ -260,3 +257,32 @@ class ImpactReportSchema(BaseSchema):
     )
     milestones_met = fields.Integer(required=True)
     businesses = fields.List(fields.Nested(BusinessImpactSchema), required=True)
+
+
+class FundedQueryArgsSchema(PageQueryArgsSchema):
+    sort = sort_field(FUNDED_SORTS, "name")
+
+
+class FundedBusinessSchema(BaseSchema):
+    business_id = fields.String(required=True)
+    business_name = fields.String(required=True)
+    regency = Place(required=True)
+    activity_status = fields.String(
+        required=True, metadata={"description": "active, at_risk, dormant or closed."}
+    )
+    value_received_idr = fields.Integer(
+        required=True, metadata={"description": "Confirmed disbursements from this organisation."}
+    )
+    first_disbursement_on = fields.Date(allow_none=True, required=True)
+    since = fields.Date(
+        required=True, metadata={"description": "The first day of the months the figures cover."}
+    )
+    check_ins = fields.Integer(required=True)
+    months_trading = fields.Integer(
+        required=True, metadata={"description": "Check-ins that said she was trading."}
+    )
+    last_check_in_month = fields.Date(allow_none=True, required=True)
+    median_monthly_revenue_idr = fields.Integer(allow_none=True, required=True)
+    orders = fields.Integer(required=True, metadata={"description": "Completed orders."})
+    orders_idr = fields.Integer(required=True)
+    off_platform_idr = fields.Integer(required=True)

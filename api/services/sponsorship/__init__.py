@@ -38,6 +38,11 @@ from api.services.sponsorship.disbursements import (
     list_disbursements,
     record_disbursement,
 )
+from api.services.sponsorship.funded import (
+    FUNDED_SORTS,
+    FundedBusiness,
+    funded_businesses,
+)
 from api.services.sponsorship.impact import (
     WINDOW,
     BusinessImpact,
@@ -67,6 +72,7 @@ from api.services.sponsorship.sponsorships import (
 __all__ = [
     "DISBURSEMENT_SORTS",
     "EVIDENCE_PDF_MAX",
+    "FUNDED_SORTS",
     "NEED_SORTS",
     "OPEN_NEEDS",
     "PROGRESS",
@@ -76,6 +82,7 @@ __all__ = [
     "SPONSORSHIP_SORTS",
     "WINDOW",
     "BusinessImpact",
+    "FundedBusiness",
     "ImpactReport",
     "S",
     "act",
@@ -90,6 +97,7 @@ __all__ = [
     "evidence_key",
     "evidence_keys",
     "evidence_prefix",
+    "funded_businesses",
     "get_disbursement",
     "get_need",
     "get_sponsorship",

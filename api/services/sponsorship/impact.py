@@ -28,6 +28,7 @@ from api.models import (
     Sponsorship,
 )
 from api.services.authz import Actor, authorize
+from api.services.sponsorship.consents import consenting_businesses
 
 WINDOW = dt.timedelta(days=180)
 
@@ -131,10 +132,8 @@ def impact_report(
     )
     consenting = set(
         session.scalars(
-            select(SponsorConsent.business_id).where(
-                SponsorConsent.organization_id == organization.id,
-                SponsorConsent.business_id.in_(list(received)),
-                SponsorConsent.revoked_at.is_(None),
+            consenting_businesses(organization.id).where(
+                SponsorConsent.business_id.in_(list(received))
             )
         )
     )
