@@ -759,6 +759,13 @@ def _load_sponsorship(session: Session, users: dict[str, User], echo: Callable[[
         )
         if state == "completed":
             sponsorship.act(session, actor=andi, sponsorship_id=proposal.id, action="complete")
+            # She lets the company see her figures: its funded-businesses list shows her.
+            sponsorship.grant_consent(
+                session,
+                actor=owner,
+                business_id=need.business_id,
+                organization_id=proposal.organization_id,
+            )
     echo(f"  sponsorship: {len(needs)} needs, sponsorships proposed, accepted, active, completed")
 
 
