@@ -617,7 +617,7 @@ def main() -> None:
         help="Redis for the rate limits of the real-traffic shape (flushed first)",
     )
     parser.add_argument(
-        "--cold-seconds", type=int, default=12, help="how long the cold start is followed"
+        "--cold-seconds", type=int, default=30, help="how long the cold start is followed"
     )
     parser.add_argument(
         "--database-prefix", default="berdaya_bench", help="databases are <prefix>_<size>"
@@ -733,10 +733,12 @@ def measure(
     after = floor_beside(floor[0], floor[1], args)
     figures["floor_rps"] = (before + after) / 2
     figures["floor_beside"] = [before, after]
+    figures["load"] = os.getloadavg()[0]  # the machine's, others' work included
     echo(
         f"    {figures['rps']:,.0f} req/s ({times_floor(figures):.2f}x the floor),"
         f" p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms,"
-        f" errors {figures['errors']}; the floor beside it {before:,.0f} and {after:,.0f} req/s"
+        f" errors {figures['errors']}; the floor beside it {before:,.0f} and {after:,.0f} req/s;"
+        f" load average {figures['load']:.1f}"
     )
     for key, measured in (figures.get("labels") or {}).items():
         echo(
@@ -880,14 +882,17 @@ def real_results(size: int, run: dict[str, Any], args: argparse.Namespace) -> li
         f"Rate limits on (the default budgets, counted in Redis; anonymous requests from"
         f" {traffic.ADDRESSES:,} addresses through one trusted proxy, signed-in ones per user);"
         f" {args.connections} connections, {args.seconds} s per scenario after"
-        f" {args.warmup} s of warm-up. Rows: {run['counts']}. The mix: {shares}.",
+        f" {args.warmup} s of warm-up. Rows: {run['counts']}. The mix: {shares}."
+        " The load average (1 min, at the end of each scenario) counts other work on the"
+        " machine too.",
         "",
         "```sh",
         command(args),
         "```",
         "",
-        "| scenario | req/s | floor beside | × floor | p50 ms | p95 ms | p99 ms | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | req/s | floor beside | × floor | p50 ms | p95 ms | p99 ms | errors"
+        " | load avg |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, f in res.items():
         if not isinstance(f, dict):
@@ -895,7 +900,7 @@ def real_results(size: int, run: dict[str, Any], args: argparse.Namespace) -> li
         lines.append(
             f"| {name} | {f['rps']:,.0f} | {f.get('floor_rps', f['rps']):,.0f} |"
             f" {times_floor(f):.2f} | {f['p50_ms']:.1f} | {f['p95_ms']:.1f} |"
-            f" {f['p99_ms']:.1f} | {f['errors']} |"
+            f" {f['p99_ms']:.1f} | {f['errors']} | {f.get('load', 0):.1f} |"
         )
     for name in ("mix", "mix after cold", "owner dashboard", "buyer pages"):
         labels = (res.get(name) or {}).get("labels") or {}

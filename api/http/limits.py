@@ -289,7 +289,7 @@ class OneTripMovingWindow(MovingWindowRateLimiter):
 
     def __init__(self, storage: RedisStorage) -> None:
         super().__init__(storage)
-        self._script = storage.get_connection().register_script(_ACQUIRE_AND_WINDOW)
+        self._script = storage.get_connection().register_script(_ACQUIRE_AND_WINDOW.encode())
 
     def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
         key = item.key_for(*identifiers)
