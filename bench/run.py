@@ -890,8 +890,8 @@ def real_results(size: int, run: dict[str, Any], args: argparse.Namespace) -> li
         command(args),
         "```",
         "",
-        "| scenario | req/s | floor beside | × floor | p50 ms | p95 ms | p99 ms | errors"
-        " | load avg |",
+        "| scenario | req/s | floor beside | × floor | p50 ms | p95 ms | p99 ms"
+        " | errors (of which wrk's 2 s timeouts) | load avg |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, f in res.items():
@@ -900,7 +900,8 @@ def real_results(size: int, run: dict[str, Any], args: argparse.Namespace) -> li
         lines.append(
             f"| {name} | {f['rps']:,.0f} | {f.get('floor_rps', f['rps']):,.0f} |"
             f" {times_floor(f):.2f} | {f['p50_ms']:.1f} | {f['p95_ms']:.1f} |"
-            f" {f['p99_ms']:.1f} | {f['errors']} | {f.get('load', 0):.1f} |"
+            f" {f['p99_ms']:.1f} | {f['errors']} ({f.get('socket_errors', 0)} timeouts) |"
+            f" {f.get('load', 0):.1f} |"
         )
     for name in ("mix", "mix after cold", "owner dashboard", "buyer pages"):
         labels = (res.get(name) or {}).get("labels") or {}
@@ -920,6 +921,8 @@ def real_results(size: int, run: dict[str, Any], args: argparse.Namespace) -> li
                 f" {v['p50_ms']:.1f} | {v['p95_ms']:.1f} | {v['p99_ms']:.1f} |"
                 f" {v['max_ms']:.1f} |"
             )
+    if "cold" in res and not res["cold"]:
+        lines += ["", f"Cold start: no response within {args.cold_seconds} s of the SIGHUP."]
     if res.get("cold"):
         lines += [
             "",
@@ -958,7 +961,7 @@ def real_results(size: int, run: dict[str, Any], args: argparse.Namespace) -> li
             f" {orders['errors']} errors, {orders.get('stock_wrong')} products' stock wrong |"
             f" {'yes' if met else '**no**'} |"
         )
-    if res.get("cold") and res.get("mix"):
+    if "cold" in res and res.get("mix"):
         warm = res["mix"]["rps"]
         reached = next((sec for sec, rps, _ in res["cold"] if rps >= 0.9 * warm), None)
         when = f"after {reached:.0f} s" if reached is not None else "not reached"
