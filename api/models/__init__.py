@@ -18,6 +18,16 @@ from api.models.businesses import (
     LicenceKind,
 )
 from api.models.categories import Category
+from api.models.course import (
+    AttachmentKind,
+    Course,
+    CourseAttachment,
+    CourseEnrolment,
+    CourseLevel,
+    CourseModule,
+    CourseStatus,
+    ModuleProgress,
+)
 from api.models.events import Event, EventAudience, Notification
 from api.models.idempotency import IdempotencyRecord
 from api.models.integration import (
@@ -90,6 +100,7 @@ __all__ = [
     "DORMANT_DAYS",
     "ApiKey",
     "AssistGrant",
+    "AttachmentKind",
     "Attendance",
     "AuditEntry",
     "AuthSession",
@@ -106,6 +117,12 @@ __all__ = [
     "Cohort",
     "Consent",
     "ConsentPurpose",
+    "Course",
+    "CourseAttachment",
+    "CourseEnrolment",
+    "CourseLevel",
+    "CourseModule",
+    "CourseStatus",
     "DeliveryMethod",
     "DeliveryStatus",
     "Disbursement",
@@ -127,6 +144,7 @@ __all__ = [
     "Message",
     "MessagingPreference",
     "Milestone",
+    "ModuleProgress",
     "NeedKind",
     "NeedStatus",
     "Notification",
