@@ -4,28 +4,48 @@ and other people's ids."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from api import create_app
 from api.db import utcnow
 from api.documents import AUDIO_MAX_SECONDS, PDF_MAX_BYTES
 from api.models import (
     CourseEnrolment,
+    CourseLevel,
     Event,
+    IdempotencyRecord,
     MemberRole,
+    Membership,
     ModuleProgress,
+    Organization,
     OrganizationKind,
     Role,
+    Topic,
+    User,
 )
+from api.services import auth as auth_service
 from api.services import privacy
 from api.services.authz import Actor
-from tests.conftest import Auth
+from api.services.training import courses
+from api.state import get_state
+from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import OrganizationFactory, member_of
-from tests.helpers import assert_problem, error_fields, image_bytes, media_file, upload
+from tests.helpers import (
+    assert_problem,
+    error_fields,
+    image_bytes,
+    in_parallel,
+    media_file,
+    upload,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -495,3 +515,80 @@ def test_search_filters_pages_and_etags(client: FlaskClient, school: School) -> 
     assert cached.status_code == 304
     item = client.get("/v1/courses", query_string={"q": "whatsapp"}).json["items"][0]
     assert item["module_count"] == 1 and "modules" not in item
+
+
+# -- races (PostgreSQL, committed for real) ----------------------------------------------------
+
+
+@pytest.fixture
+def live_course(app: Flask, database_url: str) -> Iterator[tuple[Flask, str, str, dict[str, str]]]:
+    """A committed published course with one module, and a committed alumna's headers."""
+    live = create_app({**TEST_SETTINGS, "database_url": database_url, "db_pool_size": 10})
+    state = get_state(live)
+    tag = uuid.uuid4().hex[:8]
+    with state.new_session() as session:
+        mentor = User(
+            name="Dosen", email=f"race-{tag}-m@example.id", role=Role.MENTOR, password_hash="x"
+        )
+        alumna = User(
+            name="Ibu", email=f"race-{tag}-a@example.id", role=Role.ALUMNA, password_hash="x"
+        )
+        university = Organization(
+            name=f"Universitas {tag}", kind=OrganizationKind.UNIVERSITY, verified_at=utcnow()
+        )
+        session.add_all([mentor, alumna, university])
+        session.flush()
+        session.add(Membership(organization_id=university.id, user_id=mentor.id, role="admin"))
+        session.flush()
+        actor = Actor(user=mentor)
+        data = {"organization_id": university.id, "title": "Balapan", "topic": Topic.LICENSING}
+        course = courses.create_course(
+            session, actor=actor, data={**data, "level": CourseLevel.BEGINNER}
+        )
+        module = courses.add_module(session, actor=actor, course_id=course.id, data={"title": "1"})
+        courses.act(session, actor=actor, course_id=course.id, action="publish")
+        tokens = auth_service.open_session(session, security=state.security, user=alumna)
+        ids = (course.id, module.id, university.id, mentor.id, alumna.id)
+        session.commit()
+    headers = {"Authorization": f"Bearer {tokens.access_token}"}
+    yield live, ids[0], ids[1], headers
+    with state.new_session() as session:
+        session.execute(delete(Organization).where(Organization.id == ids[2]))
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.scope.in_(ids[3:])))
+        session.execute(delete(Event).where(Event.subject_id == ids[0]))
+        session.execute(delete(User).where(User.id.in_(ids[3:])))
+        session.commit()
+    state.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_parallel_enrolments_and_marks_make_one_row_each(
+    live_course: tuple[Flask, str, str, dict[str, str]],
+) -> None:
+    live, course_id, module_id, headers = live_course
+
+    def put(path: str) -> Any:
+        def call(_: int) -> int:
+            return live.test_client().put(path, headers=headers).status_code
+
+        return call
+
+    assert in_parallel(4, put(f"/v1/courses/{course_id}/enrolment")) == [200] * 4
+    assert in_parallel(4, put(f"/v1/courses/{course_id}/modules/{module_id}/done")) == [200] * 4
+    with get_state(live).new_session() as session:
+        enrolments = session.scalar(
+            select(func.count())
+            .select_from(CourseEnrolment)
+            .where(CourseEnrolment.course_id == course_id)
+        )
+        marks = session.scalar(
+            select(func.count())
+            .select_from(ModuleProgress)
+            .where(ModuleProgress.module_id == module_id)
+        )
+        completed = session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.subject_id == course_id, Event.type == "course_enrolment.completed")
+        )
+    assert (enrolments, marks, completed) == (1, 1, 1)
