@@ -327,8 +327,9 @@ def test_a_pdf_an_image_and_short_audio_are_kept_with_their_sizes(
 ) -> None:
     course = school.published(client)
     url = _attachments_url(course)
-    pdf = upload(client, url, PDF, school.mentor_h, name="materi.pdf")
+    pdf = upload(client, url + "?title=Contoh+buku+kas", PDF, school.mentor_h, name="materi.pdf")
     assert pdf.status_code == 201, pdf.json
+    assert pdf.json["title"] == "Contoh buku kas"
     assert pdf.json["kind"] == "pdf" and pdf.json["content_type"] == "application/pdf"
     assert pdf.json["size_bytes"] == len(PDF) and pdf.json["renditions"] is None
     assert media_file(client, pdf.json["url"]) == PDF

@@ -13,6 +13,7 @@ from api.models import Course, CourseAttachment, CourseModule, Role
 from api.pagination import Page
 from api.schemas.common import page_of
 from api.schemas.courses import (
+    AttachmentQueryArgsSchema,
     AttachmentSchema,
     AttachmentUploadSchema,
     CourseCreateSchema,
@@ -180,11 +181,12 @@ def order_course_modules(data: dict[str, Any], course_id: str) -> Shown[Course]:
 @blp.route(MODULE + "/attachments", methods=["POST"])
 @blp.max_body(UPLOAD_LIMIT)
 @blp.auth()
+@blp.arguments(AttachmentQueryArgsSchema, location="query")
 @blp.arguments(AttachmentUploadSchema, location="files")
 @blp.response(201, AttachmentSchema)
 @blp.alt_response(409, response="CONFLICT")
 def add_course_attachment(
-    files: dict[str, Any], course_id: str, module_id: str
+    args: dict[str, Any], files: dict[str, Any], course_id: str, module_id: str
 ) -> CourseAttachment:
     """Attach a PDF, an image (re-encoded, metadata removed) or short audio (at most 15
     minutes) to a module: at most 5 MB each, 10 per module, judged by content."""
@@ -195,6 +197,7 @@ def add_course_attachment(
         course_id=course_id,
         module_id=module_id,
         data=files["file"].read(PDF_MAX_BYTES + 1),
+        title=args["title"],
     )
 
 
@@ -253,6 +256,7 @@ def unmark_course_module_done(course_id: str, module_id: str) -> Shown[Course]:
 
 @blp.route("/me/course-enrolments", methods=["GET"])
 @blp.auth(Role.ALUMNA)
+@blp.etag
 @blp.arguments(EnrolmentQueryArgsSchema, location="query")
 @blp.response(200, page_of(CourseSummarySchema))
 def list_my_course_enrolments(args: dict[str, Any]) -> tuple[Page[Shown[Course]], dict[str, str]]:

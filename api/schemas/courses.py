@@ -83,9 +83,14 @@ class ModuleOrderSchema(BaseSchema):
 
 class AttachmentUploadSchema(Schema):
     """multipart/form-data with the file in `file`: a PDF, a JPEG/PNG/WebP image or short audio
-    (MP3, M4A, Ogg), at most 5 MB, judged by its content; and an optional `title`."""
+    (MP3, M4A, Ogg), at most 5 MB, judged by its content."""
 
     file = Upload(required=True)
+
+
+class AttachmentQueryArgsSchema(BaseSchema):
+    """The attachment's title (a query parameter: the multipart body holds only the file)."""
+
     title = Text(max_length=120, load_default="")
 
 
