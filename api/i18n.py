@@ -649,6 +649,7 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Give revenue_idr or revenue_band.": "Isi revenue_idr atau revenue_band.",
     "List each product once, with its quantity.": "Sebut setiap produk sekali, dengan jumlahnya.",
     "List every photo exactly once.": "Sebut setiap foto tepat satu kali.",
+    "List every module exactly once.": "Sebut setiap modul tepat satu kali.",
     "Lower-case words joined by hyphens.": "Kata huruf kecil yang digabung tanda hubung.",
     "Lower-case words, 1-30 characters.": "Kata huruf kecil, 1-30 karakter.",
     "Must be after issued_on.": "Harus setelah issued_on.",
