@@ -31,7 +31,8 @@ from api.services.shown import Shown
 from api.services.training import courses as service
 
 COURSE = "/courses/<string:course_id>"
-MODULE = COURSE + "/modules/<string:module_id>"
+# Module ids by their prefix, so that the sibling route modules/order is never taken for one.
+MODULE = COURSE + "/modules/<id(cmd):module_id>"
 blp = Blueprint(
     "courses",
     __name__,
@@ -201,7 +202,7 @@ def add_course_attachment(
     )
 
 
-@blp.route(MODULE + "/attachments/<string:attachment_id>", methods=["DELETE"])
+@blp.route(MODULE + "/attachments/<id(cat):attachment_id>", methods=["DELETE"])
 @blp.auth()
 @blp.response(204)
 @blp.alt_response(409, response="CONFLICT")

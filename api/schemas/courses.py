@@ -117,7 +117,7 @@ class AttachmentSchema(BaseSchema):
         allow_none=True,
         required=True,
         metadata={
-            "type": ["object", "null"],
+            "type": "object",
             "description": f"Images: width in pixels ({', '.join(map(str, SIZES))}) to "
             "`{url, size_bytes}` of the WebP at that width; null for other kinds.",
         },
