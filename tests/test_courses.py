@@ -389,6 +389,14 @@ def test_files_too_big_or_too_long_are_refused(client: FlaskClient, school: Scho
     assert left == []
 
 
+def test_a_module_holds_at_most_ten_attachments(client: FlaskClient, school: School) -> None:
+    course = school.published(client, modules=1)
+    url = _attachments_url(course)
+    for _ in range(10):
+        assert upload(client, url, PDF, school.mentor_h).status_code == 201
+    assert_problem(upload(client, url, PDF, school.mentor_h), 409, "too_many_attachments")
+
+
 # -- enrolment and progress --------------------------------------------------------------------
 
 
