@@ -239,6 +239,60 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Too many photos", "At most {limit} photos; delete one first."),
         "id": ("Terlalu banyak foto", "Paling banyak {limit} foto; hapus salah satu dulu."),
     },
+    "file_too_large": {
+        "en": ("File too large", "A file of this kind may have at most {limit} bytes."),
+        "id": ("Berkas terlalu besar", "Berkas jenis ini paling besar {limit} byte."),
+    },
+    "audio_too_long": {
+        "en": ("Audio too long", "A recording may last at most {limit} seconds."),
+        "id": ("Rekaman terlalu panjang", "Rekaman paling lama {limit} detik."),
+    },
+    "unsupported_attachment": {
+        "en": (
+            "Unsupported attachment",
+            "Send a PDF, a photo (JPEG, PNG, WebP) or audio (MP3, M4A, Ogg), judged by content.",
+        ),
+        "id": (
+            "Lampiran tidak didukung",
+            "Kirim PDF, foto (JPEG, PNG, WebP) atau audio (MP3, M4A, Ogg), dinilai dari isinya.",
+        ),
+    },
+    "not_a_verified_publisher": {
+        "en": (
+            "Not a verified publisher",
+            "Only members of a verified university, CSR company or government office may "
+            "publish courses.",
+        ),
+        "id": (
+            "Bukan penerbit terverifikasi",
+            "Hanya anggota universitas, perusahaan CSR atau instansi pemerintah terverifikasi "
+            "yang boleh menerbitkan kursus.",
+        ),
+    },
+    "course_has_no_modules": {
+        "en": ("Course has no modules", "Add at least one module before publishing."),
+        "id": ("Kursus belum punya modul", "Tambahkan paling sedikit satu modul sebelum terbit."),
+    },
+    "course_not_open": {
+        "en": ("Course not open", "Only a published course takes enrolments and progress."),
+        "id": ("Kursus tidak terbuka", "Hanya kursus yang terbit menerima peserta dan kemajuan."),
+    },
+    "course_archived": {
+        "en": ("Course archived", "An archived course can no longer be changed."),
+        "id": ("Kursus diarsipkan", "Kursus yang diarsipkan tidak dapat diubah lagi."),
+    },
+    "too_many_modules": {
+        "en": ("Too many modules", "A course has at most {limit} modules."),
+        "id": ("Terlalu banyak modul", "Satu kursus paling banyak {limit} modul."),
+    },
+    "too_many_attachments": {
+        "en": ("Too many attachments", "A module has at most {limit} attachments."),
+        "id": ("Terlalu banyak lampiran", "Satu modul paling banyak {limit} lampiran."),
+    },
+    "not_enrolled": {
+        "en": ("Not enrolled", "Enrol in the course first."),
+        "id": ("Belum terdaftar", "Daftar ke kursus ini dulu."),
+    },
     "out_of_stock": {
         "en": ("Out of stock", "{product} is out of stock."),
         "id": ("Stok habis", "{product} sedang habis."),
@@ -595,6 +649,7 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Give revenue_idr or revenue_band.": "Isi revenue_idr atau revenue_band.",
     "List each product once, with its quantity.": "Sebut setiap produk sekali, dengan jumlahnya.",
     "List every photo exactly once.": "Sebut setiap foto tepat satu kali.",
+    "List every module exactly once.": "Sebut setiap modul tepat satu kali.",
     "Lower-case words joined by hyphens.": "Kata huruf kecil yang digabung tanda hubung.",
     "Lower-case words, 1-30 characters.": "Kata huruf kecil, 1-30 karakter.",
     "Must be after issued_on.": "Harus setelah issued_on.",

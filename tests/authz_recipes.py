@@ -244,6 +244,7 @@ class Builder:
             self.figures(side)
             self.sponsorships(side)
             self.mentoring(side)
+            self.courses(side)
             self.extras(side)
         self.keys()
         self.notify_everyone()
@@ -492,6 +493,34 @@ class Builder:
         mentoring("mentoring_accepted", "accept")
         mentoring("mentoring_open")
 
+    def courses(self, s: Side) -> None:
+        """The mentor's published course (two modules, an image on the first; her alumna
+        enrolled, the first module done) and a draft with one module."""
+        ids, mentor, alumna = s.ids, s.people["mentor"], s.people["alumna"]
+
+        def course(title: str, modules: int) -> tuple[str, list[str]]:
+            body = {
+                "organization_id": ids["university"],
+                "title": title,
+                "topic": "bookkeeping",
+                "level": "beginner",
+            }
+            cid = str(self.post("/v1/courses", mentor, body)["id"])
+            made = [
+                str(self.post(f"/v1/courses/{cid}/modules", mentor, {"title": f"Modul {n}"})["id"])
+                for n in range(1, modules + 1)
+            ]
+            return cid, made
+
+        ids["course"], (ids["course_module"], ids["course_module2"]) = course("Pembukuan", 2)
+        base = f"/v1/courses/{ids['course']}"
+        attached = self.upload(f"{base}/modules/{ids['course_module']}/attachments", mentor)
+        ids["course_attachment"] = attached["id"]
+        self.act(f"{base}/publish", mentor)
+        self.call("PUT", f"{base}/enrolment", alumna, 200)
+        self.call("PUT", f"{base}/modules/{ids['course_module']}/done", alumna, 200)
+        ids["draft_course"], (ids["draft_course_module"],) = course("Draf kursus", 1)
+
     def extras(self, s: Side) -> None:
         """She lets her facilitator act for her; a key of the company's to revoke; a delivery
         of the webhook's to send again."""
@@ -560,6 +589,8 @@ ETAG_FROM = {
     "updateMe": "getMe",
     "eraseMe": "getMe",
     "updateMentoringOffer": "getMentoringOffer",
+    "updateCourse": "getCourse",
+    "updateCourseModule": "getCourseModule",
     "updateOrganization": "getOrganization",
     "updateProduct": "getProduct",
     "updateWebhook": "getWebhook",
@@ -569,7 +600,12 @@ NEW_VILLAGE = "32.75.01.1001"
 ROSTER_CSV = f"name,phone,village_code\nIbu Baru,0857-1234-0001,{NEW_VILLAGE}\n".encode()
 # Variants other than own/others: the object of the own side they address instead.
 VARIANT_OBJECTS: dict[str, dict[str, str]] = {
-    "draft": {"business": "draft_business", "product": "draft_product"},
+    "draft": {
+        "business": "draft_business",
+        "product": "draft_product",
+        "course": "draft_course",
+        "course_module": "draft_course_module",
+    },
     "closed": {"offer": "closed_offer"},
     "open": {"mentoring_accepted": "mentoring_open"},
     "hidden": {"review": "hidden_review"},
@@ -781,6 +817,52 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     "getMentoringOffer": ("GET", "/v1/mentoring-offers/{offer}", None),
     "updateMentoringOffer": ("PATCH", "/v1/mentoring-offers/{offer}", {"capacity": 12}),
     "closeMentoringOffer": ("POST", "/v1/mentoring-offers/{offer}/close", None),
+    "listCourses": ("GET", "/v1/courses", None),
+    "createCourse": (
+        "POST",
+        "/v1/courses",
+        {
+            "organization_id": "{publisher_org}",
+            "title": "Pemasaran lewat WhatsApp",
+            "topic": "digital_marketing",
+            "level": "beginner",
+        },
+    ),
+    "getCourse": ("GET", "/v1/courses/{course}", None),
+    "updateCourse": ("PATCH", "/v1/courses/{course}", {"level": "intermediate"}),
+    "publishCourse": ("POST", "/v1/courses/{course}/publish", None),
+    "archiveCourse": ("POST", "/v1/courses/{course}/archive", None),
+    "createCourseModule": ("POST", "/v1/courses/{course}/modules", {"title": "Modul baru"}),
+    "getCourseModule": ("GET", "/v1/courses/{course}/modules/{course_module}", None),
+    "updateCourseModule": (
+        "PATCH",
+        "/v1/courses/{course}/modules/{course_module}",
+        {"body": "Isi baru"},
+    ),
+    "deleteCourseModule": ("DELETE", "/v1/courses/{course}/modules/{course_module}", None),
+    "orderCourseModules": (
+        "PUT",
+        "/v1/courses/{course}/modules/order",
+        {"module_ids": ["{course_module2}", "{course_module}"]},
+    ),
+    "addCourseAttachment": (
+        "POST",
+        "/v1/courses/{course}/modules/{course_module}/attachments",
+        UPLOAD,
+    ),
+    "deleteCourseAttachment": (
+        "DELETE",
+        "/v1/courses/{course}/modules/{course_module}/attachments/{course_attachment}",
+        None,
+    ),
+    "enrolInCourse": ("PUT", "/v1/courses/{course}/enrolment", None),
+    "markCourseModuleDone": ("PUT", "/v1/courses/{course}/modules/{course_module}/done", None),
+    "unmarkCourseModuleDone": (
+        "DELETE",
+        "/v1/courses/{course}/modules/{course_module}/done",
+        None,
+    ),
+    "listMyCourseEnrolments": ("GET", "/v1/me/course-enrolments", None),
     "listMentoringRequests": ("GET", "/v1/mentoring-requests", None),
     "createMentoringRequest": (
         "POST",
@@ -1030,6 +1112,9 @@ def values(w: World, variant: str, caller: str) -> dict[str, str]:
     found["notification"] = w.notifications[person]
     found["organization_kind"] = "university" if caller == "mentor" else "csr_company"
     found["own_offer"] = w.sides["own"].ids["offer"]  # a mentor accepts under her own offer
+    # Each publisher's own verified organisation (a key acts as the partner).
+    own = w.sides["own"].ids
+    found["publisher_org"] = own["university"] if caller == "mentor" else own["csr"]
     found["new_village"] = NEW_VILLAGE
     # The owner's credentials (every cell may use them: each is rolled back).
     found["owner_email"] = "cnry-owner-user-email@example.id"

@@ -24,6 +24,9 @@ from api.models import (
     BusinessStatus,
     Category,
     Cohort,
+    Course,
+    CourseAttachment,
+    CourseModule,
     Disbursement,
     GraduateClaim,
     MentoringOffer,
@@ -76,6 +79,8 @@ FIELD_POOLS = {
     "program": "program_id",
     "facilitator_ids": "facilitator_id",
     "photo_ids": "photo_id",
+    "module_ids": "module_id",
+    "publisher": "organization_id",
     "target_id": "target_id",
 }
 SAVEPOINT = "schemathesis_case"
@@ -206,6 +211,15 @@ def _add_what_the_demo_lacks(world: World) -> None:
         for seed in (1, 2):
             photo = (io.BytesIO(demo_photo("Foto", seed)), "foto.jpg")
             post(f"/v1/{owner}/{url}/photos", h["alumna"], data={"file": photo})
+    course = session.scalars(select(Course).order_by(Course.created_at)).first()
+    assert course is not None and course.modules
+    module = course.modules[0]
+    photo = (io.BytesIO(demo_photo("Modul", 3)), "modul.jpg")
+    post(
+        f"/v1/courses/{course.id}/modules/{module.id}/attachments",
+        h["mentor"],
+        data={"file": photo},
+    )
     post(
         f"/v1/businesses/{shop.id}/sales",
         h["alumna"],
@@ -309,6 +323,13 @@ def _pools(session: Session, users: dict[str, User]) -> dict[str, list[str]]:
             users["alumna"].id,
         ],
         "photo_id": _ids(session, select(Photo.id).order_by(Photo.created_at)),
+        "course_id": _ids(session, select(Course.id).order_by(Course.created_at)),
+        "module_id": _ids(
+            session, select(CourseModule.id).order_by(CourseModule.course_id, CourseModule.position)
+        ),
+        "attachment_id": _ids(
+            session, select(CourseAttachment.id).order_by(CourseAttachment.created_at)
+        ),
         "sale_id": _ids(session, select(OffPlatformSale.id).order_by(OffPlatformSale.sold_on)),
         "key_id": _ids(session, select(ApiKey.id).order_by(ApiKey.created_at)),
         "webhook_id": _ids(session, select(Webhook.id).order_by(Webhook.created_at)),

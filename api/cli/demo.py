@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.cli import demo_courses
 from api.dates import add_months
 from api.db import utcnow
 from api.models import (
@@ -34,6 +35,7 @@ from api.models import (
     NeedKind,
     OfferKind,
     Order,
+    Organization,
     OrganizationKind,
     PaymentMethod,
     Product,
@@ -158,6 +160,7 @@ def load_demo(
         users[user.email or user.phone or user.id] = user
         echo(f"  [{i}/{len(PEOPLE)}] {role.value:<8} {name}")
     admin_actor = Actor(user=admin)
+    made: dict[OrganizationKind, Organization] = {}
     for spec in ORGANIZATIONS:
         member_emails = spec["members"]
         org_data = {k: v for k, v in spec.items() if k != "members"}
@@ -168,6 +171,7 @@ def load_demo(
         organizations.verify_organization(
             session, actor=admin_actor, organization_id=organization.id
         )
+        made[organization.kind] = organization
         for email in member_emails[1:]:
             organizations.add_member(
                 session,
@@ -184,6 +188,8 @@ def load_demo(
     if business_count:
         _load_commerce(session, users, echo)
         _load_mentoring(session, users, echo)
+        picture = demo_photo("Buku kas harian", 3)
+        demo_courses.load_courses(session, users, made, storage, picture, echo)
         _load_sponsorship(session, users, echo)
         _load_program(session, security, echo)
     echo(

@@ -18,6 +18,16 @@ from api.models.businesses import (
     LicenceKind,
 )
 from api.models.categories import Category
+from api.models.course import (
+    AttachmentKind,
+    Course,
+    CourseAttachment,
+    CourseEnrolment,
+    CourseLevel,
+    CourseModule,
+    CourseStatus,
+    ModuleProgress,
+)
 from api.models.events import Event, EventAudience, Notification
 from api.models.idempotency import IdempotencyRecord
 from api.models.integration import (
@@ -93,6 +103,7 @@ __all__ = [
     "NO_DAY",
     "ApiKey",
     "AssistGrant",
+    "AttachmentKind",
     "Attendance",
     "AuditEntry",
     "AuthSession",
@@ -109,6 +120,12 @@ __all__ = [
     "Cohort",
     "Consent",
     "ConsentPurpose",
+    "Course",
+    "CourseAttachment",
+    "CourseEnrolment",
+    "CourseLevel",
+    "CourseModule",
+    "CourseStatus",
     "DeliveryMethod",
     "DeliveryStatus",
     "Disbursement",
@@ -130,6 +147,7 @@ __all__ = [
     "Message",
     "MessagingPreference",
     "Milestone",
+    "ModuleProgress",
     "NeedKind",
     "NeedStatus",
     "Notification",

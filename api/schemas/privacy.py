@@ -11,6 +11,7 @@ from api.schemas.accounts import MeSchema, OutboxMessageSchema
 from api.schemas.businesses import BusinessSchema
 from api.schemas.common import BaseSchema, Timestamp
 from api.schemas.contact import LeadSchema
+from api.schemas.courses import EnrolmentExportSchema
 from api.schemas.integration import ApiKeySchema, WebhookSchema
 from api.schemas.mentoring import OfferSchema, RequestSchema, SessionSchema
 from api.schemas.notifications import NotificationSchema
@@ -99,6 +100,7 @@ class PersonalDataExportSchema(BaseSchema):
     mentoring_requests = _many(RequestSchema)
     mentoring_requests_taken = _many(RequestSchema)
     mentoring_sessions = _many(SessionSchema)
+    course_enrolments = _many(EnrolmentExportSchema)
     graduate_claims = _many(ClaimSchema)
     check_ins = _many(CheckInSchema)
     sales = _many(SaleSchema)

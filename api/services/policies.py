@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from api.catalogue.listing import business_is_public, product_is_public
 from api.models import (
     Business,
+    Course,
+    CourseEnrolment,
+    CourseStatus,
     MemberRole,
     Membership,
     MentoringOffer,
@@ -178,4 +182,37 @@ def _sponsorship_parties(actor: Actor, sponsorship: Sponsorship) -> bool:
     session = object_session(sponsorship)
     return session is not None and (
         session.get(Membership, (sponsorship.organization_id, actor.user_id)) is not None
+    )
+
+
+@rule(Course, "view")
+def _course_public_when_published(actor: Actor, course: Course) -> bool:
+    """Published courses for everyone; others for the publisher, admins and (archived) the
+    alumnae enrolled in it."""
+    if course.status == CourseStatus.PUBLISHED or _course_publisher(actor, course):
+        return True
+    session = object_session(course)
+    return (
+        course.status == CourseStatus.ARCHIVED
+        and actor.user_id is not None
+        and session is not None
+        and session.scalar(
+            select(CourseEnrolment.id).where(
+                CourseEnrolment.course_id == course.id, CourseEnrolment.user_id == actor.user_id
+            )
+        )
+        is not None
+    )
+
+
+@rule(Course, "edit")
+def _course_publisher(actor: Actor, course: Course) -> bool:
+    """Members of the publishing organisation, and platform admins (moderation)."""
+    if actor.is_admin:
+        return True
+    session = object_session(course)
+    return (
+        actor.user_id is not None
+        and session is not None
+        and session.get(Membership, (course.organization_id, actor.user_id)) is not None
     )

@@ -30,6 +30,7 @@ from api.models import (
     CheckIn,
     CheckInPrompt,
     Consent,
+    CourseEnrolment,
     Disbursement,
     Event,
     GraduateClaim,
@@ -43,6 +44,7 @@ from api.models import (
     MentoringSession,
     Message,
     MessagingPreference,
+    ModuleProgress,
     Notification,
     OffPlatformSale,
     OneTimeCode,
@@ -352,6 +354,23 @@ PARTS: tuple[Part, ...] = (
         },
     ),
     Part(
+        "course_enrolments",
+        CourseEnrolment,
+        lambda u: CourseEnrolment.user_id == u,
+        why="kept: ids and times only, pseudonymous once her account is; the publisher's "
+        "enrolment counts and the training statistics stay true",
+    ),
+    Part(
+        "course_module_progress",
+        ModuleProgress,
+        lambda u: ModuleProgress.enrolment_id.in_(
+            select(CourseEnrolment.id).where(CourseEnrolment.user_id == u)
+        ),
+        export=False,
+        why="the modules she marked done: shown in her export inside each enrolment; ids and "
+        "times only",
+    ),
+    Part(
         "graduate_claims",
         GraduateClaim,
         lambda u: GraduateClaim.user_id == u,
@@ -448,6 +467,7 @@ PARTS: tuple[Part, ...] = (
 # Tables that hold a user's id (or her business's) but are not her personal data.
 NOT_HERS: dict[str, str] = {
     "organizations": "an organisation's record; who created or verified it is kept as an id",
+    "courses": "an organisation's course; the member who started it is kept as an id",
     "sponsorship_milestones": "a sponsorship's milestones; who confirmed one is kept as an id",
     "product_changes": "price, stock and availability history of a product (figures, not people)",
     "order_items": "what an order held: product names and prices at the time",
@@ -504,6 +524,12 @@ KEPT_TEXT: dict[str, tuple[str, str]] = {
     "mentoring_offers": ("language", "a language code"),
     "sponsorships": ("items terms", "the sponsor's own words of what it gives"),
     "sponsorship_milestones": ("title", "the sponsor's milestones"),
+    "courses": ("title summary language", "an organisation's course, its own words"),
+    "course_modules": ("title body", "an organisation's course material"),
+    "course_attachments": (
+        "title content_type token sizes",
+        "an organisation's course material: its files' titles, types, keys and sizes",
+    ),
     "disbursements": (
         "description evidence_token evidence_type",
         "the sponsor's record of what it paid; the evidence file's token and type",
