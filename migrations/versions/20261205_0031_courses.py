@@ -5,7 +5,7 @@ modules' attachments (files in the storage; sizes in bytes kept here), and the a
 enrolments and the modules they marked done. Issue 24, item 1.
 
 Revision ID: 0031_courses
-Revises: 0030
+Revises: 0031
 Create Date: 2026-12-05 22:06:07.672569
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0031_courses"
-down_revision: str | None = "0030"
+down_revision: str | None = "0031"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
