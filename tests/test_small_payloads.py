@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from api.http.compression import MIN_SIZE
-from api.openapi import spec_document
 from api.models import ProductStatus, Role, User
+from api.openapi import spec_document
 from api.schemas.products import ProductSchema
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory

@@ -70,6 +70,6 @@ def _tag_not_modified(response: Response) -> Response:
     for tag in sent.split(","):
         tag = tag.strip().removeprefix("W/")
         if tag.startswith(f'"{etag}:'):
-            response.set_etag(tag.strip('"'), weak=weak)
+            response.set_etag(tag.strip('"'), weak=bool(weak))
             break
     return response

@@ -85,7 +85,8 @@ class Shape:
         full_page = getattr(schema, "full_page", None)
         if full_page is not None:  # a page with a compact view (``page_of(..., compact=)``)
             page = full_page()
-            return cls(page, page.fields["items"].inner.schema, schema.compact_schema())
+            compact = getattr(schema, "compact_schema")()  # noqa: B009 (set by page_of)
+            return cls(page, page.fields["items"].inner.schema, compact)
         items = schema.fields.get("items")
         if isinstance(items, fields.List) and isinstance(items.inner, fields.Nested):
             return cls(schema, items.inner.schema, None)
