@@ -40,7 +40,9 @@ def main(base: str) -> None:
     print("| 20-item search page | no compression | gzip | Brotli |")
     print("| --- | ---: | ---: | ---: |")
     for name, query in PAGES.items():
-        url = f"{base.rstrip('/')}/v1/products?limit=20&sort=newest" + (f"&{query}" if query else "")
+        url = f"{base.rstrip('/')}/v1/products?limit=20&sort=newest" + (
+            f"&{query}" if query else ""
+        )
         sizes = [body_bytes(url, coding) for coding in CODINGS]
         if sizes[0][1] != 20:
             raise SystemExit(f"{url}: {sizes[0][1]} products, not 20 (load the demo data)")
