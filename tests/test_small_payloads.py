@@ -342,3 +342,31 @@ def test_the_spec_states_the_upload_maximum(app: Flask) -> None:
 
 def test_product_schema_is_the_full_item(listed: dict[str, Any]) -> None:
     assert set(listed["document"]) == set(ProductSchema().fields)
+
+
+def test_needs_are_compact_by_default(client: FlaskClient, auth: Auth, db_session: Session) -> None:
+    business = BusinessFactory()
+    owner = auth.headers(db_session.get(User, business.owner_id))
+    made = client.post(
+        f"/v1/businesses/{business.id}/needs",
+        json={
+            "kind": "equipment",
+            "title": "Oven baru",
+            "description": "Oven " * 300,
+            "target_value_idr": 3_500_000,
+            "deadline": "2027-06-30",
+        },
+        headers=owner,
+    )
+    assert made.status_code == 201, made.json
+    query = {"business": business.id}
+    [small] = client.get("/v1/needs", query_string=query).json["items"]
+    [whole] = client.get("/v1/needs", query_string={**query, "view": "full"}).json["items"]
+    assert whole == made.json and "description" not in small
+    assert small["href"] == f"/v1/needs/{whole['id']}" and small["title"] == "Oven baru"
+    assert small["business"] == {
+        "id": business.id,
+        "name": whole["business"]["name"],
+        "regency": whole["business"]["regency"],
+    }
+    assert (small["target_value_idr"], small["status"]) == (3_500_000, whole["status"])

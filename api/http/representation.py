@@ -35,8 +35,9 @@ FIELDS_PARAMETER = {
     "in": "query",
     "required": False,
     "description": (
-        "Send only these fields: comma-separated names, dotted paths for nested objects "
-        "(`name,price_idr,business.name`). On a list they select from each item (of the view "
+        "Send only these fields of the JSON answer: comma-separated names, dotted paths for "
+        "nested objects (`name,price_idr,business.name`); files and CSV are sent whole. On a "
+        "list they select from each item (of the view "
         "in force) and `next_cursor` stays. An unknown name is a 422 naming it. The ETag is "
         "that of what is sent: use one from a whole read for `If-Match`."
     ),
