@@ -25,7 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Assemble the app from settings (environment, then ``config`` overrides)."""
     from api import catalogue, cli, jobs, listeners, openapi
     from api.db import make_engine, make_sessionmaker
-    from api.http import context, limits, problems
+    from api.http import compression, context, limits, problems
     from api.replica import make_router
     from api.resources import register_blueprints, share
     from api.security import Security
@@ -83,6 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = _NoCookieSessions()
     api = openapi.Api(app)
     problems.register(app)
+    compression.install(app)  # before the other after_request hooks: it runs after them
     register_blueprints(api)
     app.register_blueprint(share.bp)  # HTML pages, outside the JSON API and its spec
     app.teardown_appcontext(context.close_session)

@@ -733,6 +733,8 @@ _PATTERNS_ID: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^At most (\d+) months at once\.$"), r"Paling banyak \1 bulan sekaligus."),
     (re.compile(r"^At most (\d+) rows at once\.$"), r"Paling banyak \1 baris sekaligus."),
     (re.compile(r"^At most (\d+) characters\.$"), r"Paling banyak \1 karakter."),
+    (re.compile(r"^Unknown field: (.*)\.$"), r"Kolom tidak dikenal: \1."),
+    (re.compile(r"^Name 1 to (\d+) fields\.$"), r"Sebutkan 1 sampai \1 kolom."),
     (
         re.compile(r"^More than the (\d+) rupiah left of this sponsorship\.$"),
         r"Lebih dari sisa \1 rupiah sponsor ini.",

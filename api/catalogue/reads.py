@@ -38,6 +38,8 @@ from api.services.authz import Actor
 
 # A public document as sent: its encoded body and its ETag (the HTTP layer's business).
 Encode = Callable[[dict[str, Any]], tuple[bytes, str]]
+# A public document's compact list item, encoded (the HTTP layer's business too).
+Summarise = Callable[[dict[str, Any]], bytes]
 
 District = Region.__table__.alias("district")
 Regency = Region.__table__.alias("regency")
@@ -402,13 +404,15 @@ def product_entry(
     *,
     url: Callable[[str], str],
     encode: Encode,
+    summarise: Summarise | None = None,
 ) -> Entry | None:
-    """A public product, encoded: from the cache, else read (and kept). None if not public.
-    ``get_session`` is called only when the database is read."""
+    """A public product, encoded (with its compact item when ``summarise`` is given): from
+    the cache, else read (and kept). None if not public. ``get_session`` is called only when
+    the database is read."""
 
     def read() -> Entry | None:
         listing = public_product(get_session(), product_id, url=url)
-        return None if listing is None else _entry(listing, encode)
+        return None if listing is None else _entry(listing, encode, summarise)
 
     return _cached(cache, product_key(product_id), read)
 
@@ -437,6 +441,7 @@ def product_entries(
     *,
     url: Callable[[str], str],
     encode: Encode,
+    summarise: Summarise | None = None,
 ) -> list[Entry]:
     """Products known to be public (a search page), encoded, in the order of the ids: the
     cached ones as they are, the others read in one statement (and kept); ``get_session`` is
@@ -452,7 +457,7 @@ def product_entries(
     if missing:
         token = cache.token() if cache is not None else None
         for listing in public_products(get_session(), missing, url=url):
-            entry = _entry(listing, encode)
+            entry = _entry(listing, encode, summarise)
             found[listing.document["id"]] = entry
             if cache is not None:
                 cache.put(f"p:{listing.document['id']}", entry, token)
@@ -475,7 +480,7 @@ def _cached(
     return entry
 
 
-def _entry(listing: PublicListing, encode: Encode) -> Entry:
+def _entry(listing: PublicListing, encode: Encode, summarise: Summarise | None = None) -> Entry:
     body, etag = encode(listing.document)
     business = listing.document.get("business")
     return Entry(
@@ -485,4 +490,5 @@ def _entry(listing: PublicListing, encode: Encode) -> Entry:
         village_code=listing.village_code,
         business_id=business["id"] if business else listing.document["id"],
         expires_at=listing.changes_at.timestamp() if listing.changes_at else None,
+        summary=summarise(listing.document) if summarise is not None else None,
     )

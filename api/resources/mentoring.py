@@ -23,6 +23,7 @@ from api.schemas.mentoring import (
     OfferPatchSchema,
     OfferQueryArgsSchema,
     OfferSchema,
+    OfferSummarySchema,
     ReportQueryArgsSchema,
     RequestCreateSchema,
     RequestQueryArgsSchema,
@@ -76,7 +77,7 @@ def create_mentoring_offer(data: dict[str, Any]) -> MentoringOffer:
 
 @blp.route("/mentoring-offers", methods=["GET"])
 @blp.arguments(OfferQueryArgsSchema, location="query")
-@blp.response(200, page_of(OfferSchema))
+@blp.response(200, page_of(OfferSchema, compact=OfferSummarySchema))
 def list_mentoring_offers(args: dict[str, Any]) -> tuple[Page[MentoringOffer], dict[str, str]]:
     """Active offers, filtered by topic, region served, format, university or mentor."""
     return page_response(service.list_offers(db(), **args))

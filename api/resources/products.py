@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from api.catalogue import reads as catalogue_reads
 from api.catalogue import search
+from api.catalogue.cache import Entry
+from api.http import representation
 from api.http.blueprint import Blueprint
-from api.http.bodies import Encoded, encode_document, encoded_page
+from api.http.bodies import Encoded, encode_document, encode_json, encoded_page
 from api.http.context import current_actor, db, state
 from api.http.pages import page_response
 from api.models import Product, ProductChange, Role
@@ -21,6 +24,7 @@ from api.schemas.products import (
     ProductPatchSchema,
     ProductSchema,
     ProductSearchQueryArgsSchema,
+    ProductSummarySchema,
 )
 from api.services import products as service
 from api.services.shown import Shown
@@ -47,7 +51,7 @@ def create_product(data: dict[str, Any], business_id: str) -> Product:
 @blp.route("/businesses/<string:business_id>/products", methods=["GET"])
 @blp.auth(optional=True)  # the answer depends on the caller
 @blp.arguments(BusinessProductQueryArgsSchema, location="query")
-@blp.response(200, page_of(ProductSchema))
+@blp.response(200, page_of(ProductSchema, compact=ProductSummarySchema))
 def list_business_products(
     args: dict[str, Any], business_id: str
 ) -> tuple[Page[Product], dict[str, str]]:
@@ -60,16 +64,22 @@ def list_business_products(
 @blp.route("/products", methods=["GET"])
 @blp.read_only
 @blp.arguments(ProductSearchQueryArgsSchema, location="query")
-@blp.response(200, page_of(ProductSchema))
+@blp.response(200, page_of(ProductSchema, compact=ProductSummarySchema))
 def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     """Search published products by words, category, region, price, licence and more."""
     app_state = state()
+    full = representation.current().full
     page = search.search_products(
         db,
         load=lambda ids: [
-            entry.body
+            entry.body if full else _summary_of(entry)
             for entry in catalogue_reads.product_entries(
-                app_state.catalogue, db, ids, url=app_state.storage.url, encode=encode_document
+                app_state.catalogue,
+                db,
+                ids,
+                url=app_state.storage.url,
+                encode=encode_document,
+                summarise=_summarise,
             )
         ],
         cache=app_state.catalogue,
@@ -77,6 +87,18 @@ def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     )
     _, headers = page_response(page)
     return encoded_page(page.items, page.next_cursor), headers
+
+
+_SUMMARY = ProductSummarySchema()
+
+
+def _summarise(document: dict[str, Any]) -> bytes:
+    """A public product's compact list item, encoded (kept with it in the catalogue cache)."""
+    return encode_json(_SUMMARY.dump(document))
+
+
+def _summary_of(entry: Entry) -> bytes:
+    return entry.summary if entry.summary is not None else _summarise(json.loads(entry.body))
 
 
 def _product_key(path: Mapping[str, Any]) -> str:
@@ -98,7 +120,12 @@ def get_product(product_id: str) -> Shown[Product] | Encoded:
     actor = current_actor()
     app_state = state()
     public = catalogue_reads.product_entry(
-        app_state.catalogue, db, product_id, url=app_state.storage.url, encode=encode_document
+        app_state.catalogue,
+        db,
+        product_id,
+        url=app_state.storage.url,
+        encode=encode_document,
+        summarise=_summarise,
     )
     if public is not None and not catalogue_reads.sees_more(actor, public):
         _count_view({"product_id": product_id})

@@ -30,6 +30,7 @@ from api.schemas.sponsorship import (
     NeedCreateSchema,
     NeedQueryArgsSchema,
     NeedSchema,
+    NeedSummarySchema,
     SponsorshipCreateSchema,
     SponsorshipQueryArgsSchema,
     SponsorshipSchema,
@@ -75,7 +76,7 @@ def create_need(data: dict[str, Any], business_id: str) -> SupportNeed:
 @blp.route("/needs", methods=["GET"])
 @blp.auth(optional=True)  # the answer depends on the caller
 @blp.arguments(NeedQueryArgsSchema, location="query")
-@blp.response(200, page_of(NeedSchema))
+@blp.response(200, page_of(NeedSchema, compact=NeedSummarySchema))
 def list_needs(args: dict[str, Any]) -> tuple[Page[SupportNeed], dict[str, str]]:
     """Open and partly met needs of active businesses, for partners to browse."""
     return page_response(service.browse_needs(db(), actor=current_actor(), **args))

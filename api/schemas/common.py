@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
@@ -154,18 +155,52 @@ def sort_field(options: dict[str, Any], default: str) -> fields.String:
     )
 
 
-_page_schemas: dict[type[Schema], type[Schema]] = {}
+_page_schemas: dict[tuple[type[Schema], type[Schema] | None], type[Schema]] = {}
 
 
-def page_of(item_schema: type[Schema]) -> type[Schema]:
-    """The schema of one page of ``item_schema``: ``{"items": [...], "next_cursor": ...}``."""
-    if item_schema not in _page_schemas:
-        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
-        _page_schemas[item_schema] = type(
+def href(collection: str) -> fields.Function:
+    """A compact list item's link to its whole document (``/v1/<collection>/<id>``)."""
+    return fields.Function(
+        lambda document: f"/v1/{collection}/{document['id']}",
+        required=True,
+        metadata={
+            "type": "string",
+            "description": "The path of the whole document (a list gives it with `view=full`).",
+            "example": f"/v1/{collection}/...",
+        },
+    )
+
+
+def value_of(enum: type[Enum]) -> fields.String:
+    """A compact item's copy of an enum field of the whole document (already its value)."""
+    return fields.String(required=True, metadata={"enum": [member.value for member in enum]})
+
+
+class Either(fields.Raw):
+    """A value that is one of ``schemas`` (documented as ``oneOf``; dumped as it is)."""
+
+    def __init__(self, *schemas: type[Schema], **kwargs: Any) -> None:
+        self.schemas = schemas
+        super().__init__(**kwargs)
+
+
+def page_of(item_schema: type[Schema], *, compact: type[Schema] | None = None) -> type[Schema]:
+    """The schema of one page of ``item_schema``: ``{"items": [...], "next_cursor": ...}``.
+    With ``compact``, the items are compact by default and whole with ``view=full``
+    (``api.http.representation``): the page documents both, and its ``full_page`` dumps."""
+    key = (item_schema, compact)
+    if key not in _page_schemas:
+        name = (compact or item_schema).__name__.removesuffix("Schema") + "PageSchema"
+        items: fields.Field = fields.List(fields.Nested(item_schema), required=True)
+        extra: dict[str, Any] = {}
+        if compact is not None:
+            items = fields.List(Either(compact, item_schema), required=True)
+            extra = {"full_page": page_of(item_schema), "compact_schema": compact}
+        _page_schemas[key] = type(
             name,
             (Schema,),
             {
-                "items": fields.List(fields.Nested(item_schema), required=True),
+                "items": items,
                 "next_cursor": fields.String(
                     allow_none=True,
                     required=True,
@@ -173,9 +208,10 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
                         "description": "Pass as `cursor` for the next page; null at the end."
                     },
                 ),
+                **extra,
             },
         )
-    return _page_schemas[item_schema]
+    return _page_schemas[key]
 
 
 class ProblemSchema(Schema):

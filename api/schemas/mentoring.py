@@ -24,8 +24,10 @@ from api.schemas.common import (
     RatingSchema,
     Text,
     Timestamp,
+    href,
     report_format,
     sort_field,
+    value_of,
 )
 from api.schemas.references import Known, Place, RegionFilter
 from api.services.mentoring import OFFER_SORTS, REQUEST_SORTS
@@ -125,6 +127,22 @@ class OfferSchema(BaseSchema):
     rating = fields.Nested(RatingSchema, required=True)
     created_at = Timestamp(required=True)
     updated_at = Timestamp(required=True)
+
+
+class OfferSummarySchema(BaseSchema):
+    """An offer as a list row shows it (the default in lists; `view=full` for `Offer`)."""
+
+    id = fields.String(required=True, metadata={"example": "mof_01M84..."})
+    mentor = fields.Nested(PersonRefSchema, required=True)
+    title = fields.String(required=True)
+    topics = fields.List(fields.String(), required=True)
+    format = value_of(MentoringFormat)
+    kind = value_of(OfferKind)
+    starts_on = fields.String(required=True, metadata={"format": "date"})
+    ends_on = fields.String(required=True, metadata={"format": "date"})
+    status = value_of(OfferStatus)
+    rating = fields.Nested(RatingSchema, required=True)
+    href = href("mentoring-offers")
 
 
 class OfferQueryArgsSchema(PageQueryArgsSchema):

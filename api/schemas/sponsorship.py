@@ -22,10 +22,12 @@ from api.schemas.common import (
     PageQueryArgsSchema,
     Text,
     Timestamp,
+    href,
     report_format,
     sort_field,
+    value_of,
 )
-from api.schemas.references import CategoryFilter, Known, Place, RegionFilter
+from api.schemas.references import CategoryFilter, Known, Place, PlaceSchema, RegionFilter
 from api.services.sponsorship import FUNDED_SORTS, NEED_SORTS, SPONSORSHIP_SORTS
 
 MAX_VALUE_IDR = 10_000_000_000_000
@@ -84,6 +86,27 @@ class NeedSchema(BaseSchema):
     deadline = fields.Date(allow_none=True, required=True)
     status = fields.Enum(NeedStatus, by_value=True, required=True)
     created_at = Timestamp(required=True)
+
+
+class NeedSummaryBusinessSchema(BaseSchema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    regency = fields.Nested(PlaceSchema, required=True)
+
+
+class NeedSummarySchema(BaseSchema):
+    """A need as a list row shows it (the default in lists; `view=full` for `Need`)."""
+
+    id = fields.String(required=True, metadata={"example": "ned_01M84..."})
+    business = fields.Nested(NeedSummaryBusinessSchema, required=True)
+    kind = value_of(NeedKind)
+    title = fields.String(required=True)
+    target_value_idr = fields.Integer(required=True)
+    confirmed_value_idr = fields.Integer(required=True)
+    progress = fields.Float(required=True)
+    deadline = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    status = value_of(NeedStatus)
+    href = href("needs")
 
 
 class NeedQueryArgsSchema(PageQueryArgsSchema):
