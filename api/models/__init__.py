@@ -19,6 +19,15 @@ from api.models.businesses import (
 )
 from api.models.categories import Category
 from api.models.events import Event, EventAudience, Notification
+from api.models.groups import (
+    OFFICERS,
+    BusinessGroup,
+    GroupEquipment,
+    GroupKind,
+    GroupMember,
+    GroupMemberStatus,
+    GroupRole,
+)
 from api.models.idempotency import IdempotencyRecord
 from api.models.integration import (
     ApiKey,
@@ -30,6 +39,9 @@ from api.models.integration import (
 from api.models.leads import Lead
 from api.models.mentoring import (
     Attendance,
+    GroupAttendee,
+    GroupSession,
+    InviteStatus,
     MentoringFormat,
     MentoringOffer,
     MentoringRequest,
@@ -73,6 +85,7 @@ from api.models.regions import Region, RegionLevel
 from api.models.reviews import Report, ReportStatus, ReportTarget, Review
 from api.models.sales import OffPlatformSale, SaleChannel
 from api.models.sponsorship import (
+    TARGET_COLUMNS,
     Disbursement,
     DisbursementStatus,
     Milestone,
@@ -83,11 +96,14 @@ from api.models.sponsorship import (
     SponsorshipStatus,
     SupportKind,
     SupportNeed,
+    TargetType,
 )
 
 __all__ = [
     "ACTIVE_DAYS",
     "DORMANT_DAYS",
+    "OFFICERS",
+    "TARGET_COLUMNS",
     "ApiKey",
     "AssistGrant",
     "Attendance",
@@ -95,6 +111,7 @@ __all__ = [
     "AuthSession",
     "Availability",
     "Business",
+    "BusinessGroup",
     "BusinessLicence",
     "BusinessStatus",
     "Category",
@@ -113,8 +130,16 @@ __all__ = [
     "Event",
     "EventAudience",
     "GraduateClaim",
+    "GroupAttendee",
+    "GroupEquipment",
+    "GroupKind",
+    "GroupMember",
+    "GroupMemberStatus",
+    "GroupRole",
+    "GroupSession",
     "IdempotencyRecord",
     "InboundMessage",
+    "InviteStatus",
     "Lead",
     "LicenceKind",
     "LoginFailure",
@@ -168,6 +193,7 @@ __all__ = [
     "StaffRegion",
     "SupportKind",
     "SupportNeed",
+    "TargetType",
     "Topic",
     "User",
     "Webhook",

@@ -21,6 +21,7 @@ from api.pagination import sort_options
 from api.services import events
 from api.services.authz import Actor
 from api.services.lifecycle import Lifecycle
+from api.services.sponsorship import targets
 
 NEED_SORTS = {
     **sort_options(SupportNeed, deadline=["deadline"], created_at=["created_at"]),
@@ -62,7 +63,13 @@ def _event(
         type=f"sponsorship.{what}",
         subject=sponsorship,
         actor=actor,
-        data={"status": sponsorship.status.value, "business_id": sponsorship.business_id, **data},
-        notify=(sponsorship.business.owner_id, *members),
+        data={
+            "status": sponsorship.status.value,
+            "business_id": sponsorship.business_id,
+            "target_type": sponsorship.target_type.value,
+            "target_id": sponsorship.target_id,
+            **data,
+        },
+        notify=(*targets.recipients(session, sponsorship), *members),
         audience=(sponsorship.organization_id,),
     )
