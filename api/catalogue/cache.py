@@ -62,6 +62,7 @@ class Entry:
     village_code: str
     business_id: str  # a product's business (evicted with it); a business's own id
     expires_at: float | None = None  # (epoch seconds) when it changes by itself, with no write
+    group_id: str | None = None  # a group's listing (its officers see more)
 
 
 @dataclass(frozen=True, slots=True)

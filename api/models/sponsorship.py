@@ -75,8 +75,8 @@ class TargetMixin:
         return str(getattr(self, TARGET_COLUMNS[self.target_type]))
 
     @property
-    def target(self) -> dict[str, str]:
-        return {"type": self.target_type.value, "id": self.target_id}
+    def target(self) -> dict[str, Any]:
+        return {"type": self.target_type, "id": self.target_id}
 
 
 class SupportKind(StrEnum):
