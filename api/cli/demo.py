@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.cli.demo_groups import load_groups
 from api.dates import add_months
 from api.db import utcnow
 from api.models import (
@@ -185,6 +186,7 @@ def load_demo(
         _load_commerce(session, users, echo)
         _load_mentoring(session, users, echo)
         _load_sponsorship(session, users, echo)
+        load_groups(session, users, echo)
         _load_program(session, security, echo)
     echo(
         f"demo data loaded: {len(users) + business_count - len(alumnae)} accounts, "

@@ -21,7 +21,7 @@ from api.schemas.group_mentoring import (
 from api.services.mentoring import group_sessions as service
 from api.services.shown import Shown
 
-SESSION = "/group-mentoring-sessions/<string:session_id>"
+SESSION = "/group-mentoring-sessions/<string:group_session_id>"
 blp = Blueprint(
     "group_mentoring",
     __name__,
@@ -65,9 +65,9 @@ def list_group_mentoring_sessions(
 @blp.auth()
 @blp.etag
 @blp.response(200, GroupSessionSchema)
-def get_group_mentoring_session(session_id: str) -> Shown[GroupSession]:
+def get_group_mentoring_session(group_session_id: str) -> Shown[GroupSession]:
     """Read a workshop: seats taken, your own place in it, what you may do."""
-    return _shown(service.get(db(), actor=current_actor(), session_id=session_id))
+    return _shown(service.get(db(), actor=current_actor(), session_id=group_session_id))
 
 
 @blp.route(f"{SESSION}/attendees", methods=["GET"])
@@ -75,45 +75,55 @@ def get_group_mentoring_session(session_id: str) -> Shown[GroupSession]:
 @blp.arguments(PageQueryArgsSchema, location="query")
 @blp.response(200, page_of(AttendeeSchema))
 def list_group_mentoring_attendees(
-    args: dict[str, Any], session_id: str
+    args: dict[str, Any], group_session_id: str
 ) -> tuple[Page[GroupAttendee], dict[str, str]]:
     """Who is invited, registered and came (the mentor and admins)."""
     return page_response(
-        service.attendees(db(), actor=current_actor(), session_id=session_id, **args)
+        service.attendees(db(), actor=current_actor(), session_id=group_session_id, **args)
     )
 
 
 @blp.action(f"{SESSION}/invitations", body=InviteSchema, response=GroupSessionSchema)
-def invite_to_group_mentoring_session(data: dict[str, Any], session_id: str) -> Shown[GroupSession]:
+def invite_to_group_mentoring_session(
+    data: dict[str, Any], group_session_id: str
+) -> Shown[GroupSession]:
     """Invite alumnae (each takes a seat until she declines)."""
     return _shown(
         service.invite(
-            db(), actor=current_actor(), session_id=session_id, alumna_ids=data["alumna_ids"]
+            db(), actor=current_actor(), session_id=group_session_id, alumna_ids=data["alumna_ids"]
         )
     )
 
 
 @blp.action(f"{SESSION}/register", response=GroupSessionSchema, roles=(Role.ALUMNA,))
-def register_for_group_mentoring_session(session_id: str) -> Shown[GroupSession]:
+def register_for_group_mentoring_session(group_session_id: str) -> Shown[GroupSession]:
     """Take your seat: accept your invitation, or register while it is open."""
-    return _shown(service.register(db(), actor=current_actor(), session_id=session_id))
+    return _shown(service.register(db(), actor=current_actor(), session_id=group_session_id))
 
 
 @blp.action(f"{SESSION}/withdraw", response=GroupSessionSchema, roles=(Role.ALUMNA,))
-def withdraw_from_group_mentoring_session(session_id: str) -> Shown[GroupSession]:
+def withdraw_from_group_mentoring_session(group_session_id: str) -> Shown[GroupSession]:
     """Decline your invitation or cancel your registration (the seat is free again)."""
-    return _shown(service.withdraw(db(), actor=current_actor(), session_id=session_id))
+    return _shown(service.withdraw(db(), actor=current_actor(), session_id=group_session_id))
 
 
 @blp.action(f"{SESSION}/record", body=GroupSessionRecordSchema, response=GroupSessionSchema)
-def record_group_mentoring_session(data: dict[str, Any], session_id: str) -> Shown[GroupSession]:
+def record_group_mentoring_session(
+    data: dict[str, Any], group_session_id: str
+) -> Shown[GroupSession]:
     """Afterwards, the mentor records who came (also women who had not registered)."""
-    return _shown(service.record(db(), actor=current_actor(), session_id=session_id, data=data))
+    return _shown(
+        service.record(db(), actor=current_actor(), session_id=group_session_id, data=data)
+    )
 
 
 @blp.action(f"{SESSION}/cancel", body=ReasonSchema, response=GroupSessionSchema)
-def cancel_group_mentoring_session(data: dict[str, Any], session_id: str) -> Shown[GroupSession]:
+def cancel_group_mentoring_session(
+    data: dict[str, Any], group_session_id: str
+) -> Shown[GroupSession]:
     """Call the workshop off, with a reason (the women holding seats are told)."""
     return _shown(
-        service.cancel(db(), actor=current_actor(), session_id=session_id, reason=data["reason"])
+        service.cancel(
+            db(), actor=current_actor(), session_id=group_session_id, reason=data["reason"]
+        )
     )
