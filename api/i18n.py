@@ -600,6 +600,22 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
 
 # marshmallow's and our own field messages, translated for Accept-Language: id.
 FIELD_MESSAGES_ID: dict[str, str] = {
+    "Give `phone` or `user_id`.": "Isi `phone` atau `user_id`.",
+    "Give business_id or a target, not both.": "Isi business_id atau target, jangan keduanya.",
+    "Give business_id, or target_type and target_id.": (
+        "Isi business_id, atau target_type dan target_id."
+    ),
+    "Hand the ketua role over to an active member.": (
+        "Serahkan peran ketua kepada anggota yang aktif."
+    ),
+    "No alumna has this account.": "Tidak ada alumni dengan akun ini.",
+    "Not a business group.": "Bukan kelompok usaha.",
+    "Not a business of yours.": "Bukan usaha Anda.",
+    "Not a cohort.": "Bukan angkatan.",
+    "Not a phone number.": "Bukan nomor telepon.",
+    "Not a sponsorship of this group.": "Bukan sponsor kelompok ini.",
+    "Not a topic of this offer.": "Bukan topik tawaran ini.",
+    "Not an open need of this target.": "Bukan kebutuhan terbuka dari sasaran ini.",
     "Wrong or expired code; ask for a new one.": "Kode salah atau kedaluwarsa; minta kode baru.",
     "Wrong or expired code.": "Kode salah atau kedaluwarsa.",
     "Six digits.": "Enam angka.",
@@ -730,6 +746,7 @@ _PATTERNS_ID: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"Harus paling banyak \1."),
     (re.compile(r"^Must be a link to (.*)\.$"), r"Harus tautan ke \1."),
     (re.compile(r"^Not facilitators: (.*)$"), r"Bukan fasilitator: \1"),
+    (re.compile(r"^Not alumnae: (.*)$"), r"Bukan alumni: \1"),
     (re.compile(r"^A (\w+) order is not (\w+)\.$"), r"Pesanan \1 tidak bisa \2."),
     (
         re.compile(r"^A (\w+) cannot create a (\w+) organisation\.$"),

@@ -8,6 +8,7 @@ from api.models import InviteStatus, MentoringFormat, SessionStatus, Topic
 from api.schemas.common import (
     AwareDateTime,
     BaseSchema,
+    Flag,
     PageQueryArgsSchema,
     Text,
     Timestamp,
@@ -40,7 +41,7 @@ class GroupSessionCreateSchema(BaseSchema):
     place = Text(max_length=300, allow_none=True)
     link = fields.URL(schemes={"https"}, allow_none=True, validate=validate.Length(max=500))
     agenda = Text(max_length=2000, load_default="")
-    open_registration = fields.Boolean(
+    open_registration = Flag(
         load_default=True,
         metadata={"description": "Any alumna may register while seats are left (else: invited)."},
     )
@@ -97,7 +98,7 @@ class InviteSchema(BaseSchema):
 
 class AttendanceMarkSchema(BaseSchema):
     alumna_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    attended = fields.Boolean(required=True)
+    attended = Flag(required=True)
 
 
 class GroupSessionRecordSchema(BaseSchema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import object_session
 
+import api.services.sponsorship.targets as targets
 from api.catalogue.listing import business_is_public, product_is_public
 from api.models import (
     Business,
@@ -28,7 +29,6 @@ from api.models import (
 )
 from api.services import groups
 from api.services.authz import Actor, rule
-from api.services.sponsorship import targets
 from api.services.sponsorship.consents import consented_for
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import api.services.sponsorship.targets as targets
 from api.images import MAX_BYTES
 from api.models import (
     Disbursement,
@@ -21,7 +22,6 @@ from api.pagination import sort_options
 from api.services import events
 from api.services.authz import Actor
 from api.services.lifecycle import Lifecycle
-from api.services.sponsorship import targets
 
 NEED_SORTS = {
     **sort_options(SupportNeed, deadline=["deadline"], created_at=["created_at"]),

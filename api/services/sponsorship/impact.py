@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import api.services.sponsorship.targets as targets
 from api.db import utcnow
 from api.errors import NotFound
 from api.models import (
@@ -29,7 +30,6 @@ from api.models import (
 )
 from api.services import regions
 from api.services.authz import Actor, authorize
-from api.services.sponsorship import targets
 
 WINDOW = dt.timedelta(days=180)
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+import api.services.sponsorship.targets as targets
 from api.catalogue.listing import shown_sql
 from api.db import utcnow
 from api.errors import Forbidden, NotFound, ValidationFailed
@@ -27,7 +28,6 @@ from api.pagination import Page, paginate
 from api.services import businesses, categories, events, groups, regions
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import refuse
-from api.services.sponsorship import targets
 from api.services.sponsorship.common import NEED_SORTS, OPEN_NEEDS, PROGRESS
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+import api.services.sponsorship.targets as targets
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import (
@@ -30,7 +31,6 @@ from api.pagination import Page, paginate
 from api.services import organizations
 from api.services.authz import Actor, authorize
 from api.services.shown import Shown
-from api.services.sponsorship import targets
 from api.services.sponsorship.common import (
     OPEN_NEEDS,
     RECIPIENT,
