@@ -153,7 +153,12 @@ def _scheduled(meeting: GroupSession) -> None:
 def _locked(session: Session, actor: Actor, session_id: str, action: str) -> GroupSession:
     """The session, its row locked: seats are counted and taken one transaction at a time."""
     meeting = get(session, actor=actor, session_id=session_id, action=action)
-    session.refresh(meeting, with_for_update=True)
+    # The row alone (its mentor is joined outer, which FOR UPDATE may not lock), then its
+    # attendees as they are now that nobody else can change them.
+    session.execute(
+        select(GroupSession.id).where(GroupSession.id == meeting.id).with_for_update()
+    )
+    session.expire(meeting)
     return meeting
 
 
