@@ -364,6 +364,66 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Already rated", "You already rated this mentoring."),
         "id": ("Sudah dinilai", "Anda sudah menilai pendampingan ini."),
     },
+    "offer_not_group": {
+        "en": ("Not a group offer", "Workshops are planned under a group offer."),
+        "id": ("Bukan tawaran kelompok", "Lokakarya dijadwalkan di bawah tawaran kelompok."),
+    },
+    "offer_closed": {
+        "en": ("Offer closed", "A closed offer takes no new workshops."),
+        "id": ("Tawaran ditutup", "Tawaran yang ditutup tidak menerima lokakarya baru."),
+    },
+    "not_your_offer": {
+        "en": ("Not your offer", "Only the offer's mentor plans its workshops."),
+        "id": ("Bukan tawaran Anda", "Hanya mentor tawaran ini yang menjadwalkan lokakaryanya."),
+    },
+    "not_your_session": {
+        "en": ("Not your session", "Only the workshop's mentor records who came."),
+        "id": ("Bukan sesi Anda", "Hanya mentor lokakarya ini yang mencatat kehadiran."),
+    },
+    "session_full": {
+        "en": ("Session full", "Every seat is taken ({capacity})."),
+        "id": ("Sesi penuh", "Semua kursi sudah terisi ({capacity})."),
+    },
+    "already_registered": {
+        "en": ("Already registered", "You already have a seat."),
+        "id": ("Sudah terdaftar", "Anda sudah mendapat kursi."),
+    },
+    "invitation_only": {
+        "en": ("By invitation", "This workshop is for the women invited."),
+        "id": ("Khusus undangan", "Lokakarya ini untuk peserta yang diundang."),
+    },
+    "not_registered": {
+        "en": ("Not registered", "You hold no seat in this workshop."),
+        "id": ("Belum terdaftar", "Anda tidak memegang kursi di lokakarya ini."),
+    },
+    "already_in_group": {
+        "en": ("Already in the group", "She is a member or invited already (now: {status})."),
+        "id": ("Sudah di kelompok", "Ia sudah anggota atau sudah diundang (sekarang: {status})."),
+    },
+    "group_full": {
+        "en": ("Group full", "A group has at most {limit} members and invitations."),
+        "id": ("Kelompok penuh", "Satu kelompok paling banyak {limit} anggota dan undangan."),
+    },
+    "not_your_invitation": {
+        "en": ("Not your invitation", "Only the woman invited answers an invitation."),
+        "id": ("Bukan undangan Anda", "Hanya yang diundang yang menjawab undangan."),
+    },
+    "not_invited": {
+        "en": ("No open invitation", "There is no invitation to answer (now: {status})."),
+        "id": ("Tidak ada undangan", "Tidak ada undangan untuk dijawab (sekarang: {status})."),
+    },
+    "not_member": {
+        "en": ("Not a member", "She is not a member of the group now (now: {status})."),
+        "id": ("Bukan anggota", "Ia bukan anggota kelompok saat ini (sekarang: {status})."),
+    },
+    "ketua_must_hand_over": {
+        "en": ("Hand the ketua role over first", "Give the ketua role to another member first."),
+        "id": ("Serahkan peran ketua dulu", "Berikan peran ketua kepada anggota lain dulu."),
+    },
+    "business_in_another_group": {
+        "en": ("In another group", "This business belongs to another group."),
+        "id": ("Milik kelompok lain", "Usaha ini milik kelompok lain."),
+    },
     "mentoring_not_active": {
         "en": (
             "Mentoring not active",
@@ -594,6 +654,22 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
 
 # marshmallow's and our own field messages, translated for Accept-Language: id.
 FIELD_MESSAGES_ID: dict[str, str] = {
+    "Give `phone` or `user_id`.": "Isi `phone` atau `user_id`.",
+    "Give business_id or a target, not both.": "Isi business_id atau target, jangan keduanya.",
+    "Give business_id, or target_type and target_id.": (
+        "Isi business_id, atau target_type dan target_id."
+    ),
+    "Hand the ketua role over to an active member.": (
+        "Serahkan peran ketua kepada anggota yang aktif."
+    ),
+    "No alumna has this account.": "Tidak ada alumni dengan akun ini.",
+    "Not a business group.": "Bukan kelompok usaha.",
+    "Not a business of yours.": "Bukan usaha Anda.",
+    "Not a cohort.": "Bukan angkatan.",
+    "Not a phone number.": "Bukan nomor telepon.",
+    "Not a sponsorship of this group.": "Bukan sponsor kelompok ini.",
+    "Not a topic of this offer.": "Bukan topik tawaran ini.",
+    "Not an open need of this target.": "Bukan kebutuhan terbuka dari sasaran ini.",
     "Wrong or expired code; ask for a new one.": "Kode salah atau kedaluwarsa; minta kode baru.",
     "Wrong or expired code.": "Kode salah atau kedaluwarsa.",
     "Six digits.": "Enam angka.",
@@ -725,6 +801,7 @@ _PATTERNS_ID: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"Harus paling banyak \1."),
     (re.compile(r"^Must be a link to (.*)\.$"), r"Harus tautan ke \1."),
     (re.compile(r"^Not facilitators: (.*)$"), r"Bukan fasilitator: \1"),
+    (re.compile(r"^Not alumnae: (.*)$"), r"Bukan alumni: \1"),
     (re.compile(r"^A (\w+) order is not (\w+)\.$"), r"Pesanan \1 tidak bisa \2."),
     (
         re.compile(r"^A (\w+) cannot create a (\w+) organisation\.$"),
@@ -791,6 +868,9 @@ NOTIFICATION_SUBJECTS: dict[str, dict[str, str]] = {
     "mentoring_request": {"en": "Mentoring request", "id": "Permintaan pendampingan"},
     "mentoring_offer": {"en": "Mentoring offer", "id": "Tawaran pendampingan"},
     "mentoring_session": {"en": "Mentoring session", "id": "Sesi pendampingan"},
+    "group_session": {"en": "Group mentoring", "id": "Pendampingan kelompok"},
+    "business_group": {"en": "Business group", "id": "Kelompok usaha"},
+    "business_group_member": {"en": "Business group", "id": "Kelompok usaha"},
     "graduate_claim": {"en": "Graduate claim", "id": "Klaim lulusan"},
     "check_in": {"en": "Monthly check-in", "id": "Laporan bulanan"},
     "assist_grant": {"en": "Permission to assist", "id": "Izin pendampingan"},
@@ -821,6 +901,14 @@ NOTIFICATION_ACTIONS: dict[str, dict[str, str]] = {
     "scheduled": {"en": "scheduled", "id": "dijadwalkan"},
     "rescheduled": {"en": "rescheduled", "id": "dijadwalkan ulang"},
     "held": {"en": "held", "id": "terlaksana"},
+    "invited": {"en": "invitation", "id": "undangan"},
+    "joined": {"en": "joined", "id": "bergabung"},
+    "left": {"en": "left", "id": "keluar"},
+    "removed": {"en": "removed", "id": "dikeluarkan"},
+    "role_changed": {"en": "role changed", "id": "peran diubah"},
+    "registered": {"en": "registration", "id": "pendaftaran"},
+    "business_added": {"en": "business added", "id": "usaha ditambahkan"},
+    "equipment_recorded": {"en": "equipment recorded", "id": "peralatan dicatat"},
     "created": {"en": "new", "id": "baru"},
     "replied": {"en": "answered", "id": "dibalas"},
     "hidden": {"en": "hidden", "id": "disembunyikan"},
@@ -838,6 +926,22 @@ NOTIFICATION_ACTIONS: dict[str, dict[str, str]] = {
 # Sentences for the events people meet most; others get "<subject>: <action>." Placeholders
 # are filled from the event's data, and a sentence whose data is missing falls back too.
 NOTIFICATION_TEXTS: dict[str, dict[str, str]] = {
+    "business_group_member.invited": {
+        "en": "You are invited to join the group {group} as {role}. Open Berdaya to accept "
+        "or decline.",
+        "id": "Anda diundang bergabung dengan kelompok {group} sebagai {role}. Buka Berdaya "
+        "untuk menerima atau menolak.",
+    },
+    "group_session.invited": {
+        "en": "You are invited to the workshop {title} on {starts_at}. Open Berdaya to take "
+        "your seat or decline.",
+        "id": "Anda diundang ke lokakarya {title} pada {starts_at}. Buka Berdaya untuk "
+        "mendaftar atau menolak.",
+    },
+    "group_session.cancelled": {
+        "en": "The workshop {title} was cancelled: {reason}",
+        "id": "Lokakarya {title} dibatalkan: {reason}",
+    },
     "order.requested": {
         "en": "A buyer sent a new order to your business. Accept or decline it.",
         "id": "Pembeli mengirim pesanan baru ke usaha Anda. Terima atau tolak pesanannya.",

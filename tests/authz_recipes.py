@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.models import (
     Event,
+    GroupSession,
     MemberRole,
     Notification,
     OrganizationKind,
@@ -245,6 +246,7 @@ class Builder:
             self.sponsorships(side)
             self.mentoring(side)
             self.courses(side)
+            self.groups(side)
             self.extras(side)
         self.keys()
         self.notify_everyone()
@@ -521,6 +523,54 @@ class Builder:
         self.call("PUT", f"{base}/modules/{ids['course_module']}/done", alumna, 200)
         ids["draft_course"], (ids["draft_course_module"],) = course("Draf kursus", 1)
 
+    def groups(self, s: Side) -> None:
+        """Her business group (she is its ketua) with a sekretaris and a woman invited, its
+        equipment; the mentor's group offer with a workshop she registered for and one held
+        (started, to record)."""
+        ids, alumna, mentor, w = s.ids, s.people["alumna"], s.people["mentor"], self.world
+        for part in ("kubmember", "kubinvitee"):
+            self.person(f"{part}{s.tag}", Role.ALUMNA)
+        group = {"name": f"KUB Melati {s.tag}", "kind": "kub", "village_code": NEW_VILLAGE}
+        ids["group"] = g = self.post("/v1/business-groups", alumna, group)["id"]
+        member = {"user_id": w.users[f"kubmember{s.tag}"], "role": "sekretaris"}
+        ids["group_member"] = self.post(f"/v1/business-groups/{g}/members", alumna, member)["id"]
+        self.act(
+            f"/v1/business-groups/{g}/members/{ids['group_member']}/accept", f"kubmember{s.tag}"
+        )
+        invitee = {"user_id": w.users[f"kubinvitee{s.tag}"]}
+        made = self.post(f"/v1/business-groups/{g}/members", alumna, invitee)
+        ids["group_invitation"] = made["id"]
+        ids["kub_outsider"] = w.users["otheralumna"]
+        equipment = {"name": "Mesin jahit", "quantity": 1, "received_on": TODAY.isoformat()}
+        self.post(f"/v1/business-groups/{g}/equipment", alumna, equipment)
+        offer = {
+            "title": "Lokakarya foto produk",
+            "topics": ["product_photography"],
+            "format": "in_person",
+            "kind": "group",
+            "group_size": 20,
+            "capacity": 40,
+            "starts_on": TODAY.isoformat(),
+            "ends_on": (TODAY + dt.timedelta(days=180)).isoformat(),
+        }
+        ids["group_offer"] = self.post("/v1/mentoring-offers", mentor, offer)["id"]
+        workshop = {
+            "title": "Foto produk dengan ponsel",
+            "topic": "product_photography",
+            "starts_at": (utcnow() + dt.timedelta(days=2)).isoformat(),
+            "duration_minutes": 120,
+            "mode": "in_person",
+            "place": "Balai RW 05",
+        }
+        url = f"/v1/mentoring-offers/{ids['group_offer']}/group-sessions"
+        for name in ("group_session", "group_session_past"):
+            ids[name] = self.post(url, mentor, workshop)["id"]
+            self.act(f"/v1/group-mentoring-sessions/{ids[name]}/register", alumna)
+        past = self.session.get(GroupSession, ids["group_session_past"])
+        assert past is not None
+        past.starts_at = utcnow() - dt.timedelta(hours=3)
+        self.session.flush()
+
     def extras(self, s: Side) -> None:
         """She lets her facilitator act for her; a key of the company's to revoke; a delivery
         of the webhook's to send again."""
@@ -594,6 +644,7 @@ ETAG_FROM = {
     "updateOrganization": "getOrganization",
     "updateProduct": "getProduct",
     "updateWebhook": "getWebhook",
+    "updateBusinessGroup": "getBusinessGroup",
 }
 # Villages of what the cells make: not one of the world's (whose codes are canaries).
 NEW_VILLAGE = "32.75.01.1001"
@@ -1083,6 +1134,109 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     "getStats": ("GET", "/v1/stats/cohort", None),
     "getSeries": ("GET", "/v1/stats/cohort/monthly", None),
     "getSurvival": ("GET", "/v1/stats/cohort/survival", None),
+    "createGroupMentoringSession": (
+        "POST",
+        "/v1/mentoring-offers/{group_offer}/group-sessions",
+        {
+            "title": "Foto produk",
+            "topic": "product_photography",
+            "starts_at": "{tomorrow}",
+            "duration_minutes": 90,
+            "mode": "in_person",
+            "place": "Balai RW 05",
+        },
+    ),
+    "listGroupMentoringSessions": ("GET", "/v1/group-mentoring-sessions", None),
+    "getGroupMentoringSession": ("GET", "/v1/group-mentoring-sessions/{group_session}", None),
+    "listGroupMentoringAttendees": (
+        "GET",
+        "/v1/group-mentoring-sessions/{group_session}/attendees",
+        None,
+    ),
+    "inviteToGroupMentoringSession": (
+        "POST",
+        "/v1/group-mentoring-sessions/{group_session}/invitations",
+        {"alumna_ids": ["{kub_outsider}"]},
+    ),
+    "registerForGroupMentoringSession": (
+        "POST",
+        "/v1/group-mentoring-sessions/{group_session}/register",
+        None,
+    ),
+    "withdrawFromGroupMentoringSession": (
+        "POST",
+        "/v1/group-mentoring-sessions/{group_session}/withdraw",
+        None,
+    ),
+    "recordGroupMentoringSession": (
+        "POST",
+        "/v1/group-mentoring-sessions/{group_session_past}/record",
+        {"attendance": [{"alumna_id": "{alumna_user}", "attended": True}]},
+    ),
+    "cancelGroupMentoringSession": (
+        "POST",
+        "/v1/group-mentoring-sessions/{group_session}/cancel",
+        {"reason": "Hujan deras"},
+    ),
+    "createBusinessGroup": (
+        "POST",
+        "/v1/business-groups",
+        {"name": "KUB Baru", "kind": "kub", "village_code": "{new_village}"},
+    ),
+    "listBusinessGroups": ("GET", "/v1/business-groups", None),
+    "getBusinessGroup": ("GET", "/v1/business-groups/{group}", None),
+    "updateBusinessGroup": (
+        "PATCH",
+        "/v1/business-groups/{group}",
+        {"description": "Keripik bersama"},
+    ),
+    "listBusinessGroupMembers": ("GET", "/v1/business-groups/{group}/members", None),
+    "inviteBusinessGroupMember": (
+        "POST",
+        "/v1/business-groups/{group}/members",
+        {"user_id": "{kub_outsider}", "role": "anggota"},
+    ),
+    "acceptBusinessGroupInvitation": (
+        "POST",
+        "/v1/business-groups/{group}/members/{group_invitation}/accept",
+        None,
+    ),
+    "declineBusinessGroupInvitation": (
+        "POST",
+        "/v1/business-groups/{group}/members/{group_invitation}/decline",
+        None,
+    ),
+    "changeBusinessGroupRole": (
+        "POST",
+        "/v1/business-groups/{group}/members/{group_member}/role",
+        {"role": "bendahara"},
+    ),
+    "removeBusinessGroupMember": (
+        "DELETE",
+        "/v1/business-groups/{group}/members/{group_member}",
+        None,
+    ),
+    "addBusinessToGroup": (
+        "POST",
+        "/v1/business-groups/{group}/businesses",
+        {"business_id": "{draft_business}"},
+    ),
+    "recordBusinessGroupEquipment": (
+        "POST",
+        "/v1/business-groups/{group}/equipment",
+        {"name": "Oven", "quantity": 1, "received_on": "{today}"},
+    ),
+    "listBusinessGroupEquipment": ("GET", "/v1/business-groups/{group}/equipment", None),
+    "createGroupNeed": (
+        "POST",
+        "/v1/business-groups/{group}/needs",
+        {"kind": "equipment", "title": "Oven bersama", "target_value_idr": 3_000_000},
+    ),
+    "createCohortNeed": (
+        "POST",
+        "/v1/cohorts/{cohort}/needs",
+        {"kind": "equipment", "title": "Oven bersama", "target_value_idr": 3_000_000},
+    ),
     "listWebhooks": ("GET", "/v1/webhooks", None),
     "createWebhook": (
         "POST",

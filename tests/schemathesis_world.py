@@ -21,6 +21,7 @@ from api.models import (
     ApiKey,
     AssistGrant,
     Business,
+    BusinessGroup,
     BusinessStatus,
     Category,
     Cohort,
@@ -29,6 +30,8 @@ from api.models import (
     CourseModule,
     Disbursement,
     GraduateClaim,
+    GroupMember,
+    GroupSession,
     MentoringOffer,
     MentoringRequest,
     MentoringSession,
@@ -43,6 +46,7 @@ from api.models import (
     Program,
     Report,
     Review,
+    Role,
     RosterEntry,
     Sponsorship,
     SupportNeed,
@@ -82,6 +86,8 @@ FIELD_POOLS = {
     "module_ids": "module_id",
     "publisher": "organization_id",
     "target_id": "target_id",
+    "alumna_ids": "alumna_id",
+    "alumna_id": "alumna_id",
 }
 SAVEPOINT = "schemathesis_case"
 # One generated value in KEEP_ONE_IN is sent as generated (mostly unknown ids).
@@ -348,6 +354,14 @@ def _pools(session: Session, users: dict[str, User]) -> dict[str, list[str]]:
         ),
         "report_id": _ids(session, select(Report.id).order_by(Report.created_at)),
         "grant_id": _ids(session, select(AssistGrant.id).order_by(AssistGrant.granted_at)),
+        "group_id": _ids(session, select(BusinessGroup.id).order_by(BusinessGroup.name)),
+        "member_id": _ids(
+            session, select(GroupMember.id).order_by(GroupMember.created_at, GroupMember.id)
+        ),
+        "group_session_id": _ids(session, select(GroupSession.id).order_by(GroupSession.starts_at)),
+        "alumna_id": _ids(
+            session, select(User.id).where(User.role == Role.ALUMNA).order_by(User.id), 4
+        ),
         "region": ["32", "32.75", "32.75.11", *villages],
         "village": villages,
     }

@@ -57,6 +57,9 @@ ALLOWED = {
     ("MemberCreateSchema", "role"): "an organisation's admin sets a member's role there",
     ("RecoveryCreateSchema", "user_id"): "whose account: checked to be a graduate of hers",
     ("RosterLinkSchema", "user_id"): "the alumna she met; the cohort must be hers",
+    ("InvitationCreateSchema", "user_id"): "whom the ketua invites; she accepts or declines",
+    ("InvitationCreateSchema", "role"): "the ketua gives the woman invited her role",
+    ("RoleChangeSchema", "role"): "the ketua hands roles out in her group",
 }
 
 

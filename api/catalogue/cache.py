@@ -65,6 +65,7 @@ class Entry:
     # The compact item of a list (``view=compact``), encoded from the same document: kept and
     # evicted with it, so both views of a list are as current as the document.
     summary: bytes | None = None
+    group_id: str | None = None  # a group's listing (its officers see more)
 
 
 @dataclass(frozen=True, slots=True)

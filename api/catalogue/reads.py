@@ -86,6 +86,7 @@ _PRODUCT_COLUMNS: tuple[Any, ...] = (
     Business.status.label("business_status"),
     Business.hidden_at.label("business_hidden_at"),
     Business.owner_id,
+    Business.group_id,
     Business.village_code,
     and_(Business.whatsapp.is_not(None), Business.contact_consented).label("contactable"),
 )
@@ -122,6 +123,7 @@ _BUSINESS_COLUMNS: tuple[Any, ...] = (
     Business.updated_at,
     Business.hidden_at,
     Business.owner_id,
+    Business.group_id,
     Business.village_code,
     and_(Business.whatsapp.is_not(None), Business.contact_consented).label("contactable"),
 )
@@ -169,6 +171,7 @@ class PublicListing:
     village_code: str
     # When the document changes by itself, with no write (a business's activity status).
     changes_at: dt.datetime | None = None
+    group_id: str | None = None  # a group's business: its officers see more
 
 
 def public_product(
@@ -179,7 +182,9 @@ def public_product(
     if not rows or not _is_public(rows[0]):
         return None
     row = rows[0]
-    return PublicListing(_product(row, _photos(rows, url)), row.owner_id, row.village_code)
+    return PublicListing(
+        _product(row, _photos(rows, url)), row.owner_id, row.village_code, group_id=row.group_id
+    )
 
 
 def public_products(
@@ -198,6 +203,7 @@ def public_products(
             _product(rows[i][0], _photos(rows[i], url)),
             rows[i][0].owner_id,
             rows[i][0].village_code,
+            group_id=rows[i][0].group_id,
         )
         for i in product_ids
         if i in rows
@@ -213,7 +219,11 @@ def public_business(
         return None
     [document] = _businesses(session, [rows], url)
     return PublicListing(
-        document, rows[0].owner_id, rows[0].village_code, _activity_changes_at(rows[0])
+        document,
+        rows[0].owner_id,
+        rows[0].village_code,
+        _activity_changes_at(rows[0]),
+        group_id=rows[0].group_id,
     )
 
 
@@ -228,7 +238,11 @@ def public_businesses(
     documents = _businesses(session, ordered, url)
     return [
         PublicListing(
-            document, group[0].owner_id, group[0].village_code, _activity_changes_at(group[0])
+            document,
+            group[0].owner_id,
+            group[0].village_code,
+            _activity_changes_at(group[0]),
+            group_id=group[0].group_id,
         )
         for document, group in zip(documents, ordered, strict=True)
     ]
@@ -253,10 +267,19 @@ class Owned(Protocol):
     @property
     def village_code(self) -> str: ...
 
+    @property
+    def group_id(self) -> str | None: ...
+
 
 def sees_more(actor: Actor, listing: Owned) -> bool:
-    """The owner (or an admin over her village) gets her figures, address and editable view."""
-    return actor.user_id == listing.owner_id or actor.admin_over(listing.village_code)
+    """The owner (or an admin over her village) gets her figures, address and editable view;
+    so may the officers of the group that owns it, which the services decide (a signed-in
+    caller of a group's listing is not answered from the public copy)."""
+    return (
+        actor.user_id == listing.owner_id
+        or actor.admin_over(listing.village_code)
+        or (listing.group_id is not None and actor.user_id is not None)
+    )
 
 
 def _businesses(
@@ -488,6 +511,7 @@ def _entry(listing: PublicListing, encode: Encode, summarise: Summarise | None =
         etag=etag,
         owner_id=listing.owner_id,
         village_code=listing.village_code,
+        group_id=listing.group_id,
         business_id=business["id"] if business else listing.document["id"],
         expires_at=listing.changes_at.timestamp() if listing.changes_at else None,
         summary=summarise(listing.document) if summarise is not None else None,

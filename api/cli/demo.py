@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.cli import demo_courses
+from api.cli.demo_groups import load_groups
 from api.dates import add_months
 from api.db import utcnow
 from api.models import (
@@ -191,6 +192,7 @@ def load_demo(
         picture = demo_photo("Buku kas harian", 3)
         demo_courses.load_courses(session, users, made, storage, picture, echo)
         _load_sponsorship(session, users, echo)
+        load_groups(session, users, echo)
         _load_program(session, security, echo)
     echo(
         f"demo data loaded: {len(users) + business_count - len(alumnae)} accounts, "
@@ -766,6 +768,7 @@ def _load_sponsorship(session: Session, users: dict[str, User], echo: Callable[[
         if state == "completed":
             sponsorship.act(session, actor=andi, sponsorship_id=proposal.id, action="complete")
             # She lets the company see her figures: its funded-businesses list shows her.
+            assert need.business_id is not None  # a need of her business, not a group's
             sponsorship.grant_consent(
                 session,
                 actor=owner,

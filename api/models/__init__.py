@@ -29,6 +29,15 @@ from api.models.course import (
     ModuleProgress,
 )
 from api.models.events import Event, EventAudience, Notification
+from api.models.groups import (
+    OFFICERS,
+    BusinessGroup,
+    GroupEquipment,
+    GroupKind,
+    GroupMember,
+    GroupMemberStatus,
+    GroupRole,
+)
 from api.models.idempotency import IdempotencyRecord
 from api.models.integration import (
     ApiKey,
@@ -40,6 +49,9 @@ from api.models.integration import (
 from api.models.leads import Lead
 from api.models.mentoring import (
     Attendance,
+    GroupAttendee,
+    GroupSession,
+    InviteStatus,
     MentoringFormat,
     MentoringOffer,
     MentoringRequest,
@@ -85,6 +97,7 @@ from api.models.regions import Region, RegionLevel
 from api.models.reviews import Report, ReportStatus, ReportTarget, Review
 from api.models.sales import OffPlatformSale, SaleChannel
 from api.models.sponsorship import (
+    TARGET_COLUMNS,
     Disbursement,
     DisbursementStatus,
     Milestone,
@@ -95,12 +108,15 @@ from api.models.sponsorship import (
     SponsorshipStatus,
     SupportKind,
     SupportNeed,
+    TargetType,
 )
 
 __all__ = [
     "ACTIVE_DAYS",
     "DORMANT_DAYS",
     "NO_DAY",
+    "OFFICERS",
+    "TARGET_COLUMNS",
     "ApiKey",
     "AssistGrant",
     "AttachmentKind",
@@ -109,6 +125,7 @@ __all__ = [
     "AuthSession",
     "Availability",
     "Business",
+    "BusinessGroup",
     "BusinessLicence",
     "BusinessStatus",
     "Category",
@@ -133,8 +150,16 @@ __all__ = [
     "Event",
     "EventAudience",
     "GraduateClaim",
+    "GroupAttendee",
+    "GroupEquipment",
+    "GroupKind",
+    "GroupMember",
+    "GroupMemberStatus",
+    "GroupRole",
+    "GroupSession",
     "IdempotencyRecord",
     "InboundMessage",
+    "InviteStatus",
     "Lead",
     "LicenceKind",
     "LoginFailure",
@@ -190,6 +215,7 @@ __all__ = [
     "StatsFact",
     "SupportKind",
     "SupportNeed",
+    "TargetType",
     "Topic",
     "User",
     "Webhook",

@@ -73,12 +73,31 @@ def create_need(data: dict[str, Any], business_id: str) -> SupportNeed:
     return service.create_need(db(), actor=current_actor(), business_id=business_id, data=data)
 
 
+@blp.route("/business-groups/<string:group_id>/needs", methods=["POST"])
+@blp.auth(Role.ALUMNA)
+@blp.arguments(NeedCreateSchema)
+@blp.response(201, NeedSchema)
+def create_group_need(data: dict[str, Any], group_id: str) -> SupportNeed:
+    """State what would help your group (its officers: ketua, sekretaris, bendahara)."""
+    return service.create_group_need(db(), actor=current_actor(), group_id=group_id, data=data)
+
+
+@blp.route("/cohorts/<string:cohort_id>/needs", methods=["POST"])
+@blp.auth(Role.FACILITATOR, Role.ADMIN)
+@blp.arguments(NeedCreateSchema)
+@blp.response(201, NeedSchema)
+def create_cohort_need(data: dict[str, Any], cohort_id: str) -> SupportNeed:
+    """State what would help a cohort (its facilitators, admins where it is)."""
+    return service.create_cohort_need(db(), actor=current_actor(), cohort_id=cohort_id, data=data)
+
+
 @blp.route("/needs", methods=["GET"])
 @blp.auth(optional=True)  # the answer depends on the caller
 @blp.arguments(NeedQueryArgsSchema, location="query")
 @blp.response(200, page_of(NeedSchema, compact=NeedSummarySchema))
 def list_needs(args: dict[str, Any]) -> tuple[Page[SupportNeed], dict[str, str]]:
-    """Open and partly met needs of active businesses, for partners to browse."""
+    """Open and partly met needs of active businesses, business groups and cohorts, for
+    partners to browse."""
     return page_response(service.browse_needs(db(), actor=current_actor(), **args))
 
 

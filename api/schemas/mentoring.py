@@ -317,8 +317,22 @@ class ReportQueryArgsSchema(BaseSchema):
 class MentorRecordSchema(BaseSchema):
     mentor_id = fields.String(required=True)
     name = fields.String(required=True)
-    sessions_held = fields.Integer(required=True)
-    hours = fields.Float(required=True, metadata={"description": "Of attended sessions."})
+    sessions_held = fields.Integer(
+        required=True, metadata={"description": "One-to-one and group sessions held, each once."}
+    )
+    group_sessions_held = fields.Integer(required=True)
+    hours = fields.Float(
+        required=True,
+        metadata={
+            "description": "The mentor's hours: each attended session once, however many came."
+        },
+    )
+    alumna_hours = fields.Float(
+        required=True,
+        metadata={
+            "description": "The women's hours: each attended session once per woman who came."
+        },
+    )
     alumnae_served = fields.Integer(required=True)
     completed = fields.Integer(required=True, data_key="mentorings_completed")
     topics = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)

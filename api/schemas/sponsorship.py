@@ -15,6 +15,7 @@ from api.models import (
     NeedStatus,
     SponsorshipStatus,
     SupportKind,
+    TargetType,
 )
 from api.schemas.common import (
     BaseSchema,
@@ -71,9 +72,27 @@ class NeedBusinessSchema(BaseSchema):
     verified_graduate = fields.Boolean(required=True)
 
 
+class TargetSchema(BaseSchema):
+    """What a need or a sponsorship is for."""
+
+    type = fields.Enum(
+        TargetType,
+        by_value=True,
+        required=True,
+        metadata={"description": "`business`, `group` (a business group) or `cohort`."},
+    )
+    id = fields.String(required=True)
+
+
 class NeedSchema(BaseSchema):
     id = fields.String(required=True, metadata={"example": "ned_01M84..."})
-    business = fields.Nested(NeedBusinessSchema, required=True)
+    target = fields.Nested(TargetSchema, required=True)
+    business = fields.Nested(
+        NeedBusinessSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "The business, when the target is one."},
+    )
     kind = fields.Enum(NeedKind, by_value=True, required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
@@ -127,6 +146,11 @@ class NeedQueryArgsSchema(PageQueryArgsSchema):
         error="Unknown business.",
         metadata={"description": "One business's needs (its owner also sees met and closed ones)."},
     )
+    target_type = fields.Enum(
+        TargetType,
+        by_value=True,
+        metadata={"description": "Needs of businesses, groups or cohorts only."},
+    )
     status = fields.List(fields.Enum(NeedStatus, by_value=True), validate=validate.Length(max=4))
     sort = sort_field(NEED_SORTS, "deadline")
 
@@ -137,9 +161,12 @@ class MilestoneInSchema(BaseSchema):
 
 
 class SponsorshipCreateSchema(BaseSchema):
-    """Support proposed by a partner of a verified CSR company."""
+    """Support proposed by a partner of a verified CSR company: to a business (`business_id`,
+    as before), or to a target (`target_type` and `target_id`: a business, a group, a cohort)."""
 
-    business_id = fields.String(required=True, validate=validate.Length(max=32))
+    business_id = fields.String(validate=validate.Length(min=1, max=32))
+    target_type = fields.Enum(TargetType, by_value=True)
+    target_id = fields.String(validate=validate.Length(min=1, max=32))
     need_id = fields.String(allow_none=True, validate=validate.Length(max=32))
     kind = fields.Enum(SupportKind, by_value=True, required=True)
     value_idr = _money(required=True)
@@ -162,7 +189,13 @@ class MilestoneSchema(BaseSchema):
 class SponsorshipSchema(BaseSchema):
     id = fields.String(required=True, metadata={"example": "spn_01M84..."})
     organization_id = fields.String(required=True)
-    business = fields.Nested(NeedBusinessSchema, required=True)
+    target = fields.Nested(TargetSchema, required=True)
+    business = fields.Nested(
+        NeedBusinessSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "The business, when the target is one."},
+    )
     need_id = fields.String(allow_none=True, required=True)
     kind = fields.Enum(SupportKind, by_value=True, required=True)
     value_idr = fields.Integer(required=True)
@@ -184,7 +217,8 @@ class SponsorshipQueryArgsSchema(PageQueryArgsSchema):
         load_default="recipient",
         validate=validate.OneOf(["recipient", "sponsor"]),
         metadata={
-            "description": "`recipient`: to your businesses; `sponsor`: your organisations'."
+            "description": "`recipient`: to your businesses, the groups you are an officer "
+            "of and the cohorts you facilitate; `sponsor`: your organisations'."
         },
     )
     status = fields.List(
@@ -270,7 +304,12 @@ class ImpactReportSchema(BaseSchema):
     year = fields.Integer(required=True)
     sponsorships = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     businesses_reached = fields.Integer(required=True)
-    women_reached = fields.Integer(required=True)
+    women_reached = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Each woman once, reached alone, through her group or her cohort."
+        },
+    )
     value_disbursed_idr = fields.Integer(required=True)
     by_kind = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     by_region = fields.List(
@@ -279,6 +318,12 @@ class ImpactReportSchema(BaseSchema):
         metadata={"description": "Value disbursed by the city or regency of the business."},
     )
     milestones_met = fields.Integer(required=True)
+    targets_reached = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "Sponsorships with support confirmed this year, by target."},
+    )
     businesses = fields.List(fields.Nested(BusinessImpactSchema), required=True)
 
 

@@ -34,6 +34,9 @@ from api.models import (
     Disbursement,
     Event,
     GraduateClaim,
+    GroupAttendee,
+    GroupMember,
+    GroupSession,
     IdempotencyRecord,
     InboundMessage,
     Lead,
@@ -66,7 +69,7 @@ from api.models import (
 )
 from api.models.mentoring import OfferStatus, RequestStatus
 from api.models.sponsorship import NeedStatus, SponsorshipStatus
-from api.services import audit, codes, photos, reviews
+from api.services import audit, codes, groups, photos, reviews
 from api.services.authz import Actor
 from api.storage import Storage
 
@@ -371,6 +374,27 @@ PARTS: tuple[Part, ...] = (
         "times only",
     ),
     Part(
+        "group_sessions_led",
+        GroupSession,
+        lambda u: GroupSession.mentor_id == u,
+        erase={"notes": None, "place": None, "link": None, "agenda": "", "reason": None},
+        why="kept as the university's record of a workshop held; her notes and places go",
+    ),
+    Part(
+        "group_sessions_attended",
+        GroupAttendee,
+        lambda u: GroupAttendee.alumna_id == u,
+        why="kept: that she came counts in the university's hours, pseudonymously",
+    ),
+    Part(
+        "group_memberships",
+        GroupMember,
+        lambda u: GroupMember.user_id == u,
+        why="her membership ends on erasure (groups.before_erasure: a ketua's role and the "
+        "group's businesses on record under her pass to another officer); the row stays, "
+        "pseudonymous, so that the group's history adds up",
+    ),
+    Part(
         "graduate_claims",
         GraduateClaim,
         lambda u: GraduateClaim.user_id == u,
@@ -466,6 +490,8 @@ PARTS: tuple[Part, ...] = (
 
 # Tables that hold a user's id (or her business's) but are not her personal data.
 NOT_HERS: dict[str, str] = {
+    "business_groups": "a group's own record, shared by its members; who started it is an id",
+    "business_group_equipment": "the group's record of its equipment; who recorded it is an id",
     "organizations": "an organisation's record; who created or verified it is kept as an id",
     "courses": "an organisation's course; the member who started it is kept as an id",
     "sponsorship_milestones": "a sponsorship's milestones; who confirmed one is kept as an id",
@@ -520,6 +546,9 @@ KEPT_TEXT: dict[str, tuple[str, str]] = {
     ),
     "product_changes": ("field old_value new_value", "price, stock and availability figures"),
     "check_ins": ("channels", "codes of the channels she sells through"),
+    "business_groups": ("name description", "a group's own record, its members'"),
+    "business_group_equipment": ("name source", "the group's record of its equipment"),
+    "mentoring_group_sessions": ("title", "the university's workshop: its title"),
     "leads": ("visitor channel", "a keyed hash of an anonymous visitor's address; a code"),
     "mentoring_offers": ("language", "a language code"),
     "sponsorships": ("items terms", "the sponsor's own words of what it gives"),
@@ -566,6 +595,7 @@ def erase(session: Session, *, actor: Actor, storage: Storage) -> dict[str, int]
     """
     user = actor.require_user()
     _check_nothing_open(session, user.id)
+    groups.before_erasure(session, user.id)  # the group's businesses stay the group's
     items: list[Product | Business] = [
         *session.scalars(select(Product).where(Product.business_id.in_(_her_businesses(user.id)))),
         *session.scalars(select(Business).where(Business.owner_id == user.id)),

@@ -44,7 +44,7 @@ def add_session(
         raise Forbidden()
     if request.status not in ACTIVE:
         raise Conflict("mentoring_not_active", params={"status": request.status.value})
-    _check_place(data.get("mode"), data.get("place"), data.get("link"))
+    check_place(data.get("mode"), data.get("place"), data.get("link"))
     meeting = MentoringSession(**data, request_id=request.id, created_by_id=actor.user_id)
     session.add(meeting)
     session.flush()
@@ -52,7 +52,7 @@ def add_session(
     return meeting
 
 
-def _check_place(mode: Any, place: str | None, link: str | None) -> None:
+def check_place(mode: Any, place: str | None, link: str | None) -> None:
     if mode == MentoringFormat.ONLINE and not link:
         raise ValidationFailed(errors={"link": ["Required for an online session."]})
     if mode == MentoringFormat.IN_PERSON and not place:
@@ -95,7 +95,7 @@ def reschedule_session(
     request, meeting = _meeting(session, actor, request_id, session_id)
     for name, value in data.items():
         setattr(meeting, name, value)
-    _check_place(meeting.mode, meeting.place, meeting.link)
+    check_place(meeting.mode, meeting.place, meeting.link)
     meeting.reschedule_count += 1
     session.flush()
     _session_event(session, "rescheduled", request, meeting, actor, reason=data["reason"])

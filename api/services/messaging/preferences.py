@@ -35,7 +35,13 @@ NOTICE = (
 EVENTS: dict[str, tuple[str, ...]] = {
     "order.new": ("order.requested",),
     "mentoring.accepted": ("mentoring_request.accepted",),
-    "mentoring.session_reminder": ("mentoring_session.scheduled", "mentoring_session.rescheduled"),
+    "mentoring.session_reminder": (
+        "mentoring_session.scheduled",
+        "mentoring_session.rescheduled",
+        "group_session.invited",
+        "group_session.cancelled",
+    ),
+    "group.invitation": ("business_group_member.invited",),
     "sponsorship.proposed": ("sponsorship.proposed",),
     "sponsorship.disbursed": ("sponsorship.disbursement_recorded",),
     "check_in.monthly": (),

@@ -53,6 +53,8 @@ from api.services.sponsorship.impact import (
 from api.services.sponsorship.needs import (
     browse_needs,
     close_need,
+    create_cohort_need,
+    create_group_need,
     create_need,
     get_need,
 )
@@ -92,6 +94,8 @@ __all__ = [
     "browse_needs",
     "close_need",
     "confirm_disbursement",
+    "create_cohort_need",
+    "create_group_need",
     "create_need",
     "dispute_disbursement",
     "evidence_key",

@@ -109,6 +109,7 @@ def _figures(session: Session, organization_id: str, items: list[Business]) -> l
             )
             .group_by(Sponsorship.business_id)
         )
+        if business is not None
     }
     check_ins: dict[str, list[Any]] = defaultdict(list)
     for business, month, trading, revenue in session.execute(
