@@ -729,6 +729,7 @@ def translate_field_errors(errors: Any, language: str) -> Any:
 # What the event is about: subject type -> language -> name.
 NOTIFICATION_SUBJECTS: dict[str, dict[str, str]] = {
     "order": {"en": "Order", "id": "Pesanan"},
+    "lead": {"en": "Contact request", "id": "Permintaan kontak"},
     "review": {"en": "Review", "id": "Ulasan"},
     "sponsorship": {"en": "Sponsorship", "id": "Sponsor"},
     "mentoring_request": {"en": "Mentoring request", "id": "Permintaan pendampingan"},
@@ -784,6 +785,10 @@ NOTIFICATION_TEXTS: dict[str, dict[str, str]] = {
     "order.requested": {
         "en": "A buyer sent a new order to your business. Accept or decline it.",
         "id": "Pembeli mengirim pesanan baru ke usaha Anda. Terima atau tolak pesanannya.",
+    },
+    "lead.created": {
+        "en": "Someone asked for your WhatsApp number about {about}; expect a message.",
+        "id": "Seseorang meminta nomor WhatsApp Anda soal {about}; tunggu pesannya.",
     },
     "order.accepted": {
         "en": "The seller accepted your order.",

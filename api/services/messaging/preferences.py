@@ -34,6 +34,7 @@ NOTICE = (
 # The events a woman may choose, and the event types each stands for.
 EVENTS: dict[str, tuple[str, ...]] = {
     "order.new": ("order.requested",),
+    "lead.new": ("lead.created",),
     "mentoring.accepted": ("mentoring_request.accepted",),
     "mentoring.session_reminder": ("mentoring_session.scheduled", "mentoring_session.rescheduled"),
     "sponsorship.proposed": ("sponsorship.proposed",),
