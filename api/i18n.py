@@ -764,6 +764,7 @@ NOTIFICATION_ACTIONS: dict[str, dict[str, str]] = {
     "rated": {"en": "rated", "id": "dinilai"},
     "scheduled": {"en": "scheduled", "id": "dijadwalkan"},
     "rescheduled": {"en": "rescheduled", "id": "dijadwalkan ulang"},
+    "reminder": {"en": "tomorrow", "id": "besok"},
     "held": {"en": "held", "id": "terlaksana"},
     "created": {"en": "new", "id": "baru"},
     "replied": {"en": "answered", "id": "dibalas"},
@@ -785,6 +786,10 @@ NOTIFICATION_TEXTS: dict[str, dict[str, str]] = {
     "order.requested": {
         "en": "A buyer sent a new order to your business. Accept or decline it.",
         "id": "Pembeli mengirim pesanan baru ke usaha Anda. Terima atau tolak pesanannya.",
+    },
+    "mentoring_session.reminder": {
+        "en": "Reminder: your mentoring session is on {starts_at_wib}.",
+        "id": "Pengingat: sesi pendampingan Anda pada {starts_at_wib}.",
     },
     "lead.created": {
         "en": "Someone asked for your WhatsApp number about {about}; expect a message.",

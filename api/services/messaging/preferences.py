@@ -36,7 +36,11 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "order.new": ("order.requested",),
     "lead.new": ("lead.created",),
     "mentoring.accepted": ("mentoring_request.accepted",),
-    "mentoring.session_reminder": ("mentoring_session.scheduled", "mentoring_session.rescheduled"),
+    "mentoring.session_reminder": (
+        "mentoring_session.scheduled",
+        "mentoring_session.rescheduled",
+        "mentoring_session.reminder",
+    ),
     "sponsorship.proposed": ("sponsorship.proposed",),
     "sponsorship.disbursed": ("sponsorship.disbursement_recorded",),
     "check_in.monthly": (),
