@@ -246,6 +246,18 @@ def test_the_whole_loop_by_whatsapp(
             check_in.id,
         )
 
+        # She then taps "Butuh bantuan": her facilitator's caseload holds her, with her phone,
+        # the check-in her replies made and the messages with their delivery statuses.
+        signed_post(hook, notification(messages=[button("checkin:help", "wamid.in4")]))
+        jobs.deliver_due(app)
+        listed = hook.get("/v1/follow-up", headers=world.facilitator_h)
+        assert listed.status_code == 200, listed.json
+        item = next(i for i in listed.json["items"] if i["id"] == world.business.id)
+        assert item["reason"] == "help" and item["owner"]["phone"] == PHONE
+        assert item["last_check_in"]["revenue_band"] == "5m_15m"
+        sent = [(m["template"], m["status"]) for m in item["messages"]]
+        assert ("checkin.ask", "read") in sent and "checkin.help" in {t for t, _ in sent}
+
 
 def test_no_reply_after_a_reminder_puts_her_on_the_caseload(
     world: Office, client: FlaskClient, db_session: Session, auth: Auth
