@@ -576,6 +576,9 @@ def test_the_webhooks_refuse_or_ignore_bad_input_and_create_nothing(
         assert signed_post(hook, {"object": "whatsapp_business_account", "entry": "x"}).json == {
             "recorded": 0
         }
+        # Found by Schemathesis on PostgreSQL (which cannot store NUL): refused on both.
+        nul = notification(messages=[button("checkin:yes", "wamid.\u0000", sender=PHONE)])
+        assert_problem(signed_post(hook, nul), 422, "notification_malformed")
         db_session.expire_all()
         assert db_session.scalar(select(func.count()).select_from(InboundMessage)) == 0
         assert db_session.scalar(select(func.count()).select_from(Message)) == 0
