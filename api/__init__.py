@@ -172,7 +172,11 @@ def _before_request() -> None:
     limit = getattr(view, "max_body_bytes", None)
     if limit:
         req.max_content_length = limit
-    if req.method in ("POST", "PUT", "PATCH") and (req.content_length or 0) > 0:
+    # A request no route takes (an unknown path, a method the path does not have) gets its 404
+    # or 405 from the routing, whatever its body: a form posted with PUT to a path that takes
+    # forms by POST is a wrong method, not a wrong media type.
+    routed = req.routing_exception is None
+    if routed and req.method in ("POST", "PUT", "PATCH") and (req.content_length or 0) > 0:
         mimetype = req.mimetype or ""
         form = mimetype == "application/x-www-form-urlencoded" and getattr(view, "form", False)
         if not (req.is_json or mimetype == "multipart/form-data" or form):

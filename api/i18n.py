@@ -863,6 +863,7 @@ def translate_field_errors(errors: Any, language: str) -> Any:
 # What the event is about: subject type -> language -> name.
 NOTIFICATION_SUBJECTS: dict[str, dict[str, str]] = {
     "order": {"en": "Order", "id": "Pesanan"},
+    "lead": {"en": "Contact request", "id": "Permintaan kontak"},
     "review": {"en": "Review", "id": "Ulasan"},
     "sponsorship": {"en": "Sponsorship", "id": "Sponsor"},
     "mentoring_request": {"en": "Mentoring request", "id": "Permintaan pendampingan"},
@@ -900,6 +901,7 @@ NOTIFICATION_ACTIONS: dict[str, dict[str, str]] = {
     "rated": {"en": "rated", "id": "dinilai"},
     "scheduled": {"en": "scheduled", "id": "dijadwalkan"},
     "rescheduled": {"en": "rescheduled", "id": "dijadwalkan ulang"},
+    "reminder": {"en": "tomorrow", "id": "besok"},
     "held": {"en": "held", "id": "terlaksana"},
     "invited": {"en": "invitation", "id": "undangan"},
     "joined": {"en": "joined", "id": "bergabung"},
@@ -945,6 +947,14 @@ NOTIFICATION_TEXTS: dict[str, dict[str, str]] = {
     "order.requested": {
         "en": "A buyer sent a new order to your business. Accept or decline it.",
         "id": "Pembeli mengirim pesanan baru ke usaha Anda. Terima atau tolak pesanannya.",
+    },
+    "mentoring_session.reminder": {
+        "en": "Reminder: your mentoring session is on {starts_at_wib}.",
+        "id": "Pengingat: sesi pendampingan Anda pada {starts_at_wib}.",
+    },
+    "lead.created": {
+        "en": "Someone asked for your WhatsApp number about {about}; expect a message.",
+        "id": "Seseorang meminta nomor WhatsApp Anda soal {about}; tunggu pesannya.",
     },
     "order.accepted": {
         "en": "The seller accepted your order.",

@@ -235,6 +235,7 @@ def housekeeping() -> None:
 
     Completes orders whose buyers did not confirm within 7 days, expires mentoring requests
     nobody accepted within 30 days, completes mentorings the mentor confirmed 14 days ago,
+    reminds both parties of each mentoring session a day before it,
     deletes expired idempotency keys, old failed sign-ins, spent one-time codes and messages
     past the event retention, asks each active graduate's business the monthly check-in by
     message (reminds, and puts the unanswered on the caseload), rebuilds the statistics'
@@ -261,6 +262,10 @@ def housekeeping() -> None:
     click.echo(
         f"{expired} mentoring request(s) expired, {finished} mentoring(s) completed automatically"
     )
+    with state.new_session() as session:
+        reminded = mentoring.remind_due(session)
+        session.commit()
+    click.echo(f"{reminded} mentoring session reminder(s) sent (a day before)")
     with state.new_session() as session:
         retention = dt.timedelta(days=state.settings.event_retention_days)
         pruned = events.prune(session, older_than=utcnow() - retention)

@@ -197,6 +197,7 @@ class MentoringSession(IdMixin, TimestampMixin, VersionedMixin, Base):
     __table_args__ = (
         CheckConstraint("duration_minutes > 0", name="duration_positive"),
         Index("ix_mentoring_sessions_request_id_starts_at", "request_id", "starts_at"),
+        Index("ix_mentoring_sessions_reminder_at", "reminder_at"),
     )
     id_prefix = "mss"
 
@@ -215,6 +216,8 @@ class MentoringSession(IdMixin, TimestampMixin, VersionedMixin, Base):
     attendance: Mapped[Attendance | None] = mapped_column(str_enum(Attendance, "attendance"))
     reason: Mapped[str | None] = mapped_column(String(500))
     reschedule_count: Mapped[int] = mapped_column(default=0)
+    # When the day-before reminder is due; null once sent, or when there is none to send.
+    reminder_at: Mapped[dt.datetime | None]
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 

@@ -601,6 +601,10 @@ def erase(session: Session, *, actor: Actor, storage: Storage) -> dict[str, int]
         *session.scalars(select(Business).where(Business.owner_id == user.id)),
     ]
     before = {item.id: catalogue_changes.snapshot(item) for item in items}
+    # The leads her listings drew (deleted below): their events name the product asked about.
+    leads = list(
+        session.scalars(select(Lead.id).where(Lead.business_id.in_(_her_businesses(user.id))))
+    )
     _delete_files(session, storage, user.id)
     identifiers = [v for v in (user.email, user.phone) if v]
     counts: dict[str, int] = {}
@@ -612,15 +616,14 @@ def erase(session: Session, *, actor: Actor, storage: Storage) -> dict[str, int]
     user.erased_at = utcnow()
     session.flush()
     session.expire_all()
-    # The catalogue's mirrors hear that her listings are gone; earlier events about them lose
-    # the names and descriptions they carried.
+    # The catalogue's mirrors hear that her listings are gone; earlier events about them (and
+    # about the leads they drew) lose the names and descriptions they carried.
     for item in items:
         session.refresh(item)
         catalogue_changes.announce(session, item, before[item.id], actor=actor)
     if items:
-        session.execute(
-            update(Event).where(Event.subject_id.in_([i.id for i in items])).values(data={})
-        )
+        about = [*(i.id for i in items), *leads]
+        session.execute(update(Event).where(Event.subject_id.in_(about)).values(data={}))
     audit.write(
         session,
         actor=actor,

@@ -5,7 +5,12 @@ A group's population is the businesses of its verified graduates. Survival at N 
 businesses known to exist N months after graduation (listed by then, or with a check-in for a
 month up to then), the share with a trading check-in in that
 month or the month before, or an order in the 60 days before it; reported once that date has
-passed. Median monthly revenue: over check-ins of the last 12 months that give ``revenue_idr``.
+passed (a check-in counts however it came: the API, a facilitator, or a reply to the monthly
+WhatsApp/SMS question). Median monthly revenue: over check-ins of the last 12 months that give
+``revenue_idr``. Median revenue band: over check-ins of the last 12 months that give a
+``revenue_band`` or an amount (an amount without a band counts as the band it falls in,
+``BAND_FLOORS``), so the women who answer by a button, with a band and no amount, are counted
+too; the lower median, as a band is a rank, not a number.
 Groups of fewer than ``MIN_GROUP`` businesses show only their key and ``suppressed`` to anyone
 but admins whose regions hold every cohort of the group.
 
@@ -58,6 +63,7 @@ from api.models import (
     ProductStatus,
     Program,
     RequestStatus,
+    RevenueBand,
     RosterEntry,
     StatsFact,
 )
@@ -65,6 +71,15 @@ from api.services import regions
 from api.services.authz import Actor
 
 MIN_GROUP = 5
+BANDS = tuple(RevenueBand)
+# The smallest monthly amount (rupiah) of each band: "under 1 million" is 1 to 999,999.
+BAND_FLOORS = {
+    RevenueBand.NONE: 0,
+    RevenueBand.UNDER_1M: 1,
+    RevenueBand.FROM_1M_TO_5M: 1_000_000,
+    RevenueBand.FROM_5M_TO_15M: 5_000_000,
+    RevenueBand.OVER_15M: 15_000_000,
+}
 SURVIVAL_MONTHS = (3, 6, 12, 24)
 GROUPS = ("cohort", "program", "region", "year")
 FIGURES = (
@@ -74,6 +89,7 @@ FIGURES = (
     "share_active",
     *(f"survival_{m}m" for m in SURVIVAL_MONTHS),
     "median_monthly_revenue_idr",
+    "median_revenue_band",
     "products_listed",
     "orders",
     "mentoring_completed",
@@ -233,6 +249,22 @@ def horizons(days: Iterable[dt.date], today: dt.date | None, name: str = "horizo
     return (union_all(*parts) if len(parts) > 1 else parts[0]).cte(name)
 
 
+def band_of(amount: int) -> RevenueBand:
+    """The band a monthly amount falls in."""
+    return [band for band in BANDS if amount >= BAND_FLOORS[band]][-1]
+
+
+def band_rank() -> Any:
+    """A check-in's band as its rank in ``BANDS`` (0 = none): its ``revenue_band``, else the
+    band its ``revenue_idr`` falls in, else null."""
+    given = [(CheckIn.revenue_band == band, i) for i, band in enumerate(BANDS)]
+    floors = [
+        (CheckIn.revenue_idr >= BAND_FLOORS[band], i)
+        for i, band in reversed(list(enumerate(BANDS)))
+    ]
+    return case(*given, *floors, else_=None)
+
+
 def _by_key(session: Session, stmt: Any) -> dict[str, Any]:
     return {key: value for key, value in session.execute(stmt)}
 
@@ -308,6 +340,7 @@ def _figures(
     figures["businesses_started"] = started
     figures["share_active"] = share
     figures["median_monthly_revenue_idr"] = _medians(session, pop, today)
+    figures["median_revenue_band"] = _median_bands(session, pop, today)
     figures["products_listed"] = _by_key(
         session,
         select(pop.c.key, func.count(Product.id))
@@ -378,6 +411,29 @@ def _medians(session: Session, pop: Any, today: dt.date) -> dict[str, int]:
             select(ranked.c.key, func.min(ranked.c.value), func.max(ranked.c.value))
             .where(middle)
             .group_by(ranked.c.key)
+        )
+    }
+
+
+def _median_bands(session: Session, pop: Any, today: dt.date) -> dict[str, RevenueBand]:
+    """The lower median of each group's bands (given, or the amount's) by window functions."""
+    year_ago = add_months(today.replace(day=1), -12)
+    rank = band_rank()
+    ranked = (
+        select(
+            pop.c.key.label("key"),
+            rank.label("band"),
+            func.row_number().over(partition_by=pop.c.key, order_by=rank).label("position"),
+            func.count().over(partition_by=pop.c.key).label("n"),
+        )
+        .join(CheckIn, CheckIn.business_id == pop.c.business_id)
+        .where(CheckIn.month >= year_ago, rank.is_not(None))
+        .subquery()
+    )
+    return {
+        group: BANDS[int(band)]
+        for group, band in session.execute(
+            select(ranked.c.key, ranked.c.band).where(ranked.c.position == (ranked.c.n + 1) // 2)
         )
     }
 

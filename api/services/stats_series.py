@@ -7,7 +7,8 @@ table of months built here):
 - ``businesses``: listed by the end of the month; of them ``active`` (seen within 60 days of
   the month's end: listed, a check-in for a month, or an order), ``at_risk`` (60-120 days) and
   ``dormant`` (longer) — the thresholds of a business's ``activity_status``;
-- ``check_ins`` for the month, and the ``median_revenue_band`` they give (the lower median);
+- ``check_ins`` for the month, and the ``median_revenue_band`` they give (the lower median of
+  their bands, an amount without a band counting as the band it falls in: ``stats.band_rank``);
 - ``orders`` completed and their ``orders_idr``, created in the month; ``off_platform_sales``
   and ``off_platform_idr`` sold in the month; ``new_businesses`` listed in it.
 
@@ -56,14 +57,20 @@ from api.models import (
     Order,
     OrderStatus,
     Program,
-    RevenueBand,
     StatsFact,
 )
 from api.services import regions
 from api.services.authz import Actor
-from api.services.stats import MIN_GROUP, cohort_filter, group_key, population, roomy
+from api.services.stats import (
+    BANDS,
+    MIN_GROUP,
+    band_rank,
+    cohort_filter,
+    group_key,
+    population,
+    roomy,
+)
 
-BANDS = tuple(RevenueBand)
 SERIES_FIGURES = (
     "businesses",
     "active",
@@ -246,7 +253,7 @@ def series(
             dormant=int(listed) - int(n_active or 0) - int(n_risk or 0),
             new_businesses=int(new or 0),
         )
-    rank = case(*((CheckIn.revenue_band == band, i) for i, band in enumerate(BANDS)), else_=None)
+    rank = band_rank()
     ranked = (
         select(
             pop.c.key.label("key"),
@@ -255,9 +262,7 @@ def series(
             func.row_number()
             .over(partition_by=(pop.c.key, CheckIn.month), order_by=func.coalesce(rank, 99))
             .label("position"),
-            func.count(CheckIn.revenue_band)
-            .over(partition_by=(pop.c.key, CheckIn.month))
-            .label("n"),
+            func.count(rank).over(partition_by=(pop.c.key, CheckIn.month)).label("n"),
             func.count().over(partition_by=(pop.c.key, CheckIn.month)).label("received"),
         )
         .join(CheckIn, CheckIn.business_id == pop.c.business_id)
