@@ -25,7 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Assemble the app from settings (environment, then ``config`` overrides)."""
     from api import catalogue, cli, jobs, listeners, openapi
     from api.db import make_engine, make_sessionmaker
-    from api.http import context, limits, problems
+    from api.http import compression, context, limits, problems
     from api.replica import make_router
     from api.resources import register_blueprints, share
     from api.security import Security
@@ -83,6 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = _NoCookieSessions()
     api = openapi.Api(app)
     problems.register(app)
+    compression.install(app)  # before the other after_request hooks: it runs after them
     register_blueprints(api)
     app.register_blueprint(share.bp)  # HTML pages, outside the JSON API and its spec
     app.teardown_appcontext(context.close_session)
@@ -171,7 +172,11 @@ def _before_request() -> None:
     limit = getattr(view, "max_body_bytes", None)
     if limit:
         req.max_content_length = limit
-    if req.method in ("POST", "PUT", "PATCH") and (req.content_length or 0) > 0:
+    # A request no route takes (an unknown path, a method the path does not have) gets its 404
+    # or 405 from the routing, whatever its body: a form posted with PUT to a path that takes
+    # forms by POST is a wrong method, not a wrong media type.
+    routed = req.routing_exception is None
+    if routed and req.method in ("POST", "PUT", "PATCH") and (req.content_length or 0) > 0:
         mimetype = req.mimetype or ""
         form = mimetype == "application/x-www-form-urlencoded" and getattr(view, "form", False)
         if not (req.is_json or mimetype == "multipart/form-data" or form):

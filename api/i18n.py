@@ -239,6 +239,60 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Too many photos", "At most {limit} photos; delete one first."),
         "id": ("Terlalu banyak foto", "Paling banyak {limit} foto; hapus salah satu dulu."),
     },
+    "file_too_large": {
+        "en": ("File too large", "A file of this kind may have at most {limit} bytes."),
+        "id": ("Berkas terlalu besar", "Berkas jenis ini paling besar {limit} byte."),
+    },
+    "audio_too_long": {
+        "en": ("Audio too long", "A recording may last at most {limit} seconds."),
+        "id": ("Rekaman terlalu panjang", "Rekaman paling lama {limit} detik."),
+    },
+    "unsupported_attachment": {
+        "en": (
+            "Unsupported attachment",
+            "Send a PDF, a photo (JPEG, PNG, WebP) or audio (MP3, M4A, Ogg), judged by content.",
+        ),
+        "id": (
+            "Lampiran tidak didukung",
+            "Kirim PDF, foto (JPEG, PNG, WebP) atau audio (MP3, M4A, Ogg), dinilai dari isinya.",
+        ),
+    },
+    "not_a_verified_publisher": {
+        "en": (
+            "Not a verified publisher",
+            "Only members of a verified university, CSR company or government office may "
+            "publish courses.",
+        ),
+        "id": (
+            "Bukan penerbit terverifikasi",
+            "Hanya anggota universitas, perusahaan CSR atau instansi pemerintah terverifikasi "
+            "yang boleh menerbitkan kursus.",
+        ),
+    },
+    "course_has_no_modules": {
+        "en": ("Course has no modules", "Add at least one module before publishing."),
+        "id": ("Kursus belum punya modul", "Tambahkan paling sedikit satu modul sebelum terbit."),
+    },
+    "course_not_open": {
+        "en": ("Course not open", "Only a published course takes enrolments and progress."),
+        "id": ("Kursus tidak terbuka", "Hanya kursus yang terbit menerima peserta dan kemajuan."),
+    },
+    "course_archived": {
+        "en": ("Course archived", "An archived course can no longer be changed."),
+        "id": ("Kursus diarsipkan", "Kursus yang diarsipkan tidak dapat diubah lagi."),
+    },
+    "too_many_modules": {
+        "en": ("Too many modules", "A course has at most {limit} modules."),
+        "id": ("Terlalu banyak modul", "Satu kursus paling banyak {limit} modul."),
+    },
+    "too_many_attachments": {
+        "en": ("Too many attachments", "A module has at most {limit} attachments."),
+        "id": ("Terlalu banyak lampiran", "Satu modul paling banyak {limit} lampiran."),
+    },
+    "not_enrolled": {
+        "en": ("Not enrolled", "Enrol in the course first."),
+        "id": ("Belum terdaftar", "Daftar ke kursus ini dulu."),
+    },
     "out_of_stock": {
         "en": ("Out of stock", "{product} is out of stock."),
         "id": ("Stok habis", "{product} sedang habis."),
@@ -309,6 +363,66 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
     "already_rated": {
         "en": ("Already rated", "You already rated this mentoring."),
         "id": ("Sudah dinilai", "Anda sudah menilai pendampingan ini."),
+    },
+    "offer_not_group": {
+        "en": ("Not a group offer", "Workshops are planned under a group offer."),
+        "id": ("Bukan tawaran kelompok", "Lokakarya dijadwalkan di bawah tawaran kelompok."),
+    },
+    "offer_closed": {
+        "en": ("Offer closed", "A closed offer takes no new workshops."),
+        "id": ("Tawaran ditutup", "Tawaran yang ditutup tidak menerima lokakarya baru."),
+    },
+    "not_your_offer": {
+        "en": ("Not your offer", "Only the offer's mentor plans its workshops."),
+        "id": ("Bukan tawaran Anda", "Hanya mentor tawaran ini yang menjadwalkan lokakaryanya."),
+    },
+    "not_your_session": {
+        "en": ("Not your session", "Only the workshop's mentor records who came."),
+        "id": ("Bukan sesi Anda", "Hanya mentor lokakarya ini yang mencatat kehadiran."),
+    },
+    "session_full": {
+        "en": ("Session full", "Every seat is taken ({capacity})."),
+        "id": ("Sesi penuh", "Semua kursi sudah terisi ({capacity})."),
+    },
+    "already_registered": {
+        "en": ("Already registered", "You already have a seat."),
+        "id": ("Sudah terdaftar", "Anda sudah mendapat kursi."),
+    },
+    "invitation_only": {
+        "en": ("By invitation", "This workshop is for the women invited."),
+        "id": ("Khusus undangan", "Lokakarya ini untuk peserta yang diundang."),
+    },
+    "not_registered": {
+        "en": ("Not registered", "You hold no seat in this workshop."),
+        "id": ("Belum terdaftar", "Anda tidak memegang kursi di lokakarya ini."),
+    },
+    "already_in_group": {
+        "en": ("Already in the group", "She is a member or invited already (now: {status})."),
+        "id": ("Sudah di kelompok", "Ia sudah anggota atau sudah diundang (sekarang: {status})."),
+    },
+    "group_full": {
+        "en": ("Group full", "A group has at most {limit} members and invitations."),
+        "id": ("Kelompok penuh", "Satu kelompok paling banyak {limit} anggota dan undangan."),
+    },
+    "not_your_invitation": {
+        "en": ("Not your invitation", "Only the woman invited answers an invitation."),
+        "id": ("Bukan undangan Anda", "Hanya yang diundang yang menjawab undangan."),
+    },
+    "not_invited": {
+        "en": ("No open invitation", "There is no invitation to answer (now: {status})."),
+        "id": ("Tidak ada undangan", "Tidak ada undangan untuk dijawab (sekarang: {status})."),
+    },
+    "not_member": {
+        "en": ("Not a member", "She is not a member of the group now (now: {status})."),
+        "id": ("Bukan anggota", "Ia bukan anggota kelompok saat ini (sekarang: {status})."),
+    },
+    "ketua_must_hand_over": {
+        "en": ("Hand the ketua role over first", "Give the ketua role to another member first."),
+        "id": ("Serahkan peran ketua dulu", "Berikan peran ketua kepada anggota lain dulu."),
+    },
+    "business_in_another_group": {
+        "en": ("In another group", "This business belongs to another group."),
+        "id": ("Milik kelompok lain", "Usaha ini milik kelompok lain."),
     },
     "mentoring_not_active": {
         "en": (
@@ -560,6 +674,22 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
 
 # marshmallow's and our own field messages, translated for Accept-Language: id.
 FIELD_MESSAGES_ID: dict[str, str] = {
+    "Give `phone` or `user_id`.": "Isi `phone` atau `user_id`.",
+    "Give business_id or a target, not both.": "Isi business_id atau target, jangan keduanya.",
+    "Give business_id, or target_type and target_id.": (
+        "Isi business_id, atau target_type dan target_id."
+    ),
+    "Hand the ketua role over to an active member.": (
+        "Serahkan peran ketua kepada anggota yang aktif."
+    ),
+    "No alumna has this account.": "Tidak ada alumni dengan akun ini.",
+    "Not a business group.": "Bukan kelompok usaha.",
+    "Not a business of yours.": "Bukan usaha Anda.",
+    "Not a cohort.": "Bukan angkatan.",
+    "Not a phone number.": "Bukan nomor telepon.",
+    "Not a sponsorship of this group.": "Bukan sponsor kelompok ini.",
+    "Not a topic of this offer.": "Bukan topik tawaran ini.",
+    "Not an open need of this target.": "Bukan kebutuhan terbuka dari sasaran ini.",
     "Wrong or expired code; ask for a new one.": "Kode salah atau kedaluwarsa; minta kode baru.",
     "Wrong or expired code.": "Kode salah atau kedaluwarsa.",
     "Six digits.": "Enam angka.",
@@ -618,6 +748,7 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Give revenue_idr or revenue_band.": "Isi revenue_idr atau revenue_band.",
     "List each product once, with its quantity.": "Sebut setiap produk sekali, dengan jumlahnya.",
     "List every photo exactly once.": "Sebut setiap foto tepat satu kali.",
+    "List every module exactly once.": "Sebut setiap modul tepat satu kali.",
     "Lower-case words joined by hyphens.": "Kata huruf kecil yang digabung tanda hubung.",
     "Lower-case words, 1-30 characters.": "Kata huruf kecil, 1-30 karakter.",
     "Must be after issued_on.": "Harus setelah issued_on.",
@@ -693,6 +824,7 @@ _PATTERNS_ID: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"Harus paling banyak \1."),
     (re.compile(r"^Must be a link to (.*)\.$"), r"Harus tautan ke \1."),
     (re.compile(r"^Not facilitators: (.*)$"), r"Bukan fasilitator: \1"),
+    (re.compile(r"^Not alumnae: (.*)$"), r"Bukan alumni: \1"),
     (re.compile(r"^A (\w+) order is not (\w+)\.$"), r"Pesanan \1 tidak bisa \2."),
     (
         re.compile(r"^A (\w+) cannot create a (\w+) organisation\.$"),
@@ -701,6 +833,8 @@ _PATTERNS_ID: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^At most (\d+) months at once\.$"), r"Paling banyak \1 bulan sekaligus."),
     (re.compile(r"^At most (\d+) rows at once\.$"), r"Paling banyak \1 baris sekaligus."),
     (re.compile(r"^At most (\d+) characters\.$"), r"Paling banyak \1 karakter."),
+    (re.compile(r"^Unknown field: (.*)\.$"), r"Kolom tidak dikenal: \1."),
+    (re.compile(r"^Name 1 to (\d+) fields\.$"), r"Sebutkan 1 sampai \1 kolom."),
     (
         re.compile(r"^More than the (\d+) rupiah left of this sponsorship\.$"),
         r"Lebih dari sisa \1 rupiah sponsor ini.",
@@ -752,11 +886,15 @@ def translate_field_errors(errors: Any, language: str) -> Any:
 # What the event is about: subject type -> language -> name.
 NOTIFICATION_SUBJECTS: dict[str, dict[str, str]] = {
     "order": {"en": "Order", "id": "Pesanan"},
+    "lead": {"en": "Contact request", "id": "Permintaan kontak"},
     "review": {"en": "Review", "id": "Ulasan"},
     "sponsorship": {"en": "Sponsorship", "id": "Sponsor"},
     "mentoring_request": {"en": "Mentoring request", "id": "Permintaan pendampingan"},
     "mentoring_offer": {"en": "Mentoring offer", "id": "Tawaran pendampingan"},
     "mentoring_session": {"en": "Mentoring session", "id": "Sesi pendampingan"},
+    "group_session": {"en": "Group mentoring", "id": "Pendampingan kelompok"},
+    "business_group": {"en": "Business group", "id": "Kelompok usaha"},
+    "business_group_member": {"en": "Business group", "id": "Kelompok usaha"},
     "graduate_claim": {"en": "Graduate claim", "id": "Klaim lulusan"},
     "check_in": {"en": "Monthly check-in", "id": "Laporan bulanan"},
     "assist_grant": {"en": "Permission to assist", "id": "Izin pendampingan"},
@@ -786,7 +924,16 @@ NOTIFICATION_ACTIONS: dict[str, dict[str, str]] = {
     "rated": {"en": "rated", "id": "dinilai"},
     "scheduled": {"en": "scheduled", "id": "dijadwalkan"},
     "rescheduled": {"en": "rescheduled", "id": "dijadwalkan ulang"},
+    "reminder": {"en": "tomorrow", "id": "besok"},
     "held": {"en": "held", "id": "terlaksana"},
+    "invited": {"en": "invitation", "id": "undangan"},
+    "joined": {"en": "joined", "id": "bergabung"},
+    "left": {"en": "left", "id": "keluar"},
+    "removed": {"en": "removed", "id": "dikeluarkan"},
+    "role_changed": {"en": "role changed", "id": "peran diubah"},
+    "registered": {"en": "registration", "id": "pendaftaran"},
+    "business_added": {"en": "business added", "id": "usaha ditambahkan"},
+    "equipment_recorded": {"en": "equipment recorded", "id": "peralatan dicatat"},
     "created": {"en": "new", "id": "baru"},
     "replied": {"en": "answered", "id": "dibalas"},
     "hidden": {"en": "hidden", "id": "disembunyikan"},
@@ -804,9 +951,33 @@ NOTIFICATION_ACTIONS: dict[str, dict[str, str]] = {
 # Sentences for the events people meet most; others get "<subject>: <action>." Placeholders
 # are filled from the event's data, and a sentence whose data is missing falls back too.
 NOTIFICATION_TEXTS: dict[str, dict[str, str]] = {
+    "business_group_member.invited": {
+        "en": "You are invited to join the group {group} as {role}. Open Berdaya to accept "
+        "or decline.",
+        "id": "Anda diundang bergabung dengan kelompok {group} sebagai {role}. Buka Berdaya "
+        "untuk menerima atau menolak.",
+    },
+    "group_session.invited": {
+        "en": "You are invited to the workshop {title} on {starts_at}. Open Berdaya to take "
+        "your seat or decline.",
+        "id": "Anda diundang ke lokakarya {title} pada {starts_at}. Buka Berdaya untuk "
+        "mendaftar atau menolak.",
+    },
+    "group_session.cancelled": {
+        "en": "The workshop {title} was cancelled: {reason}",
+        "id": "Lokakarya {title} dibatalkan: {reason}",
+    },
     "order.requested": {
         "en": "A buyer sent a new order to your business. Accept or decline it.",
         "id": "Pembeli mengirim pesanan baru ke usaha Anda. Terima atau tolak pesanannya.",
+    },
+    "mentoring_session.reminder": {
+        "en": "Reminder: your mentoring session is on {starts_at_wib}.",
+        "id": "Pengingat: sesi pendampingan Anda pada {starts_at_wib}.",
+    },
+    "lead.created": {
+        "en": "Someone asked for your WhatsApp number about {about}; expect a message.",
+        "id": "Seseorang meminta nomor WhatsApp Anda soal {about}; tunggu pesannya.",
     },
     "order.accepted": {
         "en": "The seller accepted your order.",

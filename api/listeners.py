@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api import db
 from api.catalogue import cache as catalogue_cache
 from api.catalogue import changes as catalogue_changes
-from api.services import audit, changes, events
+from api.services import audit, changes, events, stats_facts
 
 SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     # After the transaction: files written or deleted in storage follow its fate.
@@ -43,6 +43,10 @@ SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     # ...and ``products.listed`` follows "publicly listed" for what a flush changed.
     ("before_flush", catalogue_changes.note_listing_changes),
     ("after_flush_postexec", catalogue_changes.update_listing),
+    # The statistics' per-business facts follow the check-ins, orders, businesses, claims and
+    # graduation days a flush changes, in its transaction.
+    ("before_flush", stats_facts.note_changes),
+    ("after_flush_postexec", stats_facts.apply_changes),
 )
 
 

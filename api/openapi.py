@@ -12,7 +12,8 @@ import flask_smorest
 from flask import Flask, current_app
 from flask_smorest.utils import prepare_response
 
-from api.schemas.common import ProblemSchema
+from api.http.representation import FIELDS, FIELDS_PARAMETER, VIEW, VIEW_PARAMETER
+from api.schemas.common import Either, ProblemSchema
 
 DESCRIPTION = """\
 Berdaya is the open API behind a marketplace for the micro-businesses of the graduates of
@@ -143,6 +144,9 @@ class Api(flask_smorest.Api):
     def _init_spec(self, *args: Any, **kwargs: Any) -> None:
         super()._init_spec(*args, **kwargs)
         self.ma_plugin.converter.add_attribute_function(_integer_format)
+        self.ma_plugin.converter.add_attribute_function(_one_of)
+        self.spec.components.parameter(FIELDS, "query", FIELDS_PARAMETER)
+        self.spec.components.parameter(VIEW, "query", VIEW_PARAMETER)
 
     def document(self) -> dict[str, Any]:
         """The document as served and committed: flask-smorest's, without its unused
@@ -222,6 +226,13 @@ def _integer_format(_converter: Any, field: Any, ret: dict[str, Any], **_kwargs:
 
     if isinstance(field, fields.Integer) and "format" not in ret:
         return {"format": "int64"}
+    return {}
+
+
+def _one_of(converter: Any, field: Any, ret: dict[str, Any], **_kwargs: Any) -> Any:
+    """``Either``: one of its schemas, each by reference (registered as a nested one is)."""
+    if isinstance(field, Either):
+        return {"oneOf": [converter.resolve_nested_schema(s) for s in field.schemas]}
     return {}
 
 

@@ -54,11 +54,13 @@ def free_port() -> int:
 # -- database --------------------------------------------------------------------------------
 
 
-def prepare_database(base: str, products: int, reuse: bool) -> tuple[str, dict[str, int]]:
+def prepare_database(
+    base: str, products: int, reuse: bool, prefix: str = "berdaya_bench"
+) -> tuple[str, dict[str, int]]:
     from api.migrate import upgrade
     from api.services.regions import load_regions
 
-    name = f"berdaya_bench_{products}"
+    name = f"{prefix}_{products}"
     parsed = urllib.parse.urlsplit(base)
     url = urllib.parse.urlunsplit(parsed._replace(path=f"/{name}"))
     admin = psycopg.connect(base, autocommit=True)
@@ -97,18 +99,25 @@ def prepare_database(base: str, products: int, reuse: bool) -> tuple[str, dict[s
 # -- servers -----------------------------------------------------------------------------------
 
 
-def server_env(url: str) -> dict[str, str]:
-    return {
+def server_env(url: str, redis_url: str = "") -> dict[str, str]:
+    """The servers' settings; with ``redis_url``, rate limits on as production has them
+    (the default budgets, counted in Redis, the app behind one trusted proxy)."""
+    env = {
         **os.environ,
         "BERDAYA_ENV": "production",
         "SECRET_KEY": SECRET,
         "DATABASE_URL": url,
         "PUBLIC_BASE_URL": "https://berdaya.example.id",
-        "RATE_LIMIT_DEFAULT": "",  # measuring the API, not the limiter's refusals
+        "RATE_LIMIT_DEFAULT": "",  # the first shape: the API, not the limiter's refusals
         "JOBS_BACKEND": "none",
         "LOG_LEVEL": "WARNING",
         "DB_POOL_SIZE": "4",
     }
+    if redis_url:
+        del env["RATE_LIMIT_DEFAULT"]  # the default budget, as production has it
+        env["RATE_LIMIT_STORAGE_URL"] = redis_url
+        env["TRUSTED_PROXY_HOPS"] = "1"
+    return env
 
 
 @contextmanager
@@ -230,10 +239,16 @@ def deep_cursor(base: str, page: int, size: int = 20) -> str:
 
 
 def buyer_tokens(url: str, count: int) -> list[str]:
-    from sqlalchemy import select
+    return [token for token, _ in user_tokens(url, count, "buyer")]
+
+
+def user_tokens(url: str, count: int, role: str) -> list[tuple[str, str]]:
+    """Access tokens of ``count`` users of a role: (token, the id of a business of theirs or
+    ``""``), businesses chosen at random (not the oldest)."""
+    from sqlalchemy import func, select
 
     from api import create_app
-    from api.models import User
+    from api.models import Business, User
     from api.services import auth as auth_service
     from api.state import get_state
 
@@ -248,11 +263,24 @@ def buyer_tokens(url: str, count: int) -> list[str]:
     state = get_state(app)
     tokens = []
     with state.new_session() as session:
-        buyers = session.scalars(select(User).where(User.role == "buyer").limit(count)).all()
-        for buyer in buyers:
-            tokens.append(
-                auth_service.open_session(session, security=state.security, user=buyer).access_token
-            )
+        if role == "buyer":
+            pairs = [
+                (user, "")
+                for user in session.scalars(
+                    select(User).where(User.role == "buyer").order_by(User.id).limit(count)
+                )
+            ]
+        else:
+            rows = session.execute(
+                select(User, Business.id)
+                .join(Business, Business.owner_id == User.id)
+                .order_by(func.md5(Business.id))
+                .limit(count)
+            ).all()
+            pairs = [(row[0], row[1]) for row in rows]
+        for user, business in pairs:
+            opened = auth_service.open_session(session, security=state.security, user=user)
+            tokens.append((opened.access_token, business))
         session.commit()
     state.engine.dispose()
     return tokens
@@ -349,8 +377,92 @@ def scenarios(base: str, data: dict[str, Any], tokens: list[str]) -> dict[str, l
     }
 
 
+def real_plan(base: str, url: str, s: float, lines: int) -> tuple[dict[str, list[tuple]], Any]:
+    """The real-traffic shape's scenarios (bench/traffic.py): name -> wrk lines, each a
+    sample of ``lines`` requests drawn with the Zipf law of exponent ``s``."""
+    from bench import traffic
+
+    data = traffic.sample(url, s)
+    rng = data["rng"]
+    owners = user_tokens(url, 200, "alumna")
+    buyers = buyer_tokens(url, 100)
+    to_order = traffic.order_products(url, data)
+    traffic.top_up_stock(url, to_order)
+    conditional = []
+    for method, path, _, _ in traffic.product_reads(data, 200):
+        _, headers, _ = get(base + path)
+        if "ETag" in headers:
+            conditional.append((method, path, f"If-None-Match: {headers['ETag']}", ""))
+
+    def labelled(label: str, requests: list[tuple]) -> list[tuple]:
+        return traffic._table(requests, label)
+
+    k = lines
+    plan = {
+        "zipf product reads": labelled("product", traffic.product_reads(data, k)),
+        "zipf business reads": labelled("business", traffic.business_reads(data, k)),
+        "search, whole vocabulary": labelled("search", traffic.searches(data, k)),
+        "search with filters and sorts": labelled(
+            "search filtered", traffic.filtered_searches(data, k)
+        ),
+        "region browse, every level": labelled("region", traffic.region_browse(data, k)),
+        "owner dashboard": labelled("owner dashboard", traffic.owner_pages(owners, k // 4, rng)),
+        "buyer pages": labelled("buyer pages", traffic.buyer_pages(buyers, k // 4, rng)),
+        "order writes": labelled("order", traffic.orders(to_order, buyers, 2000, data)),
+    }
+    makers = {
+        "product": lambda n: traffic.product_reads(data, n),
+        "business": lambda n: traffic.business_reads(data, n),
+        "search": lambda n: traffic.searches(data, n),
+        "search filtered": lambda n: traffic.filtered_searches(data, n),
+        "region": lambda n: traffic.region_browse(data, n),
+        "owner dashboard": lambda n: traffic.owner_pages(owners, n, rng),
+        "buyer pages": lambda n: traffic.buyer_pages(buyers, n, rng),
+        "304": lambda n: [rng.choice(conditional) for _ in range(n)],
+        "order": lambda n: traffic.orders(to_order, buyers, n, data),
+    }
+    mixed: list[tuple] = []
+    for label, share in traffic.MIX.items():
+        drawn = max(share * k // 100, 1)
+        # each label's lines weigh its share, whatever its sample's size
+        for weight, *request in traffic._table(makers[label](drawn), label):
+            mixed.append((weight * share / drawn, *request))
+    plan["mix"] = mixed
+    return plan, {"data": data, "to_order": to_order}
+
+
+def cold_start(
+    base: str, master: int, requests: list[tuple], args: argparse.Namespace
+) -> list[tuple[float, float, int]]:
+    """Restart the workers (SIGHUP: new processes, empty caches) and load them with the mix at
+    once: (second since the signal, responses in that second, 0) for each second."""
+    os.kill(master, signal.SIGHUP)
+    figures = wrk(
+        base,
+        requests,
+        seconds=args.cold_seconds,
+        connections=args.connections,
+        addresses=True,
+        timeline=True,
+    )
+    return [(float(i + 1), float(n), 0) for i, n in enumerate(figures.get("timeline") or [])]
+
+
+def traffic_addresses() -> int:
+    from bench import traffic
+
+    return traffic.ADDRESSES
+
+
 def wrk(
-    base: str, requests: list[tuple], *, seconds: int, connections: int, per_label: bool = False
+    base: str,
+    requests: list[tuple],
+    *,
+    seconds: int,
+    connections: int,
+    per_label: bool = False,
+    addresses: bool = False,
+    timeline: bool = False,
 ) -> dict[str, Any]:
     """Load ``base`` with the weighted requests; ``per_label`` also measures each label's
     latencies (one wrk thread per connection, so each response is matched to its request)."""
@@ -371,7 +483,13 @@ def wrk(
             str(BENCH / "wrk.lua"),
             base,
         ],
-        env={**os.environ, "BENCH_REQUESTS": str(table), "BENCH_PER_LABEL": str(int(per_label))},
+        env={
+            **os.environ,
+            "BENCH_REQUESTS": str(table),
+            "BENCH_PER_LABEL": str(int(per_label)),
+            "BENCH_ADDRESSES": str(traffic_addresses() if addresses else 0),
+            "BENCH_TIMELINE": str(int(timeline)),
+        },
         capture_output=True,
         text=True,
         check=False,
@@ -482,13 +600,43 @@ def main() -> None:
     parser.add_argument(
         "--only", default="", help="comma-separated scenario names (a quick look; no targets)"
     )
+    parser.add_argument(
+        "--shape",
+        choices=["first", "real", "both"],
+        default="both",
+        help="first: the first benchmark's scenarios; real: the real-traffic shape (Zipf over"
+        " the whole catalogue and vocabulary, signed-in users, rate limits on); both",
+    )
+    parser.add_argument("--zipf-s", type=float, default=1.0, help="the Zipf exponent, 0.8-1.2")
+    parser.add_argument(
+        "--lines", type=int, default=40_000, help="requests drawn per real-traffic scenario"
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"),
+        help="Redis for the rate limits of the real-traffic shape (flushed first)",
+    )
+    parser.add_argument(
+        "--cold-seconds", type=int, default=30, help="how long the cold start is followed"
+    )
+    parser.add_argument(
+        "--database-prefix", default="berdaya_bench", help="databases are <prefix>_<size>"
+    )
     args = parser.parse_args()
+    # kill <pid> stops the servers too (SystemExit runs the context managers' cleanup)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     workers = os.cpu_count() or 2
     runs: dict[int, dict[str, Any]] = {}
+    real_runs: dict[int, dict[str, Any]] = {}
+    only = {n.strip() for n in args.only.split(",") if n.strip()}
     for size in [int(s) for s in args.products.split(",")]:
-        url, counts = prepare_database(args.database_url, size, args.reuse)
+        url, counts = prepare_database(args.database_url, size, args.reuse, args.database_prefix)
+        if args.shape in ("real", "both"):
+            real_runs[size] = {"counts": counts, **run_real(size, url, workers, args, only)}
+        if args.shape == "real":
+            continue
         env = server_env(url)
         with gunicorn("wsgi:app", env, workers) as (base, master):
             data = sample(url)
@@ -511,7 +659,6 @@ def main() -> None:
                     floor_base, floor_requests, seconds=args.seconds, connections=args.connections
                 )
 
-                only = {n.strip() for n in args.only.split(",") if n.strip()}
                 for name, requests in plan.items():
                     if only and name not in only:
                         continue
@@ -554,8 +701,119 @@ def main() -> None:
             "results": results,
             "data": {"broad_share": data["broad_share"], "selective_words": len(data["selective"])},
         }
-    if runs:
-        write_results(Path(args.output), runs, args)
+    if (runs or real_runs) and not only:
+        write_results(Path(args.output), runs, real_runs, args)
+
+
+def measure(
+    name: str,
+    base: str,
+    requests: list[tuple],
+    floor: tuple[str, list[tuple]],
+    args: argparse.Namespace,
+    *,
+    label: str,
+    per_label: bool = False,
+    addresses: bool = False,
+    timeline: bool = False,
+) -> dict[str, Any]:
+    """One scenario: warm it, the floor just before, the scenario, the floor just after."""
+    echo(f"[{label}] {name}")
+    if args.warmup:  # warm caches (the database's, the workers') first
+        wrk(base, requests, seconds=args.warmup, connections=args.connections, addresses=addresses)
+    before = floor_beside(floor[0], floor[1], args)
+    figures = wrk(
+        base,
+        requests,
+        seconds=args.seconds,
+        connections=args.connections,
+        per_label=per_label,
+        addresses=addresses,
+    )
+    after = floor_beside(floor[0], floor[1], args)
+    figures["floor_rps"] = (before + after) / 2
+    figures["floor_beside"] = [before, after]
+    figures["load"] = os.getloadavg()[0]  # the machine's, others' work included
+    echo(
+        f"    {figures['rps']:,.0f} req/s ({times_floor(figures):.2f}x the floor),"
+        f" p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms,"
+        f" errors {figures['errors']}; the floor beside it {before:,.0f} and {after:,.0f} req/s;"
+        f" load average {figures['load']:.1f}"
+    )
+    for key, measured in (figures.get("labels") or {}).items():
+        echo(
+            f"      {key}: {measured['requests']:,} requests, p50 {measured['p50_ms']:.1f} ms,"
+            f" p99 {measured['p99_ms']:.1f} ms, errors {measured['errors']}"
+        )
+    return figures
+
+
+def run_real(
+    size: int, url: str, workers: int, args: argparse.Namespace, only: set[str]
+) -> dict[str, Any]:
+    """The real-traffic shape (bench/traffic.py) with rate limits on, warm then cold."""
+    from bench import traffic
+
+    env = server_env(url, args.redis_url)
+    subprocess.run(["redis-cli", "-u", args.redis_url, "FLUSHDB"], check=False, capture_output=True)
+    label = f"{size:,}, real traffic, s={args.zipf_s}"
+    results: dict[str, Any] = {}
+    with gunicorn("wsgi:app", env, workers) as (base, master):
+        echo(f"[{label}] drawing the requests (Zipf, {args.lines:,} per scenario)")
+        plan, context = real_plan(base, url, args.zipf_s, args.lines)
+        floor_requests = [(1, "GET", "/floor", "", "")]
+        with gunicorn("bench.floor:app", server_env(url), workers) as (floor_base, _):
+            floor = (floor_base, floor_requests)
+            results["floor"] = measure(
+                "floor", floor_base, floor_requests, floor, args, label=label
+            )
+            for name, requests in plan.items():
+                if only and name not in only:
+                    continue
+                if name == "order writes":
+                    since = dt.datetime.now(dt.UTC)
+                    stock_before = traffic.stock_of(url, context["to_order"])
+                results[name] = measure(
+                    name,
+                    base,
+                    requests,
+                    floor,
+                    args,
+                    label=label,
+                    per_label=name in ("mix", "owner dashboard", "buyer pages"),
+                    addresses=True,
+                )
+                if name == "order writes":
+                    time.sleep(1)
+                    units = traffic.ordered_units(url, since, context["to_order"])
+                    stock_after = traffic.stock_of(url, context["to_order"])
+                    wrong = [
+                        p
+                        for p, before in stock_before.items()
+                        if before - units.get(p, 0) != stock_after.get(p)
+                    ]
+                    results[name]["stock_wrong"] = len(wrong)
+                    echo(f"    stock exact afterwards: {len(wrong)} products wrong")
+            warm_peaks = worker_peaks(master)
+            if "mix" in results:
+                echo(f"[{label}] cold: the workers restarted, then the mix at once")
+                slices = cold_start(base, master, plan["mix"], args)
+                echo("    responses per second: " + ", ".join(f"{n:,.0f}" for _, n, _ in slices))
+                results["cold"] = slices
+                time.sleep(2)
+                results["mix after cold"] = measure(
+                    "mix",
+                    base,
+                    plan["mix"],
+                    floor,
+                    args,
+                    label=label + ", after the restart",
+                    per_label=True,
+                    addresses=True,
+                )
+        results["peak_worker_bytes"] = max(warm_peaks + worker_peaks(master))
+    echo(f"[{label}] peak memory per worker {results['peak_worker_bytes'] / 2**20:.0f} MiB")
+    return {"results": results, "s": args.zipf_s}
 
 
 def floor_beside(floor_base: str, requests: list[tuple], args: argparse.Namespace) -> float:
@@ -573,7 +831,154 @@ def times_floor(figures: dict[str, Any]) -> float:
     return ratio
 
 
-def write_results(path: Path, runs: dict[int, dict[str, Any]], args: argparse.Namespace) -> None:
+def write_results(
+    path: Path,
+    runs: dict[int, dict[str, Any]],
+    real_runs: dict[int, dict[str, Any]],
+    args: argparse.Namespace,
+) -> None:
+    lines = first_results(runs, args) if runs else ["# Benchmark results", ""]
+    for size, run in sorted(real_runs.items()):
+        lines += real_results(size, run, args)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    echo(f"wrote {path}")
+
+
+def command(args: argparse.Namespace) -> str:
+    return (
+        f".venv/bin/python bench/run.py --products {args.products} --shape {args.shape}"
+        f" --zipf-s {args.zipf_s} --seconds {args.seconds} --connections {args.connections}"
+        + (" --reuse" if args.reuse else "")
+        + (
+            f" --database-prefix {args.database_prefix}"
+            if args.database_prefix != "berdaya_bench"
+            else ""
+        )
+    )
+
+
+# The real-traffic targets (issue 27): scenario -> (least x the floor, greatest p99 ms).
+REAL_TARGETS = {
+    "zipf product reads": (0.45, 25),
+    "zipf business reads": (0.45, 25),
+    "search, whole vocabulary": (0.25, 50),
+    "search with filters and sorts": (0.25, 50),
+    "region browse, every level": (0.30, 40),
+    "owner dashboard": (0.25, 50),
+    "buyer pages": (0.25, 50),
+    "mix": (0.30, 60),
+}
+
+
+def real_results(size: int, run: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    from bench import traffic
+
+    res = run["results"]
+    shares = ", ".join(f"{k} {v}%" for k, v in traffic.MIX.items())
+    lines = [
+        f"## Real traffic, {size:,} products (Zipf s = {run['s']})",
+        "",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
+        f"Rate limits on (the default budgets, counted in Redis; anonymous requests from"
+        f" {traffic.ADDRESSES:,} addresses through one trusted proxy, signed-in ones per user);"
+        f" {args.connections} connections, {args.seconds} s per scenario after"
+        f" {args.warmup} s of warm-up. Rows: {run['counts']}. The mix: {shares}."
+        " The load average (1 min, at the end of each scenario) counts other work on the"
+        " machine too.",
+        "",
+        "```sh",
+        command(args),
+        "```",
+        "",
+        "| scenario | req/s | floor beside | × floor | p50 ms | p95 ms | p99 ms"
+        " | errors (of which wrk's 2 s timeouts) | load avg |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, f in res.items():
+        if not isinstance(f, dict):
+            continue
+        lines.append(
+            f"| {name} | {f['rps']:,.0f} | {f.get('floor_rps', f['rps']):,.0f} |"
+            f" {times_floor(f):.2f} | {f['p50_ms']:.1f} | {f['p95_ms']:.1f} |"
+            f" {f['p99_ms']:.1f} | {f['errors']} ({f.get('socket_errors', 0)} timeouts) |"
+            f" {f.get('load', 0):.1f} |"
+        )
+    for name in ("mix", "mix after cold", "owner dashboard", "buyer pages"):
+        labels = (res.get(name) or {}).get("labels") or {}
+        if not labels:
+            continue
+        lines += [
+            "",
+            f"{name}, per endpoint:",
+            "",
+            "| endpoint | share | requests | errors | p50 ms | p95 ms | p99 ms | max ms |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        total = sum(v["requests"] for v in labels.values()) or 1
+        for label, v in sorted(labels.items(), key=lambda kv: -kv[1]["requests"]):
+            lines.append(
+                f"| {label} | {v['requests'] / total:.0%} | {v['requests']:,} | {v['errors']} |"
+                f" {v['p50_ms']:.1f} | {v['p95_ms']:.1f} | {v['p99_ms']:.1f} |"
+                f" {v['max_ms']:.1f} |"
+            )
+    if "cold" in res and not res["cold"]:
+        lines += ["", f"Cold start: no response within {args.cold_seconds} s of the SIGHUP."]
+    if res.get("cold"):
+        lines += [
+            "",
+            "Cold start (SIGHUP to gunicorn, then the mix at once), req/s per second:",
+            "",
+        ]
+        lines.append(
+            ", ".join(f"{sec:.0f} s {rps:,.0f} ({err} errors)" for sec, rps, err in res["cold"])
+        )
+    lines += ["", f"Peak memory per worker: {res['peak_worker_bytes'] / 2**20:.0f} MiB.", ""]
+    lines += ["| target | measured | met |", "| --- | --- | --- |"]
+    for name, (ratio, p99) in REAL_TARGETS.items():
+        f = res.get(name)
+        if not f:
+            continue
+        worst = f["p99_ms"]
+        if name == "mix":
+            worst = max([v["p99_ms"] for v in (f.get("labels") or {}).values()] or [worst])
+        met = times_floor(f) >= ratio and worst <= p99 and f["errors"] == 0
+        lines.append(
+            f"| {name}: ≥ {ratio:.2f}× floor, p99 ≤ {p99} ms, 0 errors |"
+            f" {times_floor(f):.2f}×, p99 {worst:.1f} ms, {f['errors']} errors |"
+            f" {'yes' if met else '**no**'} |"
+        )
+    orders = res.get("order writes")
+    if orders:
+        met = (
+            orders["rps"] >= 300
+            and orders["p99_ms"] <= 100
+            and orders["errors"] == 0
+            and orders.get("stock_wrong") == 0
+        )
+        lines.append(
+            f"| order writes: ≥ 300 req/s, p99 ≤ 100 ms, 0 errors, stock exact |"
+            f" {orders['rps']:,.0f} req/s, p99 {orders['p99_ms']:.1f} ms,"
+            f" {orders['errors']} errors, {orders.get('stock_wrong')} products' stock wrong |"
+            f" {'yes' if met else '**no**'} |"
+        )
+    if "cold" in res and res.get("mix"):
+        warm = res["mix"]["rps"]
+        reached = next((sec for sec, rps, _ in res["cold"] if rps >= 0.9 * warm), None)
+        when = f"after {reached:.0f} s" if reached is not None else "not reached"
+        lines.append(
+            f"| a cold worker at its warm throughput within 10 s (90% of the warm mix) |"
+            f" {when} |"
+            f" {'yes' if reached is not None and reached <= 10 else '**no**'} |"
+        )
+    mib = res["peak_worker_bytes"] / 2**20
+    lines.append(
+        f"| peak memory per worker ≤ 150 MiB | {mib:.0f} MiB | {'yes' if mib <= 150 else '**no**'} |"
+    )
+    lines.append("")
+    return lines
+
+
+def first_results(runs: dict[int, dict[str, Any]], args: argparse.Namespace) -> list[str]:
     big = max(runs)
     small = min(runs)
     r = runs[big]["results"]
@@ -585,8 +990,7 @@ def write_results(path: Path, runs: dict[int, dict[str, Any]], args: argparse.Na
         f"{args.connections} connections, {args.seconds} s per scenario, warm cache.",
         "",
         "```sh",
-        f".venv/bin/python bench/run.py --products {args.products} --seconds {args.seconds}"
-        f" --connections {args.connections}",
+        command(args),
         "```",
         "",
     ]
@@ -684,9 +1088,9 @@ def write_results(path: Path, runs: dict[int, dict[str, Any]], args: argparse.Na
         'Production section). The scenarios "across" many products or words ask for more than',
         "a worker keeps, so most of their requests pay the queries and the encoding: they show",
         "what misses cost. `bench/README.md` says where the time goes.",
+        "",
     ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    echo(f"wrote {path}")
+    return lines
 
 
 if __name__ == "__main__":

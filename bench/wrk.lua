@@ -19,6 +19,9 @@ end
 local requests = {}
 local total_weight = 0
 local per_label = os.getenv("BENCH_PER_LABEL") == "1"
+-- BENCH_ADDRESSES=N: each request comes from one of N network addresses (X-Forwarded-For,
+-- for an app behind one trusted proxy), drawn at random: rate limits count real visitors.
+local addresses = tonumber(os.getenv("BENCH_ADDRESSES") or "0")
 local threads = {}
 -- per thread (globals, so that done() can read them with thread:get, which copies flat
 -- tables only): the label, latency and status of each response, in three parallel lists
@@ -51,30 +54,67 @@ init = function(args)
   end
   file:close()
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+  first_us = now_us()
+end
+
+-- The first request whose cumulative weight reaches r (a binary search: tables of the
+-- real-traffic shape have tens of thousands of lines).
+local function pick(r)
+  local lo, hi = 1, #requests
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if requests[mid].weight < r then lo = mid + 1 else hi = mid end
+  end
+  return requests[lo]
 end
 
 request = function()
-  local r = math.random() * total_weight
-  for _, item in ipairs(requests) do
-    if r <= item.weight then
-      if per_label then
-        current = item.label
-        started = now_us()
-      end
-      return wrk.format(item.method, item.path, item.headers, item.body)
-    end
+  local item = pick(math.random() * total_weight)
+  if per_label then
+    current = item.label
+    started = now_us()
   end
+  local headers = item.headers
+  if addresses > 0 then
+    local n = math.random(0, addresses - 1)
+    headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256,
+                                               math.floor(n / 256) % 256, n % 256)
+  end
+  return wrk.format(item.method, item.path, headers, item.body)
 end
 
-if per_label then
+-- BENCH_TIMELINE=1: responses counted per second since wrk started (a cold
+-- start's climb to its warm throughput), as "timeline" in done()'s line.
+local timeline_on = os.getenv("BENCH_TIMELINE") == "1"
+timeline = {}
+first_us = nil
+
+if per_label or timeline_on then
   response = function(status, headers, body)
-    if started ~= nil then
-      table.insert(sample_micros, now_us() - started)
+    local t = now_us()
+    if timeline_on then
+      local second = math.floor((t - first_us) / 1e6) + 1
+      for i = #timeline + 1, second do timeline[i] = 0 end
+      timeline[second] = timeline[second] + 1
+    end
+    if per_label and started ~= nil then
+      table.insert(sample_micros, t - started)
       table.insert(sample_labels, current)
       table.insert(sample_statuses, status)
       started = nil
     end
   end
+end
+
+local function timeline_json()
+  local merged = {}
+  for _, thread in ipairs(threads) do
+    local counts = thread:get("timeline") or {}
+    for i, n in ipairs(counts) do merged[i] = (merged[i] or 0) + n end
+  end
+  local parts = {}
+  for i = 1, #merged do parts[i] = tostring(merged[i]) end
+  return "[" .. table.concat(parts, ", ") .. "]"
 end
 
 local function labels_json()
@@ -105,9 +145,10 @@ done = function(summary, latency, requests_)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read
     + summary.errors.write + summary.errors.timeout
   io.write(string.format(
-    '{"requests": %d, "seconds": %.3f, "errors": %d, "status_errors": %d, "socket_errors": %d, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, "labels": %s}\n',
+    '{"requests": %d, "seconds": %.3f, "errors": %d, "status_errors": %d, "socket_errors": %d, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, "labels": %s, "timeline": %s}\n',
     summary.requests, summary.duration / 1e6, errors, summary.errors.status,
     errors - summary.errors.status,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, per_label and labels_json() or "{}"))
+    latency.max / 1000, per_label and labels_json() or "{}",
+    timeline_on and timeline_json() or "[]"))
 end

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.models import (
     Event,
+    GroupSession,
     MemberRole,
     Notification,
     OrganizationKind,
@@ -244,6 +245,8 @@ class Builder:
             self.figures(side)
             self.sponsorships(side)
             self.mentoring(side)
+            self.courses(side)
+            self.groups(side)
             self.extras(side)
         self.keys()
         self.notify_everyone()
@@ -492,6 +495,82 @@ class Builder:
         mentoring("mentoring_accepted", "accept")
         mentoring("mentoring_open")
 
+    def courses(self, s: Side) -> None:
+        """The mentor's published course (two modules, an image on the first; her alumna
+        enrolled, the first module done) and a draft with one module."""
+        ids, mentor, alumna = s.ids, s.people["mentor"], s.people["alumna"]
+
+        def course(title: str, modules: int) -> tuple[str, list[str]]:
+            body = {
+                "organization_id": ids["university"],
+                "title": title,
+                "topic": "bookkeeping",
+                "level": "beginner",
+            }
+            cid = str(self.post("/v1/courses", mentor, body)["id"])
+            made = [
+                str(self.post(f"/v1/courses/{cid}/modules", mentor, {"title": f"Modul {n}"})["id"])
+                for n in range(1, modules + 1)
+            ]
+            return cid, made
+
+        ids["course"], (ids["course_module"], ids["course_module2"]) = course("Pembukuan", 2)
+        base = f"/v1/courses/{ids['course']}"
+        attached = self.upload(f"{base}/modules/{ids['course_module']}/attachments", mentor)
+        ids["course_attachment"] = attached["id"]
+        self.act(f"{base}/publish", mentor)
+        self.call("PUT", f"{base}/enrolment", alumna, 200)
+        self.call("PUT", f"{base}/modules/{ids['course_module']}/done", alumna, 200)
+        ids["draft_course"], (ids["draft_course_module"],) = course("Draf kursus", 1)
+
+    def groups(self, s: Side) -> None:
+        """Her business group (she is its ketua) with a sekretaris and a woman invited, its
+        equipment; the mentor's group offer with a workshop she registered for and one held
+        (started, to record)."""
+        ids, alumna, mentor, w = s.ids, s.people["alumna"], s.people["mentor"], self.world
+        for part in ("kubmember", "kubinvitee"):
+            self.person(f"{part}{s.tag}", Role.ALUMNA)
+        group = {"name": f"KUB Melati {s.tag}", "kind": "kub", "village_code": NEW_VILLAGE}
+        ids["group"] = g = self.post("/v1/business-groups", alumna, group)["id"]
+        member = {"user_id": w.users[f"kubmember{s.tag}"], "role": "sekretaris"}
+        ids["group_member"] = self.post(f"/v1/business-groups/{g}/members", alumna, member)["id"]
+        self.act(
+            f"/v1/business-groups/{g}/members/{ids['group_member']}/accept", f"kubmember{s.tag}"
+        )
+        invitee = {"user_id": w.users[f"kubinvitee{s.tag}"]}
+        made = self.post(f"/v1/business-groups/{g}/members", alumna, invitee)
+        ids["group_invitation"] = made["id"]
+        ids["kub_outsider"] = w.users["otheralumna"]
+        equipment = {"name": "Mesin jahit", "quantity": 1, "received_on": TODAY.isoformat()}
+        self.post(f"/v1/business-groups/{g}/equipment", alumna, equipment)
+        offer = {
+            "title": "Lokakarya foto produk",
+            "topics": ["product_photography"],
+            "format": "in_person",
+            "kind": "group",
+            "group_size": 20,
+            "capacity": 40,
+            "starts_on": TODAY.isoformat(),
+            "ends_on": (TODAY + dt.timedelta(days=180)).isoformat(),
+        }
+        ids["group_offer"] = self.post("/v1/mentoring-offers", mentor, offer)["id"]
+        workshop = {
+            "title": "Foto produk dengan ponsel",
+            "topic": "product_photography",
+            "starts_at": (utcnow() + dt.timedelta(days=2)).isoformat(),
+            "duration_minutes": 120,
+            "mode": "in_person",
+            "place": "Balai RW 05",
+        }
+        url = f"/v1/mentoring-offers/{ids['group_offer']}/group-sessions"
+        for name in ("group_session", "group_session_past"):
+            ids[name] = self.post(url, mentor, workshop)["id"]
+            self.act(f"/v1/group-mentoring-sessions/{ids[name]}/register", alumna)
+        past = self.session.get(GroupSession, ids["group_session_past"])
+        assert past is not None
+        past.starts_at = utcnow() - dt.timedelta(hours=3)
+        self.session.flush()
+
     def extras(self, s: Side) -> None:
         """She lets her facilitator act for her; a key of the company's to revoke; a delivery
         of the webhook's to send again."""
@@ -560,16 +639,24 @@ ETAG_FROM = {
     "updateMe": "getMe",
     "eraseMe": "getMe",
     "updateMentoringOffer": "getMentoringOffer",
+    "updateCourse": "getCourse",
+    "updateCourseModule": "getCourseModule",
     "updateOrganization": "getOrganization",
     "updateProduct": "getProduct",
     "updateWebhook": "getWebhook",
+    "updateBusinessGroup": "getBusinessGroup",
 }
 # Villages of what the cells make: not one of the world's (whose codes are canaries).
 NEW_VILLAGE = "32.75.01.1001"
 ROSTER_CSV = f"name,phone,village_code\nIbu Baru,0857-1234-0001,{NEW_VILLAGE}\n".encode()
 # Variants other than own/others: the object of the own side they address instead.
 VARIANT_OBJECTS: dict[str, dict[str, str]] = {
-    "draft": {"business": "draft_business", "product": "draft_product"},
+    "draft": {
+        "business": "draft_business",
+        "product": "draft_product",
+        "course": "draft_course",
+        "course_module": "draft_course_module",
+    },
     "closed": {"offer": "closed_offer"},
     "open": {"mentoring_accepted": "mentoring_open"},
     "hidden": {"review": "hidden_review"},
@@ -781,6 +868,52 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     "getMentoringOffer": ("GET", "/v1/mentoring-offers/{offer}", None),
     "updateMentoringOffer": ("PATCH", "/v1/mentoring-offers/{offer}", {"capacity": 12}),
     "closeMentoringOffer": ("POST", "/v1/mentoring-offers/{offer}/close", None),
+    "listCourses": ("GET", "/v1/courses", None),
+    "createCourse": (
+        "POST",
+        "/v1/courses",
+        {
+            "organization_id": "{publisher_org}",
+            "title": "Pemasaran lewat WhatsApp",
+            "topic": "digital_marketing",
+            "level": "beginner",
+        },
+    ),
+    "getCourse": ("GET", "/v1/courses/{course}", None),
+    "updateCourse": ("PATCH", "/v1/courses/{course}", {"level": "intermediate"}),
+    "publishCourse": ("POST", "/v1/courses/{course}/publish", None),
+    "archiveCourse": ("POST", "/v1/courses/{course}/archive", None),
+    "createCourseModule": ("POST", "/v1/courses/{course}/modules", {"title": "Modul baru"}),
+    "getCourseModule": ("GET", "/v1/courses/{course}/modules/{course_module}", None),
+    "updateCourseModule": (
+        "PATCH",
+        "/v1/courses/{course}/modules/{course_module}",
+        {"body": "Isi baru"},
+    ),
+    "deleteCourseModule": ("DELETE", "/v1/courses/{course}/modules/{course_module}", None),
+    "orderCourseModules": (
+        "PUT",
+        "/v1/courses/{course}/modules/order",
+        {"module_ids": ["{course_module2}", "{course_module}"]},
+    ),
+    "addCourseAttachment": (
+        "POST",
+        "/v1/courses/{course}/modules/{course_module}/attachments",
+        UPLOAD,
+    ),
+    "deleteCourseAttachment": (
+        "DELETE",
+        "/v1/courses/{course}/modules/{course_module}/attachments/{course_attachment}",
+        None,
+    ),
+    "enrolInCourse": ("PUT", "/v1/courses/{course}/enrolment", None),
+    "markCourseModuleDone": ("PUT", "/v1/courses/{course}/modules/{course_module}/done", None),
+    "unmarkCourseModuleDone": (
+        "DELETE",
+        "/v1/courses/{course}/modules/{course_module}/done",
+        None,
+    ),
+    "listMyCourseEnrolments": ("GET", "/v1/me/course-enrolments", None),
     "listMentoringRequests": ("GET", "/v1/mentoring-requests", None),
     "createMentoringRequest": (
         "POST",
@@ -910,6 +1043,7 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     "endDataUseAgreement": ("DELETE", "/v1/organizations/{university}/data-use-agreement", None),
     "recordDataUseAgreement": ("PUT", "/v1/organizations/{university}/data-use-agreement", None),
     "getImpactReport": ("GET", "/v1/organizations/{csr}/impact?year={year}", None),
+    "listFundedBusinesses": ("GET", "/v1/organizations/{csr}/funded-businesses", None),
     "listMembers": ("GET", "/v1/organizations/{csr}/members", None),
     "addMember": (
         "POST",
@@ -1008,6 +1142,109 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
     "getStats": ("GET", "/v1/stats/cohort", None),
     "getSeries": ("GET", "/v1/stats/cohort/monthly", None),
     "getSurvival": ("GET", "/v1/stats/cohort/survival", None),
+    "createGroupMentoringSession": (
+        "POST",
+        "/v1/mentoring-offers/{group_offer}/group-sessions",
+        {
+            "title": "Foto produk",
+            "topic": "product_photography",
+            "starts_at": "{tomorrow}",
+            "duration_minutes": 90,
+            "mode": "in_person",
+            "place": "Balai RW 05",
+        },
+    ),
+    "listGroupMentoringSessions": ("GET", "/v1/group-mentoring-sessions", None),
+    "getGroupMentoringSession": ("GET", "/v1/group-mentoring-sessions/{group_session}", None),
+    "listGroupMentoringAttendees": (
+        "GET",
+        "/v1/group-mentoring-sessions/{group_session}/attendees",
+        None,
+    ),
+    "inviteToGroupMentoringSession": (
+        "POST",
+        "/v1/group-mentoring-sessions/{group_session}/invitations",
+        {"alumna_ids": ["{kub_outsider}"]},
+    ),
+    "registerForGroupMentoringSession": (
+        "POST",
+        "/v1/group-mentoring-sessions/{group_session}/register",
+        None,
+    ),
+    "withdrawFromGroupMentoringSession": (
+        "POST",
+        "/v1/group-mentoring-sessions/{group_session}/withdraw",
+        None,
+    ),
+    "recordGroupMentoringSession": (
+        "POST",
+        "/v1/group-mentoring-sessions/{group_session_past}/record",
+        {"attendance": [{"alumna_id": "{alumna_user}", "attended": True}]},
+    ),
+    "cancelGroupMentoringSession": (
+        "POST",
+        "/v1/group-mentoring-sessions/{group_session}/cancel",
+        {"reason": "Hujan deras"},
+    ),
+    "createBusinessGroup": (
+        "POST",
+        "/v1/business-groups",
+        {"name": "KUB Baru", "kind": "kub", "village_code": "{new_village}"},
+    ),
+    "listBusinessGroups": ("GET", "/v1/business-groups", None),
+    "getBusinessGroup": ("GET", "/v1/business-groups/{group}", None),
+    "updateBusinessGroup": (
+        "PATCH",
+        "/v1/business-groups/{group}",
+        {"description": "Keripik bersama"},
+    ),
+    "listBusinessGroupMembers": ("GET", "/v1/business-groups/{group}/members", None),
+    "inviteBusinessGroupMember": (
+        "POST",
+        "/v1/business-groups/{group}/members",
+        {"user_id": "{kub_outsider}", "role": "anggota"},
+    ),
+    "acceptBusinessGroupInvitation": (
+        "POST",
+        "/v1/business-groups/{group}/members/{group_invitation}/accept",
+        None,
+    ),
+    "declineBusinessGroupInvitation": (
+        "POST",
+        "/v1/business-groups/{group}/members/{group_invitation}/decline",
+        None,
+    ),
+    "changeBusinessGroupRole": (
+        "POST",
+        "/v1/business-groups/{group}/members/{group_member}/role",
+        {"role": "bendahara"},
+    ),
+    "removeBusinessGroupMember": (
+        "DELETE",
+        "/v1/business-groups/{group}/members/{group_member}",
+        None,
+    ),
+    "addBusinessToGroup": (
+        "POST",
+        "/v1/business-groups/{group}/businesses",
+        {"business_id": "{draft_business}"},
+    ),
+    "recordBusinessGroupEquipment": (
+        "POST",
+        "/v1/business-groups/{group}/equipment",
+        {"name": "Oven", "quantity": 1, "received_on": "{today}"},
+    ),
+    "listBusinessGroupEquipment": ("GET", "/v1/business-groups/{group}/equipment", None),
+    "createGroupNeed": (
+        "POST",
+        "/v1/business-groups/{group}/needs",
+        {"kind": "equipment", "title": "Oven bersama", "target_value_idr": 3_000_000},
+    ),
+    "createCohortNeed": (
+        "POST",
+        "/v1/cohorts/{cohort}/needs",
+        {"kind": "equipment", "title": "Oven bersama", "target_value_idr": 3_000_000},
+    ),
     "listWebhooks": ("GET", "/v1/webhooks", None),
     "createWebhook": (
         "POST",
@@ -1037,6 +1274,9 @@ def values(w: World, variant: str, caller: str) -> dict[str, str]:
     found["notification"] = w.notifications[person]
     found["organization_kind"] = "university" if caller == "mentor" else "csr_company"
     found["own_offer"] = w.sides["own"].ids["offer"]  # a mentor accepts under her own offer
+    # Each publisher's own verified organisation (a key acts as the partner).
+    own = w.sides["own"].ids
+    found["publisher_org"] = own["university"] if caller == "mentor" else own["csr"]
     found["new_village"] = NEW_VILLAGE
     # The owner's credentials (every cell may use them: each is rolled back).
     found["owner_email"] = "cnry-owner-user-email@example.id"

@@ -4,6 +4,9 @@ are pointed at, so that they reach past "not found"."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
 import io
 import zlib
 from collections.abc import Collection, Iterator
@@ -15,17 +18,24 @@ from flask import Flask
 from schemathesis.core.parameters import ParameterLocation
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Request
 
 from api.cli.demo import ADMIN_EMAIL, FACILITATOR_EMAIL, demo_photo, load_demo
 from api.models import (
     ApiKey,
     AssistGrant,
     Business,
+    BusinessGroup,
     BusinessStatus,
     Category,
     Cohort,
+    Course,
+    CourseAttachment,
+    CourseModule,
     Disbursement,
     GraduateClaim,
+    GroupMember,
+    GroupSession,
     MentoringOffer,
     MentoringRequest,
     MentoringSession,
@@ -40,6 +50,7 @@ from api.models import (
     Program,
     Report,
     Review,
+    Role,
     RosterEntry,
     Sponsorship,
     SupportNeed,
@@ -48,6 +59,7 @@ from api.models import (
     WebhookDelivery,
 )
 from api.services import auth as auth_service
+from api.services.messaging import inbound
 from api.state import get_state
 
 EMAILS = {
@@ -76,9 +88,23 @@ FIELD_POOLS = {
     "program": "program_id",
     "facilitator_ids": "facilitator_id",
     "photo_ids": "photo_id",
+    "module_ids": "module_id",
+    "publisher": "organization_id",
     "target_id": "target_id",
+    "alumna_ids": "alumna_id",
+    "alumna_id": "alumna_id",
 }
 SAVEPOINT = "schemathesis_case"
+# The providers' callbacks are checked with these secrets while the world stands (the outbox
+# stays the messenger: nothing is sent anywhere). A schema-valid callback is signed as its
+# provider signs it (``sign``, from the bytes on the wire), so that it reaches the parsing of
+# the notification; an invalid one goes unsigned, and the signature refuses it.
+WHATSAPP_APP_SECRET = "world-app-secret"
+WHATSAPP_VERIFY_TOKEN = "world-verify-token"
+TWILIO_AUTH_TOKEN = "world-twilio-token"
+WHATSAPP_WEBHOOK = "/v1/messaging/whatsapp/webhook"
+SMS_WEBHOOK = "/v1/messaging/sms/webhook"
+SIGN = "X-World-Sign"
 # One generated value in KEEP_ONE_IN is sent as generated (mostly unknown ids).
 KEEP_ONE_IN = 6
 
@@ -135,9 +161,33 @@ class World:
         ):
             if not container or (case.meta is not None and case.meta.is_negative_at(location)):
                 continue
+            if location == ParameterLocation.QUERY and "fields" in container:
+                # A valid `fields` that names real fields sends part of the document, which the
+                # response schema (whole documents, their fields required) cannot describe;
+                # test_small_payloads.py covers it. Invalid ones (negative cases) stay: a 422.
+                del container["fields"]
             if (location, None) in keep:
                 continue
             self._aim(container, {name for where, name in keep if where == location})
+        self._answer_as_the_provider(case)
+
+    def _answer_as_the_provider(self, case: Any) -> None:
+        """A valid callback signed (see ``sign``) and its replies sent from the alumna's
+        number (as generated now and then), a valid handshake with the right token."""
+        path = case.operation.path
+        if path not in (WHATSAPP_WEBHOOK, SMS_WEBHOOK):
+            return
+        if case.meta is not None and any(case.meta.is_negative_at(at) for at in ParameterLocation):
+            return
+        if case.method.upper() == "GET":
+            if isinstance(case.query, dict) and "hub.verify_token" in case.query:
+                case.query["hub.verify_token"] = WHATSAPP_VERIFY_TOKEN
+            return
+        case.headers = {**(case.headers or {}), SIGN: "1"}
+        phone = (self.users["alumna"].phone or "").removeprefix("+")
+        for message in _whatsapp_messages(case.body):
+            if "from" in message:
+                message["from"] = self._pick([phone], str(message["from"]))
 
     def _aim(self, value: Any, keep: Collection[str | None] = ()) -> None:
         if isinstance(value, list):
@@ -206,6 +256,15 @@ def _add_what_the_demo_lacks(world: World) -> None:
         for seed in (1, 2):
             photo = (io.BytesIO(demo_photo("Foto", seed)), "foto.jpg")
             post(f"/v1/{owner}/{url}/photos", h["alumna"], data={"file": photo})
+    course = session.scalars(select(Course).order_by(Course.created_at)).first()
+    assert course is not None and course.modules
+    module = course.modules[0]
+    photo = (io.BytesIO(demo_photo("Modul", 3)), "modul.jpg")
+    post(
+        f"/v1/courses/{course.id}/modules/{module.id}/attachments",
+        h["mentor"],
+        data={"file": photo},
+    )
     post(
         f"/v1/businesses/{shop.id}/sales",
         h["alumna"],
@@ -309,6 +368,13 @@ def _pools(session: Session, users: dict[str, User]) -> dict[str, list[str]]:
             users["alumna"].id,
         ],
         "photo_id": _ids(session, select(Photo.id).order_by(Photo.created_at)),
+        "course_id": _ids(session, select(Course.id).order_by(Course.created_at)),
+        "module_id": _ids(
+            session, select(CourseModule.id).order_by(CourseModule.course_id, CourseModule.position)
+        ),
+        "attachment_id": _ids(
+            session, select(CourseAttachment.id).order_by(CourseAttachment.created_at)
+        ),
         "sale_id": _ids(session, select(OffPlatformSale.id).order_by(OffPlatformSale.sold_on)),
         "key_id": _ids(session, select(ApiKey.id).order_by(ApiKey.created_at)),
         "webhook_id": _ids(session, select(Webhook.id).order_by(Webhook.created_at)),
@@ -322,8 +388,65 @@ def _pools(session: Session, users: dict[str, User]) -> dict[str, list[str]]:
         ),
         "report_id": _ids(session, select(Report.id).order_by(Report.created_at)),
         "grant_id": _ids(session, select(AssistGrant.id).order_by(AssistGrant.granted_at)),
+        "group_id": _ids(session, select(BusinessGroup.id).order_by(BusinessGroup.name)),
+        "member_id": _ids(
+            session, select(GroupMember.id).order_by(GroupMember.created_at, GroupMember.id)
+        ),
+        "group_session_id": _ids(session, select(GroupSession.id).order_by(GroupSession.starts_at)),
+        "alumna_id": _ids(
+            session, select(User.id).where(User.role == Role.ALUMNA).order_by(User.id), 4
+        ),
         "region": ["32", "32.75", "32.75.11", *villages],
         "village": villages,
     }
     pools["target_id"] = pools["product_id"][:2] + pools["business_id"][:1] + pools["review_id"]
     return {name: ids for name, ids in pools.items() if ids}
+
+
+def _whatsapp_messages(body: Any) -> Iterator[dict[str, Any]]:
+    """The messages of a WhatsApp notification, as far as it is shaped like one."""
+    entries = body.get("entry") if isinstance(body, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            messages = value.get("messages") if isinstance(value, dict) else None
+            for message in messages if isinstance(messages, list) else []:
+                if isinstance(message, dict):
+                    yield message
+
+
+@contextmanager
+def providers_configured(app: Flask) -> Iterator[None]:
+    """The app checks callbacks with the world's secrets while the world stands."""
+    state = get_state(app)
+    before = state.settings
+    state.settings = dataclasses.replace(
+        before,
+        whatsapp_app_secret=WHATSAPP_APP_SECRET,
+        whatsapp_verify_token=WHATSAPP_VERIFY_TOKEN,
+        twilio_auth_token=TWILIO_AUTH_TOKEN,
+    )
+    try:
+        yield
+    finally:
+        state.settings = before
+
+
+def sign(environ: dict[str, Any]) -> None:
+    """Sign a callback marked by ``World.aim`` as WhatsApp (HMAC-SHA256 of the raw body) or
+    Twilio (of the URL and the sorted form fields) would."""
+    if environ.pop("HTTP_" + SIGN.upper().replace("-", "_"), None) is None:
+        return
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    if environ.get("PATH_INFO") == WHATSAPP_WEBHOOK:
+        digest = hmac.new(WHATSAPP_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        environ["HTTP_X_HUB_SIGNATURE_256"] = f"sha256={digest}"
+        return
+    copy = Request({**environ, "wsgi.input": io.BytesIO(body)})
+    form = {name: value for name, value in copy.form.items()}
+    environ["HTTP_X_TWILIO_SIGNATURE"] = inbound.twilio_signature(
+        TWILIO_AUTH_TOKEN, copy.base_url, form
+    )

@@ -28,6 +28,7 @@ from api.models import (
     Product,
     ProductStatus,
     RequestStatus,
+    RevenueBand,
     RosterEntry,
     Sponsorship,
 )
@@ -44,6 +45,7 @@ FIGURES = (
     "share_active",
     *(f"survival_{m}m" for m in SURVIVAL_MONTHS),
     "median_monthly_revenue_idr",
+    "median_revenue_band",
     "products_listed",
     "orders",
     "mentoring_completed",
@@ -181,6 +183,16 @@ def _figures(session: Session, cohorts: list[Cohort], today: dt.date) -> dict[st
         if value is not None
     ]
     figures["median_monthly_revenue_idr"] = int(statistics.median(revenues)) if revenues else None
+    bands = sorted(
+        BANDS.index(band) if band is not None else BANDS.index(_band_of(value))
+        for band, value in session.execute(
+            select(CheckIn.revenue_band, CheckIn.revenue_idr).where(
+                CheckIn.business_id.in_(ids_b), CheckIn.month >= year_ago
+            )
+        )
+        if band is not None or value is not None
+    )
+    figures["median_revenue_band"] = BANDS[statistics.median_low(bands)] if bands else None
     figures["products_listed"] = _count(
         session,
         select(func.count())
@@ -211,6 +223,22 @@ def _figures(session: Session, cohorts: list[Cohort], today: dt.date) -> dict[st
         ),
     )
     return figures
+
+
+BANDS = list(RevenueBand)
+
+
+def _band_of(amount: int) -> RevenueBand:
+    """Written out again, independently of ``stats.BAND_FLOORS``."""
+    if amount == 0:
+        return RevenueBand.NONE
+    if amount < 1_000_000:
+        return RevenueBand.UNDER_1M
+    if amount < 5_000_000:
+        return RevenueBand.FROM_1M_TO_5M
+    if amount < 15_000_000:
+        return RevenueBand.FROM_5M_TO_15M
+    return RevenueBand.OVER_15M
 
 
 def _count(session: Session, stmt: Any) -> int:

@@ -19,6 +19,7 @@ from api.models import (
     Order,
     OrderStatus,
     Program,
+    RevenueBand,
     Role,
     RosterEntry,
 )
@@ -101,6 +102,8 @@ def seed(session: Session, *, name: str, size: int, seed: int = 25) -> Program:
                         month=add_months(start, months),
                         trading=rng.random() < 0.75,
                         revenue_idr=rng.choice([None, 500_000, 1_250_000, 2_000_001, 7_500_000]),
+                        # Half of them answered by a button: a band, with or without an amount.
+                        revenue_band=rng.choice([None, *RevenueBand]) if n % 2 else None,
                     )
                 )
             months += 1

@@ -121,11 +121,19 @@ ALLOWED = (
         "reviews are public by design",
     ),
     Allowed(
-        ("listMentoringOffers", "getMentoringOffer", "getMentor"),
+        (
+            "listMentoringOffers",
+            "getMentoringOffer",
+            "getMentor",
+            "getGroupMentoringSession",
+            "registerForGroupMentoringSession",
+            "withdrawFromGroupMentoringSession",
+            "listGroupMentoringSessions",
+        ),
         "user.name",
         SCANNED,
         both("mentor"),
-        "a mentor's name is her public profile, shown with her offers",
+        "a mentor's name is her public profile, shown with her offers and workshops",
     ),
     Allowed(
         ("listCheckIns",),

@@ -128,7 +128,7 @@ def test_the_owner_and_admins_in_scope_still_get_their_view(
     }
     assert client.get(f"/v1/businesses/{business.id}", headers=owner_h).json["private"]
     assert client.get(f"/v1/businesses/{business.id}", headers=stranger_h).json["private"] is None
-    region = "?region=32.75&limit=100"
+    region = "?region=32.75&limit=100&view=full"  # the whole documents, with `private`
     listed = client.get(f"/v1/businesses{region}", headers=owner_h).json["items"]
     assert next(b for b in listed if b["id"] == business.id)["private"]["address"]
     anonymous = client.get(f"/v1/businesses{region}").json["items"]

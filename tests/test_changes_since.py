@@ -129,8 +129,41 @@ def test_products_that_change_leave_and_come_back(
     db_session.commit()
     verified = changes(client, "/v1/businesses", back["until"], headers=shop.seller_headers)
     assert shop.business.id in verified["items"]
-    again = changes(client, "/v1/products", back["until"], **query)
+    again = changes(client, "/v1/products", back["until"], view="full", **query)
     assert again["items"][shop.cake.id]["business"]["verified_graduate"] is True
+
+
+def test_a_changes_page_is_compact_by_default(client: FlaskClient, auth: Auth) -> None:
+    """Changes of a list with compact items: compact items, whole ones with ``view=full``,
+    the sync point and tombstones in every view, and ``fields`` picking from each item."""
+    shop = Shop(auth)
+    since = stamp()
+    client.post(f"/v1/products/{shop.snack.id}/unpublish", headers=shop.seller_headers)
+    client.post(f"/v1/products/{shop.cake.id}/unpublish", headers=shop.seller_headers)
+    client.post(f"/v1/products/{shop.cake.id}/publish", headers=shop.seller_headers)
+    query = {"business": shop.business.id, "updated_since": since}
+    compact = client.get("/v1/products", query_string=query).json
+    assert [i["id"] for i in compact["items"]] == [shop.cake.id]
+    assert compact["items"][0]["href"] == f"/v1/products/{shop.cake.id}"
+    assert "description" not in compact["items"][0]
+    assert [t["id"] for t in compact["deleted"]] == [shop.snack.id]
+    assert compact["updated_until"] and compact["next_cursor"] is None
+    full = client.get("/v1/products", query_string={**query, "view": "full"}).json
+    assert "description" in full["items"][0] and "href" not in full["items"][0]
+    assert full["deleted"] == compact["deleted"]
+    assert full["updated_until"] == compact["updated_until"]
+    picked = client.get("/v1/products", query_string={**query, "fields": "id,price_idr"}).json
+    assert picked["items"] == [{"id": shop.cake.id, "price_idr": shop.cake.price_idr}]
+    assert picked["deleted"] == compact["deleted"]
+    # The same on a list read from the database (a business's products, for its owner).
+    own = f"/v1/businesses/{shop.business.id}/products"
+    mine = client.get(
+        own, query_string=query | {"fields": "id,status"}, headers=shop.seller_headers
+    )
+    assert mine.status_code == 200, mine.json
+    statuses = {i["id"]: i["status"] for i in mine.json["items"]}
+    assert statuses[shop.cake.id] == "published" and statuses[shop.snack.id] != "published"
+    assert mine.json["deleted"] == [] and mine.json["updated_until"]
 
 
 def test_pages_in_change_order_and_refusals(client: FlaskClient, auth: Auth) -> None:

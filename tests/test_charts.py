@@ -1,6 +1,7 @@
 """Charts as pictures, opened in headless Chromium as a reader's phone would: each kind (survival
-curves, the monthly series, businesses by region) as SVG and PNG decodes, carries its title and
-axes in the reader's language, and hides what the JSON hides.
+curves, the monthly series, businesses by region, the impact and mentoring reports) as SVG and
+PNG decodes, carries its title and axes in the reader's language, and hides what the JSON
+hides.
 
 ``BERDAYA_CHART_SCREENSHOTS=docs/img`` also saves a screenshot of each chart there (the ones
 docs/statistics.md shows)."""
@@ -16,8 +17,11 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy.orm import Session
 
+from api.models import Role
+from tests.conftest import Auth
 from tests.helpers import CHROMIUM, browser_available
 from tests.stats_world import seed
+from tests.worlds import YEAR, report_charts_world
 
 CHARTS = {  # kind: (path, Indonesian title, x axis, y axis)
     "survival": (
@@ -28,6 +32,10 @@ CHARTS = {  # kind: (path, Indonesian title, x axis, y axis)
     ),
     "monthly": ("/v1/stats/region/monthly", "Usaha aktif per bulan", "Bulan", "Usaha"),
     "regions": ("/v1/stats/region", "Usaha dimulai per wilayah", "Usaha", "Wilayah"),
+}
+REPORT_CHARTS = {  # kind: (Indonesian title, x axis, y axis, a bar's label)
+    "impact": (f"Sponsor tersalurkan per wilayah, {YEAR}", "Nilai (Rp)", "Wilayah", "Kota Bekasi"),
+    "mentoring": ("Jam pendampingan per mentor", "Jam", "Mentor", "Dr. Grafik 2"),
 }
 
 
@@ -55,13 +63,43 @@ def test_each_chart_is_an_image_in_the_readers_language(
     assert "hidden (under 5)" in svg
 
 
+def test_the_reports_charts_are_images_for_those_who_may_read_the_reports(
+    client: FlaskClient, db_session: Session, auth: Auth
+) -> None:
+    reports = report_charts_world(auth, db_session)
+    for kind, (title, x_axis, y_axis, bar) in REPORT_CHARTS.items():
+        url, headers = reports[kind]
+        svg = client.get(f"{url}&format=svg", headers={**headers, "Accept-Language": "id"})
+        assert svg.status_code == 200 and svg.mimetype == "image/svg+xml", kind
+        text = svg.get_data(as_text=True)
+        assert all(f">{words}<" in text for words in (title, x_axis, y_axis, bar)), kind
+        png = client.get(f"{url}&format=png", headers={**headers, "Accept-Language": "en"})
+        assert png.status_code == 200 and png.mimetype == "image/png", kind
+        image = Image.open(io.BytesIO(png.data))
+        assert image.size[0] == 900 and image.info["Title"] != title, kind
+        # The same refusals as the JSON: nobody else draws another's report.
+        _, stranger = auth.as_role(Role.PARTNER)
+        assert client.get(f"{url}&format=svg", headers=stranger).status_code == 403, kind
+        assert client.get(f"{url}&format=png").status_code == 401, kind
+    svg = client.get(reports["impact"][0] + "&format=svg", headers=reports["impact"][1])
+    assert "Rp 7.500.000" in svg.get_data(as_text=True)
+
+
 def test_chromium_shows_each_chart_with_its_title_and_axes(
-    live_server: str, db_session: Session, tmp_path: Path
+    live_server: str, db_session: Session, tmp_path: Path, auth: Auth
 ) -> None:
     browser_available()
     from playwright.sync_api import sync_playwright
 
     program = seed(db_session, name="Sekoper Layar", size=60)
+    reports = report_charts_world(auth, db_session)
+    pictures = {
+        kind: (f"{path}?program={program.id}&", title, x_axis, y_axis, {})
+        for kind, (path, title, x_axis, y_axis) in CHARTS.items()
+    }
+    for kind, (title, x_axis, y_axis, _) in REPORT_CHARTS.items():
+        url, headers = reports[kind]
+        pictures[kind] = (f"{url}&", title, x_axis, y_axis, headers)
     keep = os.environ.get("BERDAYA_CHART_SCREENSHOTS")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -72,9 +110,10 @@ def test_chromium_shows_each_chart_with_its_title_and_axes(
         try:
             # A phone held upright, set to Indonesian.
             page = browser.new_page(locale="id-ID", viewport={"width": 412, "height": 915})
-            for kind, (path, title, x_axis, y_axis) in CHARTS.items():
-                url = f"{live_server}{path}?program={program.id}"
-                response = page.goto(url + "&format=svg")
+            for kind, (path, title, x_axis, y_axis, headers) in pictures.items():
+                page.set_extra_http_headers(headers)
+                url = f"{live_server}{path}"
+                response = page.goto(url + "format=svg")
                 assert response is not None and response.status == 200, kind
                 words = page.evaluate(
                     "() => Array.from(document.querySelectorAll('text'), t => t.textContent)"
@@ -85,7 +124,7 @@ def test_chromium_shows_each_chart_with_its_title_and_axes(
                     " return [b.width, b.height]; }"
                 )
                 assert box[0] > 300 and box[1] > 200, kind
-                shown = page.goto(url + "&format=png")  # the image, as a browser shows one
+                shown = page.goto(url + "format=png")  # the image, as a browser shows one
                 assert shown is not None and shown.status == 200, kind
                 width = page.locator("img").evaluate(
                     "img => img.decode().then(() => img.naturalWidth)"

@@ -62,6 +62,15 @@ def test_demo_data_loads_once_and_signs_in(app: Flask, db_session: Session) -> N
     picture = client.get(first_photo)
     assert picture.status_code == 200 and picture.mimetype == "image/webp"
     picture.close()
+    # The published demo course: modules in order, a PDF and a picture on the first.
+    [course] = client.get("/v1/courses").json["items"]
+    shown = client.get(f"/v1/courses/{course['id']}").json
+    assert [m["position"] for m in shown["modules"]] == [0, 1, 2]
+    files = shown["modules"][0]["attachments"]
+    assert [a["kind"] for a in files] == ["pdf", "image"] and shown["enrolment_count"] == 1
+    pdf = client.get(files[0]["url"])
+    assert pdf.get_data().startswith(b"%PDF-") and len(pdf.get_data()) == files[0]["size_bytes"]
+    pdf.close()
     in_mustikasari = client.get("/v1/businesses?region=32.75.11.1004").json["items"]
     assert in_mustikasari
     login = client.post("/v1/auth/login", json={"email": ADMIN_EMAIL, "password": DEMO_PASSWORD})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,6 +38,7 @@ from api.models import (
 from api.services import auth as auth_service
 from api.state import get_state
 from tests.conftest import TEST_SETTINGS
+from tests.helpers import in_parallel
 
 pytestmark = pytest.mark.postgres
 
@@ -75,22 +76,6 @@ def partner(live_app: Flask) -> Iterator[tuple[User, dict[str, str]]]:
         session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.scope == user.id))
         session.execute(delete(User).where(User.id == user.id))
         session.commit()
-
-
-def in_parallel(count: int, call: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(i: int) -> None:
-        barrier.wait()
-        results[i] = call(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_parallel_duplicates_with_one_key_make_one_row(

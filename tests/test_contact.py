@@ -148,7 +148,7 @@ def test_a_new_seller_learns_what_contact_needs_and_consents_with_her_number(
     assert numbered.status_code == 200, numbered.json
     assert numbered.json["private"]["contact_missing"] == ["contact_consent"]
     assert client.get(url).json["contactable"] is False
-    product = client.get(f"{url}/products").json["items"][0]
+    product = client.get(f"{url}/products?view=full").json["items"][0]
     assert product["business"]["contactable"] is False
     page = client.get(f"/s/{business['slug']}").get_data(as_text=True)
     assert "Chat di WhatsApp" not in page and "belum membuka kontak" in page
@@ -169,7 +169,9 @@ def test_a_new_seller_learns_what_contact_needs_and_consents_with_her_number(
         "contact_reveal"
     )
     assert client.get(url).json["contactable"] is True
-    assert client.get(f"{url}/products").json["items"][0]["business"]["contactable"] is True
+    assert (
+        client.get(f"{url}/products?view=full").json["items"][0]["business"]["contactable"] is True
+    )
     assert "Chat di WhatsApp" in client.get(f"/s/{business['slug']}").get_data(as_text=True)
     _, buyer_h = auth.as_role(Role.BUYER)
     assert client.post(f"{url}/contact", json={}, headers=buyer_h).status_code == 200

@@ -20,6 +20,15 @@ def test_wrong_method_is_405_with_allow(client: FlaskClient) -> None:
     assert {"GET", "POST"} <= allowed
 
 
+def test_a_wrong_method_with_a_form_body_is_still_405_not_415(client: FlaskClient) -> None:
+    """Found by Schemathesis: a form PUT to Twilio's callback (which takes forms by POST) was
+    refused for its media type before the routing said the method was wrong."""
+    response = client.put("/v1/messaging/sms/webhook", data={"MessageSid": "SM1"})
+    assert_problem(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]
+    assert_problem(client.post("/v1/nowhere", data={"a": "b"}), 404, "not_found")
+
+
 def test_malformed_json_is_400(client: FlaskClient) -> None:
     response = client.post(
         "/v1/auth/register", data='{"name": "Siti",', content_type="application/json"

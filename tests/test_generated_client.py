@@ -97,9 +97,13 @@ def test_a_partner_app_follows_the_catalogue_through_the_generated_client(
     assert published.status_code == 200
 
     found = search.sync(client=app_client, q="rengginang")
-    assert isinstance(found, models.ProductPage)
+    assert isinstance(found, models.ProductSummaryChangesPage)
     assert [p.id for p in found.items] == [product.id]
+    assert isinstance(found.items[0], models.ProductSummary)  # compact rows by default
     assert found.items[0].price_idr == product.price_idr
+    whole = search.sync(client=app_client, q="rengginang", view=models.SearchProductsView.FULL)
+    assert isinstance(whole, models.ProductSummaryChangesPage)
+    assert isinstance(whole.items[0], models.Product) and whole.items[0].tags == []
 
     business = get_business.sync(client=app_client, business_id=found.items[0].business.id)
     assert isinstance(business, models.Business) and business.id == product.business_id

@@ -179,6 +179,55 @@ def test_the_limit_holds_across_two_workers_on_redis(tmp_path: Path, exclusive_r
     assert len(served_by) == 2, served_by  # both workers answered, and together allowed 20
 
 
+@pytest.mark.redis
+def test_on_redis_a_request_costs_one_round_trip_and_the_headers_count_down(
+    database_url: str, connection: Connection, exclusive_redis: None
+) -> None:
+    """Production counts in Redis: taking an entry and reading the window for the headers is
+    one script, one round trip a request (not two), with the same headers and refusal."""
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    with app_with(
+        database_url,
+        connection,
+        rate_limit_default="5 per minute",
+        rate_limit_storage_url=redis_url,
+    ) as served:
+        from api.http.limits import limiter
+
+        connection_ = limiter._storage.get_connection()
+        sent: list[str] = []
+        original = connection_.execute_command
+
+        def counted(*args: object, **kwargs: object) -> object:
+            sent.append(str(args[0]))
+            return original(*args, **kwargs)
+
+        connection_.execute_command = counted  # type: ignore[method-assign]
+        client = served.test_client()
+        started = time.time()
+        seen, trips = [], []
+        for _ in range(5):
+            sent.clear()
+            response = client.get("/v1/categories")
+            assert response.status_code == 200
+            seen.append(int(response.headers["X-RateLimit-Remaining"]))
+            reset = int(response.headers["X-RateLimit-Reset"])
+            assert started + 59 <= reset <= time.time() + 61
+            assert "Retry-After" not in response.headers
+            trips.append([c for c in sent if c.upper() != "SCRIPT LOAD"])
+        assert seen == [4, 3, 2, 1, 0]
+        # (the first request also loads the script into Redis: a refused EVALSHA, then again)
+        assert all(len(t) == 1 for t in trips[1:]) and len(trips[0]) <= 2, trips
+        refused = client.get("/v1/categories")
+        assert_problem(refused, 429, "rate_limited")
+        assert 0 < int(refused.headers["Retry-After"]) <= 60
+        assert refused.headers["X-RateLimit-Remaining"] == "0"
+    redis.Redis.from_url(redis_url).flushdb()
+
+
 @pytest.fixture
 def limits_off(app: Flask, database_url: str, connection: Connection) -> Iterator[Flask]:
     """Rate limits off (``RATE_LIMIT_DEFAULT`` empty: a proxy in front may limit)."""

@@ -52,10 +52,14 @@ FORBIDDEN = {
 ALLOWED = {
     ("RegisterSchema", "role"): "she chooses alumna or buyer; staff roles are refused",
     ("WebhookCreateSchema", "organization_id"): "which of her organisations; checked as admin",
+    ("CourseCreateSchema", "organization_id"): "which of her verified organisations publishes",
     ("ConsentCreateSchema", "organization_id"): "whom she consents to; checked to exist",
     ("MemberCreateSchema", "role"): "an organisation's admin sets a member's role there",
     ("RecoveryCreateSchema", "user_id"): "whose account: checked to be a graduate of hers",
     ("RosterLinkSchema", "user_id"): "the alumna she met; the cohort must be hers",
+    ("InvitationCreateSchema", "user_id"): "whom the ketua invites; she accepts or declines",
+    ("InvitationCreateSchema", "role"): "the ketua gives the woman invited her role",
+    ("RoleChangeSchema", "role"): "the ketua hands roles out in her group",
 }
 
 

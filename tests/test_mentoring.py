@@ -489,3 +489,103 @@ def test_the_university_report_csv_neutralises_a_formula_in_a_mentor_name(
     rows = list(csv.reader(io.StringIO(as_csv.get_data(as_text=True), newline="")))
     # a tab inside also starts a cell in a tab-separated import: what follows it is marked too
     assert rows[1][1] == "'" + name.replace("\t=", "\t'=") and rows[1][2] == "1"
+
+
+def test_the_reminder_is_due_a_day_before_and_out_of_the_evening_quiet_hours() -> None:
+    now = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
+    morning = dt.datetime(2026, 12, 10, 3, 0, tzinfo=dt.UTC)  # 10:00 WIB
+    assert service.reminder_at(morning, now) == morning - dt.timedelta(days=1)
+    late = dt.datetime(
+        2026, 12, 10, 15, 30, tzinfo=dt.UTC
+    )  # 22:30 WIB: at 20:00 WIB the day before
+    assert service.reminder_at(late, now) == dt.datetime(2026, 12, 9, 13, 0, tzinfo=dt.UTC)
+    early = dt.datetime(
+        2026, 12, 10, 0, 0, tzinfo=dt.UTC
+    )  # 07:00 WIB: sent at 07:00 the day before
+    assert service.reminder_at(early, now) == dt.datetime(2026, 12, 9, 0, 0, tzinfo=dt.UTC)
+    # Scheduled less than a day ahead: the notice of the scheduling is the reminder.
+    assert service.reminder_at(now + dt.timedelta(hours=20), now) is None
+
+
+def test_housekeeping_reminds_each_session_once_a_day_before(
+    client: FlaskClient, campus: Campus, db_session: Session
+) -> None:
+    from sqlalchemy import select
+
+    from api.models import Channel, Event, MentoringSession, Message, Notification
+
+    campus.alumna.phone, campus.alumna.locale = "+6281287654301", "id"
+    db_session.flush()
+    chosen = client.put(
+        "/v1/me/messaging-preferences/whatsapp",
+        json={"opted_in": True, "events": ["mentoring.session_reminder"]},
+        headers=campus.alumna_h,
+    )
+    assert chosen.status_code == 200, chosen.json
+    offer_id = campus.offer(client).json["id"]
+    request_id = campus.request(client).json["id"]
+    campus.act(client, request_id, "accept", campus.mentor_h, offer_id=offer_id)
+    url = f"/v1/mentoring-requests/{request_id}/sessions"
+    day = utcnow().date() + dt.timedelta(days=3)
+    starts = dt.datetime.combine(day, dt.time(3, 0), dt.UTC)  # 10:00 WIB in three days
+    plan = {"duration_minutes": 60, "mode": "online", "link": "https://meet.example.id/x"}
+    kept = client.post(url, json={**plan, "starts_at": starts.isoformat()}, headers=campus.mentor_h)
+    dropped = client.post(
+        url, json={**plan, "starts_at": starts.isoformat()}, headers=campus.mentor_h
+    )
+    assert kept.status_code == dropped.status_code == 201
+    client.post(
+        f"{url}/{dropped.json['id']}/cancel", json={"reason": "Dobel"}, headers=campus.mentor_h
+    )
+    app = client.application
+
+    def remind(at: dt.datetime) -> int:
+        with app.app_context():
+            sent = service.remind_due(db_session, now=at)
+            db_session.commit()
+        return sent
+
+    def reminders() -> list[Message]:
+        db_session.expire_all()
+        return [
+            m
+            for m in db_session.scalars(select(Message).order_by(Message.created_at, Message.id))
+            if m.body and m.body.startswith("Berdaya: Pengingat")
+        ]
+
+    day_before = starts - dt.timedelta(days=1)
+    assert remind(day_before - dt.timedelta(hours=1)) == 0  # not yet
+    assert remind(day_before + dt.timedelta(minutes=5)) == 1  # the cancelled one gets none
+    assert remind(day_before + dt.timedelta(hours=1)) == 0  # once
+    [message] = reminders()
+    assert (message.recipient, message.channel) == ("+6281287654301", Channel.WHATSAPP)
+    local = f"{day:%Y-%m-%d} 10:00 WIB"
+    assert message.body == f"Berdaya: Pengingat: sesi pendampingan Anda pada {local}."
+    [event] = db_session.scalars(
+        select(Event).where(Event.type == "mentoring_session.reminder")
+    ).all()
+    assert event.subject_id == kept.json["id"] and event.actor_id is None
+    told = set(
+        db_session.scalars(select(Notification.user_id).where(Notification.event_seq == event.seq))
+    )
+    assert told == {campus.alumna.id, campus.mentor.id}
+
+    # A reschedule re-arms it for the new time; housekeeping that comes too late sends nothing.
+    later = starts + dt.timedelta(days=2)
+    moved = client.post(
+        f"{url}/{kept.json['id']}/reschedule",
+        json={"starts_at": later.isoformat(), "reason": "Ada acara"},
+        headers=campus.mentor_h,
+    )
+    assert moved.status_code == 200, moved.json
+    assert remind(later - dt.timedelta(hours=23)) == 1
+    assert len(reminders()) == 2
+    client.post(
+        f"{url}/{kept.json['id']}/reschedule",
+        json={"starts_at": (later + dt.timedelta(days=7)).isoformat(), "reason": "Lagi"},
+        headers=campus.mentor_h,
+    )
+    assert remind(later + dt.timedelta(days=8)) == 0  # past the start: dropped, not sent
+    meeting = db_session.get(MentoringSession, kept.json["id"])
+    assert meeting is not None and meeting.reminder_at is None
+    assert len(reminders()) == 2

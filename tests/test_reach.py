@@ -19,13 +19,14 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from api import jobs
-from api.dates import this_month
+from api.dates import add_months, this_month
 from api.db import utcnow
 from api.models import (
     Channel,
     CheckIn,
     CheckInPrompt,
     ClaimStatus,
+    Cohort,
     GraduateClaim,
     InboundMessage,
     Message,
@@ -244,6 +245,18 @@ def test_the_whole_loop_by_whatsapp(
             "answered",
             check_in.id,
         )
+
+        # She then taps "Butuh bantuan": her facilitator's caseload holds her, with her phone,
+        # the check-in her replies made and the messages with their delivery statuses.
+        signed_post(hook, notification(messages=[button("checkin:help", "wamid.in4")]))
+        jobs.deliver_due(app)
+        listed = hook.get("/v1/follow-up", headers=world.facilitator_h)
+        assert listed.status_code == 200, listed.json
+        item = next(i for i in listed.json["items"] if i["id"] == world.business.id)
+        assert item["reason"] == "help" and item["owner"]["phone"] == PHONE
+        assert item["last_check_in"]["revenue_band"] == "5m_15m"
+        sent = [(m["template"], m["status"]) for m in item["messages"]]
+        assert ("checkin.ask", "read") in sent and "checkin.help" in {t for t, _ in sent}
 
 
 def test_no_reply_after_a_reminder_puts_her_on_the_caseload(
@@ -563,6 +576,9 @@ def test_the_webhooks_refuse_or_ignore_bad_input_and_create_nothing(
         assert signed_post(hook, {"object": "whatsapp_business_account", "entry": "x"}).json == {
             "recorded": 0
         }
+        # Found by Schemathesis on PostgreSQL (which cannot store NUL): refused on both.
+        nul = notification(messages=[button("checkin:yes", "wamid.\u0000", sender=PHONE)])
+        assert_problem(signed_post(hook, nul), 422, "notification_malformed")
         db_session.expire_all()
         assert db_session.scalar(select(func.count()).select_from(InboundMessage)) == 0
         assert db_session.scalar(select(func.count()).select_from(Message)) == 0
@@ -914,3 +930,97 @@ def test_tidak_typed_is_a_check_in_not_trading_and_old_questions_are_closed(
             channel=Channel.WHATSAPP,
         )
     assert late == "no_question"
+
+
+def test_a_reply_counts_for_survival_and_the_median_band(
+    world: Office, client: FlaskClient, db_session: Session
+) -> None:
+    """Item 6: a check-in made of her replies counts in the statistics like any other."""
+    app = client.application
+    cohort = db_session.get(Cohort, world.cohort["id"])
+    assert cohort is not None
+    cohort.graduated_on = add_months(utcnow().date(), -3)  # three months ago: survival_3m is due
+    db_session.flush()
+
+    def figures() -> dict[str, Any]:
+        url = f"/v1/stats/cohort?program={world.program['id']}"
+        [row] = client.get(url, headers=world.admin_h).json["items"]
+        assert row["suppressed"] is False and row["businesses_started"] == 1
+        return row
+
+    before = figures()
+    assert (before["survival_3m"], before["median_revenue_band"]) == (0.0, None)
+    ask(app, db_session)
+    with app.app_context():
+        for reply in ("checkin:yes", "band:1m_5m"):
+            reach.answer(
+                db_session,
+                get_state(app).tools.messenger,
+                world.alumna.id,
+                reply,
+                channel=Channel.WHATSAPP,
+            )
+    db_session.commit()
+    after = figures()
+    assert after["survival_3m"] == 1.0
+    assert after["median_revenue_band"] == "1m_5m"
+    assert after["median_monthly_revenue_idr"] is None  # she gave a band, no amount
+
+
+def test_a_new_lead_tells_the_seller_once_per_buyer_product_and_day(
+    world: Office, client: FlaskClient, db_session: Session, auth: Auth
+) -> None:
+    from api.models import Event, Lead, Notification
+    from tests.factories import ProductFactory
+
+    client.put(
+        "/v1/me/messaging-preferences/whatsapp",
+        json={"opted_in": True, "events": ["lead.new"]},
+        headers=world.alumna_h,
+    )
+    cake = ProductFactory(business=world.business, name="Kue Lapis", price_idr=25_000)
+    bread = ProductFactory(business=world.business, name="Roti Sobek", price_idr=15_000)
+    buyer, buyer_h = auth.as_role(Role.BUYER, name="Rudi Hartono", phone="+6281311112222")
+    url = f"/v1/businesses/{world.business.id}/contact"
+    for about in (cake.id, cake.id, bread.id, None):  # the same product twice in a day
+        body = {"product_id": about} if about else {}
+        assert client.post(url, json=body, headers=buyer_h).status_code == 200
+    other_h = auth.as_role(Role.BUYER)[1]
+    assert client.post(url, json={"product_id": cake.id}, headers=other_h).status_code == 200
+    assert db_session.scalar(select(func.count(Lead.id))) == 5  # every lead is listed for her
+
+    db_session.expire_all()
+    made = db_session.scalars(
+        select(Event).where(Event.type == "lead.created").order_by(Event.seq)
+    ).all()
+    assert [(e.data["product_id"], e.data["about"]) for e in made] == [
+        (cake.id, "Kue Lapis"),
+        (bread.id, "Roti Sobek"),
+        (None, "Warung Sri"),
+        (cake.id, "Kue Lapis"),
+    ]
+    assert made[0].actor_id == buyer.id
+    notified = db_session.scalars(
+        select(Notification.event_seq).where(Notification.user_id == world.alumna.id)
+    ).all()
+    assert set(notified) >= {e.seq for e in made}
+    sent = [m for m in messages(db_session) if m.template == "event.notice"]
+    assert [(m.recipient, m.channel) for m in sent] == [(PHONE, Channel.WHATSAPP)] * 4
+    assert sent[0].body == (
+        "Berdaya: Seseorang meminta nomor WhatsApp Anda soal Kue Lapis; tunggu pesannya."
+    )
+    assert all("Rudi" not in m.body and "1311112222" not in m.body for m in sent)
+    # Her feed holds the event; the buyer's holds it too (she did it), a stranger's not.
+    mine = client.get("/v1/events", query_string={"types": "lead.*"}, headers=world.alumna_h)
+    assert mine.status_code == 200, mine.json
+    assert len(mine.json["items"]) == 4
+    stranger = client.get(
+        "/v1/events", query_string={"types": "lead.*"}, headers=auth.as_role(Role.BUYER)[1]
+    )
+    assert stranger.json["items"] == []
+
+    # A share page's visitor (not signed in) is a buyer too: one message per product and day.
+    share = f"/s/{world.business.slug}/contact"
+    for _ in range(2):
+        assert client.post(share, data={}).status_code == 303
+    assert len([m for m in messages(db_session) if m.template == "event.notice"]) == 4 + 1

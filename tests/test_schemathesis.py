@@ -29,7 +29,7 @@ from PIL import Image
 from schemathesis.generation.meta import TestPhase
 
 from api.state import get_state
-from tests.schemathesis_world import CALLERS, World, build_world
+from tests.schemathesis_world import CALLERS, World, build_world, providers_configured, sign
 
 pytestmark = pytest.mark.slow  # every operation as every caller, and the stateful runs
 
@@ -110,6 +110,7 @@ class SuiteApp:
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
         assert self.target is not None, "use the world fixture"
+        sign(environ)
         return self.target(environ, start_response)
 
 
@@ -131,7 +132,7 @@ def world(
     state = get_state(app)
     started = time.monotonic()
     SUITE_APP.target = app
-    with state.engine.connect() as connection:
+    with state.engine.connect() as connection, providers_configured(app):
         transaction = connection.begin()
         state.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
         try:

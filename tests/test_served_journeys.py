@@ -197,7 +197,7 @@ def test_a_new_alumna_opens_a_shop_and_a_visitor_finds_and_contacts_her(
     visitor = http.as_()
     found = visitor.get(f"/v1/products?q={seller.product_word}").json()["items"]
     assert [p["id"] for p in found] == [seller.product_id]
-    assert found[0]["photos"], "the published photo is on the search result"
+    assert found[0]["thumbnail_url"], "the published photo is on the search result"
     product = visitor.get(f"/v1/products/{seller.product_id}").json()
     assert product["business"]["name"] == seller.business_name
     assert visitor.get(f"/v1/businesses/{seller.business_id}").json().get("private") is None

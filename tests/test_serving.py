@@ -4,6 +4,7 @@ several workers unless told to accept them (issue 20, findings 7 and 12)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import socket
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import brotli
 import pytest
 
 from api.migrate import upgrade
@@ -143,3 +145,28 @@ def test_one_worker_or_an_explicit_override_starts(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _get(port: int, path: str, **headers: str) -> tuple[str, dict[str, str], bytes]:
+    extra = "".join(f"{name.replace('_', '-')}: {value}\r\n" for name, value in headers.items())
+    request = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n"
+    return _raw(port, request.encode())
+
+
+def test_gunicorn_sends_brotli_or_gzip_as_asked_with_etags_that_still_match(served: int) -> None:
+    """Issue 26: compression through the served app, over HTTP (api/http/compression.py)."""
+    _, plain_headers, plain = _get(served, "/v1/categories")
+    assert "content-encoding" not in plain_headers and len(plain) > 1000
+    assert "Accept-Encoding" in plain_headers["vary"]
+    for coding, decompress in (("br", brotli.decompress), ("gzip", gzip.decompress)):
+        status, headers, body = _get(served, "/v1/categories", Accept_Encoding=coding)
+        assert " 200 " in status and headers["content-encoding"] == coding
+        assert int(headers["content-length"]) == len(body) < len(plain) / 2
+        assert decompress(body) == plain
+    category = json.loads(plain)["items"][0]["id"]
+    _, headers, _ = _get(served, f"/v1/categories/{category}")
+    held = headers["etag"][:-1] + ':br"'  # as a client holding a compressed copy has it
+    status, headers, body = _get(
+        served, f"/v1/categories/{category}", Accept_Encoding="br", If_None_Match=held
+    )
+    assert " 304 " in status and headers["etag"] == held and body == b""

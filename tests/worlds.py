@@ -172,3 +172,87 @@ def put_evidence(client: FlaskClient, url: str, data: bytes, headers: dict[str, 
         headers=headers,
         content_type="multipart/form-data",
     )
+
+
+def report_charts_world(auth: Auth, session: Session) -> dict[str, Any]:
+    """A CSR company that paid businesses in two regencies this year, and a university whose
+    two mentors held sessions this year: the impact and mentoring reports' charts have bars."""
+    from api.models import (
+        Attendance,
+        Disbursement,
+        DisbursementStatus,
+        MentoringFormat,
+        MentoringRequest,
+        MentoringSession,
+        OrganizationKind,
+        RequestStatus,
+        SessionStatus,
+        Sponsorship,
+        SponsorshipStatus,
+        SupportKind,
+        Topic,
+    )
+
+    company = OrganizationFactory(name="PT Grafik", verified_at=utcnow())
+    partner, partner_h = auth.as_role(Role.PARTNER)
+    member_of(company, partner)
+    university = OrganizationFactory(
+        kind=OrganizationKind.UNIVERSITY, name="Universitas Grafik", verified_at=utcnow()
+    )
+    mentor_h = {}
+    for n, (village, value) in enumerate(
+        (("32.75.11.1004", 7_500_000), ("32.71.01.1001", 2_000_000))
+    ):
+        alumna = UserFactory(role=Role.ALUMNA)
+        business = BusinessFactory(owner_id=alumna.id, village_code=village)
+        sponsorship = Sponsorship(
+            organization_id=company.id,
+            business_id=business.id,
+            kind=SupportKind.CASH,
+            value_idr=value,
+            status=SponsorshipStatus.ACTIVE,
+        )
+        session.add(sponsorship)
+        session.flush()
+        session.add(
+            Disbursement(
+                sponsorship_id=sponsorship.id,
+                disbursed_on=TODAY,
+                value_idr=value,
+                description="Modal",
+                status=DisbursementStatus.CONFIRMED,
+            )
+        )
+        mentor, mentor_h = auth.as_role(Role.MENTOR, name=f"Dr. Grafik {n + 1}")
+        member_of(university, mentor)
+        request = MentoringRequest(
+            alumna_id=alumna.id,
+            business_id=business.id,
+            topic=Topic.BOOKKEEPING,
+            need="Pembukuan",
+            preferred_format=MentoringFormat.ONLINE,
+            mentor_id=mentor.id,
+            organization_id=university.id,
+            status=RequestStatus.IN_PROGRESS,
+            opened_at=utcnow(),
+        )
+        session.add(request)
+        session.flush()
+        session.add(
+            MentoringSession(
+                request_id=request.id,
+                starts_at=utcnow() - dt.timedelta(days=1),
+                duration_minutes=90 * (n + 1),
+                mode=MentoringFormat.ONLINE,
+                status=SessionStatus.HELD,
+                attendance=Attendance.ATTENDED,
+            )
+        )
+    session.flush()
+    return {
+        "impact": (f"/v1/organizations/{company.id}/impact?year={YEAR}", partner_h),
+        "mentoring": (
+            f"/v1/organizations/{university.id}/mentoring-report?from={YEAR}-01-01&to={YEAR}-12-31",
+            mentor_h,
+        ),
+    }

@@ -62,6 +62,10 @@ class Entry:
     village_code: str
     business_id: str  # a product's business (evicted with it); a business's own id
     expires_at: float | None = None  # (epoch seconds) when it changes by itself, with no write
+    # The compact item of a list (``view=compact``), encoded from the same document: kept and
+    # evicted with it, so both views of a list are as current as the document.
+    summary: bytes | None = None
+    group_id: str | None = None  # a group's listing (its officers see more)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,8 @@ def serve_public_document() -> Response | None:
     with its body, or a 304 when ``If-None-Match`` names it. It is what the view answers such a
     caller, without the layers around the view (scope check, unit of work, ETag and response
     decorators; their share of such a request's cost is in bench/README.md). A caller with
-    credentials, or a document the worker does not hold, goes on to the view."""
+    credentials, asking for some ``fields``, or for a document the worker does not hold,
+    goes on to the view."""
     req = request._get_current_object()  # type: ignore[attr-defined]
     if req.method not in ("GET", "HEAD"):
         return None
@@ -48,8 +49,8 @@ def serve_public_document() -> Response | None:
     if document is None:
         return None
     environ = req.environ
-    if any(name in environ for name in _CREDENTIALS):
-        return None
+    if any(name in environ for name in _CREDENTIALS) or "fields" in req.args:
+        return None  # someone who may see more, or a part of the document (the view picks it)
     cache = get_state(app).catalogue
     if cache is None:
         return None

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Row, and_, select
+from sqlalchemy import Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from api.catalogue.cache import CatalogueCache, Entry
@@ -38,6 +38,8 @@ from api.services.authz import Actor
 
 # A public document as sent: its encoded body and its ETag (the HTTP layer's business).
 Encode = Callable[[dict[str, Any]], tuple[bytes, str]]
+# A public document's compact list item, encoded (the HTTP layer's business too).
+Summarise = Callable[[dict[str, Any]], bytes]
 
 District = Region.__table__.alias("district")
 Regency = Region.__table__.alias("regency")
@@ -84,6 +86,7 @@ _PRODUCT_COLUMNS: tuple[Any, ...] = (
     Business.status.label("business_status"),
     Business.hidden_at.label("business_hidden_at"),
     Business.owner_id,
+    Business.group_id,
     Business.village_code,
     and_(Business.whatsapp.is_not(None), Business.contact_consented).label("contactable"),
 )
@@ -120,6 +123,7 @@ _BUSINESS_COLUMNS: tuple[Any, ...] = (
     Business.updated_at,
     Business.hidden_at,
     Business.owner_id,
+    Business.group_id,
     Business.village_code,
     and_(Business.whatsapp.is_not(None), Business.contact_consented).label("contactable"),
 )
@@ -138,6 +142,26 @@ _BUSINESSES = (
 )
 
 
+# The statements of the reads, built once with their parameters: a statement built per request
+# has its SQL cache key computed per request (bench/README.md, "the miss path"); one built
+# once keeps it.
+_PRODUCT_BY_ID = _PRODUCTS.where(Product.id == bindparam("id"))
+_PRODUCTS_BY_IDS = _PRODUCTS.where(Product.id.in_(bindparam("ids", expanding=True)))
+_BUSINESS_BY_ID = _BUSINESSES.where(Business.id == bindparam("id"))
+_BUSINESSES_BY_IDS = _BUSINESSES.where(Business.id.in_(bindparam("ids", expanding=True)))
+_LICENCES_OF = (
+    select(
+        BusinessLicence.business_id,
+        BusinessLicence.kind,
+        BusinessLicence.number,
+        BusinessLicence.issued_on,
+        BusinessLicence.expires_on,
+    )
+    .where(BusinessLicence.business_id.in_(bindparam("ids", expanding=True)))
+    .order_by(BusinessLicence.business_id, BusinessLicence.kind)
+)
+
+
 @dataclass(frozen=True)
 class PublicListing:
     """A listing as everyone sees it, and what decides whether someone sees more."""
@@ -147,17 +171,20 @@ class PublicListing:
     village_code: str
     # When the document changes by itself, with no write (a business's activity status).
     changes_at: dt.datetime | None = None
+    group_id: str | None = None  # a group's business: its officers see more
 
 
 def public_product(
     session: Session, product_id: str, *, url: Callable[[str], str]
 ) -> PublicListing | None:
     """The public document of a product, or None when it is not public (or not there)."""
-    rows = session.execute(_PRODUCTS.where(Product.id == product_id)).all()
+    rows = session.execute(_PRODUCT_BY_ID, {"id": product_id}).all()
     if not rows or not _is_public(rows[0]):
         return None
     row = rows[0]
-    return PublicListing(_product(row, _photos(rows, url)), row.owner_id, row.village_code)
+    return PublicListing(
+        _product(row, _photos(rows, url)), row.owner_id, row.village_code, group_id=row.group_id
+    )
 
 
 def public_products(
@@ -168,7 +195,7 @@ def public_products(
     if not product_ids:
         return []
     rows: dict[str, list[Row[Any]]] = {}
-    for row in session.execute(_PRODUCTS.where(Product.id.in_(product_ids))):
+    for row in session.execute(_PRODUCTS_BY_IDS, {"ids": list(product_ids)}):
         if _is_public(row):
             rows.setdefault(row.id, []).append(row)
     return [
@@ -176,6 +203,7 @@ def public_products(
             _product(rows[i][0], _photos(rows[i], url)),
             rows[i][0].owner_id,
             rows[i][0].village_code,
+            group_id=rows[i][0].group_id,
         )
         for i in product_ids
         if i in rows
@@ -186,12 +214,16 @@ def public_business(
     session: Session, business_id: str, *, url: Callable[[str], str]
 ) -> PublicListing | None:
     """The public document of a business, or None when it is not public (or not there)."""
-    rows = session.execute(_BUSINESSES.where(Business.id == business_id)).all()
+    rows = session.execute(_BUSINESS_BY_ID, {"id": business_id}).all()
     if not rows or not shown(Business, rows[0].status, rows[0].hidden_at):
         return None
     [document] = _businesses(session, [rows], url)
     return PublicListing(
-        document, rows[0].owner_id, rows[0].village_code, _activity_changes_at(rows[0])
+        document,
+        rows[0].owner_id,
+        rows[0].village_code,
+        _activity_changes_at(rows[0]),
+        group_id=rows[0].group_id,
     )
 
 
@@ -200,13 +232,17 @@ def public_businesses(
 ) -> list[PublicListing]:
     """The public documents of businesses known to be public, in the order of the ids."""
     rows: dict[str, list[Row[Any]]] = {}
-    for row in session.execute(_BUSINESSES.where(Business.id.in_(ids))):
+    for row in session.execute(_BUSINESSES_BY_IDS, {"ids": list(ids)}):
         rows.setdefault(row.id, []).append(row)
     ordered = [rows[i] for i in ids if i in rows]
     documents = _businesses(session, ordered, url)
     return [
         PublicListing(
-            document, group[0].owner_id, group[0].village_code, _activity_changes_at(group[0])
+            document,
+            group[0].owner_id,
+            group[0].village_code,
+            _activity_changes_at(group[0]),
+            group_id=group[0].group_id,
         )
         for document, group in zip(documents, ordered, strict=True)
     ]
@@ -231,10 +267,19 @@ class Owned(Protocol):
     @property
     def village_code(self) -> str: ...
 
+    @property
+    def group_id(self) -> str | None: ...
+
 
 def sees_more(actor: Actor, listing: Owned) -> bool:
-    """The owner (or an admin over her village) gets her figures, address and editable view."""
-    return actor.user_id == listing.owner_id or actor.admin_over(listing.village_code)
+    """The owner (or an admin over her village) gets her figures, address and editable view;
+    so may the officers of the group that owns it, which the services decide (a signed-in
+    caller of a group's listing is not answered from the public copy)."""
+    return (
+        actor.user_id == listing.owner_id
+        or actor.admin_over(listing.village_code)
+        or (listing.group_id is not None and actor.user_id is not None)
+    )
 
 
 def _businesses(
@@ -244,17 +289,7 @@ def _businesses(
     ids = [group[0].id for group in groups]
     licences: dict[str, list[dict[str, Any]]] = {}
     if ids:
-        for licence in session.execute(
-            select(
-                BusinessLicence.business_id,
-                BusinessLicence.kind,
-                BusinessLicence.number,
-                BusinessLicence.issued_on,
-                BusinessLicence.expires_on,
-            )
-            .where(BusinessLicence.business_id.in_(ids))
-            .order_by(BusinessLicence.business_id, BusinessLicence.kind)
-        ):
+        for licence in session.execute(_LICENCES_OF, {"ids": ids}):
             licences.setdefault(licence.business_id, []).append(
                 {
                     "kind": licence.kind.value,
@@ -392,13 +427,15 @@ def product_entry(
     *,
     url: Callable[[str], str],
     encode: Encode,
+    summarise: Summarise | None = None,
 ) -> Entry | None:
-    """A public product, encoded: from the cache, else read (and kept). None if not public.
-    ``get_session`` is called only when the database is read."""
+    """A public product, encoded (with its compact item when ``summarise`` is given): from
+    the cache, else read (and kept). None if not public. ``get_session`` is called only when
+    the database is read."""
 
     def read() -> Entry | None:
         listing = public_product(get_session(), product_id, url=url)
-        return None if listing is None else _entry(listing, encode)
+        return None if listing is None else _entry(listing, encode, summarise)
 
     return _cached(cache, product_key(product_id), read)
 
@@ -427,6 +464,7 @@ def product_entries(
     *,
     url: Callable[[str], str],
     encode: Encode,
+    summarise: Summarise | None = None,
 ) -> list[Entry]:
     """Products known to be public (a search page), encoded, in the order of the ids: the
     cached ones as they are, the others read in one statement (and kept); ``get_session`` is
@@ -442,7 +480,7 @@ def product_entries(
     if missing:
         token = cache.token() if cache is not None else None
         for listing in public_products(get_session(), missing, url=url):
-            entry = _entry(listing, encode)
+            entry = _entry(listing, encode, summarise)
             found[listing.document["id"]] = entry
             if cache is not None:
                 cache.put(f"p:{listing.document['id']}", entry, token)
@@ -465,7 +503,7 @@ def _cached(
     return entry
 
 
-def _entry(listing: PublicListing, encode: Encode) -> Entry:
+def _entry(listing: PublicListing, encode: Encode, summarise: Summarise | None = None) -> Entry:
     body, etag = encode(listing.document)
     business = listing.document.get("business")
     return Entry(
@@ -473,6 +511,8 @@ def _entry(listing: PublicListing, encode: Encode) -> Entry:
         etag=etag,
         owner_id=listing.owner_id,
         village_code=listing.village_code,
+        group_id=listing.group_id,
         business_id=business["id"] if business else listing.document["id"],
         expires_at=listing.changes_at.timestamp() if listing.changes_at else None,
+        summary=summarise(listing.document) if summarise is not None else None,
     )

@@ -235,9 +235,11 @@ def housekeeping() -> None:
 
     Completes orders whose buyers did not confirm within 7 days, expires mentoring requests
     nobody accepted within 30 days, completes mentorings the mentor confirmed 14 days ago,
+    reminds both parties of each mentoring session a day before it,
     deletes expired idempotency keys, old failed sign-ins, spent one-time codes and messages
     past the event retention, asks each active graduate's business the monthly check-in by
-    message (reminds, and puts the unanswered on the caseload). Each task commits on its own.
+    message (reminds, and puts the unanswered on the caseload), rebuilds the statistics'
+    per-business facts (catching writes made outside the app). Each task commits on its own.
     """
     import datetime as dt
 
@@ -260,6 +262,10 @@ def housekeeping() -> None:
     click.echo(
         f"{expired} mentoring request(s) expired, {finished} mentoring(s) completed automatically"
     )
+    with state.new_session() as session:
+        reminded = mentoring.remind_due(session)
+        session.commit()
+    click.echo(f"{reminded} mentoring session reminder(s) sent (a day before)")
     with state.new_session() as session:
         retention = dt.timedelta(days=state.settings.event_retention_days)
         pruned = events.prune(session, older_than=utcnow() - retention)
@@ -287,6 +293,12 @@ def housekeeping() -> None:
         f"{asked['unanswered']} unanswered (now on the caseload); "
         f"{old_replies} old inbound message(s) deleted"
     )
+    from api.services import stats_facts
+
+    with state.new_session() as session:
+        stats_facts.refresh(session)
+        session.commit()
+    click.echo("statistics' per-business facts rebuilt")
     from api import jobs
 
     swept = jobs.dispatcher_of(current_app).sweep()

@@ -17,6 +17,8 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.cli import demo_courses
+from api.cli.demo_groups import load_groups
 from api.dates import add_months
 from api.db import utcnow
 from api.models import (
@@ -34,6 +36,7 @@ from api.models import (
     NeedKind,
     OfferKind,
     Order,
+    Organization,
     OrganizationKind,
     PaymentMethod,
     Product,
@@ -158,6 +161,7 @@ def load_demo(
         users[user.email or user.phone or user.id] = user
         echo(f"  [{i}/{len(PEOPLE)}] {role.value:<8} {name}")
     admin_actor = Actor(user=admin)
+    made: dict[OrganizationKind, Organization] = {}
     for spec in ORGANIZATIONS:
         member_emails = spec["members"]
         org_data = {k: v for k, v in spec.items() if k != "members"}
@@ -168,6 +172,7 @@ def load_demo(
         organizations.verify_organization(
             session, actor=admin_actor, organization_id=organization.id
         )
+        made[organization.kind] = organization
         for email in member_emails[1:]:
             organizations.add_member(
                 session,
@@ -184,7 +189,10 @@ def load_demo(
     if business_count:
         _load_commerce(session, users, echo)
         _load_mentoring(session, users, echo)
+        picture = demo_photo("Buku kas harian", 3)
+        demo_courses.load_courses(session, users, made, storage, picture, echo)
         _load_sponsorship(session, users, echo)
+        load_groups(session, users, echo)
         _load_program(session, security, echo)
     echo(
         f"demo data loaded: {len(users) + business_count - len(alumnae)} accounts, "
@@ -759,6 +767,14 @@ def _load_sponsorship(session: Session, users: dict[str, User], echo: Callable[[
         )
         if state == "completed":
             sponsorship.act(session, actor=andi, sponsorship_id=proposal.id, action="complete")
+            # She lets the company see her figures: its funded-businesses list shows her.
+            assert need.business_id is not None  # a need of her business, not a group's
+            sponsorship.grant_consent(
+                session,
+                actor=owner,
+                business_id=need.business_id,
+                organization_id=proposal.organization_id,
+            )
     echo(f"  sponsorship: {len(needs)} needs, sponsorships proposed, accepted, active, completed")
 
 

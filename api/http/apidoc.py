@@ -9,6 +9,8 @@ import http
 from copy import deepcopy
 from typing import Any
 
+from api.http.representation import FIELDS, VIEW
+
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -101,6 +103,12 @@ def prepare_contract_doc(
         add(415)
     if info.get("upload"):
         add(503)
+    if info.get("sparse") and method == "get":
+        # One definition each (api.http.representation), shared by every read and list.
+        doc.setdefault("parameters", []).append(FIELDS)
+        if info.get("views"):
+            doc["parameters"].append(VIEW)
+        add(422)
     if info.get("idempotent"):
         doc.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
         add(409)

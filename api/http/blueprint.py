@@ -16,6 +16,7 @@ One function per operation keeps the operationIds unique and readable.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
@@ -25,14 +26,24 @@ from flask import Response, g, jsonify, request
 from flask_smorest.utils import get_appcontext
 
 from api.catalogue.early_answer import PublicDocument
-from api.http import access, problems
+from api.http import access, problems, representation
 from api.http.apidoc import berdaya_doc, operation_id, prepare_contract_doc
-from api.http.bodies import Encoded, Prepared
+from api.http.bodies import Encoded, Prepared, encode_document
 from api.http.parser import JSONParser
+from api.http.representation import Shape
 from api.http.unit_of_work import unit_of_work
 from api.models import Role
 
 _UNSET = object()
+
+
+def _sparse(body: Encoded, shape: Shape | None, asked: representation.Asked | None) -> Encoded:
+    """An encoded answer with only the fields asked for, and the ETag of that if it has one
+    (a page's items are in the view asked for already: only their fields are picked)."""
+    if shape is None or asked is None or asked.fields is None:
+        return body
+    sent, etag = encode_document(shape.pick(json.loads(body.body), asked.fields))
+    return Encoded(sent, etag if body.etag is not None else None)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -89,6 +100,7 @@ class Blueprint(flask_smorest.Blueprint):
             ),
             scope,
         )
+        wrapped.has_views = bool(doc.get("views"))  # type: ignore[attr-defined]
         super().add_url_rule(
             rule,
             endpoint,
@@ -198,27 +210,46 @@ class Blueprint(flask_smorest.Blueprint):
 
     def response(self, status_code: Any, schema: Any = None, **kwargs: Any) -> Any:
         """flask-smorest's, and a view may return ``Prepared`` (with headers, or with another
-        documented status) to skip the dump."""
+        documented status) to skip the dump. A GET's 200 sends the view and fields the caller
+        asked for (``api.http.representation``)."""
+        if isinstance(schema, type):
+            schema = schema()
         documented = super().response(status_code, schema, **kwargs)
+        shape = Shape.of(schema) if int(status_code) == 200 else None
 
         def decorator(func: Any) -> Any:
             @wraps(func)
             def wrapper(*args: Any, **view_kwargs: Any) -> Any:
+                asked = None
+                if shape is not None and request.method in ("GET", "HEAD"):
+                    asked = g.asked = shape.asked()
                 result = func(*args, **view_kwargs)
                 body, headers = result if isinstance(result, tuple) else (result, None)
-                if isinstance(body, Encoded):
-                    return self._encoded_response(body, int(status_code), headers)
-                if not isinstance(body, Prepared):
-                    return result
                 status = headers if isinstance(headers, int) else int(status_code)
                 headers = None if isinstance(headers, int) else headers
+                if isinstance(body, Encoded):
+                    body = _sparse(body, shape, asked)
+                    return self._encoded_response(body, status, headers)
+                if shape is not None and asked is not None and shape.reshapes(body, asked):
+                    data = body.data if isinstance(body, Prepared) else shape.schema.dump(body)
+                    body = Prepared(shape.send(data, asked))
+                    if asked.fields is not None:
+                        # The ETag is that of what is sent, not one set from the whole.
+                        get_appcontext().get("etag", {}).pop("etag", None)
+                if not isinstance(body, Prepared):
+                    return result
                 get_appcontext()["result_dump"] = body.data  # what the ETag is computed from
                 response = jsonify(body.data)
                 response.status_code = status
                 response.headers.update(headers or {})
                 return response
 
-            return documented(wrapper)
+            decorated = documented(wrapper)
+            if shape is not None:
+                doc = berdaya_doc(decorated)
+                doc["sparse"] = True
+                doc["views"] = shape.compact is not None
+            return decorated
 
         return decorator
 

@@ -31,8 +31,12 @@ class Encoded:
 
 def encode_document(document: Any) -> tuple[bytes, str]:
     """A document as a response carries it (compact JSON) and the ETag ``@etag`` gives it."""
-    body = current_app.json.dumps(document, separators=(",", ":")).encode()
-    return body, EtagMixin._generate_etag(document)
+    return encode_json(document), EtagMixin._generate_etag(document)
+
+
+def encode_json(data: Any) -> bytes:
+    """Data as a response carries it: compact JSON."""
+    return bytes(current_app.json.dumps(data, separators=(",", ":")).encode())
 
 
 def encoded_page(

@@ -60,6 +60,11 @@ TEXT: dict[str, dict[str, str]] = {
         "hidden": "hidden (under 5)",
         "nothing": "No figures to show",
         "ci": "95% confidence interval",
+        "impact": "Sponsorship disbursed by region, {year}",
+        "value_idr": "Value (Rp)",
+        "mentoring": "Mentoring hours by mentor",
+        "hours": "Hours",
+        "mentor": "Mentor",
     },
     "id": {
         "survival": "Masih berusaha setelah lulus",
@@ -83,6 +88,11 @@ TEXT: dict[str, dict[str, str]] = {
         "hidden": "disembunyikan (di bawah 5)",
         "nothing": "Tidak ada angka untuk ditampilkan",
         "ci": "Selang kepercayaan 95%",
+        "impact": "Sponsor tersalurkan per wilayah, {year}",
+        "value_idr": "Nilai (Rp)",
+        "mentoring": "Jam pendampingan per mentor",
+        "hours": "Jam",
+        "mentor": "Mentor",
     },
 }
 
@@ -228,23 +238,33 @@ def series_chart(items: Sequence[Series], language: str, format: str) -> Respons
     return _render(figure, format, title, "monthly")
 
 
-def groups_chart(rows: Sequence[Group], group: str, language: str, format: str) -> Response:
-    """Businesses started per region (or cohort, program, year), as horizontal bars, largest
-    first; a suppressed group keeps its name with "hidden" instead of a bar."""
-    text = TEXT[language]
+def _bars(
+    rows: Sequence[tuple[str, float | None, str]],
+    text: dict[str, str],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    format: str,
+    filename: str,
+    rupiah: bool = False,
+) -> Response:
+    """Horizontal bars, one per (label, value, note) in the order given, the first on top; a
+    value of None (a hidden figure) keeps its label and note without a bar. ``rupiah``: the
+    value axis in whole rupiah with Indonesian thousands separators (no "1e6")."""
     figure = _figure()
     figure.set_size_inches(WIDTH, max(HEIGHT, 0.32 * len(rows) + 1.5))
     axes = figure.add_subplot()
     _style(axes)
     axes.grid(True, axis="x", color="#dddddd")
     axes.grid(False, axis="y")
-    ordered = sorted(rows, key=lambda r: (r.suppressed, -(r.figures["businesses_started"] or 0)))
-    ordered = list(reversed(ordered))  # largest on top
-    labels = [r.label for r in ordered]
-    values = [0 if r.suppressed else r.figures["businesses_started"] or 0 for r in ordered]
-    bars = axes.barh(labels, values, color="#1b6ca8")
-    for bar, row in zip(bars, ordered, strict=True):
-        note = text["hidden"] if row.suppressed else f"{row.figures['businesses_started']:,}"
+    ordered = list(reversed(rows))  # barh draws from the bottom
+    bars = axes.barh(
+        [label for label, _, _ in ordered],
+        [value or 0 for _, value, _ in ordered],
+        color="#1b6ca8",
+    )
+    for bar, (_, value, note) in zip(bars, ordered, strict=True):
         axes.annotate(
             note,
             (bar.get_width(), bar.get_y() + bar.get_height() / 2),
@@ -252,13 +272,83 @@ def groups_chart(rows: Sequence[Group], group: str, language: str, format: str) 
             textcoords="offset points",
             va="center",
             fontsize=9,
-            color="#777777" if row.suppressed else "#222222",
+            color="#777777" if value is None else "#222222",
         )
     if not rows:
         _empty(axes, text)
-    title = text["regions" if group == "region" else f"by_{group}"]
+    if rupiah:
+        from matplotlib.ticker import FuncFormatter
+
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _thousands(int(v))))
     axes.set_title(title, fontsize=14, fontweight="bold")
-    axes.set_xlabel(text["businesses"], fontsize=12)
-    axes.set_ylabel(text[group], fontsize=12)
+    axes.set_xlabel(x_label, fontsize=12)
+    axes.set_ylabel(y_label, fontsize=12)
     axes.margins(x=0.25)
-    return _render(figure, format, title, f"stats-{group}")
+    return _render(figure, format, title, filename)
+
+
+def groups_chart(rows: Sequence[Group], group: str, language: str, format: str) -> Response:
+    """Businesses started per region (or cohort, program, year), as horizontal bars, largest
+    first; a suppressed group keeps its name with "hidden" instead of a bar."""
+    text = TEXT[language]
+    ordered = sorted(rows, key=lambda r: (r.suppressed, -(r.figures["businesses_started"] or 0)))
+    return _bars(
+        [
+            (r.label, None, text["hidden"])
+            if r.suppressed
+            else (
+                r.label,
+                r.figures["businesses_started"] or 0,
+                f"{r.figures['businesses_started']:,}",
+            )
+            for r in ordered
+        ],
+        text,
+        title=text["regions" if group == "region" else f"by_{group}"],
+        x_label=text["businesses"],
+        y_label=text[group],
+        format=format,
+        filename=f"stats-{group}",
+    )
+
+
+def impact_chart(report: Any, language: str, format: str) -> Response:
+    """The sponsor's value disbursed by the regency or city of the businesses, largest first
+    (its own record: no business's figures, whatever her consent)."""
+    text = TEXT[language]
+    return _bars(
+        [
+            (r["region"]["name"] or r["region"]["code"], r["value_idr"], _rupiah(r["value_idr"]))
+            for r in report.by_region
+        ],
+        text,
+        title=text["impact"].format(year=report.year),
+        x_label=text["value_idr"],
+        y_label=text["region"],
+        format=format,
+        filename=f"impact-{report.year}",
+        rupiah=True,
+    )
+
+
+def mentoring_chart(report: Any, language: str, format: str) -> Response:
+    """Each mentor's hours of attended sessions in the period, most first."""
+    text = TEXT[language]
+    mentors = sorted(report.mentors, key=lambda m: (-m.hours, m.name))
+    return _bars(
+        [(m.name, m.hours, f"{m.hours:g}") for m in mentors],
+        text,
+        title=text["mentoring"],
+        x_label=text["hours"],
+        y_label=text["mentor"],
+        format=format,
+        filename=f"mentoring-{report.from_date}-{report.to_date}",
+    )
+
+
+def _thousands(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def _rupiah(value: int) -> str:
+    return "Rp " + _thousands(value)

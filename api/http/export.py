@@ -268,6 +268,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "survival_12m": ("Trading after 12 months", "Berusaha setelah 12 bulan"),
     "survival_24m": ("Trading after 24 months", "Berusaha setelah 24 bulan"),
     "median_monthly_revenue_idr": ("Median monthly revenue (Rp)", "Median omzet bulanan (Rp)"),
+    "median_revenue_band": ("Median revenue band", "Median kelompok omzet"),
     "products_listed": ("Products listed", "Produk terdaftar"),
     "orders": ("Orders", "Pesanan"),
     "mentoring_completed": ("Mentorings completed", "Pendampingan selesai"),

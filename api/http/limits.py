@@ -19,9 +19,12 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_request_context, request
 from flask_cors import CORS
 from flask_limiter import Limiter
+from limits import RateLimitItem, WindowStats
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from api.config import Settings
 
@@ -235,6 +238,82 @@ def _keep_own_headers(response: Response) -> Response:
     return response
 
 
+# ``acquire_moving_window.lua`` and ``moving_window.lua`` of the limits library in one script:
+# take an entry if the window has room, then say what the window holds (its oldest entry and
+# its count), as the rate-limit headers need. One round trip to Redis a request, not two.
+_ACQUIRE_AND_WINDOW = """
+local timestamp = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local expiry = tonumber(ARGV[3])
+local amount = tonumber(ARGV[4])
+local acquired = 0
+if amount <= limit then
+    local entry = redis.call('lindex', KEYS[1], limit - amount)
+    if not (entry and tonumber(entry) >= timestamp - expiry) then
+        local entries = {}
+        for i = 1, amount do
+            entries[i] = timestamp
+        end
+        for i = 1, #entries, 5000 do
+            redis.call('lpush', KEYS[1], unpack(entries, i, math.min(i + 4999, #entries)))
+        end
+        redis.call('ltrim', KEYS[1], 0, limit - 1)
+        redis.call('expire', KEYS[1], expiry)
+        acquired = 1
+    end
+end
+local target = timestamp - expiry
+local low, high, index = 0, limit - 1, nil
+while low <= high do
+    local mid = math.floor((low + high) / 2)
+    local value = tonumber(redis.call('lindex', KEYS[1], mid))
+    if value and value >= target then
+        index = mid
+        low = mid + 1
+    else
+        high = mid - 1
+    end
+end
+if index then
+    return {acquired, tostring(redis.call('lindex', KEYS[1], index)), index + 1}
+end
+return {acquired, false, 0}
+"""
+
+
+class OneTripMovingWindow(MovingWindowRateLimiter):
+    """The moving window on Redis, one round trip a request: ``hit`` also reads the window,
+    which ``get_window_stats`` then answers for the same key in the same request (the limiter
+    asks for it to write the headers). The stats are those of the moment of the hit; requests
+    of other callers cannot change a caller's own window in between."""
+
+    def __init__(self, storage: RedisStorage) -> None:
+        super().__init__(storage)
+        self._script = storage.get_connection().register_script(_ACQUIRE_AND_WINDOW.encode())
+
+    def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
+        key = item.key_for(*identifiers)
+        storage: RedisStorage = self.storage  # type: ignore[assignment]
+        timestamp = time.time()
+        expiry = item.get_expiry()
+        acquired, oldest, count = self._script(
+            [storage.prefixed_key(key)], [timestamp, item.amount, expiry, cost]
+        )
+        if has_request_context():
+            start = float(oldest) if oldest else timestamp
+            windows = g.setdefault("rate_windows", {})
+            windows[key] = WindowStats(start + expiry, item.amount - int(count))
+        return bool(acquired)
+
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        if has_request_context():
+            kept = g.get("rate_windows", {}).pop(item.key_for(*identifiers), None)
+            if kept is not None:
+                kept_stats: WindowStats = kept
+                return kept_stats
+        return super().get_window_stats(item, *identifiers)
+
+
 def init(app: Flask, settings: Settings) -> None:
     from api.dependencies import add_check, redis_options
 
@@ -252,6 +331,8 @@ def init(app: Flask, settings: Settings) -> None:
     app.after_request(_keep_own_headers)
     limiter.init_app(app)
     limiter._storage_dead = False  # this app's storage is new: not known to be away
+    if isinstance(limiter._storage, RedisStorage):
+        limiter._limiter = OneTripMovingWindow(limiter._storage)
     if redis and settings.rate_limit_default:
         add_check(app, "rate_limits", limiter.storage.check)
     app.after_request(_note_retry_after)

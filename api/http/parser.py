@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flask import current_app
 from marshmallow import ValidationError
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
+
+from api.http.representation import FIELDS, VIEW, takes_view
 
 NOT_A_FILE = "Not a file."
 UNKNOWN_FIELD = "Unknown field."
@@ -25,6 +29,19 @@ class JSONParser(FlaskParser):
             return super()._raw_load_json(req)
         except RecursionError:
             raise json.JSONDecodeError("nested too deeply", "<request body>", 0) from None
+
+    def load_querystring(self, req: Any, schema: Any) -> Any:
+        """The query without ``fields`` (every GET takes it) and, on a list with a compact
+        view, ``view``: ``Blueprint.response`` reads them (``api.http.representation``)."""
+        ours = (
+            (FIELDS, VIEW)
+            if takes_view(current_app.view_functions.get(req.endpoint))
+            else (FIELDS,)
+        )
+        if not any(name in req.args for name in ours):
+            return super().load_querystring(req, schema)
+        args = MultiDict((k, v) for k, v in req.args.items(multi=True) if k not in ours)
+        return self._makeproxy(args, schema)
 
     def load_files(self, req: Any, schema: Any) -> Any:
         if req.form:

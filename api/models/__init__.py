@@ -18,7 +18,26 @@ from api.models.businesses import (
     LicenceKind,
 )
 from api.models.categories import Category
+from api.models.course import (
+    AttachmentKind,
+    Course,
+    CourseAttachment,
+    CourseEnrolment,
+    CourseLevel,
+    CourseModule,
+    CourseStatus,
+    ModuleProgress,
+)
 from api.models.events import Event, EventAudience, Notification, RowChange
+from api.models.groups import (
+    OFFICERS,
+    BusinessGroup,
+    GroupEquipment,
+    GroupKind,
+    GroupMember,
+    GroupMemberStatus,
+    GroupRole,
+)
 from api.models.idempotency import IdempotencyRecord
 from api.models.integration import (
     ApiKey,
@@ -30,6 +49,9 @@ from api.models.integration import (
 from api.models.leads import Lead
 from api.models.mentoring import (
     Attendance,
+    GroupAttendee,
+    GroupSession,
+    InviteStatus,
     MentoringFormat,
     MentoringOffer,
     MentoringRequest,
@@ -58,6 +80,7 @@ from api.models.organizations import MemberRole, Membership, Organization, Organ
 from api.models.photos import Photo
 from api.models.products import Availability, Product, ProductChange, ProductStatus
 from api.models.program import (
+    NO_DAY,
     AssistGrant,
     AuditEntry,
     CheckIn,
@@ -68,11 +91,13 @@ from api.models.program import (
     RevenueBand,
     RosterEntry,
     StaffRegion,
+    StatsFact,
 )
 from api.models.regions import Region, RegionLevel
 from api.models.reviews import Report, ReportStatus, ReportTarget, Review
 from api.models.sales import OffPlatformSale, SaleChannel
 from api.models.sponsorship import (
+    TARGET_COLUMNS,
     Disbursement,
     DisbursementStatus,
     Milestone,
@@ -83,18 +108,24 @@ from api.models.sponsorship import (
     SponsorshipStatus,
     SupportKind,
     SupportNeed,
+    TargetType,
 )
 
 __all__ = [
     "ACTIVE_DAYS",
     "DORMANT_DAYS",
+    "NO_DAY",
+    "OFFICERS",
+    "TARGET_COLUMNS",
     "ApiKey",
     "AssistGrant",
+    "AttachmentKind",
     "Attendance",
     "AuditEntry",
     "AuthSession",
     "Availability",
     "Business",
+    "BusinessGroup",
     "BusinessLicence",
     "BusinessStatus",
     "Category",
@@ -106,6 +137,12 @@ __all__ = [
     "Cohort",
     "Consent",
     "ConsentPurpose",
+    "Course",
+    "CourseAttachment",
+    "CourseEnrolment",
+    "CourseLevel",
+    "CourseModule",
+    "CourseStatus",
     "DeliveryMethod",
     "DeliveryStatus",
     "Disbursement",
@@ -113,8 +150,16 @@ __all__ = [
     "Event",
     "EventAudience",
     "GraduateClaim",
+    "GroupAttendee",
+    "GroupEquipment",
+    "GroupKind",
+    "GroupMember",
+    "GroupMemberStatus",
+    "GroupRole",
+    "GroupSession",
     "IdempotencyRecord",
     "InboundMessage",
+    "InviteStatus",
     "Lead",
     "LicenceKind",
     "LoginFailure",
@@ -127,6 +172,7 @@ __all__ = [
     "Message",
     "MessagingPreference",
     "Milestone",
+    "ModuleProgress",
     "NeedKind",
     "NeedStatus",
     "Notification",
@@ -167,8 +213,10 @@ __all__ = [
     "Sponsorship",
     "SponsorshipStatus",
     "StaffRegion",
+    "StatsFact",
     "SupportKind",
     "SupportNeed",
+    "TargetType",
     "Topic",
     "User",
     "Webhook",

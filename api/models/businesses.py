@@ -50,6 +50,10 @@ class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     id_prefix = "bus"
 
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    # Owned by a business group: its officers edit it as the owner does (api.services.groups).
+    group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("business_groups.id", ondelete="SET NULL"), index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     description: Mapped[str] = mapped_column(String(2000), default="")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, IdMixin, TimestampMixin, VersionedMixin
@@ -197,6 +197,7 @@ class MentoringSession(IdMixin, TimestampMixin, VersionedMixin, Base):
     __table_args__ = (
         CheckConstraint("duration_minutes > 0", name="duration_positive"),
         Index("ix_mentoring_sessions_request_id_starts_at", "request_id", "starts_at"),
+        Index("ix_mentoring_sessions_reminder_at", "reminder_at"),
     )
     id_prefix = "mss"
 
@@ -215,4 +216,84 @@ class MentoringSession(IdMixin, TimestampMixin, VersionedMixin, Base):
     attendance: Mapped[Attendance | None] = mapped_column(str_enum(Attendance, "attendance"))
     reason: Mapped[str | None] = mapped_column(String(500))
     reschedule_count: Mapped[int] = mapped_column(default=0)
+    # When the day-before reminder is due; null once sent, or when there is none to send.
+    reminder_at: Mapped[dt.datetime | None]
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class InviteStatus(StrEnum):
+    """An attendee of a group session: invited by the mentor, registered (herself, or by
+    accepting), declined (an invitation), cancelled (her registration)."""
+
+    INVITED = "invited"
+    REGISTERED = "registered"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+class GroupSession(IdMixin, TimestampMixin, VersionedMixin, Base):
+    """A workshop under a group offer: one meeting, many attendees, counted once for the
+    mentor and once per attendee for the women."""
+
+    __tablename__ = "mentoring_group_sessions"
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        Index(
+            "ix_mentoring_group_sessions_organization_id_starts_at", "organization_id", "starts_at"
+        ),
+        Index("ix_mentoring_group_sessions_status_starts_at", "status", "starts_at"),
+    )
+    id_prefix = "mgs"
+
+    offer_id: Mapped[str] = mapped_column(
+        ForeignKey("mentoring_offers.id", ondelete="CASCADE"), index=True
+    )
+    mentor_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    topic: Mapped[Topic] = mapped_column(str_enum(Topic, "mentoring_topic"))
+    title: Mapped[str] = mapped_column(String(120))
+    starts_at: Mapped[dt.datetime]
+    duration_minutes: Mapped[int]
+    capacity: Mapped[int]
+    mode: Mapped[MentoringFormat] = mapped_column(str_enum(MentoringFormat, "mentoring_format"))
+    place: Mapped[str | None] = mapped_column(String(300))
+    link: Mapped[str | None] = mapped_column(String(500))
+    agenda: Mapped[str] = mapped_column(String(2000), default="")
+    # Anyone signed in may find it and register while scheduled, or only those invited.
+    open_registration: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[SessionStatus] = mapped_column(
+        str_enum(SessionStatus, "mentoring_session_status"), default=SessionStatus.SCHEDULED
+    )
+    notes: Mapped[str | None] = mapped_column(String(4000))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    held_at: Mapped[dt.datetime | None]
+
+    mentor: Mapped[User | None] = relationship(lazy="joined")
+    attendees: Mapped[list[GroupAttendee]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="GroupAttendee.created_at"
+    )
+
+
+class GroupAttendee(IdMixin, TimestampMixin, Base):
+    """One woman at a group session: her invitation or registration, and whether she came."""
+
+    __tablename__ = "mentoring_group_attendees"
+    __table_args__ = (
+        UniqueConstraint("session_id", "alumna_id"),
+        Index("ix_mentoring_group_attendees_alumna_id_status", "alumna_id", "status"),
+    )
+    id_prefix = "mga"
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("mentoring_group_sessions.id", ondelete="CASCADE")
+    )
+    alumna_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[InviteStatus] = mapped_column(str_enum(InviteStatus, "group_invite_status"))
+    invited_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Recorded afterwards: True (she came, also without registering), False (absent).
+    attended: Mapped[bool | None]
+
+    alumna: Mapped[User] = relationship(foreign_keys=[alumna_id], lazy="joined", innerjoin=True)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -138,7 +139,17 @@ class CheckIn(IdMixin, TimestampMixin, VersionedMixin, Base):
     """How a business did in one month; one per business per month (a second one updates it)."""
 
     __tablename__ = "check_ins"
-    __table_args__ = (UniqueConstraint("business_id", "month"),)
+    __table_args__ = (
+        UniqueConstraint("business_id", "month"),
+        # The statistics' revenue medians read the last 12 months' revenues from it alone.
+        Index(
+            "ix_check_ins_month_revenue",
+            "month",
+            postgresql_include=["business_id", "revenue_idr"],
+            postgresql_where=text("revenue_idr IS NOT NULL"),
+            sqlite_where=text("revenue_idr IS NOT NULL"),
+        ),
+    )
     id_prefix = "chk"
 
     business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
@@ -153,6 +164,42 @@ class CheckIn(IdMixin, TimestampMixin, VersionedMixin, Base):
     support_wanted: Mapped[str] = mapped_column(String(2000), default="")
     recorded_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     on_behalf_of_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+NO_DAY = dt.date(1900, 1, 1)  # stats_facts.since of a cohort without a graduation day
+
+
+class StatsFact(Base):
+    """What the statistics need of one business measured from one of its owner's graduation
+    days: the day 3, 6, 12 and 24 months after, whether it was known and still trading then
+    (stored before that day too; counted once it has passed), its last trading check-in and its
+    last order, its completed orders and the sponsorship it received. A business whose cohort
+    has no graduation day has one row on ``NO_DAY`` (never known at a horizon). Derived data,
+    kept by ``api.services.stats_facts`` in the transaction that changes what it derives from,
+    so that the province's figures are sums over these rows."""
+
+    __tablename__ = "stats_facts"
+
+    business_id: Mapped[str] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True
+    )
+    since: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    target_3m: Mapped[dt.date] = mapped_column(Date)
+    known_3m: Mapped[bool]
+    alive_3m: Mapped[bool]
+    target_6m: Mapped[dt.date] = mapped_column(Date)
+    known_6m: Mapped[bool]
+    alive_6m: Mapped[bool]
+    target_12m: Mapped[dt.date] = mapped_column(Date)
+    known_12m: Mapped[bool]
+    alive_12m: Mapped[bool]
+    target_24m: Mapped[dt.date] = mapped_column(Date)
+    known_24m: Mapped[bool]
+    alive_24m: Mapped[bool]
+    last_trading_month: Mapped[dt.date | None] = mapped_column(Date)
+    last_order_at: Mapped[dt.datetime | None]
+    orders_completed: Mapped[int]
+    sponsorship_idr: Mapped[int] = mapped_column(BigInteger)  # confirmed disbursements
 
 
 class AssistGrant(IdMixin, Base):

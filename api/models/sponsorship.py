@@ -31,6 +31,54 @@ class NeedStatus(StrEnum):
     CLOSED = "closed"
 
 
+class TargetType(StrEnum):
+    """What a need or a sponsorship is for: a small closed set. A new kind of target (a training
+    event) is one more value, one more nullable foreign key and one more arm of the check
+    (``one_target``), in a migration."""
+
+    BUSINESS = "business"
+    GROUP = "group"
+    COHORT = "cohort"
+
+
+TARGET_COLUMNS = {
+    TargetType.BUSINESS: "business_id",
+    TargetType.GROUP: "group_id",
+    TargetType.COHORT: "cohort_id",
+}
+
+
+def one_target() -> CheckConstraint:
+    """Exactly the foreign key of ``target_type`` is set."""
+    arms = [
+        f"(target_type = '{kind.value}' AND "
+        + " AND ".join(
+            f"{column} IS {'NOT ' if k is kind else ''}NULL" for k, column in TARGET_COLUMNS.items()
+        )
+        + ")"
+        for kind in TargetType
+    ]
+    return CheckConstraint(" OR ".join(arms), name="one_target")
+
+
+class TargetMixin:
+    """The target of a need or a sponsorship: ``target_type`` and its one foreign key."""
+
+    target_type: Mapped[TargetType] = mapped_column(
+        str_enum(TargetType, "sponsor_target_type"),
+        default=TargetType.BUSINESS,
+        server_default=TargetType.BUSINESS.value,
+    )
+
+    @property
+    def target_id(self) -> str:
+        return str(getattr(self, TARGET_COLUMNS[self.target_type]))
+
+    @property
+    def target(self) -> dict[str, Any]:
+        return {"type": self.target_type, "id": self.target_id}
+
+
 class SupportKind(StrEnum):
     CASH = "cash"
     IN_KIND = "in_kind"
@@ -52,11 +100,15 @@ class DisbursementStatus(StrEnum):
     DISPUTED = "disputed"
 
 
-class SupportNeed(IdMixin, TimestampMixin, VersionedMixin, Base):
-    """What would help a business: a target value, or items that add up to it."""
+class SupportNeed(TargetMixin, IdMixin, TimestampMixin, VersionedMixin, Base):
+    """What would help a business, a group or a cohort: a target value, or items that add up
+    to it."""
 
     __tablename__ = "support_needs"
     __table_args__ = (
+        one_target(),
+        Index("ix_support_needs_group_id", "group_id"),
+        Index("ix_support_needs_cohort_id", "cohort_id"),
         CheckConstraint("target_value_idr > 0", name="target_positive"),
         CheckConstraint("confirmed_value_idr >= 0", name="confirmed_not_negative"),
         Index("ix_support_needs_status_deadline", "status", "deadline"),
@@ -64,7 +116,11 @@ class SupportNeed(IdMixin, TimestampMixin, VersionedMixin, Base):
     )
     id_prefix = "ned"
 
-    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
+    business_id: Mapped[str | None] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
+    group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("business_groups.id", ondelete="CASCADE")
+    )
+    cohort_id: Mapped[str | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     kind: Mapped[NeedKind] = mapped_column(str_enum(NeedKind, "need_kind"))
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(String(2000), default="")
@@ -77,18 +133,22 @@ class SupportNeed(IdMixin, TimestampMixin, VersionedMixin, Base):
     )
     closed_at: Mapped[dt.datetime | None]
 
-    business: Mapped[Business] = relationship(lazy="joined", innerjoin=True)
+    business: Mapped[Business | None] = relationship(lazy="joined")
 
     @property
     def progress(self) -> float:
         return round(min(self.confirmed_value_idr / self.target_value_idr, 1.0), 4)
 
 
-class Sponsorship(IdMixin, TimestampMixin, VersionedMixin, Base):
-    """Support a verified CSR organisation proposes to a business (for one of its needs)."""
+class Sponsorship(TargetMixin, IdMixin, TimestampMixin, VersionedMixin, Base):
+    """Support a verified CSR organisation proposes to a business, a group or a cohort (for
+    one of its needs)."""
 
     __tablename__ = "sponsorships"
     __table_args__ = (
+        one_target(),
+        Index("ix_sponsorships_group_id_status", "group_id", "status"),
+        Index("ix_sponsorships_cohort_id_status", "cohort_id", "status"),
         CheckConstraint("value_idr > 0", name="value_positive"),
         Index("ix_sponsorships_organization_id_status", "organization_id", "status"),
         Index("ix_sponsorships_business_id_status", "business_id", "status"),
@@ -99,7 +159,13 @@ class Sponsorship(IdMixin, TimestampMixin, VersionedMixin, Base):
         ForeignKey("organizations.id", ondelete="RESTRICT")
     )
     proposed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id", ondelete="RESTRICT"))
+    business_id: Mapped[str | None] = mapped_column(
+        ForeignKey("businesses.id", ondelete="RESTRICT")
+    )
+    group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("business_groups.id", ondelete="RESTRICT")
+    )
+    cohort_id: Mapped[str | None] = mapped_column(ForeignKey("cohorts.id", ondelete="RESTRICT"))
     need_id: Mapped[str | None] = mapped_column(
         ForeignKey("support_needs.id", ondelete="SET NULL"), index=True
     )
@@ -116,7 +182,7 @@ class Sponsorship(IdMixin, TimestampMixin, VersionedMixin, Base):
     activated_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
 
-    business: Mapped[Business] = relationship(lazy="joined", innerjoin=True)
+    business: Mapped[Business | None] = relationship(lazy="joined")
     milestones: Mapped[list[Milestone]] = relationship(
         lazy="selectin", order_by="Milestone.position", cascade="all, delete-orphan"
     )

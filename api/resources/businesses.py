@@ -18,6 +18,7 @@ from api.schemas.businesses import (
     BusinessPatchSchema,
     BusinessQueryArgsSchema,
     BusinessSchema,
+    BusinessSummarySchema,
     MyBusinessQueryArgsSchema,
 )
 from api.schemas.common import PageQueryArgsSchema, page_of
@@ -45,7 +46,7 @@ def _shown(business: Business) -> Shown[Business]:
 @blp.auth(optional=True)  # the answer depends on the caller
 @blp.read_only
 @blp.arguments(BusinessQueryArgsSchema, location="query")
-@blp.response(200, page_of(BusinessSchema, changes=True))
+@blp.response(200, page_of(BusinessSchema, compact=BusinessSummarySchema, changes=True))
 def list_businesses(
     args: dict[str, Any],
 ) -> tuple[Page[Shown[Business]] | Prepared, dict[str, str]]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.http import charts
 from api.http.blueprint import Blueprint
+from api.http.charts import CHART_RESPONSES
 from api.http.context import current_actor, db, language
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
 from api.http.pages import page_response
@@ -21,6 +23,7 @@ from api.schemas.mentoring import (
     OfferPatchSchema,
     OfferQueryArgsSchema,
     OfferSchema,
+    OfferSummarySchema,
     ReportQueryArgsSchema,
     RequestCreateSchema,
     RequestQueryArgsSchema,
@@ -74,7 +77,7 @@ def create_mentoring_offer(data: dict[str, Any]) -> MentoringOffer:
 
 @blp.route("/mentoring-offers", methods=["GET"])
 @blp.arguments(OfferQueryArgsSchema, location="query")
-@blp.response(200, page_of(OfferSchema, changes=True))
+@blp.response(200, page_of(OfferSchema, compact=OfferSummarySchema, changes=True))
 def list_mentoring_offers(args: dict[str, Any]) -> tuple[Page[MentoringOffer], dict[str, str]]:
     """Active offers, filtered by topic, region served, format, university or mentor."""
     return page_response(service.list_offers(db(), **args))
@@ -290,10 +293,12 @@ def record_mentoring_session(
 @blp.response(200, MentoringReportSchema)
 @blp.alt_response(200, **CSV_RESPONSE)
 @blp.alt_response(200, **XLSX_RESPONSE)
+@blp.alt_response(200, **CHART_RESPONSES[0])
+@blp.alt_response(200, **CHART_RESPONSES[1])
 def get_mentoring_report(args: dict[str, Any], organization_id: str) -> Any:
     """The university's mentoring between two dates: per mentor, sessions held, hours, alumnae
-    served, topics, completed mentorings and ratings (members and admins). JSON, or CSV with
-    `format=csv` or `Accept: text/csv`."""
+    served, topics, completed mentorings and ratings (members and admins). JSON, CSV (`format=csv`
+    or `Accept: text/csv`) or XLSX, or a chart of each mentor's hours (`format=svg` or `png`)."""
     report = service.mentoring_report(
         db(),
         actor=current_actor(),
@@ -301,6 +306,8 @@ def get_mentoring_report(args: dict[str, Any], organization_id: str) -> Any:
         from_date=args["from_"],
         to_date=args["to"],
     )
+    if args["format"] in ("svg", "png"):
+        return charts.mentoring_chart(report, language(), args["format"])
     wanted = wanted_table(args["format"])
     if not wanted:
         return report

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from api.catalogue import reads as catalogue_reads
 from api.catalogue import search
+from api.catalogue.cache import Entry
 from api.errors import DomainError
+from api.http import representation
 from api.http.blueprint import Blueprint
-from api.http.bodies import Encoded, Prepared, encode_document, encoded_page, etag_matches, etag_of
+from api.http.bodies import (
+    Encoded,
+    Prepared,
+    encode_document,
+    encode_json,
+    encoded_page,
+    etag_matches,
+    etag_of,
+)
 from api.http.context import current_actor, db, state
 from api.http.pages import changes, page_response
 from api.http.problems import error_body
@@ -24,6 +35,7 @@ from api.schemas.products import (
     ProductPatchSchema,
     ProductSchema,
     ProductSearchQueryArgsSchema,
+    ProductSummarySchema,
 )
 from api.services import product_batches
 from api.services import products as service
@@ -51,7 +63,7 @@ def create_product(data: dict[str, Any], business_id: str) -> Product:
 @blp.route("/businesses/<string:business_id>/products", methods=["GET"])
 @blp.auth(optional=True)  # the answer depends on the caller
 @blp.arguments(BusinessProductQueryArgsSchema, location="query")
-@blp.response(200, page_of(ProductSchema, changes=True))
+@blp.response(200, page_of(ProductSchema, compact=ProductSummarySchema, changes=True))
 def list_business_products(
     args: dict[str, Any], business_id: str
 ) -> tuple[Page[Product], dict[str, str]]:
@@ -64,16 +76,22 @@ def list_business_products(
 @blp.route("/products", methods=["GET"])
 @blp.read_only
 @blp.arguments(ProductSearchQueryArgsSchema, location="query")
-@blp.response(200, page_of(ProductSchema, changes=True))
+@blp.response(200, page_of(ProductSchema, compact=ProductSummarySchema, changes=True))
 def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     """Search published products by words, category, region, price, licence and more."""
     app_state = state()
+    full = representation.current().full
     page = search.search_products(
         db,
         load=lambda ids: [
-            entry.body
+            entry.body if full else _summary_of(entry)
             for entry in catalogue_reads.product_entries(
-                app_state.catalogue, db, ids, url=app_state.storage.url, encode=encode_document
+                app_state.catalogue,
+                db,
+                ids,
+                url=app_state.storage.url,
+                encode=encode_document,
+                summarise=_summarise,
             )
         ],
         cache=app_state.catalogue,
@@ -81,6 +99,18 @@ def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     )
     _, headers = page_response(page)
     return encoded_page(page.items, page.next_cursor, changes(page)), headers
+
+
+_SUMMARY = ProductSummarySchema()
+
+
+def _summarise(document: dict[str, Any]) -> bytes:
+    """A public product's compact list item, encoded (kept with it in the catalogue cache)."""
+    return encode_json(_SUMMARY.dump(document))
+
+
+def _summary_of(entry: Entry) -> bytes:
+    return entry.summary if entry.summary is not None else _summarise(json.loads(entry.body))
 
 
 def _product_key(path: Mapping[str, Any]) -> str:
@@ -102,7 +132,12 @@ def get_product(product_id: str) -> Shown[Product] | Encoded:
     actor = current_actor()
     app_state = state()
     public = catalogue_reads.product_entry(
-        app_state.catalogue, db, product_id, url=app_state.storage.url, encode=encode_document
+        app_state.catalogue,
+        db,
+        product_id,
+        url=app_state.storage.url,
+        encode=encode_document,
+        summarise=_summarise,
     )
     if public is not None and not catalogue_reads.sees_more(actor, public):
         _count_view({"product_id": product_id})

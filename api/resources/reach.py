@@ -24,6 +24,9 @@ from api.schemas.reach import (
     OutreachSchema,
     ReferralCreateSchema,
     ReferralSchema,
+    TwilioCallbackSchema,
+    WhatsAppHandshakeSchema,
+    WhatsAppNotificationSchema,
 )
 from api.services import program
 from api.services.messaging import inbound, preferences
@@ -51,6 +54,7 @@ def _require(provider: str) -> None:
 
 @blp.route(WHATSAPP, methods=["GET"])
 @blp.scope(None)
+@blp.doc(parameters=[{"in": "query", "schema": WhatsAppHandshakeSchema}])
 @blp.response(200, description="The challenge, as plain text.")
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -72,6 +76,15 @@ def verify_whatsapp_webhook() -> Response:
 
 @blp.route(WHATSAPP, methods=["POST"])
 @blp.scope(None)
+@blp.doc(
+    requestBody={
+        "required": True,
+        "content": {"application/json": {"schema": WhatsAppNotificationSchema}},
+    }
+)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
 @blp.response(200, description="Recorded (or ignored: a replay, an unknown number or message).")
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(404, response="NOT_FOUND")
@@ -103,6 +116,15 @@ def _form_posted(func: Any) -> Any:
 @blp.route(SMS, methods=["POST"])
 @_form_posted
 @blp.scope(None)
+@blp.doc(
+    requestBody={
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": TwilioCallbackSchema}},
+    }
+)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
 @blp.response(200, description="Recorded (or ignored), as an empty TwiML answer.")
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(404, response="NOT_FOUND")

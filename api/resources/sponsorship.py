@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import Response
 
+from api.http import charts
 from api.http.blueprint import Blueprint
+from api.http.charts import CHART_RESPONSES
 from api.http.context import current_actor, db, language, state
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, report_response, wanted_table
 from api.http.pages import page_response
@@ -21,11 +23,14 @@ from api.schemas.sponsorship import (
     DisbursementCreateSchema,
     DisbursementSchema,
     EvidenceUploadSchema,
+    FundedBusinessSchema,
+    FundedQueryArgsSchema,
     ImpactQueryArgsSchema,
     ImpactReportSchema,
     NeedCreateSchema,
     NeedQueryArgsSchema,
     NeedSchema,
+    NeedSummarySchema,
     SponsorshipCreateSchema,
     SponsorshipQueryArgsSchema,
     SponsorshipSchema,
@@ -68,12 +73,31 @@ def create_need(data: dict[str, Any], business_id: str) -> SupportNeed:
     return service.create_need(db(), actor=current_actor(), business_id=business_id, data=data)
 
 
+@blp.route("/business-groups/<string:group_id>/needs", methods=["POST"])
+@blp.auth(Role.ALUMNA)
+@blp.arguments(NeedCreateSchema)
+@blp.response(201, NeedSchema)
+def create_group_need(data: dict[str, Any], group_id: str) -> SupportNeed:
+    """State what would help your group (its officers: ketua, sekretaris, bendahara)."""
+    return service.create_group_need(db(), actor=current_actor(), group_id=group_id, data=data)
+
+
+@blp.route("/cohorts/<string:cohort_id>/needs", methods=["POST"])
+@blp.auth(Role.FACILITATOR, Role.ADMIN)
+@blp.arguments(NeedCreateSchema)
+@blp.response(201, NeedSchema)
+def create_cohort_need(data: dict[str, Any], cohort_id: str) -> SupportNeed:
+    """State what would help a cohort (its facilitators, admins where it is)."""
+    return service.create_cohort_need(db(), actor=current_actor(), cohort_id=cohort_id, data=data)
+
+
 @blp.route("/needs", methods=["GET"])
 @blp.auth(optional=True)  # the answer depends on the caller
 @blp.arguments(NeedQueryArgsSchema, location="query")
-@blp.response(200, page_of(NeedSchema, changes=True))
+@blp.response(200, page_of(NeedSchema, compact=NeedSummarySchema, changes=True))
 def list_needs(args: dict[str, Any]) -> tuple[Page[SupportNeed], dict[str, str]]:
-    """Open and partly met needs of active businesses, for partners to browse."""
+    """Open and partly met needs of active businesses, business groups and cohorts, for
+    partners to browse."""
     return page_response(service.browse_needs(db(), actor=current_actor(), **args))
 
 
@@ -292,15 +316,40 @@ def revoke_consent(business_id: str, organization_id: str) -> None:
 @blp.response(200, ImpactReportSchema)
 @blp.alt_response(200, **CSV_RESPONSE)
 @blp.alt_response(200, **XLSX_RESPONSE)
+@blp.alt_response(200, **CHART_RESPONSES[0])
+@blp.alt_response(200, **CHART_RESPONSES[1])
 def get_impact_report(args: dict[str, Any], organization_id: str) -> Any:
     """The organisation's sponsorships in a year: reach, value by kind and region, milestones,
-    and each business's figures before and after (with its owner's consent). JSON or CSV."""
+    and each business's figures before and after (with its owner's consent). JSON, CSV or
+    XLSX, or a chart of the value disbursed by region (`format=svg` or `png`)."""
     report = service.impact_report(
         db(), actor=current_actor(), organization_id=organization_id, year=args["year"]
     )
+    if args["format"] in ("svg", "png"):
+        return charts.impact_chart(report, language(), args["format"])
     wanted = wanted_table(args["format"])
     if not wanted:
         return report
     rows = service.report_csv_rows(report)
     name = f"impact-{report.year}"
     return report_response(rows, format=wanted, filename=name, title="Impact", language=language())
+
+
+@blp.route("/organizations/<string:organization_id>/funded-businesses", methods=["GET"])
+@blp.scope(None)  # her figures go to the staff she consented to, not to the company's apps
+@blp.auth()
+@blp.etag
+@blp.arguments(FundedQueryArgsSchema, location="query")
+@blp.response(200, page_of(FundedBusinessSchema))
+def list_funded_businesses(
+    args: dict[str, Any], organization_id: str
+) -> tuple[Page[service.FundedBusiness], dict[str, str]]:
+    """The businesses the organisation funded (a sponsorship accepted, running or completed)
+    whose owners let it see their figures, with the last 12 months' figures: check-ins, months
+    trading, median revenue, orders, off-platform sales, activity status, value received.
+    Businesses without their owner's consent are not listed (members and admins; no API key)."""
+    return page_response(
+        service.funded_businesses(
+            db(), actor=current_actor(), organization_id=organization_id, **args
+        )
+    )

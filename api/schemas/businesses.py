@@ -19,10 +19,11 @@ from api.schemas.common import (
     Text,
     Timestamp,
     UpdatedSinceQueryArgsSchema,
+    href,
     sort_field,
 )
-from api.schemas.photos import PhotoSchema
-from api.schemas.references import CategoryFilter, Place, RegionFilter
+from api.schemas.photos import PhotoSchema, thumbnail_url
+from api.schemas.references import CategoryFilter, Place, PlaceSchema, RegionFilter
 from api.services.businesses import SORTS
 from api.services.regions import CODE_PATTERN
 
@@ -183,6 +184,13 @@ class BusinessPrivateSchema(BaseSchema):
     )
 
 
+ACTIVITY_STATUS = {
+    "enum": ["active", "at_risk", "dormant", "closed"],
+    "description": "active: a check-in, order or listing change in the last 60 days; "
+    "at_risk: 60-120 days; dormant: over 120; closed: declared.",
+}
+
+
 class BusinessSchema(BaseSchema):
     """A business. `private` is null unless the caller owns it (or is an admin)."""
 
@@ -207,14 +215,7 @@ class BusinessSchema(BaseSchema):
             "(the owner gave one and consented to it being shown)."
         },
     )
-    activity_status = fields.String(
-        required=True,
-        metadata={
-            "enum": ["active", "at_risk", "dormant", "closed"],
-            "description": "active: a check-in, order or listing change in the last 60 days; "
-            "at_risk: 60-120 days; dormant: over 120; closed: declared.",
-        },
-    )
+    activity_status = fields.String(required=True, metadata=ACTIVITY_STATUS)
     rating = fields.Nested(RatingSchema, required=True)
     private = fields.Method("private_part", required=True, allow_none=True)
     created_at = Timestamp(required=True)
@@ -225,6 +226,20 @@ class BusinessSchema(BaseSchema):
             return None
         dumped: dict[str, Any] = BusinessPrivateSchema().dump(business)
         return dumped
+
+
+class BusinessSummarySchema(BaseSchema):
+    """A business as a list row shows it (the default in lists; `view=full` for `Business`)."""
+
+    id = fields.String(required=True, metadata={"example": "bus_01M84..."})
+    name = fields.String(required=True)
+    category = fields.Nested(CategoryRefSchema, required=True)
+    district = fields.Nested(PlaceSchema, required=True)
+    thumbnail_url = thumbnail_url()
+    verified_graduate = fields.Boolean(required=True)
+    activity_status = fields.String(required=True, metadata=ACTIVITY_STATUS)
+    rating = fields.Nested(RatingSchema, required=True)
+    href = href("businesses")
 
 
 class BusinessQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
@@ -152,6 +153,18 @@ class UpdatedSinceQueryArgsSchema(BaseSchema):
     )
 
 
+def report_format(chart: str) -> fields.String:
+    """A report's ``format``: JSON, a spreadsheet, or ``chart`` as a picture."""
+    return fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "csv", "xlsx", "svg", "png"]),
+        metadata={
+            "description": "`csv` (or `Accept: text/csv`) or `xlsx` for a spreadsheet; `svg` or "
+            f"`png` for {chart} (labelled in the reader's language, `Accept-Language`)."
+        },
+    )
+
+
 class TombstoneSchema(Schema):
     """An id that left the list: delete your copy."""
 
@@ -168,25 +181,61 @@ def sort_field(options: dict[str, Any], default: str) -> fields.String:
     )
 
 
-_page_schemas: dict[tuple[type[Schema], bool], type[Schema]] = {}
+_page_schemas: dict[tuple[type[Schema], type[Schema] | None, bool], type[Schema]] = {}
 
 
-def page_of(item_schema: type[Schema], *, changes: bool = False) -> type[Schema]:
-    """The schema of one page of ``item_schema``: ``{"items": [...], "next_cursor": ...}``;
-    ``changes``: the list takes ``updated_since``, whose pages add ``deleted`` and
+def href(collection: str) -> fields.Function:
+    """A compact list item's link to its whole document (``/v1/<collection>/<id>``)."""
+    return fields.Function(
+        lambda document: f"/v1/{collection}/{document['id']}",
+        required=True,
+        metadata={
+            "type": "string",
+            "description": "The path of the whole document (a list gives it with `view=full`).",
+            "example": f"/v1/{collection}/...",
+        },
+    )
+
+
+def value_of(enum: type[Enum]) -> fields.String:
+    """A compact item's copy of an enum field of the whole document (already its value)."""
+    return fields.String(required=True, metadata={"enum": [member.value for member in enum]})
+
+
+class Either(fields.Raw):
+    """A value that is one of ``schemas`` (documented as ``oneOf``; dumped as it is)."""
+
+    def __init__(self, *schemas: type[Schema], **kwargs: Any) -> None:
+        self.schemas = schemas
+        super().__init__(**kwargs)
+
+
+def page_of(
+    item_schema: type[Schema], *, compact: type[Schema] | None = None, changes: bool = False
+) -> type[Schema]:
+    """The schema of one page of ``item_schema``: ``{"items": [...], "next_cursor": ...}``.
+    With ``compact``, the items are compact by default and whole with ``view=full``
+    (``api.http.representation``): the page documents both, and its ``full_page`` dumps.
+    With ``changes``, the list takes ``updated_since``, whose pages add ``deleted`` and
     ``updated_until``."""
-    key = (item_schema, changes)
+    key = (item_schema, compact, changes)
     if key not in _page_schemas:
         suffix = "ChangesPageSchema" if changes else "PageSchema"
-        name = item_schema.__name__.removesuffix("Schema") + suffix
-        attrs: dict[str, Any] = {
-            "items": fields.List(fields.Nested(item_schema), required=True),
-            "next_cursor": fields.String(
-                allow_none=True,
-                required=True,
-                metadata={"description": "Pass as `cursor` for the next page; null at the end."},
-            ),
-        }
+        name = (compact or item_schema).__name__.removesuffix("Schema") + suffix
+        items: fields.Field = fields.List(fields.Nested(item_schema), required=True)
+        attrs: dict[str, Any] = {}
+        if compact is not None:
+            items = fields.List(Either(compact, item_schema), required=True)
+            attrs = {
+                "full_page": page_of(item_schema, changes=changes),
+                "compact_schema": compact,
+            }
+        attrs["items"] = items
+        attrs["next_cursor"] = fields.String(
+            allow_none=True,
+            required=True,
+            metadata={"description": "Pass as `cursor` for the next page; null at the end."},
+        )
         if changes:
             attrs["deleted"] = fields.List(
                 fields.Nested(TombstoneSchema),

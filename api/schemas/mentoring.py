@@ -25,7 +25,10 @@ from api.schemas.common import (
     Text,
     Timestamp,
     UpdatedSinceQueryArgsSchema,
+    href,
+    report_format,
     sort_field,
+    value_of,
 )
 from api.schemas.references import Known, Place, RegionFilter
 from api.services.mentoring import OFFER_SORTS, REQUEST_SORTS
@@ -125,6 +128,22 @@ class OfferSchema(BaseSchema):
     rating = fields.Nested(RatingSchema, required=True)
     created_at = Timestamp(required=True)
     updated_at = Timestamp(required=True)
+
+
+class OfferSummarySchema(BaseSchema):
+    """An offer as a list row shows it (the default in lists; `view=full` for `Offer`)."""
+
+    id = fields.String(required=True, metadata={"example": "mof_01M84..."})
+    mentor = fields.Nested(PersonRefSchema, required=True)
+    title = fields.String(required=True)
+    topics = fields.List(fields.String(), required=True)
+    format = value_of(MentoringFormat)
+    kind = value_of(OfferKind)
+    starts_on = fields.String(required=True, metadata={"format": "date"})
+    ends_on = fields.String(required=True, metadata={"format": "date"})
+    status = value_of(OfferStatus)
+    rating = fields.Nested(RatingSchema, required=True)
+    href = href("mentoring-offers")
 
 
 class OfferQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
@@ -293,18 +312,28 @@ class SessionSchema(BaseSchema):
 class ReportQueryArgsSchema(BaseSchema):
     from_ = Date(required=True, data_key="from")
     to = Date(required=True)
-    format = fields.String(
-        load_default="json",
-        validate=validate.OneOf(["json", "csv", "xlsx"]),
-        metadata={"description": "`csv` (or `Accept: text/csv`), or `xlsx` for an Excel workbook."},
-    )
+    format = report_format("a bar chart of each mentor's hours")
 
 
 class MentorRecordSchema(BaseSchema):
     mentor_id = fields.String(required=True)
     name = fields.String(required=True)
-    sessions_held = fields.Integer(required=True)
-    hours = fields.Float(required=True, metadata={"description": "Of attended sessions."})
+    sessions_held = fields.Integer(
+        required=True, metadata={"description": "One-to-one and group sessions held, each once."}
+    )
+    group_sessions_held = fields.Integer(required=True)
+    hours = fields.Float(
+        required=True,
+        metadata={
+            "description": "The mentor's hours: each attended session once, however many came."
+        },
+    )
+    alumna_hours = fields.Float(
+        required=True,
+        metadata={
+            "description": "The women's hours: each attended session once per woman who came."
+        },
+    )
     alumnae_served = fields.Integer(required=True)
     completed = fields.Integer(required=True, data_key="mentorings_completed")
     topics = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)

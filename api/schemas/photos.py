@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from api.http.context import state
-from api.images import SIZES, photo_key
+from api.images import MAX_BYTES, SIZES, photo_key
 from api.schemas.common import BaseSchema
 from api.services.photos import MAX_PHOTOS
 
@@ -34,10 +34,36 @@ class PhotoSchema(BaseSchema):
         return {str(size): storage.url(photo_key(photo.id, size)) for size in SIZES}
 
 
+def thumbnail_url() -> fields.Function:
+    """A compact list item's one picture: the first photo's smallest variant."""
+    return fields.Function(
+        _thumbnail,
+        required=True,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "description": f"The first photo, {SIZES[0]} px wide; null without photos.",
+        },
+    )
+
+
+def _thumbnail(document: dict[str, Any]) -> str | None:
+    photos = document.get("photos") or []
+    return photos[0]["urls"][str(SIZES[0])] if photos else None
+
+
 class PhotoUploadSchema(Schema):
     """multipart/form-data with the image in `file` (JPEG, PNG or WebP, at most 5 MB)."""
 
-    file = Upload(required=True)
+    file = Upload(
+        required=True,
+        metadata={
+            "description": f"JPEG, PNG or WebP, at most {MAX_BYTES} bytes (5 MB; a larger one "
+            "is a 413). No minimum size: a photo resized on the phone (1080 px on its longer "
+            "side is the largest kept) is taken as the original.",
+            "x-max-bytes": MAX_BYTES,
+        },
+    )
 
 
 class PhotoOrderSchema(BaseSchema):

@@ -11,6 +11,7 @@ from api.schemas.accounts import MeSchema, OutboxMessageSchema
 from api.schemas.businesses import BusinessSchema
 from api.schemas.common import BaseSchema, Timestamp
 from api.schemas.contact import LeadSchema
+from api.schemas.courses import EnrolmentExportSchema
 from api.schemas.integration import ApiKeySchema, WebhookSchema
 from api.schemas.mentoring import OfferSchema, RequestSchema, SessionSchema
 from api.schemas.notifications import NotificationSchema
@@ -65,6 +66,41 @@ class SessionExportSchema(BaseSchema):
     user_agent = fields.String(allow_none=True, required=True)
 
 
+class GroupSessionExportSchema(BaseSchema):
+    """A workshop you led."""
+
+    id = fields.String(required=True)
+    offer_id = fields.String(required=True)
+    title = fields.String(required=True)
+    starts_at = Timestamp(required=True)
+    duration_minutes = fields.Integer(required=True)
+    status = fields.String(required=True)
+    place = fields.String(allow_none=True, required=True)
+    link = fields.String(allow_none=True, required=True)
+    agenda = fields.String(required=True)
+    notes = fields.String(allow_none=True, required=True)
+
+
+class AttendeeExportSchema(BaseSchema):
+    """A workshop you were invited to or attended."""
+
+    session_id = fields.String(required=True)
+    status = fields.String(required=True)
+    attended = fields.Boolean(allow_none=True, required=True)
+    created_at = Timestamp(required=True)
+
+
+class MembershipExportSchema(BaseSchema):
+    """Your place in a business group."""
+
+    group_id = fields.String(required=True)
+    role = fields.String(required=True)
+    status = fields.String(required=True)
+    invited_at = Timestamp(allow_none=True, required=True)
+    joined_at = Timestamp(allow_none=True, required=True)
+    ended_at = Timestamp(allow_none=True, required=True)
+
+
 def _many(schema: type[BaseSchema]) -> fields.List:
     return fields.List(fields.Nested(schema), required=True)
 
@@ -99,6 +135,10 @@ class PersonalDataExportSchema(BaseSchema):
     mentoring_requests = _many(RequestSchema)
     mentoring_requests_taken = _many(RequestSchema)
     mentoring_sessions = _many(SessionSchema)
+    course_enrolments = _many(EnrolmentExportSchema)
+    group_sessions_led = _many(GroupSessionExportSchema)
+    group_sessions_attended = _many(AttendeeExportSchema)
+    group_memberships = _many(MembershipExportSchema)
     graduate_claims = _many(ClaimSchema)
     check_ins = _many(CheckInSchema)
     sales = _many(SaleSchema)

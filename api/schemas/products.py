@@ -16,10 +16,12 @@ from api.schemas.common import (
     Text,
     Timestamp,
     UpdatedSinceQueryArgsSchema,
+    href,
     sort_field,
+    value_of,
 )
-from api.schemas.photos import PhotoSchema
-from api.schemas.references import CategoryFilter, Known, Place, RegionFilter
+from api.schemas.photos import PhotoSchema, thumbnail_url
+from api.schemas.references import CategoryFilter, Known, Place, PlaceSchema, RegionFilter
 from api.services.products import SORTS
 
 MAX_PRICE_IDR = 1_000_000_000_000
@@ -123,6 +125,29 @@ class ProductSchema(BaseSchema):
     def owner_stats(self, product: Any) -> dict[str, int] | None:
         stats: dict[str, int] | None = getattr(product, "stats", None)
         return stats
+
+
+class ProductSummaryBusinessSchema(BaseSchema):
+    """The seller, as a list row shows her."""
+
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    district = fields.Nested(PlaceSchema, required=True)
+
+
+class ProductSummarySchema(BaseSchema):
+    """A product as a list row shows it (the default in lists; `view=full` for `Product`)."""
+
+    id = fields.String(required=True, metadata={"example": "prd_01M84..."})
+    name = fields.String(required=True)
+    price_idr = fields.Integer(required=True)
+    unit = fields.String(required=True)
+    availability = value_of(Availability)
+    status = value_of(ProductStatus)
+    thumbnail_url = thumbnail_url()
+    business = fields.Nested(ProductSummaryBusinessSchema, required=True)
+    rating = fields.Nested(RatingSchema, required=True)
+    href = href("products")
 
 
 class ProductChangeSchema(BaseSchema):

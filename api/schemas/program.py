@@ -365,6 +365,17 @@ class StatsRowSchema(BaseSchema):
     survival_12m = fields.Float(allow_none=True, required=True)
     survival_24m = fields.Float(allow_none=True, required=True)
     median_monthly_revenue_idr = fields.Integer(allow_none=True, required=True)
+    median_revenue_band = fields.Enum(
+        RevenueBand,
+        by_value=True,
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The lower median band of the check-ins of the last 12 months that "
+            "give a band or an amount (an amount counts as the band it falls in), so replies by "
+            "WhatsApp or SMS, which give a band, count where amounts are missing."
+        },
+    )
     products_listed = fields.Integer(allow_none=True, required=True)
     orders = fields.Integer(allow_none=True, required=True)
     mentoring_completed = fields.Integer(allow_none=True, required=True)

@@ -15,6 +15,7 @@ from api.models import (
     NeedStatus,
     SponsorshipStatus,
     SupportKind,
+    TargetType,
 )
 from api.schemas.common import (
     BaseSchema,
@@ -23,10 +24,13 @@ from api.schemas.common import (
     Text,
     Timestamp,
     UpdatedSinceQueryArgsSchema,
+    href,
+    report_format,
     sort_field,
+    value_of,
 )
-from api.schemas.references import CategoryFilter, Known, Place, RegionFilter
-from api.services.sponsorship import NEED_SORTS, SPONSORSHIP_SORTS
+from api.schemas.references import CategoryFilter, Known, Place, PlaceSchema, RegionFilter
+from api.services.sponsorship import FUNDED_SORTS, NEED_SORTS, SPONSORSHIP_SORTS
 
 MAX_VALUE_IDR = 10_000_000_000_000
 
@@ -69,9 +73,27 @@ class NeedBusinessSchema(BaseSchema):
     verified_graduate = fields.Boolean(required=True)
 
 
+class TargetSchema(BaseSchema):
+    """What a need or a sponsorship is for."""
+
+    type = fields.Enum(
+        TargetType,
+        by_value=True,
+        required=True,
+        metadata={"description": "`business`, `group` (a business group) or `cohort`."},
+    )
+    id = fields.String(required=True)
+
+
 class NeedSchema(BaseSchema):
     id = fields.String(required=True, metadata={"example": "ned_01M84..."})
-    business = fields.Nested(NeedBusinessSchema, required=True)
+    target = fields.Nested(TargetSchema, required=True)
+    business = fields.Nested(
+        NeedBusinessSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "The business, when the target is one."},
+    )
     kind = fields.Enum(NeedKind, by_value=True, required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
@@ -84,6 +106,27 @@ class NeedSchema(BaseSchema):
     deadline = fields.Date(allow_none=True, required=True)
     status = fields.Enum(NeedStatus, by_value=True, required=True)
     created_at = Timestamp(required=True)
+
+
+class NeedSummaryBusinessSchema(BaseSchema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    regency = fields.Nested(PlaceSchema, required=True)
+
+
+class NeedSummarySchema(BaseSchema):
+    """A need as a list row shows it (the default in lists; `view=full` for `Need`)."""
+
+    id = fields.String(required=True, metadata={"example": "ned_01M84..."})
+    business = fields.Nested(NeedSummaryBusinessSchema, required=True)
+    kind = value_of(NeedKind)
+    title = fields.String(required=True)
+    target_value_idr = fields.Integer(required=True)
+    confirmed_value_idr = fields.Integer(required=True)
+    progress = fields.Float(required=True)
+    deadline = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    status = value_of(NeedStatus)
+    href = href("needs")
 
 
 class NeedQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
@@ -104,6 +147,11 @@ class NeedQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
         error="Unknown business.",
         metadata={"description": "One business's needs (its owner also sees met and closed ones)."},
     )
+    target_type = fields.Enum(
+        TargetType,
+        by_value=True,
+        metadata={"description": "Needs of businesses, groups or cohorts only."},
+    )
     status = fields.List(fields.Enum(NeedStatus, by_value=True), validate=validate.Length(max=4))
     sort = sort_field(NEED_SORTS, "deadline")
 
@@ -114,9 +162,12 @@ class MilestoneInSchema(BaseSchema):
 
 
 class SponsorshipCreateSchema(BaseSchema):
-    """Support proposed by a partner of a verified CSR company."""
+    """Support proposed by a partner of a verified CSR company: to a business (`business_id`,
+    as before), or to a target (`target_type` and `target_id`: a business, a group, a cohort)."""
 
-    business_id = fields.String(required=True, validate=validate.Length(max=32))
+    business_id = fields.String(validate=validate.Length(min=1, max=32))
+    target_type = fields.Enum(TargetType, by_value=True)
+    target_id = fields.String(validate=validate.Length(min=1, max=32))
     need_id = fields.String(allow_none=True, validate=validate.Length(max=32))
     kind = fields.Enum(SupportKind, by_value=True, required=True)
     value_idr = _money(required=True)
@@ -139,7 +190,13 @@ class MilestoneSchema(BaseSchema):
 class SponsorshipSchema(BaseSchema):
     id = fields.String(required=True, metadata={"example": "spn_01M84..."})
     organization_id = fields.String(required=True)
-    business = fields.Nested(NeedBusinessSchema, required=True)
+    target = fields.Nested(TargetSchema, required=True)
+    business = fields.Nested(
+        NeedBusinessSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "The business, when the target is one."},
+    )
     need_id = fields.String(allow_none=True, required=True)
     kind = fields.Enum(SupportKind, by_value=True, required=True)
     value_idr = fields.Integer(required=True)
@@ -161,7 +218,8 @@ class SponsorshipQueryArgsSchema(PageQueryArgsSchema):
         load_default="recipient",
         validate=validate.OneOf(["recipient", "sponsor"]),
         metadata={
-            "description": "`recipient`: to your businesses; `sponsor`: your organisations'."
+            "description": "`recipient`: to your businesses, the groups you are an officer "
+            "of and the cohorts you facilitate; `sponsor`: your organisations'."
         },
     )
     status = fields.List(
@@ -213,11 +271,7 @@ class ConsentListSchema(BaseSchema):
 
 class ImpactQueryArgsSchema(BaseSchema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2200))
-    format = fields.String(
-        load_default="json",
-        validate=validate.OneOf(["json", "csv", "xlsx"]),
-        metadata={"description": "`csv` (or `Accept: text/csv`), or `xlsx` for an Excel workbook."},
-    )
+    format = report_format("a bar chart of the value disbursed by region")
 
 
 class FiguresSchema(BaseSchema):
@@ -251,7 +305,12 @@ class ImpactReportSchema(BaseSchema):
     year = fields.Integer(required=True)
     sponsorships = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     businesses_reached = fields.Integer(required=True)
-    women_reached = fields.Integer(required=True)
+    women_reached = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Each woman once, reached alone, through her group or her cohort."
+        },
+    )
     value_disbursed_idr = fields.Integer(required=True)
     by_kind = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     by_region = fields.List(
@@ -260,4 +319,39 @@ class ImpactReportSchema(BaseSchema):
         metadata={"description": "Value disbursed by the city or regency of the business."},
     )
     milestones_met = fields.Integer(required=True)
+    targets_reached = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "Sponsorships with support confirmed this year, by target."},
+    )
     businesses = fields.List(fields.Nested(BusinessImpactSchema), required=True)
+
+
+class FundedQueryArgsSchema(PageQueryArgsSchema):
+    sort = sort_field(FUNDED_SORTS, "name")
+
+
+class FundedBusinessSchema(BaseSchema):
+    business_id = fields.String(required=True)
+    business_name = fields.String(required=True)
+    regency = Place(required=True)
+    activity_status = fields.String(
+        required=True, metadata={"description": "active, at_risk, dormant or closed."}
+    )
+    value_received_idr = fields.Integer(
+        required=True, metadata={"description": "Confirmed disbursements from this organisation."}
+    )
+    first_disbursement_on = fields.Date(allow_none=True, required=True)
+    since = fields.Date(
+        required=True, metadata={"description": "The first day of the months the figures cover."}
+    )
+    check_ins = fields.Integer(required=True)
+    months_trading = fields.Integer(
+        required=True, metadata={"description": "Check-ins that said she was trading."}
+    )
+    last_check_in_month = fields.Date(allow_none=True, required=True)
+    median_monthly_revenue_idr = fields.Integer(allow_none=True, required=True)
+    orders = fields.Integer(required=True, metadata={"description": "Completed orders."})
+    orders_idr = fields.Integer(required=True)
+    off_platform_idr = fields.Integer(required=True)

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 from api.models import Program
 from api.schemas.common import BaseSchema, MonthField
 from api.schemas.references import Known, Place, RegionFilter
-from api.services.stats_series import BANDS
+from api.services.stats import BANDS
 
 FORMATS = ["json", "csv", "xlsx", "svg", "png"]
 FORMAT = fields.String(

@@ -71,6 +71,10 @@ def _never(*_args: Any) -> bool:
     return False
 
 
+def _need_is_public(need: SupportNeed) -> bool:
+    return need.business is None or business_is_public(need.business)
+
+
 TRACKED: dict[type, Tracked] = {
     Product: Tracked(
         "product",
@@ -92,11 +96,12 @@ TRACKED: dict[type, Tracked] = {
         lambda _o, get: get("status") == OfferStatus.ACTIVE,
         lambda o: o.status == OfferStatus.ACTIVE,
     ),
+    # A business's need follows its catalogue rule; a group's or a cohort's is listed.
     SupportNeed: Tracked(
         "need",
-        lambda n: (n.business.owner_id,),
-        lambda n, _get: business_is_public(n.business),
-        lambda n: business_is_public(n.business),
+        lambda n: (n.business.owner_id,) if n.business is not None else (),
+        lambda n, _get: _need_is_public(n),
+        lambda n: _need_is_public(n),
     ),
     Order: Tracked("order", lambda o: (o.business.owner_id, o.buyer_id), _never, _never),
 }

@@ -1,4 +1,12 @@
-"""Contact on WhatsApp: reveal a seller's number to a signed-in user, and record the lead."""
+"""Contact on WhatsApp: reveal a seller's number to a signed-in user, and record the lead.
+
+The first lead of a buyer (a user, or a share page's visitor) about one product of a business
+(or about the business itself) in 24 hours is also an event, ``lead.created``: the seller's
+notification, her events feed and webhooks, and, if she chose "new lead", a message by WhatsApp
+or SMS. Later leads of the same buyer about the same thing that day are recorded and listed
+but tell her nothing new, so one buyer cannot flood her phone. The event names the product,
+never the buyer's name or number (a shared phone may show it to anyone).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from api.db import advisory_lock, utcnow
@@ -14,7 +22,7 @@ from api.errors import Conflict, TooManyRequests, ValidationFailed
 from api.models import Business, ConsentPurpose, Lead, Product, User
 from api.money import format_idr
 from api.pagination import Page, paginate, sort_options
-from api.services import businesses, consents, products
+from api.services import businesses, consents, events, products
 from api.services.authz import Actor
 
 WINDOW = dt.timedelta(hours=24)
@@ -51,7 +59,14 @@ def contact(
         if product is None or product.business_id != business.id or not products.is_public(product):
             raise ValidationFailed(errors={"product_id": ["Not a product of this business."]})
     return _reveal(
-        session, business, product, user_id=user.id, buyer=user.name, note=note, limit=daily_limit
+        session,
+        business,
+        product,
+        actor=actor,
+        user_id=user.id,
+        buyer=user.name,
+        note=note,
+        limit=daily_limit,
     )
 
 
@@ -61,7 +76,14 @@ def contact_from_share_page(
     """The WhatsApp button of a share page: a visitor who is not signed in, known only by a
     keyed hash of her address, limited like a user."""
     return _reveal(
-        session, business, product, visitor=visitor, buyer=None, note=None, limit=daily_limit
+        session,
+        business,
+        product,
+        actor=None,
+        visitor=visitor,
+        buyer=None,
+        note=None,
+        limit=daily_limit,
     )
 
 
@@ -70,6 +92,7 @@ def _reveal(
     business: Business,
     product: Product | None,
     *,
+    actor: Actor | None,
     user_id: str | None = None,
     visitor: str | None = None,
     buyer: str | None,
@@ -83,6 +106,7 @@ def _reveal(
     _enforce_limit(session, user_id=user_id, visitor=visitor, daily_limit=limit)
     owner = session.get(User, business.owner_id)
     message = _message(business.name, buyer, product, note, owner.locale if owner else "id")
+    first_today = not _asked_today(session, business, product, user_id=user_id, visitor=visitor)
     lead = Lead(
         business_id=business.id,
         product_id=product.id if product else None,
@@ -92,6 +116,19 @@ def _reveal(
     )
     session.add(lead)
     session.flush()
+    if first_today:
+        events.record(
+            session,
+            type="lead.created",
+            subject=lead,
+            actor=actor,
+            data={
+                "business_id": business.id,
+                "product_id": product.id if product else None,
+                "about": product.name if product else business.name,
+            },
+            notify=(business.owner_id,),
+        )
     digits = business.whatsapp.lstrip("+")
     return ContactAnswer(
         whatsapp=business.whatsapp,
@@ -115,6 +152,27 @@ def list_leads(
         options=LEAD_SORTS,
         limit=limit,
         cursor=cursor,
+    )
+
+
+def _asked_today(
+    session: Session,
+    business: Business,
+    product: Product | None,
+    *,
+    user_id: str | None,
+    visitor: str | None,
+) -> bool:
+    """Whether this buyer already asked about this product (or the business) in 24 hours."""
+    who = Lead.user_id == user_id if user_id else Lead.visitor == visitor
+    about = Lead.product_id == product.id if product else Lead.product_id.is_(None)
+    since = utcnow() - WINDOW
+    return bool(
+        session.scalar(
+            select(
+                exists().where(who, about, Lead.business_id == business.id, Lead.created_at > since)
+            )
+        )
     )
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
+import api.services.sponsorship.targets as targets
 from api.catalogue.listing import business_is_public, product_is_public
 from api.models import (
     Business,
+    BusinessGroup,
+    Course,
+    CourseEnrolment,
+    CourseStatus,
+    GroupRole,
+    GroupSession,
     MemberRole,
     Membership,
     MentoringOffer,
@@ -18,10 +26,12 @@ from api.models import (
     RequestStatus,
     Review,
     Role,
+    SessionStatus,
     Sponsorship,
     SupportNeed,
     User,
 )
+from api.services import groups
 from api.services.authz import Actor, rule
 from api.services.sponsorship.consents import consented_for
 
@@ -77,9 +87,47 @@ def _business_public_when_active(actor: Actor, business: Business) -> bool:
 @rule(Business, "edit")
 def _business_owner(actor: Actor, business: Business) -> bool:
     # Admins act on businesses in their regions only; out of scope looks like not found.
-    return actor.admin_over(business.village_code) or (
-        actor.user_id is not None and actor.user_id == business.owner_id
+    if actor.admin_over(business.village_code):
+        return True
+    if actor.user_id is None:
+        return False
+    if actor.user_id == business.owner_id:
+        return True
+    # A group's business: its officers edit it as its owner does.
+    session = object_session(business)
+    return (
+        business.group_id is not None
+        and session is not None
+        and groups.is_officer(session, business.group_id, actor.user_id)
     )
+
+
+@rule(BusinessGroup, "view")
+def _group_members_and_staff(actor: Actor, group: BusinessGroup) -> bool:
+    """Its members (and women invited), and staff working where it is."""
+    if actor.covers(group.village_code):
+        return True
+    session = object_session(group)
+    return session is not None and groups.is_member_or_invited(session, group.id, actor.user_id)
+
+
+@rule(BusinessGroup, "edit")
+def _group_ketua_or_admin(actor: Actor, group: BusinessGroup) -> bool:
+    return actor.admin_over(group.village_code) or _group_ketua(actor, group)
+
+
+@rule(BusinessGroup, "manage_members")
+def _group_ketua(actor: Actor, group: BusinessGroup) -> bool:
+    session = object_session(group)
+    return session is not None and groups.role_of(session, group.id, actor.user_id) == (
+        GroupRole.KETUA
+    )
+
+
+@rule(BusinessGroup, "record")
+def _group_officers(actor: Actor, group: BusinessGroup) -> bool:
+    session = object_session(group)
+    return session is not None and groups.is_officer(session, group.id, actor.user_id)
 
 
 @rule(Product, "view")
@@ -159,23 +207,88 @@ def _request_parties_or_mentors_while_open(actor: Actor, request: MentoringReque
 
 @rule(SupportNeed, "view")
 def _need_public_while_business_active(actor: Actor, need: SupportNeed) -> bool:
-    return _business_public_when_active(actor, need.business)
+    """A business's need while the business is public; a group's or a cohort's: listed for
+    sponsors like any need (it names the target and its region, nobody's personal data)."""
+    if need.business is not None:
+        return _business_public_when_active(actor, need.business)
+    return True
 
 
 @rule(SupportNeed, "edit")
 def _need_owner(actor: Actor, need: SupportNeed) -> bool:
-    return _business_owner(actor, need.business)
+    if need.business is not None:
+        return _business_owner(actor, need.business)
+    return targets.is_recipient(actor, need)
 
 
 @rule(Sponsorship, "view")
 def _sponsorship_parties(actor: Actor, sponsorship: Sponsorship) -> bool:
     if actor.user_id is None:
         return False
-    if actor.admin_over(sponsorship.business.village_code):
-        return True
-    if actor.user_id == sponsorship.business.owner_id:
-        return True
     session = object_session(sponsorship)
+    if session is None:
+        return False
+    if actor.admin_over(targets.region_of(session, sponsorship)):
+        return True
+    if targets.is_recipient(actor, sponsorship) or targets.is_member(actor, sponsorship):
+        return True
+    return session.get(Membership, (sponsorship.organization_id, actor.user_id)) is not None
+
+
+@rule(GroupSession, "view")
+def _group_session_people(actor: Actor, meeting: GroupSession) -> bool:
+    """Its mentor, her university, its attendees and admins; any alumna while it is open."""
+    if actor.user_id is None:
+        return False
+    if actor.is_admin or _group_session_mentor(actor, meeting):
+        return True
+    if any(a.alumna_id == actor.user_id for a in meeting.attendees):
+        return True
+    if (
+        actor.role == Role.ALUMNA
+        and meeting.open_registration
+        and meeting.status == SessionStatus.SCHEDULED
+    ):
+        return True
+    session = object_session(meeting)
     return session is not None and (
-        session.get(Membership, (sponsorship.organization_id, actor.user_id)) is not None
+        session.get(Membership, (meeting.organization_id, actor.user_id)) is not None
     )
+
+
+@rule(Course, "view")
+def _course_public_when_published(actor: Actor, course: Course) -> bool:
+    """Published courses for everyone; others for the publisher, admins and (archived) the
+    alumnae enrolled in it."""
+    if course.status == CourseStatus.PUBLISHED or _course_publisher(actor, course):
+        return True
+    session = object_session(course)
+    return (
+        course.status == CourseStatus.ARCHIVED
+        and actor.user_id is not None
+        and session is not None
+        and session.scalar(
+            select(CourseEnrolment.id).where(
+                CourseEnrolment.course_id == course.id, CourseEnrolment.user_id == actor.user_id
+            )
+        )
+        is not None
+    )
+
+
+@rule(Course, "edit")
+def _course_publisher(actor: Actor, course: Course) -> bool:
+    """Members of the publishing organisation, and platform admins (moderation)."""
+    if actor.is_admin:
+        return True
+    session = object_session(course)
+    return (
+        actor.user_id is not None
+        and session is not None
+        and session.get(Membership, (course.organization_id, actor.user_id)) is not None
+    )
+
+
+@rule(GroupSession, "edit")
+def _group_session_mentor(actor: Actor, meeting: GroupSession) -> bool:
+    return actor.is_admin or (actor.user_id is not None and actor.user_id == meeting.mentor_id)

@@ -30,9 +30,13 @@ from api.models import (
     CheckIn,
     CheckInPrompt,
     Consent,
+    CourseEnrolment,
     Disbursement,
     Event,
     GraduateClaim,
+    GroupAttendee,
+    GroupMember,
+    GroupSession,
     IdempotencyRecord,
     InboundMessage,
     Lead,
@@ -43,6 +47,7 @@ from api.models import (
     MentoringSession,
     Message,
     MessagingPreference,
+    ModuleProgress,
     Notification,
     OffPlatformSale,
     OneTimeCode,
@@ -64,7 +69,7 @@ from api.models import (
 )
 from api.models.mentoring import OfferStatus, RequestStatus
 from api.models.sponsorship import NeedStatus, SponsorshipStatus
-from api.services import audit, codes, photos, reviews
+from api.services import audit, codes, groups, photos, reviews
 from api.services.authz import Actor
 from api.storage import Storage
 
@@ -352,6 +357,44 @@ PARTS: tuple[Part, ...] = (
         },
     ),
     Part(
+        "course_enrolments",
+        CourseEnrolment,
+        lambda u: CourseEnrolment.user_id == u,
+        why="kept: ids and times only, pseudonymous once her account is; the publisher's "
+        "enrolment counts and the training statistics stay true",
+    ),
+    Part(
+        "course_module_progress",
+        ModuleProgress,
+        lambda u: ModuleProgress.enrolment_id.in_(
+            select(CourseEnrolment.id).where(CourseEnrolment.user_id == u)
+        ),
+        export=False,
+        why="the modules she marked done: shown in her export inside each enrolment; ids and "
+        "times only",
+    ),
+    Part(
+        "group_sessions_led",
+        GroupSession,
+        lambda u: GroupSession.mentor_id == u,
+        erase={"notes": None, "place": None, "link": None, "agenda": "", "reason": None},
+        why="kept as the university's record of a workshop held; her notes and places go",
+    ),
+    Part(
+        "group_sessions_attended",
+        GroupAttendee,
+        lambda u: GroupAttendee.alumna_id == u,
+        why="kept: that she came counts in the university's hours, pseudonymously",
+    ),
+    Part(
+        "group_memberships",
+        GroupMember,
+        lambda u: GroupMember.user_id == u,
+        why="her membership ends on erasure (groups.before_erasure: a ketua's role and the "
+        "group's businesses on record under her pass to another officer); the row stays, "
+        "pseudonymous, so that the group's history adds up",
+    ),
+    Part(
         "graduate_claims",
         GraduateClaim,
         lambda u: GraduateClaim.user_id == u,
@@ -447,13 +490,18 @@ PARTS: tuple[Part, ...] = (
 
 # Tables that hold a user's id (or her business's) but are not her personal data.
 NOT_HERS: dict[str, str] = {
+    "business_groups": "a group's own record, shared by its members; who started it is an id",
+    "business_group_equipment": "the group's record of its equipment; who recorded it is an id",
     "organizations": "an organisation's record; who created or verified it is kept as an id",
+    "courses": "an organisation's course; the member who started it is kept as an id",
     "sponsorship_milestones": "a sponsorship's milestones; who confirmed one is kept as an id",
     "product_changes": "price, stock and availability history of a product (figures, not people)",
     "order_items": "what an order held: product names and prices at the time",
     "refresh_tokens": "secrets of her sign-in sessions, deleted with them",
     "login_failures": "failed sign-ins and code requests; erasure deletes those under her email "
     "or phone",
+    "stats_facts": "figures derived from her business's check-ins and orders for the "
+    "statistics (dates, flags, counts); they follow those rows and go with her business",
 }
 
 # Every text and JSON column that no part above erases or deletes, and why what it holds is not
@@ -499,10 +547,19 @@ KEPT_TEXT: dict[str, tuple[str, str]] = {
     ),
     "product_changes": ("field old_value new_value", "price, stock and availability figures"),
     "check_ins": ("channels", "codes of the channels she sells through"),
+    "business_groups": ("name description", "a group's own record, its members'"),
+    "business_group_equipment": ("name source", "the group's record of its equipment"),
+    "mentoring_group_sessions": ("title", "the university's workshop: its title"),
     "leads": ("visitor channel", "a keyed hash of an anonymous visitor's address; a code"),
     "mentoring_offers": ("language", "a language code"),
     "sponsorships": ("items terms", "the sponsor's own words of what it gives"),
     "sponsorship_milestones": ("title", "the sponsor's milestones"),
+    "courses": ("title summary language", "an organisation's course, its own words"),
+    "course_modules": ("title body", "an organisation's course material"),
+    "course_attachments": (
+        "title content_type token sizes",
+        "an organisation's course material: its files' titles, types, keys and sizes",
+    ),
     "disbursements": (
         "description evidence_token evidence_type",
         "the sponsor's record of what it paid; the evidence file's token and type",
@@ -539,11 +596,16 @@ def erase(session: Session, *, actor: Actor, storage: Storage) -> dict[str, int]
     """
     user = actor.require_user()
     _check_nothing_open(session, user.id)
+    groups.before_erasure(session, user.id)  # the group's businesses stay the group's
     items: list[Product | Business] = [
         *session.scalars(select(Product).where(Product.business_id.in_(_her_businesses(user.id)))),
         *session.scalars(select(Business).where(Business.owner_id == user.id)),
     ]
     before = {item.id: catalogue_changes.snapshot(item) for item in items}
+    # The leads her listings drew (deleted below): their events name the product asked about.
+    leads = list(
+        session.scalars(select(Lead.id).where(Lead.business_id.in_(_her_businesses(user.id))))
+    )
     _delete_files(session, storage, user.id)
     identifiers = [v for v in (user.email, user.phone) if v]
     counts: dict[str, int] = {}
@@ -555,15 +617,14 @@ def erase(session: Session, *, actor: Actor, storage: Storage) -> dict[str, int]
     user.erased_at = utcnow()
     session.flush()
     session.expire_all()
-    # The catalogue's mirrors hear that her listings are gone; earlier events about them lose
-    # the names and descriptions they carried.
+    # The catalogue's mirrors hear that her listings are gone; earlier events about them (and
+    # about the leads they drew) lose the names and descriptions they carried.
     for item in items:
         session.refresh(item)
         catalogue_changes.announce(session, item, before[item.id], actor=actor)
     if items:
-        session.execute(
-            update(Event).where(Event.subject_id.in_([i.id for i in items])).values(data={})
-        )
+        about = [*(i.id for i in items), *leads]
+        session.execute(update(Event).where(Event.subject_id.in_(about)).values(data={}))
     audit.write(
         session,
         actor=actor,

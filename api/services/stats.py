@@ -5,7 +5,12 @@ A group's population is the businesses of its verified graduates. Survival at N 
 businesses known to exist N months after graduation (listed by then, or with a check-in for a
 month up to then), the share with a trading check-in in that
 month or the month before, or an order in the 60 days before it; reported once that date has
-passed. Median monthly revenue: over check-ins of the last 12 months that give ``revenue_idr``.
+passed (a check-in counts however it came: the API, a facilitator, or a reply to the monthly
+WhatsApp/SMS question). Median monthly revenue: over check-ins of the last 12 months that give
+``revenue_idr``. Median revenue band: over check-ins of the last 12 months that give a
+``revenue_band`` or an amount (an amount without a band counts as the band it falls in,
+``BAND_FLOORS``), so the women who answer by a button, with a band and no amount, are counted
+too; the lower median, as a band is a rank, not a number.
 Groups of fewer than ``MIN_GROUP`` businesses show only their key and ``suppressed`` to anyone
 but admins whose regions hold every cohort of the group.
 
@@ -34,10 +39,8 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     func,
     literal,
-    not_,
     or_,
     select,
     union_all,
@@ -48,28 +51,35 @@ from api.dates import add_months
 from api.db import UTCDateTime, utcnow
 from api.models import (
     ACTIVE_DAYS,
+    NO_DAY,
     Business,
     BusinessStatus,
     CheckIn,
     ClaimStatus,
     Cohort,
-    Disbursement,
-    DisbursementStatus,
     GraduateClaim,
     MentoringRequest,
-    Order,
-    OrderStatus,
     Product,
     ProductStatus,
     Program,
     RequestStatus,
+    RevenueBand,
     RosterEntry,
-    Sponsorship,
+    StatsFact,
 )
 from api.services import regions
 from api.services.authz import Actor
 
 MIN_GROUP = 5
+BANDS = tuple(RevenueBand)
+# The smallest monthly amount (rupiah) of each band: "under 1 million" is 1 to 999,999.
+BAND_FLOORS = {
+    RevenueBand.NONE: 0,
+    RevenueBand.UNDER_1M: 1,
+    RevenueBand.FROM_1M_TO_5M: 1_000_000,
+    RevenueBand.FROM_5M_TO_15M: 5_000_000,
+    RevenueBand.OVER_15M: 15_000_000,
+}
 SURVIVAL_MONTHS = (3, 6, 12, 24)
 GROUPS = ("cohort", "program", "region", "year")
 FIGURES = (
@@ -79,6 +89,7 @@ FIGURES = (
     "share_active",
     *(f"survival_{m}m" for m in SURVIVAL_MONTHS),
     "median_monthly_revenue_idr",
+    "median_revenue_band",
     "products_listed",
     "orders",
     "mentoring_completed",
@@ -157,8 +168,7 @@ def compute(
         named = regions.names(session, groups)
         for item in groups.values():
             item.label = named.get(item.key, item.key)
-    days = {c.graduated_on for c, _ in rows if c.graduated_on is not None}
-    figures = _figures(session, group_key(group), where, days, today)
+    figures = _figures(session, group_key(group), where, today)
     for item in groups.values():
         item.figures = {name: figures[name].get(item.key) for name in FIGURES}
         for name in ("graduates", "verified_graduates", "businesses_started", "products_listed"):
@@ -171,6 +181,16 @@ def compute(
             item.suppressed = True
             item.figures = dict.fromkeys(FIGURES)
     return list(groups.values())
+
+
+def roomy(session: Session) -> None:
+    """On PostgreSQL, let this transaction's sorts and hashes over the province's businesses
+    and check-ins stay in memory (the default 4 MB spills them to disk) and skip JIT
+    compilation (it costs more than it saves here). One statement; nothing on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(func.set_config("work_mem", "64MB", True), func.set_config("jit", "off", True))
+        )
 
 
 def population(key: ColumnElement[str], where: list[ColumnElement[bool]]) -> Any:
@@ -198,14 +218,15 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def horizons(days: Iterable[dt.date], today: dt.date) -> Any:
-    """For each graduation day and survival horizon that has passed: the target day, the two
-    months whose trading check-ins count, and the window of orders that count."""
+def horizons(days: Iterable[dt.date], today: dt.date | None, name: str = "horizons") -> Any:
+    """For each graduation day and survival horizon that has passed by ``today`` (all of them
+    without one): the target day, the two months whose trading check-ins count, and the window
+    of orders that count."""
     parts = []
     for since in sorted(days):
         for months in SURVIVAL_MONTHS:
             target = add_months(since, months)
-            if target > today:
+            if today is not None and target > today:
                 continue
             first = target.replace(day=1)
             parts.append(
@@ -225,7 +246,23 @@ def horizons(days: Iterable[dt.date], today: dt.date) -> Any:
             )
     if not parts:
         return None
-    return (union_all(*parts) if len(parts) > 1 else parts[0]).cte("horizons")
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).cte(name)
+
+
+def band_of(amount: int) -> RevenueBand:
+    """The band a monthly amount falls in."""
+    return [band for band in BANDS if amount >= BAND_FLOORS[band]][-1]
+
+
+def band_rank() -> Any:
+    """A check-in's band as its rank in ``BANDS`` (0 = none): its ``revenue_band``, else the
+    band its ``revenue_idr`` falls in, else null."""
+    given = [(CheckIn.revenue_band == band, i) for i, band in enumerate(BANDS)]
+    floors = [
+        (CheckIn.revenue_idr >= BAND_FLOORS[band], i)
+        for i, band in reversed(list(enumerate(BANDS)))
+    ]
+    return case(*given, *floors, else_=None)
 
 
 def _by_key(session: Session, stmt: Any) -> dict[str, Any]:
@@ -236,9 +273,9 @@ def _figures(
     session: Session,
     key: ColumnElement[str],
     where: list[ColumnElement[bool]],
-    days: set[dt.date],
     today: dt.date,
 ) -> dict[str, dict[str, Any]]:
+    roomy(session)
     figures: dict[str, dict[str, Any]] = {}
     figures["graduates"] = _by_key(
         session,
@@ -260,46 +297,50 @@ def _figures(
         pop.c.status != BusinessStatus.CLOSED,
         or_(pop.c.last_activity_at.is_(None), pop.c.last_activity_at > active_since),
     )
+    # Survival at each horizon that has passed, from the flags ``stats_facts`` keeps of each
+    # business and graduation day: one pass over the population, no probe per business.
+    counted = []
+    for months in SURVIVAL_MONTHS:
+        passed = getattr(StatsFact, f"target_{months}m") <= today
+        known = and_(passed, _fact(f"known_{months}m"))
+        counted.append(func.sum(case((known, 1), else_=0)))
+        counted.append(func.sum(case((and_(known, _fact(f"alive_{months}m")), 1), else_=0)))
     started: dict[str, int] = {}
     share: dict[str, float | None] = {}
-    for group, count, n_active in session.execute(
-        select(pop.c.key, func.count(), func.sum(case((active, 1), else_=0))).group_by(pop.c.key)
-    ):
-        started[group] = int(count)
-        share[group] = round(int(n_active) / int(count), 4) if count else None
-    figures["businesses_started"] = started
-    figures["share_active"] = share
     for months in SURVIVAL_MONTHS:
         figures[f"survival_{months}m"] = {}
-    h = horizons(days, today)
-    if h is not None:
-        reported_by_then = exists().where(
-            CheckIn.business_id == pop.c.business_id, CheckIn.month <= h.c.target
+    orders: dict[str, int] = {}
+    sponsored: dict[str, int] = {}
+    for group, count, n_active, n_orders, value, *survival in session.execute(
+        select(
+            pop.c.key,
+            func.count(),
+            func.sum(case((active, 1), else_=0)),
+            func.sum(StatsFact.orders_completed),
+            func.sum(StatsFact.sponsorship_idr),
+            *counted,
         )
-        known = not_(and_(pop.c.created_at >= h.c.next_day, not_(reported_by_then)))
-        traded = exists().where(
-            CheckIn.business_id == pop.c.business_id,
-            CheckIn.trading.is_(True),
-            or_(CheckIn.month == h.c.this_month, CheckIn.month == h.c.last_month),
+        .select_from(pop)
+        .outerjoin(
+            StatsFact,
+            and_(
+                StatsFact.business_id == pop.c.business_id,
+                StatsFact.since == func.coalesce(pop.c.since, NO_DAY),
+            ),
         )
-        ordered = exists().where(
-            Order.business_id == pop.c.business_id,
-            Order.created_at >= h.c.orders_from,
-            Order.created_at < h.c.next_day,
-        )
-        for group, months, existing, alive in session.execute(
-            select(
-                pop.c.key,
-                h.c.months,
-                func.sum(case((known, 1), else_=0)),
-                func.sum(case((and_(known, or_(traded, ordered)), 1), else_=0)),
-            )
-            .join(h, h.c.since == pop.c.since)
-            .group_by(pop.c.key, h.c.months)
-        ):
-            existing, alive = int(existing or 0), int(alive or 0)
+        .group_by(pop.c.key)
+    ):
+        orders[group] = int(n_orders or 0)
+        sponsored[group] = int(value or 0)
+        started[group] = int(count)
+        share[group] = round(int(n_active) / int(count), 4) if count else None
+        for i, months in enumerate(SURVIVAL_MONTHS):
+            existing, alive = int(survival[2 * i] or 0), int(survival[2 * i + 1] or 0)
             figures[f"survival_{months}m"][group] = round(alive / existing, 4) if existing else None
+    figures["businesses_started"] = started
+    figures["share_active"] = share
     figures["median_monthly_revenue_idr"] = _medians(session, pop, today)
+    figures["median_revenue_band"] = _median_bands(session, pop, today)
     figures["products_listed"] = _by_key(
         session,
         select(pop.c.key, func.count(Product.id))
@@ -307,13 +348,7 @@ def _figures(
         .where(Product.status == ProductStatus.PUBLISHED)
         .group_by(pop.c.key),
     )
-    figures["orders"] = _by_key(
-        session,
-        select(pop.c.key, func.count(Order.id))
-        .join(Order, Order.business_id == pop.c.business_id)
-        .where(Order.status == OrderStatus.COMPLETED)
-        .group_by(pop.c.key),
-    )
+    figures["orders"] = orders
     owners = (
         select(key.label("key"), GraduateClaim.user_id.label("user_id"))
         .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
@@ -328,23 +363,31 @@ def _figures(
         .where(MentoringRequest.status == RequestStatus.COMPLETED)
         .group_by(owners.c.key),
     )
-    figures["sponsorship_value_idr"] = {
-        group: int(value or 0)
-        for group, value in session.execute(
-            select(pop.c.key, func.sum(Disbursement.value_idr))
-            .join(Sponsorship, Sponsorship.business_id == pop.c.business_id)
-            .join(Disbursement, Disbursement.sponsorship_id == Sponsorship.id)
-            .where(Disbursement.status == DisbursementStatus.CONFIRMED)
-            .group_by(pop.c.key)
-        )
-    }
+    figures["sponsorship_value_idr"] = sponsored
     return figures
 
 
+def _fact(name: str) -> Any:
+    return getattr(StatsFact, name).is_(True)
+
+
 def _medians(session: Session, pop: Any, today: dt.date) -> dict[str, int]:
-    """The median of each group's revenues, by window functions: the middle row (or the two
-    middle rows) in order, averaged and truncated as ``int(statistics.median(...))`` is."""
+    """The median of each group's revenues, averaged and truncated as
+    ``int(statistics.median(...))`` is: on SQLite by window functions (the middle row, or the
+    two middle rows, in order), on PostgreSQL by ``percentile_cont(0.5)`` (the same average of
+    the two middle values, exact for whole rupiah below 2^52)."""
     year_ago = add_months(today.replace(day=1), -12)
+    if session.get_bind().dialect.name == "postgresql":
+        # The same figure by PostgreSQL's ordered-set aggregate: one sort per group, no windows.
+        return {
+            group: int(value)
+            for group, value in session.execute(
+                select(pop.c.key, func.percentile_cont(0.5).within_group(CheckIn.revenue_idr))
+                .join(CheckIn, CheckIn.business_id == pop.c.business_id)
+                .where(CheckIn.month >= year_ago, CheckIn.revenue_idr.is_not(None))
+                .group_by(pop.c.key)
+            )
+        }
     ranked = (
         select(
             pop.c.key.label("key"),
@@ -368,6 +411,29 @@ def _medians(session: Session, pop: Any, today: dt.date) -> dict[str, int]:
             select(ranked.c.key, func.min(ranked.c.value), func.max(ranked.c.value))
             .where(middle)
             .group_by(ranked.c.key)
+        )
+    }
+
+
+def _median_bands(session: Session, pop: Any, today: dt.date) -> dict[str, RevenueBand]:
+    """The lower median of each group's bands (given, or the amount's) by window functions."""
+    year_ago = add_months(today.replace(day=1), -12)
+    rank = band_rank()
+    ranked = (
+        select(
+            pop.c.key.label("key"),
+            rank.label("band"),
+            func.row_number().over(partition_by=pop.c.key, order_by=rank).label("position"),
+            func.count().over(partition_by=pop.c.key).label("n"),
+        )
+        .join(CheckIn, CheckIn.business_id == pop.c.business_id)
+        .where(CheckIn.month >= year_ago, rank.is_not(None))
+        .subquery()
+    )
+    return {
+        group: BANDS[int(band)]
+        for group, band in session.execute(
+            select(ranked.c.key, ranked.c.band).where(ranked.c.position == (ranked.c.n + 1) // 2)
         )
     }
 

@@ -7,7 +7,8 @@ table of months built here):
 - ``businesses``: listed by the end of the month; of them ``active`` (seen within 60 days of
   the month's end: listed, a check-in for a month, or an order), ``at_risk`` (60-120 days) and
   ``dormant`` (longer) — the thresholds of a business's ``activity_status``;
-- ``check_ins`` for the month, and the ``median_revenue_band`` they give (the lower median);
+- ``check_ins`` for the month, and the ``median_revenue_band`` they give (the lower median of
+  their bands, an amount without a band counting as the band it falls in: ``stats.band_rank``);
 - ``orders`` completed and their ``orders_idr``, created in the month; ``off_platform_sales``
   and ``off_platform_idr`` sold in the month; ``new_businesses`` listed in it.
 
@@ -56,13 +57,20 @@ from api.models import (
     Order,
     OrderStatus,
     Program,
-    RevenueBand,
+    StatsFact,
 )
 from api.services import regions
 from api.services.authz import Actor
-from api.services.stats import MIN_GROUP, cohort_filter, group_key, population
+from api.services.stats import (
+    BANDS,
+    MIN_GROUP,
+    band_rank,
+    cohort_filter,
+    group_key,
+    population,
+    roomy,
+)
 
-BANDS = tuple(RevenueBand)
 SERIES_FIGURES = (
     "businesses",
     "active",
@@ -199,6 +207,7 @@ def series(
     if not groups or first > last:
         return [Series(key, label, place, scope) for key, (label, place, scope) in groups.items()]
     key = group_key(group)
+    roomy(session)
     pop = population(key, where)
     m = _months_table(first, last)
     cells: dict[tuple[str, dt.date], dict[str, Any]] = {}
@@ -244,7 +253,7 @@ def series(
             dormant=int(listed) - int(n_active or 0) - int(n_risk or 0),
             new_businesses=int(new or 0),
         )
-    rank = case(*((CheckIn.revenue_band == band, i) for i, band in enumerate(BANDS)), else_=None)
+    rank = band_rank()
     ranked = (
         select(
             pop.c.key.label("key"),
@@ -253,9 +262,7 @@ def series(
             func.row_number()
             .over(partition_by=(pop.c.key, CheckIn.month), order_by=func.coalesce(rank, 99))
             .label("position"),
-            func.count(CheckIn.revenue_band)
-            .over(partition_by=(pop.c.key, CheckIn.month))
-            .label("n"),
+            func.count(rank).over(partition_by=(pop.c.key, CheckIn.month)).label("n"),
             func.count().over(partition_by=(pop.c.key, CheckIn.month)).label("received"),
         )
         .join(CheckIn, CheckIn.business_id == pop.c.business_id)
@@ -383,17 +390,8 @@ def survival(
     today = today or utcnow().date()
     where = cohort_filter(program, year, region)
     groups = _groups(session, actor, group, where)
+    roomy(session)
     pop = population(group_key(group), where)
-    last_trading = (
-        select(func.max(CheckIn.month))
-        .where(CheckIn.business_id == pop.c.business_id, CheckIn.trading.is_(True))
-        .scalar_subquery()
-    )
-    last_order = (
-        select(func.max(Order.created_at))
-        .where(Order.business_id == pop.c.business_id)
-        .scalar_subquery()
-    )
     times: dict[str, tuple[list[int], list[bool]]] = {key: ([], []) for key in groups}
     for g, since, created, status, traded, ordered in session.execute(
         select(
@@ -401,16 +399,15 @@ def survival(
             pop.c.since,
             pop.c.created_at,
             pop.c.status,
-            last_trading,
-            last_order.label("last_order"),
-        ).where(pop.c.since.is_not(None))
+            StatsFact.last_trading_month,
+            StatsFact.last_order_at,
+        ).join(
+            StatsFact,
+            and_(StatsFact.business_id == pop.c.business_id, StatsFact.since == pop.c.since),
+        )
     ):
         if since > today or g not in times:
             continue
-        if ordered is not None and isinstance(ordered, str):  # SQLite's text, unprocessed
-            ordered = dt.datetime.fromisoformat(ordered)
-        if isinstance(traded, str):
-            traded = dt.date.fromisoformat(traded)
         signs = [created.date(), traded, ordered.date() if ordered else None]
         last_sign = max(s for s in signs if s is not None)
         stopped = status == BusinessStatus.CLOSED or (today - last_sign).days > DORMANT_DAYS

@@ -3,8 +3,8 @@
 ``row_changes`` is written at commit under the events' lock, so ``seq`` follows commit order
 and a reader paging with ``updated_since`` never skips a row committed late.
 
-Revision ID: 0031
-Revises: 0030
+Revision ID: 0031_changes
+Revises: 0031_reminder
 Create Date: 2026-12-05 22:15:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0031"
-down_revision: str | None = "0030"
+revision: str = "0031_changes"
+down_revision: str | None = "0031_reminder"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

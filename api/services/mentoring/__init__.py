@@ -63,6 +63,8 @@ from api.services.mentoring.sessions import (
     cancel_session,
     list_sessions,
     record_session,
+    remind_due,
+    reminder_at,
     reschedule_session,
 )
 
@@ -106,6 +108,8 @@ __all__ = [
     "mentoring_report",
     "rate",
     "record_session",
+    "remind_due",
+    "reminder_at",
     "report_csv_rows",
     "reschedule_session",
     "shown",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from api.errors import Conflict, NotFound, ValidationFailed
 from api.models import (
     Attendance,
+    GroupSession,
     MentoringRequest,
     MentoringSession,
     Organization,
@@ -28,7 +29,9 @@ class MentorRecord:
     mentor_id: str
     name: str
     sessions_held: int = 0
-    minutes: int = 0
+    group_sessions_held: int = 0
+    minutes: int = 0  # the mentor's: each session once, however many came
+    alumna_minutes: int = 0  # the women's: each session once per woman who came
     alumnae: set[str] = field(default_factory=set)
     topics: Counter[str] = field(default_factory=Counter)
     completed: int = 0
@@ -37,6 +40,10 @@ class MentorRecord:
     @property
     def hours(self) -> float:
         return round(self.minutes / 60, 2)
+
+    @property
+    def alumna_hours(self) -> float:
+        return round(self.alumna_minutes / 60, 2)
 
     @property
     def alumnae_served(self) -> int:
@@ -62,7 +69,9 @@ def mentoring_report(
     session: Session, *, actor: Actor, organization_id: str, from_date: dt.date, to_date: dt.date
 ) -> MentoringReport:
     """Sessions held between the dates (inclusive, by their start), for the university's
-    community-service reporting: per mentor and in total. Hours count attended sessions."""
+    community-service reporting: per mentor and in total. Hours count attended sessions, each
+    once for the mentor; ``alumna_hours`` counts them once per woman who came (a two-hour
+    workshop for 20 women: one session, 2 hours, 40 alumna hours, 20 alumnae served)."""
     organization = session.get(Organization, organization_id)
     if organization is None:
         raise NotFound()
@@ -98,6 +107,9 @@ def mentoring_report(
                 target.minutes += meeting.duration_minutes
                 target.alumnae.add(request.alumna_id)
             target.topics[request.topic.value] += 1
+            if meeting.attendance == Attendance.ATTENDED:
+                target.alumna_minutes += meeting.duration_minutes
+    _add_group_sessions(session, organization.id, start, end, records, totals)
     finished = session.scalars(
         select(MentoringRequest).where(
             MentoringRequest.organization_id == organization.id,
@@ -126,6 +138,41 @@ def mentoring_report(
     )
 
 
+def _add_group_sessions(
+    session: Session,
+    organization_id: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    records: dict[str, MentorRecord],
+    totals: MentorRecord,
+) -> None:
+    held = session.scalars(
+        select(GroupSession)
+        .where(
+            GroupSession.organization_id == organization_id,
+            GroupSession.status == SessionStatus.HELD,
+            GroupSession.starts_at >= start,
+            GroupSession.starts_at < end,
+        )
+        .order_by(GroupSession.starts_at)
+    ).all()
+    for meeting in held:
+        if meeting.mentor_id is None or meeting.mentor is None:
+            continue
+        came = {a.alumna_id for a in meeting.attendees if a.attended}
+        record = records.setdefault(
+            meeting.mentor_id, MentorRecord(meeting.mentor_id, meeting.mentor.name)
+        )
+        for target in (record, totals):
+            target.sessions_held += 1
+            target.group_sessions_held += 1
+            target.topics[meeting.topic.value] += 1
+            if came:
+                target.minutes += meeting.duration_minutes
+                target.alumna_minutes += meeting.duration_minutes * len(came)
+                target.alumnae |= came
+
+
 def report_csv_rows(report: MentoringReport) -> list[list[Any]]:
     header = [
         "mentor_id",
@@ -137,6 +184,8 @@ def report_csv_rows(report: MentoringReport) -> list[list[Any]]:
         "rating_average",
         "rating_count",
         "topics",
+        "group_sessions_held",
+        "alumna_hours",
     ]
     rows: list[list[Any]] = [header]
     for record in [*report.mentors, report.totals]:
@@ -151,6 +200,8 @@ def report_csv_rows(report: MentoringReport) -> list[list[Any]]:
                 record.rating["average"] or "",
                 record.rating["count"],
                 "; ".join(f"{t}={n}" for t, n in sorted(record.topics.items())),
+                record.group_sessions_held,
+                record.alumna_hours,
             ]
         )
     return rows

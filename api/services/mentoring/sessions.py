@@ -1,14 +1,17 @@
 """The sessions of an accepted mentoring request: scheduled, rescheduled, cancelled, recorded
-as held."""
+as held; and the day-before reminder, sent once by ``housekeeping`` (re-armed by a reschedule,
+dropped by a cancellation)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.dates import WIB
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import (
@@ -18,6 +21,7 @@ from api.models import (
     SessionStatus,
 )
 from api.pagination import Page, paginate
+from api.services import events
 from api.services.authz import Actor
 from api.services.mentoring.common import (
     ACCEPTED,
@@ -27,6 +31,22 @@ from api.services.mentoring.common import (
     _session_event,
 )
 from api.services.mentoring.requests import get_request, is_party
+
+REMIND_BEFORE = dt.timedelta(days=1)
+# Messages wait out 21:00-07:00 WIB; a reminder due in the evening goes at 20:00 instead, so
+# that it is not held until the morning of the day itself.
+EVENING_QUIET, REMIND_BY = 21, 20
+
+
+def reminder_at(starts_at: dt.datetime, now: dt.datetime) -> dt.datetime | None:
+    """When a session's reminder is due: a day before it starts (at 20:00 WIB when that falls
+    in the evening's quiet hours); none when that has passed, as the notice of its scheduling,
+    sent now, already tells her."""
+    due = starts_at - REMIND_BEFORE
+    local = due.astimezone(WIB)
+    if local.hour >= EVENING_QUIET:
+        due = local.replace(hour=REMIND_BY, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+    return due if due > now else None
 
 
 def _party_request(session: Session, actor: Actor, request_id: str) -> MentoringRequest:
@@ -44,15 +64,16 @@ def add_session(
         raise Forbidden()
     if request.status not in ACTIVE:
         raise Conflict("mentoring_not_active", params={"status": request.status.value})
-    _check_place(data.get("mode"), data.get("place"), data.get("link"))
+    check_place(data.get("mode"), data.get("place"), data.get("link"))
     meeting = MentoringSession(**data, request_id=request.id, created_by_id=actor.user_id)
+    meeting.reminder_at = reminder_at(meeting.starts_at, utcnow())
     session.add(meeting)
     session.flush()
     _session_event(session, "scheduled", request, meeting, actor)
     return meeting
 
 
-def _check_place(mode: Any, place: str | None, link: str | None) -> None:
+def check_place(mode: Any, place: str | None, link: str | None) -> None:
     if mode == MentoringFormat.ONLINE and not link:
         raise ValidationFailed(errors={"link": ["Required for an online session."]})
     if mode == MentoringFormat.IN_PERSON and not place:
@@ -95,8 +116,9 @@ def reschedule_session(
     request, meeting = _meeting(session, actor, request_id, session_id)
     for name, value in data.items():
         setattr(meeting, name, value)
-    _check_place(meeting.mode, meeting.place, meeting.link)
+    check_place(meeting.mode, meeting.place, meeting.link)
     meeting.reschedule_count += 1
+    meeting.reminder_at = reminder_at(meeting.starts_at, utcnow())  # re-armed for the new time
     session.flush()
     _session_event(session, "rescheduled", request, meeting, actor, reason=data["reason"])
     return meeting
@@ -107,6 +129,7 @@ def cancel_session(
 ) -> MentoringSession:
     request, meeting = _meeting(session, actor, request_id, session_id)
     meeting.status, meeting.reason = SessionStatus.CANCELLED, reason
+    meeting.reminder_at = None
     session.flush()
     _session_event(session, "cancelled", request, meeting, actor, reason=reason)
     return meeting
@@ -119,7 +142,7 @@ def record_session(
     request, meeting = _meeting(session, actor, request_id, session_id)
     if meeting.starts_at > utcnow():
         raise Conflict("session_in_future")
-    meeting.status = SessionStatus.HELD
+    meeting.status, meeting.reminder_at = SessionStatus.HELD, None
     meeting.notes, meeting.outcome = data.get("notes"), data.get("outcome")
     meeting.attendance = data["attendance"]
     if request.status == ACCEPTED:
@@ -127,3 +150,43 @@ def record_session(
     session.flush()
     _session_event(session, "held", request, meeting, actor)
     return meeting
+
+
+def remind_due(session: Session, *, now: dt.datetime | None = None) -> int:
+    """The reminders due: an event ``mentoring_session.reminder`` for each scheduled session
+    whose reminder time has come and that has not started, told to both parties (and by message
+    to whoever chose session reminders, under the messaging rules); each once."""
+    now = now or utcnow()
+    due = session.scalars(
+        select(MentoringSession)
+        .where(
+            MentoringSession.reminder_at <= now,
+            MentoringSession.status == SessionStatus.SCHEDULED,
+        )
+        .order_by(MentoringSession.reminder_at, MentoringSession.id)
+        .with_for_update(of=MentoringSession, skip_locked=True)
+    ).all()
+    sent = 0
+    for meeting in due:
+        meeting.reminder_at = None
+        if meeting.starts_at <= now:
+            continue  # housekeeping did not run in time: a reminder after the start helps nobody
+        request = session.get(MentoringRequest, meeting.request_id)
+        if request is None or request.status not in ACTIVE:
+            continue
+        events.record(
+            session,
+            type="mentoring_session.reminder",
+            subject=meeting,
+            actor=None,
+            data={
+                "request_id": request.id,
+                "starts_at": meeting.starts_at.isoformat(),
+                "starts_at_wib": meeting.starts_at.astimezone(WIB).strftime("%Y-%m-%d %H:%M WIB"),
+            },
+            notify=(request.alumna_id, request.mentor_id),
+            audience=(request.organization_id,),
+        )
+        sent += 1
+    session.flush()
+    return sent

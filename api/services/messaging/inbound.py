@@ -139,11 +139,27 @@ def _status(
     return row if _record(session, row) else None
 
 
+def _refuse_nul(value: Any) -> None:
+    """No provider sends NUL characters, and PostgreSQL cannot store or compare them: a body
+    that has one is malformed (on SQLite too, so both refuse it alike)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("NUL character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item)
+
+
 def record_whatsapp(session: Session, payload: Any) -> list[str]:
     """The rows a WhatsApp webhook payload makes (its shape checked field by field)."""
     made: list[InboundMessage | None] = []
     if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
         raise ValueError("not a WhatsApp Business Account notification")
+    _refuse_nul(payload)
     for entry in _list(payload.get("entry")):
         for change in _list(_dict(entry).get("changes")):
             value = _dict(_dict(change).get("value"))
@@ -167,6 +183,7 @@ def record_whatsapp(session: Session, payload: Any) -> list[str]:
 
 
 def record_twilio(session: Session, form: Mapping[str, str]) -> list[str]:
+    _refuse_nul(dict(form))
     sid = form.get("MessageSid") or form.get("SmsSid")
     if not sid:
         raise ValueError("no MessageSid")

@@ -34,8 +34,16 @@ NOTICE = (
 # The events a woman may choose, and the event types each stands for.
 EVENTS: dict[str, tuple[str, ...]] = {
     "order.new": ("order.requested",),
+    "lead.new": ("lead.created",),
     "mentoring.accepted": ("mentoring_request.accepted",),
-    "mentoring.session_reminder": ("mentoring_session.scheduled", "mentoring_session.rescheduled"),
+    "mentoring.session_reminder": (
+        "mentoring_session.scheduled",
+        "mentoring_session.rescheduled",
+        "group_session.invited",
+        "group_session.cancelled",
+        "mentoring_session.reminder",
+    ),
+    "group.invitation": ("business_group_member.invited",),
     "sponsorship.proposed": ("sponsorship.proposed",),
     "sponsorship.disbursed": ("sponsorship.disbursement_recorded",),
     "check_in.monthly": (),

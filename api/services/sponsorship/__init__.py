@@ -38,6 +38,11 @@ from api.services.sponsorship.disbursements import (
     list_disbursements,
     record_disbursement,
 )
+from api.services.sponsorship.funded import (
+    FUNDED_SORTS,
+    FundedBusiness,
+    funded_businesses,
+)
 from api.services.sponsorship.impact import (
     WINDOW,
     BusinessImpact,
@@ -48,6 +53,8 @@ from api.services.sponsorship.impact import (
 from api.services.sponsorship.needs import (
     browse_needs,
     close_need,
+    create_cohort_need,
+    create_group_need,
     create_need,
     get_need,
 )
@@ -67,6 +74,7 @@ from api.services.sponsorship.sponsorships import (
 __all__ = [
     "DISBURSEMENT_SORTS",
     "EVIDENCE_PDF_MAX",
+    "FUNDED_SORTS",
     "NEED_SORTS",
     "OPEN_NEEDS",
     "PROGRESS",
@@ -76,6 +84,7 @@ __all__ = [
     "SPONSORSHIP_SORTS",
     "WINDOW",
     "BusinessImpact",
+    "FundedBusiness",
     "ImpactReport",
     "S",
     "act",
@@ -85,11 +94,14 @@ __all__ = [
     "browse_needs",
     "close_need",
     "confirm_disbursement",
+    "create_cohort_need",
+    "create_group_need",
     "create_need",
     "dispute_disbursement",
     "evidence_key",
     "evidence_keys",
     "evidence_prefix",
+    "funded_businesses",
     "get_disbursement",
     "get_need",
     "get_sponsorship",

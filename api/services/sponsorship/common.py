@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import api.services.sponsorship.targets as targets
 from api.images import MAX_BYTES
 from api.models import (
     Disbursement,
@@ -62,7 +63,13 @@ def _event(
         type=f"sponsorship.{what}",
         subject=sponsorship,
         actor=actor,
-        data={"status": sponsorship.status.value, "business_id": sponsorship.business_id, **data},
-        notify=(sponsorship.business.owner_id, *members),
+        data={
+            "status": sponsorship.status.value,
+            "business_id": sponsorship.business_id,
+            "target_type": sponsorship.target_type.value,
+            "target_id": sponsorship.target_id,
+            **data,
+        },
+        notify=(*targets.recipients(session, sponsorship), *members),
         audience=(sponsorship.organization_id,),
     )

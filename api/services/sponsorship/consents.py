@@ -3,6 +3,8 @@ it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,13 @@ def active_consent(
             SponsorConsent.organization_id == organization_id,
             SponsorConsent.revoked_at.is_(None),
         )
+    )
+
+
+def consenting_businesses(organization_id: str) -> Any:
+    """The businesses whose owners let the organisation see their figures now (a SELECT)."""
+    return select(SponsorConsent.business_id).where(
+        SponsorConsent.organization_id == organization_id, SponsorConsent.revoked_at.is_(None)
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from api import images
+from api import documents, images
 from api.db import on_commit, utcnow
 from api.errors import Conflict, Forbidden, NotFound, UnsupportedMediaType, ValidationFailed
 from api.models import (
@@ -214,7 +214,7 @@ def attach_evidence(
         on_commit(session, lambda: photo_service.delete_files(storage, replaced))
     token = secrets.token_hex(8)
     prefix = evidence_prefix(disbursement.id, token)
-    if data.startswith(b"%PDF-"):
+    if documents.is_pdf(data):
         if len(data) > EVIDENCE_PDF_MAX:
             raise ValidationFailed(errors={"file": ["At most 5 MB."]})
         key = f"{prefix}/evidence.pdf"

@@ -4,13 +4,14 @@ and CSV)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import api.services.sponsorship.targets as targets
 from api.db import utcnow
 from api.errors import NotFound
 from api.models import (
@@ -23,11 +24,13 @@ from api.models import (
     OrderStatus,
     Organization,
     Product,
-    Region,
     SponsorConsent,
     Sponsorship,
+    TargetType,
 )
+from api.services import regions
 from api.services.authz import Actor, authorize
+from api.services.sponsorship.consents import consenting_businesses
 
 WINDOW = dt.timedelta(days=180)
 
@@ -57,6 +60,8 @@ class ImpactReport:
     by_kind: dict[str, int]
     by_region: list[dict[str, Any]]  # [{region: {code, name}, value_idr}], largest first
     milestones_met: int
+    # Sponsorships that reached something this year, by kind of target.
+    targets_reached: dict[str, int] = field(default_factory=dict)
     businesses: list[BusinessImpact] = field(default_factory=list)
 
 
@@ -64,7 +69,9 @@ def impact_report(
     session: Session, *, actor: Actor, organization_id: str, year: int
 ) -> ImpactReport:
     """What the organisation's sponsorships did in a year; figures of a business only with its
-    owner's consent (checked now: a revoked consent hides them at once)."""
+    owner's consent (checked now: a revoked consent hides them at once). Women reached count
+    once each, whether reached alone, through her group or through her cohort; the businesses
+    of women reached through a group or a cohort are listed when they consented."""
     organization = session.get(Organization, organization_id)
     if organization is None:
         raise NotFound()
@@ -90,19 +97,17 @@ def impact_report(
     by_kind: dict[str, int] = defaultdict(int)
     by_region: dict[str, int] = defaultdict(int)
     received: dict[str, int] = defaultdict(int)
-    first: dict[str, dt.date] = {}
+    first: dict[str, dt.date] = {}  # business -> first disbursement that reached it
+    targeted: dict[str, Sponsorship] = {}
     for disbursement, sponsorship in rows:
         by_kind[sponsorship.kind.value] += disbursement.value_idr
-        regency = sponsorship.business.regency_code
+        regency = (targets.region_of(session, sponsorship) or "")[:5]
         by_region[regency] += disbursement.value_idr
-        received[sponsorship.business_id] += disbursement.value_idr
-        first.setdefault(sponsorship.business_id, disbursement.disbursed_on)
-    region_names: dict[str, str] = {
-        code: name
-        for code, name in session.execute(
-            select(Region.code, Region.name).where(Region.code.in_(list(by_region)))
-        )
-    }
+        targeted.setdefault(sponsorship.id, sponsorship)
+        if sponsorship.business_id is not None:
+            received[sponsorship.business_id] += disbursement.value_idr
+            first.setdefault(sponsorship.business_id, disbursement.disbursed_on)
+    region_names = regions.names(session, list(by_region))
     milestones = session.scalar(
         select(func.count())
         .select_from(Milestone)
@@ -113,53 +118,92 @@ def impact_report(
             Milestone.met_at < dt.datetime.combine(end, dt.time(), dt.UTC),
         )
     )
-    reached = [session.get(Business, b) for b in received]
+    women = targets.women_reached(session, list(targeted.values()))
+    reach = Counter(s.target_type.value for s in targeted.values())
     report = ImpactReport(
         organization.id,
         organization.name,
         year,
         dict(by_status),
-        len(reached),
-        len({b.owner_id for b in reached if b is not None}),
-        sum(received.values()),
+        len(received),
+        len(women),
+        sum(by_kind.values()),
         dict(by_kind),
         [
             {"region": {"code": code, "name": region_names.get(code, "")}, "value_idr": value}
             for code, value in sorted(by_region.items(), key=lambda item: (-item[1], item[0]))
         ],
         int(milestones or 0),
+        targets_reached={kind.value: reach.get(kind.value, 0) for kind in TargetType},
     )
+    # Groups and cohorts reach the businesses of their women: listed with their consent only.
+    pivots = _pivots(session, rows)
+    reached = [b for b in (session.get(Business, i) for i in received) if b is not None]
+    indirect = [
+        b
+        for b in targets.businesses_of(session, set(pivots))
+        if b.id not in received and _pivot(b, pivots, session) is not None
+    ]
     consenting = set(
         session.scalars(
-            select(SponsorConsent.business_id).where(
-                SponsorConsent.organization_id == organization.id,
-                SponsorConsent.business_id.in_(list(received)),
-                SponsorConsent.revoked_at.is_(None),
+            consenting_businesses(organization.id).where(
+                SponsorConsent.business_id.in_([b.id for b in (*reached, *indirect)])
             )
         )
     )
     for business in reached:
-        if business is None:
-            continue
-        consented = business.id in consenting
-        item = BusinessImpact(
-            business.id,
-            business.name,
-            {
-                "code": business.regency_code,
-                "name": region_names.get(business.regency_code, business.regency_code),
-            },
-            received[business.id],
-            consented,
-            first[business.id] if consented else None,
+        report.businesses.append(
+            _business_impact(
+                session,
+                business,
+                received[business.id],
+                first[business.id],
+                business.id in consenting,
+            )
         )
-        if consented:
-            pivot = dt.datetime.combine(first[business.id], dt.time(), dt.UTC)
-            item.before = _activity_between(session, business, pivot - WINDOW, pivot)
-            item.after = _activity_between(session, business, pivot, min(pivot + WINDOW, utcnow()))
-            item.activity_status = business.activity_status
-        report.businesses.append(item)
+    for business in indirect:
+        if business.id in consenting:
+            pivot = _pivot(business, pivots, session)
+            assert pivot is not None
+            report.businesses.append(_business_impact(session, business, 0, pivot, True))
     return report
+
+
+def _pivots(session: Session, rows: Any) -> dict[str, dt.date]:
+    """Each woman a group or cohort sponsorship reached -> its first confirmed disbursement."""
+    found: dict[str, dt.date] = {}
+    for disbursement, sponsorship in rows:
+        if sponsorship.business_id is not None:
+            continue
+        for woman in targets.women_reached(session, [sponsorship]):
+            found.setdefault(woman, disbursement.disbursed_on)
+    return found
+
+
+def _pivot(business: Business, pivots: dict[str, dt.date], session: Session) -> dt.date | None:
+    """When support first reached a business's women (its owner, or its group's members)."""
+    women = targets.women_reached_by_business(session, business)
+    days = [pivots[w] for w in women if w in pivots]
+    return min(days) if days else None
+
+
+def _business_impact(
+    session: Session, business: Business, value: int, since: dt.date, consented: bool
+) -> BusinessImpact:
+    item = BusinessImpact(
+        business.id,
+        business.name,
+        regions.place(session, business.regency_code),
+        value,
+        consented,
+        since if consented else None,
+    )
+    if consented:
+        pivot = dt.datetime.combine(since, dt.time(), dt.UTC)
+        item.before = _activity_between(session, business, pivot - WINDOW, pivot)
+        item.after = _activity_between(session, business, pivot, min(pivot + WINDOW, utcnow()))
+        item.activity_status = business.activity_status
+    return item
 
 
 def _activity_between(

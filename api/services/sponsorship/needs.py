@@ -1,4 +1,5 @@
-"""Needs: what a business asks sponsors for, and their progress (confirmed disbursements)."""
+"""Needs: what a business, a business group or a cohort asks sponsors for, and their progress
+(confirmed disbursements)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,25 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+import api.services.sponsorship.targets as targets
 from api.catalogue.listing import shown_sql
 from api.db import utcnow
-from api.errors import NotFound, ValidationFailed
+from api.errors import Forbidden, NotFound, ValidationFailed
 from api.models import (
     Business,
+    BusinessGroup,
     ClaimStatus,
+    Cohort,
     GraduateClaim,
     NeedStatus,
     SupportNeed,
+    TargetType,
 )
 from api.pagination import Page
-from api.services import businesses, categories, changes, events, regions
+from api.services import businesses, categories, changes, events, groups, regions
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import refuse
 from api.services.sponsorship.common import NEED_SORTS, OPEN_NEEDS, PROGRESS
@@ -31,6 +36,33 @@ def create_need(
 ) -> SupportNeed:
     """The owner states what would help: a target value, or items that add up to it."""
     business = businesses.get_business(session, actor=actor, business_id=business_id, action="edit")
+    return _create(session, actor, TargetType.BUSINESS, business.id, data)
+
+
+def create_group_need(
+    session: Session, *, actor: Actor, group_id: str, data: Mapping[str, Any]
+) -> SupportNeed:
+    """A group's officers state what would help the group (its equipment, its training)."""
+    group = groups.get_group(session, actor=actor, group_id=group_id, action="record")
+    return _create(session, actor, TargetType.GROUP, group.id, data)
+
+
+def create_cohort_need(
+    session: Session, *, actor: Actor, cohort_id: str, data: Mapping[str, Any]
+) -> SupportNeed:
+    """A cohort's facilitators (or admins where it is) state what would help the cohort (the
+    facilitators' own training, a shared stall)."""
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotFound()
+    if not (actor.admin_over(cohort.region_code) or actor.user_id in cohort.facilitator_ids):
+        raise Forbidden()
+    return _create(session, actor, TargetType.COHORT, cohort.id, data)
+
+
+def _create(
+    session: Session, actor: Actor, kind: TargetType, target_id: str, data: Mapping[str, Any]
+) -> SupportNeed:
     values = dict(data)
     items = values.get("items") or []
     if values.get("target_value_idr") is None:
@@ -41,7 +73,7 @@ def create_need(
         values["target_value_idr"] = sum(i["value_idr"] * i.get("quantity", 1) for i in items)
     if values.get("deadline") and values["deadline"] < utcnow().date():
         raise ValidationFailed(errors={"deadline": ["Must not be in the past."]})
-    need = SupportNeed(**values, business_id=business.id)
+    need = SupportNeed(**values, **targets.columns(kind, target_id))
     session.add(need)
     session.flush()
     events.record(
@@ -49,7 +81,12 @@ def create_need(
         type="need.posted",
         subject=need,
         actor=actor,
-        data={"business_id": business.id, "kind": need.kind.value},
+        data={
+            "business_id": need.business_id,
+            "target_type": kind.value,
+            "target_id": target_id,
+            "kind": need.kind.value,
+        },
         public=True,  # needs are listed for everyone
     )
     return need
@@ -85,6 +122,7 @@ def browse_needs(
     amount_max: int | None = None,
     deadline_before: dt.date | None = None,
     cohort: str | None = None,
+    target_type: TargetType | None = None,
     status: Sequence[NeedStatus] | None = None,
     sort: str = "deadline",
     limit: int,
@@ -92,21 +130,35 @@ def browse_needs(
     updated_since: dt.datetime | None = None,
 ) -> Page[SupportNeed]:
     """Needs of active businesses, open or partly met unless the owner asks for more."""
-    stmt = select(SupportNeed).join(Business, Business.id == SupportNeed.business_id)
+    stmt = (
+        select(SupportNeed)
+        .outerjoin(Business, Business.id == SupportNeed.business_id)
+        .outerjoin(BusinessGroup, BusinessGroup.id == SupportNeed.group_id)
+        .outerjoin(Cohort, Cohort.id == SupportNeed.cohort_id)
+    )
     owner_view = False
     if business:
         owned = businesses.get_business(session, actor=actor, business_id=business)
         stmt = stmt.where(SupportNeed.business_id == owned.id)
         owner_view = businesses.shows_private(actor, owned)
     if not owner_view:
-        stmt = stmt.where(shown_sql(Business))  # the public catalogue's rule
+        # A business's needs follow the public catalogue's rule; groups' and cohorts' are listed.
+        stmt = stmt.where(or_(SupportNeed.business_id.is_(None), shown_sql(Business)))
+    if target_type is not None:
+        stmt = stmt.where(SupportNeed.target_type == target_type)
     stmt = stmt.where(
         SupportNeed.status.in_(status or (OPEN_NEEDS if not owner_view else list(NeedStatus)))
     )
     if kind:
         stmt = stmt.where(SupportNeed.kind == kind)
     if region:
-        stmt = stmt.where(regions.within(Business.village_code, region))
+        stmt = stmt.where(
+            or_(
+                regions.within(Business.village_code, region),
+                regions.within(BusinessGroup.village_code, region),
+                regions.within(Cohort.region_code, region),
+            )
+        )
     if category:
         stmt = stmt.where(Business.category_id.in_(categories.with_descendants(session, category)))
     if verified_graduate is not None:
@@ -121,7 +173,7 @@ def browse_needs(
         graduates = select(GraduateClaim.user_id).where(
             GraduateClaim.cohort_id == cohort, GraduateClaim.status == ClaimStatus.VERIFIED
         )
-        stmt = stmt.where(Business.owner_id.in_(graduates))
+        stmt = stmt.where(or_(Business.owner_id.in_(graduates), SupportNeed.cohort_id == cohort))
     if sort.lstrip("-") == "deadline":
         stmt = stmt.where(SupportNeed.deadline.is_not(None))
     return changes.paginate_changes(

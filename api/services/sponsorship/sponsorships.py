@@ -6,14 +6,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+import api.services.sponsorship.targets as targets
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import (
+    OFFICERS,
     Business,
-    BusinessStatus,
+    Cohort,
+    GroupMember,
+    GroupMemberStatus,
     Membership,
     Milestone,
     Organization,
@@ -21,6 +25,7 @@ from api.models import (
     Sponsorship,
     SponsorshipStatus,
     SupportNeed,
+    TargetType,
 )
 from api.pagination import Page, paginate
 from api.services import organizations
@@ -48,27 +53,28 @@ def is_sponsor(session: Session, actor: Actor, sponsorship: Sponsorship) -> bool
 
 
 def is_recipient(actor: Actor, sponsorship: Sponsorship) -> bool:
-    return actor.user_id is not None and actor.user_id == sponsorship.business.owner_id
+    return targets.is_recipient(actor, sponsorship)
 
 
 def propose(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> Sponsorship:
-    """A partner of a verified CSR company proposes support to a business or one of its needs."""
+    """A partner of a verified CSR company proposes support to a business, a group or a cohort
+    (``business_id``, or ``target_type`` and ``target_id``), or to one of its needs."""
     partner = actor.require_user()
     organization = verified_csr(session, partner.id)
     if organization is None:
         raise Forbidden("not_in_verified_csr")
     values = dict(data)
     milestones = values.pop("milestones", [])
-    business = session.get(Business, values["business_id"])
-    if business is None or business.status != BusinessStatus.ACTIVE:
-        raise ValidationFailed(errors={"business_id": ["Not an active business."]})
+    kind, target_id, field = _target_of(values)
+    target = targets.resolve(session, kind, target_id, field)
     need_id = values.get("need_id")
     if need_id:
         need = session.get(SupportNeed, need_id)
-        if need is None or need.business_id != business.id or need.status not in OPEN_NEEDS:
-            raise ValidationFailed(errors={"need_id": ["Not an open need of this business."]})
+        if need is None or need.target_id != target.id or need.status not in OPEN_NEEDS:
+            raise ValidationFailed(errors={"need_id": ["Not an open need of this target."]})
     sponsorship = Sponsorship(
         **values,
+        **targets.columns(kind, target.id),
         organization_id=organization.id,
         proposed_by_id=partner.id,
         milestones=[
@@ -80,6 +86,21 @@ def propose(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> Spons
     session.flush()
     _event(session, sponsorship, "proposed", actor)
     return sponsorship
+
+
+def _target_of(values: dict[str, Any]) -> tuple[TargetType, str, str]:
+    """``business_id`` (as before), or ``target_type`` with ``target_id``; popped from values."""
+    business_id = values.pop("business_id", None)
+    kind, target_id = values.pop("target_type", None), values.pop("target_id", None)
+    if business_id and (target_id or kind not in (None, TargetType.BUSINESS)):
+        raise ValidationFailed(errors={"business_id": ["Give business_id or a target, not both."]})
+    if business_id:
+        return TargetType.BUSINESS, business_id, "business_id"
+    if kind is None or not target_id:
+        raise ValidationFailed(
+            errors={"target_id": ["Give business_id, or target_type and target_id."]}
+        )
+    return kind, target_id, "target_id"
 
 
 def get_sponsorship(session: Session, *, actor: Actor, sponsorship_id: str) -> Sponsorship:
@@ -147,7 +168,20 @@ def list_sponsorships(
         stmt = stmt.where(Sponsorship.organization_id.in_(mine))
     else:
         owned = select(Business.id).where(Business.owner_id == user.id)
-        stmt = stmt.where(Sponsorship.business_id.in_(owned))
+        led = select(GroupMember.group_id).where(
+            GroupMember.user_id == user.id,
+            GroupMember.status == GroupMemberStatus.ACTIVE,
+            GroupMember.role.in_(OFFICERS),
+        )
+        group_business = select(Business.id).where(Business.group_id.in_(led))
+        stmt = stmt.where(
+            or_(
+                Sponsorship.business_id.in_(owned),
+                Sponsorship.business_id.in_(group_business),
+                Sponsorship.group_id.in_(led),
+                Sponsorship.cohort_id.in_(_cohorts_facilitated(session, user.id)),
+            )
+        )
     if status:
         stmt = stmt.where(Sponsorship.status.in_(status))
     return paginate(
@@ -159,6 +193,14 @@ def list_sponsorships(
         limit=limit,
         cursor=cursor,
     )
+
+
+def _cohorts_facilitated(session: Session, user_id: str) -> list[str]:
+    return [
+        c.id
+        for c in session.scalars(select(Cohort).where(Cohort.facilitator_ids.is_not(None)))
+        if user_id in (c.facilitator_ids or [])
+    ]
 
 
 def mark_milestone(

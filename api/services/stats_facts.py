@@ -1,0 +1,232 @@
+"""The per-business facts the statistics sum (``stats_facts``), kept in the transaction that
+changes what they derive from.
+
+Survival at N months asks, of every business and graduation day, whether a check-in or an order
+falls in a window around a date: at provincial scale that is hundreds of thousands of index
+probes per request. Those answers depend only on the business's rows, not on today (a horizon
+that has not passed yet is stored too and counted once it has), so they are computed once per
+change: a flush that adds, changes or deletes a check-in, an order, a business, a graduate
+claim or a cohort's graduation day recomputes the rows of the businesses it touches, in the same
+transaction, with three statements whatever their number (so does a disbursement or an order's
+new status: the rows carry completed orders and sponsorship received). Writes that bypass the
+ORM (a bulk load with COPY, hand-written SQL) are caught by ``flask housekeeping``, which
+rebuilds every row (``refresh`` without ids); until then the figures of the businesses so
+written lag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import (
+    and_,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    inspect,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from api.models import (
+    NO_DAY,
+    Business,
+    CheckIn,
+    ClaimStatus,
+    Cohort,
+    Disbursement,
+    DisbursementStatus,
+    GraduateClaim,
+    Order,
+    OrderStatus,
+    Sponsorship,
+    StatsFact,
+)
+from api.services.stats import SURVIVAL_MONTHS, horizons
+
+_NOTED = "stats_facts_changes"
+# The fields whose change changes a business's facts, per model.
+_FIELDS: dict[type, tuple[str, ...]] = {
+    CheckIn: ("business_id", "month", "trading"),
+    Order: ("business_id", "created_at", "status"),
+    Disbursement: ("sponsorship_id", "status", "value_idr"),
+    Business: ("owner_id", "created_at"),
+    GraduateClaim: ("user_id", "cohort_id", "status"),
+    Cohort: ("graduated_on",),
+}
+
+
+def refresh(session: Session, *, business_ids: Collection[str] | None = None) -> None:
+    """Recompute the facts of these businesses (of every business without ids)."""
+    if business_ids is not None and not business_ids:
+        return
+    only = [] if business_ids is None else [Business.id.in_(sorted(business_ids))]
+    base = (
+        select(
+            Business.id.label("business_id"),
+            func.coalesce(Cohort.graduated_on, NO_DAY).label("since"),
+            Business.created_at.label("created_at"),
+        )
+        .select_from(GraduateClaim)
+        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
+        .join(Business, Business.owner_id == GraduateClaim.user_id)
+        .where(GraduateClaim.status == ClaimStatus.VERIFIED, *only)
+        .distinct()
+        .cte("base")
+    )
+    days = set(session.scalars(select(base.c.since).distinct()))
+    gone = delete(StatsFact).execution_options(synchronize_session=False)
+    if business_ids is not None:
+        gone = gone.where(StatsFact.business_id.in_(sorted(business_ids)))
+    session.execute(gone)
+    if not days:
+        return
+    table = horizons(days, None)
+    columns: dict[str, Any] = {}
+    stmt_from: Any = base
+    for months in SURVIVAL_MONTHS:
+        h = table.alias(f"h{months}")
+        stmt_from = stmt_from.join(h, and_(h.c.since == base.c.since, h.c.months == months))
+        reported_by_then = exists().where(
+            CheckIn.business_id == base.c.business_id, CheckIn.month <= h.c.target
+        )
+        known = and_(
+            base.c.since != NO_DAY,
+            not_(and_(base.c.created_at >= h.c.next_day, not_(reported_by_then))),
+        )
+        traded = exists().where(
+            CheckIn.business_id == base.c.business_id,
+            CheckIn.trading.is_(True),
+            or_(CheckIn.month == h.c.this_month, CheckIn.month == h.c.last_month),
+        )
+        ordered = exists().where(
+            Order.business_id == base.c.business_id,
+            Order.created_at >= h.c.orders_from,
+            Order.created_at < h.c.next_day,
+        )
+        columns[f"target_{months}m"] = h.c.target
+        columns[f"known_{months}m"] = _flag(known)
+        columns[f"alive_{months}m"] = _flag(and_(known, or_(traded, ordered)))
+    columns["last_trading_month"] = (
+        select(func.max(CheckIn.month))
+        .where(CheckIn.business_id == base.c.business_id, CheckIn.trading.is_(True))
+        .scalar_subquery()
+    )
+    columns["last_order_at"] = (
+        select(func.max(Order.created_at))
+        .where(Order.business_id == base.c.business_id)
+        .scalar_subquery()
+    )
+    columns["orders_completed"] = (
+        select(func.count(Order.id))
+        .where(Order.business_id == base.c.business_id, Order.status == OrderStatus.COMPLETED)
+        .scalar_subquery()
+    )
+    columns["sponsorship_idr"] = (
+        select(func.coalesce(func.sum(Disbursement.value_idr), 0))
+        .join(Sponsorship, Sponsorship.id == Disbursement.sponsorship_id)
+        .where(
+            Sponsorship.business_id == base.c.business_id,
+            Disbursement.status == DisbursementStatus.CONFIRMED,
+        )
+        .scalar_subquery()
+    )
+    rows = select(base.c.business_id, base.c.since, *columns.values()).select_from(stmt_from)
+    session.execute(
+        insert(StatsFact).from_select(["business_id", "since", *columns], rows),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _flag(condition: Any) -> Any:
+    return case((condition, true()), else_=false())
+
+
+# -- kept by the flush ---------------------------------------------------------------------------
+
+
+def note_changes(session: Session, _context: Any, _instances: Any) -> None:
+    """Remember what this flush changes that the facts derive from (listener: before_flush)."""
+    noted: list[tuple[str, Any]] = []
+    for obj in session.new:
+        if type(obj) in _FIELDS:
+            noted.append(("new", obj))
+    for obj in session.deleted:
+        if type(obj) in _FIELDS:
+            noted.append(_values(obj, current=True))
+    for obj in session.dirty:
+        fields = _FIELDS.get(type(obj))
+        if not fields:
+            continue
+        state = inspect(obj)
+        changed = [state.attrs[name].history for name in fields]
+        if any(h.has_changes() for h in changed):
+            noted.append(_values(obj, current=False))
+            noted.append(("new", obj))
+    if noted:
+        session.info.setdefault(_NOTED, []).extend(noted)
+
+
+def _values(obj: Any, *, current: bool) -> tuple[str, Any]:
+    """What an object names before the flush (a deleted one: as it is; a changed one: as it was)."""
+    state = inspect(obj)
+
+    def before(name: str) -> Any:
+        if current:
+            return getattr(obj, name)
+        history = state.attrs[name].history
+        return (history.deleted or history.unchanged or [None])[0]
+
+    if isinstance(obj, CheckIn | Order):
+        return ("business", before("business_id"))
+    if isinstance(obj, Business):
+        return ("business", obj.id)
+    if isinstance(obj, GraduateClaim):
+        return ("owner", before("user_id"))
+    if isinstance(obj, Disbursement):
+        return ("sponsorship", before("sponsorship_id"))
+    return ("cohort", obj.id)
+
+
+def apply_changes(session: Session, _context: Any) -> None:
+    """Recompute the facts of the businesses the flush touched (listener: after_flush_postexec)."""
+    noted = session.info.pop(_NOTED, None)
+    if not noted:
+        return
+    businesses: set[str] = set()
+    owners: set[str] = set()
+    cohorts: set[str] = set()
+    sponsorships: set[str] = set()
+    for kind, value in noted:
+        if kind == "new":
+            kind, value = _values(value, current=True)
+        named = {"business": businesses, "owner": owners, "cohort": cohorts}
+        named.get(kind, sponsorships).add(value)
+    if sponsorships:
+        businesses.update(
+            session.scalars(
+                select(Sponsorship.business_id).where(Sponsorship.id.in_(sorted(sponsorships)))
+            )
+        )
+    if owners or cohorts:
+        businesses.update(
+            session.scalars(
+                select(Business.id)
+                .outerjoin(GraduateClaim, GraduateClaim.user_id == Business.owner_id)
+                .where(
+                    or_(
+                        Business.owner_id.in_(sorted(owners)),
+                        GraduateClaim.cohort_id.in_(sorted(cohorts)),
+                    )
+                )
+            )
+        )
+    businesses.discard(None)
+    refresh(session, business_ids=businesses)
