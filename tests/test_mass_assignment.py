@@ -62,6 +62,11 @@ ALLOWED = {
     ("RoleChangeSchema", "role"): "the ketua hands roles out in her group",
 }
 
+# What a messaging provider posts (WhatsApp, the SMS gateway): documented so that the callbacks
+# can be fuzzed, never loaded onto a row. The provider decides every field; its signature over
+# the raw body, not this schema, decides what is trusted (api/services/messaging/inbound.py).
+PROVIDER_BODIES = {"TwilioCallbackSchema", "WhatsAppNotificationSchema"}
+
 
 def _schemas() -> dict[str, type[Schema]]:
     found: dict[str, type[Schema]] = {}
@@ -105,6 +110,8 @@ def test_every_request_body_is_checked() -> None:
 @pytest.mark.parametrize(("operation", "name"), BODIES)
 def test_server_decided_fields_are_refused(operation: str, name: str) -> None:
     schema_class = _schemas()[name]
+    if schema_class.__name__ in PROVIDER_BODIES:
+        pytest.skip("a provider's signed payload, never assigned to a row")
     schema = schema_class()
     loadable = {f.data_key or n for n, f in schema.fields.items() if not f.dump_only}
     for field, value in FORBIDDEN.items():
