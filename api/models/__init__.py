@@ -84,6 +84,16 @@ from api.models.sponsorship import (
     SupportKind,
     SupportNeed,
 )
+from api.models.training_event import (
+    CertificateStatus,
+    RegistrationStatus,
+    TrainingCertificate,
+    TrainingEvent,
+    TrainingEventRegion,
+    TrainingEventStatus,
+    TrainingEventTrainer,
+    TrainingRegistration,
+)
 
 __all__ = [
     "ACTIVE_DAYS",
@@ -98,6 +108,7 @@ __all__ = [
     "BusinessLicence",
     "BusinessStatus",
     "Category",
+    "CertificateStatus",
     "Channel",
     "CheckIn",
     "CheckInPrompt",
@@ -152,6 +163,7 @@ __all__ = [
     "RefreshToken",
     "Region",
     "RegionLevel",
+    "RegistrationStatus",
     "Report",
     "ReportStatus",
     "ReportTarget",
@@ -169,6 +181,12 @@ __all__ = [
     "SupportKind",
     "SupportNeed",
     "Topic",
+    "TrainingCertificate",
+    "TrainingEvent",
+    "TrainingEventRegion",
+    "TrainingEventStatus",
+    "TrainingEventTrainer",
+    "TrainingRegistration",
     "User",
     "Webhook",
     "WebhookAttempt",

@@ -26,6 +26,7 @@ from api.resources import (
     sales,
     sponsorship,
     stats,
+    training_events,
     webhooks,
 )
 
@@ -46,6 +47,7 @@ BLUEPRINTS = (
     sales.blp,
     mentoring.blp,
     sponsorship.blp,
+    training_events.blp,
     program.blp,
     stats.blp,
     reach.blp,

@@ -41,6 +41,8 @@ SCOPES: dict[str, str] = {
     "mentoring:write": "Publish offers, make and answer requests, plan and record sessions.",
     "sponsorship:read": "Read support needs, sponsorships and the organisation's impact report.",
     "sponsorship:write": "Propose sponsorships, record disbursements and milestones.",
+    "training:read": "Read training events, registrations and certificates.",
+    "training:write": "Publish training events, register, record attendance, issue certificates.",
     "program:read": "Read programs, cohorts, rosters and follow-up (staff keys).",
     "program:write": "Change cohorts and rosters, record check-ins (staff keys).",
     "events:read": "Follow the events feed.",
