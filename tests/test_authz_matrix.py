@@ -128,6 +128,14 @@ ALLOWED = (
         "a mentor's name is her public profile, shown with her offers",
     ),
     Allowed(
+        ("verifyTrainingCertificate",),
+        "user.name",
+        SCANNED,
+        both("alumna"),
+        "the certificate's purpose: whoever holds its code (printed on it) sees the name it "
+        "states, to check it",
+    ),
+    Allowed(
         ("listCheckIns",),
         "checkin.",
         ("key",),

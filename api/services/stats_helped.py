@@ -66,13 +66,15 @@ class HelpedGroup:
 
 
 def _exposures(pop: Any) -> dict[str, ColumnElement[bool]]:
-    owner = select(Business.owner_id).where(Business.id == pop.c.business_id).scalar_subquery()
+    """What the owner of each business of ``pop`` had (correlated to ``pop`` joined to
+    ``Business``)."""
     trained = exists().where(
-        TrainingCertificate.user_id == owner,
+        TrainingCertificate.user_id == Business.owner_id,
         TrainingCertificate.status != CertificateStatus.REVOKED,
     )
     mentored = exists().where(
-        MentoringRequest.alumna_id == owner, MentoringRequest.status == RequestStatus.COMPLETED
+        MentoringRequest.alumna_id == Business.owner_id,
+        MentoringRequest.status == RequestStatus.COMPLETED,
     )
     sponsored = exists().where(
         Sponsorship.business_id == pop.c.business_id,
@@ -89,7 +91,9 @@ def _exposures(pop: Any) -> dict[str, ColumnElement[bool]]:
 def _tagged(pop: Any) -> Any:
     """(key, exposure, business...) once per exposure a business has."""
     parts = [
-        select(pop, literal(name).label("exposure")).where(condition)
+        select(pop, literal(name).label("exposure"))
+        .join(Business, Business.id == pop.c.business_id)
+        .where(condition)
         for name, condition in _exposures(pop).items()
     ]
     return union_all(*parts).cte("tagged")

@@ -61,8 +61,10 @@ def is_organizer(actor: Actor, event: TrainingEvent) -> bool:
     """Its organiser, an admin of its organisation, or a platform admin."""
     if actor.user_id is None:
         return False
-    if actor.is_admin or actor.user_id == event.organizer_id:
+    if actor.user_id == event.organizer_id:
         return True
+    if actor.is_admin:  # in her regions: one the event serves lies in them (or it serves all)
+        return not event.region_codes or any(actor.covers(c) for c in event.region_codes)
     if event.organization_id is None:
         return False
     session = object_session(event)
