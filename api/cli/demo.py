@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.cli.demo_training import load_training
 from api.dates import add_months
 from api.db import utcnow
 from api.models import (
@@ -186,6 +187,7 @@ def load_demo(
         _load_mentoring(session, users, echo)
         _load_sponsorship(session, users, echo)
         _load_program(session, security, echo)
+        load_training(session, users, storage, echo)
     echo(
         f"demo data loaded: {len(users) + business_count - len(alumnae)} accounts, "
         f"{len(ORGANIZATIONS)} organisations, {business_count} businesses, "

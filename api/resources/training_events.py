@@ -268,10 +268,10 @@ def revoke_training_certificate(data: dict[str, Any], certificate_id: str) -> Tr
     )
 
 
-@blp.route("/certificate-verifications/<string:code>", methods=["GET"])
+@blp.route("/certificate-verifications/<string:certificate_code>", methods=["GET"])
 @blp.etag
 @blp.response(200, CertificateVerificationSchema)
-def verify_training_certificate(code: str) -> dict[str, Any]:
+def verify_training_certificate(certificate_code: str) -> dict[str, Any]:
     """Check a certificate by its code (anyone; the code is printed on it, with a QR code of
     this address): what it states and whether it was revoked. Unknown: 404."""
-    return certificates.verify(db(), code=code)
+    return certificates.verify(db(), code=certificate_code)

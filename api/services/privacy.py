@@ -435,6 +435,7 @@ PARTS: tuple[Part, ...] = (
         erase={
             "holder_name": ERASED_NAME,
             "file_token": None,
+            "revoked_reason": None,
             "status": CertificateStatus.WITHDRAWN,
         },
         why="kept as counts; her name and the PDF go, and checking its code then says only "

@@ -5,6 +5,7 @@ withdrawn when the holder erases her data."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
@@ -31,6 +32,8 @@ CERTIFICATE_SORTS = sort_options(TrainingCertificate, created_at=["created_at"])
 ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 CODE_LENGTH = 12
 STAFF_ISSUER = "Program Sekoper Cinta"
+# The date printed is the day in West Java (WIB), where the programme's training takes place.
+WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
 
 def new_code() -> str:
@@ -77,7 +80,7 @@ def issue(
     certificate.title = event.title
     certificate.issuer_name = organization.name if organization else STAFF_ISSUER
     certificate.hours = event.hours
-    certificate.held_on = event.starts_at.date()
+    certificate.held_on = event.starts_at.astimezone(WIB).date()
     certificate.status = CertificateStatus.VALID
     certificate.revoked_at = certificate.revoked_reason = None
     old_key = file_key(certificate) if certificate.file_token else None
