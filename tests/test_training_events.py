@@ -493,9 +493,16 @@ def test_export_and_erasure_of_her_training(
         c["code"] for c in certificates if c["user_id"] == user.id
     ]
     assert copy["training_registrations"][0]["attended"] is True
+    mine = [c for c in certificates if c["user_id"] == user.id]
+    pdf = f"/v1/training-certificates/{mine[0]['id']}/pdf"
+    assert client.get(pdf, headers=headers).status_code == 200
+    files = list((app_media.with_name(app_media.name + "-private") / "certificates").rglob("*.pdf"))
+    ours = [f for f in files if f.parent.name == mine[0]["id"]]
+    assert len(ours) == 1
     me = client.get("/v1/me", headers=headers)
     erased = client.delete("/v1/me", headers={**headers, "If-Match": me.headers["ETag"]})
     assert erased.status_code == 204, erased.get_json()
+    assert not ours[0].exists()  # the PDF went with the erasure
     code = next(c["code"] for c in certificates if c["user_id"] == user.id)
     body = client.get(f"/v1/certificate-verifications/{code}").get_json()
     assert body["status"] == "withdrawn" and body["valid"] is False

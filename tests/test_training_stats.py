@@ -161,7 +161,7 @@ def test_the_counting_rules_and_suppression(
         world.woman(status=BusinessStatus.CLOSED if i == 0 else BusinessStatus.ACTIVE)
         for i in range(14)
     ]
-    for user, business in women[:5]:  # trained: 0-4 (0 closed)
+    for user, _ in women[:5]:  # trained: 0-4 (0 closed)
         world.trained(user)
     world.trained(women[5][0], revoked=True)  # a revoked certificate is no training
     for user, _ in (women[0], women[1], women[6], women[7]):  # mentored: 4, two also trained
