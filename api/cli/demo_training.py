@@ -14,6 +14,7 @@ from api.db import utcnow
 from api.models import MentoringFormat, Role, Topic, TrainingEvent, User
 from api.services.authz import Actor
 from api.services.training import events as training
+from api.services.training import registrations
 from api.storage import Storage
 
 # Where the QR code of a demo certificate points: `make run`'s own address.
@@ -64,7 +65,7 @@ def load_training(
         "Jualan lewat WhatsApp Business", Topic.DIGITAL_MARKETING, now + dt.timedelta(days=1), 3, 20
     )
     for alumna in alumnae[:5]:
-        training.register(session, actor=Actor(user=alumna), event_id=held.id)
+        registrations.register(session, actor=Actor(user=alumna), event_id=held.id)
     # It took place a month ago (the demo registers first, then moves it into the past).
     held.starts_at = now - dt.timedelta(days=30)
     held.ends_at = held.starts_at + dt.timedelta(hours=3)
@@ -77,7 +78,7 @@ def load_training(
         came.append({"phone": alumnae[5].phone, "attended": True})  # came without registering
     runner = Actor(user=facilitator or lestari)
     placeholder: Any = storage
-    training.record_attendance(
+    registrations.record_attendance(
         session,
         actor=runner,
         event_id=held.id,
@@ -86,14 +87,14 @@ def load_training(
         verify_base=verify_base,
     )
     if storage is not None:
-        training.complete_event(
+        registrations.complete_event(
             session, actor=organizer, event_id=held.id, storage=storage, verify_base=verify_base
         )
     upcoming = event(
         "Foto produk dengan ponsel", Topic.PRODUCT_PHOTOGRAPHY, now + dt.timedelta(days=10), 2, 3
     )
     for alumna in alumnae[:5]:
-        training.register(session, actor=Actor(user=alumna), event_id=upcoming.id)
+        registrations.register(session, actor=Actor(user=alumna), event_id=upcoming.id)
     echo(
         "  training: a workshop held a month ago (attendance, a walk-in, "
         f"{'certificates' if storage else 'not completed'}), one upcoming: 3 seats, 2 waiting"

@@ -27,7 +27,7 @@ from api.schemas.training_events import (
     TrainingRegistrationSchema,
 )
 from api.services.shown import Shown
-from api.services.training import certificates
+from api.services.training import certificates, registrations
 from api.services.training import events as service
 
 EVENT = "/training-events/<string:event_id>"
@@ -50,7 +50,7 @@ def _shown(event: TrainingEvent) -> Shown[TrainingEvent]:
 
 
 def _registration(registration: TrainingRegistration) -> Shown[TrainingRegistration]:
-    return service.shown_registration(db(), current_actor(), registration)
+    return registrations.shown_registration(db(), current_actor(), registration)
 
 
 def _verify_base() -> str:
@@ -119,7 +119,7 @@ def cancel_training_event(data: dict[str, Any], event_id: str) -> Shown[Training
 def complete_training_event(event_id: str) -> Shown[TrainingEvent]:
     """The event is over (its organiser or a trainer, once it started): every woman recorded
     as present gets her certificate."""
-    event = service.complete_event(
+    event = registrations.complete_event(
         db(),
         actor=current_actor(),
         event_id=event_id,
@@ -135,7 +135,7 @@ def complete_training_event(event_id: str) -> Shown[TrainingEvent]:
 @blp.alt_response(409, response="CONFLICT")
 def register_for_training_event(event_id: str) -> Shown[TrainingRegistration]:
     """Register (alumnae, while registration is open): a seat, or the waitlist when full."""
-    return _registration(service.register(db(), actor=current_actor(), event_id=event_id))
+    return _registration(registrations.register(db(), actor=current_actor(), event_id=event_id))
 
 
 @blp.route(EVENT + "/registrations", methods=["GET"])
@@ -146,7 +146,7 @@ def list_training_event_registrations(
     args: dict[str, Any], event_id: str
 ) -> tuple[Page[Shown[TrainingRegistration]], dict[str, str]]:
     """Who registered, with names (its organiser and trainers)."""
-    page = service.list_registrations(db(), actor=current_actor(), event_id=event_id, **args)
+    page = registrations.list_registrations(db(), actor=current_actor(), event_id=event_id, **args)
     return page_response(Page([_registration(r) for r in page.items], page.next_cursor))
 
 
@@ -158,7 +158,7 @@ def list_training_event_registrations(
 def record_training_attendance(data: dict[str, Any], event_id: str) -> dict[str, Any]:
     """Record who came (its organiser and trainers, once it started), by user id or phone; a
     woman who came without registering is added as a walk-in."""
-    recorded = service.record_attendance(
+    recorded = registrations.record_attendance(
         db(),
         actor=current_actor(),
         event_id=event_id,
@@ -191,7 +191,7 @@ def list_my_training_registrations(
     args: dict[str, Any],
 ) -> tuple[Page[Shown[TrainingRegistration]], dict[str, str]]:
     """Your registrations."""
-    page = service.list_registrations(db(), actor=current_actor(), **args)
+    page = registrations.list_registrations(db(), actor=current_actor(), **args)
     return page_response(Page([_registration(r) for r in page.items], page.next_cursor))
 
 
@@ -202,7 +202,7 @@ def list_my_training_registrations(
 def get_training_registration(registration_id: str) -> Shown[TrainingRegistration]:
     """Read a registration (hers, or the event's organiser and trainers)."""
     return _registration(
-        service.get_registration(db(), actor=current_actor(), registration_id=registration_id)
+        registrations.get_registration(db(), actor=current_actor(), registration_id=registration_id)
     )
 
 
@@ -213,7 +213,9 @@ def get_training_registration(registration_id: str) -> Shown[TrainingRegistratio
 def cancel_training_registration(registration_id: str) -> Shown[TrainingRegistration]:
     """Give up your seat before the event starts; the first woman waiting gets it."""
     return _registration(
-        service.cancel_registration(db(), actor=current_actor(), registration_id=registration_id)
+        registrations.cancel_registration(
+            db(), actor=current_actor(), registration_id=registration_id
+        )
     )
 
 

@@ -27,7 +27,8 @@ from api.schemas.common import (
 from api.schemas.references import Known, Place, RegionFilter
 from api.services.regions import CODE_PATTERN
 from api.services.training.certificates import CERTIFICATE_SORTS
-from api.services.training.events import EVENT_SORTS, REGISTRATION_SORTS
+from api.services.training.events import EVENT_SORTS
+from api.services.training.registrations import REGISTRATION_SORTS
 
 ID = fields.String(validate=validate.Length(max=32))
 MAX_TRAINERS = 10

@@ -27,7 +27,7 @@ from api.models import (
 )
 from api.services.authz import Actor, rule
 from api.services.sponsorship.consents import consented_for
-from api.services.training.events import is_organizer, runs
+from api.services.training.common import is_organizer, runs
 
 
 def membership_of(actor: Actor, organization: Organization) -> Membership | None:
