@@ -141,27 +141,6 @@ def compute(
 ) -> list[Group]:
     today = today or utcnow().date()
     where = cohort_filter(program, year, region)
-    groups, days = groups_of(session, group, where)
-    if not groups:
-        return []
-    figures = _figures(session, group_key(group), where, days, today)
-    for item in groups.values():
-        item.figures = {name: figures[name].get(item.key) for name in FIGURES}
-        for name in ("graduates", "verified_graduates", "businesses_started", "products_listed"):
-            item.figures[name] = item.figures[name] or 0
-        for name in ("orders", "mentoring_completed", "sponsorship_value_idr"):
-            item.figures[name] = item.figures[name] or 0
-        small = item.figures["businesses_started"] < MIN_GROUP
-        if small and not in_scope(actor, item):
-            item.suppressed = True
-            item.figures = dict.fromkeys(FIGURES)
-    return list(groups.values())
-
-
-def groups_of(
-    session: Session, group: str, where: list[ColumnElement[bool]]
-) -> tuple[dict[str, Group], set[dt.date]]:
-    """The groups of the cohorts chosen, labelled, and the cohorts' graduation days."""
     rows = session.execute(
         select(Cohort, Program.name)
         .join(Program, Program.id == Cohort.program_id)
@@ -172,16 +151,26 @@ def groups_of(
     for cohort, program_name in rows:
         key, label = _label(group, cohort, program_name)
         groups.setdefault(key, Group(key, label)).cohorts.append(cohort)
-    if group == "region" and groups:
+    if not groups:
+        return []
+    if group == "region":
         named = regions.names(session, groups)
         for item in groups.values():
             item.label = named.get(item.key, item.key)
-    return groups, {c.graduated_on for c, _ in rows if c.graduated_on is not None}
-
-
-def in_scope(actor: Actor, item: Group) -> bool:
-    """An admin whose regions hold every cohort of the group sees it unsuppressed."""
-    return actor.is_admin and all(actor.covers(c.region_code) for c in item.cohorts)
+    days = {c.graduated_on for c, _ in rows if c.graduated_on is not None}
+    figures = _figures(session, group_key(group), where, days, today)
+    for item in groups.values():
+        item.figures = {name: figures[name].get(item.key) for name in FIGURES}
+        for name in ("graduates", "verified_graduates", "businesses_started", "products_listed"):
+            item.figures[name] = item.figures[name] or 0
+        for name in ("orders", "mentoring_completed", "sponsorship_value_idr"):
+            item.figures[name] = item.figures[name] or 0
+        small = item.figures["businesses_started"] < MIN_GROUP
+        in_scope = actor.is_admin and all(actor.covers(c.region_code) for c in item.cohorts)
+        if small and not in_scope:
+            item.suppressed = True
+            item.figures = dict.fromkeys(FIGURES)
+    return list(groups.values())
 
 
 def population(key: ColumnElement[str], where: list[ColumnElement[bool]]) -> Any:
@@ -203,36 +192,6 @@ def population(key: ColumnElement[str], where: list[ColumnElement[bool]]) -> Any
         .group_by(key, Business.id, Business.created_at, Business.status, Business.last_activity_at)
         .cte("pop")
     )
-
-
-def is_active(pop: Any) -> ColumnElement[bool]:
-    """A business of the population is active: not closed, and seen within ACTIVE_DAYS."""
-    active_since = utcnow() - dt.timedelta(days=ACTIVE_DAYS)
-    return and_(
-        pop.c.status != BusinessStatus.CLOSED,
-        or_(pop.c.last_activity_at.is_(None), pop.c.last_activity_at > active_since),
-    )
-
-
-def survival_terms(pop: Any, h: Any) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """For a business of the population joined to a horizon: whether it was known to exist by
-    then, and whether it was known and trading then (a trading check-in that month or the one
-    before, or an order in the 60 days before)."""
-    reported_by_then = exists().where(
-        CheckIn.business_id == pop.c.business_id, CheckIn.month <= h.c.target
-    )
-    known = not_(and_(pop.c.created_at >= h.c.next_day, not_(reported_by_then)))
-    traded = exists().where(
-        CheckIn.business_id == pop.c.business_id,
-        CheckIn.trading.is_(True),
-        or_(CheckIn.month == h.c.this_month, CheckIn.month == h.c.last_month),
-    )
-    ordered = exists().where(
-        Order.business_id == pop.c.business_id,
-        Order.created_at >= h.c.orders_from,
-        Order.created_at < h.c.next_day,
-    )
-    return known, and_(known, or_(traded, ordered))
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -296,7 +255,11 @@ def _figures(
         .group_by(key),
     )
     pop = population(key, where)
-    active = is_active(pop)
+    active_since = utcnow() - dt.timedelta(days=ACTIVE_DAYS)
+    active = and_(
+        pop.c.status != BusinessStatus.CLOSED,
+        or_(pop.c.last_activity_at.is_(None), pop.c.last_activity_at > active_since),
+    )
     started: dict[str, int] = {}
     share: dict[str, float | None] = {}
     for group, count, n_active in session.execute(
@@ -310,13 +273,26 @@ def _figures(
         figures[f"survival_{months}m"] = {}
     h = horizons(days, today)
     if h is not None:
-        known, alive_then = survival_terms(pop, h)
+        reported_by_then = exists().where(
+            CheckIn.business_id == pop.c.business_id, CheckIn.month <= h.c.target
+        )
+        known = not_(and_(pop.c.created_at >= h.c.next_day, not_(reported_by_then)))
+        traded = exists().where(
+            CheckIn.business_id == pop.c.business_id,
+            CheckIn.trading.is_(True),
+            or_(CheckIn.month == h.c.this_month, CheckIn.month == h.c.last_month),
+        )
+        ordered = exists().where(
+            Order.business_id == pop.c.business_id,
+            Order.created_at >= h.c.orders_from,
+            Order.created_at < h.c.next_day,
+        )
         for group, months, existing, alive in session.execute(
             select(
                 pop.c.key,
                 h.c.months,
                 func.sum(case((known, 1), else_=0)),
-                func.sum(case((alive_then, 1), else_=0)),
+                func.sum(case((and_(known, or_(traded, ordered)), 1), else_=0)),
             )
             .join(h, h.c.since == pop.c.since)
             .group_by(pop.c.key, h.c.months)

@@ -22,20 +22,37 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, not_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.models import (
+    ACTIVE_DAYS,
     Business,
+    BusinessStatus,
     CertificateStatus,
+    CheckIn,
+    Cohort,
     MentoringRequest,
+    Order,
+    Program,
     RequestStatus,
     Sponsorship,
     SponsorshipStatus,
     TrainingCertificate,
 )
-from api.services import stats
+from api.services import regions, stats
 from api.services.authz import Actor
 
 EXPOSURES = ("trained", "mentored", "sponsored", "none")
@@ -111,7 +128,7 @@ def what_helped(
 ) -> list[HelpedGroup]:
     today = today or utcnow().date()
     where = stats.cohort_filter(program, year, region)
-    groups, days = stats.groups_of(session, group, where)
+    groups, days = _groups(session, group, where)
     if not groups:
         return []
     pop = stats.population(stats.group_key(group), where)
@@ -122,7 +139,7 @@ def what_helped(
             tagged.c.key,
             tagged.c.exposure,
             func.count(),
-            func.sum(case((stats.is_active(tagged), 1), else_=0)),
+            func.sum(case((_is_active(tagged), 1), else_=0)),
         ).group_by(tagged.c.key, tagged.c.exposure)
     ):
         found[(key, exposure)] = {
@@ -131,7 +148,7 @@ def what_helped(
         }
     h = stats.horizons(days, today)
     if h is not None:
-        known, alive = stats.survival_terms(tagged, h)
+        known, alive = _survival_terms(tagged, h)
         for key, exposure, months, existing, alive_n in session.execute(
             select(
                 tagged.c.key,
@@ -163,7 +180,7 @@ def _group(
     helped = [r for r in rows if r.exposure != "none" and r.figures["businesses"]]
     if by["none"].suppressed and len(helped) == 1:
         helped[0].suppressed = True  # total - this row would give the suppressed "none"
-    if not stats.in_scope(actor, item):
+    if not (actor.is_admin and all(actor.covers(c.region_code) for c in item.cohorts)):
         for row in rows:
             if row.suppressed:
                 row.figures = dict.fromkeys(FIGURES)
@@ -171,6 +188,62 @@ def _group(
         for row in rows:
             row.suppressed = False
     return HelpedGroup(item.key, item.label, rows)
+
+
+def _groups(
+    session: Session, group: str, where: list[ColumnElement[bool]]
+) -> tuple[dict[str, stats.Group], set[dt.date]]:
+    """The groups of the cohorts chosen, labelled as ``stats.compute`` labels them, and the
+    cohorts' graduation days."""
+    rows = session.execute(
+        select(Cohort, Program.name)
+        .join(Program, Program.id == Cohort.program_id)
+        .where(*where)
+        .order_by(Cohort.year, Cohort.name, Cohort.id)
+    ).all()
+    groups: dict[str, stats.Group] = {}
+    for cohort, program_name in rows:
+        key, label = stats._label(group, cohort, program_name)
+        groups.setdefault(key, stats.Group(key, label)).cohorts.append(cohort)
+    if group == "region" and groups:
+        named = regions.names(session, groups)
+        for item in groups.values():
+            item.label = named.get(item.key, item.key)
+    return groups, {c.graduated_on for c, _ in rows if c.graduated_on is not None}
+
+
+# The two definitions below are those of ``stats._figures`` (active; survival at a horizon).
+# At the merge with stats_facts (migration 0031 on main), survival reads the facts' flags
+# (``known_Nm``/``alive_Nm`` joined on business and graduation day) as ``stats._figures``
+# does there; these two then go.
+
+
+def _is_active(pop: Any) -> ColumnElement[bool]:
+    active_since = utcnow() - dt.timedelta(days=ACTIVE_DAYS)
+    return and_(
+        pop.c.status != BusinessStatus.CLOSED,
+        or_(pop.c.last_activity_at.is_(None), pop.c.last_activity_at > active_since),
+    )
+
+
+def _survival_terms(pop: Any, h: Any) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Whether a business was known to exist by the horizon, and whether it was trading then
+    (a trading check-in that month or the one before, or an order in the 60 days before)."""
+    reported_by_then = exists().where(
+        CheckIn.business_id == pop.c.business_id, CheckIn.month <= h.c.target
+    )
+    known = not_(and_(pop.c.created_at >= h.c.next_day, not_(reported_by_then)))
+    traded = exists().where(
+        CheckIn.business_id == pop.c.business_id,
+        CheckIn.trading.is_(True),
+        or_(CheckIn.month == h.c.this_month, CheckIn.month == h.c.last_month),
+    )
+    ordered = exists().where(
+        Order.business_id == pop.c.business_id,
+        Order.created_at >= h.c.orders_from,
+        Order.created_at < h.c.next_day,
+    )
+    return known, and_(known, or_(traded, ordered))
 
 
 def note(language: str) -> str:
