@@ -385,8 +385,8 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "id": ("Sesi penuh", "Semua kursi sudah terisi ({capacity})."),
     },
     "already_registered": {
-        "en": ("Already registered", "You already have a seat."),
-        "id": ("Sudah terdaftar", "Anda sudah mendapat kursi."),
+        "en": ("Already registered", "You already have a seat (or a place on the waitlist)."),
+        "id": ("Sudah terdaftar", "Anda sudah mendapat kursi (atau tempat di daftar tunggu)."),
     },
     "invitation_only": {
         "en": ("By invitation", "This workshop is for the women invited."),
@@ -650,6 +650,38 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Service unavailable", "The service is temporarily unavailable; retry shortly."),
         "id": ("Layanan tidak tersedia", "Layanan sedang tidak tersedia; coba lagi sebentar lagi."),
     },
+    # -- training events ---------------------------------------------------------------------
+    "not_in_verified_organization": {
+        "en": (
+            "Not in a verified organisation",
+            "Only members of a verified university, CSR company or government office, or "
+            "programme staff, may organise training.",
+        ),
+        "id": (
+            "Bukan anggota organisasi terverifikasi",
+            "Hanya anggota universitas, perusahaan CSR atau kantor pemerintah terverifikasi, "
+            "atau staf program, yang dapat menyelenggarakan pelatihan.",
+        ),
+    },
+    "registration_closed": {
+        "en": ("Registration closed", "Registration for this event is not open now."),
+        "id": ("Pendaftaran ditutup", "Pendaftaran pelatihan ini sedang tidak dibuka."),
+    },
+    "event_not_scheduled": {
+        "en": ("Event not scheduled", "This event is {status}."),
+        "id": ("Pelatihan tidak terjadwal", "Pelatihan ini sudah {status}."),
+    },
+    "event_not_started": {
+        "en": ("Event not started", "Attendance and completion come once the event has started."),
+        "id": (
+            "Pelatihan belum dimulai",
+            "Kehadiran dan penyelesaian dicatat setelah pelatihan dimulai.",
+        ),
+    },
+    "capacity_below_registrations": {
+        "en": ("Capacity too small", "{confirmed} alumnae already hold a seat."),
+        "id": ("Kapasitas terlalu kecil", "{confirmed} alumni sudah mendapat kursi."),
+    },
 }
 
 # marshmallow's and our own field messages, translated for Accept-Language: id.
@@ -876,6 +908,9 @@ NOTIFICATION_SUBJECTS: dict[str, dict[str, str]] = {
     "check_in": {"en": "Monthly check-in", "id": "Laporan bulanan"},
     "assist_grant": {"en": "Permission to assist", "id": "Izin pendampingan"},
     "webhook": {"en": "Webhook", "id": "Webhook"},
+    "training_event": {"en": "Training", "id": "Pelatihan"},
+    "training_registration": {"en": "Training registration", "id": "Pendaftaran pelatihan"},
+    "training_certificate": {"en": "Training certificate", "id": "Sertifikat pelatihan"},
 }
 
 # What happened: the last part of the event type -> language -> a past participle.
@@ -923,6 +958,11 @@ NOTIFICATION_ACTIONS: dict[str, dict[str, str]] = {
     "granted": {"en": "given to you", "id": "diberikan kepada Anda"},
     "revoked": {"en": "withdrawn", "id": "dicabut"},
     "disabled": {"en": "disabled", "id": "dinonaktifkan"},
+    "published": {"en": "published", "id": "diterbitkan"},
+    "waitlisted": {"en": "waitlisted", "id": "masuk daftar tunggu"},
+    "promoted": {"en": "seat given", "id": "mendapat kursi"},
+    "issued": {"en": "issued", "id": "diterbitkan"},
+    "attended": {"en": "attendance recorded", "id": "kehadiran dicatat"},
 }
 
 # Sentences for the events people meet most; others get "<subject>: <action>." Placeholders
@@ -1009,6 +1049,26 @@ NOTIFICATION_TEXTS: dict[str, dict[str, str]] = {
     "sponsorship.proposed": {
         "en": "A partner proposes to sponsor your business.",
         "id": "Mitra mengusulkan sponsor untuk usaha Anda.",
+    },
+    "training_registration.confirmed": {
+        "en": "You have a seat at the training {title}, {starts_on}.",
+        "id": "Anda mendapat kursi di pelatihan {title}, {starts_on}.",
+    },
+    "training_registration.waitlisted": {
+        "en": "The training {title} is full; you are number {position} on the waitlist.",
+        "id": "Pelatihan {title} penuh; Anda nomor {position} di daftar tunggu.",
+    },
+    "training_registration.promoted": {
+        "en": "A seat freed up: you now have a seat at the training {title}, {starts_on}.",
+        "id": "Ada kursi kosong: Anda sekarang mendapat kursi di pelatihan {title}, {starts_on}.",
+    },
+    "training_event.cancelled": {
+        "en": "The training {title} is cancelled: {reason}",
+        "id": "Pelatihan {title} dibatalkan: {reason}",
+    },
+    "training_certificate.issued": {
+        "en": "Your certificate for {title} ({hours} hours) is ready. Code: {code}.",
+        "id": "Sertifikat Anda untuk {title} ({hours} jam) sudah terbit. Kode: {code}.",
     },
 }
 
