@@ -686,6 +686,14 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
 
 # marshmallow's and our own field messages, translated for Accept-Language: id.
 FIELD_MESSAGES_ID: dict[str, str] = {
+    "Give user_id or phone.": "Isi user_id atau phone.",
+    "Must be after registration_opens_at.": "Harus sesudah registration_opens_at.",
+    "Must be after starts_at.": "Harus sesudah starts_at.",
+    "Must not be after ends_at.": "Tidak boleh sesudah ends_at.",
+    "No alumna found.": "Alumni tidak ditemukan.",
+    "Not a facilitator or mentor.": "Bukan fasilitator atau mentor.",
+    "Required for an online event.": "Wajib untuk pelatihan daring.",
+    "Required where the event meets in person.": "Wajib untuk pelatihan tatap muka.",
     "Give `phone` or `user_id`.": "Isi `phone` atau `user_id`.",
     "Give business_id or a target, not both.": "Isi business_id atau target, jangan keduanya.",
     "Give business_id, or target_type and target_id.": (

@@ -53,6 +53,8 @@ ALLOWED = {
     ("RegisterSchema", "role"): "she chooses alumna or buyer; staff roles are refused",
     ("WebhookCreateSchema", "organization_id"): "which of her organisations; checked as admin",
     ("CourseCreateSchema", "organization_id"): "which of her verified organisations publishes",
+    ("TrainingEventCreateSchema", "organization_id"): "which of her verified organisations runs "
+    "it; checked to be hers and verified",
     ("ConsentCreateSchema", "organization_id"): "whom she consents to; checked to exist",
     ("MemberCreateSchema", "role"): "an organisation's admin sets a member's role there",
     ("RecoveryCreateSchema", "user_id"): "whose account: checked to be a graduate of hers",
