@@ -691,6 +691,7 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Must be after starts_at.": "Harus sesudah starts_at.",
     "Must not be after ends_at.": "Tidak boleh sesudah ends_at.",
     "No alumna found.": "Alumni tidak ditemukan.",
+    "No published course with this id.": "Tidak ada kursus terbit dengan id ini.",
     "Not a facilitator or mentor.": "Bukan fasilitator atau mentor.",
     "Required for an online event.": "Wajib untuk pelatihan daring.",
     "Required where the event meets in person.": "Wajib untuk pelatihan tatap muka.",

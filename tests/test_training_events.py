@@ -171,6 +171,29 @@ def test_bad_events_are_refused_field_by_field(client: FlaskClient, training: Tr
     assert {"capacity", "title", "hours"} <= error_fields(problem)
 
 
+def test_an_event_delivers_a_published_course_only(client: FlaskClient, training: Training) -> None:
+    h = training.mentor_h
+    body = {
+        "organization_id": training.university.id,
+        "title": "Pembukuan warung",
+        "topic": "bookkeeping",
+        "level": "beginner",
+    }
+    course = client.post("/v1/courses", json=body, headers=h)
+    assert course.status_code == 201, course.get_json()
+    course_id = course.get_json()["id"]
+    for named in (course_id, "crs_" + "0" * 26):  # a draft, and no course at all
+        refused = client.post("/v1/training-events", json=event_body(course_id=named), headers=h)
+        assert "course_id" in error_fields(assert_problem(refused, 422))
+    module = client.post(f"/v1/courses/{course_id}/modules", json={"title": "Kas"}, headers=h)
+    assert module.status_code == 201
+    assert client.post(f"/v1/courses/{course_id}/publish", headers=h).status_code == 200
+    made = training.create(course_id=course_id)
+    assert made["course_id"] == course_id
+    listed = client.get("/v1/training-events", query_string={"course": course_id})
+    assert [e["id"] for e in listed.get_json()["items"]] == [made["id"]]
+
+
 # -- registration ----------------------------------------------------------------------------
 
 

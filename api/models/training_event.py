@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from api.db import ID_LENGTH, Base, IdMixin, TimestampMixin, VersionedMixin
+from api.db import Base, IdMixin, TimestampMixin, VersionedMixin
 from api.models.accounts import User
 from api.models.mentoring import MentoringFormat, Topic
 from api.models.regions import RegionCode
@@ -55,9 +55,11 @@ class TrainingEvent(IdMixin, TimestampMixin, VersionedMixin, Base):
     )
     id_prefix = "tev"
 
-    # The course delivered, if any. No foreign key yet: courses live on another branch; the
-    # key and its validation come when both meet.
-    course_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    # The course delivered, if any (a published one when set; an archived course keeps its
+    # past events); null for a standalone topic.
+    course_id: Mapped[str | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="SET NULL"), index=True
+    )
     organizer_id: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

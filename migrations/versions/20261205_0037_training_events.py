@@ -88,6 +88,12 @@ def upgrade() -> None:
         sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_training_events_ends_after_start")),
         sa.CheckConstraint("hours > 0", name=op.f("ck_training_events_hours_positive")),
         sa.ForeignKeyConstraint(
+            ["course_id"],
+            ["courses.id"],
+            name=op.f("fk_training_events_course_id_courses"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
             name=op.f("fk_training_events_organization_id_organizations"),

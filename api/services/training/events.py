@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, ValidationFailed
 from api.models import (
+    Course,
+    CourseStatus,
     Membership,
     MentoringFormat,
     Organization,
@@ -101,6 +103,11 @@ def _check(
         errors["place"] = ["Required where the event meets in person."]
     if fmt in (MentoringFormat.ONLINE, MentoringFormat.BOTH) and not values.get("link"):
         errors["link"] = ["Required for an online event."]
+    course_id = values.get("course_id")
+    if course_id is not None:
+        course = session.get(Course, course_id)
+        if course is None or course.status != CourseStatus.PUBLISHED:
+            errors["course_id"] = ["No published course with this id."]
     for index, trainer_id in enumerate(trainers):
         user = session.get(User, trainer_id)
         if user is None or user.role not in TRAINER_ROLES or user.erased_at is not None:
@@ -131,6 +138,8 @@ def update_event(
             "link",
         )
     }
+    if values.get("course_id") not in (None, event.course_id):  # a course newly named
+        merged["course_id"] = values["course_id"]
     _check(session, merged, codes or [], trainers or [])
     if "capacity" in values:
         locked(session, event.id)
