@@ -385,8 +385,8 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "id": ("Sesi penuh", "Semua kursi sudah terisi ({capacity})."),
     },
     "already_registered": {
-        "en": ("Already registered", "You already have a seat."),
-        "id": ("Sudah terdaftar", "Anda sudah mendapat kursi."),
+        "en": ("Already registered", "You already have a seat (or a place on the waitlist)."),
+        "id": ("Sudah terdaftar", "Anda sudah mendapat kursi (atau tempat di daftar tunggu)."),
     },
     "invitation_only": {
         "en": ("By invitation", "This workshop is for the women invited."),
@@ -670,10 +670,51 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Service unavailable", "The service is temporarily unavailable; retry shortly."),
         "id": ("Layanan tidak tersedia", "Layanan sedang tidak tersedia; coba lagi sebentar lagi."),
     },
+    # -- training events ---------------------------------------------------------------------
+    "not_in_verified_organization": {
+        "en": (
+            "Not in a verified organisation",
+            "Only members of a verified university, CSR company or government office, or "
+            "programme staff, may organise training.",
+        ),
+        "id": (
+            "Bukan anggota organisasi terverifikasi",
+            "Hanya anggota universitas, perusahaan CSR atau kantor pemerintah terverifikasi, "
+            "atau staf program, yang dapat menyelenggarakan pelatihan.",
+        ),
+    },
+    "registration_closed": {
+        "en": ("Registration closed", "Registration for this event is not open now."),
+        "id": ("Pendaftaran ditutup", "Pendaftaran pelatihan ini sedang tidak dibuka."),
+    },
+    "event_not_scheduled": {
+        "en": ("Event not scheduled", "This event is {status}."),
+        "id": ("Pelatihan tidak terjadwal", "Pelatihan ini sudah {status}."),
+    },
+    "event_not_started": {
+        "en": ("Event not started", "Attendance and completion come once the event has started."),
+        "id": (
+            "Pelatihan belum dimulai",
+            "Kehadiran dan penyelesaian dicatat setelah pelatihan dimulai.",
+        ),
+    },
+    "capacity_below_registrations": {
+        "en": ("Capacity too small", "{confirmed} alumnae already hold a seat."),
+        "id": ("Kapasitas terlalu kecil", "{confirmed} alumni sudah mendapat kursi."),
+    },
 }
 
 # marshmallow's and our own field messages, translated for Accept-Language: id.
 FIELD_MESSAGES_ID: dict[str, str] = {
+    "Give user_id or phone.": "Isi user_id atau phone.",
+    "Must be after registration_opens_at.": "Harus sesudah registration_opens_at.",
+    "Must be after starts_at.": "Harus sesudah starts_at.",
+    "Must not be after ends_at.": "Tidak boleh sesudah ends_at.",
+    "No alumna found.": "Alumni tidak ditemukan.",
+    "No published course with this id.": "Tidak ada kursus terbit dengan id ini.",
+    "Not a facilitator or mentor.": "Bukan fasilitator atau mentor.",
+    "Required for an online event.": "Wajib untuk pelatihan daring.",
+    "Required where the event meets in person.": "Wajib untuk pelatihan tatap muka.",
     "Give `phone` or `user_id`.": "Isi `phone` atau `user_id`.",
     "Give business_id or a target, not both.": "Isi business_id atau target, jangan keduanya.",
     "Give business_id, or target_type and target_id.": (
@@ -899,6 +940,9 @@ NOTIFICATION_SUBJECTS: dict[str, dict[str, str]] = {
     "check_in": {"en": "Monthly check-in", "id": "Laporan bulanan"},
     "assist_grant": {"en": "Permission to assist", "id": "Izin pendampingan"},
     "webhook": {"en": "Webhook", "id": "Webhook"},
+    "training_event": {"en": "Training", "id": "Pelatihan"},
+    "training_registration": {"en": "Training registration", "id": "Pendaftaran pelatihan"},
+    "training_certificate": {"en": "Training certificate", "id": "Sertifikat pelatihan"},
 }
 
 # What happened: the last part of the event type -> language -> a past participle.
@@ -946,6 +990,11 @@ NOTIFICATION_ACTIONS: dict[str, dict[str, str]] = {
     "granted": {"en": "given to you", "id": "diberikan kepada Anda"},
     "revoked": {"en": "withdrawn", "id": "dicabut"},
     "disabled": {"en": "disabled", "id": "dinonaktifkan"},
+    "published": {"en": "published", "id": "diterbitkan"},
+    "waitlisted": {"en": "waitlisted", "id": "masuk daftar tunggu"},
+    "promoted": {"en": "seat given", "id": "mendapat kursi"},
+    "issued": {"en": "issued", "id": "diterbitkan"},
+    "attended": {"en": "attendance recorded", "id": "kehadiran dicatat"},
 }
 
 # Sentences for the events people meet most; others get "<subject>: <action>." Placeholders
@@ -1032,6 +1081,26 @@ NOTIFICATION_TEXTS: dict[str, dict[str, str]] = {
     "sponsorship.proposed": {
         "en": "A partner proposes to sponsor your business.",
         "id": "Mitra mengusulkan sponsor untuk usaha Anda.",
+    },
+    "training_registration.confirmed": {
+        "en": "You have a seat at the training {title}, {starts_on}.",
+        "id": "Anda mendapat kursi di pelatihan {title}, {starts_on}.",
+    },
+    "training_registration.waitlisted": {
+        "en": "The training {title} is full; you are number {position} on the waitlist.",
+        "id": "Pelatihan {title} penuh; Anda nomor {position} di daftar tunggu.",
+    },
+    "training_registration.promoted": {
+        "en": "A seat freed up: you now have a seat at the training {title}, {starts_on}.",
+        "id": "Ada kursi kosong: Anda sekarang mendapat kursi di pelatihan {title}, {starts_on}.",
+    },
+    "training_event.cancelled": {
+        "en": "The training {title} is cancelled: {reason}",
+        "id": "Pelatihan {title} dibatalkan: {reason}",
+    },
+    "training_certificate.issued": {
+        "en": "Your certificate for {title} ({hours} hours) is ready. Code: {code}.",
+        "id": "Sertifikat Anda untuk {title} ({hours} jam) sudah terbit. Kode: {code}.",
     },
 }
 

@@ -247,6 +247,7 @@ class Builder:
             self.mentoring(side)
             self.courses(side)
             self.groups(side)
+            self.training(side)
             self.extras(side)
         self.keys()
         self.notify_everyone()
@@ -571,6 +572,45 @@ class Builder:
         past.starts_at = utcnow() - dt.timedelta(hours=3)
         self.session.flush()
 
+    def training(self, s: Side) -> None:
+        """The mentor's training event, her facilitator its trainer: upcoming (she holds a
+        seat), under way (she came), and done (her certificate)."""
+        ids, alumna, mentor = s.ids, s.people["alumna"], s.people["mentor"]
+        now = utcnow()
+
+        def event(name: str, starts: dt.datetime, opens: dt.datetime, closes: dt.datetime) -> str:
+            body = {
+                "title": f"Pemasaran digital {s.tag}",
+                "topic": "digital_marketing",
+                "format": "online",
+                "link": "https://meet.example.id/pelatihan",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + dt.timedelta(hours=2)).isoformat(),
+                "hours": 2,
+                "capacity": 10,
+                "registration_opens_at": opens.isoformat(),
+                "registration_closes_at": closes.isoformat(),
+                "region_codes": [BEKASI],
+                "trainer_ids": [ids["facilitator_id"]],
+            }
+            ids[name] = made = self.post("/v1/training-events", mentor, body)["id"]
+            return str(made)
+
+        upcoming = now + dt.timedelta(days=7)
+        event("training_event", upcoming, now - dt.timedelta(days=1), upcoming)
+        url = f"/v1/training-events/{ids['training_event']}/registrations"
+        ids["training_registration"] = self.post(url, alumna)["id"]
+        started = now - dt.timedelta(hours=1)
+        past = now - dt.timedelta(days=2)
+        for name in ("training_live", "training_done"):
+            event(name, started, past, started)
+            came = {"entries": [{"user_id": ids["alumna_user"], "attended": True}]}
+            self.act(f"/v1/training-events/{ids[name]}/attendance", s.people["facilitator"], came)
+        self.act(f"/v1/training-events/{ids['training_done']}/complete", mentor)
+        mine = self.call("GET", "/v1/training-certificates", alumna, 200)["items"]
+        ids["training_certificate"] = mine[0]["id"]
+        ids["certificate_code"] = mine[0]["code"]
+
     def extras(self, s: Side) -> None:
         """She lets her facilitator act for her; a key of the company's to revoke; a delivery
         of the webhook's to send again."""
@@ -641,6 +681,7 @@ ETAG_FROM = {
     "updateMentoringOffer": "getMentoringOffer",
     "updateCourse": "getCourse",
     "updateCourseModule": "getCourseModule",
+    "updateTrainingEvent": "getTrainingEvent",
     "updateOrganization": "getOrganization",
     "updateProduct": "getProduct",
     "updateWebhook": "getWebhook",
@@ -1252,6 +1293,76 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
         {"organization_id": "{csr}", "url": "http://127.0.0.1:9/new", "event_types": ["order.*"]},
     ),
     "deleteWebhook": ("DELETE", "/v1/webhooks/{webhook}", None),
+    "listTrainingEvents": ("GET", "/v1/training-events", None),
+    "createTrainingEvent": (
+        "POST",
+        "/v1/training-events",
+        {
+            "title": "Foto produk dengan ponsel",
+            "topic": "product_photography",
+            "format": "online",
+            "link": "https://meet.example.id/foto",
+            "starts_at": "{next_week}",
+            "ends_at": "{next_week_end}",
+            "hours": 2,
+            "capacity": 20,
+            "registration_opens_at": "{tomorrow}",
+            "registration_closes_at": "{next_week}",
+        },
+    ),
+    "getTrainingEvent": ("GET", "/v1/training-events/{training_event}", None),
+    "updateTrainingEvent": ("PATCH", "/v1/training-events/{training_event}", {"capacity": 12}),
+    "cancelTrainingEvent": (
+        "POST",
+        "/v1/training-events/{training_event}/cancel",
+        {"reason": "Narasumber sakit"},
+    ),
+    "completeTrainingEvent": ("POST", "/v1/training-events/{training_live}/complete", None),
+    "registerForTrainingEvent": (
+        "POST",
+        "/v1/training-events/{training_event}/registrations",
+        None,
+    ),
+    "listTrainingEventRegistrations": (
+        "GET",
+        "/v1/training-events/{training_event}/registrations",
+        None,
+    ),
+    "recordTrainingAttendance": (
+        "POST",
+        "/v1/training-events/{training_live}/attendance",
+        {"entries": [{"user_id": "{alumna_user}", "attended": False}]},
+    ),
+    "listTrainingEventCertificates": (
+        "GET",
+        "/v1/training-events/{training_done}/certificates",
+        None,
+    ),
+    "listMyTrainingRegistrations": ("GET", "/v1/training-registrations", None),
+    "getTrainingRegistration": (
+        "GET",
+        "/v1/training-registrations/{training_registration}",
+        None,
+    ),
+    "cancelTrainingRegistration": (
+        "POST",
+        "/v1/training-registrations/{training_registration}/cancel",
+        None,
+    ),
+    "listMyTrainingCertificates": ("GET", "/v1/training-certificates", None),
+    "getTrainingCertificate": ("GET", "/v1/training-certificates/{training_certificate}", None),
+    "getTrainingCertificatePdf": (
+        "GET",
+        "/v1/training-certificates/{training_certificate}/pdf",
+        None,
+    ),
+    "revokeTrainingCertificate": (
+        "POST",
+        "/v1/training-certificates/{training_certificate}/revoke",
+        {"reason": "Salah orang"},
+    ),
+    "verifyTrainingCertificate": ("GET", "/v1/certificate-verifications/{certificate_code}", None),
+    "getWhatHelped": ("GET", "/v1/stats/cohort/what-helped", None),
     "getWebhook": ("GET", "/v1/webhooks/{webhook}", None),
     "updateWebhook": ("PATCH", "/v1/webhooks/{webhook}", {"description": "Pesanan"}),
     "listWebhookDeliveries": ("GET", "/v1/webhooks/{webhook}/deliveries", None),
@@ -1285,6 +1396,8 @@ def values(w: World, variant: str, caller: str) -> dict[str, str]:
         today=TODAY.isoformat(),
         tomorrow=(utcnow() + dt.timedelta(days=1)).isoformat(),
         next_month=(TODAY + dt.timedelta(days=30)).isoformat(),
+        next_week=(utcnow() + dt.timedelta(days=7)).isoformat(),
+        next_week_end=(utcnow() + dt.timedelta(days=7, hours=2)).isoformat(),
         last_month=(TODAY.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m"),
         year=str(YEAR),
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Request
 
 from api.cli.demo import ADMIN_EMAIL, FACILITATOR_EMAIL, demo_photo, load_demo
+from api.db import utcnow
 from api.models import (
     ApiKey,
     AssistGrant,
@@ -54,6 +55,9 @@ from api.models import (
     RosterEntry,
     Sponsorship,
     SupportNeed,
+    TrainingCertificate,
+    TrainingEvent,
+    TrainingRegistration,
     User,
     Webhook,
     WebhookDelivery,
@@ -93,6 +97,7 @@ FIELD_POOLS = {
     "target_id": "target_id",
     "alumna_ids": "alumna_id",
     "alumna_id": "alumna_id",
+    "trainer_ids": "facilitator_id",
 }
 SAVEPOINT = "schemathesis_case"
 # The providers' callbacks are checked with these secrets while the world stands (the outbox
@@ -295,6 +300,14 @@ def _add_what_the_demo_lacks(world: World) -> None:
             "event_types": ["*"],
         },
     )
+    # The demo's past workshop, completed here: its certificates need the app's storage.
+    held = session.scalars(
+        select(TrainingEvent)
+        .where(TrainingEvent.starts_at < utcnow())
+        .order_by(TrainingEvent.starts_at)
+    ).first()
+    assert held is not None
+    post(f"/v1/training-events/{held.id}/complete", h["mentor"])
     # An event the webhook receives, so that it has a delivery.
     draft = session.scalars(
         select(Product).where(Product.business_id == shop.id, Product.status == ProductStatus.DRAFT)
@@ -387,6 +400,19 @@ def _pools(session: Session, users: dict[str, User]) -> dict[str, list[str]]:
             4,
         ),
         "report_id": _ids(session, select(Report.id).order_by(Report.created_at)),
+        "event_id": _ids(session, select(TrainingEvent.id).order_by(TrainingEvent.starts_at)),
+        "registration_id": _ids(
+            session,
+            select(TrainingRegistration.id).order_by(
+                TrainingRegistration.user_id != users["alumna"].id, TrainingRegistration.created_at
+            ),
+        ),
+        "certificate_id": _ids(
+            session, select(TrainingCertificate.id).order_by(TrainingCertificate.created_at)
+        ),
+        "certificate_code": _ids(
+            session, select(TrainingCertificate.code).order_by(TrainingCertificate.created_at)
+        ),
         "grant_id": _ids(session, select(AssistGrant.id).order_by(AssistGrant.granted_at)),
         "group_id": _ids(session, select(BusinessGroup.id).order_by(BusinessGroup.name)),
         "member_id": _ids(

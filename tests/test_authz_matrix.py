@@ -136,6 +136,14 @@ ALLOWED = (
         "a mentor's name is her public profile, shown with her offers and workshops",
     ),
     Allowed(
+        ("verifyTrainingCertificate",),
+        "user.name",
+        SCANNED,
+        both("alumna"),
+        "the certificate's purpose: whoever holds its code (printed on it) sees the name it "
+        "states, to check it",
+    ),
+    Allowed(
         ("listCheckIns",),
         "checkin.",
         ("key",),

@@ -21,6 +21,7 @@ from api.models import (
     Role,
     RosterEntry,
     StaffRegion,
+    TrainingCertificate,
     User,
 )
 
@@ -55,6 +56,13 @@ def test_demo_data_loads_once_and_signs_in(app: Flask, db_session: Session) -> N
     assert 180 <= product_count <= 240
     # One generated photo per business and per product.
     assert db_session.scalar(select(func.count()).select_from(Photo)) == 30 + product_count
+    # Training: a past workshop with its certificates, an upcoming one with a waitlist.
+    events = app.test_client().get("/v1/training-events?limit=10").json["items"]
+    by_status = {e["status"]: e for e in events}
+    assert by_status["completed"]["seats_taken"] >= 4
+    assert by_status["scheduled"]["seats_left"] == 0 and by_status["scheduled"]["waitlisted"] == 2
+    assert len(events) == 2
+    assert db_session.scalar(select(func.count()).select_from(TrainingCertificate)) == 5
     client = app.test_client()
     found = client.get("/v1/products?region=32.75&q=kue&limit=100").json["items"]
     assert found and all(p["business"]["regency"]["code"] == "32.75" for p in found)

@@ -53,6 +53,8 @@ ALLOWED = {
     ("RegisterSchema", "role"): "she chooses alumna or buyer; staff roles are refused",
     ("WebhookCreateSchema", "organization_id"): "which of her organisations; checked as admin",
     ("CourseCreateSchema", "organization_id"): "which of her verified organisations publishes",
+    ("TrainingEventCreateSchema", "organization_id"): "which of her verified organisations runs "
+    "it; checked to be hers and verified",
     ("ConsentCreateSchema", "organization_id"): "whom she consents to; checked to exist",
     ("MemberCreateSchema", "role"): "an organisation's admin sets a member's role there",
     ("RecoveryCreateSchema", "user_id"): "whose account: checked to be a graduate of hers",
@@ -61,6 +63,11 @@ ALLOWED = {
     ("InvitationCreateSchema", "role"): "the ketua gives the woman invited her role",
     ("RoleChangeSchema", "role"): "the ketua hands roles out in her group",
 }
+
+# What a messaging provider posts (WhatsApp, the SMS gateway): documented so that the callbacks
+# can be fuzzed, never loaded onto a row. The provider decides every field; its signature over
+# the raw body, not this schema, decides what is trusted (api/services/messaging/inbound.py).
+PROVIDER_BODIES = {"TwilioCallbackSchema", "WhatsAppNotificationSchema"}
 
 
 def _schemas() -> dict[str, type[Schema]]:
@@ -105,6 +112,8 @@ def test_every_request_body_is_checked() -> None:
 @pytest.mark.parametrize(("operation", "name"), BODIES)
 def test_server_decided_fields_are_refused(operation: str, name: str) -> None:
     schema_class = _schemas()[name]
+    if schema_class.__name__ in PROVIDER_BODIES:
+        pytest.skip("a provider's signed payload, never assigned to a row")
     schema = schema_class()
     loadable = {f.data_key or n for n, f in schema.fields.items() if not f.dump_only}
     for field, value in FORBIDDEN.items():

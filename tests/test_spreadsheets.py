@@ -69,3 +69,21 @@ def test_the_statistics_as_a_workbook_in_english(client: FlaskClient, db_session
     share = shown[0][header.index("Share active")]
     assert isinstance(share.value, float) and share.number_format == "0.0%"
     assert about.title == "Columns" and about["B2"].value == "year"
+
+
+def test_the_same_figures_give_the_same_workbook_bytes_a_second_later() -> None:
+    """openpyxl stamps the time of saving into the file; the ETag of a spreadsheet (a hash of
+    its bytes) must not change with the clock, or a revalidation never gets its 304."""
+    import time
+
+    from api.http.export import Column, xlsx_bytes
+
+    columns = [Column("region", "text", "Region", "Wilayah"), Column("n", "int", "Count", "Jumlah")]
+    rows = [("Kota Bekasi", 12), ("Kab. Garut", 7)]
+    first = xlsx_bytes("Statistik", columns, rows, "id")
+    start = int(time.time())
+    while int(time.time()) == start:  # into the next second: openpyxl's stamp would change
+        time.sleep(0.05)
+    assert xlsx_bytes("Statistik", columns, rows, "id") == first
+    book = openpyxl.load_workbook(io.BytesIO(first))
+    assert [c.value for c in book.active[2]] == ["Kota Bekasi", 12]

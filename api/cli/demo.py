@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.cli import demo_courses
 from api.cli.demo_groups import load_groups
+from api.cli.demo_training import load_training
 from api.dates import add_months
 from api.db import utcnow
 from api.models import (
@@ -194,6 +195,7 @@ def load_demo(
         _load_sponsorship(session, users, echo)
         load_groups(session, users, echo)
         _load_program(session, security, echo)
+        load_training(session, users, storage, echo)
     echo(
         f"demo data loaded: {len(users) + business_count - len(alumnae)} accounts, "
         f"{len(ORGANIZATIONS)} organisations, {business_count} businesses, "

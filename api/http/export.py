@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -193,7 +194,27 @@ def xlsx_bytes(
     about.column_dimensions["C"].width = 60
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return _reproducible(buffer.getvalue())
+
+
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can state
+_STAMPS = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)")
+
+
+def _reproducible(data: bytes) -> bytes:
+    """The same figures give the same bytes, so the same ETag (and a 304): openpyxl stamps the
+    document's created/modified properties and every zip entry with the time of saving."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = _STAMPS.sub(rb"\g<1>1980-01-01T00:00:00Z\2", body)
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, body)
+    return out.getvalue()
 
 
 def _format_of(sheet: Any, index: int, count: int) -> str | None:

@@ -110,6 +110,16 @@ from api.models.sponsorship import (
     SupportNeed,
     TargetType,
 )
+from api.models.training_event import (
+    CertificateStatus,
+    RegistrationStatus,
+    TrainingCertificate,
+    TrainingEvent,
+    TrainingEventRegion,
+    TrainingEventStatus,
+    TrainingEventTrainer,
+    TrainingRegistration,
+)
 
 __all__ = [
     "ACTIVE_DAYS",
@@ -129,6 +139,7 @@ __all__ = [
     "BusinessLicence",
     "BusinessStatus",
     "Category",
+    "CertificateStatus",
     "Channel",
     "CheckIn",
     "CheckInPrompt",
@@ -198,6 +209,7 @@ __all__ = [
     "RefreshToken",
     "Region",
     "RegionLevel",
+    "RegistrationStatus",
     "Report",
     "ReportStatus",
     "ReportTarget",
@@ -218,6 +230,12 @@ __all__ = [
     "SupportNeed",
     "TargetType",
     "Topic",
+    "TrainingCertificate",
+    "TrainingEvent",
+    "TrainingEventRegion",
+    "TrainingEventStatus",
+    "TrainingEventTrainer",
+    "TrainingRegistration",
     "User",
     "Webhook",
     "WebhookAttempt",

@@ -29,6 +29,7 @@ from api.resources import (
     sales,
     sponsorship,
     stats,
+    training_events,
     webhooks,
 )
 
@@ -52,6 +53,7 @@ BLUEPRINTS = (
     groups.blp,
     sponsorship.blp,
     courses.blp,
+    training_events.blp,
     program.blp,
     stats.blp,
     reach.blp,

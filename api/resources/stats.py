@@ -16,12 +16,14 @@ from api.http.context import current_actor, db, language, state
 from api.http.export import CSV_RESPONSE, XLSX_RESPONSE, Column, table_response
 from api.http.limits import limit
 from api.schemas.stats import (
+    HelpedQueryArgsSchema,
+    HelpedSchema,
     SeriesQueryArgsSchema,
     SeriesSchema,
     SurvivalQueryArgsSchema,
     SurvivalSchema,
 )
-from api.services import regions, stats, stats_series
+from api.services import regions, stats, stats_helped, stats_series
 from api.services.stats_series import SERIES_FIGURES, Curve, Series
 
 blp = Blueprint(
@@ -125,6 +127,32 @@ SURVIVAL_COLUMNS = (
     Column("ci_high", "share", "95% CI high", "Batas atas SK 95%"),
 )
 
+HELPED_COLUMNS = (
+    Column("key", "text", "Group", "Kelompok", "The group's key", "Kunci kelompok"),
+    Column("label", "text", "Name", "Nama", "The group's name", "Nama kelompok"),
+    Column(
+        "exposure",
+        "text",
+        "Help",
+        "Bantuan",
+        "trained, mentored, sponsored (overlapping) or none",
+        "trained (pelatihan), mentored (pendampingan), sponsored (sponsor) atau none (tidak ada)",
+    ),
+    Column(
+        "suppressed",
+        "text",
+        "Suppressed",
+        "Disembunyikan",
+        "yes: fewer than 5 businesses, figures hidden",
+        "ya: kurang dari 5 usaha, angka disembunyikan",
+    ),
+    Column("businesses", "int", "Businesses", "Usaha"),
+    Column(
+        "share_active", "share", "Active", "Aktif", "Seen within 60 days", "Terlihat dalam 60 hari"
+    ),
+    Column("survival_6m", "share", "Trading at 6 months", "Masih berusaha 6 bulan"),
+    Column("survival_12m", "share", "Trading at 12 months", "Masih berusaha 12 bulan"),
+)
 
 SURVIVAL_FIGURES = ("months", "at_risk", "events", "censored", "survival", "ci_low", "ci_high")
 
@@ -254,3 +282,49 @@ def get_survival(args: dict[str, Any], group: str) -> Any:
             )
         )
     return {"group": group, "items": [asdict(c) for c in curves]}, _cache_headers()
+
+
+@blp.route(f"/{GROUP}/what-helped", methods=["GET"])
+@limit("rate_limit_stats")
+@blp.auth(optional=True)
+@blp.etag
+@blp.arguments(HelpedQueryArgsSchema, location="query")
+@blp.response(200, HelpedSchema, headers={"Cache-Control": {"schema": {"type": "string"}}})
+@blp.alt_response(200, **CSV_RESPONSE)
+@blp.alt_response(200, **XLSX_RESPONSE)
+def get_what_helped(args: dict[str, Any], group: str) -> Any:
+    """Per group, the businesses whose owners completed training, were mentored, were
+    sponsored, or none of these: how many, the share active, and the share trading 6 and 12
+    months after graduation. Rows of fewer than 5 businesses are suppressed. Association, not
+    cause: the `note` says so in the reader's language."""
+    wanted = args.pop("format")
+    items = _answer(("what-helped", group), args, stats_helped.what_helped)
+    lang = language()
+    if wanted in ("csv", "xlsx"):
+        rows = [
+            [g.key, g.label, r.exposure, "yes" if r.suppressed else "no"]
+            + [r.figures[f] for f in stats_helped.FIGURES]
+            for g in items
+            for r in g.rows
+        ]
+        return _finish(
+            table_response(
+                format=wanted,
+                filename=f"stats-{group}-what-helped",
+                title="Apa yang membantu" if lang == "id" else "What helped",
+                columns=HELPED_COLUMNS,
+                rows=rows,
+                language=lang,
+            )
+        )
+    body = [
+        {
+            "key": g.key,
+            "label": g.label,
+            "rows": [
+                {"exposure": r.exposure, "suppressed": r.suppressed, **r.figures} for r in g.rows
+            ],
+        }
+        for g in items
+    ]
+    return {"group": group, "note": stats_helped.note(lang), "items": body}, _cache_headers()

@@ -29,6 +29,10 @@ from api.schemas.reach import (
 from api.schemas.reviews import ReportSchema, ReviewSchema
 from api.schemas.sales import SaleSchema
 from api.schemas.sponsorship import ConsentSchema, NeedSchema, SponsorshipSchema
+from api.schemas.training_events import (
+    TrainingCertificateSchema,
+    TrainingRegistrationRecordSchema,
+)
 from api.services.consents import NOTICES
 
 
@@ -145,6 +149,8 @@ class PersonalDataExportSchema(BaseSchema):
     support_needs = _many(NeedSchema)
     sponsorships = _many(SponsorshipSchema)
     sponsor_consents = _many(ConsentSchema)
+    training_registrations = _many(TrainingRegistrationRecordSchema)
+    training_certificates = _many(TrainingCertificateSchema)
     api_keys = _many(ApiKeySchema)
     webhooks = _many(WebhookSchema)
     audit = _many(AuditEntrySchema)

@@ -105,3 +105,39 @@ class SurvivalCurveSchema(BaseSchema):
 class SurvivalSchema(BaseSchema):
     group = fields.String(required=True)
     items = fields.List(fields.Nested(SurvivalCurveSchema), required=True)
+
+
+class HelpedQueryArgsSchema(GroupFilterSchema):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "csv", "xlsx"]),
+        metadata={"description": "`csv` or `xlsx` for a spreadsheet."},
+    )
+
+
+class HelpedRowSchema(BaseSchema):
+    """The businesses of the group whose owners had this help (``none``: none of the three).
+    Every figure is null when `suppressed` (fewer than 5 businesses)."""
+
+    exposure = fields.String(
+        required=True, validate=validate.OneOf(["trained", "mentored", "sponsored", "none"])
+    )
+    suppressed = fields.Boolean(required=True)
+    businesses = fields.Integer(allow_none=True, required=True)
+    share_active = fields.Float(allow_none=True, required=True)
+    survival_6m = fields.Float(allow_none=True, required=True)
+    survival_12m = fields.Float(allow_none=True, required=True)
+
+
+class HelpedGroupSchema(BaseSchema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    rows = fields.List(fields.Nested(HelpedRowSchema), required=True)
+
+
+class HelpedSchema(BaseSchema):
+    group = fields.String(required=True)
+    note = fields.String(
+        required=True, metadata={"description": "Association, not cause (reader's language)."}
+    )
+    items = fields.List(fields.Nested(HelpedGroupSchema), required=True)

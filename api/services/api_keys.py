@@ -41,8 +41,9 @@ SCOPES: dict[str, str] = {
     "mentoring:write": "Publish offers, make and answer requests, plan and record sessions.",
     "sponsorship:read": "Read support needs, sponsorships and the organisation's impact report.",
     "sponsorship:write": "Propose sponsorships, record disbursements and milestones.",
-    "training:read": "Read courses, their modules and attachments.",
-    "training:write": "Publish and change courses of the key's maker's organisation.",
+    "training:read": "Read courses, training events, registrations and certificates.",
+    "training:write": "Publish courses and training events, enrol and register, record "
+    "attendance, issue certificates.",
     "program:read": "Read programs, cohorts, rosters and follow-up (staff keys).",
     "program:write": "Change cohorts and rosters, record check-ins (staff keys).",
     "events:read": "Follow the events feed.",

@@ -29,11 +29,15 @@ from api.models import (
     SessionStatus,
     Sponsorship,
     SupportNeed,
+    TrainingCertificate,
+    TrainingEvent,
+    TrainingRegistration,
     User,
 )
 from api.services import groups
 from api.services.authz import Actor, rule
 from api.services.sponsorship.consents import consented_for
+from api.services.training.common import is_organizer, runs
 
 
 def membership_of(actor: Actor, organization: Organization) -> Membership | None:
@@ -292,3 +296,41 @@ def _course_publisher(actor: Actor, course: Course) -> bool:
 @rule(GroupSession, "edit")
 def _group_session_mentor(actor: Actor, meeting: GroupSession) -> bool:
     return actor.is_admin or (actor.user_id is not None and actor.user_id == meeting.mentor_id)
+
+
+@rule(TrainingEvent, "view")
+def _training_event_public(actor: Actor, event: TrainingEvent) -> bool:
+    return True  # published when made; cancelled and completed ones stay readable
+
+
+@rule(TrainingEvent, "manage")
+def _training_event_organizer(actor: Actor, event: TrainingEvent) -> bool:
+    return is_organizer(actor, event)
+
+
+@rule(TrainingEvent, "run")
+def _training_event_runners(actor: Actor, event: TrainingEvent) -> bool:
+    """Its organiser and trainers: attendance, completion, who registered."""
+    return runs(actor, event)
+
+
+@rule(TrainingRegistration, "view")
+def _registration_parties(actor: Actor, registration: TrainingRegistration) -> bool:
+    return _registrant(actor, registration) or runs(actor, registration.event)
+
+
+@rule(TrainingRegistration, "cancel")
+def _registrant(actor: Actor, registration: TrainingRegistration) -> bool:
+    return actor.user_id is not None and actor.user_id == registration.user_id
+
+
+@rule(TrainingCertificate, "view")
+def _certificate_parties(actor: Actor, certificate: TrainingCertificate) -> bool:
+    if actor.user_id is not None and actor.user_id == certificate.user_id:
+        return True
+    return runs(actor, certificate.event)
+
+
+@rule(TrainingCertificate, "revoke")
+def _certificate_issuer(actor: Actor, certificate: TrainingCertificate) -> bool:
+    return is_organizer(actor, certificate.event)

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.catalogue import changes as catalogue_changes
-from api.db import Base, utcnow
+from api.db import Base, on_commit, utcnow
 from api.errors import Conflict
 from api.models import (
     ApiKey,
@@ -64,13 +64,18 @@ from api.models import (
     Sponsorship,
     StaffRegion,
     SupportNeed,
+    TrainingCertificate,
+    TrainingEvent,
+    TrainingRegistration,
     User,
     Webhook,
 )
 from api.models.mentoring import OfferStatus, RequestStatus
 from api.models.sponsorship import NeedStatus, SponsorshipStatus
+from api.models.training_event import CertificateStatus, RegistrationStatus
 from api.services import audit, codes, groups, photos, reviews
 from api.services.authz import Actor
+from api.services.training import certificates as training_certificates
 from api.storage import Storage
 
 ERASED_NAME = "Pengguna terhapus"
@@ -145,6 +150,15 @@ def _erased_slug(row: Any) -> str:
 
 def _revoked(row: Any) -> Any:
     return row.revoked_at or utcnow()
+
+
+def _registration_closed(row: Any) -> Any:
+    """A seat or a place in the queue she holds goes; one she used stays on record."""
+    if row.status == RegistrationStatus.WAITLISTED or (
+        row.status == RegistrationStatus.CONFIRMED and row.attended is None
+    ):
+        return RegistrationStatus.CANCELLED
+    return row.status
 
 
 def _closed_if_open(row: Any) -> Any:
@@ -450,6 +464,34 @@ PARTS: tuple[Part, ...] = (
         erase={"revoked_at": _revoked},
     ),
     Part(
+        "training_registrations",
+        TrainingRegistration,
+        lambda u: TrainingRegistration.user_id == u,
+        erase={"status": _registration_closed},
+        why="kept: the organiser's record of who came, pseudonymous; a seat not yet used is "
+        "given up",
+    ),
+    Part(
+        "training_certificates",
+        TrainingCertificate,
+        lambda u: TrainingCertificate.user_id == u,
+        erase={
+            "holder_name": ERASED_NAME,
+            "file_token": None,
+            "revoked_reason": None,
+            "status": CertificateStatus.WITHDRAWN,
+        },
+        why="kept as counts; her name and the PDF go, and checking its code then says only "
+        "that it was withdrawn",
+    ),
+    Part(
+        "training_events_organised",
+        TrainingEvent,
+        lambda u: TrainingEvent.organizer_id == u,
+        export=False,
+        why="an organisation's published event; the women who attended keep its record",
+    ),
+    Part(
         "api_keys",
         ApiKey,
         lambda u: ApiKey.created_by_id == u,
@@ -498,6 +540,7 @@ NOT_HERS: dict[str, str] = {
     "product_changes": "price, stock and availability history of a product (figures, not people)",
     "order_items": "what an order held: product names and prices at the time",
     "refresh_tokens": "secrets of her sign-in sessions, deleted with them",
+    "training_event_trainers": "who delivers an event: ids, the organisation's record",
     "login_failures": "failed sign-ins and code requests; erasure deletes those under her email "
     "or phone",
     "stats_facts": "figures derived from her business's check-ins and orders for the "
@@ -563,6 +606,14 @@ KEPT_TEXT: dict[str, tuple[str, str]] = {
     "disbursements": (
         "description evidence_token evidence_type",
         "the sponsor's record of what it paid; the evidence file's token and type",
+    ),
+    "training_events": (
+        "course_id title description place link reason",
+        "an organisation's published event (a course's id)",
+    ),
+    "training_certificates": (
+        "code title issuer_name",
+        "what the certificate states besides her name (the event and its issuer), its code",
     ),
 }
 
@@ -702,3 +753,14 @@ def _delete_files(session: Session, storage: Storage, user_id: str) -> None:
     ):
         token = review.photo_token or ""
         photos.delete_image(session, storage, reviews.photo_prefix(review.id, token))
+    private = storage.private
+    keys = [
+        training_certificates.file_key(certificate)
+        for certificate in session.scalars(
+            select(TrainingCertificate).where(
+                TrainingCertificate.user_id == user_id, TrainingCertificate.file_token.is_not(None)
+            )
+        )
+    ]
+    if keys:  # her certificates' PDFs
+        on_commit(session, lambda: photos.delete_files(private, keys))

@@ -46,9 +46,15 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "group.invitation": ("business_group_member.invited",),
     "sponsorship.proposed": ("sponsorship.proposed",),
     "sponsorship.disbursed": ("sponsorship.disbursement_recorded",),
+    "training.registration_confirmed": ("training_registration.confirmed",),
+    "training.promoted": ("training_registration.promoted",),
+    "training.certificate_issued": ("training_certificate.issued",),
     "check_in.monthly": (),
 }
 BY_TYPE = {t: name for name, types in EVENTS.items() for t in types}
+# Events that also message the person who caused them: the confirmation of a seat she took is
+# her ticket (what, when), kept in WhatsApp where she finds it on the day.
+TO_ACTOR = frozenset({"training_registration.confirmed"})
 PHONE_CHANNELS = (Channel.WHATSAPP, Channel.SMS)
 
 
@@ -145,7 +151,7 @@ def _send_event_messages(session: Session, written: Sequence[tuple[Event, frozen
     messenger = get_state(current_app).tools.messenger
     for event, audience in chosen:
         for user_id in sorted(p for p in audience if p.startswith("usr_")):
-            if user_id == event.actor_id:
+            if user_id == event.actor_id and event.type not in TO_ACTOR:
                 continue
             channel = wants(session, user_id, BY_TYPE[event.type])
             user = session.get(User, user_id) if channel else None

@@ -1,0 +1,101 @@
+"""Demo training events: a workshop held a month ago, with attendance (a walk-in, an absence)
+and certificates, and an upcoming one that is full, with a waitlist."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.models import MentoringFormat, Role, Topic, TrainingEvent, User
+from api.services.authz import Actor
+from api.services.training import events as training
+from api.services.training import registrations
+from api.storage import Storage
+
+# Where the QR code of a demo certificate points: `make run`'s own address.
+DEMO_VERIFY_BASE = "http://127.0.0.1:5000"
+
+
+def load_training(
+    session: Session,
+    users: dict[str, User],
+    storage: Storage | None,
+    echo: Callable[[str], Any],
+    *,
+    verify_base: str = DEMO_VERIFY_BASE,
+) -> None:
+    """Without a storage (the API's test world) the past workshop is left attended but not
+    completed: whoever loads it completes it, and its certificates are made there."""
+    lestari = users["lestari@univ-mustika.example.id"]
+    facilitator = session.scalars(select(User).where(User.role == Role.FACILITATOR)).first()
+    alumnae = [u for u in users.values() if u.role == Role.ALUMNA]
+    organizer = Actor(user=lestari)
+    now = utcnow()
+    trainers = [facilitator.id] if facilitator else []
+
+    def event(
+        title: str, topic: Topic, starts: dt.datetime, hours: int, capacity: int
+    ) -> TrainingEvent:
+        return training.create_event(
+            session,
+            actor=organizer,
+            data={
+                "title": title,
+                "description": "Pelatihan untuk alumni Sekoper Cinta Kota Bekasi.",
+                "topic": topic,
+                "format": MentoringFormat.IN_PERSON,
+                "place": "Aula Kelurahan Mustikasari, Kota Bekasi",
+                "starts_at": starts,
+                "ends_at": starts + dt.timedelta(hours=hours),
+                "hours": hours,
+                "capacity": capacity,
+                "registration_opens_at": now - dt.timedelta(days=1),
+                "registration_closes_at": starts,
+                "region_codes": ["32.75"],
+                "trainer_ids": trainers,
+            },
+        )
+
+    held = event(
+        "Jualan lewat WhatsApp Business", Topic.DIGITAL_MARKETING, now + dt.timedelta(days=1), 3, 20
+    )
+    for alumna in alumnae[:5]:
+        registrations.register(session, actor=Actor(user=alumna), event_id=held.id)
+    # It took place a month ago (the demo registers first, then moves it into the past).
+    held.starts_at = now - dt.timedelta(days=30)
+    held.ends_at = held.starts_at + dt.timedelta(hours=3)
+    held.registration_opens_at = held.starts_at - dt.timedelta(days=14)
+    held.registration_closes_at = held.starts_at
+    session.flush()
+    came = [{"user_id": a.id, "attended": True} for a in alumnae[:4]]
+    came.append({"user_id": alumnae[4].id, "attended": False})
+    if len(alumnae) > 5:
+        came.append({"phone": alumnae[5].phone, "attended": True})  # came without registering
+    runner = Actor(user=facilitator or lestari)
+    placeholder: Any = storage
+    registrations.record_attendance(
+        session,
+        actor=runner,
+        event_id=held.id,
+        entries=came,
+        storage=placeholder,
+        verify_base=verify_base,
+    )
+    if storage is not None:
+        registrations.complete_event(
+            session, actor=organizer, event_id=held.id, storage=storage, verify_base=verify_base
+        )
+    upcoming = event(
+        "Foto produk dengan ponsel", Topic.PRODUCT_PHOTOGRAPHY, now + dt.timedelta(days=10), 2, 3
+    )
+    for alumna in alumnae[:5]:
+        registrations.register(session, actor=Actor(user=alumna), event_id=upcoming.id)
+    echo(
+        "  training: a workshop held a month ago (attendance, a walk-in, "
+        f"{'certificates' if storage else 'not completed'}), one upcoming: 3 seats, 2 waiting"
+    )

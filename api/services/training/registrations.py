@@ -1,0 +1,254 @@
+"""Registrations and attendance: alumnae register (a seat, or the waitlist when it is full);
+cancelling frees the seat for the first of the waitlist; trainers record who came (walk-ins
+too); completing the event issues a certificate to every woman who attended."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import phones
+from api.db import utcnow
+from api.errors import Conflict, NotFound, ValidationFailed
+from api.models import (
+    RegistrationStatus,
+    Role,
+    TrainingEvent,
+    TrainingRegistration,
+    User,
+)
+from api.pagination import Page, paginate, sort_options
+from api.services.authz import Actor, authorize, can
+from api.services.lifecycle import refuse
+from api.services.shown import Shown
+from api.services.training import certificates
+from api.services.training.common import (
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    SCHEDULED,
+    WAITLISTED,
+    fill_seats,
+    get_event,
+    locked,
+    record_event,
+    record_registration,
+    seat_counts,
+    waitlist_position,
+)
+from api.storage import Storage
+
+REGISTRATION_SORTS = sort_options(TrainingRegistration, created_at=["created_at"])
+
+
+def register(session: Session, *, actor: Actor, event_id: str) -> TrainingRegistration:
+    """She takes a seat, or the next place on the waitlist when the event is full."""
+    user = actor.require_user()
+    get_event(session, actor=actor, event_id=event_id)
+    event = locked(session, event_id)
+    now = utcnow()
+    if event.status != SCHEDULED:
+        raise Conflict("event_not_scheduled", params={"status": event.status.value})
+    if not event.registration_opens_at <= now < event.registration_closes_at:
+        raise Conflict("registration_closed")
+    registration = session.scalar(
+        select(TrainingRegistration).where(
+            TrainingRegistration.event_id == event.id, TrainingRegistration.user_id == user.id
+        )
+    )
+    if registration is not None and registration.status != RegistrationStatus.CANCELLED:
+        raise Conflict("already_registered")
+    confirmed = seat_counts(session, [event.id]).get(event.id, (0, 0))[0]
+    status = CONFIRMED if confirmed < event.capacity else WAITLISTED
+    if registration is None:
+        registration = TrainingRegistration(event_id=event.id, user_id=user.id, status=status)
+        session.add(registration)
+    registration.status, registration.queued_at = status, now
+    registration.cancelled_at = registration.promoted_at = None
+    session.flush()
+    record_registration(session, status.value, registration, actor)
+    return registration
+
+
+def get_registration(
+    session: Session, *, actor: Actor, registration_id: str
+) -> TrainingRegistration:
+    registration = session.get(TrainingRegistration, registration_id)
+    if registration is None:
+        raise NotFound()
+    return authorize(actor, "view", registration)
+
+
+def cancel_registration(
+    session: Session, *, actor: Actor, registration_id: str
+) -> TrainingRegistration:
+    """She gives up her seat (or her place in the queue) before the event starts; a seat she
+    frees goes to the first woman waiting, who is told."""
+    registration = authorize(
+        actor,
+        "cancel",
+        get_registration(session, actor=actor, registration_id=registration_id),
+    )
+    event = locked(session, registration.event_id)
+    if event.status != SCHEDULED or utcnow() >= event.starts_at:
+        raise Conflict("registration_closed")
+    if registration.status == RegistrationStatus.CANCELLED:
+        refuse("cancel", registration.status)
+    registration.status, registration.cancelled_at = RegistrationStatus.CANCELLED, utcnow()
+    session.flush()
+    record_registration(session, "cancelled", registration, actor)
+    fill_seats(session, event, actor)
+    return registration
+
+
+def list_registrations(
+    session: Session,
+    *,
+    actor: Actor,
+    event_id: str | None = None,
+    status: RegistrationStatus | None = None,
+    limit: int,
+    cursor: str | None = None,
+    sort: str = "created_at",
+) -> Page[TrainingRegistration]:
+    """An event's registrations (those who run it), or, without an event, the caller's own."""
+    stmt = select(TrainingRegistration)
+    if event_id is not None:
+        get_event(session, actor=actor, event_id=event_id, action="run")
+        stmt = stmt.where(TrainingRegistration.event_id == event_id)
+    else:
+        stmt = stmt.where(TrainingRegistration.user_id == actor.require_user().id)
+    if status:
+        stmt = stmt.where(TrainingRegistration.status == status)
+    return paginate(
+        session,
+        stmt,
+        model=TrainingRegistration,
+        sort=sort,
+        options=REGISTRATION_SORTS,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def shown_registration(
+    session: Session, actor: Actor, registration: TrainingRegistration
+) -> Shown[TrainingRegistration]:
+    """Her name for those who run the event (to call the roll); her position when waiting."""
+    actions = []
+    if (
+        can(actor, "cancel", registration)
+        and registration.status != RegistrationStatus.CANCELLED
+        and registration.event.status == SCHEDULED
+        and utcnow() < registration.event.starts_at
+    ):
+        actions.append("cancel")
+    return Shown(
+        registration,
+        allowed_actions=actions,
+        name=registration.user.name,
+        position=waitlist_position(session, registration),
+    )
+
+
+def record_attendance(
+    session: Session,
+    *,
+    actor: Actor,
+    event_id: str,
+    entries: Sequence[Mapping[str, Any]],
+    storage: Storage,
+    verify_base: str,
+) -> list[TrainingRegistration]:
+    """Who came and who did not; a woman who came without registering is found by her phone
+    or her user id and recorded as a walk-in. On a completed event, a woman newly recorded as
+    present gets her certificate, and one corrected to absent loses hers (revoked)."""
+    event = get_event(session, actor=actor, event_id=event_id, action="run")
+    event = locked(session, event.id)
+    if event.status == CANCELLED:
+        raise Conflict("event_not_scheduled", params={"status": event.status.value})
+    now = utcnow()
+    if now < event.starts_at:
+        raise Conflict("event_not_started")
+    users = _attendees(session, entries)
+    recorded = []
+    for user, entry in zip(users, entries, strict=True):
+        registration = session.scalar(
+            select(TrainingRegistration).where(
+                TrainingRegistration.event_id == event.id, TrainingRegistration.user_id == user.id
+            )
+        )
+        if registration is None:
+            if not entry["attended"]:
+                continue  # nobody to mark absent
+            registration = TrainingRegistration(
+                event_id=event.id, user_id=user.id, status=CONFIRMED, queued_at=now, walk_in=True
+            )
+            session.add(registration)
+        if entry["attended"]:
+            registration.status = CONFIRMED  # she came: her place is hers
+        registration.attended = entry["attended"]
+        registration.attendance_recorded_at = now
+        registration.attendance_recorded_by_id = actor.user_id
+        session.flush()
+        record_registration(session, "attended", registration, actor, attended=entry["attended"])
+        recorded.append(registration)
+        if event.status == COMPLETED:
+            if entry["attended"]:
+                certificates.issue(
+                    session, registration, storage=storage, verify_base=verify_base, actor=actor
+                )
+            else:
+                certificates.revoke_for(session, registration, actor=actor, reason="absent")
+    return recorded
+
+
+def _attendees(session: Session, entries: Sequence[Mapping[str, Any]]) -> list[User]:
+    """Each entry's alumna, by user id or phone (422 naming the entries not found)."""
+    errors: dict[str, list[str]] = {}
+    found: list[User] = []
+    for index, entry in enumerate(entries):
+        user: User | None = None
+        if entry.get("user_id"):
+            user = session.get(User, entry["user_id"])
+            field = "user_id"
+        else:
+            number = phones.parse(entry.get("phone") or "")
+            field = "phone"
+            if number is not None:
+                user = session.scalar(select(User).where(User.phone == phones.e164(number)))
+        if user is None or user.role != Role.ALUMNA or user.erased_at is not None:
+            errors[f"entries.{index}.{field}"] = ["No alumna found."]
+        else:
+            found.append(user)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return found
+
+
+def complete_event(
+    session: Session, *, actor: Actor, event_id: str, storage: Storage, verify_base: str
+) -> TrainingEvent:
+    """The event is over: each woman recorded as present gets her certificate."""
+    event = get_event(session, actor=actor, event_id=event_id, action="run")
+    event = locked(session, event.id)
+    if event.status != SCHEDULED:
+        raise Conflict("event_not_scheduled", params={"status": event.status.value})
+    if utcnow() < event.starts_at:
+        raise Conflict("event_not_started")
+    event.status, event.completed_at = COMPLETED, utcnow()
+    session.flush()
+    attended = session.scalars(
+        select(TrainingRegistration).where(
+            TrainingRegistration.event_id == event.id, TrainingRegistration.attended.is_(True)
+        )
+    ).all()
+    for registration in attended:
+        certificates.issue(
+            session, registration, storage=storage, verify_base=verify_base, actor=actor
+        )
+    record_event(session, "training_event.completed", event, actor, attended=len(attended))
+    return event
