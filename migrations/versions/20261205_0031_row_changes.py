@@ -4,7 +4,7 @@
 and a reader paging with ``updated_since`` never skips a row committed late.
 
 Revision ID: 0031_changes
-Revises: 0031_reminder
+Revises: 0037
 Create Date: 2026-12-05 22:15:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0031_changes"
-down_revision: str | None = "0031_reminder"
+down_revision: str | None = "0037"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
