@@ -608,8 +608,8 @@ KEPT_TEXT: dict[str, tuple[str, str]] = {
         "the sponsor's record of what it paid; the evidence file's token and type",
     ),
     "training_events": (
-        "course_id title description place link reason",
-        "an organisation's published event (a course's id)",
+        "title description place link reason",
+        "an organisation's published event",
     ),
     "training_certificates": (
         "code title issuer_name",
