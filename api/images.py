@@ -33,7 +33,7 @@ MAX_BYTES = 5 * 1024 * 1024
 UPLOAD_LIMIT = MAX_BYTES + 64 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond that it is a bomb, not a phone picture
 FORMATS = {"JPEG", "PNG", "WEBP"}
-# What processing one image may hold in memory at once. A worker's own memory (about 115 MiB
+# What processing one image may hold in memory at once. A worker's own memory (about 120 MiB
 # after its first requests) plus this stays within the memory per worker of the benchmark,
 # with a few MiB to spare. Any baseline JPEG up to 40 MP fits (decoded at reduced size); a PNG
 # of about 3.6 MP (a phone's screenshot; 1.9 with transparency), a WebP of about 1.2 MP, a

@@ -100,6 +100,7 @@ FIELD_POOLS = {
     "trainer_ids": "facilitator_id",
 }
 SAVEPOINT = "schemathesis_case"
+PLAIN = {"Accept-Encoding": "identity"}
 # The providers' callbacks are checked with these secrets while the world stands (the outbox
 # stays the messenger: nothing is sent anywhere). A schema-valid callback is signed as its
 # provider signs it (``sign``, from the bytes on the wire), so that it reaches the parsing of
@@ -144,16 +145,18 @@ class World:
         self.connection.exec_driver_sql(f"RELEASE SAVEPOINT {SAVEPOINT}")
 
     def headers(self, caller: str) -> dict[str, str]:
-        """Real credentials: a new sign-in session for a user, or the API key."""
+        """Real credentials: a new sign-in session for a user, or the API key. Answers come
+        uncompressed (``PLAIN``): the in-process transport hands Schemathesis the bytes as
+        sent, without decoding a Content-Encoding (compression has its own tests)."""
         if caller == "anonymous":
-            return {}
+            return dict(PLAIN)
         if caller == "api_key":
-            return {"X-API-Key": self.api_key}
+            return {**PLAIN, "X-API-Key": self.api_key}
         pair = auth_service.open_session(
             self.session, security=get_state(self.app).security, user=self.users[caller]
         )
         self.session.flush()
-        return {"Authorization": f"Bearer {pair.access_token}"}
+        return {**PLAIN, "Authorization": f"Bearer {pair.access_token}"}
 
     def aim(self, case: Any, keep: Collection[tuple[ParameterLocation, str | None]] = ()) -> None:
         """Point most generated ids at real resources, in the parts of the case that were

@@ -64,7 +64,7 @@ def test_demo_data_loads_once_and_signs_in(app: Flask, db_session: Session) -> N
     assert len(events) == 2
     assert db_session.scalar(select(func.count()).select_from(TrainingCertificate)) == 5
     client = app.test_client()
-    found = client.get("/v1/products?region=32.75&q=kue&limit=100").json["items"]
+    found = client.get("/v1/products?region=32.75&q=kue&limit=100&view=full").json["items"]
     assert found and all(p["business"]["regency"]["code"] == "32.75" for p in found)
     first_photo = found[0]["photos"][0]["urls"]["480"]
     picture = client.get(first_photo)

@@ -46,7 +46,8 @@ FIELDS_PARAMETER = {
         "maxLength": MAX_FIELDS_LENGTH,
         "pattern": r"^[a-z0-9_]+(\.[a-z0-9_]+)*(,[a-z0-9_]+(\.[a-z0-9_]+)*)*$",
     },
-    "example": "id,name",
+    # No example: Swagger UI's "Try it out" would send it, and on a document without those
+    # fields (the readiness check, say) that is a 422. The description gives one instead.
 }
 
 VIEW_PARAMETER = {

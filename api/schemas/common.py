@@ -147,8 +147,7 @@ class UpdatedSinceQueryArgsSchema(BaseSchema):
             "usual; after the last page, send its `updated_until` as `updated_since` next "
             "time (changes at that instant, or committed late, may come again; none is "
             "missed). Changes are kept as long as events (`EVENT_RETENTION_DAYS`, 90 days); "
-            "an app away longer reads the list again.",
-            "example": "2026-12-01T08:00:00Z",
+            "an app away longer reads the list again. Example: `2026-12-01T08:00:00Z`.",
         },
     )
 
@@ -287,6 +286,13 @@ class ProblemSchema(Schema):
     )
     invalid = fields.List(
         fields.Dict(), metadata={"description": "`roster_invalid`: the invalid rows, by line."}
+    )
+    items = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "`batch_item_refused`: what became of each item of the batch, in the "
+            "order sent (`index`, `product_id`, `status`, `etag`, `problem`)."
+        },
     )
     duplicates = fields.List(
         fields.Dict(), metadata={"description": "`roster_invalid`: the duplicate rows."}

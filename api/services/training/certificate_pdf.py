@@ -12,9 +12,13 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import segno
-from fpdf import FPDF
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+# fpdf2 and segno are imported when a certificate is drawn, not with the app: fpdf2 brings
+# fontTools and costs a worker about 50 MiB that no other request needs.
 
 MONTHS_ID = (
     "Januari",
@@ -62,6 +66,8 @@ def _font(name: str) -> str:
 
 def render(text: CertificateText) -> bytes:
     """The PDF (A4 landscape)."""
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_title(f"Sertifikat {display_code(text.code)}")
@@ -107,6 +113,8 @@ def render(text: CertificateText) -> bytes:
 
 def _qr(pdf: FPDF, data: str, *, x: float, y: float, size: float) -> None:
     """The QR code of ``data`` as filled squares, with its quiet zone, ``size`` mm wide."""
+    import segno
+
     qr = segno.make(data, error="m")
     rows = list(qr.matrix_iter(scale=1, border=4))
     module = size / len(rows)
