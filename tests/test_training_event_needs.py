@@ -117,6 +117,12 @@ def test_the_organiser_asks_for_seats_and_nobody_else_may(
         "/v1/needs", query_string={"target_type": "training_event", "sort": "-created_at"}
     ).json
     assert [n["id"] for n in listed["items"]] == [need["id"]]
+    for region, found in (("32.75.11", [need["id"]]), ("32", [need["id"]]), ("32.71", [])):
+        nearby = client.get(
+            "/v1/needs",
+            query_string={"target_type": "training_event", "region": region, "sort": "progress"},
+        ).json
+        assert [n["id"] for n in nearby["items"]] == found
     posted = db_session.scalar(
         select(Event).where(Event.subject_id == need["id"], Event.type == "need.posted")
     )

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 import api.services.sponsorship.targets as targets
@@ -25,6 +25,7 @@ from api.models import (
     SupportNeed,
     TargetType,
     TrainingEvent,
+    TrainingEventRegion,
     TrainingEventStatus,
 )
 from api.pagination import Page
@@ -32,6 +33,7 @@ from api.services import businesses, categories, changes, events, groups, region
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import refuse
 from api.services.sponsorship.common import NEED_SORTS, OPEN_NEEDS, PROGRESS
+from api.services.training import events as training_events
 from api.services.training.common import is_organizer
 
 
@@ -115,6 +117,15 @@ def _create(
     return need
 
 
+def _events_in(region: str) -> Any:
+    """Events serving the region (as the events' list has it) or serving a place within it."""
+    within = exists().where(
+        TrainingEventRegion.event_id == TrainingEvent.id,
+        regions.within(TrainingEventRegion.region_code, region),
+    )
+    return select(TrainingEvent.id).where(training_events.serves(region) | within)
+
+
 def get_need(session: Session, *, actor: Actor, need_id: str, action: str = "view") -> SupportNeed:
     need = session.get(SupportNeed, need_id)
     if need is None:
@@ -180,6 +191,7 @@ def browse_needs(
                 regions.within(Business.village_code, region),
                 regions.within(BusinessGroup.village_code, region),
                 regions.within(Cohort.region_code, region),
+                SupportNeed.event_id.in_(_events_in(region)),
             )
         )
     if category:
