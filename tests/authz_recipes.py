@@ -1286,6 +1286,11 @@ TEMPLATES: dict[str, tuple[str, str, Any]] = {
         "/v1/cohorts/{cohort}/needs",
         {"kind": "equipment", "title": "Oven bersama", "target_value_idr": 3_000_000},
     ),
+    "createTrainingEventNeed": (
+        "POST",
+        "/v1/training-events/{training_event}/needs",
+        {"title": "Kursi pelatihan", "seats": 5, "target_value_idr": 1_500_000},
+    ),
     "listWebhooks": ("GET", "/v1/webhooks", None),
     "createWebhook": (
         "POST",

@@ -324,7 +324,12 @@ def test_a_group_need_and_sponsorship_count_each_woman_once(
     ).json
     assert report["women_reached"] == 5  # five women, one of them reached twice
     assert report["businesses_reached"] == 1
-    assert report["targets_reached"] == {"business": 1, "group": 1, "cohort": 0}
+    assert report["targets_reached"] == {
+        "business": 1,
+        "group": 1,
+        "cohort": 0,
+        "training_event": 0,
+    }
     assert report["value_disbursed_idr"] == 8_000_000
     need_now = kub.client.get(f"/v1/needs/{need.json['id']}", headers=partner_h).json
     assert need_now["status"] == "met"

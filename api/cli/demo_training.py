@@ -1,5 +1,6 @@
 """Demo training events: a workshop held a month ago, with attendance (a walk-in, an absence)
-and certificates, and an upcoming one that is full, with a waitlist."""
+and certificates, and an upcoming one that is full, with a waitlist, whose seats the CSR
+company sponsors."""
 
 from __future__ import annotations
 
@@ -11,7 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import MentoringFormat, Role, Topic, TrainingEvent, User
+from api.models import (
+    MentoringFormat,
+    NeedKind,
+    Role,
+    SupportKind,
+    TargetType,
+    Topic,
+    TrainingEvent,
+    User,
+)
+from api.services import sponsorship
 from api.services.authz import Actor
 from api.services.training import events as training
 from api.services.training import registrations
@@ -95,7 +106,58 @@ def load_training(
     )
     for alumna in alumnae[:5]:
         registrations.register(session, actor=Actor(user=alumna), event_id=upcoming.id)
+    sponsor = users.get(SEATS_SPONSOR)
+    if sponsor is not None:
+        _sponsor_seats(session, upcoming, organizer, Actor(user=sponsor))
     echo(
         "  training: a workshop held a month ago (attendance, a walk-in, "
         f"{'certificates' if storage else 'not completed'}), one upcoming: 3 seats, 2 waiting"
+        f"{', its seats sponsored' if sponsor else ''}"
+    )
+
+
+SEATS_SPONSOR = "andi.setiawan@sinarpangan.example.co.id"
+
+
+def _sponsor_seats(
+    session: Session, event: TrainingEvent, organizer: Actor, partner: Actor
+) -> None:
+    """The organiser asks for the event's seats; the CSR company pays for them (accepted, one
+    disbursement confirmed): its impact report counts the women holding them."""
+    need = sponsorship.create_event_need(
+        session,
+        actor=organizer,
+        event_id=event.id,
+        data={
+            "kind": NeedKind.TRAINING,
+            "title": f"Kursi pelatihan: {event.title}",
+            "seats": event.capacity,
+            "target_value_idr": 150_000 * event.capacity,
+        },
+    )
+    proposal = sponsorship.propose(
+        session,
+        actor=partner,
+        data={
+            "target_type": TargetType.TRAINING_EVENT,
+            "target_id": event.id,
+            "need_id": need.id,
+            "kind": SupportKind.CASH,
+            "value_idr": need.target_value_idr,
+            "terms": "Biaya kursi pelatihan dari CSR PT Sinar Pangan Nusantara.",
+        },
+    )
+    sponsorship.act(session, actor=organizer, sponsorship_id=proposal.id, action="accept")
+    paid = sponsorship.record_disbursement(
+        session,
+        actor=partner,
+        sponsorship_id=proposal.id,
+        data={
+            "disbursed_on": utcnow().date(),
+            "value_idr": need.target_value_idr,
+            "description": "Transfer biaya kursi",
+        },
+    )
+    sponsorship.confirm_disbursement(
+        session, actor=organizer, sponsorship_id=proposal.id, disbursement_id=paid.id
     )

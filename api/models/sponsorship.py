@@ -39,12 +39,14 @@ class TargetType(StrEnum):
     BUSINESS = "business"
     GROUP = "group"
     COHORT = "cohort"
+    TRAINING_EVENT = "training_event"
 
 
 TARGET_COLUMNS = {
     TargetType.BUSINESS: "business_id",
     TargetType.GROUP: "group_id",
     TargetType.COHORT: "cohort_id",
+    TargetType.TRAINING_EVENT: "event_id",
 }
 
 
@@ -101,15 +103,17 @@ class DisbursementStatus(StrEnum):
 
 
 class SupportNeed(TargetMixin, IdMixin, TimestampMixin, VersionedMixin, Base):
-    """What would help a business, a group or a cohort: a target value, or items that add up
-    to it."""
+    """What would help a business, a group, a cohort or a training event: a target value, or
+    items that add up to it (for an event, its ``seats``)."""
 
     __tablename__ = "support_needs"
     __table_args__ = (
         one_target(),
         Index("ix_support_needs_group_id", "group_id"),
         Index("ix_support_needs_cohort_id", "cohort_id"),
+        Index("ix_support_needs_event_id", "event_id"),
         CheckConstraint("target_value_idr > 0", name="target_positive"),
+        CheckConstraint("seats IS NULL OR seats > 0", name="seats_positive"),
         CheckConstraint("confirmed_value_idr >= 0", name="confirmed_not_negative"),
         Index("ix_support_needs_status_deadline", "status", "deadline"),
         Index("ix_support_needs_business_id", "business_id"),
@@ -121,6 +125,11 @@ class SupportNeed(TargetMixin, IdMixin, TimestampMixin, VersionedMixin, Base):
         ForeignKey("business_groups.id", ondelete="CASCADE")
     )
     cohort_id: Mapped[str | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    event_id: Mapped[str | None] = mapped_column(
+        ForeignKey("training_events.id", ondelete="CASCADE")
+    )
+    # Seats of a training event sponsored (for an event's need only).
+    seats: Mapped[int | None]
     kind: Mapped[NeedKind] = mapped_column(str_enum(NeedKind, "need_kind"))
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(String(2000), default="")
@@ -149,6 +158,7 @@ class Sponsorship(TargetMixin, IdMixin, TimestampMixin, VersionedMixin, Base):
         one_target(),
         Index("ix_sponsorships_group_id_status", "group_id", "status"),
         Index("ix_sponsorships_cohort_id_status", "cohort_id", "status"),
+        Index("ix_sponsorships_event_id_status", "event_id", "status"),
         CheckConstraint("value_idr > 0", name="value_positive"),
         Index("ix_sponsorships_organization_id_status", "organization_id", "status"),
         Index("ix_sponsorships_business_id_status", "business_id", "status"),
@@ -166,6 +176,9 @@ class Sponsorship(TargetMixin, IdMixin, TimestampMixin, VersionedMixin, Base):
         ForeignKey("business_groups.id", ondelete="RESTRICT")
     )
     cohort_id: Mapped[str | None] = mapped_column(ForeignKey("cohorts.id", ondelete="RESTRICT"))
+    event_id: Mapped[str | None] = mapped_column(
+        ForeignKey("training_events.id", ondelete="RESTRICT")
+    )
     need_id: Mapped[str | None] = mapped_column(
         ForeignKey("support_needs.id", ondelete="SET NULL"), index=True
     )

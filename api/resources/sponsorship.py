@@ -22,6 +22,7 @@ from api.schemas.sponsorship import (
     ConsentSchema,
     DisbursementCreateSchema,
     DisbursementSchema,
+    EventNeedCreateSchema,
     EvidenceUploadSchema,
     FundedBusinessSchema,
     FundedQueryArgsSchema,
@@ -89,6 +90,16 @@ def create_group_need(data: dict[str, Any], group_id: str) -> SupportNeed:
 def create_cohort_need(data: dict[str, Any], cohort_id: str) -> SupportNeed:
     """State what would help a cohort (its facilitators, admins where it is)."""
     return service.create_cohort_need(db(), actor=current_actor(), cohort_id=cohort_id, data=data)
+
+
+@blp.route("/training-events/<string:event_id>/needs", methods=["POST"])
+@blp.auth(Role.FACILITATOR, Role.MENTOR, Role.PARTNER, Role.ADMIN)
+@blp.arguments(EventNeedCreateSchema)
+@blp.response(201, NeedSchema)
+def create_training_event_need(data: dict[str, Any], event_id: str) -> SupportNeed:
+    """Ask sponsors for seats of a scheduled training event you organise (at most its
+    capacity)."""
+    return service.create_event_need(db(), actor=current_actor(), event_id=event_id, data=data)
 
 
 @blp.route("/needs", methods=["GET"])

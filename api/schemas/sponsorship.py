@@ -65,6 +65,19 @@ class NeedCreateSchema(BaseSchema):
     deadline = Date(allow_none=True)
 
 
+class EventNeedCreateSchema(NeedCreateSchema):
+    """Seats of a training event a sponsor may pay for: `seats` (at most the event's capacity)
+    and their value, `target_value_idr` (or `items`)."""
+
+    kind = fields.Enum(NeedKind, by_value=True, load_default=NeedKind.TRAINING)
+    seats = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1, max=100_000),
+        metadata={"description": "How many seats; at most the event's capacity."},
+    )
+
+
 class NeedBusinessSchema(BaseSchema):
     id = fields.String(required=True)
     name = fields.String(required=True)
@@ -80,7 +93,10 @@ class TargetSchema(BaseSchema):
         TargetType,
         by_value=True,
         required=True,
-        metadata={"description": "`business`, `group` (a business group) or `cohort`."},
+        metadata={
+            "description": "`business`, `group` (a business group), `cohort` or "
+            "`training_event` (its seats)."
+        },
     )
     id = fields.String(required=True)
 
@@ -99,6 +115,11 @@ class NeedSchema(BaseSchema):
     description = fields.String(required=True)
     items = fields.List(fields.Nested(ItemSchema), required=True)
     target_value_idr = fields.Integer(required=True)
+    seats = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Seats asked for, when the target is a training event."},
+    )
     confirmed_value_idr = fields.Integer(required=True)
     progress = fields.Float(
         required=True, metadata={"description": "Confirmed value over the target, 0 to 1."}
@@ -324,6 +345,14 @@ class ImpactReportSchema(BaseSchema):
         values=fields.Integer(),
         required=True,
         metadata={"description": "Sponsorships with support confirmed this year, by target."},
+    )
+    training_attended = fields.Integer(
+        required=True,
+        metadata={"description": "Women (each once) who attended the training events sponsored."},
+    )
+    training_completed = fields.Integer(
+        required=True,
+        metadata={"description": "Women (each once) certified by those events (not revoked)."},
     )
     businesses = fields.List(fields.Nested(BusinessImpactSchema), required=True)
 

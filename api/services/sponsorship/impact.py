@@ -16,6 +16,7 @@ from api.db import utcnow
 from api.errors import NotFound
 from api.models import (
     Business,
+    CertificateStatus,
     Disbursement,
     DisbursementStatus,
     Milestone,
@@ -27,6 +28,8 @@ from api.models import (
     SponsorConsent,
     Sponsorship,
     TargetType,
+    TrainingCertificate,
+    TrainingRegistration,
 )
 from api.services import regions
 from api.services.authz import Actor, authorize
@@ -62,6 +65,9 @@ class ImpactReport:
     milestones_met: int
     # Sponsorships that reached something this year, by kind of target.
     targets_reached: dict[str, int] = field(default_factory=dict)
+    # Of the training events sponsored: women who came, and who completed (a valid certificate).
+    training_attended: int = 0
+    training_completed: int = 0
     businesses: list[BusinessImpact] = field(default_factory=list)
 
 
@@ -136,7 +142,9 @@ def impact_report(
         int(milestones or 0),
         targets_reached={kind.value: reach.get(kind.value, 0) for kind in TargetType},
     )
-    # Groups and cohorts reach the businesses of their women: listed with their consent only.
+    event_ids = [s.event_id for s in targeted.values() if s.event_id]
+    report.training_attended, report.training_completed = _trained(session, event_ids)
+    # Groups, cohorts and events reach the businesses of their women: listed with consent only.
     pivots = _pivots(session, rows)
     reached = [b for b in (session.get(Business, i) for i in received) if b is not None]
     indirect = [
@@ -169,8 +177,28 @@ def impact_report(
     return report
 
 
+def _trained(session: Session, event_ids: list[str]) -> tuple[int, int]:
+    """Women (each once) who attended these events, and who were certified by one (a
+    certificate not revoked)."""
+    if not event_ids:
+        return 0, 0
+    attended = session.scalar(
+        select(func.count(func.distinct(TrainingRegistration.user_id))).where(
+            TrainingRegistration.event_id.in_(event_ids), TrainingRegistration.attended.is_(True)
+        )
+    )
+    completed = session.scalar(
+        select(func.count(func.distinct(TrainingCertificate.user_id))).where(
+            TrainingCertificate.event_id.in_(event_ids),
+            TrainingCertificate.status != CertificateStatus.REVOKED,
+        )
+    )
+    return int(attended or 0), int(completed or 0)
+
+
 def _pivots(session: Session, rows: Any) -> dict[str, dt.date]:
-    """Each woman a group or cohort sponsorship reached -> its first confirmed disbursement."""
+    """Each woman a group, cohort or event sponsorship reached -> its first confirmed
+    disbursement."""
     found: dict[str, dt.date] = {}
     for disbursement, sponsorship in rows:
         if sponsorship.business_id is not None:

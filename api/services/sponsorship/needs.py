@@ -1,4 +1,5 @@
-"""Needs: what a business, a business group or a cohort asks sponsors for, and their progress
+"""Needs: what a business, a business group, a cohort or a training event (its seats) asks
+sponsors for, and their progress
 (confirmed disbursements)."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 import api.services.sponsorship.targets as targets
@@ -23,12 +24,17 @@ from api.models import (
     NeedStatus,
     SupportNeed,
     TargetType,
+    TrainingEvent,
+    TrainingEventRegion,
+    TrainingEventStatus,
 )
 from api.pagination import Page
 from api.services import businesses, categories, changes, events, groups, regions
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import refuse
 from api.services.sponsorship.common import NEED_SORTS, OPEN_NEEDS, PROGRESS
+from api.services.training import events as training_events
+from api.services.training.common import is_organizer
 
 
 def create_need(
@@ -58,6 +64,25 @@ def create_cohort_need(
     if not (actor.admin_over(cohort.region_code) or actor.user_id in cohort.facilitator_ids):
         raise Forbidden()
     return _create(session, actor, TargetType.COHORT, cohort.id, data)
+
+
+def create_event_need(
+    session: Session, *, actor: Actor, event_id: str, data: Mapping[str, Any]
+) -> SupportNeed:
+    """A scheduled training event's organisers ask sponsors for ``seats`` (at most its
+    capacity) at a value in rupiah."""
+    event = session.get(TrainingEvent, event_id)
+    if event is None:
+        raise NotFound()
+    if not is_organizer(actor, event):
+        raise Forbidden()
+    if event.status != TrainingEventStatus.SCHEDULED:
+        refuse("post_need", event.status)
+    if data["seats"] > event.capacity:
+        raise ValidationFailed(
+            errors={"seats": [f"At most the event's capacity ({event.capacity})."]}
+        )
+    return _create(session, actor, TargetType.TRAINING_EVENT, event.id, data)
 
 
 def _create(
@@ -90,6 +115,15 @@ def _create(
         public=True,  # needs are listed for everyone
     )
     return need
+
+
+def _events_in(region: str) -> Any:
+    """Events serving the region (as the events' list has it) or serving a place within it."""
+    within = exists().where(
+        TrainingEventRegion.event_id == TrainingEvent.id,
+        regions.within(TrainingEventRegion.region_code, region),
+    )
+    return select(TrainingEvent.id).where(training_events.serves(region) | within)
 
 
 def get_need(session: Session, *, actor: Actor, need_id: str, action: str = "view") -> SupportNeed:
@@ -157,6 +191,7 @@ def browse_needs(
                 regions.within(Business.village_code, region),
                 regions.within(BusinessGroup.village_code, region),
                 regions.within(Cohort.region_code, region),
+                SupportNeed.event_id.in_(_events_in(region)),
             )
         )
     if category:

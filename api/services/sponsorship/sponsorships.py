@@ -18,6 +18,7 @@ from api.models import (
     Cohort,
     GroupMember,
     GroupMemberStatus,
+    MemberRole,
     Membership,
     Milestone,
     Organization,
@@ -26,6 +27,7 @@ from api.models import (
     SponsorshipStatus,
     SupportNeed,
     TargetType,
+    TrainingEvent,
 )
 from api.pagination import Page, paginate
 from api.services import organizations
@@ -180,6 +182,7 @@ def list_sponsorships(
                 Sponsorship.business_id.in_(group_business),
                 Sponsorship.group_id.in_(led),
                 Sponsorship.cohort_id.in_(_cohorts_facilitated(session, user.id)),
+                Sponsorship.event_id.in_(_events_organized(user.id)),
             )
         )
     if status:
@@ -192,6 +195,19 @@ def list_sponsorships(
         options=SPONSORSHIP_SORTS,
         limit=limit,
         cursor=cursor,
+    )
+
+
+def _events_organized(user_id: str) -> Any:
+    """Training events she organises, or whose organisation she administers."""
+    administered = select(Membership.organization_id).where(
+        Membership.user_id == user_id, Membership.role == MemberRole.ADMIN
+    )
+    return select(TrainingEvent.id).where(
+        or_(
+            TrainingEvent.organizer_id == user_id,
+            TrainingEvent.organization_id.in_(administered),
+        )
     )
 
 

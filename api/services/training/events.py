@@ -198,7 +198,7 @@ def list_events(
     if topic:
         stmt = stmt.where(TrainingEvent.topic == topic)
     if region:
-        stmt = stmt.where(_serves(region))
+        stmt = stmt.where(serves(region))
     if organization:
         stmt = stmt.where(TrainingEvent.organization_id == organization)
     if course:
@@ -214,7 +214,7 @@ def list_events(
     )
 
 
-def _serves(code: str) -> Any:
+def serves(code: str) -> Any:
     """Events serving a region: one of their regions is it or above it, or they serve all."""
     parts = code.split(".")
     ancestors = [".".join(parts[: i + 1]) for i in range(len(parts))]
