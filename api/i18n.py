@@ -712,6 +712,7 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Must not be after ends_at.": "Tidak boleh sesudah ends_at.",
     "No alumna found.": "Alumni tidak ditemukan.",
     "No published course with this id.": "Tidak ada kursus terbit dengan id ini.",
+    "Not a scheduled training event.": "Bukan pelatihan yang terjadwal.",
     "Not a facilitator or mentor.": "Bukan fasilitator atau mentor.",
     "Required for an online event.": "Wajib untuk pelatihan daring.",
     "Required where the event meets in person.": "Wajib untuk pelatihan tatap muka.",
@@ -872,6 +873,10 @@ _PATTERNS_ID: list[tuple[re.Pattern[str], str]] = [
         r"Akun \1 tidak bisa membuat organisasi \2.",
     ),
     (re.compile(r"^At most (\d+) months at once\.$"), r"Paling banyak \1 bulan sekaligus."),
+    (
+        re.compile(r"^At most the event's capacity \((\d+)\)\.$"),
+        r"Paling banyak kapasitas pelatihan (\1).",
+    ),
     (re.compile(r"^At most (\d+) rows at once\.$"), r"Paling banyak \1 baris sekaligus."),
     (re.compile(r"^At most (\d+) characters\.$"), r"Paling banyak \1 karakter."),
     (re.compile(r"^Unknown field: (.*)\.$"), r"Kolom tidak dikenal: \1."),
