@@ -215,3 +215,18 @@ def test_a_csr_company_sponsors_the_seats_and_sees_whom_it_reached(
     assert item["business_id"] == business.id and item["consented"] is True
     assert item["value_received_idr"] == 0 and item["before"] is not None
     assert item["after"] is not None
+
+
+def test_a_need_alone_names_what_is_sponsored(client: FlaskClient, seats: Seats) -> None:
+    """A company answering a need sends its id; the target is the need's (the event)."""
+    need = seats.need()
+    assert need.status_code == 201, need.json
+    body = {"need_id": need.json["id"], "kind": "cash", "value_idr": 900_000}
+    proposed = client.post("/v1/sponsorships", json=body, headers=seats.csr.partner_h)
+    assert proposed.status_code == 201, proposed.json
+    assert proposed.json["need_id"] == need.json["id"]
+    assert proposed.json["target"]["type"] == "training_event"
+    assert proposed.json["target"]["id"] == seats.event_id
+    unknown = {**body, "need_id": "ned_" + "0" * 26}
+    refused = client.post("/v1/sponsorships", json=unknown, headers=seats.csr.partner_h)
+    assert "need_id" in error_fields(assert_problem(refused, 422))

@@ -59,14 +59,21 @@ def is_recipient(actor: Actor, sponsorship: Sponsorship) -> bool:
 
 
 def propose(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> Sponsorship:
-    """A partner of a verified CSR company proposes support to a business, a group or a cohort
-    (``business_id``, or ``target_type`` and ``target_id``), or to one of its needs."""
+    """A partner of a verified CSR company proposes support to a business, a group, a cohort or
+    a training event (``business_id``, or ``target_type`` and ``target_id``), or to one of its
+    needs (``need_id`` alone names its target)."""
     partner = actor.require_user()
     organization = verified_csr(session, partner.id)
     if organization is None:
         raise Forbidden("not_in_verified_csr")
     values = dict(data)
     milestones = values.pop("milestones", [])
+    need_only = values.get("need_id") and not (values.get("business_id") or values.get("target_id"))
+    if need_only:  # a need names its target: sponsoring it needs nothing more
+        named = session.get(SupportNeed, values["need_id"])
+        if named is None:
+            raise ValidationFailed(errors={"need_id": ["Not an open need of this target."]})
+        values["target_type"], values["target_id"] = named.target_type, named.target_id
     kind, target_id, field = _target_of(values)
     target = targets.resolve(session, kind, target_id, field)
     need_id = values.get("need_id")
