@@ -49,6 +49,29 @@ def install(app: Flask) -> None:
     Compress(app)
     app.before_request(_identity_tags)
     app.after_request(_tag_not_modified)
+    app.after_request(_read_files)  # registered last: runs before flask-compress's hook
+
+
+def _read_files(response: Response) -> Response:
+    """A file sent whole (``send_file``: the docs' JavaScript and CSS) that will be compressed
+    is read here and its file closed at once: flask-compress reads it but leaves the file open
+    until the garbage collector finds it (a ResourceWarning per file)."""
+    if (
+        response.direct_passthrough
+        and response.status_code == 200
+        and response.mimetype in MIMETYPES
+        and any(coding in request.headers.get("Accept-Encoding", "") for coding in CODINGS)
+    ):
+        body = response.response
+        response.direct_passthrough = False
+        try:
+            data = b"".join(c if isinstance(c, bytes) else c.encode() for c in body)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        response.set_data(data)
+    return response
 
 
 def _identity_tags() -> None:
