@@ -199,18 +199,15 @@ def list_public(
         stmt = stmt.where(Business.verified_graduate.is_(verified_graduate))
     if q:
         stmt = stmt.where(Business.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
-    if url is None:
-        return changes.paginate_changes(
-            session,
-            stmt,
-            model=Business,
-            since=updated_since,
-            user_id=user_id,
-            sort=sort,
-            options=SORTS,
-            limit=limit,
-            cursor=cursor,
-        )
+    # With ``url``: ids first, then the public documents read (and cached) by the catalogue.
+    public: dict[str, Any] = (
+        {}
+        if url is None
+        else {
+            "two_phase": True,
+            "load": lambda ids: catalogue_reads.public_businesses(session, ids, url=url),
+        }
+    )
     return changes.paginate_changes(
         session,
         stmt,
@@ -221,8 +218,7 @@ def list_public(
         options=SORTS,
         limit=limit,
         cursor=cursor,
-        two_phase=True,
-        load=lambda ids: catalogue_reads.public_businesses(session, ids, url=url),
+        **public,
     )
 
 
