@@ -198,9 +198,11 @@ def _copy(
     table: str,
     columns: Sequence[str],
     rows: Iterator[Sequence[Any]],
-    total: int,
+    total: int | None,
     echo: Callable[[str], None],
 ) -> None:
+    """Rows written with COPY, with progress every 100,000 rows (``total`` None: not known
+    ahead, the count alone)."""
     started = time.monotonic()
     with connection.cursor() as cursor:
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
@@ -209,7 +211,8 @@ def _copy(
                 copy.write_row(row)
                 if done % 100_000 == 0 or done == total:
                     rate = done / max(time.monotonic() - started, 1e-6)
-                    echo(f"  {table}: {done:,}/{total:,} ({rate:,.0f} rows/s)")
+                    of = "" if total is None else f"/{total:,}"
+                    echo(f"  {table}: {done:,}{of} ({rate:,.0f} rows/s)")
 
 
 def generate(

@@ -171,27 +171,23 @@ def _figures(session: Session, cohorts: list[Cohort], today: dt.date) -> dict[st
                 alive += 1
         figures[f"survival_{months}m"] = round(alive / existing, 4) if existing else None
     year_ago = add_months(today.replace(day=1), -12)
-    revenues: list[int] = [
-        value
-        for (value,) in session.execute(
-            select(CheckIn.revenue_idr).where(
-                CheckIn.business_id.in_(ids_b),
-                CheckIn.month >= year_ago,
-                CheckIn.revenue_idr.is_not(None),
-            )
+    # One value per business: its latest monthly amount (band) reported in the last 12 months.
+    latest_amount: dict[str, tuple[dt.date, int]] = {}
+    latest_band: dict[str, tuple[dt.date, int]] = {}
+    for business_id, month, band, value in session.execute(
+        select(CheckIn.business_id, CheckIn.month, CheckIn.revenue_band, CheckIn.revenue_idr).where(
+            CheckIn.business_id.in_(ids_b)
         )
-        if value is not None
-    ]
+    ):
+        if value is not None and month > latest_amount.get(business_id, (dt.date.min, 0))[0]:
+            latest_amount[business_id] = (month, value)
+        if band is not None or value is not None:
+            rank = BANDS.index(band) if band is not None else BANDS.index(_band_of(value))
+            if month > latest_band.get(business_id, (dt.date.min, 0))[0]:
+                latest_band[business_id] = (month, rank)
+    revenues = [value for month, value in latest_amount.values() if month >= year_ago]
     figures["median_monthly_revenue_idr"] = int(statistics.median(revenues)) if revenues else None
-    bands = sorted(
-        BANDS.index(band) if band is not None else BANDS.index(_band_of(value))
-        for band, value in session.execute(
-            select(CheckIn.revenue_band, CheckIn.revenue_idr).where(
-                CheckIn.business_id.in_(ids_b), CheckIn.month >= year_ago
-            )
-        )
-        if band is not None or value is not None
-    )
+    bands = sorted(rank for month, rank in latest_band.values() if month >= year_ago)
     figures["median_revenue_band"] = BANDS[statistics.median_low(bands)] if bands else None
     figures["products_listed"] = _count(
         session,

@@ -21,6 +21,7 @@ from api.models import (
     Order,
     OrderStatus,
     Program,
+    RevenueBand,
     Role,
     RosterEntry,
     StaffRegion,
@@ -185,3 +186,46 @@ def test_a_business_listed_later_counts_from_its_backdated_check_ins(
     db_session.flush()
     row = client.get(f"/v1/stats/cohort?program={program.id}").json["items"][0]
     assert row["survival_3m"] == round(2 / 3, 4)  # the two silent ones are not known then
+
+
+def test_medians_count_each_business_once_by_its_latest_report(
+    client: FlaskClient, db_session: Session
+) -> None:
+    """A business that reports every month weighs as much as one that reported once: the
+    medians take each business's latest amount (and band) of the last 12 months. Per check-in,
+    the busy seller's four 9-million months would make 9 million the median."""
+    program = Program(name="Sekoper Cinta Median")
+    db_session.add(program)
+    db_session.flush()
+    _, biz = make_cohort(db_session, program, "Angkatan Median", graduates=5, roster_extra=0)
+    first = add_months(utcnow().date().replace(day=1), -1)
+    reports = [  # (business, months ago, amount or band)
+        (0, 0, 9_000_000),
+        (0, 1, 9_000_000),
+        (0, 2, 9_000_000),
+        (0, 3, 9_000_000),
+        (1, 0, 500_000),
+        (2, 0, 2_000_000),
+        (2, 5, 20_000_000),  # older than her latest: not counted
+        (3, 0, RevenueBand.UNDER_1M),  # a band by button, no amount
+        (4, 14, 30_000_000),  # more than 12 months ago: not counted
+    ]
+    for index, ago, given in reports:
+        amount = given if isinstance(given, int) else None
+        band = given if isinstance(given, RevenueBand) else None
+        db_session.add(
+            CheckIn(
+                business_id=biz[index].id,
+                month=add_months(first, -ago),
+                trading=True,
+                revenue_idr=amount,
+                revenue_band=band,
+            )
+        )
+    db_session.flush()
+    row = client.get(f"/v1/stats/cohort?program={program.id}").json["items"][0]
+    assert row["suppressed"] is False
+    # Amounts: 9,000,000, 500,000, 2,000,000 -> 2,000,000 (per check-in it was 9,000,000).
+    assert row["median_monthly_revenue_idr"] == 2_000_000
+    # Bands: 5m_15m, under_1m, 1m_5m, under_1m -> lower median under_1m.
+    assert row["median_revenue_band"] == RevenueBand.UNDER_1M.value

@@ -295,10 +295,8 @@ def housekeeping() -> None:
     )
     from api.services import stats_facts
 
-    with state.new_session() as session:
-        stats_facts.refresh(session)
-        session.commit()
-    click.echo("statistics' per-business facts rebuilt")
+    done = stats_facts.rebuild(state.new_session, echo=click.echo)
+    click.echo(f"statistics' members and facts rebuilt for {done:,} businesses")
     from api import jobs
 
     swept = jobs.dispatcher_of(current_app).sweep()

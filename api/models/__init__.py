@@ -92,6 +92,7 @@ from api.models.program import (
     RosterEntry,
     StaffRegion,
     StatsFact,
+    StatsMember,
 )
 from api.models.regions import Region, RegionLevel
 from api.models.reviews import Report, ReportStatus, ReportTarget, Review
@@ -226,6 +227,7 @@ __all__ = [
     "SponsorshipStatus",
     "StaffRegion",
     "StatsFact",
+    "StatsMember",
     "SupportKind",
     "SupportNeed",
     "TargetType",

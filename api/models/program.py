@@ -15,6 +15,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    SmallInteger,
     String,
     UniqueConstraint,
     false,
@@ -200,6 +201,32 @@ class StatsFact(Base):
     last_order_at: Mapped[dt.datetime | None]
     orders_completed: Mapped[int]
     sponsorship_idr: Mapped[int] = mapped_column(BigInteger)  # confirmed disbursements
+    # Her latest monthly revenue (the amount, and the band given or the amount's, as its rank
+    # in ``RevenueBand``) and the month it was for: the medians are over businesses, one value
+    # each, among those that reported in the last 12 months.
+    revenue_month: Mapped[dt.date | None] = mapped_column(Date)
+    revenue_idr: Mapped[int | None] = mapped_column(BigInteger)
+    band_month: Mapped[dt.date | None] = mapped_column(Date)
+    band_rank: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class StatsMember(Base):
+    """A business in a cohort: the business of a woman whose claim to the cohort is verified,
+    once per business and cohort, with the day the business was listed. Derived data, kept with
+    ``StatsFact`` by ``api.services.stats_facts``, so that a group's population is one scan of
+    this table joined to the cohorts (a few hundred rows), not the join of every claim with
+    every business on each request."""
+
+    __tablename__ = "stats_members"
+    __table_args__ = (Index("ix_stats_members_cohort_id", "cohort_id"),)
+
+    business_id: Mapped[str] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True
+    )
+    cohort_id: Mapped[str] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[dt.datetime]  # the business's, which never changes
 
 
 class AssistGrant(IdMixin, Base):

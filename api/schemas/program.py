@@ -364,16 +364,23 @@ class StatsRowSchema(BaseSchema):
     survival_6m = fields.Float(allow_none=True, required=True)
     survival_12m = fields.Float(allow_none=True, required=True)
     survival_24m = fields.Float(allow_none=True, required=True)
-    median_monthly_revenue_idr = fields.Integer(allow_none=True, required=True)
+    median_monthly_revenue_idr = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The median of the businesses' latest monthly amount reported in "
+            "the last 12 months: one value per business, however often it reports."
+        },
+    )
     median_revenue_band = fields.Enum(
         RevenueBand,
         by_value=True,
         allow_none=True,
         required=True,
         metadata={
-            "description": "The lower median band of the check-ins of the last 12 months that "
-            "give a band or an amount (an amount counts as the band it falls in), so replies by "
-            "WhatsApp or SMS, which give a band, count where amounts are missing."
+            "description": "The lower median of the businesses' latest band reported in the "
+            "last 12 months (given, or the band an amount falls in; one per business), so "
+            "replies by WhatsApp or SMS, which give a band, count where amounts are missing."
         },
     )
     products_listed = fields.Integer(allow_none=True, required=True)

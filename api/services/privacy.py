@@ -544,7 +544,10 @@ NOT_HERS: dict[str, str] = {
     "login_failures": "failed sign-ins and code requests; erasure deletes those under her email "
     "or phone",
     "stats_facts": "figures derived from her business's check-ins and orders for the "
-    "statistics (dates, flags, counts); they follow those rows and go with her business",
+    "statistics (dates, flags, counts, her latest revenue); they follow those rows and go "
+    "with her business",
+    "stats_members": "which cohorts her business counts in for the statistics (ids and the "
+    "day it was listed); derived from her verified claims, it goes with her business or claim",
 }
 
 # Every text and JSON column that no part above erases or deletes, and why what it holds is not

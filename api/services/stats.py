@@ -66,6 +66,7 @@ from api.models import (
     RevenueBand,
     RosterEntry,
     StatsFact,
+    StatsMember,
 )
 from api.services import regions
 from api.services.authz import Actor
@@ -193,23 +194,35 @@ def roomy(session: Session) -> None:
         )
 
 
-def population(key: ColumnElement[str], where: list[ColumnElement[bool]]) -> Any:
-    """(key, business, created_at, since): each business of a verified graduate of the group's
-    cohorts once per group, measured from her earliest graduation among them."""
-    return (
+def population(
+    key: ColumnElement[str], where: list[ColumnElement[bool]], *, activity: bool = True
+) -> Any:
+    """(key, business, created_at, since[, status, last_activity_at]): each business of a
+    verified graduate of the group's cohorts once per group, measured from her earliest
+    graduation among them. Read from ``stats_members`` (kept with the facts) joined to the
+    cohorts; ``activity`` adds the business's status and last activity (a join with the
+    businesses, which only the figures of activity need)."""
+    grouped = (
         select(
             key.label("key"),
-            Business.id.label("business_id"),
-            Business.created_at.label("created_at"),
-            Business.status.label("status"),
-            Business.last_activity_at.label("last_activity_at"),
+            StatsMember.business_id.label("business_id"),
+            StatsMember.created_at.label("created_at"),
             func.min(Cohort.graduated_on).label("since"),
         )
-        .select_from(GraduateClaim)
-        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
-        .join(Business, Business.owner_id == GraduateClaim.user_id)
-        .where(GraduateClaim.status == ClaimStatus.VERIFIED, *where)
-        .group_by(key, Business.id, Business.created_at, Business.status, Business.last_activity_at)
+        .join(Cohort, Cohort.id == StatsMember.cohort_id)
+        .where(*where)
+        .group_by(key, StatsMember.business_id, StatsMember.created_at)
+    )
+    if not activity:
+        return grouped.cte("pop")
+    inner = grouped.subquery("members")
+    return (
+        select(
+            *inner.c,
+            Business.status.label("status"),
+            Business.last_activity_at.label("last_activity_at"),
+        )
+        .join(Business, Business.id == inner.c.business_id)
         .cte("pop")
     )
 
@@ -311,57 +324,80 @@ def _figures(
         figures[f"survival_{months}m"] = {}
     orders: dict[str, int] = {}
     sponsored: dict[str, int] = {}
-    for group, count, n_active, n_orders, value, *survival in session.execute(
+    medians: dict[str, int] = {}
+    bands: dict[str, RevenueBand] = {}
+    year_ago = add_months(today.replace(day=1), -12)
+    revenue = and_(StatsFact.revenue_idr.is_not(None), StatsFact.revenue_month >= year_ago)
+    band = and_(StatsFact.band_rank.is_not(None), StatsFact.band_month >= year_ago)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    # The medians by PostgreSQL's ordered-set aggregates in the same pass: ``percentile_cont``
+    # averages the two middle amounts (truncated below as ``int(statistics.median(...))`` is,
+    # exact for whole rupiah below 2^52), ``percentile_disc`` gives the lower median band.
+    middles = (
+        [
+            func.percentile_cont(0.5).within_group(StatsFact.revenue_idr).filter(revenue),
+            func.percentile_disc(0.5).within_group(StatsFact.band_rank).filter(band),
+        ]
+        if postgresql
+        else [literal(None), literal(None)]
+    )
+    facts = facts_of(pop)
+    for group, count, n_active, n_orders, value, amount, rank, *survival in session.execute(
         select(
             pop.c.key,
             func.count(),
             func.sum(case((active, 1), else_=0)),
             func.sum(StatsFact.orders_completed),
             func.sum(StatsFact.sponsorship_idr),
+            *middles,
             *counted,
         )
         .select_from(pop)
-        .outerjoin(
-            StatsFact,
-            and_(
-                StatsFact.business_id == pop.c.business_id,
-                StatsFact.since == func.coalesce(pop.c.since, NO_DAY),
-            ),
-        )
+        .outerjoin(StatsFact, facts)
         .group_by(pop.c.key)
     ):
         orders[group] = int(n_orders or 0)
         sponsored[group] = int(value or 0)
         started[group] = int(count)
         share[group] = round(int(n_active) / int(count), 4) if count else None
+        if amount is not None:
+            medians[group] = int(amount)
+        if rank is not None:
+            bands[group] = BANDS[int(rank)]
         for i, months in enumerate(SURVIVAL_MONTHS):
             existing, alive = int(survival[2 * i] or 0), int(survival[2 * i + 1] or 0)
             figures[f"survival_{months}m"][group] = round(alive / existing, 4) if existing else None
     figures["businesses_started"] = started
     figures["share_active"] = share
-    figures["median_monthly_revenue_idr"] = _medians(session, pop, today)
-    figures["median_revenue_band"] = _median_bands(session, pop, today)
+    lean = population(key, where, activity=False)
+    if not postgresql:
+        medians = _median(session, lean, StatsFact.revenue_idr, revenue, low=False)
+        ranks = _median(session, lean, StatsFact.band_rank, band, low=True)
+        bands = {group: BANDS[rank] for group, rank in ranks.items()}
+    figures["median_monthly_revenue_idr"] = medians
+    figures["median_revenue_band"] = bands
     figures["products_listed"] = _by_key(
         session,
-        select(pop.c.key, func.count(Product.id))
-        .join(Product, Product.business_id == pop.c.business_id)
+        select(lean.c.key, func.count(Product.id))
+        .join(Product, Product.business_id == lean.c.business_id)
         .where(Product.status == ProductStatus.PUBLISHED)
-        .group_by(pop.c.key),
+        .group_by(lean.c.key),
     )
     figures["orders"] = orders
-    owners = (
-        select(key.label("key"), GraduateClaim.user_id.label("user_id"))
-        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
-        .where(GraduateClaim.status == ClaimStatus.VERIFIED, *where)
-        .distinct()
-        .cte("owners")
-    )
+    # From the completed mentorings (thousands) to their mentees' claims, not from every
+    # claim of the province to the mentorings; each mentoring once per group.
     figures["mentoring_completed"] = _by_key(
         session,
-        select(owners.c.key, func.count(MentoringRequest.id))
-        .join(MentoringRequest, MentoringRequest.alumna_id == owners.c.user_id)
-        .where(MentoringRequest.status == RequestStatus.COMPLETED)
-        .group_by(owners.c.key),
+        select(key, func.count(func.distinct(MentoringRequest.id)))
+        .select_from(MentoringRequest)
+        .join(GraduateClaim, GraduateClaim.user_id == MentoringRequest.alumna_id)
+        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
+        .where(
+            MentoringRequest.status == RequestStatus.COMPLETED,
+            GraduateClaim.status == ClaimStatus.VERIFIED,
+            *where,
+        )
+        .group_by(key),
     )
     figures["sponsorship_value_idr"] = sponsored
     return figures
@@ -371,69 +407,40 @@ def _fact(name: str) -> Any:
     return getattr(StatsFact, name).is_(True)
 
 
-def _medians(session: Session, pop: Any, today: dt.date) -> dict[str, int]:
-    """The median of each group's revenues, averaged and truncated as
-    ``int(statistics.median(...))`` is: on SQLite by window functions (the middle row, or the
-    two middle rows, in order), on PostgreSQL by ``percentile_cont(0.5)`` (the same average of
-    the two middle values, exact for whole rupiah below 2^52)."""
-    year_ago = add_months(today.replace(day=1), -12)
-    if session.get_bind().dialect.name == "postgresql":
-        # The same figure by PostgreSQL's ordered-set aggregate: one sort per group, no windows.
-        return {
-            group: int(value)
-            for group, value in session.execute(
-                select(pop.c.key, func.percentile_cont(0.5).within_group(CheckIn.revenue_idr))
-                .join(CheckIn, CheckIn.business_id == pop.c.business_id)
-                .where(CheckIn.month >= year_ago, CheckIn.revenue_idr.is_not(None))
-                .group_by(pop.c.key)
-            )
-        }
+def facts_of(pop: Any) -> Any:
+    """The join of a population to its businesses' facts (measured from her earliest
+    graduation in the group)."""
+    return and_(
+        StatsFact.business_id == pop.c.business_id,
+        StatsFact.since == func.coalesce(pop.c.since, NO_DAY),
+    )
+
+
+def _median(session: Session, pop: Any, value: Any, condition: Any, *, low: bool) -> dict[str, int]:
+    """Each group's median of a fact ``value`` over the businesses of ``pop`` that meet
+    ``condition``, by window functions: the middle row, or the average of the two middle rows
+    truncated as ``int(statistics.median(...))`` is (``low``: the lower middle row, as
+    ``statistics.median_low``). Where PostgreSQL's ordered-set aggregates are missing."""
     ranked = (
         select(
             pop.c.key.label("key"),
-            CheckIn.revenue_idr.label("value"),
-            func.row_number()
-            .over(partition_by=pop.c.key, order_by=CheckIn.revenue_idr)
-            .label("rank"),
+            value.label("value"),
+            func.row_number().over(partition_by=pop.c.key, order_by=value).label("rank"),
             func.count().over(partition_by=pop.c.key).label("n"),
         )
-        .join(CheckIn, CheckIn.business_id == pop.c.business_id)
-        .where(CheckIn.month >= year_ago, CheckIn.revenue_idr.is_not(None))
+        .join(StatsFact, facts_of(pop))
+        .where(condition)
         .subquery()
     )
-    middle = or_(
-        ranked.c.rank == (ranked.c.n + 1) // 2,
-        ranked.c.rank == (ranked.c.n + 2) // 2,
-    )
+    middle: Any = ranked.c.rank == (ranked.c.n + 1) // 2
+    if not low:
+        middle = or_(middle, ranked.c.rank == (ranked.c.n + 2) // 2)
     return {
-        group: int((int(low) + int(high)) / 2)
-        for group, low, high in session.execute(
+        group: int((int(smallest) + int(largest)) / 2)
+        for group, smallest, largest in session.execute(
             select(ranked.c.key, func.min(ranked.c.value), func.max(ranked.c.value))
             .where(middle)
             .group_by(ranked.c.key)
-        )
-    }
-
-
-def _median_bands(session: Session, pop: Any, today: dt.date) -> dict[str, RevenueBand]:
-    """The lower median of each group's bands (given, or the amount's) by window functions."""
-    year_ago = add_months(today.replace(day=1), -12)
-    rank = band_rank()
-    ranked = (
-        select(
-            pop.c.key.label("key"),
-            rank.label("band"),
-            func.row_number().over(partition_by=pop.c.key, order_by=rank).label("position"),
-            func.count().over(partition_by=pop.c.key).label("n"),
-        )
-        .join(CheckIn, CheckIn.business_id == pop.c.business_id)
-        .where(CheckIn.month >= year_ago, rank.is_not(None))
-        .subquery()
-    )
-    return {
-        group: BANDS[int(band)]
-        for group, band in session.execute(
-            select(ranked.c.key, ranked.c.band).where(ranked.c.position == (ranked.c.n + 1) // 2)
         )
     }
 

@@ -1,5 +1,6 @@
-"""The per-business facts the statistics sum (``stats_facts``), kept in the transaction that
-changes what they derive from.
+"""The per-business facts the statistics sum (``stats_facts``) and the population they are
+summed over (``stats_members``: each business in each cohort of its owner's verified claims),
+kept in the transaction that changes what they derive from.
 
 Survival at N months asks, of every business and graduation day, whether a check-in or an order
 falls in a window around a date: at provincial scale that is hundreds of thousands of index
@@ -16,7 +17,7 @@ written lag.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import (
@@ -48,8 +49,9 @@ from api.models import (
     OrderStatus,
     Sponsorship,
     StatsFact,
+    StatsMember,
 )
-from api.services.stats import SURVIVAL_MONTHS, horizons
+from api.services.stats import SURVIVAL_MONTHS, band_rank, horizons
 
 _NOTED = "stats_facts_changes"
 # The fields whose change changes a business's facts, per model.
@@ -68,6 +70,17 @@ def refresh(session: Session, *, business_ids: Collection[str] | None = None) ->
     if business_ids is not None and not business_ids:
         return
     only = [] if business_ids is None else [Business.id.in_(sorted(business_ids))]
+    if business_ids is not None:
+        # Two writers of one business (two buyers of one seller at once) would each delete
+        # its rows and insert their own: the second insert breaks the primary key. The
+        # business rows, locked in one order, make the second wait for the first to commit
+        # and then read what it wrote (READ COMMITTED: each statement sees the commits before
+        # it). FOR NO KEY UPDATE, not FOR UPDATE: the writer's new order already holds a KEY
+        # SHARE lock on its business (the foreign key), which FOR UPDATE would conflict with in
+        # the other writer: a deadlock. SQLite serialises writers itself, ignoring the clause.
+        session.execute(
+            select(Business.id).where(*only).order_by(Business.id).with_for_update(key_share=True)
+        )
     base = (
         select(
             Business.id.label("business_id"),
@@ -81,11 +94,23 @@ def refresh(session: Session, *, business_ids: Collection[str] | None = None) ->
         .distinct()
         .cte("base")
     )
+    for table in (StatsFact, StatsMember):
+        gone = delete(table).execution_options(synchronize_session=False)
+        if business_ids is not None:
+            gone = gone.where(table.business_id.in_(sorted(business_ids)))
+        session.execute(gone)
+    session.execute(
+        insert(StatsMember).from_select(
+            ["business_id", "cohort_id", "created_at"],
+            select(Business.id, GraduateClaim.cohort_id, Business.created_at)
+            .select_from(GraduateClaim)
+            .join(Business, Business.owner_id == GraduateClaim.user_id)
+            .where(GraduateClaim.status == ClaimStatus.VERIFIED, *only)
+            .distinct(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
     days = set(session.scalars(select(base.c.since).distinct()))
-    gone = delete(StatsFact).execution_options(synchronize_session=False)
-    if business_ids is not None:
-        gone = gone.where(StatsFact.business_id.in_(sorted(business_ids)))
-    session.execute(gone)
     if not days:
         return
     table = horizons(days, None)
@@ -138,11 +163,49 @@ def refresh(session: Session, *, business_ids: Collection[str] | None = None) ->
         )
         .scalar_subquery()
     )
+    rank = band_rank()
+    for name, given, value in (
+        ("revenue", CheckIn.revenue_idr.is_not(None), CheckIn.revenue_idr),
+        ("band", rank.is_not(None), rank),
+    ):
+        latest = (
+            select(CheckIn.month, value)
+            .where(CheckIn.business_id == base.c.business_id, given)
+            .order_by(CheckIn.month.desc())
+            .limit(1)
+        )
+        columns[f"{name}_month"] = latest.with_only_columns(CheckIn.month).scalar_subquery()
+        columns["revenue_idr" if name == "revenue" else "band_rank"] = latest.with_only_columns(
+            value
+        ).scalar_subquery()
     rows = select(base.c.business_id, base.c.since, *columns.values()).select_from(stmt_from)
     session.execute(
         insert(StatsFact).from_select(["business_id", "since", *columns], rows),
         execution_options={"synchronize_session": False},
     )
+
+
+def rebuild(
+    new_session: Callable[[], Session],
+    *,
+    batch: int = 2000,
+    echo: Callable[[str], None] | None = None,
+) -> int:
+    """Every business's rows, ``batch`` businesses per transaction (what ``flask housekeeping``
+    runs, for rows written past the app): each batch locks only its businesses for the time of
+    its own refresh, so writers wait at most one batch, never the whole rebuild. Rows of
+    businesses deleted meanwhile go with them (``ON DELETE CASCADE``); businesses added after
+    the list was read are written by their own transactions. Returns the businesses done."""
+    with new_session() as session:
+        ids = list(session.scalars(select(Business.id).order_by(Business.id)))
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        with new_session() as session:
+            refresh(session, business_ids=chunk)
+            session.commit()
+        if echo is not None:
+            echo(f"  statistics' facts: {start + len(chunk):,}/{len(ids):,} businesses")
+    return len(ids)
 
 
 def _flag(condition: Any) -> Any:

@@ -208,7 +208,7 @@ def series(
         return [Series(key, label, place, scope) for key, (label, place, scope) in groups.items()]
     key = group_key(group)
     roomy(session)
-    pop = population(key, where)
+    pop = population(key, where, activity=False)
     m = _months_table(first, last)
     cells: dict[tuple[str, dt.date], dict[str, Any]] = {}
 

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "0031"
 down_revision: str | None = "0030"
@@ -56,12 +55,8 @@ def upgrade() -> None:
         postgresql_where=sa.text("revenue_idr IS NOT NULL"),
         sqlite_where=sa.text("revenue_idr IS NOT NULL"),
     )
-    # The rows of the data already there (the same code keeps them from now on).
-    from api.services import stats_facts
-
-    with Session(bind=op.get_bind(), join_transaction_mode="create_savepoint") as session:
-        stats_facts.refresh(session)
-        session.commit()  # the savepoint; the migration's transaction commits it
+    # The rows of the data already there are written by 0039 (with ``stats_members``), by the
+    # code that keeps them from then on.
 
 
 def downgrade() -> None:
