@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,7 @@ from api.state import get_state
 from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import BusinessFactory, ProductFactory
 from tests.helpers import Shop, assert_problem, category_id
+from tests.test_courses import School
 
 
 def changes(client: FlaskClient, url: str, since: str, **query: Any) -> dict[str, Any]:
@@ -62,8 +64,13 @@ def changes(client: FlaskClient, url: str, since: str, **query: Any) -> dict[str
 
 def stamp() -> str:
     """Now, as an app would send it: what a test's fixtures wrote before is not a change since
-    (a second earlier, as before, let the shop's own making show up in a fast run)."""
-    return str(rfc3339(utcnow()))
+    (a second earlier, as before, let the shop's own making show up in a fast run). The wire
+    has millisecond precision: a write in the same millisecond, before or after, would be on
+    either side of it, so the stamp is taken with a clear millisecond on each side."""
+    time.sleep(0.002)
+    now = str(rfc3339(utcnow()))
+    time.sleep(0.002)
+    return now
 
 
 def test_products_that_change_leave_and_come_back(
@@ -368,3 +375,45 @@ def test_a_reader_paging_while_writers_commit_misses_nothing(
             if p.status == ProductStatus.PUBLISHED
         }
     assert mirror == truth
+
+
+def test_courses_sync_like_the_other_catalogues(client: FlaskClient, auth: Auth) -> None:
+    """``GET /v1/courses?updated_since=``: courses published, changed or given a module since,
+    archived ones as tombstones; a draft's changes reach its publisher's members only, on the
+    list of drafts; ``publisher`` keeps other publishers' courses out."""
+    school = School(auth)
+    kept = school.published(client)
+    archived = school.published(client)
+    untouched = school.published(client)
+    since = stamp()
+    fresh = school.published(client)
+    extra_module = school.module(client, kept["id"], "Modul tambahan")
+    assert extra_module
+    gone = client.post(f"/v1/courses/{archived['id']}/archive", headers=school.mentor_h)
+    assert gone.status_code == 200, gone.json
+    draft = school.course(client, title="Masih draf").json
+    public = changes(client, "/v1/courses", since)
+    assert set(public["items"]) == {fresh["id"], kept["id"]}
+    assert public["items"][kept["id"]]["module_count"] == 3
+    assert public["deleted"] == [archived["id"]] and public["until"]
+    assert untouched["id"] not in public["items"] and draft["id"] not in public["deleted"]
+    # The publisher's members sync their drafts; nobody else learns of them.
+    drafts = changes(client, "/v1/courses", since, status="draft", headers=school.mentor_h)
+    assert set(drafts["items"]) == {draft["id"]}
+    assert archived["id"] not in drafts["items"]
+    stranger = changes(client, "/v1/courses", since, status="draft", headers=school.partner_h)
+    assert stranger["items"] == {} and draft["id"] not in stranger["deleted"]
+    shelved = changes(client, "/v1/courses", since, status="archived", headers=school.mentor_h)
+    assert set(shelved["items"]) == {archived["id"]}
+    # Another publisher's course stays out of a sync by publisher.
+    theirs = school.course(client, school.partner_h, organization_id=school.company.id).json
+    module = {"title": "Modul 1", "body": "Buku kas harian."}
+    url = f"/v1/courses/{theirs['id']}"
+    client.post(f"{url}/modules", json=module, headers=school.partner_h)
+    assert client.post(f"{url}/publish", headers=school.partner_h).status_code == 200
+    mine = changes(client, "/v1/courses", since, publisher=school.university.id)
+    assert set(mine["items"]) == {fresh["id"], kept["id"]}
+    assert mine["deleted"] == [archived["id"]]
+    everyone = changes(client, "/v1/courses", since)
+    assert len(everyone["items"]) == 3
+    assert_problem(client.get("/v1/courses", query_string={"updated_since": "yesterday"}), 422)

@@ -141,7 +141,7 @@ def test_a_workshop_for_many_women_counts_once_for_the_mentor(ws: Workshop) -> N
     assert mentor["alumnae_served"] == 3
     assert report["totals"]["hours"] == 2.0
     table = list(csv.reader(io.StringIO(ws.report("csv").get_data(as_text=True))))
-    assert table[0][-2:] == ["group_sessions_held", "alumna_hours"]
+    assert table[0][9:11] == ["group_sessions_held", "alumna_hours"]
 
 
 def test_twenty_women_two_hours(ws: Workshop, auth: Auth) -> None:

@@ -230,3 +230,49 @@ def test_a_need_alone_names_what_is_sponsored(client: FlaskClient, seats: Seats)
     unknown = {**body, "need_id": "ned_" + "0" * 26}
     refused = client.post("/v1/sponsorships", json=unknown, headers=seats.csr.partner_h)
     assert "need_id" in error_fields(assert_problem(refused, 422))
+
+
+def test_cancelling_the_event_closes_its_open_needs(
+    client: FlaskClient, seats: Seats, db_session: Session
+) -> None:
+    """Its open needs close as a need closed by hand does (``need.closed``, public); a met
+    need stays met; a proposal still pending stays proposed, for the organiser to decline
+    (the need-close transition leaves proposals alone), and nobody may propose to it again."""
+    met = seats.need().json
+    seats.sponsor(met["id"], 900_000)
+    open_need = seats.need(2).json
+    body = {"need_id": open_need["id"], "kind": "cash", "value_idr": 600_000}
+    pending = client.post("/v1/sponsorships", json=body, headers=seats.csr.partner_h)
+    assert pending.status_code == 201, pending.json
+    cancelled = client.post(
+        f"/v1/training-events/{seats.event_id}/cancel",
+        json={"reason": "Narasumber sakit"},
+        headers=seats.mentor_h,
+    )
+    assert cancelled.status_code == 200, cancelled.json
+    closed = client.get(f"/v1/needs/{open_need['id']}").json
+    assert closed["status"] == "closed"
+    assert client.get(f"/v1/needs/{met['id']}").json["status"] == "met"
+    event = db_session.scalar(
+        select(Event).where(Event.subject_id == open_need["id"], Event.type == "need.closed")
+    )
+    assert event is not None and event.public and event.actor_id == seats.mentor.id
+    assert (
+        db_session.scalar(
+            select(Event).where(Event.subject_id == met["id"], Event.type == "need.closed")
+        )
+        is None
+    )
+    listed = client.get("/v1/needs", query_string={"target_type": "training_event"}).json
+    assert open_need["id"] not in [n["id"] for n in listed["items"]]
+    # The pending proposal is left to the organiser, who may still decline it.
+    sid = pending.json["id"]
+    assert client.get(f"/v1/sponsorships/{sid}", headers=seats.mentor_h).json["status"] == (
+        "proposed"
+    )
+    declined = seats.csr.act(client, sid, "decline", seats.mentor_h)
+    assert declined.status_code == 200 and declined.json["status"] == "declined"
+    again = client.post("/v1/sponsorships", json=body, headers=seats.csr.partner_h)
+    assert error_fields(assert_problem(again, 422)) == {"target_id"}  # the event is off
+    # Closing it by hand afterwards is refused as for any closed need.
+    assert_problem(client.post(f"/v1/needs/{open_need['id']}/close", headers=seats.mentor_h), 409)

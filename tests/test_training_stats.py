@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.dates import add_months
@@ -29,6 +30,7 @@ from api.models import (
     Role,
     Sponsorship,
     SponsorshipStatus,
+    StatsFact,
     SupportKind,
     Topic,
     TrainingCertificate,
@@ -224,3 +226,34 @@ def test_unknown_filters_are_refused(client: FlaskClient) -> None:
     response = client.get("/v1/stats/cohort/what-helped", query_string={"program": "prg_nope"})
     assert response.status_code == 422
     assert client.get("/v1/stats/nothing/what-helped").status_code == 404
+
+
+def test_what_helped_counts_as_the_group_figures_do(
+    client: FlaskClient, db_session: Session
+) -> None:
+    """Where nobody had help, the ``none`` row is the whole group: its businesses, share
+    active and survival are those of ``/v1/stats/cohort``, counted by the same code from the
+    same ``stats_facts`` flags, even where those flags are all the statistics know (a business
+    whose trading came by a bulk load the ORM did not see, as ``flask housekeeping`` records
+    it)."""
+    world = Cohort14(db_session, "Bekasi Sama")
+    women = [
+        world.woman(status=BusinessStatus.CLOSED if i == 0 else BusinessStatus.ACTIVE)
+        for i in range(6)
+    ]
+    for _, business in women[1:4]:
+        world.traded(business, True)
+    world.traded(women[4][1], False)
+    db_session.flush()
+    db_session.execute(
+        update(StatsFact)
+        .where(StatsFact.business_id == women[5][1])
+        .values(known_12m=True, alive_12m=True)
+    )
+    none = _by_exposure(_rows(client), world.cohort.id)["none"]
+    figures = client.get("/v1/stats/cohort", query_string={"region": "32.75"}).get_json()
+    group = next(g for g in figures["items"] if g["key"] == world.cohort.id)
+    assert none["businesses"] == group["businesses_started"] == 6
+    assert none["share_active"] == group["share_active"] == round(5 / 6, 4)
+    assert none["survival_12m"] == group["survival_12m"] == 0.8  # four of the five known
+    assert none["survival_6m"] == group["survival_6m"]

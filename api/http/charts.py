@@ -332,7 +332,8 @@ def impact_chart(report: Any, language: str, format: str) -> Response:
 
 
 def mentoring_chart(report: Any, language: str, format: str) -> Response:
-    """Each mentor's hours of attended sessions in the period, most first."""
+    """Each mentor's or trainer's hours (sessions and training events) in the period, most
+    first."""
     text = TEXT[language]
     mentors = sorted(report.mentors, key=lambda m: (-m.hours, m.name))
     return _bars(

@@ -66,9 +66,10 @@ def create_course(data: dict[str, Any]) -> Shown[Course]:
 @blp.auth(optional=True)  # her progress, and drafts of her organisations
 @blp.etag
 @blp.arguments(CourseQueryArgsSchema, location="query")
-@blp.response(200, page_of(CourseSummarySchema))
+@blp.response(200, page_of(CourseSummarySchema, changes=True))
 def list_courses(args: dict[str, Any]) -> tuple[Page[Shown[Course]], dict[str, str]]:
-    """Published courses, filtered by words, topic, level, language or publisher."""
+    """Published courses, filtered by words, topic, level, language or publisher; with
+    `updated_since`, what changed and what left the list (delta sync)."""
     actor = current_actor()
     page = service.list_courses(db(), actor=actor, **args)
     return page_response(service.shown_page(db(), actor, page))

@@ -296,9 +296,11 @@ def record_mentoring_session(
 @blp.alt_response(200, **CHART_RESPONSES[0])
 @blp.alt_response(200, **CHART_RESPONSES[1])
 def get_mentoring_report(args: dict[str, Any], organization_id: str) -> Any:
-    """The university's mentoring between two dates: per mentor, sessions held, hours, alumnae
-    served, topics, completed mentorings and ratings (members and admins). JSON, CSV (`format=csv`
-    or `Accept: text/csv`) or XLSX, or a chart of each mentor's hours (`format=svg` or `png`)."""
+    """The university's mentoring and training events between two dates: per mentor or
+    trainer, sessions and events held, hours (each once for those who led it), alumna hours
+    (once per woman who came), alumnae served (each once), topics, completed mentorings and
+    ratings (members and admins). JSON, CSV (`format=csv` or `Accept: text/csv`) or XLSX, or a
+    chart of each mentor's hours (`format=svg` or `png`)."""
     report = service.mentoring_report(
         db(),
         actor=current_actor(),

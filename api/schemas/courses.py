@@ -10,7 +10,14 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from api.http.context import state
 from api.images import SIZES
 from api.models import AttachmentKind, CourseLevel, CourseStatus, Organization, Topic
-from api.schemas.common import BaseSchema, PageQueryArgsSchema, Text, Timestamp, sort_field
+from api.schemas.common import (
+    BaseSchema,
+    PageQueryArgsSchema,
+    Text,
+    Timestamp,
+    UpdatedSinceQueryArgsSchema,
+    sort_field,
+)
 from api.schemas.mentoring import LANGUAGES
 from api.schemas.references import Known
 from api.services.training.courses import (
@@ -208,7 +215,7 @@ class CourseSummarySchema(BaseSchema):
     created_at = Timestamp(required=True)
 
 
-class CourseQueryArgsSchema(PageQueryArgsSchema):
+class CourseQueryArgsSchema(UpdatedSinceQueryArgsSchema, PageQueryArgsSchema):
     q = Text(
         min_length=1, max_length=100, metadata={"description": "Words of the title or summary."}
     )

@@ -319,22 +319,39 @@ class MentorRecordSchema(BaseSchema):
     mentor_id = fields.String(required=True)
     name = fields.String(required=True)
     sessions_held = fields.Integer(
-        required=True, metadata={"description": "One-to-one and group sessions held, each once."}
+        required=True,
+        metadata={"description": "Mentoring sessions held, one-to-one and group, each once."},
     )
     group_sessions_held = fields.Integer(required=True)
+    training_events_held = fields.Integer(
+        required=True,
+        metadata={
+            "description": "The university's training events held (completed, or attendance "
+            "recorded) that this trainer delivered; in the totals, each event once."
+        },
+    )
     hours = fields.Float(
         required=True,
         metadata={
-            "description": "The mentor's hours: each attended session once, however many came."
+            "description": "The mentor's or trainer's hours: each attended session and training "
+            "event once, however many came (an event counts its certificate `hours`); in the "
+            "totals, each once however many led it."
         },
     )
     alumna_hours = fields.Float(
         required=True,
         metadata={
-            "description": "The women's hours: each attended session once per woman who came."
+            "description": "The women's hours: each attended session or training event once "
+            "per woman who came."
         },
     )
-    alumnae_served = fields.Integer(required=True)
+    alumnae_served = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Women who came, each once, whether through mentoring, group "
+            "mentoring or training."
+        },
+    )
     completed = fields.Integer(required=True, data_key="mentorings_completed")
     topics = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     rating = fields.Nested(RatingSchema, required=True)

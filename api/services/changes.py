@@ -1,7 +1,7 @@
 """Changes since: every list apps cache answers ``updated_since`` from one change log.
 
 A flush that writes a row of a tracked kind (products, businesses, categories, mentoring
-offers, needs, orders) notes it; at commit the notes become ``row_changes`` rows, inserted
+offers, needs, orders, courses) notes it; at commit the notes become ``row_changes`` rows, inserted
 under the events' lock (``api.services.events``), so ``seq`` follows commit order as the
 events feed's does and a reader never skips a row committed late. Regions are written in bulk
 by their loader, which logs what it changed (``log_loaded``). A business's write is
@@ -27,13 +27,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, inspect, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from api.catalogue.listing import business_is_public, product_is_public, shown
 from api.db import advisory_lock, on_rollback, utcnow
 from api.models import (
     Business,
     Category,
+    Course,
+    CourseStatus,
+    Membership,
     MentoringOffer,
     OfferStatus,
     Order,
@@ -75,6 +78,20 @@ def _need_is_public(need: SupportNeed) -> bool:
     return need.business is None or business_is_public(need.business)
 
 
+def _publishers(course: Course) -> tuple[str | None, ...]:
+    """The members of the course's organisation (they list its drafts and archived ones)."""
+    session = object_session(course)
+    if session is None:
+        return ()
+    return tuple(
+        session.scalars(
+            select(Membership.user_id)
+            .where(Membership.organization_id == course.organization_id)
+            .order_by(Membership.user_id)
+        )
+    )
+
+
 TRACKED: dict[type, Tracked] = {
     Product: Tracked(
         "product",
@@ -104,6 +121,14 @@ TRACKED: dict[type, Tracked] = {
         lambda n: _need_is_public(n),
     ),
     Order: Tracked("order", lambda o: (o.business.owner_id, o.buyer_id), _never, _never),
+    # Published courses are listed for everyone; drafts and archived ones for the publisher's
+    # members. Adding or deleting a module is a write of its course (its ``module_count``).
+    Course: Tracked(
+        "course",
+        _publishers,
+        lambda _c, get: get("status") == CourseStatus.PUBLISHED,
+        lambda c: c.status == CourseStatus.PUBLISHED,
+    ),
 }
 # Regions are written by the loader of the official list (``regions.load_regions``), which
 # logs what it changed with ``log_loaded``.

@@ -27,7 +27,7 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -305,19 +305,6 @@ def _figures(
         .group_by(key),
     )
     pop = population(key, where)
-    active_since = utcnow() - dt.timedelta(days=ACTIVE_DAYS)
-    active = and_(
-        pop.c.status != BusinessStatus.CLOSED,
-        or_(pop.c.last_activity_at.is_(None), pop.c.last_activity_at > active_since),
-    )
-    # Survival at each horizon that has passed, from the flags ``stats_facts`` keeps of each
-    # business and graduation day: one pass over the population, no probe per business.
-    counted = []
-    for months in SURVIVAL_MONTHS:
-        passed = getattr(StatsFact, f"target_{months}m") <= today
-        known = and_(passed, _fact(f"known_{months}m"))
-        counted.append(func.sum(case((known, 1), else_=0)))
-        counted.append(func.sum(case((and_(known, _fact(f"alive_{months}m")), 1), else_=0)))
     started: dict[str, int] = {}
     share: dict[str, float | None] = {}
     for months in SURVIVAL_MONTHS:
@@ -341,32 +328,29 @@ def _figures(
         if postgresql
         else [literal(None), literal(None)]
     )
-    facts = facts_of(pop)
-    for group, count, n_active, n_orders, value, amount, rank, *survival in session.execute(
-        select(
-            pop.c.key,
-            func.count(),
-            func.sum(case((active, 1), else_=0)),
-            func.sum(StatsFact.orders_completed),
-            func.sum(StatsFact.sponsorship_idr),
-            *middles,
-            *counted,
-        )
-        .select_from(pop)
-        .outerjoin(StatsFact, facts)
-        .group_by(pop.c.key)
+    for group, n_orders, value, amount, rank, *counts in session.execute(
+        with_facts(
+            select(
+                pop.c.key,
+                func.sum(StatsFact.orders_completed),
+                func.sum(StatsFact.sponsorship_idr),
+                *middles,
+                *activity_sums(pop, today, SURVIVAL_MONTHS),
+            ),
+            pop,
+        ).group_by(pop.c.key)
     ):
         orders[group] = int(n_orders or 0)
         sponsored[group] = int(value or 0)
-        started[group] = int(count)
-        share[group] = round(int(n_active) / int(count), 4) if count else None
         if amount is not None:
             medians[group] = int(amount)
         if rank is not None:
             bands[group] = BANDS[int(rank)]
-        for i, months in enumerate(SURVIVAL_MONTHS):
-            existing, alive = int(survival[2 * i] or 0), int(survival[2 * i + 1] or 0)
-            figures[f"survival_{months}m"][group] = round(alive / existing, 4) if existing else None
+        shown = activity_shares(counts, SURVIVAL_MONTHS)
+        started[group] = shown["businesses"]
+        share[group] = shown["share_active"]
+        for months in SURVIVAL_MONTHS:
+            figures[f"survival_{months}m"][group] = shown[f"survival_{months}m"]
     figures["businesses_started"] = started
     figures["share_active"] = share
     lean = population(key, where, activity=False)
@@ -405,6 +389,51 @@ def _figures(
 
 def _fact(name: str) -> Any:
     return getattr(StatsFact, name).is_(True)
+
+
+# -- activity and survival of a population: the one definition --------------------------------
+# ``_figures`` and ``stats_helped`` count both on a population (``population``'s columns: key,
+# business_id, created_at, status, last_activity_at, since) joined to ``stats_facts``.
+
+
+def is_active(pop: Any) -> ColumnElement[bool]:
+    """Not closed, and active in the last ``ACTIVE_DAYS`` (or never reported)."""
+    active_since = utcnow() - dt.timedelta(days=ACTIVE_DAYS)
+    return and_(
+        pop.c.status != BusinessStatus.CLOSED,
+        or_(pop.c.last_activity_at.is_(None), pop.c.last_activity_at > active_since),
+    )
+
+
+def with_facts(stmt: Any, pop: Any) -> Any:
+    """``stmt`` over ``pop`` joined to each business's facts for its graduation day."""
+    return stmt.select_from(pop).outerjoin(StatsFact, facts_of(pop))
+
+
+def activity_sums(pop: Any, today: dt.date, horizons: Iterable[int]) -> list[Any]:
+    """Aggregates (for ``with_facts``) read back by ``activity_shares``: the businesses, those
+    active, and at each horizon that has passed by ``today`` those known to exist and those
+    trading then, from the flags ``stats_facts`` keeps (one pass, no probe per business)."""
+    sums: list[Any] = [func.count(), func.sum(case((is_active(pop), 1), else_=0))]
+    for months in horizons:
+        passed = getattr(StatsFact, f"target_{months}m") <= today
+        known = and_(passed, _fact(f"known_{months}m"))
+        sums.append(func.sum(case((known, 1), else_=0)))
+        sums.append(func.sum(case((and_(known, _fact(f"alive_{months}m")), 1), else_=0)))
+    return sums
+
+
+def activity_shares(values: Sequence[Any], horizons: Iterable[int]) -> dict[str, Any]:
+    """``businesses``, ``share_active`` and ``survival_{N}m`` from the sums of one group."""
+    count, active, *survival = (int(v or 0) for v in values)
+    shares: dict[str, Any] = {
+        "businesses": count,
+        "share_active": round(active / count, 4) if count else None,
+    }
+    for i, months in enumerate(horizons):
+        existing, alive = survival[2 * i], survival[2 * i + 1]
+        shares[f"survival_{months}m"] = round(alive / existing, 4) if existing else None
+    return shares
 
 
 def facts_of(pop: Any) -> Any:

@@ -5,7 +5,8 @@ A business counts under ``trained`` when its owner holds a certificate of a comp
 event that was not revoked; ``mentored`` when she completed a mentoring; ``sponsored`` when the
 business had a sponsorship that started (active or completed); ``none`` when none of the three.
 The first three overlap (a woman both trained and mentored counts in both). Activity and
-survival are those of ``api.services.stats``, on the same population.
+survival are those of ``api.services.stats``, on the same population, counted by the same code
+(``stats.activity_sums``: the "active" condition and the survival flags of ``stats_facts``).
 
 Rows of fewer than ``MIN_GROUP`` businesses are suppressed, as in every statistic. Because the
 group's total is public (``/v1/stats/{group}``), a suppressed ``none`` row could be recovered as
@@ -25,12 +26,9 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
-    case,
     exists,
-    func,
     literal,
     not_,
-    or_,
     select,
     union_all,
 )
@@ -38,14 +36,10 @@ from sqlalchemy.orm import Session
 
 from api.db import utcnow
 from api.models import (
-    ACTIVE_DAYS,
     Business,
-    BusinessStatus,
     CertificateStatus,
-    CheckIn,
     Cohort,
     MentoringRequest,
-    Order,
     Program,
     RequestStatus,
     Sponsorship,
@@ -128,42 +122,18 @@ def what_helped(
 ) -> list[HelpedGroup]:
     today = today or utcnow().date()
     where = stats.cohort_filter(program, year, region)
-    groups, days = _groups(session, group, where)
+    groups = _groups(session, group, where)
     if not groups:
         return []
-    pop = stats.population(stats.group_key(group), where)
-    tagged = _tagged(pop)
+    tagged = _tagged(stats.population(stats.group_key(group), where))
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for key, exposure, count, active in session.execute(
-        select(
-            tagged.c.key,
-            tagged.c.exposure,
-            func.count(),
-            func.sum(case((_is_active(tagged), 1), else_=0)),
+    for key, exposure, *sums in session.execute(
+        stats.with_facts(
+            select(tagged.c.key, tagged.c.exposure, *stats.activity_sums(tagged, today, HORIZONS)),
+            tagged,
         ).group_by(tagged.c.key, tagged.c.exposure)
     ):
-        found[(key, exposure)] = {
-            "businesses": int(count),
-            "share_active": round(int(active or 0) / int(count), 4) if count else None,
-        }
-    h = stats.horizons(days, today)
-    if h is not None:
-        known, alive = _survival_terms(tagged, h)
-        for key, exposure, months, existing, alive_n in session.execute(
-            select(
-                tagged.c.key,
-                tagged.c.exposure,
-                h.c.months,
-                func.sum(case((known, 1), else_=0)),
-                func.sum(case((alive, 1), else_=0)),
-            )
-            .join(h, h.c.since == tagged.c.since)
-            .where(h.c.months.in_(HORIZONS))
-            .group_by(tagged.c.key, tagged.c.exposure, h.c.months)
-        ):
-            existing = int(existing or 0)
-            share = round(int(alive_n or 0) / existing, 4) if existing else None
-            found.setdefault((key, exposure), {})[f"survival_{months}m"] = share
+        found[(key, exposure)] = stats.activity_shares(sums, HORIZONS)
     return [_group(actor, item, found) for item in groups.values()]
 
 
@@ -192,9 +162,8 @@ def _group(
 
 def _groups(
     session: Session, group: str, where: list[ColumnElement[bool]]
-) -> tuple[dict[str, stats.Group], set[dt.date]]:
-    """The groups of the cohorts chosen, labelled as ``stats.compute`` labels them, and the
-    cohorts' graduation days."""
+) -> dict[str, stats.Group]:
+    """The groups of the cohorts chosen, labelled as ``stats.compute`` labels them."""
     rows = session.execute(
         select(Cohort, Program.name)
         .join(Program, Program.id == Cohort.program_id)
@@ -209,41 +178,7 @@ def _groups(
         named = regions.names(session, groups)
         for item in groups.values():
             item.label = named.get(item.key, item.key)
-    return groups, {c.graduated_on for c, _ in rows if c.graduated_on is not None}
-
-
-# The two definitions below are those of ``stats._figures`` (active; survival at a horizon).
-# At the merge with stats_facts (migration 0031 on main), survival reads the facts' flags
-# (``known_Nm``/``alive_Nm`` joined on business and graduation day) as ``stats._figures``
-# does there; these two then go.
-
-
-def _is_active(pop: Any) -> ColumnElement[bool]:
-    active_since = utcnow() - dt.timedelta(days=ACTIVE_DAYS)
-    return and_(
-        pop.c.status != BusinessStatus.CLOSED,
-        or_(pop.c.last_activity_at.is_(None), pop.c.last_activity_at > active_since),
-    )
-
-
-def _survival_terms(pop: Any, h: Any) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """Whether a business was known to exist by the horizon, and whether it was trading then
-    (a trading check-in that month or the one before, or an order in the 60 days before)."""
-    reported_by_then = exists().where(
-        CheckIn.business_id == pop.c.business_id, CheckIn.month <= h.c.target
-    )
-    known = not_(and_(pop.c.created_at >= h.c.next_day, not_(reported_by_then)))
-    traded = exists().where(
-        CheckIn.business_id == pop.c.business_id,
-        CheckIn.trading.is_(True),
-        or_(CheckIn.month == h.c.this_month, CheckIn.month == h.c.last_month),
-    )
-    ordered = exists().where(
-        Order.business_id == pop.c.business_id,
-        Order.created_at >= h.c.orders_from,
-        Order.created_at < h.c.next_day,
-    )
-    return known, and_(known, or_(traded, ordered))
+    return groups
 
 
 def note(language: str) -> str:

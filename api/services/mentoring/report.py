@@ -1,4 +1,5 @@
-"""The university's community-service record of its mentors (JSON and CSV)."""
+"""The university's community-service record of its mentors and trainers: mentoring, group
+mentoring and training events (JSON, CSV/XLSX and a chart, all from one report)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, NotFound, ValidationFailed
@@ -19,6 +20,10 @@ from api.models import (
     Organization,
     OrganizationKind,
     SessionStatus,
+    TrainingEvent,
+    TrainingEventStatus,
+    TrainingRegistration,
+    User,
 )
 from api.services.authz import Actor, authorize
 from api.services.mentoring.common import COMPLETED
@@ -34,8 +39,18 @@ class MentorRecord:
     alumna_minutes: int = 0  # the women's: each session once per woman who came
     alumnae: set[str] = field(default_factory=set)
     topics: Counter[str] = field(default_factory=Counter)
+    training_events_held: int = 0
     completed: int = 0
     ratings: list[int] = field(default_factory=list)
+
+    def count(self, minutes: int, came: set[str]) -> None:
+        """The one counting rule of a meeting held (a one-to-one session, a workshop, a
+        training event): its duration once for those who led it, if anyone came; once per
+        woman who came for the women; each woman once, however she was reached."""
+        if came:
+            self.minutes += minutes
+            self.alumna_minutes += minutes * len(came)
+            self.alumnae |= came
 
     @property
     def hours(self) -> float:
@@ -68,10 +83,11 @@ class MentoringReport:
 def mentoring_report(
     session: Session, *, actor: Actor, organization_id: str, from_date: dt.date, to_date: dt.date
 ) -> MentoringReport:
-    """Sessions held between the dates (inclusive, by their start), for the university's
-    community-service reporting: per mentor and in total. Hours count attended sessions, each
-    once for the mentor; ``alumna_hours`` counts them once per woman who came (a two-hour
-    workshop for 20 women: one session, 2 hours, 40 alumna hours, 20 alumnae served)."""
+    """Sessions and training events held between the dates (inclusive, by their start), for
+    the university's community-service reporting: per mentor or trainer and in total. Hours
+    count what was attended, each once for those who led it (``MentorRecord.count``);
+    ``alumna_hours`` counts it once per woman who came (a two-hour workshop or training for 20
+    women: 2 hours, 40 alumna hours, 20 alumnae served)."""
     organization = session.get(Organization, organization_id)
     if organization is None:
         raise NotFound()
@@ -101,15 +117,13 @@ def mentoring_report(
         record = records.setdefault(
             request.mentor_id, MentorRecord(request.mentor_id, request.mentor.name)
         )
+        came = {request.alumna_id} if meeting.attendance == Attendance.ATTENDED else set()
         for target in (record, totals):
             target.sessions_held += 1
-            if meeting.attendance == Attendance.ATTENDED:
-                target.minutes += meeting.duration_minutes
-                target.alumnae.add(request.alumna_id)
             target.topics[request.topic.value] += 1
-            if meeting.attendance == Attendance.ATTENDED:
-                target.alumna_minutes += meeting.duration_minutes
+            target.count(meeting.duration_minutes, came)
     _add_group_sessions(session, organization.id, start, end, records, totals)
+    _add_training_events(session, organization.id, start, end, records, totals)
     finished = session.scalars(
         select(MentoringRequest).where(
             MentoringRequest.organization_id == organization.id,
@@ -167,10 +181,68 @@ def _add_group_sessions(
             target.sessions_held += 1
             target.group_sessions_held += 1
             target.topics[meeting.topic.value] += 1
-            if came:
-                target.minutes += meeting.duration_minutes
-                target.alumna_minutes += meeting.duration_minutes * len(came)
-                target.alumnae |= came
+            target.count(meeting.duration_minutes, came)
+
+
+def _add_training_events(
+    session: Session,
+    organization_id: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    records: dict[str, MentorRecord],
+    totals: MentorRecord,
+) -> None:
+    """The university's training events held in the period (not cancelled; completed, or
+    attendance recorded): each once for each of its trainers and once in the totals, however
+    many trainers it had; its hours once per woman who came."""
+    held = session.scalars(
+        select(TrainingEvent)
+        .where(
+            TrainingEvent.organization_id == organization_id,
+            TrainingEvent.status != TrainingEventStatus.CANCELLED,
+            TrainingEvent.starts_at >= start,
+            TrainingEvent.starts_at < end,
+            or_(
+                TrainingEvent.status == TrainingEventStatus.COMPLETED,
+                exists().where(
+                    TrainingRegistration.event_id == TrainingEvent.id,
+                    TrainingRegistration.attended.is_not(None),
+                ),
+            ),
+        )
+        .order_by(TrainingEvent.starts_at)
+    ).all()
+    came_to = _attendees(session, [event.id for event in held])
+    trainers = {
+        user.id: user
+        for user in session.scalars(
+            select(User).where(User.id.in_({t for e in held for t in e.trainer_ids}))
+        )
+    }
+    for event in held:
+        came = came_to.get(event.id, set())
+        leaders = [
+            records.setdefault(t, MentorRecord(t, trainers[t].name))
+            for t in event.trainer_ids
+            if t in trainers
+        ]
+        for target in (*leaders, totals):
+            target.training_events_held += 1
+            target.topics[event.topic.value] += 1
+            target.count(event.hours * 60, came)
+
+
+def _attendees(session: Session, event_ids: list[str]) -> dict[str, set[str]]:
+    came: dict[str, set[str]] = {}
+    if event_ids:
+        for event_id, user_id in session.execute(
+            select(TrainingRegistration.event_id, TrainingRegistration.user_id).where(
+                TrainingRegistration.event_id.in_(event_ids),
+                TrainingRegistration.attended.is_(True),
+            )
+        ):
+            came.setdefault(event_id, set()).add(user_id)
+    return came
 
 
 def report_csv_rows(report: MentoringReport) -> list[list[Any]]:
@@ -186,6 +258,7 @@ def report_csv_rows(report: MentoringReport) -> list[list[Any]]:
         "topics",
         "group_sessions_held",
         "alumna_hours",
+        "training_events_held",
     ]
     rows: list[list[Any]] = [header]
     for record in [*report.mentors, report.totals]:
@@ -202,6 +275,7 @@ def report_csv_rows(report: MentoringReport) -> list[list[Any]]:
                 "; ".join(f"{t}={n}" for t, n in sorted(record.topics.items())),
                 record.group_sessions_held,
                 record.alumna_hours,
+                record.training_events_held,
             ]
         )
     return rows

@@ -33,8 +33,7 @@ from api.services import businesses, categories, changes, events, groups, region
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import refuse
 from api.services.sponsorship.common import NEED_SORTS, OPEN_NEEDS, PROGRESS
-from api.services.training import events as training_events
-from api.services.training.common import is_organizer
+from api.services.training.common import is_organizer, serves
 
 
 def create_need(
@@ -123,7 +122,7 @@ def _events_in(region: str) -> Any:
         TrainingEventRegion.event_id == TrainingEvent.id,
         regions.within(TrainingEventRegion.region_code, region),
     )
-    return select(TrainingEvent.id).where(training_events.serves(region) | within)
+    return select(TrainingEvent.id).where(serves(region) | within)
 
 
 def get_need(session: Session, *, actor: Actor, need_id: str, action: str = "view") -> SupportNeed:
@@ -137,6 +136,21 @@ def close_need(session: Session, *, actor: Actor, need_id: str) -> SupportNeed:
     need = get_need(session, actor=actor, need_id=need_id, action="edit")
     if need.status == NeedStatus.CLOSED:
         refuse("close", need.status)
+    return _close(session, actor, need)
+
+
+def close_event_needs(session: Session, *, actor: Actor, event: TrainingEvent) -> None:
+    """A cancelled event's open needs close as a need closed by hand does (its proposals are
+    left as they are, to be declined or withdrawn)."""
+    for need in session.scalars(
+        select(SupportNeed)
+        .where(SupportNeed.event_id == event.id, SupportNeed.status.in_(OPEN_NEEDS))
+        .order_by(SupportNeed.created_at, SupportNeed.id)
+    ).all():
+        _close(session, actor, need)
+
+
+def _close(session: Session, actor: Actor, need: SupportNeed) -> SupportNeed:
     need.status, need.closed_at = NeedStatus.CLOSED, utcnow()
     session.flush()
     events.record(session, type="need.closed", subject=need, actor=actor, public=True)

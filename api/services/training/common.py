@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, object_session
 
 from api.db import utcnow
@@ -22,6 +22,7 @@ from api.models import (
     Membership,
     RegistrationStatus,
     TrainingEvent,
+    TrainingEventRegion,
     TrainingEventStatus,
     TrainingRegistration,
 )
@@ -182,4 +183,15 @@ def record_registration(
         data=payload,
         notify=(registration.user_id,),
         audience=(event.organization_id,),
+    )
+
+
+def serves(code: str) -> Any:
+    """Events serving a region: one of their regions is it or above it, or they serve all."""
+    parts = code.split(".")
+    ancestors = [".".join(parts[: i + 1]) for i in range(len(parts))]
+    none = ~exists().where(TrainingEventRegion.event_id == TrainingEvent.id)
+    return none | exists().where(
+        TrainingEventRegion.event_id == TrainingEvent.id,
+        TrainingEventRegion.region_code.in_(ancestors),
     )

@@ -11,6 +11,7 @@ be short (``api.documents``); each states its size in bytes.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -38,7 +39,7 @@ from api.models import (
     Topic,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import events, photos
+from api.services import changes, events, photos
 from api.services.authz import Actor, authorize, can
 from api.services.lifecycle import Lifecycle
 from api.services.shown import Shown
@@ -157,8 +158,10 @@ def list_courses(
     limit: int,
     cursor: str | None = None,
     sort: str = "-created_at",
+    updated_since: dt.datetime | None = None,
 ) -> Page[Course]:
-    """Published courses, filtered; drafts and archived ones of the caller's organisations."""
+    """Published courses, filtered; drafts and archived ones of the caller's organisations.
+    With ``updated_since``, those that changed, and tombstones for those that left the list."""
     stmt = select(Course).where(Course.status == status)
     if status != PUBLISHED:
         mine = select(Membership.organization_id).where(Membership.user_id == actor.user_id)
@@ -177,10 +180,21 @@ def list_courses(
         stmt = stmt.where(Course.level == level)
     if language:
         stmt = stmt.where(Course.language == language)
-    if publisher:
-        stmt = stmt.where(Course.organization_id == publisher)
-    return paginate(
-        session, stmt, model=Course, sort=sort, options=SORTS, limit=limit, cursor=cursor
+    # The publisher is a filter no write changes: other courses' changes stay out of a sync.
+    stable = Course.organization_id == publisher if publisher else None
+    if stable is not None:
+        stmt = stmt.where(stable)
+    return changes.paginate_changes(
+        session,
+        stmt,
+        model=Course,
+        since=updated_since,
+        user_id=actor.user_id,
+        scope=stable,
+        sort=sort,
+        options=SORTS,
+        limit=limit,
+        cursor=cursor,
     )
 
 
@@ -232,7 +246,7 @@ def shown_page(session: Session, actor: Actor, page: Page[Course]) -> Page[Shown
             )
         }
     items = [_shown(session, actor, c, counts, mine.get(c.id)) for c in page.items]
-    return Page(items, page.next_cursor)
+    return changes.with_items(page, items)
 
 
 def _shown(

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import api.services.sponsorship.needs as sponsorship_needs
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, ValidationFailed
 from api.models import (
@@ -45,6 +46,7 @@ from api.services.training.common import (
     record_event,
     runs,
     seat_counts,
+    serves,
 )
 
 EVENT_SORTS = sort_options(TrainingEvent, starts_at=["starts_at"], created_at=["created_at"])
@@ -159,7 +161,8 @@ def update_event(
 
 
 def cancel_event(session: Session, *, actor: Actor, event_id: str, reason: str) -> TrainingEvent:
-    """Call the event off; everyone registered is told."""
+    """Call the event off; everyone registered is told, and its open needs close (as a need
+    closed by hand: nobody can sponsor seats that will not be held)."""
     event = get_event(session, actor=actor, event_id=event_id, action="manage")
     if event.status != SCHEDULED:
         raise Conflict("event_not_scheduled", params={"status": event.status.value})
@@ -174,6 +177,7 @@ def cancel_event(session: Session, *, actor: Actor, event_id: str, reason: str) 
     record_event(
         session, "training_event.cancelled", event, actor, notify=registered, reason=reason
     )
+    sponsorship_needs.close_event_needs(session, actor=actor, event=event)
     return event
 
 
@@ -211,17 +215,6 @@ def list_events(
         options=EVENT_SORTS,
         limit=limit,
         cursor=cursor,
-    )
-
-
-def serves(code: str) -> Any:
-    """Events serving a region: one of their regions is it or above it, or they serve all."""
-    parts = code.split(".")
-    ancestors = [".".join(parts[: i + 1]) for i in range(len(parts))]
-    none = ~exists().where(TrainingEventRegion.event_id == TrainingEvent.id)
-    return none | exists().where(
-        TrainingEventRegion.event_id == TrainingEvent.id,
-        TrainingEventRegion.region_code.in_(ancestors),
     )
 
 
