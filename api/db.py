@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -131,6 +133,33 @@ def advisory_lock(session: Session | Connection, key: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
 
 
+# Every engine the app makes, so that a forked process (a gunicorn worker forked from the
+# master that built the app, ``preload_app``) starts with empty pools: a connection opened
+# before the fork would be one socket shared by two processes. ``dispose(close=False)`` drops
+# the child's references without closing what the parent still uses (SQLAlchemy's advice for
+# multiprocessing). ``release_connections`` is the master's side: it closes its own.
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def keep_fork_safe(engine: Engine) -> Engine:
+    _engines.add(engine)
+    return engine
+
+
+def release_connections() -> None:
+    """Close every pooled connection of this process (the master, before it forks)."""
+    for engine in list(_engines):
+        engine.dispose()
+
+
+def _fresh_pools_in_child() -> None:
+    for engine in list(_engines):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_fresh_pools_in_child)
+
+
 def make_engine(
     url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: int = 5
 ) -> Engine:
@@ -141,7 +170,7 @@ def make_engine(
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         _configure_sqlite(engine)
-        return engine
+        return keep_fork_safe(engine)
     engine = create_engine(
         url,
         pool_size=pool_size,
@@ -151,7 +180,7 @@ def make_engine(
         connect_args={"connect_timeout": 5, "options": "-c statement_timeout=30000"},
     )
     _ping_when_idle(engine)
-    return engine
+    return keep_fork_safe(engine)
 
 
 # A connection back from the pool after this long is pinged before use (a server restart or a

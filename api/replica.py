@@ -150,7 +150,7 @@ def make_router(
     url: str, primary: Engine, *, pool_size: int, max_overflow: int, max_lag_seconds: float
 ) -> ReplicaRouter | None:
     """The router for ``DATABASE_REPLICA_URL`` (None without one, or on SQLite)."""
-    from api.db import _ping_when_idle, make_sessionmaker
+    from api.db import _ping_when_idle, keep_fork_safe, make_sessionmaker
 
     if not url or primary.dialect.name != "postgresql":
         return None
@@ -165,6 +165,7 @@ def make_router(
         },
     )
     _ping_when_idle(replica)
+    keep_fork_safe(replica)
     return ReplicaRouter(
         primary, replica, make_sessionmaker(replica), max_lag_seconds=max_lag_seconds
     )
