@@ -597,21 +597,28 @@ def test_an_app_developer_reads_the_catalogue_with_a_key_and_follows_events(
     assert re.match(r"application/problem\+json", refused.headers["Content-Type"])
 
 
-# -- the README's walk-throughs, run as written ------------------------------------------------
+# -- the README's and the docs' walk-throughs, run as written -----------------------------------
 
 WALK_THROUGH = re.compile(r"<!-- walk-through:[^>]*-->\n```sh\n(.*?)```", re.S)
+# Documents whose walk-throughs are known to be marked: one that loses its mark fails.
+MARKED = {"README.md": 2, "docs/training.md": 1}
 
 
-def readme_walk_throughs() -> list[str]:
-    blocks = WALK_THROUGH.findall((ROOT / "README.md").read_text())
-    assert len(blocks) >= 2, "the README's quick start and partner walk-throughs are marked"
-    return blocks
+def walk_throughs() -> list[tuple[str, str]]:
+    """Every marked block of the README and of docs/*.md, with the file it is in."""
+    found: list[tuple[str, str]] = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        name = str(path.relative_to(ROOT))
+        blocks = WALK_THROUGH.findall(path.read_text())
+        assert len(blocks) >= MARKED.get(name, 0), f"{name}'s walk-throughs lost their marks"
+        found += [(name, block) for block in blocks]
+    return found
 
 
-def test_the_readme_walk_throughs_run_as_written(served: Served) -> None:
-    """Each marked shell block of the README, against this server: every curl must succeed
-    (--fail-with-body), every python3 one-liner must find what it reads."""
-    for block in readme_walk_throughs():
+def test_the_walk_throughs_run_as_written(served: Served) -> None:
+    """Each marked shell block of the README and the docs, against this server: every curl
+    must succeed (--fail-with-body), every python3 one-liner must find what it reads."""
+    for name, block in walk_throughs():
         receiver = str(free_port())
         script = block.replace("localhost:5000", served.base.removeprefix("http://")).replace(
             "9000", receiver
@@ -629,5 +636,5 @@ def test_the_readme_walk_throughs_run_as_written(served: Served) -> None:
             check=False,
         )
         assert result.returncode == 0, (
-            f"{script}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            f"{name}:\n{script}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         )
