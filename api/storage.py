@@ -27,6 +27,10 @@ class NoPublicUrl(RuntimeError):
     """A private file was asked for its public address: it has none."""
 
 
+class FileMissing(LookupError):
+    """No file at this key."""
+
+
 class Storage(Protocol):
     """Put, read and delete immutable files by key; say where clients fetch them."""
 
@@ -37,7 +41,9 @@ class Storage(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
-    def get(self, key: str) -> bytes: ...
+    def get(self, key: str) -> bytes:
+        """The file at ``key``; ``FileMissing`` if there is none."""
+        ...
 
     def delete(self, key: str) -> None: ...
 
@@ -77,7 +83,10 @@ class LocalStorage:
         temporary.replace(path)  # readers never see half a file
 
     def get(self, key: str) -> bytes:
-        return self.path(key).read_bytes()
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise FileMissing(key) from None
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
@@ -144,7 +153,14 @@ class S3Storage:
         )
 
     def get(self, key: str) -> bytes:
-        body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except Exception as error:  # botocore's ClientError: its code says which
+            code = getattr(error, "response", {}).get("Error", {}).get("Code")
+            if code in ("NoSuchKey", "404"):
+                raise FileMissing(key) from error
+            raise
+        body: bytes = response["Body"].read()
         return body
 
     def delete(self, key: str) -> None:

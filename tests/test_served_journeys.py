@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,12 +116,13 @@ def _act(caller: Http, path: str, expect: int = 200, **kw: Any) -> dict[str, Any
     return body
 
 
-class Seller:
-    """A new alumna's shop, made through the API as she would make it."""
+class Alumna:
+    """A new alumna, registered through the API as she would register herself: the code reaches
+    her by message (on `make run`, the development outbox), then she signs in."""
 
-    def __init__(self, http: Http) -> None:
+    def __init__(self, http: Http, name: str = "Ibu Sari") -> None:
         self.phone = _phone()
-        self.name = f"Ibu Sari {_unique()}"
+        self.name = f"{name} {_unique()}"
         anonymous = http.as_()
         anonymous.post(
             "/v1/auth/register",
@@ -132,7 +134,6 @@ class Seller:
                 "role": "alumna",
             },
         )
-        # The code reaches her by message; on make run that is the development outbox.
         e164 = "+62" + self.phone[1:]
         messages = anonymous.get("/v1/dev/outbox", params={"recipient": e164}).json()["items"]
         code = re.search(r"\b(\d{6})\b", messages[0]["body"])
@@ -141,7 +142,15 @@ class Seller:
             "/v1/auth/register/confirm", 201, json={"phone": self.phone, "code": code[1]}
         ).json()
         assert confirmed["phone_verified_at"]
+        self.user_id = str(confirmed["id"])
         self.http = anonymous.sign_in({"phone": self.phone, "password": "rahasia-saya-1"})
+
+
+class Seller(Alumna):
+    """A new alumna's shop, made through the API as she would make it."""
+
+    def __init__(self, http: Http) -> None:
+        super().__init__(http)
         self.business_name = f"Dapur Sari {_unique()}"
         business = self.http.post(
             "/v1/businesses",
@@ -366,6 +375,180 @@ def test_a_csr_partner_sponsors_a_need_and_reads_the_impact(http: Http, seller: 
     assert csv.headers["Content-Type"].startswith("text/csv")
 
 
+def _reports(mentor: Http, university: str, mentor_id: str) -> tuple[dict[str, Any], ...]:
+    """The university's report of this year (by the events' start, in UTC): its totals and
+    the mentor's own record."""
+    year = dt.datetime.now(dt.UTC).year
+    report = mentor.get(
+        f"/v1/organizations/{university}/mentoring-report?from={year}-01-01&to={year}-12-31"
+    ).json()
+    mine = [m for m in report["mentors"] if m["mentor_id"] == mentor_id]
+    return report["totals"], (mine[0] if mine else {})
+
+
+def _delta(after: dict[str, Any], before: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: after.get(name, 0) - before.get(name, 0) for name in names}
+
+
+REPORTED = ("training_events_held", "hours", "alumnae_served", "alumna_hours", "sessions_held")
+IMPACT = ("women_reached", "training_attended", "training_completed", "value_disbursed_idr")
+
+
+def test_a_university_trains_twenty_women_whose_seats_a_csr_company_sponsors(
+    http: Http,
+) -> None:
+    """Issue 24's "done when": a course, a two-hour workshop from it for 20 women that counts
+    as one session, a certificate each that anyone can verify, the seats sponsored by a CSR
+    company that sees whom it reached."""
+    mentor = http.sign_in(MENTOR)
+    partner = http.sign_in(PARTNER)
+    mentor_id = mentor.get("/v1/me").json()["id"]
+    university = mentor.get("/v1/me/organizations").json()["items"][0]["organization"]["id"]
+    company = partner.get("/v1/me/organizations").json()["items"][0]["organization"]["id"]
+    impact_url = f"/v1/organizations/{company}/impact?year={today().year}"
+    totals_before, mine_before = _reports(mentor, university, mentor_id)
+    impact_before = partner.get(impact_url).json()
+
+    course = mentor.post(
+        "/v1/courses",
+        201,
+        json={
+            "organization_id": university,
+            "title": f"Pembukuan usaha rumahan {_unique()}",
+            "summary": "Mencatat modal, penjualan dan untung rugi tiap minggu.",
+            "topic": "bookkeeping",
+            "level": "beginner",
+        },
+    ).json()
+    mentor.post(
+        f"/v1/courses/{course['id']}/modules",
+        201,
+        json={"title": "Buku kas harian", "body": "Catat uang masuk dan keluar setiap hari."},
+    )
+    assert _act(mentor, f"/v1/courses/{course['id']}/publish")["status"] == "published"
+    assert course["id"] in [c["id"] for c in http.get("/v1/courses?limit=100").json()["items"]]
+
+    # The workshop starts in a few seconds; registration stays open until it ends.
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    starts = now + dt.timedelta(seconds=4)
+    ends = starts + dt.timedelta(hours=2)
+    event = mentor.post(
+        "/v1/training-events",
+        201,
+        json={
+            "organization_id": university,
+            "course_id": course["id"],
+            "title": course["title"],
+            "topic": "bookkeeping",
+            "format": "in_person",
+            "place": "Aula Kelurahan Mustikasari, Kota Bekasi",
+            "starts_at": starts.isoformat(),
+            "ends_at": ends.isoformat(),
+            "hours": 2,
+            "capacity": 20,
+            "registration_opens_at": (now - dt.timedelta(minutes=1)).isoformat(),
+            "registration_closes_at": ends.isoformat(),
+            "region_codes": ["32.75"],
+            "trainer_ids": [mentor_id],
+        },
+    ).json()
+    path = f"/v1/training-events/{event['id']}"
+    assert event["course_id"] == course["id"] and event["seats_left"] == 20
+
+    # She asks for the seats; the CSR company pays for them.
+    need = mentor.post(
+        f"{path}/needs",
+        201,
+        json={"title": "Kursi pelatihan pembukuan", "seats": 20, "target_value_idr": 3_000_000},
+    ).json()
+    assert need["target"] == {"type": "training_event", "id": event["id"]}
+    found = partner.get("/v1/needs?target_type=training_event&limit=100").json()["items"]
+    assert need["id"] in [n["id"] for n in found]
+    proposal = partner.post(
+        "/v1/sponsorships",
+        201,
+        json={
+            "need_id": need["id"],
+            "kind": "cash",
+            "value_idr": 3_000_000,
+            "terms": "Biaya 20 kursi pelatihan pembukuan.",
+        },
+    ).json()
+    assert proposal["target"] == {"type": "training_event", "id": event["id"]}
+    sponsorship = f"/v1/sponsorships/{proposal['id']}"
+    assert _act(mentor, f"{sponsorship}/accept")["status"] == "accepted"
+    paid = partner.post(
+        f"{sponsorship}/disbursements",
+        201,
+        json={
+            "disbursed_on": today().isoformat(),
+            "value_idr": 3_000_000,
+            "description": "Transfer biaya kursi.",
+        },
+    ).json()
+    mentor.post(f"{sponsorship}/disbursements/{paid['id']}/confirm", 200)
+    assert partner.get(sponsorship).json()["status"] == "active"
+    assert http.get(f"/v1/needs/{need['id']}").json()["status"] == "met"
+
+    # Twenty women register on the platform, then for the workshop: twenty seats.
+    women = [Alumna(http, "Ibu Peserta") for _ in range(20)]
+    for woman in women:
+        seat = woman.http.post(f"{path}/registrations", 201).json()
+        assert seat["status"] == "confirmed", seat
+    assert http.get(path).json()["seats_left"] == 0
+
+    # The workshop has started: the trainer calls the roll and completes it.
+    wait = (starts - dt.datetime.now(dt.UTC)).total_seconds()
+    if wait > 0:
+        time.sleep(wait + 0.2)
+    came = [{"user_id": woman.user_id, "attended": True} for woman in women]
+    recorded = mentor.post(f"{path}/attendance", 200, json={"entries": came}).json()["items"]
+    assert len(recorded) == 20 and all(r["attended"] for r in recorded)
+    assert _act(mentor, f"{path}/complete")["status"] == "completed"
+
+    # Each woman has her certificate; a buyer or an official checks it by its code.
+    anonymous = http.as_()
+    for woman in women:
+        (certificate,) = woman.http.get("/v1/training-certificates").json()["items"]
+        assert certificate["event_id"] == event["id"] and certificate["hours"] == 2
+        pdf = woman.http.get(f"/v1/training-certificates/{certificate['id']}/pdf")
+        assert pdf.headers["Content-Type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF-")
+        checked = anonymous.get(f"/v1/certificate-verifications/{certificate['code']}").json()
+        assert checked["valid"] is True and checked["status"] == "valid"
+        assert checked["holder_name"] == woman.name
+        assert (checked["title"], checked["hours"]) == (course["title"], 2)
+    listed = mentor.get(f"{path}/certificates?limit=100").json()["items"]
+    assert len(listed) == 20
+
+    # The university's report counts the workshop once: 2 hours, 20 women, 40 women-hours.
+    totals_after, mine_after = _reports(mentor, university, mentor_id)
+    assert _delta(totals_after, totals_before, *REPORTED) == {
+        "training_events_held": 1,
+        "hours": 2,
+        "alumnae_served": 20,
+        "alumna_hours": 40,
+        "sessions_held": 0,
+    }
+    assert _delta(mine_after, mine_before, *REPORTED) == {
+        "training_events_held": 1,
+        "hours": 2,
+        "alumnae_served": 20,
+        "alumna_hours": 40,
+        "sessions_held": 0,
+    }
+    # The CSR company sees whom its seats reached: 20 women came, 20 certified.
+    impact_after = partner.get(impact_url).json()
+    assert _delta(impact_after, impact_before, *IMPACT) == {
+        "women_reached": 20,
+        "training_attended": 20,
+        "training_completed": 20,
+        "value_disbursed_idr": 3_000_000,
+    }
+    reached = impact_after["targets_reached"]["training_event"]
+    assert reached - impact_before["targets_reached"]["training_event"] == 1
+
+
 def test_a_facilitator_follows_up_checks_in_and_reads_the_statistics(http: Http) -> None:
     facilitator = http.sign_in(FACILITATOR)
     quiet = facilitator.get("/v1/follow-up?status=dormant&limit=10").json()["items"]
@@ -414,21 +597,28 @@ def test_an_app_developer_reads_the_catalogue_with_a_key_and_follows_events(
     assert re.match(r"application/problem\+json", refused.headers["Content-Type"])
 
 
-# -- the README's walk-throughs, run as written ------------------------------------------------
+# -- the README's and the docs' walk-throughs, run as written -----------------------------------
 
 WALK_THROUGH = re.compile(r"<!-- walk-through:[^>]*-->\n```sh\n(.*?)```", re.S)
+# Documents whose walk-throughs are known to be marked: one that loses its mark fails.
+MARKED = {"README.md": 2, "docs/training.md": 1}
 
 
-def readme_walk_throughs() -> list[str]:
-    blocks = WALK_THROUGH.findall((ROOT / "README.md").read_text())
-    assert len(blocks) >= 2, "the README's quick start and partner walk-throughs are marked"
-    return blocks
+def walk_throughs() -> list[tuple[str, str]]:
+    """Every marked block of the README and of docs/*.md, with the file it is in."""
+    found: list[tuple[str, str]] = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        name = str(path.relative_to(ROOT))
+        blocks = WALK_THROUGH.findall(path.read_text())
+        assert len(blocks) >= MARKED.get(name, 0), f"{name}'s walk-throughs lost their marks"
+        found += [(name, block) for block in blocks]
+    return found
 
 
-def test_the_readme_walk_throughs_run_as_written(served: Served) -> None:
-    """Each marked shell block of the README, against this server: every curl must succeed
-    (--fail-with-body), every python3 one-liner must find what it reads."""
-    for block in readme_walk_throughs():
+def test_the_walk_throughs_run_as_written(served: Served) -> None:
+    """Each marked shell block of the README and the docs, against this server: every curl
+    must succeed (--fail-with-body), every python3 one-liner must find what it reads."""
+    for name, block in walk_throughs():
         receiver = str(free_port())
         script = block.replace("localhost:5000", served.base.removeprefix("http://")).replace(
             "9000", receiver
@@ -446,5 +636,5 @@ def test_the_readme_walk_throughs_run_as_written(served: Served) -> None:
             check=False,
         )
         assert result.returncode == 0, (
-            f"{script}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            f"{name}:\n{script}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         )

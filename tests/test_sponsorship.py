@@ -353,8 +353,20 @@ def test_needs_are_browsed_by_filters_and_sorted(
     def ids(query: str) -> list[str]:
         return [n["id"] for n in client.get(f"/v1/needs?{query}").json["items"]]
 
-    assert ids("sort=deadline") == [soon["id"], later["id"]]  # no deadline: not in this order
-    assert ids("sort=-deadline") == [later["id"], soon["id"]]
+    # A need without a deadline comes after the dated ones (the default order lists it too),
+    # and first in the reverse order; pages follow the same order across it.
+    assert ids("sort=deadline") == [soon["id"], later["id"], far["id"]]
+    assert ids("") == ids("sort=deadline")
+    assert ids("sort=-deadline") == [far["id"], later["id"], soon["id"]]
+    for sort in ("deadline", "-deadline"):
+        walked, cursor = [], ""
+        while True:
+            page = client.get(f"/v1/needs?sort={sort}&limit=1{cursor}").json
+            walked += [n["id"] for n in page["items"]]
+            if not page["next_cursor"]:
+                break
+            cursor = f"&cursor={page['next_cursor']}"
+        assert walked == ids(f"sort={sort}")
     assert set(ids("sort=-created_at")) == {soon["id"], later["id"], far["id"]}
     assert ids("kind=capital") == [later["id"]]
     assert set(ids("region=32.71&sort=created_at")) == {far["id"]}

@@ -29,7 +29,7 @@ from api.models import Disbursement, Role, User
 from api.services import photos as photo_service
 from api.services.authz import Actor
 from api.state import get_state
-from api.storage import LocalStorage, S3Storage
+from api.storage import FileMissing, LocalStorage, S3Storage
 from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import BusinessFactory, ProductFactory
 from tests.helpers import assert_problem, image_bytes, upload
@@ -260,3 +260,13 @@ def test_files_of_a_deleted_photo_go_only_when_the_deletion_commits(
     assert len(_files(storage)) == 3
     db_session.commit()
     assert _files(storage) == []
+
+
+def test_a_missing_file_is_said_so_by_either_storage(s3_server: S3Server, tmp_path: Path) -> None:
+    """What reads a file it may not have drawn yet (a certificate's PDF) tells a missing file
+    from a failure, on disk and on S3 alike."""
+    for storage in (LocalStorage(tmp_path / "media"), s3_server.storage()):
+        with pytest.raises(FileMissing):
+            storage.private.get("certificates/tce_none/0000.pdf")
+        storage.private.put("certificates/tce_one/0001.pdf", b"%PDF-1.4", "application/pdf")
+        assert storage.private.get("certificates/tce_one/0001.pdf") == b"%PDF-1.4"

@@ -28,17 +28,12 @@ from api.services.training import events as training
 from api.services.training import registrations
 from api.storage import Storage
 
-# Where the QR code of a demo certificate points: `make run`'s own address.
-DEMO_VERIFY_BASE = "http://127.0.0.1:5000"
-
 
 def load_training(
     session: Session,
     users: dict[str, User],
     storage: Storage | None,
     echo: Callable[[str], Any],
-    *,
-    verify_base: str = DEMO_VERIFY_BASE,
 ) -> None:
     """Without a storage (the API's test world) the past workshop is left attended but not
     completed: whoever loads it completes it, and its certificates are made there."""
@@ -95,12 +90,9 @@ def load_training(
         event_id=held.id,
         entries=came,
         storage=placeholder,
-        verify_base=verify_base,
     )
     if storage is not None:
-        registrations.complete_event(
-            session, actor=organizer, event_id=held.id, storage=storage, verify_base=verify_base
-        )
+        registrations.complete_event(session, actor=organizer, event_id=held.id, storage=storage)
     upcoming = event(
         "Foto produk dengan ponsel", Topic.PRODUCT_PHOTOGRAPHY, now + dt.timedelta(days=10), 2, 3
     )

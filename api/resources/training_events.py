@@ -124,7 +124,6 @@ def complete_training_event(event_id: str) -> Shown[TrainingEvent]:
         actor=current_actor(),
         event_id=event_id,
         storage=state().storage,
-        verify_base=_verify_base(),
     )
     return _shown(event)
 
@@ -164,7 +163,6 @@ def record_training_attendance(data: dict[str, Any], event_id: str) -> dict[str,
         event_id=event_id,
         entries=data["entries"],
         storage=state().storage,
-        verify_base=_verify_base(),
     )
     return {"items": [_registration(r) for r in recorded]}
 
@@ -245,7 +243,11 @@ def get_training_certificate(certificate_id: str) -> TrainingCertificate:
 def get_training_certificate_pdf(certificate_id: str) -> Response:
     """Download the certificate as a PDF (never a public URL; a withdrawn one has none)."""
     certificate, data = certificates.certificate_pdf(
-        db(), actor=current_actor(), certificate_id=certificate_id, storage=state().storage
+        db(),
+        actor=current_actor(),
+        certificate_id=certificate_id,
+        storage=state().storage,
+        verify_base=_verify_base(),
     )
     return Response(
         data,

@@ -3,9 +3,10 @@ events are recorded."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, func, literal, select
 from sqlalchemy.orm import Session
 
 import api.services.sponsorship.targets as targets
@@ -30,6 +31,12 @@ NEED_SORTS = {
 SPONSORSHIP_SORTS = sort_options(Sponsorship, created_at=["created_at"])
 DISBURSEMENT_SORTS = sort_options(Disbursement, disbursed_on=["disbursed_on", "created_at"])
 PROGRESS = SupportNeed.confirmed_value_idr * 1.0 / SupportNeed.target_value_idr
+# The deadline order: a need without a deadline (every training event's seats, many a business's
+# need) comes after every dated one, and first in ``-deadline``. Pages compare a value, never
+# NULL, so the order reads a far date in its place; leaving such needs out of the order, as it
+# once did, hid them from the default list.
+NO_DEADLINE = dt.date(9999, 12, 31)
+DEADLINE = func.coalesce(SupportNeed.deadline, literal(NO_DEADLINE, Date))
 OPEN_NEEDS = (NeedStatus.OPEN, NeedStatus.PARTLY_MET)
 
 S = SponsorshipStatus

@@ -32,7 +32,7 @@ from api.pagination import Page
 from api.services import businesses, categories, changes, events, groups, regions
 from api.services.authz import Actor, authorize
 from api.services.lifecycle import refuse
-from api.services.sponsorship.common import NEED_SORTS, OPEN_NEEDS, PROGRESS
+from api.services.sponsorship.common import DEADLINE, NEED_SORTS, OPEN_NEEDS, PROGRESS
 from api.services.training.common import is_organizer, serves
 
 
@@ -223,8 +223,6 @@ def browse_needs(
             GraduateClaim.cohort_id == cohort, GraduateClaim.status == ClaimStatus.VERIFIED
         )
         stmt = stmt.where(or_(Business.owner_id.in_(graduates), SupportNeed.cohort_id == cohort))
-    if sort.lstrip("-") == "deadline":
-        stmt = stmt.where(SupportNeed.deadline.is_not(None))
     return changes.paginate_changes(
         session,
         stmt,
@@ -236,5 +234,5 @@ def browse_needs(
         options=NEED_SORTS,
         limit=limit,
         cursor=cursor,
-        computed={"progress": PROGRESS},
+        computed={"progress": PROGRESS, "deadline": DEADLINE},
     )

@@ -161,7 +161,6 @@ def record_attendance(
     event_id: str,
     entries: Sequence[Mapping[str, Any]],
     storage: Storage,
-    verify_base: str,
 ) -> list[TrainingRegistration]:
     """Who came and who did not; a woman who came without registering is found by her phone
     or her user id and recorded as a walk-in. On a completed event, a woman newly recorded as
@@ -198,9 +197,7 @@ def record_attendance(
         recorded.append(registration)
         if event.status == COMPLETED:
             if entry["attended"]:
-                certificates.issue(
-                    session, registration, storage=storage, verify_base=verify_base, actor=actor
-                )
+                certificates.issue(session, registration, storage=storage, actor=actor)
             else:
                 certificates.revoke_for(session, registration, actor=actor, reason="absent")
     return recorded
@@ -230,7 +227,7 @@ def _attendees(session: Session, entries: Sequence[Mapping[str, Any]]) -> list[U
 
 
 def complete_event(
-    session: Session, *, actor: Actor, event_id: str, storage: Storage, verify_base: str
+    session: Session, *, actor: Actor, event_id: str, storage: Storage
 ) -> TrainingEvent:
     """The event is over: each woman recorded as present gets her certificate."""
     event = get_event(session, actor=actor, event_id=event_id, action="run")
@@ -247,8 +244,6 @@ def complete_event(
         )
     ).all()
     for registration in attended:
-        certificates.issue(
-            session, registration, storage=storage, verify_base=verify_base, actor=actor
-        )
+        certificates.issue(session, registration, storage=storage, actor=actor)
     record_event(session, "training_event.completed", event, actor, attended=len(attended))
     return event
