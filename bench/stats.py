@@ -544,13 +544,13 @@ def rebuild(url: str) -> None:
     started = time.monotonic()
     done = stats_facts.rebuild(lambda: Session(engine), echo=lambda line: None)
     print(
-        f"stats_members and stats_facts rebuilt for {done:,} businesses"
+        f"stats_members, stats_facts and stats_graduates rebuilt for {done:,} businesses"
         f" in {time.monotonic() - started:.1f} s (batches of 2,000, as housekeeping does)",
         flush=True,
     )
     engine.dispose()
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("VACUUM (ANALYZE) stats_facts, stats_members")
+        connection.execute("VACUUM (ANALYZE) stats_facts, stats_members, stats_graduates")
 
 
 def main() -> None:

@@ -92,6 +92,7 @@ from api.models.program import (
     RosterEntry,
     StaffRegion,
     StatsFact,
+    StatsGraduate,
     StatsMember,
 )
 from api.models.regions import Region, RegionLevel
@@ -227,6 +228,7 @@ __all__ = [
     "SponsorshipStatus",
     "StaffRegion",
     "StatsFact",
+    "StatsGraduate",
     "StatsMember",
     "SupportKind",
     "SupportNeed",

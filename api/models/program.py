@@ -227,6 +227,32 @@ class StatsMember(Base):
         ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[dt.datetime]  # the business's, which never changes
+    # Whether this is the business's earliest cohort (by graduation day, then id) among its
+    # cohorts of the same program, region or year: the population of a group without filters
+    # is then the rows flagged for it, each business once, with no grouping to do.
+    first_in_program: Mapped[bool] = mapped_column(default=True)
+    first_in_region: Mapped[bool] = mapped_column(default=True)
+    first_in_year: Mapped[bool] = mapped_column(default=True)
+
+
+class StatsGraduate(Base):
+    """A verified graduate in a cohort, with whether it is her earliest cohort (by graduation
+    day, then id) among her cohorts of the same program, region or year: a group's verified
+    graduates without filters are a count of flagged rows, not a ``count(DISTINCT)`` over
+    every claim. Derived data, kept with ``StatsMember`` by ``api.services.stats_facts``."""
+
+    __tablename__ = "stats_graduates"
+    __table_args__ = (Index("ix_stats_graduates_cohort_id", "cohort_id"),)
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    cohort_id: Mapped[str] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_in_program: Mapped[bool] = mapped_column(default=True)
+    first_in_region: Mapped[bool] = mapped_column(default=True)
+    first_in_year: Mapped[bool] = mapped_column(default=True)
 
 
 class AssistGrant(IdMixin, Base):

@@ -548,6 +548,8 @@ NOT_HERS: dict[str, str] = {
     "with her business",
     "stats_members": "which cohorts her business counts in for the statistics (ids and the "
     "day it was listed); derived from her verified claims, it goes with her business or claim",
+    "stats_graduates": "which cohorts she counts in as a verified graduate (ids and flags); "
+    "derived from her verified claims, it follows them and goes with her account",
 }
 
 # Every text and JSON column that no part above erases or deletes, and why what it holds is not

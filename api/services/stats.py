@@ -66,6 +66,7 @@ from api.models import (
     RevenueBand,
     RosterEntry,
     StatsFact,
+    StatsGraduate,
     StatsMember,
 )
 from api.services import regions
@@ -98,11 +99,22 @@ FIGURES = (
 )
 
 
+@dataclass(frozen=True)
+class _CohortRow:
+    """What a group keeps of each of its cohorts."""
+
+    id: str
+    name: str
+    program_id: str
+    region_code: str
+    year: int
+
+
 @dataclass
 class Group:
     key: str
     label: str
-    cohorts: list[Cohort] = field(default_factory=list)
+    cohorts: list[Any] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     suppressed: bool = False
 
@@ -118,7 +130,7 @@ def group_key(group: str) -> Any:
     return cast(Cohort.year, String)
 
 
-def _label(group: str, cohort: Cohort, program_name: str) -> tuple[str, str]:
+def _label(group: str, cohort: Any, program_name: str) -> tuple[str, str]:
     if group == "cohort":
         return cohort.id, cohort.name
     if group == "program":
@@ -153,23 +165,28 @@ def compute(
 ) -> list[Group]:
     today = today or utcnow().date()
     where = cohort_filter(program, year, region)
+    # The cohorts' few columns the labels and the scope check read, not whole entities: a
+    # province has hundreds of cohorts.
     rows = session.execute(
-        select(Cohort, Program.name)
+        select(
+            Cohort.id, Cohort.name, Cohort.program_id, Cohort.region_code, Cohort.year, Program.name
+        )
         .join(Program, Program.id == Cohort.program_id)
         .where(*where)
         .order_by(Cohort.year, Cohort.name, Cohort.id)
     ).all()
     groups: dict[str, Group] = {}
-    for cohort, program_name in rows:
-        key, label = _label(group, cohort, program_name)
-        groups.setdefault(key, Group(key, label)).cohorts.append(cohort)
+    for cohort_id, name, program_id, region_code, cohort_year, program_name in rows:
+        row = _CohortRow(cohort_id, name, program_id, region_code, cohort_year)
+        key, label = _label(group, row, program_name)
+        groups.setdefault(key, Group(key, label)).cohorts.append(row)
     if not groups:
         return []
     if group == "region":
         named = regions.names(session, groups)
         for item in groups.values():
             item.label = named.get(item.key, item.key)
-    figures = _figures(session, group_key(group), where, today)
+    figures = _figures(session, group, where, today)
     for item in groups.values():
         item.figures = {name: figures[name].get(item.key) for name in FIGURES}
         for name in ("graduates", "verified_graduates", "businesses_started", "products_listed"):
@@ -194,28 +211,42 @@ def roomy(session: Session) -> None:
         )
 
 
-def population(
-    key: ColumnElement[str], where: list[ColumnElement[bool]], *, activity: bool = True
-) -> Any:
+def population(group: str, where: list[ColumnElement[bool]], *, activity: bool = True) -> Any:
     """(key, business, created_at, since[, status, last_activity_at]): each business of a
     verified graduate of the group's cohorts once per group, measured from her earliest
     graduation among them. Read from ``stats_members`` (kept with the facts) joined to the
-    cohorts; ``activity`` adds the business's status and last activity (a join with the
-    businesses, which only the figures of activity need)."""
-    grouped = (
-        select(
-            key.label("key"),
-            StatsMember.business_id.label("business_id"),
-            StatsMember.created_at.label("created_at"),
-            func.min(Cohort.graduated_on).label("since"),
+    cohorts: by cohort, its rows are already one per business; for a whole program, region or
+    year (no filter), the rows flagged as each business's earliest cohort there; only a
+    filtered group is grouped here. ``activity`` adds the business's status and last activity
+    (a join with the businesses, which only the figures of activity need)."""
+    key = group_key(group)
+    if group == "cohort" or not where:
+        flagged = [] if group == "cohort" else [getattr(StatsMember, f"first_in_{group}")]
+        members: Any = (
+            select(
+                key.label("key"),
+                StatsMember.business_id.label("business_id"),
+                StatsMember.created_at.label("created_at"),
+                Cohort.graduated_on.label("since"),
+            )
+            .join(Cohort, Cohort.id == StatsMember.cohort_id)
+            .where(*where, *[flag.is_(True) for flag in flagged])
         )
-        .join(Cohort, Cohort.id == StatsMember.cohort_id)
-        .where(*where)
-        .group_by(key, StatsMember.business_id, StatsMember.created_at)
-    )
+    else:
+        members = (
+            select(
+                key.label("key"),
+                StatsMember.business_id.label("business_id"),
+                StatsMember.created_at.label("created_at"),
+                func.min(Cohort.graduated_on).label("since"),
+            )
+            .join(Cohort, Cohort.id == StatsMember.cohort_id)
+            .where(*where)
+            .group_by(key, StatsMember.business_id, StatsMember.created_at)
+        )
     if not activity:
-        return grouped.cte("pop")
-    inner = grouped.subquery("members")
+        return members.cte("pop")
+    inner = members.subquery("members")
     return (
         select(
             *inner.c,
@@ -284,10 +315,11 @@ def _by_key(session: Session, stmt: Any) -> dict[str, Any]:
 
 def _figures(
     session: Session,
-    key: ColumnElement[str],
+    group: str,
     where: list[ColumnElement[bool]],
     today: dt.date,
 ) -> dict[str, dict[str, Any]]:
+    key = group_key(group)
     roomy(session)
     figures: dict[str, dict[str, Any]] = {}
     figures["graduates"] = _by_key(
@@ -297,14 +329,8 @@ def _figures(
         .where(*where)
         .group_by(key),
     )
-    figures["verified_graduates"] = _by_key(
-        session,
-        select(key, func.count(func.distinct(GraduateClaim.user_id)))
-        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
-        .where(GraduateClaim.status == ClaimStatus.VERIFIED, *where)
-        .group_by(key),
-    )
-    pop = population(key, where)
+    figures["verified_graduates"] = _by_key(session, _verified_graduates(group, where))
+    pop = population(group, where)
     started: dict[str, int] = {}
     share: dict[str, float | None] = {}
     for months in SURVIVAL_MONTHS:
@@ -328,7 +354,7 @@ def _figures(
         if postgresql
         else [literal(None), literal(None)]
     )
-    for group, n_orders, value, amount, rank, *counts in session.execute(
+    for item, n_orders, value, amount, rank, *counts in session.execute(
         with_facts(
             select(
                 pop.c.key,
@@ -340,24 +366,24 @@ def _figures(
             pop,
         ).group_by(pop.c.key)
     ):
-        orders[group] = int(n_orders or 0)
-        sponsored[group] = int(value or 0)
+        orders[item] = int(n_orders or 0)
+        sponsored[item] = int(value or 0)
         if amount is not None:
-            medians[group] = int(amount)
+            medians[item] = int(amount)
         if rank is not None:
-            bands[group] = BANDS[int(rank)]
+            bands[item] = BANDS[int(rank)]
         shown = activity_shares(counts, SURVIVAL_MONTHS)
-        started[group] = shown["businesses"]
-        share[group] = shown["share_active"]
+        started[item] = shown["businesses"]
+        share[item] = shown["share_active"]
         for months in SURVIVAL_MONTHS:
-            figures[f"survival_{months}m"][group] = shown[f"survival_{months}m"]
+            figures[f"survival_{months}m"][item] = shown[f"survival_{months}m"]
     figures["businesses_started"] = started
     figures["share_active"] = share
-    lean = population(key, where, activity=False)
+    lean = population(group, where, activity=False)
     if not postgresql:
         medians = _median(session, lean, StatsFact.revenue_idr, revenue, low=False)
         ranks = _median(session, lean, StatsFact.band_rank, band, low=True)
-        bands = {group: BANDS[rank] for group, rank in ranks.items()}
+        bands = {item: BANDS[rank] for item, rank in ranks.items()}
     figures["median_monthly_revenue_idr"] = medians
     figures["median_revenue_band"] = bands
     figures["products_listed"] = _by_key(
@@ -385,6 +411,28 @@ def _figures(
     )
     figures["sponsorship_value_idr"] = sponsored
     return figures
+
+
+def _verified_graduates(group: str, where: list[ColumnElement[bool]]) -> Any:
+    """Each group's women with a verified claim to one of its cohorts, each once: by cohort or
+    for a whole program, region or year, a count of the rows ``stats_graduates`` flags (her
+    earliest cohort there); filtered, a ``count(DISTINCT)`` over the claims."""
+    key = group_key(group)
+    if group == "cohort" or not where:
+        flagged = [] if group == "cohort" else [getattr(StatsGraduate, f"first_in_{group}")]
+        return (
+            select(key, func.count())
+            .select_from(StatsGraduate)
+            .join(Cohort, Cohort.id == StatsGraduate.cohort_id)
+            .where(*where, *[flag.is_(True) for flag in flagged])
+            .group_by(key)
+        )
+    return (
+        select(key, func.count(func.distinct(GraduateClaim.user_id)))
+        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
+        .where(GraduateClaim.status == ClaimStatus.VERIFIED, *where)
+        .group_by(key)
+    )
 
 
 def _fact(name: str) -> Any:

@@ -49,7 +49,9 @@ from api.models import (
     OrderStatus,
     Sponsorship,
     StatsFact,
+    StatsGraduate,
     StatsMember,
+    User,
 )
 from api.services.stats import SURVIVAL_MONTHS, band_rank, horizons
 
@@ -61,7 +63,7 @@ _FIELDS: dict[type, tuple[str, ...]] = {
     Disbursement: ("sponsorship_id", "status", "value_idr"),
     Business: ("owner_id", "created_at"),
     GraduateClaim: ("user_id", "cohort_id", "status"),
-    Cohort: ("graduated_on",),
+    Cohort: ("graduated_on", "program_id", "region_code", "year"),
 }
 
 
@@ -99,14 +101,28 @@ def refresh(session: Session, *, business_ids: Collection[str] | None = None) ->
         if business_ids is not None:
             gone = gone.where(table.business_id.in_(sorted(business_ids)))
         session.execute(gone)
+    member = (
+        select(
+            Business.id.label("business_id"),
+            Business.created_at.label("created_at"),
+            *_cohort_columns(),
+        )
+        .select_from(GraduateClaim)
+        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
+        .join(Business, Business.owner_id == GraduateClaim.user_id)
+        .where(GraduateClaim.status == ClaimStatus.VERIFIED, *only)
+        .distinct()
+        .subquery()
+    )
     session.execute(
         insert(StatsMember).from_select(
-            ["business_id", "cohort_id", "created_at"],
-            select(Business.id, GraduateClaim.cohort_id, Business.created_at)
-            .select_from(GraduateClaim)
-            .join(Business, Business.owner_id == GraduateClaim.user_id)
-            .where(GraduateClaim.status == ClaimStatus.VERIFIED, *only)
-            .distinct(),
+            ["business_id", "cohort_id", "created_at", *FIRST_IN],
+            select(
+                member.c.business_id,
+                member.c.cohort_id,
+                member.c.created_at,
+                *_firsts(member, member.c.business_id),
+            ),
         ),
         execution_options={"synchronize_session": False},
     )
@@ -185,6 +201,63 @@ def refresh(session: Session, *, business_ids: Collection[str] | None = None) ->
     )
 
 
+FIRST_IN = ("first_in_program", "first_in_region", "first_in_year")
+
+
+def _cohort_columns() -> list[Any]:
+    return [
+        Cohort.id.label("cohort_id"),
+        Cohort.program_id.label("program_id"),
+        Cohort.region_code.label("region_code"),
+        Cohort.year.label("year"),
+        Cohort.graduated_on.label("graduated_on"),
+    ]
+
+
+def _firsts(rows: Any, who: Any) -> list[Any]:
+    """For each row of ``rows`` (a cohort's columns and ``who``), whether its cohort is the
+    earliest of ``who``'s cohorts (by graduation day, a cohort without one last, then id) of
+    the same program, region, year: the flags ``FIRST_IN`` name."""
+    earliest = (rows.c.graduated_on.is_(None), rows.c.graduated_on, rows.c.cohort_id)
+    return [
+        _flag(func.row_number().over(partition_by=(who, column), order_by=earliest) == 1)
+        for column in (rows.c.program_id, rows.c.region_code, rows.c.year)
+    ]
+
+
+def refresh_graduates(session: Session, *, user_ids: Collection[str] | None = None) -> None:
+    """Recompute the ``stats_graduates`` rows of these women (of everyone without ids): one
+    per verified claim, flagged as her earliest cohort of its program, region and year."""
+    if user_ids is not None and not user_ids:
+        return
+    only = [] if user_ids is None else [GraduateClaim.user_id.in_(sorted(user_ids))]
+    if user_ids is not None:  # one writer of a woman's rows at a time, as ``refresh`` does
+        session.execute(
+            select(User.id)
+            .where(User.id.in_(sorted(user_ids)))
+            .order_by(User.id)
+            .with_for_update(key_share=True)
+        )
+    gone = delete(StatsGraduate).execution_options(synchronize_session=False)
+    if user_ids is not None:
+        gone = gone.where(StatsGraduate.user_id.in_(sorted(user_ids)))
+    session.execute(gone)
+    claims = (
+        select(GraduateClaim.user_id.label("user_id"), *_cohort_columns())
+        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
+        .where(GraduateClaim.status == ClaimStatus.VERIFIED, *only)
+        .distinct()
+        .subquery()
+    )
+    session.execute(
+        insert(StatsGraduate).from_select(
+            ["user_id", "cohort_id", *FIRST_IN],
+            select(claims.c.user_id, claims.c.cohort_id, *_firsts(claims, claims.c.user_id)),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
 def rebuild(
     new_session: Callable[[], Session],
     *,
@@ -205,6 +278,18 @@ def rebuild(
             session.commit()
         if echo is not None:
             echo(f"  statistics' facts: {start + len(chunk):,}/{len(ids):,} businesses")
+    with new_session() as session:
+        women = list(
+            session.scalars(
+                select(GraduateClaim.user_id).distinct().order_by(GraduateClaim.user_id)
+            )
+        )
+    for start in range(0, len(women), batch):
+        with new_session() as session:
+            refresh_graduates(session, user_ids=women[start : start + batch])
+            session.commit()
+    if echo is not None:
+        echo(f"  statistics' graduates: {len(women):,} women")
     return len(ids)
 
 
@@ -293,3 +378,15 @@ def apply_changes(session: Session, _context: Any) -> None:
         )
     businesses.discard(None)
     refresh(session, business_ids=businesses)
+    if owners or cohorts:
+        women = set(owners)
+        if cohorts:
+            women.update(
+                session.scalars(
+                    select(GraduateClaim.user_id).where(
+                        GraduateClaim.cohort_id.in_(sorted(cohorts))
+                    )
+                )
+            )
+        women.discard(None)
+        refresh_graduates(session, user_ids=women)

@@ -125,7 +125,7 @@ def what_helped(
     groups = _groups(session, group, where)
     if not groups:
         return []
-    tagged = _tagged(stats.population(stats.group_key(group), where))
+    tagged = _tagged(stats.population(group, where))
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for key, exposure, *sums in session.execute(
         stats.with_facts(

@@ -66,7 +66,6 @@ from api.services.stats import (
     MIN_GROUP,
     band_rank,
     cohort_filter,
-    group_key,
     population,
     roomy,
 )
@@ -206,9 +205,8 @@ def series(
     groups = _groups(session, actor, group, where)
     if not groups or first > last:
         return [Series(key, label, place, scope) for key, (label, place, scope) in groups.items()]
-    key = group_key(group)
     roomy(session)
-    pop = population(key, where, activity=False)
+    pop = population(group, where, activity=False)
     m = _months_table(first, last)
     cells: dict[tuple[str, dt.date], dict[str, Any]] = {}
 
@@ -391,7 +389,7 @@ def survival(
     where = cohort_filter(program, year, region)
     groups = _groups(session, actor, group, where)
     roomy(session)
-    pop = population(group_key(group), where)
+    pop = population(group, where)
     times: dict[str, tuple[list[int], list[bool]]] = {key: ([], []) for key in groups}
     for g, since, created, status, traded, ordered in session.execute(
         select(

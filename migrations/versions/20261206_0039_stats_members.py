@@ -30,6 +30,9 @@ def upgrade() -> None:
         sa.Column("business_id", sa.String(length=32), nullable=False),
         sa.Column("cohort_id", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("first_in_program", sa.Boolean(), nullable=False),
+        sa.Column("first_in_region", sa.Boolean(), nullable=False),
+        sa.Column("first_in_year", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["business_id"],
             ["businesses.id"],
@@ -45,6 +48,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("business_id", "cohort_id", name=op.f("pk_stats_members")),
     )
     op.create_index("ix_stats_members_cohort_id", "stats_members", ["cohort_id"])
+    op.create_table(
+        "stats_graduates",
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("cohort_id", sa.String(length=32), nullable=False),
+        sa.Column("first_in_program", sa.Boolean(), nullable=False),
+        sa.Column("first_in_region", sa.Boolean(), nullable=False),
+        sa.Column("first_in_year", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_stats_graduates_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohorts.id"],
+            name=op.f("fk_stats_graduates_cohort_id_cohorts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", "cohort_id", name=op.f("pk_stats_graduates")),
+    )
+    op.create_index("ix_stats_graduates_cohort_id", "stats_graduates", ["cohort_id"])
     with op.batch_alter_table("stats_facts") as batch:
         batch.add_column(sa.Column("revenue_month", sa.Date(), nullable=True))
         batch.add_column(sa.Column("revenue_idr", sa.BigInteger(), nullable=True))
@@ -54,6 +79,7 @@ def upgrade() -> None:
 
     with Session(bind=op.get_bind(), join_transaction_mode="create_savepoint") as session:
         stats_facts.refresh(session)
+        stats_facts.refresh_graduates(session)
         session.commit()  # the savepoint; the migration's transaction commits it
 
 
@@ -61,5 +87,7 @@ def downgrade() -> None:
     with op.batch_alter_table("stats_facts") as batch:
         for name in ("band_rank", "band_month", "revenue_idr", "revenue_month"):
             batch.drop_column(name)
+    op.drop_index("ix_stats_graduates_cohort_id", table_name="stats_graduates")
+    op.drop_table("stats_graduates")
     op.drop_index("ix_stats_members_cohort_id", table_name="stats_members")
     op.drop_table("stats_members")
