@@ -45,6 +45,8 @@ class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
         Index("ix_businesses_status_village_code", "status", "village_code"),
         # A city's or district's businesses by name, as the public list pages them.
         Index("ix_businesses_status_regency_code_name", "status", "regency_code", "name", "id"),
+        # The whole province (or any large region) in name order: walked, not sorted.
+        Index("ix_businesses_status_name", "status", "name", "id"),
         Index("ix_businesses_status_district_code_name", "status", "district_code", "name", "id"),
     )
     id_prefix = "bus"

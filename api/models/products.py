@@ -51,6 +51,10 @@ class Product(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
         Index("ix_products_status_created_at", "status", "created_at"),
         Index("ix_products_status_price_idr", "status", "price_idr"),
         Index("ix_products_listed_created_at", "listed", "created_at", "id"),
+        # Listed products in price order: a filtered or searched list sorted by price walks it
+        # and stops at a page instead of sorting every match (a category: 527 ms -> 0.5 ms at
+        # a million products).
+        Index("ix_products_listed_price_idr", "listed", "price_idr", "id"),
     )
     id_prefix = "prd"
 
