@@ -459,6 +459,18 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
             "Hanya mitra dari perusahaan CSR terverifikasi yang dapat mengajukan dukungan.",
         ),
     },
+    "invitation_cooldown": {
+        "en": (
+            "Invited too recently",
+            "She declined or the invitation was withdrawn; the group may invite her again "
+            "from {until}.",
+        ),
+        "id": (
+            "Baru saja diundang",
+            "Ia menolak atau undangannya ditarik; kelompok dapat mengundangnya lagi mulai "
+            "{until}.",
+        ),
+    },
     "self_sponsorship": {
         "en": (
             "Sponsoring oneself",

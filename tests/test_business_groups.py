@@ -105,11 +105,52 @@ def test_an_invitation_is_hers_to_accept_or_decline(kub: Kub) -> None:
     # Declined, the group is no longer hers to see (nor to answer).
     assert_problem(kub.client.post(kub.url(f"/members/{mid}/accept"), headers=headers), 404)
     assert_problem(kub.client.get(kub.url(), headers=headers), 404)
-    # Invited again (the same row), she accepts this time.
+    # Not invited again for 7 days (each invitation would notify her); then the same row.
+    assert_problem(kub.invite(woman, "sekretaris"), 409, "invitation_cooldown")
+    member = kub.db.get(GroupMember, mid)
+    assert member is not None and member.ended_at is not None
+    member.ended_at -= dt.timedelta(days=7, minutes=1)
+    kub.db.flush()
     again = kub.invite(woman, "sekretaris")
     assert again.status_code == 201 and again.json["id"] == mid
     joined = kub.client.post(kub.url(f"/members/{mid}/accept"), headers=headers)
     assert joined.json["status"] == "active" and joined.json["role"] == "sekretaris"
+
+
+def test_an_invitee_s_name_is_not_shown_until_she_accepts(kub: Kub) -> None:
+    """Invited by phone, she is a masked number to the group, no name nor account id, until
+    she accepts; a withdrawn invitation is not repeated for 7 days."""
+    woman, headers = kub.women[1]
+    woman.phone = "+6282112345504"
+    kub.db.flush()
+    invited = kub.client.post(
+        kub.url("/members"),
+        json={"phone": "0821-1234-5504", "role": "anggota"},
+        headers=kub.ketua_h,
+    )
+    assert invited.status_code == 201, invited.json
+    assert invited.json["user"] is None and invited.json["phone"] == "0821****5504"
+    assert woman.id not in str(invited.json) and "Ibu B" not in str(invited.json)
+    listed = kub.client.get(kub.url("/members?limit=100"), headers=kub.ketua_h).json["items"]
+    assert woman.id not in str(listed) and "Ibu B" not in str(listed)
+    mid = invited.json["id"]
+    withdrawn = kub.client.delete(kub.url(f"/members/{mid}"), headers=kub.ketua_h)
+    assert withdrawn.status_code == 200, withdrawn.json
+    assert withdrawn.json["user"] is None
+    again = kub.client.post(
+        kub.url("/members"),
+        json={"phone": "082112345504", "role": "anggota"},
+        headers=kub.ketua_h,
+    )
+    assert_problem(again, 409, "invitation_cooldown")
+    member = kub.db.get(GroupMember, mid)
+    assert member is not None and member.ended_at is not None
+    member.ended_at -= dt.timedelta(days=8)
+    kub.db.flush()
+    mid = kub.invite(woman).json["id"]
+    accepted = kub.client.post(kub.url(f"/members/{mid}/accept"), headers=headers)
+    assert accepted.json["user"] == {"id": woman.id, "name": "Ibu B"}
+    assert accepted.json["phone"] is None
 
 
 def test_only_the_ketua_invites_removes_and_hands_out_roles(kub: Kub) -> None:

@@ -11,6 +11,7 @@ her role over before she leaves (the role moves; she becomes anggota).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,6 +43,9 @@ GROUP_SORTS = sort_options(BusinessGroup, created_at=["created_at"])
 MEMBER_SORTS = sort_options(GroupMember, created_at=["created_at"])
 EQUIPMENT_SORTS = sort_options(GroupEquipment, received_on=["received_on", "created_at"])
 MAX_MEMBERS = 200
+# After she declines (or an invitation to her is withdrawn), the group waits this long before
+# inviting her again: each invitation notifies her.
+INVITATION_COOLDOWN = dt.timedelta(days=7)
 ACTIVE, INVITED = GroupMemberStatus.ACTIVE, GroupMemberStatus.INVITED
 
 
@@ -260,6 +264,10 @@ def invite(
     )
     if member is not None and member.status in (ACTIVE, INVITED):
         raise Conflict("already_in_group", params={"status": member.status.value})
+    if member is not None and _turned_away(member):
+        until = member.ended_at + INVITATION_COOLDOWN  # type: ignore[operator]
+        if utcnow() < until:
+            raise Conflict("invitation_cooldown", params={"until": until.date().isoformat()})
     if sum(1 for m in group.members if m.status in (ACTIVE, INVITED)) >= MAX_MEMBERS:
         raise Conflict("group_full", params={"limit": MAX_MEMBERS})
     now = utcnow()
@@ -280,6 +288,11 @@ def invite(
         user_id=user.id,
     )
     return member
+
+
+def _turned_away(member: GroupMember) -> bool:
+    """She declined, or the invitation to her was withdrawn (never accepted)."""
+    return member.ended_at is not None and member.joined_at is None
 
 
 def _member(session: Session, group: BusinessGroup, member_id: str) -> GroupMember:
