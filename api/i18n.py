@@ -467,8 +467,7 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "id": (
             "Baru saja diundang",
-            "Ia menolak atau undangannya ditarik; kelompok dapat mengundangnya lagi mulai "
-            "{until}.",
+            "Ia menolak atau undangannya ditarik; kelompok dapat mengundangnya lagi mulai {until}.",
         ),
     },
     "self_sponsorship": {

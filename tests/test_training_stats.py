@@ -233,9 +233,7 @@ def test_a_suppressed_row_is_not_recovered_as_the_total_less_none(
         world.trained(user)
     db_session.flush()
     public = client.get("/v1/stats/cohort", query_string={"region": "32.75"}).get_json()
-    total = next(g for g in public["items"] if g["key"] == world.cohort.id)[
-        "businesses_started"
-    ]
+    total = next(g for g in public["items"] if g["key"] == world.cohort.id)["businesses_started"]
     assert total == 7
     rows = _by_exposure(_rows(client), world.cohort.id)
     assert rows["trained"]["suppressed"] and rows["trained"]["businesses"] is None
