@@ -12,7 +12,16 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import Business, BusinessStatus, GroupMember, Role, User
+from api.models import (
+    Business,
+    BusinessStatus,
+    GroupMember,
+    Role,
+    Sponsorship,
+    SponsorshipStatus,
+    SupportKind,
+    User,
+)
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, OrganizationFactory, member_of
 from tests.helpers import assert_problem, error_fields
@@ -286,6 +295,37 @@ def test_erasing_the_ketua_leaves_the_group_and_its_business(kub: Kub, db_sessio
     assert roles[new_ketua] == ("ketua", "active")
     assert members  # the four others are still members
     assert kub.client.get(kub.url(), headers=kub.women[1][1]).json["members_count"] == 4
+
+
+def test_a_removed_member_keeps_the_business_she_brought(kub: Kub, db_session: Session) -> None:
+    """Removed by the ketua (or leaving), her own business leaves the group with her, its
+    sponsorship with it: the ketua does not take it by removing her."""
+    members = kub.everyone()
+    woman, headers = kub.women[1]  # sekretaris: an officer, she brings her business in
+    business = BusinessFactory(owner_id=woman.id, name="Jahit Bu B")
+    company = OrganizationFactory(name="PT Sponsor", verified_at=utcnow())
+    sponsorship = Sponsorship(
+        organization_id=company.id,
+        business_id=business.id,
+        kind=SupportKind.CASH,
+        value_idr=1_000_000,
+        status=SponsorshipStatus.ACTIVE,
+    )
+    db_session.add(sponsorship)
+    db_session.flush()
+    added = kub.client.post(
+        kub.url("/businesses"), json={"business_id": business.id}, headers=headers
+    )
+    assert added.status_code == 200, added.json
+    assert business.id in kub.client.get(kub.url(), headers=kub.ketua_h).json["business_ids"]
+    removed = kub.client.delete(kub.url(f"/members/{members[woman.id]}"), headers=kub.ketua_h)
+    assert removed.status_code == 200, removed.json
+    db_session.expire_all()
+    kept = db_session.get(Business, business.id)
+    assert kept is not None and kept.owner_id == woman.id and kept.group_id is None
+    assert db_session.get(Sponsorship, sponsorship.id).business_id == business.id  # type: ignore[union-attr]
+    assert business.id not in kub.client.get(kub.url(), headers=kub.ketua_h).json["business_ids"]
+    assert kub.client.get(f"/v1/businesses/{business.id}", headers=headers).status_code == 200
 
 
 def test_export_lists_her_memberships(kub: Kub) -> None:

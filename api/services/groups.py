@@ -5,8 +5,9 @@ women of a business are (counted once, alone or in a group).
 Roles: the ketua invites and removes members and hands roles out; the officers (ketua,
 sekretaris, bendahara) edit the group's businesses, their products and needs, record sales and
 equipment; every active member reads the group. Invitation: invited -> active (she accepts) or
-declined (she declines); active -> left (herself) or removed (by the ketua). The ketua hands
-her role over before she leaves (the role moves; she becomes anggota).
+declined (she declines); active -> left (herself) or removed (by the ketua), taking the
+businesses she brought in with her. The ketua hands her role over before she leaves (the role
+moves; she becomes anggota).
 """
 
 from __future__ import annotations
@@ -342,7 +343,8 @@ def remove_member(session: Session, *, actor: Actor, group_id: str, member_id: s
         raise Conflict("not_member", params={"status": member.status.value})
     if member.role == GroupRole.KETUA and member.status == ACTIVE:
         raise Conflict("ketua_must_hand_over")
-    _end(session, group, member, GroupMemberStatus.LEFT if herself else GroupMemberStatus.REMOVED)
+    status = GroupMemberStatus.LEFT if herself else GroupMemberStatus.REMOVED
+    _end(session, group, member, status, keeps_businesses=True)
     _event(
         session,
         "business_group_member.left" if herself else "business_group_member.removed",
@@ -356,20 +358,32 @@ def remove_member(session: Session, *, actor: Actor, group_id: str, member_id: s
 
 
 def _end(
-    session: Session, group: BusinessGroup, member: GroupMember, status: GroupMemberStatus
+    session: Session,
+    group: BusinessGroup,
+    member: GroupMember,
+    status: GroupMemberStatus,
+    *,
+    keeps_businesses: bool = False,
 ) -> None:
-    """She is out; the group's businesses she was on record for pass to its ketua."""
+    """She is out. When she leaves or is removed (``keeps_businesses``), the businesses she is
+    on record for leave the group with her: she brought each in herself (``add_business`` takes
+    only a business of the officer adding it, and the group creates none), so the ketua does
+    not take them by removing her; their sponsorships stay with the business. When she is
+    erased, they pass to the group's ketua so the group's business lives on."""
     member.status, member.ended_at = status, utcnow()
     ketua = next(
         (m for m in group.members if m.status == ACTIVE and m.role == GroupRole.KETUA), None
     )
-    if ketua is not None and ketua.user_id != member.user_id:
+    if keeps_businesses or (ketua is not None and ketua.user_id != member.user_id):
         for business in session.scalars(
             select(Business).where(
                 Business.group_id == group.id, Business.owner_id == member.user_id
             )
         ):
-            business.owner_id = ketua.user_id
+            if keeps_businesses:
+                business.group_id = None
+            elif ketua is not None:
+                business.owner_id = ketua.user_id
     session.flush()
 
 
