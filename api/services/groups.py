@@ -265,8 +265,8 @@ def invite(
     )
     if member is not None and member.status in (ACTIVE, INVITED):
         raise Conflict("already_in_group", params={"status": member.status.value})
-    if member is not None and _turned_away(member):
-        until = member.ended_at + INVITATION_COOLDOWN  # type: ignore[operator]
+    if member is not None and member.ended_at is not None and _turned_away(member):
+        until = member.ended_at + INVITATION_COOLDOWN
         if utcnow() < until:
             raise Conflict("invitation_cooldown", params={"until": until.date().isoformat()})
     if sum(1 for m in group.members if m.status in (ACTIVE, INVITED)) >= MAX_MEMBERS:
