@@ -152,6 +152,9 @@ def test_an_invitee_s_name_is_not_shown_until_she_accepts(kub: Kub) -> None:
         headers=kub.ketua_h,
     )
     assert_problem(again, 409, "invitation_cooldown")
+    feed = kub.client.get("/v1/events", headers=kub.ketua_h)
+    assert feed.status_code == 200, feed.json
+    assert woman.id not in str(feed.json)  # nor in the events of her invitation
     member = kub.db.get(GroupMember, mid)
     assert member is not None and member.ended_at is not None
     member.ended_at -= dt.timedelta(days=8)

@@ -286,9 +286,14 @@ def invite(
         group,
         notify=(user.id,),
         role=member.role.value,
-        user_id=user.id,
+        user_id=_known(member),
     )
     return member
+
+
+def _known(member: GroupMember) -> str | None:
+    """Her account id for the group's events, once she accepted (as the member rows show)."""
+    return member.user_id if member.joined_at is not None else None
 
 
 def _turned_away(member: GroupMember) -> bool:
@@ -327,7 +332,7 @@ def respond(
         actor,
         group,
         notify=(member.invited_by_id, *_officers(group)),
-        user_id=member.user_id,
+        user_id=_known(member),
     )
     return member
 
@@ -352,7 +357,7 @@ def remove_member(session: Session, *, actor: Actor, group_id: str, member_id: s
         actor,
         group,
         notify=(member.user_id, *_officers(group)),
-        user_id=member.user_id,
+        user_id=_known(member),
     )
     return member
 
