@@ -459,6 +459,43 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
             "Hanya mitra dari perusahaan CSR terverifikasi yang dapat mengajukan dukungan.",
         ),
     },
+    "invitation_cooldown": {
+        "en": (
+            "Invited too recently",
+            "She declined or the invitation was withdrawn; the group may invite her again "
+            "from {until}.",
+        ),
+        "id": (
+            "Baru saja diundang",
+            "Ia menolak atau undangannya ditarik; kelompok dapat mengundangnya lagi mulai {until}.",
+        ),
+    },
+    "self_sponsorship": {
+        "en": (
+            "Sponsoring oneself",
+            "A sponsorship's sponsor may not be its recipient: the organisation running the "
+            "target, or one whose member decides for it. Nobody acts on both sides of one "
+            "sponsorship.",
+        ),
+        "id": (
+            "Mensponsori diri sendiri",
+            "Sponsor tidak boleh sekaligus penerima: organisasi penyelenggara sasaran, atau "
+            "organisasi yang anggotanya memutuskan untuk sasaran itu. Tidak ada yang boleh "
+            "bertindak di kedua sisi satu sponsor.",
+        ),
+    },
+    "need_closed": {
+        "en": (
+            "Need closed",
+            "The need of this sponsorship is closed, or its training event cancelled: it can "
+            "no longer be accepted or started.",
+        ),
+        "id": (
+            "Kebutuhan ditutup",
+            "Kebutuhan sponsor ini sudah ditutup, atau acara pelatihannya dibatalkan: sponsor "
+            "ini tidak dapat lagi diterima atau dimulai.",
+        ),
+    },
     "sponsorship_not_running": {
         "en": ("Sponsorship not running", "Not possible while the sponsorship is {status}."),
         "id": ("Sponsor tidak berjalan", "Tidak dapat dilakukan saat sponsor berstatus {status}."),

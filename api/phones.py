@@ -33,3 +33,12 @@ def is_indonesian_mobile(number: PhoneNumber) -> bool:
 
 def e164(number: PhoneNumber) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def masked(e164_number: str | None) -> str | None:
+    """The number as one may show it to others before she agreed to be known: its national
+    form with the middle hidden (``0821****5504``)."""
+    if not e164_number:
+        return None
+    national = "0" + e164_number[3:] if e164_number.startswith("+62") else e164_number
+    return f"{national[:4]}****{national[-4:]}" if len(national) > 8 else "****"

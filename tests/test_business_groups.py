@@ -12,7 +12,16 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import Business, BusinessStatus, GroupMember, Role, User
+from api.models import (
+    Business,
+    BusinessStatus,
+    GroupMember,
+    Role,
+    Sponsorship,
+    SponsorshipStatus,
+    SupportKind,
+    User,
+)
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, OrganizationFactory, member_of
 from tests.helpers import assert_problem, error_fields
@@ -105,11 +114,55 @@ def test_an_invitation_is_hers_to_accept_or_decline(kub: Kub) -> None:
     # Declined, the group is no longer hers to see (nor to answer).
     assert_problem(kub.client.post(kub.url(f"/members/{mid}/accept"), headers=headers), 404)
     assert_problem(kub.client.get(kub.url(), headers=headers), 404)
-    # Invited again (the same row), she accepts this time.
+    # Not invited again for 7 days (each invitation would notify her); then the same row.
+    assert_problem(kub.invite(woman, "sekretaris"), 409, "invitation_cooldown")
+    member = kub.db.get(GroupMember, mid)
+    assert member is not None and member.ended_at is not None
+    member.ended_at -= dt.timedelta(days=7, minutes=1)
+    kub.db.flush()
     again = kub.invite(woman, "sekretaris")
     assert again.status_code == 201 and again.json["id"] == mid
     joined = kub.client.post(kub.url(f"/members/{mid}/accept"), headers=headers)
     assert joined.json["status"] == "active" and joined.json["role"] == "sekretaris"
+
+
+def test_an_invitee_s_name_is_not_shown_until_she_accepts(kub: Kub) -> None:
+    """Invited by phone, she is a masked number to the group, no name nor account id, until
+    she accepts; a withdrawn invitation is not repeated for 7 days."""
+    woman, headers = kub.women[1]
+    woman.phone = "+6282112345504"
+    kub.db.flush()
+    invited = kub.client.post(
+        kub.url("/members"),
+        json={"phone": "0821-1234-5504", "role": "anggota"},
+        headers=kub.ketua_h,
+    )
+    assert invited.status_code == 201, invited.json
+    assert invited.json["user"] is None and invited.json["phone"] == "0821****5504"
+    assert woman.id not in str(invited.json) and "Ibu B" not in str(invited.json)
+    listed = kub.client.get(kub.url("/members?limit=100"), headers=kub.ketua_h).json["items"]
+    assert woman.id not in str(listed) and "Ibu B" not in str(listed)
+    mid = invited.json["id"]
+    withdrawn = kub.client.delete(kub.url(f"/members/{mid}"), headers=kub.ketua_h)
+    assert withdrawn.status_code == 200, withdrawn.json
+    assert withdrawn.json["user"] is None
+    again = kub.client.post(
+        kub.url("/members"),
+        json={"phone": "082112345504", "role": "anggota"},
+        headers=kub.ketua_h,
+    )
+    assert_problem(again, 409, "invitation_cooldown")
+    feed = kub.client.get("/v1/events", headers=kub.ketua_h)
+    assert feed.status_code == 200, feed.json
+    assert woman.id not in str(feed.json)  # nor in the events of her invitation
+    member = kub.db.get(GroupMember, mid)
+    assert member is not None and member.ended_at is not None
+    member.ended_at -= dt.timedelta(days=8)
+    kub.db.flush()
+    mid = kub.invite(woman).json["id"]
+    accepted = kub.client.post(kub.url(f"/members/{mid}/accept"), headers=headers)
+    assert accepted.json["user"] == {"id": woman.id, "name": "Ibu B"}
+    assert accepted.json["phone"] is None
 
 
 def test_only_the_ketua_invites_removes_and_hands_out_roles(kub: Kub) -> None:
@@ -245,6 +298,37 @@ def test_erasing_the_ketua_leaves_the_group_and_its_business(kub: Kub, db_sessio
     assert roles[new_ketua] == ("ketua", "active")
     assert members  # the four others are still members
     assert kub.client.get(kub.url(), headers=kub.women[1][1]).json["members_count"] == 4
+
+
+def test_a_removed_member_keeps_the_business_she_brought(kub: Kub, db_session: Session) -> None:
+    """Removed by the ketua (or leaving), her own business leaves the group with her, its
+    sponsorship with it: the ketua does not take it by removing her."""
+    members = kub.everyone()
+    woman, headers = kub.women[1]  # sekretaris: an officer, she brings her business in
+    business = BusinessFactory(owner_id=woman.id, name="Jahit Bu B")
+    company = OrganizationFactory(name="PT Sponsor", verified_at=utcnow())
+    sponsorship = Sponsorship(
+        organization_id=company.id,
+        business_id=business.id,
+        kind=SupportKind.CASH,
+        value_idr=1_000_000,
+        status=SponsorshipStatus.ACTIVE,
+    )
+    db_session.add(sponsorship)
+    db_session.flush()
+    added = kub.client.post(
+        kub.url("/businesses"), json={"business_id": business.id}, headers=headers
+    )
+    assert added.status_code == 200, added.json
+    assert business.id in kub.client.get(kub.url(), headers=kub.ketua_h).json["business_ids"]
+    removed = kub.client.delete(kub.url(f"/members/{members[woman.id]}"), headers=kub.ketua_h)
+    assert removed.status_code == 200, removed.json
+    db_session.expire_all()
+    kept = db_session.get(Business, business.id)
+    assert kept is not None and kept.owner_id == woman.id and kept.group_id is None
+    assert db_session.get(Sponsorship, sponsorship.id).business_id == business.id  # type: ignore[union-attr]
+    assert business.id not in kub.client.get(kub.url(), headers=kub.ketua_h).json["business_ids"]
+    assert kub.client.get(f"/v1/businesses/{business.id}", headers=headers).status_code == 200
 
 
 def test_export_lists_her_memberships(kub: Kub) -> None:

@@ -509,3 +509,56 @@ def test_a_partner_sees_the_businesses_it_funded_only_with_their_owners_consent(
     assert client.get(url, headers=csr.partner_h).json["items"] == []
     assert_problem(client.get(url, headers=csr.alumna_h), 403)
     assert_problem(client.get(f"{url}?limit=101", headers=csr.partner_h), 422)
+
+
+def test_a_company_may_not_sponsor_a_business_of_its_own_member(
+    client: FlaskClient, csr: Csr
+) -> None:
+    """The owner belongs to the sponsoring company: refused at proposal, nothing is kept."""
+    need = csr.need(client)
+    member_of(csr.company, csr.alumna)
+    refused = assert_problem(csr.propose(client, need["id"]), 409, "self_sponsorship")
+    assert "recipient" in refused["detail"]
+    mine = client.get("/v1/sponsorships?side=sponsor", headers=csr.partner_h).json
+    assert mine["items"] == []
+
+
+def test_nobody_accepts_or_confirms_on_both_sides_of_one_sponsorship(
+    client: FlaskClient, csr: Csr, db_session: Session
+) -> None:
+    """She joined the sponsoring company after the proposal: she may not accept it, nor
+    confirm its payments, as its recipient."""
+    proposed = csr.propose(client, csr.need(client)["id"])
+    sid = proposed.json["id"]
+    membership = member_of(csr.company, csr.alumna)
+    seen = client.get(f"/v1/sponsorships/{sid}", headers=csr.alumna_h).json
+    assert "accept" not in seen["allowed_actions"]
+    assert_problem(csr.act(client, sid, "accept", csr.alumna_h), 409, "self_sponsorship")
+
+    db_session.delete(membership)  # she leaves the company: now she may accept
+    db_session.flush()
+    assert csr.act(client, sid, "accept", csr.alumna_h).json["status"] == "accepted"
+    paid = csr.disburse(client, sid, 1_000_000)
+    assert paid.status_code == 201, paid.json
+    member_of(csr.company, csr.alumna)
+    confirm = f"/v1/sponsorships/{sid}/disbursements/{paid.json['id']}/confirm"
+    assert_problem(client.post(confirm, headers=csr.alumna_h), 409, "self_sponsorship")
+
+
+def test_a_closed_need_s_proposals_are_not_accepted_or_started(
+    client: FlaskClient, csr: Csr
+) -> None:
+    """Closed by hand: a pending proposal may be declined, not accepted; an accepted one is
+    not started (by hand or by a first disbursement)."""
+    need = csr.need(client)
+    pending = csr.propose(client, need["id"]).json["id"]
+    accepted = csr.propose(client, need["id"]).json["id"]
+    assert csr.act(client, accepted, "accept", csr.alumna_h).status_code == 200
+    closed = client.post(f"/v1/needs/{need['id']}/close", headers=csr.alumna_h)
+    assert closed.status_code == 200, closed.json
+    assert_problem(csr.act(client, pending, "accept", csr.alumna_h), 409, "need_closed")
+    assert_problem(csr.act(client, accepted, "start", csr.partner_h), 409, "need_closed")
+    assert_problem(csr.disburse(client, accepted, 1_000), 409, "need_closed")
+    assert csr.act(client, pending, "decline", csr.alumna_h).json["status"] == "declined"
+    cancelled = csr.act(client, accepted, "cancel", csr.partner_h, reason="Kebutuhan ditutup")
+    assert cancelled.json["status"] == "cancelled"

@@ -16,6 +16,7 @@ from api.models import (
     MemberRole,
     OrganizationKind,
     Role,
+    Sponsorship,
     SupportNeed,
     TrainingEvent,
 )
@@ -33,6 +34,7 @@ class Seats:
     def __init__(self, auth: Auth, client: FlaskClient) -> None:
         self.client = client
         self.csr = Csr(auth)
+        self.csr_auth = auth
         university = OrganizationFactory(
             kind=OrganizationKind.UNIVERSITY, name="Universitas Mustika", verified_at=utcnow()
         )
@@ -232,6 +234,29 @@ def test_a_need_alone_names_what_is_sponsored(client: FlaskClient, seats: Seats)
     assert "need_id" in error_fields(assert_problem(refused, 422))
 
 
+def test_a_company_may_not_sponsor_its_own_event(
+    client: FlaskClient, seats: Seats, db_session: Session
+) -> None:
+    """An event run by the sponsoring company, or organised by one of its members, is the
+    company's own: proposing support to its seats is refused."""
+    need = seats.need().json
+    body = {"need_id": need["id"], "kind": "cash", "value_idr": 900_000}
+    member_of(seats.csr.company, seats.mentor)  # the organiser works for the company
+    refused = client.post("/v1/sponsorships", json=body, headers=seats.csr.partner_h)
+    assert_problem(refused, 409, "self_sponsorship")
+
+    other, other_h = seats.csr_auth.as_role(Role.PARTNER)
+    company = OrganizationFactory(name="PT Mandiri Jaya", verified_at=utcnow())
+    member_of(company, other)
+    event = db_session.get(TrainingEvent, seats.event_id)
+    assert event is not None
+    event.organization_id = company.id  # the company runs the event itself
+    db_session.flush()
+    refused = client.post("/v1/sponsorships", json=body, headers=other_h)
+    assert_problem(refused, 409, "self_sponsorship")
+    assert db_session.scalar(select(Sponsorship.id)) is None
+
+
 def test_cancelling_the_event_closes_its_open_needs(
     client: FlaskClient, seats: Seats, db_session: Session
 ) -> None:
@@ -265,11 +290,12 @@ def test_cancelling_the_event_closes_its_open_needs(
     )
     listed = client.get("/v1/needs", query_string={"target_type": "training_event"}).json
     assert open_need["id"] not in [n["id"] for n in listed["items"]]
-    # The pending proposal is left to the organiser, who may still decline it.
+    # The pending proposal is left to the organiser, who may decline it, not accept it.
     sid = pending.json["id"]
     assert client.get(f"/v1/sponsorships/{sid}", headers=seats.mentor_h).json["status"] == (
         "proposed"
     )
+    assert_problem(seats.csr.act(client, sid, "accept", seats.mentor_h), 409, "need_closed")
     declined = seats.csr.act(client, sid, "decline", seats.mentor_h)
     assert declined.status_code == 200 and declined.json["status"] == "declined"
     again = client.post("/v1/sponsorships", json=body, headers=seats.csr.partner_h)

@@ -222,6 +222,25 @@ def test_a_suppressed_none_is_not_given_away_by_the_only_other_row(
     assert rows["trained"]["businesses"] is None
 
 
+def test_a_suppressed_row_is_not_recovered_as_the_total_less_none(
+    client: FlaskClient, db_session: Session
+) -> None:
+    """Two of seven businesses trained: the cohort's public total (7) less a published
+    ``none`` (5) would give the suppressed ``trained`` row (2) away; ``none`` is suppressed."""
+    world = Cohort14(db_session, "Bekasi Selisih")
+    women = [world.woman() for _ in range(7)]
+    for user, _ in women[:2]:
+        world.trained(user)
+    db_session.flush()
+    public = client.get("/v1/stats/cohort", query_string={"region": "32.75"}).get_json()
+    total = next(g for g in public["items"] if g["key"] == world.cohort.id)["businesses_started"]
+    assert total == 7
+    rows = _by_exposure(_rows(client), world.cohort.id)
+    assert rows["trained"]["suppressed"] and rows["trained"]["businesses"] is None
+    assert rows["none"]["suppressed"] and rows["none"]["businesses"] is None
+    assert all(r["suppressed"] for r in rows.values())  # nothing to subtract from the total
+
+
 def test_unknown_filters_are_refused(client: FlaskClient) -> None:
     response = client.get("/v1/stats/cohort/what-helped", query_string={"program": "prg_nope"})
     assert response.status_code == 422

@@ -94,6 +94,19 @@ class GroupMember(IdMixin, TimestampMixin, VersionedMixin, Base):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined", innerjoin=True)
 
+    @property
+    def shown_user(self) -> User | None:
+        """Who she is, once she accepted: until then the group sees no name or account id."""
+        return self.user if self.joined_at is not None else None
+
+    @property
+    def shown_phone(self) -> str | None:
+        """Her phone number, masked, while she has not accepted (the group knows whom it
+        asked, nothing more)."""
+        from api.phones import masked
+
+        return masked(self.user.phone) if self.joined_at is None else None
+
 
 class GroupEquipment(IdMixin, TimestampMixin, Base):
     """Equipment the group received or bought (a sewing machine, an oven)."""

@@ -48,7 +48,23 @@ class GroupPatchSchema(GroupWriteSchema):
 
 class MemberSchema(BaseSchema):
     id = fields.String(required=True, metadata={"example": "gmb_01M84..."})
-    user = fields.Nested(PersonRefSchema, required=True)
+    user = fields.Nested(
+        PersonRefSchema,
+        attribute="shown_user",
+        allow_none=True,
+        required=True,
+        metadata={"description": "Who she is; `null` until she accepts an invitation."},
+    )
+    phone = fields.String(
+        attribute="shown_phone",
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "Her phone number masked (`0821****5504`) until she accepts; "
+            "`null` once she has (or when she has no phone).",
+            "example": "0821****5504",
+        },
+    )
     role = fields.Enum(GroupRole, by_value=True, required=True)
     status = fields.Enum(GroupMemberStatus, by_value=True, required=True)
     invited_at = Timestamp(allow_none=True, required=True)

@@ -5,12 +5,14 @@ women of a business are (counted once, alone or in a group).
 Roles: the ketua invites and removes members and hands roles out; the officers (ketua,
 sekretaris, bendahara) edit the group's businesses, their products and needs, record sales and
 equipment; every active member reads the group. Invitation: invited -> active (she accepts) or
-declined (she declines); active -> left (herself) or removed (by the ketua). The ketua hands
-her role over before she leaves (the role moves; she becomes anggota).
+declined (she declines); active -> left (herself) or removed (by the ketua), taking the
+businesses she brought in with her. The ketua hands her role over before she leaves (the role
+moves; she becomes anggota).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,6 +44,9 @@ GROUP_SORTS = sort_options(BusinessGroup, created_at=["created_at"])
 MEMBER_SORTS = sort_options(GroupMember, created_at=["created_at"])
 EQUIPMENT_SORTS = sort_options(GroupEquipment, received_on=["received_on", "created_at"])
 MAX_MEMBERS = 200
+# After she declines (or an invitation to her is withdrawn), the group waits this long before
+# inviting her again: each invitation notifies her.
+INVITATION_COOLDOWN = dt.timedelta(days=7)
 ACTIVE, INVITED = GroupMemberStatus.ACTIVE, GroupMemberStatus.INVITED
 
 
@@ -260,6 +265,10 @@ def invite(
     )
     if member is not None and member.status in (ACTIVE, INVITED):
         raise Conflict("already_in_group", params={"status": member.status.value})
+    if member is not None and member.ended_at is not None and _turned_away(member):
+        until = member.ended_at + INVITATION_COOLDOWN
+        if utcnow() < until:
+            raise Conflict("invitation_cooldown", params={"until": until.date().isoformat()})
     if sum(1 for m in group.members if m.status in (ACTIVE, INVITED)) >= MAX_MEMBERS:
         raise Conflict("group_full", params={"limit": MAX_MEMBERS})
     now = utcnow()
@@ -277,9 +286,19 @@ def invite(
         group,
         notify=(user.id,),
         role=member.role.value,
-        user_id=user.id,
+        user_id=_known(member),
     )
     return member
+
+
+def _known(member: GroupMember) -> str | None:
+    """Her account id for the group's events, once she accepted (as the member rows show)."""
+    return member.user_id if member.joined_at is not None else None
+
+
+def _turned_away(member: GroupMember) -> bool:
+    """She declined, or the invitation to her was withdrawn (never accepted)."""
+    return member.ended_at is not None and member.joined_at is None
 
 
 def _member(session: Session, group: BusinessGroup, member_id: str) -> GroupMember:
@@ -313,7 +332,7 @@ def respond(
         actor,
         group,
         notify=(member.invited_by_id, *_officers(group)),
-        user_id=member.user_id,
+        user_id=_known(member),
     )
     return member
 
@@ -329,7 +348,8 @@ def remove_member(session: Session, *, actor: Actor, group_id: str, member_id: s
         raise Conflict("not_member", params={"status": member.status.value})
     if member.role == GroupRole.KETUA and member.status == ACTIVE:
         raise Conflict("ketua_must_hand_over")
-    _end(session, group, member, GroupMemberStatus.LEFT if herself else GroupMemberStatus.REMOVED)
+    status = GroupMemberStatus.LEFT if herself else GroupMemberStatus.REMOVED
+    _end(session, group, member, status, keeps_businesses=True)
     _event(
         session,
         "business_group_member.left" if herself else "business_group_member.removed",
@@ -337,26 +357,38 @@ def remove_member(session: Session, *, actor: Actor, group_id: str, member_id: s
         actor,
         group,
         notify=(member.user_id, *_officers(group)),
-        user_id=member.user_id,
+        user_id=_known(member),
     )
     return member
 
 
 def _end(
-    session: Session, group: BusinessGroup, member: GroupMember, status: GroupMemberStatus
+    session: Session,
+    group: BusinessGroup,
+    member: GroupMember,
+    status: GroupMemberStatus,
+    *,
+    keeps_businesses: bool = False,
 ) -> None:
-    """She is out; the group's businesses she was on record for pass to its ketua."""
+    """She is out. When she leaves or is removed (``keeps_businesses``), the businesses she is
+    on record for leave the group with her: she brought each in herself (``add_business`` takes
+    only a business of the officer adding it, and the group creates none), so the ketua does
+    not take them by removing her; their sponsorships stay with the business. When she is
+    erased, they pass to the group's ketua so the group's business lives on."""
     member.status, member.ended_at = status, utcnow()
     ketua = next(
         (m for m in group.members if m.status == ACTIVE and m.role == GroupRole.KETUA), None
     )
-    if ketua is not None and ketua.user_id != member.user_id:
+    if keeps_businesses or (ketua is not None and ketua.user_id != member.user_id):
         for business in session.scalars(
             select(Business).where(
                 Business.group_id == group.id, Business.owner_id == member.user_id
             )
         ):
-            business.owner_id = ketua.user_id
+            if keeps_businesses:
+                business.group_id = None
+            elif ketua is not None:
+                business.owner_id = ketua.user_id
     session.flush()
 
 

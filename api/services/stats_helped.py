@@ -11,7 +11,9 @@ survival are those of ``api.services.stats``, on the same population, counted by
 Rows of fewer than ``MIN_GROUP`` businesses are suppressed, as in every statistic. Because the
 group's total is public (``/v1/stats/{group}``), a suppressed ``none`` row could be recovered as
 the total less the one exposure row when only one kind of help occurs in the group: that row is
-suppressed too.
+suppressed too. Likewise a published ``none`` would give away the businesses with any help
+(the total less ``none``): when they are fewer than ``MIN_GROUP`` (so every helped row is
+suppressed), ``none`` is suppressed as well.
 
 The comparison shows association, not cause: women who chose training may differ from those
 who did not. Every answer says so.
@@ -27,6 +29,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     exists,
+    func,
     literal,
     not_,
     select,
@@ -126,6 +129,13 @@ def what_helped(
     if not groups:
         return []
     tagged = _tagged(stats.population(group, where))
+    pop = stats.population(group, where, activity=False)
+    totals: dict[str, int] = {
+        key: int(count)
+        for key, count in session.execute(
+            select(pop.c.key, func.count(func.distinct(pop.c.business_id))).group_by(pop.c.key)
+        )
+    }
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for key, exposure, *sums in session.execute(
         stats.with_facts(
@@ -134,11 +144,11 @@ def what_helped(
         ).group_by(tagged.c.key, tagged.c.exposure)
     ):
         found[(key, exposure)] = stats.activity_shares(sums, HORIZONS)
-    return [_group(actor, item, found) for item in groups.values()]
+    return [_group(actor, item, found, totals.get(item.key, 0)) for item in groups.values()]
 
 
 def _group(
-    actor: Actor, item: stats.Group, found: dict[tuple[str, str], dict[str, Any]]
+    actor: Actor, item: stats.Group, found: dict[tuple[str, str], dict[str, Any]], total: int
 ) -> HelpedGroup:
     rows = []
     for exposure in EXPOSURES:
@@ -148,6 +158,10 @@ def _group(
         rows.append(Row(exposure, count < stats.MIN_GROUP, figures))
     by = {r.exposure: r for r in rows}
     helped = [r for r in rows if r.exposure != "none" and r.figures["businesses"]]
+    if 0 < total - by["none"].figures["businesses"] < stats.MIN_GROUP:
+        # Fewer than 5 businesses had any help, so every helped row is suppressed; the public
+        # total less a published "none" would give their number (and the only one's) away.
+        by["none"].suppressed = True
     if by["none"].suppressed and len(helped) == 1:
         helped[0].suppressed = True  # total - this row would give the suppressed "none"
     if not (actor.is_admin and all(actor.covers(c.region_code) for c in item.cohorts)):

@@ -34,7 +34,13 @@ from api.services.sponsorship.common import (
     S,
     _event,
 )
-from api.services.sponsorship.sponsorships import get_sponsorship, is_recipient, is_sponsor
+from api.services.sponsorship.sponsorships import (
+    both_sides,
+    get_sponsorship,
+    is_recipient,
+    is_sponsor,
+    refuse_closed_need,
+)
 from api.storage import Storage
 
 
@@ -64,6 +70,7 @@ def record_disbursement(
             errors={"value_idr": [f"More than the {remaining} rupiah left of this sponsorship."]}
         )
     if sponsorship.status == S.ACCEPTED:
+        refuse_closed_need(session, sponsorship)
         SPONSOR.apply(sponsorship, "start")
         sponsorship.activated_at = utcnow()
     disbursement = Disbursement(**data, sponsorship_id=sponsorship.id, recorded_by_id=actor.user_id)
@@ -114,6 +121,8 @@ def confirm_disbursement(
     if not is_recipient(actor, sponsorship):
         # Whoever got this far sees the disbursement (the sponsor, an admin): 403, not 404.
         raise Forbidden("not_your_action", params={"action": "confirm"})
+    if both_sides(session, actor, sponsorship):
+        raise Conflict("self_sponsorship")  # nobody confirms her own organisation's payment
     changed = session.execute(
         update(Disbursement)
         .where(

@@ -21,6 +21,7 @@ from api.models import (
     MemberRole,
     Membership,
     Milestone,
+    NeedStatus,
     Organization,
     OrganizationKind,
     Sponsorship,
@@ -28,6 +29,7 @@ from api.models import (
     SupportNeed,
     TargetType,
     TrainingEvent,
+    TrainingEventStatus,
 )
 from api.pagination import Page, paginate
 from api.services import organizations
@@ -56,6 +58,32 @@ def is_sponsor(session: Session, actor: Actor, sponsorship: Sponsorship) -> bool
 
 def is_recipient(actor: Actor, sponsorship: Sponsorship) -> bool:
     return targets.is_recipient(actor, sponsorship)
+
+
+def both_sides(session: Session, actor: Actor, sponsorship: Sponsorship) -> bool:
+    """She would decide for the recipient while belonging to the sponsoring organisation."""
+    return is_recipient(actor, sponsorship) and is_sponsor(session, actor, sponsorship)
+
+
+def _refuse_self_sponsorship(
+    session: Session, actor: Actor, organization: Organization, sponsorship: Sponsorship
+) -> None:
+    """A sponsorship's sponsor may not be its recipient side: the organisation running the
+    event, or an organisation one of whose members decides for the target (owns the business,
+    leads the group, facilitates the cohort, organises the event), or the proposer herself."""
+    event = session.get(TrainingEvent, sponsorship.event_id) if sponsorship.event_id else None
+    deciders = set(targets.recipients(session, sponsorship))
+    members = set(
+        session.scalars(
+            select(Membership.user_id).where(Membership.organization_id == organization.id)
+        )
+    )
+    if (
+        (event is not None and event.organization_id == organization.id)
+        or deciders & members
+        or is_recipient(actor, sponsorship)
+    ):
+        raise Conflict("self_sponsorship")
 
 
 def propose(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> Sponsorship:
@@ -93,6 +121,7 @@ def propose(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> Spons
     )
     session.add(sponsorship)
     session.flush()
+    _refuse_self_sponsorship(session, actor, organization, sponsorship)  # the request rolls back
     _event(session, sponsorship, "proposed", actor)
     return sponsorship
 
@@ -112,6 +141,17 @@ def _target_of(values: dict[str, Any]) -> tuple[TargetType, str, str]:
     return kind, target_id, "target_id"
 
 
+def refuse_closed_need(session: Session, sponsorship: Sponsorship) -> None:
+    """A sponsorship of a closed need, or of a cancelled training event, is not accepted or
+    started (declining, withdrawing and cancelling stay open)."""
+    need = session.get(SupportNeed, sponsorship.need_id) if sponsorship.need_id else None
+    event = session.get(TrainingEvent, sponsorship.event_id) if sponsorship.event_id else None
+    if (need is not None and need.status == NeedStatus.CLOSED) or (
+        event is not None and event.status == TrainingEventStatus.CANCELLED
+    ):
+        raise Conflict("need_closed")
+
+
 def get_sponsorship(session: Session, *, actor: Actor, sponsorship_id: str) -> Sponsorship:
     """For the sponsoring organisation's members, the business owner and admins."""
     sponsorship = session.get(Sponsorship, sponsorship_id)
@@ -128,7 +168,11 @@ def shown(session: Session, actor: Actor, sponsorship: Sponsorship) -> Shown[Spo
 def allowed_actions(session: Session, actor: Actor, sponsorship: Sponsorship) -> list[str]:
     actions: list[str] = []
     if is_recipient(actor, sponsorship):
-        actions += RECIPIENT.allowed(sponsorship.status)
+        actions += [
+            a
+            for a in RECIPIENT.allowed(sponsorship.status)
+            if not (a == "accept" and both_sides(session, actor, sponsorship))
+        ]
     if is_sponsor(session, actor, sponsorship):
         actions += [a for a in SPONSOR.allowed(sponsorship.status) if a not in actions]
     return actions
@@ -144,6 +188,10 @@ def act(
         lifecycle = SPONSOR
     else:
         raise Forbidden("not_your_action", params={"action": action})
+    if lifecycle is RECIPIENT and action == "accept" and both_sides(session, actor, sponsorship):
+        raise Conflict("self_sponsorship")  # nobody accepts her own organisation's offer
+    if action in ("accept", "start"):
+        refuse_closed_need(session, sponsorship)
     if action == "cancel" and not reason:
         raise ValidationFailed(errors={"reason": ["Say why you cancel."]})
     lifecycle.apply(sponsorship, action)
