@@ -735,6 +735,21 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
             "Kehadiran dan penyelesaian dicatat setelah pelatihan dimulai.",
         ),
     },
+    "event_started": {
+        "en": ("Event started", "An event that has started keeps its times."),
+        "id": ("Pelatihan sudah dimulai", "Waktu pelatihan yang sudah dimulai tidak dapat diubah."),
+    },
+    "attendance_closed": {
+        "en": ("Attendance closed", "Attendance is recorded until 7 days after the event ends."),
+        "id": (
+            "Pencatatan kehadiran ditutup",
+            "Kehadiran dicatat paling lambat 7 hari setelah pelatihan berakhir.",
+        ),
+    },
+    "certificate_revoked": {
+        "en": ("Certificate revoked", "This certificate was revoked: it has no PDF."),
+        "id": ("Sertifikat dicabut", "Sertifikat ini sudah dicabut: tidak ada PDF-nya."),
+    },
     "capacity_below_registrations": {
         "en": ("Capacity too small", "{confirmed} alumnae already hold a seat."),
         "id": ("Kapasitas terlalu kecil", "{confirmed} alumni sudah mendapat kursi."),
@@ -801,6 +816,10 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Provide at least one field.": "Isi setidaknya satu kolom.",
     "Provide price_idr, stock or availability.": "Isi price_idr, stock atau availability.",
     "The same product as an earlier item.": "Produk yang sama dengan item sebelumnya.",
+    "The same woman as an earlier entry.": "Perempuan yang sama dengan entri sebelumnya.",
+    "Must not exceed the event's length in hours.": (
+        "Tidak boleh melebihi lama pelatihan dalam jam."
+    ),
     "Changes are by filters: leave out q.": "Perubahan menurut filter: jangan isi q.",
     "Not a valid number.": "Bukan angka yang valid.",
     "Not a valid list.": "Bukan daftar yang valid.",

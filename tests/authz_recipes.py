@@ -37,6 +37,7 @@ from api.models import (
     Role,
     RosterEntry,
     StaffRegion,
+    TrainingEvent,
     User,
     WebhookDelivery,
 )
@@ -600,10 +601,16 @@ class Builder:
         event("training_event", upcoming, now - dt.timedelta(days=1), upcoming)
         url = f"/v1/training-events/{ids['training_event']}/registrations"
         ids["training_registration"] = self.post(url, alumna)["id"]
+        # Events start ahead when made; these two are then moved to have started an hour ago.
         started = now - dt.timedelta(hours=1)
         past = now - dt.timedelta(days=2)
         for name in ("training_live", "training_done"):
-            event(name, started, past, started)
+            event(name, upcoming, past, upcoming)
+            held = self.session.get(TrainingEvent, ids[name])
+            assert held is not None
+            held.starts_at, held.ends_at = started, started + dt.timedelta(hours=2)
+            held.registration_closes_at = started
+            self.session.flush()
             came = {"entries": [{"user_id": ids["alumna_user"], "attended": True}]}
             self.act(f"/v1/training-events/{ids[name]}/attendance", s.people["facilitator"], came)
         self.act(f"/v1/training-events/{ids['training_done']}/complete", mentor)

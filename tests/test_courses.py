@@ -601,3 +601,14 @@ def test_parallel_enrolments_and_marks_make_one_row_each(
             .where(Event.subject_id == course_id, Event.type == "course_enrolment.completed")
         )
     assert (enrolments, marks, completed) == (1, 1, 1)
+
+
+def test_a_draft_archived_unpublished_stays_off_the_public_feed(
+    client: FlaskClient, school: School, db_session: Session
+) -> None:
+    """Its title was never public: archiving it must not announce it to everyone."""
+    cid = school.course(client, title="Rencana rahasia kampus").json["id"]
+    archived = client.post(f"/v1/courses/{cid}/archive", headers=school.mentor_h)
+    assert archived.status_code == 200 and archived.json["status"] == "archived"
+    found = list(db_session.scalars(select(Event).where(Event.subject_id == cid)))
+    assert found and not any(e.public for e in found)

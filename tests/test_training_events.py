@@ -431,33 +431,51 @@ def test_a_late_correction_on_a_completed_event(
         {"user_id": training.alumnae[1][0].id, "attended": True},
         {"user_id": training.alumnae[0][0].id, "attended": False},
     ]
+    # After completion a correction issues and revokes certificates: the organiser's, as
+    # revoking is, not a trainer's.
+    by_trainer = client.post(attendance, json={"entries": entries}, headers=training.trainer_h)
+    assert_problem(by_trainer, 403)
+    read = client.get(f"/v1/training-events/{event_id}", headers=training.trainer_h)
+    assert "record_attendance" not in read.get_json()["allowed_actions"]
+
+    def certificates() -> dict[str, tuple[str, str]]:
+        return {
+            c["user_id"]: (c["status"], c["code"])
+            for c in client.get(
+                f"/v1/training-events/{event_id}/certificates", headers=training.mentor_h
+            ).get_json()["items"]
+        }
+
+    before = certificates()
     assert (
-        client.post(attendance, json={"entries": entries}, headers=training.trainer_h).status_code
+        client.post(attendance, json={"entries": entries}, headers=training.mentor_h).status_code
         == 200
     )
-    now = {
-        c["user_id"]: c["status"]
-        for c in client.get(
-            f"/v1/training-events/{event_id}/certificates", headers=training.mentor_h
-        ).get_json()["items"]
-    }
-    assert now[training.alumnae[1][0].id] == "valid"
-    assert now[training.alumnae[0][0].id] == "revoked"
+    now = certificates()
+    assert now[training.alumnae[1][0].id][0] == "valid"
+    assert now[training.alumnae[0][0].id] == ("revoked", before[training.alumnae[0][0].id][1])
+    # Marked present again, she has the same certificate back (its code unchanged).
+    back = [{"user_id": training.alumnae[0][0].id, "attended": True}]
+    assert (
+        client.post(attendance, json={"entries": back}, headers=training.mentor_h).status_code
+        == 200
+    )
+    assert certificates()[training.alumnae[0][0].id] == before[training.alumnae[0][0].id]
     nobody = client.post(
         attendance,
         json={"entries": [{"phone": "081299990000", "attended": True}]},
-        headers=training.trainer_h,
+        headers=training.mentor_h,
     )
     assert "entries.0.phone" in assert_problem(nobody, 422)["errors"]
     both = client.post(
         attendance,
         json={"entries": [{"phone": "081299990000", "user_id": "usr_x", "attended": True}]},
-        headers=training.trainer_h,
+        headers=training.mentor_h,
     )
     assert_problem(both, 422)
     too_many = [{"user_id": "usr_x", "attended": True}] * 201
     assert_problem(
-        client.post(attendance, json={"entries": too_many}, headers=training.trainer_h), 422
+        client.post(attendance, json={"entries": too_many}, headers=training.mentor_h), 422
     )
 
 

@@ -72,8 +72,9 @@ def load_training(
     )
     for alumna in alumnae[:5]:
         registrations.register(session, actor=Actor(user=alumna), event_id=held.id)
-    # It took place a month ago (the demo registers first, then moves it into the past).
-    held.starts_at = now - dt.timedelta(days=30)
+    # It took place last week (the demo registers first, then moves it into the past: within
+    # the 7 days after its end in which attendance is recorded).
+    held.starts_at = now - dt.timedelta(days=5)
     held.ends_at = held.starts_at + dt.timedelta(hours=3)
     held.registration_opens_at = held.starts_at - dt.timedelta(days=14)
     held.registration_closes_at = held.starts_at

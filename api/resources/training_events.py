@@ -155,8 +155,9 @@ def list_training_event_registrations(
 @blp.response(200, AttendanceResultSchema)
 @blp.alt_response(409, response="CONFLICT")
 def record_training_attendance(data: dict[str, Any], event_id: str) -> dict[str, Any]:
-    """Record who came (its organiser and trainers, once it started), by user id or phone; a
-    woman who came without registering is added as a walk-in."""
+    """Record who came (its organiser and trainers, from its start until 7 days after its
+    end; after completion, corrections are its organiser's), by user id or phone; a woman who
+    came without registering is added as a walk-in (answered without her name)."""
     recorded = registrations.record_attendance(
         db(),
         actor=current_actor(),
@@ -164,7 +165,7 @@ def record_training_attendance(data: dict[str, Any], event_id: str) -> dict[str,
         entries=data["entries"],
         storage=state().storage,
     )
-    return {"items": [_registration(r) for r in recorded]}
+    return {"items": [registrations.shown_recorded(r) for r in recorded]}
 
 
 @blp.route(EVENT + "/certificates", methods=["GET"])
@@ -240,8 +241,10 @@ def get_training_certificate(certificate_id: str) -> TrainingCertificate:
 @blp.route("/training-certificates/<string:certificate_id>/pdf", methods=["GET"])
 @blp.auth()
 @blp.response(200, description="The certificate (application/pdf).")
+@blp.alt_response(409, response="CONFLICT")
 def get_training_certificate_pdf(certificate_id: str) -> Response:
-    """Download the certificate as a PDF (never a public URL; a withdrawn one has none)."""
+    """Download the certificate as a PDF (never a public URL; a withdrawn one has none, a
+    revoked one is refused with 409 certificate_revoked)."""
     certificate, data = certificates.certificate_pdf(
         db(),
         actor=current_actor(),

@@ -18,6 +18,7 @@ from api.schemas.common import (
     AwareDateTime,
     BaseSchema,
     Date,
+    Flag,
     PageQueryArgsSchema,
     PhoneNumber,
     Text,
@@ -172,7 +173,11 @@ class TrainingRegistrationRecordSchema(BaseSchema):
 
 
 class TrainingRegistrationSchema(TrainingRegistrationRecordSchema):
-    name = fields.String(required=True, metadata={"description": "Her name (to call the roll)."})
+    name = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Her name (to call the roll); null for a walk-in, but to her."},
+    )
     position = fields.Integer(
         allow_none=True, required=True, metadata={"description": "Her place on the waitlist."}
     )
@@ -189,7 +194,7 @@ class AttendanceEntrySchema(BaseSchema):
 
     user_id = ID
     phone = PhoneNumber()
-    attended = fields.Boolean(required=True)
+    attended = Flag(required=True)
 
     @validates_schema
     def _one_of(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -205,8 +210,26 @@ class AttendanceSchema(BaseSchema):
     )
 
 
+class AttendanceRecordedSchema(BaseSchema):
+    """One entry recorded. A walk-in found by her phone is answered without her name, user id
+    or registration id, and with her phone masked: the roll is no phone directory."""
+
+    entry = fields.Integer(required=True, metadata={"description": "The entry's index."})
+    registration_id = fields.String(allow_none=True, required=True)
+    user_id = fields.String(allow_none=True, required=True)
+    name = fields.String(allow_none=True, required=True)
+    phone = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "A walk-in's phone, masked.", "example": "0812****4301"},
+    )
+    walk_in = fields.Boolean(required=True)
+    attended = fields.Boolean(allow_none=True, required=True)
+    status = fields.Enum(RegistrationStatus, by_value=True, required=True)
+
+
 class AttendanceResultSchema(BaseSchema):
-    items = fields.List(fields.Nested(TrainingRegistrationSchema), required=True)
+    items = fields.List(fields.Nested(AttendanceRecordedSchema), required=True)
 
 
 class TrainingCertificateSchema(BaseSchema):

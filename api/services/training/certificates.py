@@ -57,15 +57,34 @@ def file_key(certificate: TrainingCertificate) -> str:
     return f"certificates/{certificate.id}/{certificate.file_token}.pdf"
 
 
+# Why a certificate was revoked when attendance was corrected to absent: marking her present
+# again restores that certificate as it was (same code), rather than minting another.
+CORRECTED = "absent"
+
+
 def issue(
     session: Session, registration: TrainingRegistration, *, storage: Storage, actor: Actor | None
-) -> TrainingCertificate:
-    """Her certificate for the event (once: an existing valid one is returned as it is; a
-    revoked one is issued again with a new code, and a new file drawn when it is asked for)."""
+) -> TrainingCertificate | None:
+    """Her certificate for the event (once: an existing valid one is returned as it is; one
+    revoked by an attendance correction is restored with its code; one revoked by hand is
+    issued again with a new code, and a new file drawn when it is asked for). None for a woman
+    who erased her data: nothing is issued in her name."""
+    if registration.user.erased_at is not None:
+        return None
     found = session.scalar(
         select(TrainingCertificate).where(TrainingCertificate.registration_id == registration.id)
     )
     if found is not None and found.status == CertificateStatus.VALID:
+        return found
+    if (
+        found is not None
+        and found.status == CertificateStatus.REVOKED
+        and found.revoked_reason == CORRECTED
+    ):
+        found.status = CertificateStatus.VALID
+        found.revoked_at = found.revoked_reason = None
+        session.flush()
+        _record(session, "issued", found, actor)
         return found
     event = registration.event
     organization = (
@@ -155,11 +174,14 @@ def get_certificate(session: Session, *, actor: Actor, certificate_id: str) -> T
 def certificate_pdf(
     session: Session, *, actor: Actor, certificate_id: str, storage: Storage, verify_base: str
 ) -> tuple[TrainingCertificate, bytes]:
-    """The PDF, for the holder and those who run the event (withdrawn ones have none): drawn
+    """The PDF, for the holder and those who run the event (withdrawn ones have none; revoked
+    ones are refused, 409 certificate_revoked): drawn
     at its first download and kept (two first downloads at once draw the same file twice)."""
     certificate = get_certificate(session, actor=actor, certificate_id=certificate_id)
     if certificate.file_token is None:
         raise NotFound()
+    if certificate.status == CertificateStatus.REVOKED:
+        raise Conflict("certificate_revoked")  # a revoked certificate is not handed out
     key = file_key(certificate)
     try:
         return certificate, storage.private.get(key)

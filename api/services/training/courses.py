@@ -275,8 +275,8 @@ def _check_editable(course: Course) -> None:
 
 
 def _event(session: Session, type: str, course: Course, actor: Actor | None, **data: Any) -> None:
-    # Published and archived courses are (or were) public: everyone's feed hears of them;
-    # a draft only its publisher's.
+    # A course ever published is (or was) public: everyone's feed hears of it; a draft, and a
+    # draft archived without ever being published, only its publisher's.
     events.record(
         session,
         type=type,
@@ -284,7 +284,7 @@ def _event(session: Session, type: str, course: Course, actor: Actor | None, **d
         actor=actor,
         data={"status": course.status.value, "title": course.title, **data},
         audience=(course.organization_id,),
-        public=course.status != DRAFT,
+        public=course.published_at is not None,
         tombstone=course.status == ARCHIVED,
     )
 

@@ -4,6 +4,8 @@ attendance and completion are in ``registrations``; what they share in ``common`
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -76,7 +78,7 @@ def create_event(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> 
     values = dict(data)
     organization = _organization(session, actor, values.pop("organization_id", None))
     codes, trainers = values.pop("region_codes", []), values.pop("trainer_ids", [])
-    _check(session, values, codes, trainers)
+    _check(session, values, codes, trainers, new_start=True)
     event = TrainingEvent(
         **values,
         organizer_id=actor.user_id,
@@ -90,12 +92,28 @@ def create_event(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> 
     return event
 
 
+def span_hours(starts_at: dt.datetime, ends_at: dt.datetime) -> int:
+    """The event's length in whole hours, rounded up (a day-long training counts 24)."""
+    return math.ceil((ends_at - starts_at).total_seconds() / 3600)
+
+
 def _check(
-    session: Session, values: Mapping[str, Any], codes: Sequence[str], trainers: Sequence[str]
+    session: Session,
+    values: Mapping[str, Any],
+    codes: Sequence[str],
+    trainers: Sequence[str],
+    *,
+    new_start: bool,
 ) -> None:
+    """``new_start``: the start is being set (created, or moved), so must lie ahead: a start
+    in the past would open attendance and certificates for an event nobody held."""
     errors: dict[str, list[str]] = {}
+    if new_start and values["starts_at"] <= utcnow():
+        errors["starts_at"] = ["Must be in the future."]
     if values["ends_at"] <= values["starts_at"]:
         errors["ends_at"] = ["Must be after starts_at."]
+    elif values["hours"] > span_hours(values["starts_at"], values["ends_at"]):
+        errors["hours"] = ["Must not exceed the event's length in hours."]
     if values["registration_closes_at"] <= values["registration_opens_at"]:
         errors["registration_closes_at"] = ["Must be after registration_opens_at."]
     if values["registration_closes_at"] > values["ends_at"]:
@@ -133,6 +151,7 @@ def update_event(
         for name in (
             "starts_at",
             "ends_at",
+            "hours",
             "registration_opens_at",
             "registration_closes_at",
             "format",
@@ -142,7 +161,18 @@ def update_event(
     }
     if values.get("course_id") not in (None, event.course_id):  # a course newly named
         merged["course_id"] = values["course_id"]
-    _check(session, merged, codes or [], trainers or [])
+    moved = any(
+        name in values and values[name] != getattr(event, name) for name in ("starts_at", "ends_at")
+    )
+    if moved and event.starts_at <= utcnow():
+        raise Conflict("event_started")  # its times are what attendance and hours rest on
+    _check(
+        session,
+        merged,
+        codes or [],
+        trainers or [],
+        new_start="starts_at" in values and values["starts_at"] != event.starts_at,
+    )
     if "capacity" in values:
         locked(session, event.id)
         confirmed = seat_counts(session, [event.id]).get(event.id, (0, 0))[0]
@@ -262,8 +292,10 @@ def _event_actions(
             actions.append("register")
         if is_organizer(actor, event):
             actions += ["update", "cancel"]
-    if event.status in (SCHEDULED, COMPLETED) and runs(actor, event):
-        actions.append("record_attendance")
+    if (event.status == SCHEDULED and runs(actor, event)) or (
+        event.status == COMPLETED and is_organizer(actor, event)
+    ):
+        actions.append("record_attendance")  # corrections after completion: the organiser's
     if event.status == SCHEDULED and runs(actor, event):
         actions.append("complete")
     return actions

@@ -4,7 +4,9 @@ too); completing the event issues a certificate to every woman who attended."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api import phones
 from api.db import utcnow
-from api.errors import Conflict, NotFound, ValidationFailed
+from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import (
     RegistrationStatus,
     Role,
@@ -33,6 +35,7 @@ from api.services.training.common import (
     WAITLISTED,
     fill_seats,
     get_event,
+    is_organizer,
     locked,
     record_event,
     record_registration,
@@ -42,6 +45,19 @@ from api.services.training.common import (
 from api.storage import Storage
 
 REGISTRATION_SORTS = sort_options(TrainingRegistration, created_at=["created_at"])
+# Attendance is recorded from the start until a week after the end: late enough to correct
+# the roll, not so late that an old event is reopened for certificates and hours.
+ATTENDANCE_GRACE = dt.timedelta(days=7)
+
+
+@dataclass
+class Recorded:
+    """One entry's outcome. A walk-in found by her phone is answered without her name or user
+    id (and her phone masked), so the roll is no way to learn who holds a number."""
+
+    entry: int
+    registration: TrainingRegistration
+    by_phone: bool
 
 
 def register(session: Session, *, actor: Actor, event_id: str) -> TrainingRegistration:
@@ -137,7 +153,8 @@ def list_registrations(
 def shown_registration(
     session: Session, actor: Actor, registration: TrainingRegistration
 ) -> Shown[TrainingRegistration]:
-    """Her name for those who run the event (to call the roll); her position when waiting."""
+    """Her name for those who run the event (to call the roll: a walk-in's is hers to see
+    alone, as she was found by a number); her position when waiting."""
     actions = []
     if (
         can(actor, "cancel", registration)
@@ -149,9 +166,36 @@ def shown_registration(
     return Shown(
         registration,
         allowed_actions=actions,
-        name=registration.user.name,
+        name=(
+            None
+            if registration.walk_in and actor.user_id != registration.user_id
+            else registration.user.name
+        ),
         position=waitlist_position(session, registration),
     )
+
+
+def masked_phone(phone: str | None) -> str | None:
+    """+6281255504301 -> 0812****4301: enough for the trainer to tell entries apart."""
+    if not phone:
+        return None
+    national = "0" + phone[3:] if phone.startswith("+62") else phone
+    return national[:4] + "****" + national[-4:] if len(national) > 8 else "****"
+
+
+def shown_recorded(recorded: Recorded) -> dict[str, Any]:
+    registration = recorded.registration
+    hidden = recorded.by_phone and registration.walk_in
+    return {
+        "entry": recorded.entry,
+        "registration_id": None if hidden else registration.id,
+        "user_id": None if hidden else registration.user_id,
+        "name": None if hidden else registration.user.name,
+        "phone": masked_phone(registration.user.phone) if hidden else None,
+        "walk_in": registration.walk_in,
+        "attended": registration.attended,
+        "status": registration.status,
+    }
 
 
 def record_attendance(
@@ -161,20 +205,26 @@ def record_attendance(
     event_id: str,
     entries: Sequence[Mapping[str, Any]],
     storage: Storage,
-) -> list[TrainingRegistration]:
-    """Who came and who did not; a woman who came without registering is found by her phone
-    or her user id and recorded as a walk-in. On a completed event, a woman newly recorded as
-    present gets her certificate, and one corrected to absent loses hers (revoked)."""
+) -> list[Recorded]:
+    """Who came and who did not, from the start until ATTENDANCE_GRACE after the end; a woman
+    who came without registering is found by her phone or her user id and recorded as a
+    walk-in. On a completed event, a woman newly recorded as present gets her certificate, and
+    one corrected to absent loses hers (revoked): such corrections are for its organiser (those
+    who may revoke a certificate), not its trainers."""
     event = get_event(session, actor=actor, event_id=event_id, action="run")
     event = locked(session, event.id)
     if event.status == CANCELLED:
         raise Conflict("event_not_scheduled", params={"status": event.status.value})
+    if event.status == COMPLETED and not is_organizer(actor, event):
+        raise Forbidden()
     now = utcnow()
     if now < event.starts_at:
         raise Conflict("event_not_started")
+    if now > event.ends_at + ATTENDANCE_GRACE:
+        raise Conflict("attendance_closed")
     users = _attendees(session, entries)
     recorded = []
-    for user, entry in zip(users, entries, strict=True):
+    for index, (user, entry) in enumerate(zip(users, entries, strict=True)):
         registration = session.scalar(
             select(TrainingRegistration).where(
                 TrainingRegistration.event_id == event.id, TrainingRegistration.user_id == user.id
@@ -194,19 +244,24 @@ def record_attendance(
         registration.attendance_recorded_by_id = actor.user_id
         session.flush()
         record_registration(session, "attended", registration, actor, attended=entry["attended"])
-        recorded.append(registration)
+        recorded.append(Recorded(index, registration, by_phone=not entry.get("user_id")))
         if event.status == COMPLETED:
             if entry["attended"]:
                 certificates.issue(session, registration, storage=storage, actor=actor)
             else:
-                certificates.revoke_for(session, registration, actor=actor, reason="absent")
+                certificates.revoke_for(
+                    session, registration, actor=actor, reason=certificates.CORRECTED
+                )
     return recorded
 
 
 def _attendees(session: Session, entries: Sequence[Mapping[str, Any]]) -> list[User]:
-    """Each entry's alumna, by user id or phone (422 naming the entries not found)."""
+    """Each entry's alumna, by user id or phone (422 naming the entries not found, and those
+    naming a woman an earlier entry named). Not found says the same whether the number has no
+    account or an account that is not an alumna's."""
     errors: dict[str, list[str]] = {}
     found: list[User] = []
+    seen: set[str] = set()
     for index, entry in enumerate(entries):
         user: User | None = None
         if entry.get("user_id"):
@@ -219,7 +274,10 @@ def _attendees(session: Session, entries: Sequence[Mapping[str, Any]]) -> list[U
                 user = session.scalar(select(User).where(User.phone == phones.e164(number)))
         if user is None or user.role != Role.ALUMNA or user.erased_at is not None:
             errors[f"entries.{index}.{field}"] = ["No alumna found."]
+        elif user.id in seen:
+            errors[f"entries.{index}.{field}"] = ["The same woman as an earlier entry."]
         else:
+            seen.add(user.id)
             found.append(user)
     if errors:
         raise ValidationFailed(errors=errors)
