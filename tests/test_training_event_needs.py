@@ -304,11 +304,6 @@ def test_cancelling_the_event_closes_its_open_needs(
     assert_problem(client.post(f"/v1/needs/{open_need['id']}/close", headers=seats.mentor_h), 409)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accept in api/services/sponsorship/sponsorships.py does not check the need or "
-    "the event (a fix for the sponsorship owner: 409 when the need is closed)",
-)
 def test_a_pending_proposal_on_a_cancelled_events_need_cannot_be_accepted(
     client: FlaskClient, seats: Seats
 ) -> None:
