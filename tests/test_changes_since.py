@@ -39,7 +39,7 @@ from api.state import get_state
 from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import BusinessFactory, ProductFactory
 from tests.helpers import Shop, assert_problem, category_id
-from tests.test_courses import School
+from tests.worlds import School
 
 
 def changes(client: FlaskClient, url: str, since: str, **query: Any) -> dict[str, Any]:

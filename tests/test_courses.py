@@ -22,7 +22,6 @@ from api.models import (
     CourseLevel,
     Event,
     IdempotencyRecord,
-    MemberRole,
     Membership,
     ModuleProgress,
     Organization,
@@ -37,7 +36,6 @@ from api.services.authz import Actor
 from api.services.training import courses
 from api.state import get_state
 from tests.conftest import TEST_SETTINGS, Auth
-from tests.factories import OrganizationFactory, member_of
 from tests.helpers import (
     assert_problem,
     error_fields,
@@ -46,6 +44,7 @@ from tests.helpers import (
     media_file,
     upload,
 )
+from tests.worlds import School
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -55,58 +54,6 @@ def mp3_bytes(seconds: float) -> bytes:
     mono (144-byte frames of 36 ms), so that a long one still fits the size limit."""
     frame = b"\xff\xfb\x18\xc4" + b"\x00" * 140
     return frame * max(1, round(seconds / 0.036))
-
-
-class School:
-    """A verified university (a mentor), a verified CSR company (a partner), an unverified
-    university (another mentor), a verified government office (an admin); two alumnae."""
-
-    def __init__(self, auth: Auth) -> None:
-        now = utcnow()
-        self.university = OrganizationFactory(kind=OrganizationKind.UNIVERSITY, verified_at=now)
-        self.company = OrganizationFactory(verified_at=now)
-        self.office = OrganizationFactory(kind=OrganizationKind.GOVERNMENT_OFFICE, verified_at=now)
-        self.unverified = OrganizationFactory(kind=OrganizationKind.UNIVERSITY)
-        self.mentor, self.mentor_h = auth.as_role(Role.MENTOR)
-        self.partner, self.partner_h = auth.as_role(Role.PARTNER)
-        self.admin, self.admin_h = auth.as_role(Role.ADMIN)
-        self.newcomer, self.newcomer_h = auth.as_role(Role.MENTOR)
-        member_of(self.university, self.mentor, MemberRole.MEMBER)
-        member_of(self.company, self.partner, MemberRole.ADMIN)
-        member_of(self.office, self.admin, MemberRole.ADMIN)
-        member_of(self.unverified, self.newcomer, MemberRole.ADMIN)
-        self.alumna, self.alumna_h = auth.as_role(Role.ALUMNA)
-        self.other, self.other_h = auth.as_role(Role.ALUMNA)
-        self.buyer, self.buyer_h = auth.as_role(Role.BUYER)
-
-    def course(self, client: FlaskClient, headers: Any = None, **extra: Any) -> Any:
-        body = {
-            "organization_id": self.university.id,
-            "title": "Pembukuan sederhana untuk usaha rumahan",
-            "summary": "Mencatat uang masuk dan keluar setiap hari.",
-            "topic": "bookkeeping",
-            "level": "beginner",
-            **extra,
-        }
-        return client.post(
-            "/v1/courses", json=body, headers=self.mentor_h if headers is None else headers
-        )
-
-    def module(self, client: FlaskClient, course_id: str, title: str = "Modul 1") -> str:
-        made = client.post(
-            f"/v1/courses/{course_id}/modules",
-            json={"title": title, "body": "Buku kas harian."},
-            headers=self.mentor_h,
-        )
-        assert made.status_code == 201, made.json
-        return str(made.json["id"])
-
-    def published(self, client: FlaskClient, modules: int = 2, **extra: Any) -> dict[str, Any]:
-        course = self.course(client, **extra).json
-        ids = [self.module(client, course["id"], f"Modul {i + 1}") for i in range(modules)]
-        published = client.post(f"/v1/courses/{course['id']}/publish", headers=self.mentor_h)
-        assert published.status_code == 200, published.json
-        return {**published.json, "module_ids": ids}
 
 
 @pytest.fixture

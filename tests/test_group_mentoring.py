@@ -7,87 +7,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import GroupSession, MemberRole, OrganizationKind, Role, User
+from api.models import Role, User
 from tests.conftest import Auth
-from tests.factories import OrganizationFactory, member_of
 from tests.helpers import assert_problem, error_fields
+from tests.worlds import Workshop
 
 TODAY = utcnow().date()
 YEAR = TODAY.year
-
-
-class Workshop:
-    """A verified university, its mentor with a group offer, and women."""
-
-    def __init__(self, auth: Auth, db_session: Session, client: FlaskClient) -> None:
-        self.db, self.client = db_session, client
-        self.university = OrganizationFactory(
-            kind=OrganizationKind.UNIVERSITY, name="Universitas Mustika", verified_at=utcnow()
-        )
-        self.mentor, self.mentor_h = auth.as_role(Role.MENTOR, name="Dr. Lestari")
-        member_of(self.university, self.mentor, MemberRole.MEMBER)
-        self.other_mentor, self.other_mentor_h = auth.as_role(Role.MENTOR)
-        self.women = [auth.as_role(Role.ALUMNA, name=f"Ibu {i}") for i in range(5)]
-        self.buyer, self.buyer_h = auth.as_role(Role.BUYER)
-        self.admin, self.admin_h = auth.as_role(Role.ADMIN)
-        body = {
-            "title": "Lokakarya foto produk",
-            "topics": ["product_photography"],
-            "format": "in_person",
-            "kind": "group",
-            "group_size": 20,
-            "capacity": 40,
-            "starts_on": TODAY.isoformat(),
-            "ends_on": (TODAY + dt.timedelta(days=90)).isoformat(),
-        }
-        made = client.post("/v1/mentoring-offers", json=body, headers=self.mentor_h)
-        assert made.status_code == 201, made.json
-        self.offer_id = made.json["id"]
-
-    def schedule(self, **extra: Any) -> Any:
-        headers = extra.pop("headers", self.mentor_h)
-        body = {
-            "title": "Foto produk dengan ponsel",
-            "topic": "product_photography",
-            "starts_at": (utcnow() + dt.timedelta(days=3)).isoformat(),
-            "duration_minutes": 120,
-            "mode": "in_person",
-            "place": "Balai Kelurahan Mustikasari",
-            **extra,
-        }
-        return self.client.post(
-            f"/v1/mentoring-offers/{self.offer_id}/group-sessions", json=body, headers=headers
-        )
-
-    def session(self, **extra: Any) -> str:
-        made = self.schedule(**extra)
-        assert made.status_code == 201, made.json
-        return str(made.json["id"])
-
-    def post(self, sid: str, action: str, headers: dict[str, str], body: Any = None) -> Any:
-        return self.client.post(
-            f"/v1/group-mentoring-sessions/{sid}/{action}", json=body or {}, headers=headers
-        )
-
-    def move_to_past(self, sid: str) -> None:
-        meeting = self.db.get(GroupSession, sid)
-        assert meeting is not None
-        meeting.starts_at = utcnow() - dt.timedelta(hours=3)
-        self.db.flush()
-
-    def report(self, fmt: str = "json") -> Any:
-        return self.client.get(
-            f"/v1/organizations/{self.university.id}/mentoring-report"
-            f"?from={YEAR}-01-01&to={YEAR}-12-31&format={fmt}",
-            headers=self.mentor_h,
-        )
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from api.db import utcnow
 from api.models import OrganizationKind, Role, TrainingEvent, User
 from tests.conftest import Auth
 from tests.factories import OrganizationFactory, member_of
-from tests.test_group_mentoring import Workshop
+from tests.worlds import Workshop
 
 
 def _event_body(trainer_ids: list[str], **extra: Any) -> dict[str, Any]:

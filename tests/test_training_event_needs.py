@@ -119,6 +119,7 @@ def test_the_organiser_asks_for_seats_and_nobody_else_may(
         "/v1/needs", query_string={"target_type": "training_event", "sort": "-created_at"}
     ).json
     assert [n["id"] for n in listed["items"]] == [need["id"]]
+    assert listed["items"][0]["business"] is None  # a compact row of a need for no business
     for region, found in (("32.75.11", [need["id"]]), ("32", [need["id"]]), ("32.71", [])):
         nearby = client.get(
             "/v1/needs",

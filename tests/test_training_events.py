@@ -23,7 +23,6 @@ from api.db import utcnow
 from api.models import (
     Event,
     IdempotencyRecord,
-    MemberRole,
     Message,
     MessagingPreference,
     Notification,
@@ -41,66 +40,7 @@ from api.state import get_state
 from tests.conftest import TEST_SETTINGS, Auth
 from tests.factories import OrganizationFactory, member_of
 from tests.helpers import assert_problem, error_fields
-
-NOW = utcnow()
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.isoformat()
-
-
-def event_body(*, starts_in: dt.timedelta = dt.timedelta(days=7), **extra: Any) -> dict[str, Any]:
-    starts = NOW + starts_in
-    return {
-        "title": "Pembukuan sederhana untuk UMKM",
-        "topic": "bookkeeping",
-        "format": "in_person",
-        "place": "Aula Kelurahan Mustikasari",
-        "starts_at": iso(starts),
-        "ends_at": iso(starts + dt.timedelta(hours=2)),
-        "hours": 2,
-        "capacity": 2,
-        "registration_opens_at": iso(NOW - dt.timedelta(days=1)),
-        "registration_closes_at": iso(starts),
-        "region_codes": ["32.75"],
-        **extra,
-    }
-
-
-class Training:
-    """A verified university's mentor (the organiser), a facilitator trainer, four alumnae."""
-
-    def __init__(self, auth: Auth, client: FlaskClient) -> None:
-        self.client = client
-        self.university = OrganizationFactory(
-            kind=OrganizationKind.UNIVERSITY, name="Universitas Mustika", verified_at=utcnow()
-        )
-        self.mentor, self.mentor_h = auth.as_role(Role.MENTOR, name="Dr. Lestari")
-        member_of(self.university, self.mentor, MemberRole.MEMBER)
-        self.trainer, self.trainer_h = auth.as_role(Role.FACILITATOR, name="Bu Fasilitator")
-        self.alumnae = [
-            auth.as_role(Role.ALUMNA, name=f"Ibu Peserta {i}", phone=f"+62812555000{i}")
-            for i in range(4)
-        ]
-
-    def create(self, **extra: Any) -> dict[str, Any]:
-        body = event_body(trainer_ids=[self.trainer.id], **extra)
-        response = self.client.post("/v1/training-events", json=body, headers=self.mentor_h)
-        assert response.status_code == 201, response.get_json()
-        return dict(response.get_json())
-
-    def register(self, event_id: str, who: int) -> Any:
-        return self.client.post(
-            f"/v1/training-events/{event_id}/registrations", headers=self.alumnae[who][1]
-        )
-
-    def started(self, event_id: str, db_session: Session) -> None:
-        """Move the event into the past (it started an hour ago)."""
-        event = db_session.get(TrainingEvent, event_id)
-        assert event is not None
-        event.starts_at = utcnow() - dt.timedelta(hours=1)
-        event.ends_at = utcnow() + dt.timedelta(hours=1)
-        db_session.flush()
+from tests.worlds import NOW, Training, event_body, iso
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from api.db import utcnow
 from api.models import Role, TrainingCertificate, TrainingEvent
 from tests.conftest import Auth
 from tests.helpers import assert_problem, error_fields
-from tests.test_training_events import Training, event_body, iso
+from tests.worlds import Training, event_body, iso
 
 EVENTS = "/v1/training-events"
 

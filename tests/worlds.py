@@ -12,7 +12,16 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import Business, Role, StaffRegion, User
+from api.models import (
+    Business,
+    GroupSession,
+    MemberRole,
+    OrganizationKind,
+    Role,
+    StaffRegion,
+    TrainingEvent,
+    User,
+)
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, OrganizationFactory, UserFactory, member_of
 from tests.helpers import category_id
@@ -256,3 +265,186 @@ def report_charts_world(auth: Auth, session: Session) -> dict[str, Any]:
             mentor_h,
         ),
     }
+
+
+# -- training and groups (shared by the training, course and report tests) ------------------
+
+
+NOW = utcnow()
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.isoformat()
+
+
+def event_body(*, starts_in: dt.timedelta = dt.timedelta(days=7), **extra: Any) -> dict[str, Any]:
+    starts = NOW + starts_in
+    return {
+        "title": "Pembukuan sederhana untuk UMKM",
+        "topic": "bookkeeping",
+        "format": "in_person",
+        "place": "Aula Kelurahan Mustikasari",
+        "starts_at": iso(starts),
+        "ends_at": iso(starts + dt.timedelta(hours=2)),
+        "hours": 2,
+        "capacity": 2,
+        "registration_opens_at": iso(NOW - dt.timedelta(days=1)),
+        "registration_closes_at": iso(starts),
+        "region_codes": ["32.75"],
+        **extra,
+    }
+
+
+class Training:
+    """A verified university's mentor (the organiser), a facilitator trainer, four alumnae."""
+
+    def __init__(self, auth: Auth, client: FlaskClient) -> None:
+        self.client = client
+        self.university = OrganizationFactory(
+            kind=OrganizationKind.UNIVERSITY, name="Universitas Mustika", verified_at=utcnow()
+        )
+        self.mentor, self.mentor_h = auth.as_role(Role.MENTOR, name="Dr. Lestari")
+        member_of(self.university, self.mentor, MemberRole.MEMBER)
+        self.trainer, self.trainer_h = auth.as_role(Role.FACILITATOR, name="Bu Fasilitator")
+        self.alumnae = [
+            auth.as_role(Role.ALUMNA, name=f"Ibu Peserta {i}", phone=f"+62812555000{i}")
+            for i in range(4)
+        ]
+
+    def create(self, **extra: Any) -> dict[str, Any]:
+        body = event_body(trainer_ids=[self.trainer.id], **extra)
+        response = self.client.post("/v1/training-events", json=body, headers=self.mentor_h)
+        assert response.status_code == 201, response.get_json()
+        return dict(response.get_json())
+
+    def register(self, event_id: str, who: int) -> Any:
+        return self.client.post(
+            f"/v1/training-events/{event_id}/registrations", headers=self.alumnae[who][1]
+        )
+
+    def started(self, event_id: str, db_session: Session) -> None:
+        """Move the event into the past (it started an hour ago)."""
+        event = db_session.get(TrainingEvent, event_id)
+        assert event is not None
+        event.starts_at = utcnow() - dt.timedelta(hours=1)
+        event.ends_at = utcnow() + dt.timedelta(hours=1)
+        db_session.flush()
+
+
+class School:
+    """A verified university (a mentor), a verified CSR company (a partner), an unverified
+    university (another mentor), a verified government office (an admin); two alumnae."""
+
+    def __init__(self, auth: Auth) -> None:
+        now = utcnow()
+        self.university = OrganizationFactory(kind=OrganizationKind.UNIVERSITY, verified_at=now)
+        self.company = OrganizationFactory(verified_at=now)
+        self.office = OrganizationFactory(kind=OrganizationKind.GOVERNMENT_OFFICE, verified_at=now)
+        self.unverified = OrganizationFactory(kind=OrganizationKind.UNIVERSITY)
+        self.mentor, self.mentor_h = auth.as_role(Role.MENTOR)
+        self.partner, self.partner_h = auth.as_role(Role.PARTNER)
+        self.admin, self.admin_h = auth.as_role(Role.ADMIN)
+        self.newcomer, self.newcomer_h = auth.as_role(Role.MENTOR)
+        member_of(self.university, self.mentor, MemberRole.MEMBER)
+        member_of(self.company, self.partner, MemberRole.ADMIN)
+        member_of(self.office, self.admin, MemberRole.ADMIN)
+        member_of(self.unverified, self.newcomer, MemberRole.ADMIN)
+        self.alumna, self.alumna_h = auth.as_role(Role.ALUMNA)
+        self.other, self.other_h = auth.as_role(Role.ALUMNA)
+        self.buyer, self.buyer_h = auth.as_role(Role.BUYER)
+
+    def course(self, client: FlaskClient, headers: Any = None, **extra: Any) -> Any:
+        body = {
+            "organization_id": self.university.id,
+            "title": "Pembukuan sederhana untuk usaha rumahan",
+            "summary": "Mencatat uang masuk dan keluar setiap hari.",
+            "topic": "bookkeeping",
+            "level": "beginner",
+            **extra,
+        }
+        return client.post(
+            "/v1/courses", json=body, headers=self.mentor_h if headers is None else headers
+        )
+
+    def module(self, client: FlaskClient, course_id: str, title: str = "Modul 1") -> str:
+        made = client.post(
+            f"/v1/courses/{course_id}/modules",
+            json={"title": title, "body": "Buku kas harian."},
+            headers=self.mentor_h,
+        )
+        assert made.status_code == 201, made.json
+        return str(made.json["id"])
+
+    def published(self, client: FlaskClient, modules: int = 2, **extra: Any) -> dict[str, Any]:
+        course = self.course(client, **extra).json
+        ids = [self.module(client, course["id"], f"Modul {i + 1}") for i in range(modules)]
+        published = client.post(f"/v1/courses/{course['id']}/publish", headers=self.mentor_h)
+        assert published.status_code == 200, published.json
+        return {**published.json, "module_ids": ids}
+
+
+class Workshop:
+    """A verified university, its mentor with a group offer, and women."""
+
+    def __init__(self, auth: Auth, db_session: Session, client: FlaskClient) -> None:
+        self.db, self.client = db_session, client
+        self.university = OrganizationFactory(
+            kind=OrganizationKind.UNIVERSITY, name="Universitas Mustika", verified_at=utcnow()
+        )
+        self.mentor, self.mentor_h = auth.as_role(Role.MENTOR, name="Dr. Lestari")
+        member_of(self.university, self.mentor, MemberRole.MEMBER)
+        self.other_mentor, self.other_mentor_h = auth.as_role(Role.MENTOR)
+        self.women = [auth.as_role(Role.ALUMNA, name=f"Ibu {i}") for i in range(5)]
+        self.buyer, self.buyer_h = auth.as_role(Role.BUYER)
+        self.admin, self.admin_h = auth.as_role(Role.ADMIN)
+        body = {
+            "title": "Lokakarya foto produk",
+            "topics": ["product_photography"],
+            "format": "in_person",
+            "kind": "group",
+            "group_size": 20,
+            "capacity": 40,
+            "starts_on": TODAY.isoformat(),
+            "ends_on": (TODAY + dt.timedelta(days=90)).isoformat(),
+        }
+        made = client.post("/v1/mentoring-offers", json=body, headers=self.mentor_h)
+        assert made.status_code == 201, made.json
+        self.offer_id = made.json["id"]
+
+    def schedule(self, **extra: Any) -> Any:
+        headers = extra.pop("headers", self.mentor_h)
+        body = {
+            "title": "Foto produk dengan ponsel",
+            "topic": "product_photography",
+            "starts_at": (utcnow() + dt.timedelta(days=3)).isoformat(),
+            "duration_minutes": 120,
+            "mode": "in_person",
+            "place": "Balai Kelurahan Mustikasari",
+            **extra,
+        }
+        return self.client.post(
+            f"/v1/mentoring-offers/{self.offer_id}/group-sessions", json=body, headers=headers
+        )
+
+    def session(self, **extra: Any) -> str:
+        made = self.schedule(**extra)
+        assert made.status_code == 201, made.json
+        return str(made.json["id"])
+
+    def post(self, sid: str, action: str, headers: dict[str, str], body: Any = None) -> Any:
+        return self.client.post(
+            f"/v1/group-mentoring-sessions/{sid}/{action}", json=body or {}, headers=headers
+        )
+
+    def move_to_past(self, sid: str) -> None:
+        meeting = self.db.get(GroupSession, sid)
+        assert meeting is not None
+        meeting.starts_at = utcnow() - dt.timedelta(hours=3)
+        self.db.flush()
+
+    def report(self, fmt: str = "json") -> Any:
+        return self.client.get(
+            f"/v1/organizations/{self.university.id}/mentoring-report"
+            f"?from={YEAR}-01-01&to={YEAR}-12-31&format={fmt}",
+            headers=self.mentor_h,
+        )

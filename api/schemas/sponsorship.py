@@ -139,7 +139,15 @@ class NeedSummarySchema(BaseSchema):
     """A need as a list row shows it (the default in lists; `view=full` for `Need`)."""
 
     id = fields.String(required=True, metadata={"example": "ned_01M84..."})
-    business = fields.Nested(NeedSummaryBusinessSchema, required=True)
+    business = fields.Nested(
+        NeedSummaryBusinessSchema,
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The business, when the need is for one (null for a group, a "
+            "cohort or a training event: `view=full` gives the target)."
+        },
+    )
     kind = value_of(NeedKind)
     title = fields.String(required=True)
     target_value_idr = fields.Integer(required=True)
