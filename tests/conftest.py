@@ -191,6 +191,15 @@ def auth(app: Flask, db_session: Session) -> Auth:
 
 
 @pytest.fixture
+def live_app(app: Flask, database_url: str) -> Iterator[Flask]:
+    """An app of its own on the test database, for tests whose writes must be committed on
+    separate connections (races, LISTEN/NOTIFY, sync pages); they remove what they made."""
+    live = create_app({**TEST_SETTINGS, "database_url": database_url, "db_pool_size": 10})
+    yield live
+    get_state(live).engine.dispose()
+
+
+@pytest.fixture
 def app_media(app: Flask) -> Path:
     return Path(app.extensions["berdaya"].settings.media_root)
 

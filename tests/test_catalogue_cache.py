@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
-from api import create_app
 from api.catalogue import cache as catalogue_cache
 from api.catalogue import reads as catalogue_reads
 from api.catalogue import search
@@ -27,7 +26,7 @@ from api.models import Business, Category, Product, ProductStatus, Role, User
 from api.services import businesses as business_service
 from api.state import get_state
 from tests import factories
-from tests.conftest import TEST_SETTINGS, Auth
+from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
 from tests.helpers import image_bytes, upload
 
@@ -242,13 +241,6 @@ def test_own_changes_to_what_search_finds_drop_the_kept_search_pages(
 # -- changes by anyone, heard from PostgreSQL ----------------------------------------------------
 
 pg = pytest.mark.postgres
-
-
-@pytest.fixture
-def live_app(app: Flask, database_url: str) -> Iterator[Flask]:
-    live = create_app({**TEST_SETTINGS, "database_url": database_url})
-    yield live
-    get_state(live).engine.dispose()
 
 
 def wait_for(condition: Callable[[], Any], seconds: float = 5.0) -> Any:

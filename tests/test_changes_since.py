@@ -18,7 +18,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
-from api import create_app
 from api.dates import rfc3339
 from api.db import utcnow
 from api.models import (
@@ -36,7 +35,7 @@ from api.models import (
 )
 from api.services.regions import load_regions
 from api.state import get_state
-from tests.conftest import TEST_SETTINGS, Auth
+from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
 from tests.helpers import Shop, assert_problem, category_id
 from tests.worlds import School
@@ -245,13 +244,6 @@ def test_an_update_of_the_official_regions(
 
 
 # -- writers in parallel ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def live_app(app: Flask, database_url: str) -> Iterator[Flask]:
-    live = create_app({**TEST_SETTINGS, "database_url": database_url, "db_pool_size": 10})
-    yield live
-    get_state(live).engine.dispose()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from flask import Flask
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from api import create_app
 from api.models import (
     Availability,
     Business,
@@ -37,17 +36,9 @@ from api.models import (
 )
 from api.services import auth as auth_service
 from api.state import get_state
-from tests.conftest import TEST_SETTINGS
 from tests.helpers import in_parallel
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def live_app(app: Flask, database_url: str) -> Iterator[Flask]:
-    live = create_app({**TEST_SETTINGS, "database_url": database_url, "db_pool_size": 10})
-    yield live
-    get_state(live).engine.dispose()
 
 
 def race_partner(session: Session, name: str) -> User:

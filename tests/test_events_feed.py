@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,12 +14,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from api import create_app
 from api.db import utcnow
 from api.models import Event, MemberRole, Product, Role, User
 from api.services import events as events_service
 from api.state import get_state
-from tests.conftest import TEST_SETTINGS, Auth
+from tests.conftest import Auth
 from tests.factories import OrganizationFactory, ProductFactory, member_of
 from tests.helpers import assert_problem, category_id, place_order
 
@@ -219,13 +217,6 @@ def test_housekeeping_keeps_events_90_days(
 
 
 # -- commit order on PostgreSQL ----------------------------------------------------------------
-
-
-@pytest.fixture
-def live_app(app: Flask, database_url: str) -> Iterator[Flask]:
-    live = create_app({**TEST_SETTINGS, "database_url": database_url})
-    yield live
-    get_state(live).engine.dispose()
 
 
 @pytest.mark.postgres

@@ -8,14 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import delete, select
 
-from api import create_app
 from api.db import utcnow
 from api.models import (
     GroupAttendee,
@@ -34,16 +33,8 @@ from api.models import (
 )
 from api.services import auth as auth_service
 from api.state import get_state
-from tests.conftest import TEST_SETTINGS
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def live_app(app: Flask, database_url: str) -> Iterator[Flask]:
-    live = create_app({**TEST_SETTINGS, "database_url": database_url, "db_pool_size": 10})
-    yield live
-    get_state(live).engine.dispose()
 
 
 def in_parallel(count: int, call: Callable[[int], Any]) -> list[Any]:

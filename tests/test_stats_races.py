@@ -9,14 +9,12 @@ database; what it made is removed afterwards."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import delete, select
 
-from api import create_app
 from api.db import utcnow
 from api.models import (
     Availability,
@@ -39,18 +37,10 @@ from api.models import (
 )
 from api.services import auth as auth_service
 from api.state import get_state
-from tests.conftest import TEST_SETTINGS
 from tests.helpers import in_parallel, place_order
 
 pytestmark = pytest.mark.postgres
 BUYERS = 4
-
-
-@pytest.fixture
-def live_app(app: Flask, database_url: str) -> Iterator[Flask]:
-    live = create_app({**TEST_SETTINGS, "database_url": database_url, "db_pool_size": 10})
-    yield live
-    get_state(live).engine.dispose()
 
 
 def _person(role: Role, name: str) -> User:

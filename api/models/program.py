@@ -210,7 +210,17 @@ class StatsFact(Base):
     band_rank: Mapped[int | None] = mapped_column(SmallInteger)
 
 
-class StatsMember(Base):
+class EarliestCohort:
+    """Whether a row's cohort is the earliest (by graduation day, then id) of its business's or
+    woman's cohorts of the same program, region or year: a group without filters is then the
+    rows flagged for it, each once, with no grouping to do (``api.services.stats``)."""
+
+    first_in_program: Mapped[bool] = mapped_column(default=True)
+    first_in_region: Mapped[bool] = mapped_column(default=True)
+    first_in_year: Mapped[bool] = mapped_column(default=True)
+
+
+class StatsMember(EarliestCohort, Base):
     """A business in a cohort: the business of a woman whose claim to the cohort is verified,
     once per business and cohort, with the day the business was listed. Derived data, kept with
     ``StatsFact`` by ``api.services.stats_facts``, so that a group's population is one scan of
@@ -227,15 +237,9 @@ class StatsMember(Base):
         ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[dt.datetime]  # the business's, which never changes
-    # Whether this is the business's earliest cohort (by graduation day, then id) among its
-    # cohorts of the same program, region or year: the population of a group without filters
-    # is then the rows flagged for it, each business once, with no grouping to do.
-    first_in_program: Mapped[bool] = mapped_column(default=True)
-    first_in_region: Mapped[bool] = mapped_column(default=True)
-    first_in_year: Mapped[bool] = mapped_column(default=True)
 
 
-class StatsGraduate(Base):
+class StatsGraduate(EarliestCohort, Base):
     """A verified graduate in a cohort, with whether it is her earliest cohort (by graduation
     day, then id) among her cohorts of the same program, region or year: a group's verified
     graduates without filters are a count of flagged rows, not a ``count(DISTINCT)`` over
@@ -250,9 +254,6 @@ class StatsGraduate(Base):
     cohort_id: Mapped[str] = mapped_column(
         ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
     )
-    first_in_program: Mapped[bool] = mapped_column(default=True)
-    first_in_region: Mapped[bool] = mapped_column(default=True)
-    first_in_year: Mapped[bool] = mapped_column(default=True)
 
 
 class AssistGrant(IdMixin, Base):

@@ -83,19 +83,6 @@ def refresh(session: Session, *, business_ids: Collection[str] | None = None) ->
         session.execute(
             select(Business.id).where(*only).order_by(Business.id).with_for_update(key_share=True)
         )
-    base = (
-        select(
-            Business.id.label("business_id"),
-            func.coalesce(Cohort.graduated_on, NO_DAY).label("since"),
-            Business.created_at.label("created_at"),
-        )
-        .select_from(GraduateClaim)
-        .join(Cohort, Cohort.id == GraduateClaim.cohort_id)
-        .join(Business, Business.owner_id == GraduateClaim.user_id)
-        .where(GraduateClaim.status == ClaimStatus.VERIFIED, *only)
-        .distinct()
-        .cte("base")
-    )
     for table in (StatsFact, StatsMember):
         gone = delete(table).execution_options(synchronize_session=False)
         if business_ids is not None:
@@ -113,6 +100,16 @@ def refresh(session: Session, *, business_ids: Collection[str] | None = None) ->
         .where(GraduateClaim.status == ClaimStatus.VERIFIED, *only)
         .distinct()
         .subquery()
+    )
+    # Each business once per graduation day of its cohorts: what the facts are measured from.
+    base = (
+        select(
+            member.c.business_id,
+            func.coalesce(member.c.graduated_on, NO_DAY).label("since"),
+            member.c.created_at,
+        )
+        .distinct()
+        .cte("base")
     )
     session.execute(
         insert(StatsMember).from_select(
