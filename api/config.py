@@ -57,6 +57,10 @@ class Settings:
     rate_limit_memory_per_worker: int = 0
     # How long any Redis client waits to connect and for each answer (no retries).
     redis_timeout_ms: int = 500
+    # The general budget (RATE_LIMIT_DEFAULT, RATE_LIMIT_API_KEY) on Redis: each process decides
+    # from what it knows and sends what it served in one batch every this many milliseconds
+    # (0: one round trip a request, exact). Sign-in, contact and statistics limits stay exact.
+    rate_limit_sync_ms: int = 20
     cors_origins: str = ""
     event_retention_days: int = 90
     # How often each process adds the product views it counted to the database.
@@ -251,6 +255,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("REDIS_TIMEOUT_MS must be between 1 and 30000")
     if settings.rate_limit_memory_per_worker not in (0, 1):
         raise ConfigError("RATE_LIMIT_MEMORY_PER_WORKER must be 0 or 1")
+    if not 0 <= settings.rate_limit_sync_ms <= 1000:
+        raise ConfigError("RATE_LIMIT_SYNC_MS must be between 0 and 1000")
 
 
 def validate_integration(settings: Settings) -> None:

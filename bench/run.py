@@ -38,6 +38,7 @@ from bench import dataset  # noqa: E402
 BENCH = ROOT / "bench"
 PYTHON = Path(sys.executable)
 GUNICORN = PYTHON.parent / "gunicorn"
+THREADS = 1  # threads per worker (--threads)
 SECRET = "bench-secret-key-bench-secret-key-bench-secret-key"
 
 
@@ -122,6 +123,8 @@ def server_env(url: str, redis_url: str = "") -> dict[str, str]:
 
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], workers: int) -> Iterator[tuple[str, int]]:
+    """``app`` served as production serves it: ``workers`` processes of ``THREADS`` threads
+    each (gthread; 1 is gunicorn's sync worker), the floor with the same."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -129,6 +132,8 @@ def gunicorn(app: str, env: dict[str, str], workers: int) -> Iterator[tuple[str,
             app,
             "--workers",
             str(workers),
+            "--threads",
+            str(THREADS),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -620,14 +625,25 @@ def main() -> None:
         "--cold-seconds", type=int, default=30, help="how long the cold start is followed"
     )
     parser.add_argument(
+        "--workers", type=int, default=0, help="gunicorn workers (default: one per core)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker (1: sync workers; more: gthread, as docs/scaling.md serves)",
+    )
+    parser.add_argument(
         "--database-prefix", default="berdaya_bench", help="databases are <prefix>_<size>"
     )
     args = parser.parse_args()
+    global THREADS
+    THREADS = args.threads
     # kill <pid> stops the servers too (SystemExit runs the context managers' cleanup)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
-    workers = os.cpu_count() or 2
+    workers = args.workers or os.cpu_count() or 2
     runs: dict[int, dict[str, Any]] = {}
     real_runs: dict[int, dict[str, Any]] = {}
     only = {n.strip() for n in args.only.split(",") if n.strip()}
@@ -849,6 +865,8 @@ def command(args: argparse.Namespace) -> str:
         f".venv/bin/python bench/run.py --products {args.products} --shape {args.shape}"
         f" --zipf-s {args.zipf_s} --seconds {args.seconds} --connections {args.connections}"
         + (" --reuse" if args.reuse else "")
+        + (f" --workers {args.workers}" if args.workers else "")
+        + (f" --threads {args.threads}" if args.threads != 1 else "")
         + (
             f" --database-prefix {args.database_prefix}"
             if args.database_prefix != "berdaya_bench"

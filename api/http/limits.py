@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import re
+import threading
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, has_request_context, request
@@ -25,6 +28,7 @@ from flask_limiter import Limiter
 from limits import RateLimitItem, WindowStats
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import NoScriptError, RedisError
 
 from api.config import Settings
 
@@ -314,6 +318,182 @@ class OneTripMovingWindow(MovingWindowRateLimiter):
         return super().get_window_stats(item, *identifiers)
 
 
+# A batch of callers (KEYS; ARGV: the time, then each key's limit, window and entries served):
+# the entries a process served and has not yet sent are added to each window at once, as many
+# as it has room for; then what each window holds (its count and oldest entry), flattened.
+_RECORD_AND_WINDOW = """
+local timestamp = tonumber(ARGV[1])
+local answers = {}
+for k = 1, #KEYS do
+    local key = KEYS[k]
+    local limit = tonumber(ARGV[3 * k - 1])
+    local expiry = tonumber(ARGV[3 * k])
+    local amount = tonumber(ARGV[3 * k + 1])
+    local target = timestamp - expiry
+    local low, high, count = 0, math.min(limit, redis.call('llen', key)) - 1, 0
+    while low <= high do
+        local mid = math.floor((low + high) / 2)
+        local value = tonumber(redis.call('lindex', key, mid))
+        if value and value >= target then
+            count = mid + 1
+            low = mid + 1
+        else
+            high = mid - 1
+        end
+    end
+    local room = math.min(amount, limit - count)
+    if room > 0 then
+        local entries = {}
+        for i = 1, room do
+            entries[i] = timestamp
+        end
+        for i = 1, #entries, 5000 do
+            redis.call('lpush', key, unpack(entries, i, math.min(i + 4999, #entries)))
+        end
+        redis.call('ltrim', key, 0, limit - 1)
+        redis.call('expire', key, expiry)
+        count = count + room
+    end
+    answers[2 * k - 1] = count
+    answers[2 * k] = count > 0 and tostring(redis.call('lindex', key, count - 1)) or false
+end
+return answers
+"""
+
+EXACT = "exact:"  # a key counted one round trip a request (``_exact``)
+
+
+class LaggingMovingWindow(OneTripMovingWindow):
+    """The general budget without a round trip a request: the same moving window in Redis,
+    shared by every process, but each process decides from what it last heard of a caller's
+    window plus what it has served since, and sends what it served in one pipeline every
+    ``sync_seconds`` (a background thread). Views' own limits (``EXACT`` keys: sign-in,
+    registration, contact, statistics) take the exact path, one round trip each.
+
+    What it costs: a caller's requests are seen by the other processes up to ``sync_seconds``
+    (plus a round trip) late, so a flood is refused after at most what each process serves in
+    that time beyond the budget (a test floods two gunicorn workers and counts). A caller a
+    process has not heard of is let through and counted in the next batch; one it knows is
+    over the budget is refused without asking Redis, until the oldest entry it knows of leaves
+    the window. The headers say what the process knows. If Redis does not answer, the batch
+    is kept (at most a budget per caller) and each process limits what it served itself."""
+
+    MAX_CALLERS = 50_000  # callers whose windows a process remembers (oldest forgotten first)
+
+    def __init__(self, storage: RedisStorage, sync_seconds: float) -> None:
+        super().__init__(storage)
+        self._redis: Any = storage.get_connection()
+        self._record = self._redis.register_script(_RECORD_AND_WINDOW.encode())
+        self._sync = sync_seconds
+        self._pid = -1
+        self._started()
+
+    def _started(self) -> None:
+        """This process's own state and thread (a fork's copy starts empty)."""
+        from api.dependencies import Outage
+
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        # key -> [served and not yet sent, the limit, its window in seconds]
+        self._pending: dict[str, list[int]] = {}
+        # key -> (entries in the window when last heard, its oldest entry's time)
+        self._known: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        self._sending: dict[str, list[int]] = {}  # the batch on its way (still counted here)
+        self._thread: threading.Thread | None = None
+        self._outage = Outage("rate limits Redis")
+
+    def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
+        if len(identifiers) < 2 or identifiers[1].startswith(EXACT) or cost != 1:
+            return super().hit(item, *identifiers, cost=cost)
+        if self._pid != os.getpid():
+            self._started()
+        storage: RedisStorage = self.storage  # type: ignore[assignment]
+        key = storage.prefixed_key(item.key_for(*identifiers))
+        limit, expiry, now = item.amount, item.get_expiry(), time.time()
+        with self._lock:
+            count, oldest = self._known.get(key, (0, now))
+            waiting = self._pending.get(key)
+            sending = self._sending.get(key)
+            served = (waiting[0] if waiting else 0) + (sending[0] if sending else 0)
+            allowed = served < limit and (count + served < limit or oldest + expiry <= now)
+            if allowed:
+                if waiting:
+                    waiting[0] += 1
+                else:
+                    self._pending[key] = [1, limit, expiry]
+                served += 1
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="berdaya-rate-limits", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+        if has_request_context():
+            windows = g.setdefault("rate_windows", {})
+            windows[item.key_for(*identifiers)] = WindowStats(
+                oldest + expiry, max(limit - count - served, 0)
+            )
+        return allowed
+
+    def _run(self) -> None:
+        """Send what was served, a batch every ``sync_seconds``; end after a minute idle."""
+        while True:
+            if not self._wake.wait(60):
+                with self._lock:
+                    if not self._pending:
+                        self._thread = None  # the next hit starts another
+                        return
+            time.sleep(self._sync)
+            self._wake.clear()
+            self.flush()
+
+    def flush(self) -> None:
+        """Send every caller's entries served since the last batch, in one pipeline, and keep
+        what Redis answers of each window."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+            self._sending = batch
+        if not batch:
+            return
+        now = time.time()
+        try:
+            if not self._outage.available():
+                raise RedisError("paused after a failure")
+            answers = self._send(batch, now)
+        except RedisError as error:
+            with self._lock:  # kept for the next batch, at most a budget per caller
+                self._sending = {}
+                for key, (served, limit, expiry) in batch.items():
+                    waiting = self._pending.setdefault(key, [0, limit, expiry])
+                    waiting[0] = min(waiting[0] + served, limit)
+            if self._outage.available():
+                self._outage.failed(error)
+            return
+        self._outage.succeeded()
+        with self._lock:
+            self._sending = {}
+            for key, (count, oldest) in zip(batch, answers, strict=True):
+                self._known[key] = (int(count), float(oldest) if oldest else now)
+                self._known.move_to_end(key)
+            while len(self._known) > self.MAX_CALLERS:
+                self._known.popitem(last=False)
+
+    def _send(self, batch: dict[str, list[int]], now: float) -> list[tuple[int, Any]]:
+        arguments: list[Any] = [now]
+        for served, limit, expiry in batch.values():
+            arguments += [limit, expiry, served]
+        for attempt in (1, 2):
+            try:
+                flat = self._redis.evalsha(self._record.sha, len(batch), *batch, *arguments)
+                return list(zip(flat[::2], flat[1::2], strict=True))
+            except NoScriptError:  # Redis restarted: load the script, once
+                if attempt == 2:
+                    raise
+                self._record.sha = self._redis.script_load(self._record.script)
+        raise AssertionError("unreachable")
+
+
 def init(app: Flask, settings: Settings) -> None:
     from api.dependencies import add_check, redis_options
 
@@ -332,7 +512,11 @@ def init(app: Flask, settings: Settings) -> None:
     limiter.init_app(app)
     limiter._storage_dead = False  # this app's storage is new: not known to be away
     if isinstance(limiter._storage, RedisStorage):
-        limiter._limiter = OneTripMovingWindow(limiter._storage)
+        limiter._limiter = (
+            LaggingMovingWindow(limiter._storage, settings.rate_limit_sync_ms / 1000)
+            if settings.rate_limit_sync_ms
+            else OneTripMovingWindow(limiter._storage)
+        )
     if redis and settings.rate_limit_default:
         add_check(app, "rate_limits", limiter.storage.check)
     app.after_request(_note_retry_after)
@@ -359,6 +543,16 @@ def init(app: Flask, settings: Settings) -> None:
         )
 
 
+def _exact(key_func: Any) -> Any:
+    """A view's own limit is counted exactly: one round trip to Redis a request, never from
+    what a process knows (``LaggingMovingWindow``); its keys say so."""
+
+    def key() -> str:
+        return EXACT + key_func()
+
+    return key
+
+
 def limit(setting: str) -> Any:
     """A stricter limit for one view, read from the settings when the request comes."""
 
@@ -366,7 +560,7 @@ def limit(setting: str) -> Any:
         value: str = getattr(_settings(), setting)
         return value
 
-    return limiter.limit(current)
+    return limiter.limit(current, key_func=_exact(caller_key))
 
 
 def auth_limit(setting: str = "rate_limit_login") -> Any:
@@ -378,8 +572,8 @@ def auth_limit(setting: str = "rate_limit_login") -> Any:
         value: str = getattr(_settings(), setting)
         return value
 
-    by_address = limiter.limit(current, key_func=address_key)
-    by_account = limiter.limit(current, key_func=account_key)
+    by_address = limiter.limit(current, key_func=_exact(address_key))
+    by_account = limiter.limit(current, key_func=_exact(account_key))
 
     def decorate(view: Any) -> Any:
         return by_address(by_account(view))
