@@ -1,8 +1,8 @@
 """The benchmark: `make bench` (or `.venv/bin/python bench/run.py --products 1000000`).
 
 Builds (or reuses) a PostgreSQL database with the dataset, serves the app under gunicorn as in
-production (sync workers = cores) and a bare Flask endpoint with the same settings (the
-framework floor), loads each scenario with wrk from a separate process on 127.0.0.1, times the
+production (sync workers = cores; ``--workers`` and ``--threads`` change the app's and the
+floor's alike) and a bare Flask endpoint with the same settings (the framework floor), loads each scenario with wrk from a separate process on 127.0.0.1, times the
 raw SQL the app runs for each scenario, and writes bench/RESULTS.md.
 """
 
@@ -164,6 +164,42 @@ def worker_peaks(master: int) -> list[int]:
             if line.startswith("VmHWM:"):
                 peaks.append(int(line.split()[1]) * 1024)
     return peaks
+
+
+class ShareSampler:
+    """The peak proportional set size (PSS) of each of a master's workers, sampled twice a
+    second while it runs. With ``preload_app`` a worker is a fork of the built app: VmHWM counts
+    the pages it shares with the master and the other workers in full, in each; PSS gives each
+    process its share of them, so the workers' PSS add up to what they take of the machine."""
+
+    def __init__(self, master: int) -> None:
+        import threading
+
+        self.master = master
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                children = Path(f"/proc/{self.master}/task/{self.master}/children").read_text()
+            except OSError:
+                continue
+            for child in children.split():
+                try:
+                    rollup = Path(f"/proc/{child}/smaps_rollup").read_text()
+                except OSError:
+                    continue
+                for line in rollup.splitlines():
+                    if line.startswith("Pss:"):
+                        self.peak = max(self.peak, int(line.split()[1]) * 1024)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
@@ -775,6 +811,7 @@ def run_real(
     label = f"{size:,}, real traffic, s={args.zipf_s}"
     results: dict[str, Any] = {}
     with gunicorn("wsgi:app", env, workers) as (base, master):
+        shares = ShareSampler(master)
         echo(f"[{label}] drawing the requests (Zipf, {args.lines:,} per scenario)")
         plan, context = real_plan(base, url, args.zipf_s, args.lines)
         floor_requests = [(1, "GET", "/floor", "", "")]
@@ -828,7 +865,11 @@ def run_real(
                     addresses=True,
                 )
         results["peak_worker_bytes"] = max(warm_peaks + worker_peaks(master))
-    echo(f"[{label}] peak memory per worker {results['peak_worker_bytes'] / 2**20:.0f} MiB")
+        results["peak_worker_pss_bytes"] = shares.stop()
+    echo(
+        f"[{label}] peak memory per worker {results['peak_worker_bytes'] / 2**20:.0f} MiB"
+        f" resident (VmHWM), {results['peak_worker_pss_bytes'] / 2**20:.0f} MiB its share (PSS)"
+    )
     return {"results": results, "s": args.zipf_s}
 
 
@@ -897,7 +938,9 @@ def real_results(size: int, run: dict[str, Any], args: argparse.Namespace) -> li
         f"## Real traffic, {size:,} products (Zipf s = {run['s']})",
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
-        f"Rate limits on (the default budgets, counted in Redis; anonymous requests from"
+        f"gunicorn: {args.workers or os.cpu_count()} workers of {args.threads} thread(s), the"
+        " floor's alike. Rate limits on (the default budgets, counted in Redis, the general"
+        f" budget in batches every RATE_LIMIT_SYNC_MS; anonymous requests from"
         f" {traffic.ADDRESSES:,} addresses through one trusted proxy, signed-in ones per user);"
         f" {args.connections} connections, {args.seconds} s per scenario after"
         f" {args.warmup} s of warm-up. Rows: {run['counts']}. The mix: {shares}."
@@ -950,7 +993,12 @@ def real_results(size: int, run: dict[str, Any], args: argparse.Namespace) -> li
         lines.append(
             ", ".join(f"{sec:.0f} s {rps:,.0f} ({err} errors)" for sec, rps, err in res["cold"])
         )
-    lines += ["", f"Peak memory per worker: {res['peak_worker_bytes'] / 2**20:.0f} MiB.", ""]
+    lines += [
+        "",
+        f"Peak memory per worker: {res['peak_worker_bytes'] / 2**20:.0f} MiB resident (VmHWM),"
+        f" {res.get('peak_worker_pss_bytes', 0) / 2**20:.0f} MiB its share (PSS).",
+        "",
+    ]
     lines += ["| target | measured | met |", "| --- | --- | --- |"]
     for name, (ratio, p99) in REAL_TARGETS.items():
         f = res.get(name)
@@ -989,8 +1037,12 @@ def real_results(size: int, run: dict[str, Any], args: argparse.Namespace) -> li
             f" {'yes' if reached is not None and reached <= 10 else '**no**'} |"
         )
     mib = res["peak_worker_bytes"] / 2**20
+    pss = res.get("peak_worker_pss_bytes", 0) / 2**20
     lines.append(
-        f"| peak memory per worker ≤ 150 MiB | {mib:.0f} MiB | {'yes' if mib <= 150 else '**no**'} |"
+        f"| peak memory per worker ≤ 150 MiB | {pss:.0f} MiB its share (PSS, sampled twice a"
+        f" second), {mib:.0f} MiB resident (VmHWM, counting the pages shared with the master"
+        f" and the other worker in full) | {'yes' if pss <= 150 else '**no**'} (PSS),"
+        f" {'yes' if mib <= 150 else '**no**'} (VmHWM) |"
     )
     lines.append("")
     return lines
@@ -1004,7 +1056,8 @@ def first_results(runs: dict[int, dict[str, Any]], args: argparse.Namespace) -> 
         "# Benchmark results",
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
-        "App, PostgreSQL and wrk share the machine; gunicorn sync workers = cores; "
+        "App, PostgreSQL and wrk share the machine; gunicorn workers = cores"
+        f" ({args.threads} thread(s) each); "
         f"{args.connections} connections, {args.seconds} s per scenario, warm cache.",
         "",
         "```sh",

@@ -285,6 +285,12 @@ return {acquired, false, 0}
 """
 
 
+def _note_window(key: str, reset: float, remaining: int) -> None:
+    """What the headers of this request say of this key's window (``get_window_stats``)."""
+    if has_request_context():
+        g.setdefault("rate_windows", {})[key] = WindowStats(reset, max(remaining, 0))
+
+
 class OneTripMovingWindow(MovingWindowRateLimiter):
     """The moving window on Redis, one round trip a request: ``hit`` also reads the window,
     which ``get_window_stats`` then answers for the same key in the same request (the limiter
@@ -298,16 +304,18 @@ class OneTripMovingWindow(MovingWindowRateLimiter):
     def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
         key = item.key_for(*identifiers)
         storage: RedisStorage = self.storage  # type: ignore[assignment]
-        timestamp = time.time()
-        expiry = item.get_expiry()
-        acquired, oldest, count = self._script(
-            [storage.prefixed_key(key)], [timestamp, item.amount, expiry, cost]
+        acquired, oldest, count = self._acquire(
+            storage.prefixed_key(key), item.amount, item.get_expiry(), cost
         )
-        if has_request_context():
-            start = float(oldest) if oldest else timestamp
-            windows = g.setdefault("rate_windows", {})
-            windows[key] = WindowStats(start + expiry, item.amount - int(count))
-        return bool(acquired)
+        _note_window(key, oldest + item.get_expiry(), item.amount - count)
+        return acquired
+
+    def _acquire(self, key: str, limit: int, expiry: int, cost: int) -> tuple[bool, float, int]:
+        """One round trip: take ``cost`` entries if the window has room; then the window's
+        oldest entry's time (now when empty) and its count."""
+        timestamp = time.time()
+        acquired, oldest, count = self._script([key], [timestamp, limit, expiry, cost])
+        return bool(acquired), float(oldest) if oldest else timestamp, int(count)
 
     def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
         if has_request_context():
@@ -374,11 +382,16 @@ class LaggingMovingWindow(OneTripMovingWindow):
     (plus a round trip) late, so a flood is refused after at most what each process serves in
     that time beyond the budget (a test floods two gunicorn workers and counts). A caller a
     process has not heard of is let through and counted in the next batch; one it knows is
-    over the budget is refused without asking Redis, until the oldest entry it knows of leaves
-    the window. The headers say what the process knows. If Redis does not answer, the batch
-    is kept (at most a budget per caller) and each process limits what it served itself."""
+    at its budget is refused without asking Redis until the oldest entry it knows of leaves
+    the window, and then each of its requests asks Redis (one round trip: only Redis knows how
+    many entries have left), so spacing requests out buys nothing. The headers say what the
+    process knows. If Redis does not answer, the batch is kept (at most a budget per caller,
+    ``MAX_CALLERS`` callers) and each process limits what it served itself; batches are sent
+    in scripts of ``CHUNK`` callers, so a long outage's backlog never holds Redis up."""
 
-    MAX_CALLERS = 50_000  # callers whose windows a process remembers (oldest forgotten first)
+    # Callers whose windows a process remembers, and whose entries it keeps to send while Redis
+    # is away (oldest forgotten first in each).
+    MAX_CALLERS = 50_000
 
     def __init__(self, storage: RedisStorage, sync_seconds: float) -> None:
         super().__init__(storage)
@@ -416,11 +429,17 @@ class LaggingMovingWindow(OneTripMovingWindow):
             waiting = self._pending.get(key)
             sending = self._sending.get(key)
             served = (waiting[0] if waiting else 0) + (sending[0] if sending else 0)
-            allowed = served < limit and (count + served < limit or oldest + expiry <= now)
+            allowed = count + served < limit
+            # Full when last heard, and its oldest entry has left the window since: how many
+            # have left only Redis knows, so this one request asks (one round trip, only for
+            # callers at their budget), rather than take the whole window as free.
+            ask = not allowed and served < limit and oldest + expiry <= now
             if allowed:
                 if waiting:
                     waiting[0] += 1
                 else:
+                    if len(self._pending) >= self.MAX_CALLERS:  # a long outage: oldest out
+                        del self._pending[next(iter(self._pending))]
                     self._pending[key] = [1, limit, expiry]
                 served += 1
             if self._thread is None:
@@ -428,16 +447,24 @@ class LaggingMovingWindow(OneTripMovingWindow):
                     target=self._run, name="berdaya-rate-limits", daemon=True
                 )
                 self._thread.start()
-        self._wake.set()
-        if has_request_context():
-            windows = g.setdefault("rate_windows", {})
-            windows[item.key_for(*identifiers)] = WindowStats(
-                oldest + expiry, max(limit - count - served, 0)
-            )
+        if ask:
+            allowed, oldest, count = self._acquire(key, limit, expiry, 1)
+            with self._lock:
+                self._remember(key, count, oldest)
+        else:
+            self._wake.set()
+        _note_window(item.key_for(*identifiers), oldest + expiry, limit - count - served)
         return allowed
 
+    def _remember(self, key: str, count: int, oldest: float) -> None:
+        self._known[key] = (count, oldest)
+        self._known.move_to_end(key)
+        while len(self._known) > self.MAX_CALLERS:
+            self._known.popitem(last=False)
+
     def _run(self) -> None:
-        """Send what was served, a batch every ``sync_seconds``; end after a minute idle."""
+        """Send what was served, a batch every ``sync_seconds`` (after a failure, again once
+        the outage's pause is over); end after a minute idle."""
         while True:
             if not self._wake.wait(60):
                 with self._lock:
@@ -446,16 +473,20 @@ class LaggingMovingWindow(OneTripMovingWindow):
                         return
             time.sleep(self._sync)
             self._wake.clear()
-            self.flush()
+            if not self.flush():
+                time.sleep(self._outage.pause)
+                self._wake.set()
 
-    def flush(self) -> None:
-        """Send every caller's entries served since the last batch, in one pipeline, and keep
-        what Redis answers of each window."""
+    def flush(self) -> bool:
+        """Send every caller's entries served since the last batch, in one pipeline of
+        scripts of ``CHUNK`` callers each (Redis runs other clients' commands between them),
+        and keep what Redis answers of each window. False when Redis did not take them (they
+        are kept for the next batch)."""
         with self._lock:
             batch, self._pending = self._pending, {}
             self._sending = batch
         if not batch:
-            return
+            return True
         now = time.time()
         try:
             if not self._outage.available():
@@ -469,23 +500,28 @@ class LaggingMovingWindow(OneTripMovingWindow):
                     waiting[0] = min(waiting[0] + served, limit)
             if self._outage.available():
                 self._outage.failed(error)
-            return
+            return False
         self._outage.succeeded()
         with self._lock:
             self._sending = {}
             for key, (count, oldest) in zip(batch, answers, strict=True):
-                self._known[key] = (int(count), float(oldest) if oldest else now)
-                self._known.move_to_end(key)
-            while len(self._known) > self.MAX_CALLERS:
-                self._known.popitem(last=False)
+                self._remember(key, int(count), float(oldest) if oldest else now)
+        return True
+
+    CHUNK = 500  # callers per script: ~10 ms of Redis's time, far below REDIS_TIMEOUT_MS
 
     def _send(self, batch: dict[str, list[int]], now: float) -> list[tuple[int, Any]]:
-        arguments: list[Any] = [now]
-        for served, limit, expiry in batch.values():
-            arguments += [limit, expiry, served]
+        keys = list(batch)
         for attempt in (1, 2):
+            pipe = self._redis.pipeline(transaction=False)
+            for start in range(0, len(keys), self.CHUNK):
+                chunk = keys[start : start + self.CHUNK]
+                arguments: list[Any] = [now]
+                for key in chunk:
+                    arguments += batch[key][1:] + batch[key][:1]  # limit, window, served
+                pipe.evalsha(self._record.sha, len(chunk), *chunk, *arguments)
             try:
-                flat = self._redis.evalsha(self._record.sha, len(batch), *batch, *arguments)
+                flat = [value for answer in pipe.execute() for value in answer]
                 return list(zip(flat[::2], flat[1::2], strict=True))
             except NoScriptError:  # Redis restarted: load the script, once
                 if attempt == 2:
