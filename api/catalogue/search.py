@@ -126,6 +126,7 @@ def search_products(
     counts: list[int] | None = None  # each word's matches, when already counted
     # The cache is kept on PostgreSQL only: with it, no session is opened to find that out.
     postgres = cache is not None or _is_postgres(get_session())
+    kept: Callable[[list[str], str | None], None] | None = None
     if words and sort == "relevance" and not filtered and postgres:
         answer = _ranked_by_terms_alone(
             get_session, words, limit=limit, cursor=cursor, load=load, cache=cache
@@ -133,6 +134,11 @@ def search_products(
         if isinstance(answer, Page):
             return answer
         counts = answer
+        if cache is not None:
+            # A common word's page (the most recent matches, ranked) is kept like a rare
+            # word's: it too changes only with ``fts_product_terms`` (``s:*``), and the head
+            # of the searches people make is the common words.
+            kept = _keeper(cache, _page_key(limit, cursor, words))
     if words:
         stmt, rank, id_column = _match(
             get_session(), stmt, words, ranked=sort == "relevance", filtered=filtered, counts=counts
@@ -142,7 +148,13 @@ def search_products(
             computed["id"] = id_column
     if sort == "relevance" and not words:
         sort = "newest"  # without words there is nothing to be relevant to
-    return paginate(
+    ids: list[str] = []
+
+    def loaded(page_ids: list[str]) -> list[T]:
+        ids[:] = page_ids
+        return load(page_ids)
+
+    page = paginate(
         get_session(),
         stmt,
         model=Product,
@@ -153,8 +165,26 @@ def search_products(
         computed=computed,
         two_phase=True,
         id_column=id_column,
-        load=load,
+        load=loaded,
     )
+    if kept is not None:
+        kept(ids, page.next_cursor)
+    return page
+
+
+def _page_key(limit: int, cursor: str | None, words: list[str]) -> str:
+    """Where the cache keeps a page of an unfiltered relevance search."""
+    return f"s:{limit}:{cursor or ''}:{' '.join(words)}"
+
+
+def _keeper(cache: CatalogueCache, key: str) -> Callable[[list[str], str | None], None]:
+    """Keeps the page about to be read under ``key``, unless an eviction came meanwhile."""
+    token = cache.token()  # before reading: an eviction during the read keeps it out
+
+    def keep(ids: list[str], next_cursor: str | None) -> None:
+        cache.put_search(key, SearchPage(tuple(ids), next_cursor), token)
+
+    return keep
 
 
 def query_words(q: str) -> list[str]:
@@ -393,7 +423,7 @@ def _ranked_by_terms_alone(
     keeps its ids and cursor (the items come from the documents it keeps, evicted one by one):
     any write to that table announces ``s:*``, which drops every page kept, and a worker drops
     them itself when it changes what a product's words or listing depend on."""
-    key = f"s:{limit}:{cursor or ''}:{' '.join(words)}"
+    key = _page_key(limit, cursor, words)
     counted = f"s:n:{' '.join(words)}"  # a common word's counts, the same for every page
     token = None
     if cache is not None:
