@@ -9,6 +9,7 @@ import io
 import statistics
 
 from flask.testing import FlaskClient
+from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
 from api.dates import add_months
@@ -25,6 +26,8 @@ from api.models import (
     Role,
     RosterEntry,
     StaffRegion,
+    StatsFact,
+    StatsMember,
     User,
 )
 from tests.conftest import Auth
@@ -229,3 +232,53 @@ def test_medians_count_each_business_once_by_its_latest_report(
     assert row["median_monthly_revenue_idr"] == 2_000_000
     # Bands: 5m_15m, under_1m, 1m_5m, under_1m -> lower median under_1m.
     assert row["median_revenue_band"] == RevenueBand.UNDER_1M.value
+
+
+def test_an_order_refreshes_its_sellers_facts_and_leaves_who_is_counted(
+    db_session: Session, connection: Connection
+) -> None:
+    """An order changes its seller's facts (its last order, the windows it falls in), not who
+    is counted in which cohort: the flush rewrites ``stats_facts`` and leaves
+    ``stats_members``; a change of the business (its listing day) rewrites both."""
+    program = Program(name="Sekoper Cinta Pesanan")
+    db_session.add(program)
+    db_session.flush()
+    cohort, (business,) = make_cohort(db_session, program, "Angkatan Pesanan", 1, 0)
+    buyer: User = UserFactory(role=Role.BUYER)
+    db_session.flush()
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        order = Order(
+            buyer_id=buyer.id,
+            business_id=business.id,
+            delivery_method="pickup",
+            contact_name="B",
+            contact_phone="+6281300000000",
+            subtotal_idr=1,
+            total_idr=1,
+        )
+        db_session.add(order)
+        db_session.flush()
+        assert any("stats_facts" in s for s in seen)
+        assert not any("stats_members" in s for s in seen), [s[:60] for s in seen]
+        last = db_session.scalar(
+            select(StatsFact.last_order_at).where(StatsFact.business_id == business.id)
+        )
+        assert last is not None and last == order.created_at
+        seen.clear()
+        business.created_at = EARLY - dt.timedelta(days=30)
+        db_session.flush()
+        assert any("INSERT INTO stats_members" in s for s in seen)
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+    listed = db_session.scalar(
+        select(StatsMember.created_at).where(
+            StatsMember.business_id == business.id, StatsMember.cohort_id == cohort.id
+        )
+    )
+    assert listed is not None and listed.replace(tzinfo=dt.UTC) == EARLY - dt.timedelta(days=30)

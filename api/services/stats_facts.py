@@ -56,6 +56,8 @@ from api.models import (
 from api.services.stats import SURVIVAL_MONTHS, band_rank, horizons
 
 _NOTED = "stats_facts_changes"
+_MEMBERS = "stats_members_changes"  # a flush changed what ``stats_members`` derives from
+_MEMBERS_FROM = (Business, GraduateClaim, Cohort)
 # The fields whose change changes a business's facts, per model.
 _FIELDS: dict[type, tuple[str, ...]] = {
     CheckIn: ("business_id", "month", "trading"),
@@ -67,8 +69,13 @@ _FIELDS: dict[type, tuple[str, ...]] = {
 }
 
 
-def refresh(session: Session, *, business_ids: Collection[str] | None = None) -> None:
-    """Recompute the facts of these businesses (of every business without ids)."""
+def refresh(
+    session: Session, *, business_ids: Collection[str] | None = None, members: bool = True
+) -> None:
+    """Recompute the facts of these businesses (of every business without ids), and their
+    ``stats_members`` rows unless ``members`` is False (what changed was their check-ins,
+    orders or disbursements: the rows derive from the business, its owner's claims and the
+    cohorts only)."""
     if business_ids is not None and not business_ids:
         return
     only = [] if business_ids is None else [Business.id.in_(sorted(business_ids))]
@@ -83,7 +90,7 @@ def refresh(session: Session, *, business_ids: Collection[str] | None = None) ->
         session.execute(
             select(Business.id).where(*only).order_by(Business.id).with_for_update(key_share=True)
         )
-    for table in (StatsFact, StatsMember):
+    for table in (StatsFact, StatsMember) if members else (StatsFact,):
         gone = delete(table).execution_options(synchronize_session=False)
         if business_ids is not None:
             gone = gone.where(table.business_id.in_(sorted(business_ids)))
@@ -111,18 +118,19 @@ def refresh(session: Session, *, business_ids: Collection[str] | None = None) ->
         .distinct()
         .cte("base")
     )
-    session.execute(
-        insert(StatsMember).from_select(
-            ["business_id", "cohort_id", "created_at", *FIRST_IN],
-            select(
-                member.c.business_id,
-                member.c.cohort_id,
-                member.c.created_at,
-                *_firsts(member, member.c.business_id),
+    if members:
+        session.execute(
+            insert(StatsMember).from_select(
+                ["business_id", "cohort_id", "created_at", *FIRST_IN],
+                select(
+                    member.c.business_id,
+                    member.c.cohort_id,
+                    member.c.created_at,
+                    *_firsts(member, member.c.business_id),
+                ),
             ),
-        ),
-        execution_options={"synchronize_session": False},
-    )
+            execution_options={"synchronize_session": False},
+        )
     days = set(session.scalars(select(base.c.since).distinct()))
     if not days:
         return
@@ -300,12 +308,15 @@ def _flag(condition: Any) -> Any:
 def note_changes(session: Session, _context: Any, _instances: Any) -> None:
     """Remember what this flush changes that the facts derive from (listener: before_flush)."""
     noted: list[tuple[str, Any]] = []
+    touched: list[Any] = []  # the objects noted
     for obj in session.new:
         if type(obj) in _FIELDS:
             noted.append(("new", obj))
+            touched.append(obj)
     for obj in session.deleted:
         if type(obj) in _FIELDS:
             noted.append(_values(obj, current=True))
+            touched.append(obj)
     for obj in session.dirty:
         fields = _FIELDS.get(type(obj))
         if not fields:
@@ -315,8 +326,11 @@ def note_changes(session: Session, _context: Any, _instances: Any) -> None:
         if any(h.has_changes() for h in changed):
             noted.append(_values(obj, current=False))
             noted.append(("new", obj))
+            touched.append(obj)
     if noted:
         session.info.setdefault(_NOTED, []).extend(noted)
+    if any(isinstance(obj, _MEMBERS_FROM) for obj in touched):
+        session.info[_MEMBERS] = True
 
 
 def _values(obj: Any, *, current: bool) -> tuple[str, Any]:
@@ -343,6 +357,7 @@ def _values(obj: Any, *, current: bool) -> tuple[str, Any]:
 def apply_changes(session: Session, _context: Any) -> None:
     """Recompute the facts of the businesses the flush touched (listener: after_flush_postexec)."""
     noted = session.info.pop(_NOTED, None)
+    members = session.info.pop(_MEMBERS, False)
     if not noted:
         return
     businesses: set[str] = set()
@@ -374,7 +389,7 @@ def apply_changes(session: Session, _context: Any) -> None:
             )
         )
     businesses.discard(None)
-    refresh(session, business_ids=businesses)
+    refresh(session, business_ids=businesses, members=members)
     if owners or cohorts:
         women = set(owners)
         if cohorts:
