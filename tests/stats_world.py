@@ -28,6 +28,21 @@ from tests.factories import BusinessFactory, UserFactory
 VILLAGES = {"32.75": "32.75.11.1004", "32.71": "32.71.01.1001"}
 
 
+def bare_order(buyer_id: str, business_id: str, **fields: object) -> Order:
+    """An order of one rupiah picked up, with what the statistics read of it (``fields``:
+    its status, when it was made)."""
+    return Order(
+        buyer_id=buyer_id,
+        business_id=business_id,
+        delivery_method="pickup",
+        contact_name="B",
+        contact_phone="+6281300000000",
+        subtotal_idr=1,
+        total_idr=1,
+        **fields,
+    )
+
+
 def seed(session: Session, *, name: str, size: int, seed: int = 25) -> Program:
     """Cohorts in two regions and two years, with check-ins, orders, revenue, a closed business,
     businesses listed late, a graduate in two cohorts: the same data for the same arguments."""
@@ -116,14 +131,9 @@ def seed(session: Session, *, name: str, size: int, seed: int = 25) -> Program:
             if when.date() > today:
                 continue
             session.add(
-                Order(
-                    buyer_id=buyer.id,
-                    business_id=business.id,
-                    delivery_method="pickup",
-                    contact_name="B",
-                    contact_phone="+6281300000000",
-                    subtotal_idr=1,
-                    total_idr=1,
+                bare_order(
+                    buyer.id,
+                    business.id,
                     status=rng.choice([OrderStatus.COMPLETED, OrderStatus.CANCELLED]),
                     created_at=when,
                 )

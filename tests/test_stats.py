@@ -19,7 +19,6 @@ from api.models import (
     ClaimStatus,
     Cohort,
     GraduateClaim,
-    Order,
     OrderStatus,
     Program,
     RevenueBand,
@@ -32,6 +31,7 @@ from api.models import (
 )
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, UserFactory
+from tests.stats_world import bare_order
 
 GRADUATED = dt.date(2025, 1, 15)
 EARLY = dt.datetime(2024, 12, 1, tzinfo=dt.UTC)
@@ -105,14 +105,9 @@ def test_cohort_figures_match_an_independent_count(
         )
     buyer: User = UserFactory(role=Role.BUYER)
     db_session.add(
-        Order(
-            buyer_id=buyer.id,
-            business_id=biz[4].id,
-            delivery_method="pickup",
-            contact_name="B",
-            contact_phone="+6281300000000",
-            subtotal_idr=1,
-            total_idr=1,
+        bare_order(
+            buyer.id,
+            biz[4].id,
             status=OrderStatus.COMPLETED,
             created_at=dt.datetime(2025, 3, 20, tzinfo=dt.UTC),
         )
@@ -253,15 +248,7 @@ def test_an_order_refreshes_its_sellers_facts_and_leaves_who_is_counted(
 
     event.listen(connection, "before_cursor_execute", note)
     try:
-        order = Order(
-            buyer_id=buyer.id,
-            business_id=business.id,
-            delivery_method="pickup",
-            contact_name="B",
-            contact_phone="+6281300000000",
-            subtotal_idr=1,
-            total_idr=1,
-        )
+        order = bare_order(buyer.id, business.id)
         db_session.add(order)
         db_session.flush()
         assert any("stats_facts" in s for s in seen)
