@@ -349,11 +349,76 @@ def test_a_caller_who_spaces_requests_out_gets_no_more_than_the_window_frees(
     keys = [k for k in store.keys("*") if b"10.0.0.50" in k]
     assert [store.llen(k) for k in keys] == [5]
 
-    callers = [("berdaya", f"ip:10.1.{n // 256}.{n % 256}", "x") for n in range(1200)]
-    assert all(strategy.hit(item, *caller) for caller in callers)
+    # A backlog of 1,200 callers goes as scripts of CHUNK callers, every entry landing once.
+    strategy.CHUNK = 100
+    scripts: list[int] = []
+    pipeline = strategy._redis.pipeline
+
+    def counted_pipeline(*args: Any, **kwargs: Any) -> Any:
+        pipe = pipeline(*args, **kwargs)
+        evalsha = pipe.evalsha
+
+        def noted(sha: str, keys: int, *rest: Any) -> Any:
+            scripts.append(keys)
+            return evalsha(sha, keys, *rest)
+
+        pipe.evalsha = noted
+        return pipe
+
+    strategy._redis.pipeline = counted_pipeline
+    with strategy._flushing:  # the thread's batch and this one are one
+        callers = [("berdaya", f"ip:10.1.{n // 256}.{n % 256}", "x") for n in range(1200)]
+        assert all(strategy.hit(item, *caller) for caller in callers)
     assert strategy.flush()
-    assert len([k for k in store.keys("*") if b"10.1." in k]) == 1200
+    wanted = [k for k in store.keys("*") if b"10.1." in k]
+    assert len(wanted) == 1200 and {store.llen(k) for k in wanted} == {1}
+    assert sum(scripts) == 1200 and max(scripts) == 100, scripts
     store.flushdb()
+
+
+@pytest.mark.redis
+def test_what_a_process_heard_of_a_window_is_forgotten_once_the_window_has_passed(
+    app: Flask, exclusive_redis: None
+) -> None:
+    """A caller back after a quiet window is a caller the process knows nothing of: the
+    headers count from a fresh window, never a reset in the past."""
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    from flask import g
+    from limits import parse
+    from limits.storage import RedisStorage
+
+    from api.http.limits import LaggingMovingWindow
+
+    strategy = LaggingMovingWindow(RedisStorage(redis_url), 0.02)
+    item = parse("2 per 1 second")
+    ids = ("berdaya", "ip:10.0.0.60", "x")
+    assert strategy.hit(item, *ids) and strategy.hit(item, *ids)
+    assert strategy.flush() and not strategy.hit(item, *ids)
+    time.sleep(1.1)
+    with app.test_request_context():
+        assert strategy.hit(item, *ids)
+        reset, remaining = g.rate_windows[item.key_for(*ids)]
+    assert reset >= time.time() and remaining == 1
+
+
+def test_a_batch_redis_does_not_take_sends_requests_to_the_limiters_fallback() -> None:
+    """Redis refuses the batch: the next request of the general budget raises (Flask-Limiter
+    then counts in memory, as for the exact path) instead of deciding from a backlog that
+    never ages; what was served stays to be sent."""
+    from limits import parse
+    from limits.storage import RedisStorage
+    from redis.exceptions import RedisError
+
+    from api.http.limits import LaggingMovingWindow
+
+    strategy = LaggingMovingWindow(RedisStorage("redis://127.0.0.1:1/0"), 0.02)
+    item, ids = parse("5 per minute"), ("berdaya", "ip:10.0.0.61", "x")
+    assert strategy.hit(item, *ids)  # not heard of: let through, to be sent
+    assert not strategy.flush()
+    with pytest.raises(RedisError):
+        strategy.hit(item, *ids)
+    with strategy._flushing, strategy._lock:  # no batch on its way: all of it is pending
+        assert [v[0] for v in strategy._pending.values()] == [1] and not strategy._sending
 
 
 @pytest.fixture

@@ -381,7 +381,7 @@ def test_a_search_reads_products_by_their_key_only(
 
     ProductFactory(business=BusinessFactory(), name="Keju Gouda", price_idr=50_000)
     db_session.flush()
-    for scan in ("seqscan", "bitmapscan", "hashjoin", "mergejoin"):
+    for scan in ("seqscan", "bitmapscan", "hashjoin", "mergejoin", "material"):
         db_session.execute(text(f"SET LOCAL enable_{scan} = off"))
     statements: list[tuple[str, Any]] = []
 

@@ -128,6 +128,9 @@ def search_products(
     postgres = cache is not None or _is_postgres(get_session())
     kept: Callable[[list[str], str | None], None] | None = None
     if words and sort == "relevance" and not filtered and postgres:
+        # Taken before the counts are read: a page read the general way on counts an eviction
+        # made stale (a word that turned rare) is not kept.
+        token = cache.token() if cache is not None else None
         answer = _ranked_by_terms_alone(
             get_session, words, limit=limit, cursor=cursor, load=load, cache=cache
         )
@@ -138,7 +141,7 @@ def search_products(
             # A common word's page (the most recent matches, ranked) is kept like a rare
             # word's: it too changes only with ``fts_product_terms`` (``s:*``), and the head
             # of the searches people make is the common words.
-            kept = _keeper(cache, _page_key(limit, cursor, words))
+            kept = _keeper(cache, _page_key(limit, cursor, words), token)
     if words:
         stmt, rank, id_column = _match(
             get_session(), stmt, words, ranked=sort == "relevance", filtered=filtered, counts=counts
@@ -177,9 +180,10 @@ def _page_key(limit: int, cursor: str | None, words: list[str]) -> str:
     return f"s:{limit}:{cursor or ''}:{' '.join(words)}"
 
 
-def _keeper(cache: CatalogueCache, key: str) -> Callable[[list[str], str | None], None]:
-    """Keeps the page about to be read under ``key``, unless an eviction came meanwhile."""
-    token = cache.token()  # before reading: an eviction during the read keeps it out
+def _keeper(
+    cache: CatalogueCache, key: str, token: int | None
+) -> Callable[[list[str], str | None], None]:
+    """Keeps the page read under ``key``, unless an eviction came since ``token``."""
 
     def keep(ids: list[str], next_cursor: str | None) -> None:
         cache.put_search(key, SearchPage(tuple(ids), next_cursor), token)

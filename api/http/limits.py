@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import os
 import re
 import threading
@@ -369,6 +370,7 @@ return answers
 """
 
 EXACT = "exact:"  # a key counted one round trip a request (``_exact``)
+log = logging.getLogger(__name__)
 
 
 class LaggingMovingWindow(OneTripMovingWindow):
@@ -384,14 +386,18 @@ class LaggingMovingWindow(OneTripMovingWindow):
     process has not heard of is let through and counted in the next batch; one it knows is
     at its budget is refused without asking Redis until the oldest entry it knows of leaves
     the window, and then each of its requests asks Redis (one round trip: only Redis knows how
-    many entries have left), so spacing requests out buys nothing. The headers say what the
-    process knows. If Redis does not answer, the batch is kept (at most a budget per caller,
-    ``MAX_CALLERS`` callers) and each process limits what it served itself; batches are sent
-    in scripts of ``CHUNK`` callers, so a long outage's backlog never holds Redis up."""
+    many entries have left), so spacing requests out buys nothing. What a process heard of a
+    window is forgotten once the whole window has passed. The headers say what the process
+    knows. While Redis does not take batches, requests fail over to the limiter's in-memory
+    window (as the exact path does), what was served is kept to be sent (at most a budget per
+    caller, ``MAX_CALLERS`` callers, dropped once its window has passed), and batches go in
+    scripts of ``CHUNK`` callers, so a long outage's backlog never holds Redis up."""
 
     # Callers whose windows a process remembers, and whose entries it keeps to send while Redis
     # is away (oldest forgotten first in each).
     MAX_CALLERS = 50_000
+    CHUNK = 500  # callers per script: ~10 ms of Redis's time, far below REDIS_TIMEOUT_MS
+    _forked = threading.Lock()  # one thread of a new process starts its state
 
     def __init__(self, storage: RedisStorage, sync_seconds: float) -> None:
         super().__init__(storage)
@@ -405,27 +411,46 @@ class LaggingMovingWindow(OneTripMovingWindow):
         """This process's own state and thread (a fork's copy starts empty)."""
         from api.dependencies import Outage
 
-        self._pid = os.getpid()
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # one batch on its way at a time
         self._wake = threading.Event()
-        # key -> [served and not yet sent, the limit, its window in seconds]
-        self._pending: dict[str, list[int]] = {}
-        # key -> (entries in the window when last heard, its oldest entry's time)
-        self._known: OrderedDict[str, tuple[int, float]] = OrderedDict()
-        self._sending: dict[str, list[int]] = {}  # the batch on its way (still counted here)
+        # key -> [served and not yet sent, the limit, its window in seconds, first served at]
+        self._pending: dict[str, list[Any]] = {}
+        # key -> (entries in the window when last heard, its oldest entry's time, heard at)
+        self._known: OrderedDict[str, tuple[int, float, float]] = OrderedDict()
+        self._sending: dict[str, list[Any]] = {}  # the batch on its way (still counted here)
         self._thread: threading.Thread | None = None
         self._outage = Outage("rate limits Redis")
+        self._pid = os.getpid()
 
     def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
         if len(identifiers) < 2 or identifiers[1].startswith(EXACT) or cost != 1:
             return super().hit(item, *identifiers, cost=cost)
         if self._pid != os.getpid():
-            self._started()
+            with self._forked:
+                if self._pid != os.getpid():
+                    self._started()
+        if self._outage.since is not None:
+            # Redis did not take the last batch: the limiter counts in memory meanwhile (its
+            # fallback, as for the exact path); once the outage's pause is over a request
+            # asks Redis itself, and its answer ends the outage (the backlog follows).
+            if not self._outage.available():
+                raise RedisError("rate limits: Redis did not take the last batch")
+            try:
+                allowed = super().hit(item, *identifiers, cost=cost)
+            except RedisError as error:
+                self._outage.failed(error)
+                raise
+            self._outage.succeeded()
+            self._wake.set()
+            return allowed
         storage: RedisStorage = self.storage  # type: ignore[assignment]
         key = storage.prefixed_key(item.key_for(*identifiers))
         limit, expiry, now = item.amount, item.get_expiry(), time.time()
         with self._lock:
-            count, oldest = self._known.get(key, (0, now))
+            count, oldest, heard = self._known.get(key, (0, now, now))
+            if heard + expiry <= now:  # the whole window has passed since: nothing known
+                count, oldest = 0, now
             waiting = self._pending.get(key)
             sending = self._sending.get(key)
             served = (waiting[0] if waiting else 0) + (sending[0] if sending else 0)
@@ -440,7 +465,7 @@ class LaggingMovingWindow(OneTripMovingWindow):
                 else:
                     if len(self._pending) >= self.MAX_CALLERS:  # a long outage: oldest out
                         del self._pending[next(iter(self._pending))]
-                    self._pending[key] = [1, limit, expiry]
+                    self._pending[key] = [1, limit, expiry, now]
                 served += 1
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -450,83 +475,114 @@ class LaggingMovingWindow(OneTripMovingWindow):
         if ask:
             allowed, oldest, count = self._acquire(key, limit, expiry, 1)
             with self._lock:
-                self._remember(key, count, oldest)
+                self._remember(key, count, oldest, time.time())
         else:
             self._wake.set()
-        _note_window(item.key_for(*identifiers), oldest + expiry, limit - count - served)
+        reset = max(oldest + expiry, now)
+        _note_window(item.key_for(*identifiers), reset, limit - count - served)
         return allowed
 
-    def _remember(self, key: str, count: int, oldest: float) -> None:
-        self._known[key] = (count, oldest)
+    def _remember(self, key: str, count: int, oldest: float, heard: float) -> None:
+        self._known[key] = (count, oldest, heard)
         self._known.move_to_end(key)
         while len(self._known) > self.MAX_CALLERS:
             self._known.popitem(last=False)
 
     def _run(self) -> None:
         """Send what was served, a batch every ``sync_seconds`` (after a failure, again once
-        the outage's pause is over); end after a minute idle."""
-        while True:
-            if not self._wake.wait(60):
-                with self._lock:
-                    if not self._pending:
-                        self._thread = None  # the next hit starts another
-                        return
-            time.sleep(self._sync)
-            self._wake.clear()
-            if not self.flush():
-                time.sleep(self._outage.pause)
-                self._wake.set()
+        the outage's pause is over); end after a minute idle, or on a fault of its own (the
+        next hit starts another)."""
+        try:
+            while True:
+                if not self._wake.wait(60):
+                    with self._lock:
+                        if not self._pending:
+                            return
+                time.sleep(self._sync)
+                self._wake.clear()
+                if not self.flush():
+                    time.sleep(self._outage.pause)
+                    self._wake.set()
+        except Exception as error:  # logged; the next hit starts another
+            log.error("rate limits: the batch sender stopped (%s)", type(error).__name__)
+        finally:
+            with self._lock:
+                self._thread = None
 
     def flush(self) -> bool:
         """Send every caller's entries served since the last batch, in one pipeline of
         scripts of ``CHUNK`` callers each (Redis runs other clients' commands between them),
-        and keep what Redis answers of each window. False when Redis did not take them (they
-        are kept for the next batch)."""
-        with self._lock:
-            batch, self._pending = self._pending, {}
-            self._sending = batch
-        if not batch:
-            return True
-        now = time.time()
-        try:
-            if not self._outage.available():
-                raise RedisError("paused after a failure")
-            answers = self._send(batch, now)
-        except RedisError as error:
-            with self._lock:  # kept for the next batch, at most a budget per caller
+        and keep what Redis answers of each window. False when Redis did not take all of
+        them (what it did not take is kept for the next batch)."""
+        with self._flushing:
+            with self._lock:
+                batch, self._pending = self._pending, {}
+                self._sending = batch
+            if not batch:
+                return True
+            now = time.time()
+            answers: dict[str, tuple[int, float]] = {}
+            error: RedisError | None = None
+            try:
+                if not self._outage.available():
+                    raise RedisError("paused after a failure")
+                answers, error = self._send(batch, now)
+            except Exception as failed:  # not taken, whatever went wrong: kept to send again
+                error = (
+                    failed if isinstance(failed, RedisError) else RedisError(type(failed).__name__)
+                )
+            with self._lock:
                 self._sending = {}
-                for key, (served, limit, expiry) in batch.items():
-                    waiting = self._pending.setdefault(key, [0, limit, expiry])
+                for key, (count, oldest) in answers.items():
+                    self._remember(key, count, oldest, now)
+                for key, (served, limit, expiry, first) in batch.items():
+                    if key in answers or first + expiry <= now:
+                        continue  # taken, or its window has passed: nothing left to count
+                    waiting = self._pending.setdefault(key, [0, limit, expiry, first])
                     waiting[0] = min(waiting[0] + served, limit)
-            if self._outage.available():
-                self._outage.failed(error)
-            return False
-        self._outage.succeeded()
-        with self._lock:
-            self._sending = {}
-            for key, (count, oldest) in zip(batch, answers, strict=True):
-                self._remember(key, int(count), float(oldest) if oldest else now)
-        return True
+                    waiting[3] = min(waiting[3], first)
+        if error is None:
+            self._outage.succeeded()
+            return True
+        if self._outage.available():
+            self._outage.failed(error)
+        return False
 
-    CHUNK = 500  # callers per script: ~10 ms of Redis's time, far below REDIS_TIMEOUT_MS
-
-    def _send(self, batch: dict[str, list[int]], now: float) -> list[tuple[int, Any]]:
+    def _send(
+        self, batch: dict[str, list[Any]], now: float
+    ) -> tuple[dict[str, tuple[int, float]], RedisError | None]:
+        """Each chunk's answers by key, and the first error of the chunks Redis did not take
+        (only those are sent again: a chunk that ran is never counted twice)."""
         keys = list(batch)
+        chunks = [keys[i : i + self.CHUNK] for i in range(0, len(keys), self.CHUNK)]
+        answers: dict[str, tuple[int, float]] = {}
         for attempt in (1, 2):
             pipe = self._redis.pipeline(transaction=False)
-            for start in range(0, len(keys), self.CHUNK):
-                chunk = keys[start : start + self.CHUNK]
+            for chunk in chunks:
                 arguments: list[Any] = [now]
                 for key in chunk:
-                    arguments += batch[key][1:] + batch[key][:1]  # limit, window, served
+                    arguments += batch[key][1:3] + batch[key][:1]  # limit, window, served
                 pipe.evalsha(self._record.sha, len(chunk), *chunk, *arguments)
-            try:
-                flat = [value for answer in pipe.execute() for value in answer]
-                return list(zip(flat[::2], flat[1::2], strict=True))
-            except NoScriptError:  # Redis restarted: load the script, once
-                if attempt == 2:
-                    raise
+            results = pipe.execute(raise_on_error=False)
+            failed: list[list[str]] = []
+            error: RedisError | None = None
+            for chunk, result in zip(chunks, results, strict=True):
+                if isinstance(result, Exception):
+                    failed.append(chunk)
+                    error = error or (
+                        result if isinstance(result, RedisError) else RedisError(str(result))
+                    )
+                    continue
+                for i, key in enumerate(chunk):
+                    count, oldest = result[2 * i], result[2 * i + 1]
+                    answers[key] = (int(count), float(oldest) if oldest else now)
+            if not failed:
+                return answers, None
+            if attempt == 1 and isinstance(error, NoScriptError):  # Redis restarted: load it
                 self._record.sha = self._redis.script_load(self._record.script)
+                chunks = failed
+                continue
+            return answers, error
         raise AssertionError("unreachable")
 
 
