@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from api.models import BusinessLicence, LicenceKind, Photo, Role
 from api.state import get_state
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
@@ -61,3 +62,73 @@ def test_a_page_of_ten_costs_the_statements_of_a_page_of_one(
     get_state(app).views.flush(get_state(app).sessionmaker)
     one, ten = statements_for(app, get(1)), statements_for(app, get(10))
     assert ten == one, (url, one, ten)
+
+
+@pytest.fixture
+def owner_of_many(auth: Auth, db_session: Session) -> dict[str, str]:
+    """A woman with twelve businesses, each with a photo and a licence."""
+    owner, headers = auth.as_role(Role.ALUMNA)
+    for n in range(12):
+        business = BusinessFactory(owner_id=owner.id)
+        db_session.add_all(
+            [
+                Photo(business_id=business.id, position=0, width=300, height=200),
+                BusinessLicence(business_id=business.id, kind=LicenceKind.PIRT, number=f"P-{n}"),
+            ]
+        )
+    db_session.flush()
+    db_session.expire_all()
+    return headers
+
+
+@pytest.mark.parametrize(
+    "url", ["/v1/me/businesses?limit={n}", "/v1/businesses?view=full&limit={n}"]
+)
+def test_a_page_of_her_businesses_loads_their_photos_and_licences_at_once(
+    app: Flask, client: FlaskClient, owner_of_many: dict[str, str], url: str
+) -> None:
+    """Her own businesses come through the ORM (she sees their private part): their photos and
+    licences are asked for with the page, not one business at a time."""
+
+    def get(n: int) -> Callable[[], Any]:
+        return lambda: client.get(url.format(n=n), headers=owner_of_many)
+
+    one, ten = statements_for(app, get(1)), statements_for(app, get(10))
+    assert ten == one, (url, one, ten)
+    items = get(10)().get_json()["items"]
+    assert len(items) == 10
+    assert all(item["private"] is not None for item in items)  # the ORM path, hers
+    assert all(len(item["photos"]) == 1 and len(item["licences"]) == 1 for item in items)
+
+
+@pytest.mark.parametrize(
+    ("url", "who"),
+    [
+        ("/v1/businesses/{business}/products?limit=10", "seller"),
+        ("/v1/orders?side=seller&limit=10", "seller"),
+        ("/v1/orders?limit=10", "buyer"),
+        ("/v1/businesses/{business}/sales-summary", "seller"),
+        ("/v1/businesses/{business}/leads?limit=10", "seller"),
+    ],
+)
+def test_a_page_that_shows_no_business_document_reads_no_photo_or_licence_of_one(
+    app: Flask, client: FlaskClient, many: Shop, url: str, who: str
+) -> None:
+    """A business loaded as a seller or for a check of who owns it does not drag its own
+    photos and licences along (two statements a request that nothing shows)."""
+    headers = many.seller_headers if who == "seller" else many.buyer_headers
+    with counted(app) as statements:
+        response = client.get(url.format(business=many.business.id), headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert not [s for s in statements if "business_licences" in s]
+    assert not [s for s in statements if "FROM photos" in s and "photos.product_id IS NULL" in s]
+
+
+def test_a_compact_page_of_her_businesses_shows_each_thumbnail_at_once(
+    app: Flask, client: FlaskClient, owner_of_many: dict[str, str]
+) -> None:
+    def get(n: int) -> Callable[[], Any]:
+        return lambda: client.get(f"/v1/businesses?limit={n}", headers=owner_of_many)
+
+    assert statements_for(app, get(10)) == statements_for(app, get(1))
+    assert all(item["thumbnail_url"] for item in get(10)().get_json()["items"])

@@ -112,14 +112,17 @@ class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     regency: Mapped[Region] = relationship(
         lazy="joined", innerjoin=True, foreign_keys=[regency_code]
     )
+    # Loaded when touched: a business is mostly loaded as a product's or an order's seller, or
+    # to check who owns it, which read neither (a page of documents asks for them:
+    # ``api.services.businesses.DOCUMENT``).
     photos: Mapped[list[Photo]] = relationship(
-        lazy="selectin",
+        lazy="select",
         order_by="Photo.position",
         primaryjoin="and_(Photo.business_id == Business.id, Photo.product_id.is_(None))",
         viewonly=True,
     )
     licences: Mapped[list[BusinessLicence]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan", order_by="BusinessLicence.kind"
+        lazy="select", cascade="all, delete-orphan", order_by="BusinessLicence.kind"
     )
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, inspect, or_, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, lazyload, object_session
 
 from api.catalogue.listing import business_is_public, product_is_public, shown
 from api.db import advisory_lock, on_rollback, utcnow
@@ -197,8 +197,11 @@ def note_bulk_writes(state: Any) -> None:
         return
     session = state.session
     where = state.statement.whereclause
+    # The rows alone: what is noted reads their columns (and a product its business, loaded
+    # if it is not in the session yet), never the photos and licences a document shows.
+    query = select(model).options(lazyload("*"))
     with session.no_autoflush:
-        found = session.scalars(select(model) if where is None else select(model).where(where))
+        found = session.scalars(query if where is None else query.where(where))
         objects = list(found.unique())
     noted = _noted(session)
     quiet = bool(state.execution_options.get(NOT_FOR_PRODUCTS))
