@@ -421,6 +421,40 @@ def test_a_search_page_is_kept_until_what_it_is_made_of_changes(
 
 
 @pg
+def test_a_page_of_businesses_reads_only_its_ids_once_their_documents_are_kept(
+    live_app: Flask, committed: Product
+) -> None:
+    """A region's (or a category's) page of businesses: its ids are always asked for, its
+    documents and compact items come from the cache, and a change anywhere is seen."""
+    cache = get_state(live_app).catalogue
+    assert cache is not None
+    client = live_app.test_client()
+    business_id = committed.business_id
+    region = committed.business.district_code
+    full, compact = f"/v1/businesses?region={region}&view=full", f"/v1/businesses?region={region}"
+
+    def row(path: str) -> dict[str, Any]:
+        return next(b for b in client.get(path).json["items"] if b["id"] == business_id)
+
+    client.get(full)
+    wait_for(lambda: cache.live)
+    first, first_compact = row(full), row(compact)
+    assert first == client.get(f"/v1/businesses/{business_id}").json  # the same document
+    assert set(first_compact) < set(first) | {"thumbnail_url", "href"}
+    seen = statements(live_app)
+    assert row(full) == first and row(compact) == first_compact
+    assert seen and not any("business_licences" in s or "FROM photos" in s for s in seen)
+    assert all("FROM businesses" in s for s in seen), seen  # the region is known already
+
+    # Renamed elsewhere (psql, another worker): both views show it.
+    sql(live_app, "UPDATE businesses SET name = %s WHERE id = %s", "Dapur Bu Ani", business_id)
+    wait_for(lambda: row(full)["name"] == "Dapur Bu Ani" and row(compact)["name"] == "Dapur Bu Ani")
+    # Hidden by a moderator elsewhere: off the page.
+    sql(live_app, "UPDATE businesses SET hidden_at = now() WHERE id = %s", business_id)
+    wait_for(lambda: business_id not in [b["id"] for b in client.get(compact).json["items"]])
+
+
+@pg
 def test_a_common_words_page_is_kept_until_the_words_change(
     live_app: Flask, committed: Product, monkeypatch: pytest.MonkeyPatch
 ) -> None:

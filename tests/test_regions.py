@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Region, RegionLevel
 from api.services.regions import load_regions
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, counted
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,3 +114,20 @@ def test_region_pages_walk_in_code_order(client: FlaskClient, app: Flask) -> Non
             else ""
         )
     assert seen == sorted(seen) and len(seen) == len(set(seen)) >= 4
+
+
+def test_a_region_filter_is_looked_up_once_and_an_unknown_one_each_time(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Browsing a region checks that it exists: the official list changes only with a load
+    (and a restart), so a code found once is not asked for again; an unknown one is, and
+    stays a 422."""
+    code = "32.04.27"  # a district of Kabupaten Bandung
+    assert client.get(f"/v1/businesses?region={code}").status_code == 200
+    with counted(app) as again:
+        assert client.get(f"/v1/businesses?region={code}").status_code == 200
+    assert not any("FROM regions" in s for s in again)
+    for _ in range(2):
+        with counted(app) as unknown:
+            assert_problem(client.get("/v1/businesses?region=32.99.99"), 422)
+        assert any("FROM regions" in s for s in unknown)

@@ -447,12 +447,13 @@ def business_entry(
     *,
     url: Callable[[str], str],
     encode: Encode,
+    summarise: Summarise | None = None,
 ) -> Entry | None:
     """A public business, encoded, as ``product_entry``."""
 
     def read() -> Entry | None:
         listing = public_business(get_session(), business_id, url=url)
-        return None if listing is None else _entry(listing, encode)
+        return None if listing is None else _entry(listing, encode, summarise)
 
     return _cached(cache, business_key(business_id), read)
 
@@ -469,22 +470,63 @@ def product_entries(
     """Products known to be public (a search page), encoded, in the order of the ids: the
     cached ones as they are, the others read in one statement (and kept); ``get_session`` is
     called only then."""
+    return _entries(
+        cache,
+        product_key,
+        lambda ids: public_products(get_session(), ids, url=url),
+        product_ids,
+        encode,
+        summarise,
+    )
+
+
+def business_entries(
+    cache: CatalogueCache | None,
+    get_session: Callable[[], Session],
+    business_ids: Sequence[str],
+    *,
+    url: Callable[[str], str],
+    encode: Encode,
+    summarise: Summarise | None = None,
+) -> list[Entry]:
+    """Businesses known to be public (a page of a region's or a category's), as
+    ``product_entries``."""
+    return _entries(
+        cache,
+        business_key,
+        lambda ids: public_businesses(get_session(), ids, url=url),
+        business_ids,
+        encode,
+        summarise,
+    )
+
+
+def _entries(
+    cache: CatalogueCache | None,
+    key: Callable[[str], str],
+    read: Callable[[list[str]], list[PublicListing]],
+    ids: Sequence[str],
+    encode: Encode,
+    summarise: Summarise | None,
+) -> list[Entry]:
+    """The documents of ``ids`` in their order: the cached ones as they are, the others read
+    at once (one statement) and kept."""
     found: dict[str, Entry] = {}
     if cache is not None:
         cache.ensure_listening()
-        for product_id in product_ids:
-            entry = cache.get(f"p:{product_id}")
+        for i in ids:
+            entry = cache.get(key(i))
             if entry is not None:
-                found[product_id] = entry
-    missing = [i for i in product_ids if i not in found]
+                found[i] = entry
+    missing = [i for i in ids if i not in found]
     if missing:
         token = cache.token() if cache is not None else None
-        for listing in public_products(get_session(), missing, url=url):
+        for listing in read(missing):
             entry = _entry(listing, encode, summarise)
             found[listing.document["id"]] = entry
             if cache is not None:
-                cache.put(f"p:{listing.document['id']}", entry, token)
-    return [found[i] for i in product_ids if i in found]
+                cache.put(key(listing.document["id"]), entry, token)
+    return [found[i] for i in ids if i in found]
 
 
 def _cached(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import request
+from marshmallow import Schema
 
+from api.catalogue.cache import Entry
 from api.dates import rfc3339
-from api.http.bodies import Prepared
+from api.http.bodies import Encoded, Prepared, encode_json, encoded_page
 from api.pagination import ChangesPage, Page
 
 
@@ -38,3 +42,36 @@ def changes(page: Page[Any]) -> dict[str, Any]:
         "deleted": [{"id": t.id, "changed_at": rfc3339(t.changed_at)} for t in page.deleted],
         "updated_until": rfc3339(page.updated_until) if page.updated_until else None,
     }
+
+
+# -- pages of cached public documents (``api.catalogue.cache``) ----------------------------------
+
+
+def summariser(schema: Schema) -> Callable[[dict[str, Any]], bytes]:
+    """A public document's compact list item, encoded (kept with it in the catalogue cache,
+    so a page of them is joined, not dumped)."""
+
+    def summarise(document: dict[str, Any]) -> bytes:
+        return encode_json(schema.dump(document))
+
+    return summarise
+
+
+def entry_items(
+    entries: Sequence[Entry], summarise: Callable[[dict[str, Any]], bytes], *, full: bool
+) -> list[bytes]:
+    """A page's items from cached documents: whole, or their compact items."""
+    return [
+        entry.body
+        if full
+        else entry.summary
+        if entry.summary is not None
+        else summarise(json.loads(entry.body))
+        for entry in entries
+    ]
+
+
+def encoded_entries_page(page: Page[bytes]) -> tuple[Encoded, dict[str, str]]:
+    """A page whose items are encoded already, with its Link and what a page of changes adds."""
+    _, headers = page_response(page)
+    return encoded_page(page.items, page.next_cursor, changes(page)), headers

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from api.catalogue import reads as catalogue_reads
+from api.http import representation
 from api.http.blueprint import Blueprint
-from api.http.bodies import Encoded, Prepared, encode_document
+from api.http.bodies import Encoded, encode_document
 from api.http.context import current_actor, db, state
 from api.http.limits import limit
-from api.http.pages import page_response, prepared_page
+from api.http.pages import encoded_entries_page, entry_items, page_response, summariser
 from api.models import Business, Lead, Role
 from api.pagination import Page
 from api.schemas.businesses import (
@@ -49,15 +50,32 @@ def _shown(business: Business) -> Shown[Business]:
 @blp.response(200, page_of(BusinessSchema, compact=BusinessSummarySchema, changes=True))
 def list_businesses(
     args: dict[str, Any],
-) -> tuple[Page[Shown[Business]] | Prepared, dict[str, str]]:
+) -> tuple[Page[Shown[Business]] | Encoded, dict[str, str]]:
     """List active businesses by category, region (any level) and verification."""
     actor = current_actor()
-    listed = service.list_public(db(), url=state().storage.url, user_id=actor.user_id, **args)
-    if not any(catalogue_reads.sees_more(actor, item) for item in listed.items):
-        return prepared_page(changes.with_items(listed, [item.document for item in listed.items]))
+    app_state = state()
+    listed = service.list_public(
+        db(),
+        load=lambda ids: catalogue_reads.business_entries(
+            app_state.catalogue,
+            db,
+            ids,
+            url=app_state.storage.url,
+            encode=encode_document,
+            summarise=_summarise,
+        ),
+        user_id=actor.user_id,
+        **args,
+    )
+    if not any(catalogue_reads.sees_more(actor, entry) for entry in listed.items):
+        items = entry_items(listed.items, _summarise, full=representation.current().full)
+        return encoded_entries_page(changes.with_items(listed, items))
     # With her own businesses' private part.
     page = service.list_public(db(), user_id=actor.user_id, **args)
     return page_response(service.shown_page(actor, page))
+
+
+_summarise = summariser(BusinessSummarySchema())
 
 
 @blp.route("/businesses", methods=["POST"])
@@ -85,7 +103,12 @@ def get_business(business_id: str) -> Shown[Business] | Encoded:
     actor = current_actor()
     app_state = state()
     public = catalogue_reads.business_entry(
-        app_state.catalogue, db, business_id, url=app_state.storage.url, encode=encode_document
+        app_state.catalogue,
+        db,
+        business_id,
+        url=app_state.storage.url,
+        encode=encode_document,
+        summarise=_summarise,
     )
     if public is not None and not catalogue_reads.sees_more(actor, public):
         return Encoded(public.body, public.etag)

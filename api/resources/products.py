@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from api.catalogue import reads as catalogue_reads
 from api.catalogue import search
-from api.catalogue.cache import Entry
 from api.errors import DomainError
 from api.http import representation
 from api.http.blueprint import Blueprint
@@ -16,13 +14,11 @@ from api.http.bodies import (
     Encoded,
     Prepared,
     encode_document,
-    encode_json,
-    encoded_page,
     etag_matches,
     etag_of,
 )
 from api.http.context import current_actor, db, state
-from api.http.pages import changes, page_response
+from api.http.pages import encoded_entries_page, entry_items, page_response, summariser
 from api.http.problems import error_body
 from api.models import Product, ProductChange, Role
 from api.pagination import Page
@@ -83,34 +79,25 @@ def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     full = representation.current().full
     page = search.search_products(
         db,
-        load=lambda ids: [
-            entry.body if full else _summary_of(entry)
-            for entry in catalogue_reads.product_entries(
+        load=lambda ids: entry_items(
+            catalogue_reads.product_entries(
                 app_state.catalogue,
                 db,
                 ids,
                 url=app_state.storage.url,
                 encode=encode_document,
                 summarise=_summarise,
-            )
-        ],
+            ),
+            _summarise,
+            full=full,
+        ),
         cache=app_state.catalogue,
         **args,
     )
-    _, headers = page_response(page)
-    return encoded_page(page.items, page.next_cursor, changes(page)), headers
+    return encoded_entries_page(page)
 
 
-_SUMMARY = ProductSummarySchema()
-
-
-def _summarise(document: dict[str, Any]) -> bytes:
-    """A public product's compact list item, encoded (kept with it in the catalogue cache)."""
-    return encode_json(_SUMMARY.dump(document))
-
-
-def _summary_of(entry: Entry) -> bytes:
-    return entry.summary if entry.summary is not None else _summarise(json.loads(entry.body))
+_summarise = summariser(ProductSummarySchema())
 
 
 def _product_key(path: Mapping[str, Any]) -> str:

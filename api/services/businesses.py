@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.catalogue import cache as catalogue_cache
 from api.catalogue import changes as catalogue_changes
-from api.catalogue import reads as catalogue_reads
 from api.catalogue.listing import shown_sql
 from api.db import utcnow
 from api.errors import NotFound, ValidationFailed
@@ -188,16 +187,17 @@ def list_public(
     sort: str = "name",
     limit: int,
     cursor: str | None = None,
-    url: Callable[[str], str] | None = None,
+    load: Callable[[list[str]], list[Any]] | None = None,
     updated_since: dt.datetime | None = None,
     user_id: str | None = None,
 ) -> Page[Any]:
     """Active businesses, filtered by category (with its descendants), region at any level.
 
-    With ``url`` (how a stored file is addressed), the items are ``PublicListing``s read
-    without the ORM (``api.catalogue.reads``); without, ``Business`` objects."""
+    With ``load``, the page's ids are found first and ``load`` gives its items (the public
+    documents, ``api.catalogue.reads``, read without the ORM or from the worker's cache);
+    without, the items are ``Business`` objects."""
     stmt = select(Business).where(shown_sql(Business))
-    if url is None:
+    if load is None:
         stmt = stmt.options(*DOCUMENT)
     if category:
         stmt = stmt.where(Business.category_id.in_(categories.with_descendants(session, category)))
@@ -207,15 +207,7 @@ def list_public(
         stmt = stmt.where(Business.verified_graduate.is_(verified_graduate))
     if q:
         stmt = stmt.where(Business.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
-    # With ``url``: ids first, then the public documents read (and cached) by the catalogue.
-    public: dict[str, Any] = (
-        {}
-        if url is None
-        else {
-            "two_phase": True,
-            "load": lambda ids: catalogue_reads.public_businesses(session, ids, url=url),
-        }
-    )
+    public: dict[str, Any] = {} if load is None else {"two_phase": True, "load": load}
     return changes.paginate_changes(
         session,
         stmt,

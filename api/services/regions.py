@@ -207,7 +207,10 @@ def place(session: Session, code: str) -> dict[str, str]:
 
 
 def exists(session: Session, code: str) -> bool:
-    """Whether a region has this code (its name is then known to ``names``)."""
+    """Whether a region has this code (its name is then known to ``names``): a code already
+    known is not asked for again (a region filter is checked on every browse of a region)."""
+    if code in _NAMES:
+        return True
     region = session.get(Region, code) if CODE_PATTERN.match(code) else None
     if region is not None:
         _NAMES[code] = region.name
