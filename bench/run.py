@@ -100,6 +100,11 @@ def prepare_database(
 # -- servers -----------------------------------------------------------------------------------
 
 
+def chosen(name: str, only: set[str]) -> bool:
+    """Whether ``--only`` (empty: everything) names the scenario, or how its name begins."""
+    return not only or any(name.startswith(given) for given in only)
+
+
 def server_env(url: str, redis_url: str = "") -> dict[str, str]:
     """The servers' settings; with ``redis_url``, rate limits on as production has them
     (the default budgets, counted in Redis, the app behind one trusted proxy)."""
@@ -639,7 +644,10 @@ def main() -> None:
         "--warmup", type=int, default=3, help="seconds of unmeasured load before each scenario"
     )
     parser.add_argument(
-        "--only", default="", help="comma-separated scenario names (a quick look; no targets)"
+        "--only",
+        default="",
+        help="comma-separated scenario names, or their beginnings ('region browse' for"
+        " 'region browse, every level'; a quick look, no targets)",
     )
     parser.add_argument(
         "--shape",
@@ -712,7 +720,7 @@ def main() -> None:
                 )
 
                 for name, requests in plan.items():
-                    if only and name not in only:
+                    if not chosen(name, only):
                         continue
                     echo(f"[{size:,}] {name}")
                     if args.warmup:  # warm caches (the database's, the workers') first
@@ -821,7 +829,7 @@ def run_real(
                 "floor", floor_base, floor_requests, floor, args, label=label
             )
             for name, requests in plan.items():
-                if only and name not in only:
+                if not chosen(name, only):
                     continue
                 if name == "order writes":
                     since = dt.datetime.now(dt.UTC)
