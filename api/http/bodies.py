@@ -44,11 +44,9 @@ def encoded_page(
 ) -> Encoded:
     """A page of encoded items, as ``{"items", "next_cursor"}`` (and ``extra`` members),
     without decoding them."""
-    cursor = current_app.json.dumps(next_cursor).encode()
-    more = b"".join(
-        b"," + current_app.json.dumps(name).encode() + b":" + current_app.json.dumps(value).encode()
-        for name, value in (extra or {}).items()
-    )
+    cursor = encode_json(next_cursor)
+    members = (extra or {}).items()
+    more = b"".join(b"," + encode_json(name) + b":" + encode_json(value) for name, value in members)
     return Encoded(b'{"items":[' + b",".join(items) + b'],"next_cursor":' + cursor + more + b"}")
 
 
