@@ -107,9 +107,19 @@ def test_what_is_not_plainly_public_is_not_read_this_way(
     assert catalogue_reads.public_product(db_session, ordered.id, url=url) is None
     assert catalogue_reads.public_product(db_session, plain.id, url=url) is None
     assert catalogue_reads.public_product(db_session, "prd_nothing", url=url) is None
+    # A page's ids are found public first and its documents read after: one hidden, paused or
+    # closed in between is left out (the documents read are kept and served one by one).
+    bare = BusinessFactory()
+    db_session.flush()
+    both = [business.id, bare.id]
+    assert [
+        b.document["id"] for b in catalogue_reads.public_businesses(db_session, both, url=url)
+    ] == both
+    bare.hidden_at = utcnow()
     business.status = BusinessStatus.PAUSED
     db_session.flush()
     assert catalogue_reads.public_business(db_session, business.id, url=url) is None
+    assert catalogue_reads.public_businesses(db_session, both, url=url) == []
 
 
 def test_the_owner_and_admins_in_scope_still_get_their_view(

@@ -233,7 +233,10 @@ def public_businesses(
     """The public documents of businesses known to be public, in the order of the ids."""
     rows: dict[str, list[Row[Any]]] = {}
     for row in session.execute(_BUSINESSES_BY_IDS, {"ids": list(ids)}):
-        rows.setdefault(row.id, []).append(row)
+        # Found public by the page's query, but hidden, paused or closed since (a document
+        # read now may be kept and served by itself): left out, as a product would be.
+        if shown(Business, row.status, row.hidden_at):
+            rows.setdefault(row.id, []).append(row)
     ordered = [rows[i] for i in ids if i in rows]
     documents = _businesses(session, ordered, url)
     return [
