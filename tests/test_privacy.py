@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import JSON, Enum, String, Text, cast, func, select
 from sqlalchemy.orm import Session
@@ -23,11 +24,13 @@ from api.models import (
     AuditEntry,
     AuthSession,
     Business,
+    BusinessLicence,
     CheckIn,
     Cohort,
     Consent,
     ConsentPurpose,
     GraduateClaim,
+    LicenceKind,
     LoginFailure,
     MentoringFormat,
     MentoringRequest,
@@ -51,7 +54,7 @@ from api.schemas.privacy import PersonalDataExportSchema
 from api.services import audit, consents, privacy
 from tests.conftest import Auth
 from tests.factories import PASSWORD, BusinessFactory, ProductFactory, UserFactory
-from tests.helpers import assert_problem, image_bytes, place_order, upload
+from tests.helpers import assert_problem, counted, image_bytes, place_order, upload
 
 CANARY = "kenarizq"  # planted in every personal field of the alumna below
 CANARY_PHONE = "+6281299917071"
@@ -411,6 +414,32 @@ def _hits(session: Session, needles: tuple[str, ...]) -> list[tuple[str, str, An
 
 
 # -- export ----------------------------------------------------------------------------------
+
+
+def test_her_export_reads_her_businesses_photos_and_licences_at_once(
+    app: Flask, client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """A woman with many businesses: the export loads their photos and licences with them,
+    not business by business."""
+    user, headers = auth.as_role(Role.ALUMNA)
+
+    def statements_with(businesses: int) -> int:
+        for n in range(businesses):
+            business = BusinessFactory(owner_id=user.id)
+            db_session.add_all(
+                [
+                    Photo(business_id=business.id, position=0, width=300, height=200),
+                    BusinessLicence(business_id=business.id, kind=LicenceKind.PIRT, number=str(n)),
+                ]
+            )
+        db_session.flush()
+        with counted(app) as statements:
+            response = client.get("/v1/me/export", headers=headers)
+            assert response.status_code == 200
+        assert all(len(b["photos"]) == 1 for b in response.json["businesses"])
+        return len(statements)
+
+    assert statements_with(1) == statements_with(5)
 
 
 def test_the_export_holds_all_of_her_data_and_nobody_elses(
