@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from api.catalogue.listing import business_is_public, product_is_shown
 from api.dates import today
@@ -37,6 +37,9 @@ from api.services.shown import Shown
 
 AUTO_COMPLETE_AFTER = dt.timedelta(days=7)
 SORTS = sort_options(Order, created_at=["created_at"])
+# An order shows its seller's id and name: her business's row joined, not its category, places,
+# photos and licences (loaded if something asks for them).
+SELLER_NAME = joinedload(Order.business).lazyload("*")
 
 REQUESTED, ACCEPTED, DECLINED, READY, SHIPPED, COMPLETED, CANCELLED = (
     OrderStatus.REQUESTED,
@@ -188,7 +191,7 @@ def _check_lines(
 
 def get_order(session: Session, *, actor: Actor, order_id: str) -> Order:
     """The order, for its buyer, its seller and admins (404 to anyone else)."""
-    order = session.get(Order, order_id)
+    order = session.get(Order, order_id, options=[SELLER_NAME])
     if order is None:
         raise NotFound()
     return authorize(actor, "view", order)
@@ -300,7 +303,7 @@ def list_orders(
 ) -> Page[Order]:
     """The caller's orders as a buyer, or the orders to her businesses as a seller."""
     user = actor.require_user()
-    stmt = select(Order)
+    stmt = select(Order).options(SELLER_NAME)
     if side == "seller":
         stmt = stmt.join(Business, Business.id == Order.business_id).where(
             Business.owner_id == user.id
