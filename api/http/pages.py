@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import request
@@ -12,7 +12,8 @@ from marshmallow import Schema
 
 from api.catalogue.cache import Entry
 from api.dates import rfc3339
-from api.http.bodies import Encoded, Prepared, encode_json, encoded_page
+from api.http.bodies import Encoded, encode_document, encode_json, encoded_page
+from api.http.context import db, state
 from api.pagination import ChangesPage, Page
 
 
@@ -24,14 +25,6 @@ def page_response(page: Page[Any]) -> tuple[Page[Any], dict[str, str]]:
         args["cursor"] = [page.next_cursor]
         headers["Link"] = f'<{request.base_url}?{urlencode(args, doseq=True)}>; rel="next"'
     return page, headers
-
-
-def prepared_page(page: Page[dict[str, Any]]) -> tuple[Prepared, dict[str, str]]:
-    """A page whose items are already in their wire shape (``Prepared``), with its Link."""
-    _, headers = page_response(page)
-    return Prepared(
-        {"items": page.items, "next_cursor": page.next_cursor, **changes(page)}
-    ), headers
 
 
 def changes(page: Page[Any]) -> dict[str, Any]:
@@ -55,6 +48,23 @@ def summariser(schema: Schema) -> Callable[[dict[str, Any]], bytes]:
         return encode_json(schema.dump(document))
 
     return summarise
+
+
+T = TypeVar("T")
+
+
+def kept(read: Callable[..., T], what: Any, summarise: Callable[[dict[str, Any]], bytes]) -> T:
+    """``read`` (an entry reader of ``api.catalogue.reads``) of ``what`` (an id, or a page's
+    ids) through this app's cache, encoded as a response carries it, with its compact item."""
+    app_state = state()
+    return read(
+        app_state.catalogue,
+        db,
+        what,
+        url=app_state.storage.url,
+        encode=encode_document,
+        summarise=summarise,
+    )
 
 
 def entry_items(

@@ -8,10 +8,10 @@ from typing import Any
 from api.catalogue import reads as catalogue_reads
 from api.http import representation
 from api.http.blueprint import Blueprint
-from api.http.bodies import Encoded, encode_document
+from api.http.bodies import Encoded
 from api.http.context import current_actor, db, state
 from api.http.limits import limit
-from api.http.pages import encoded_entries_page, entry_items, page_response, summariser
+from api.http.pages import encoded_entries_page, entry_items, kept, page_response, summariser
 from api.models import Business, Lead, Role
 from api.pagination import Page
 from api.schemas.businesses import (
@@ -53,17 +53,9 @@ def list_businesses(
 ) -> tuple[Page[Shown[Business]] | Encoded, dict[str, str]]:
     """List active businesses by category, region (any level) and verification."""
     actor = current_actor()
-    app_state = state()
     listed = service.list_public(
         db(),
-        load=lambda ids: catalogue_reads.business_entries(
-            app_state.catalogue,
-            db,
-            ids,
-            url=app_state.storage.url,
-            encode=encode_document,
-            summarise=_summarise,
-        ),
+        load=lambda ids: kept(catalogue_reads.business_entries, ids, _summarise),
         user_id=actor.user_id,
         **args,
     )
@@ -101,15 +93,7 @@ def _business_key(path: Mapping[str, Any]) -> str:
 def get_business(business_id: str) -> Shown[Business] | Encoded:
     """Read a business: the public view, or with `private` for its owner."""
     actor = current_actor()
-    app_state = state()
-    public = catalogue_reads.business_entry(
-        app_state.catalogue,
-        db,
-        business_id,
-        url=app_state.storage.url,
-        encode=encode_document,
-        summarise=_summarise,
-    )
+    public = kept(catalogue_reads.business_entry, business_id, _summarise)
     if public is not None and not catalogue_reads.sees_more(actor, public):
         return Encoded(public.body, public.etag)
     return _shown(service.get_business(db(), actor=actor, business_id=business_id))

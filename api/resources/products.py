@@ -13,12 +13,11 @@ from api.http.blueprint import Blueprint
 from api.http.bodies import (
     Encoded,
     Prepared,
-    encode_document,
     etag_matches,
     etag_of,
 )
 from api.http.context import current_actor, db, state
-from api.http.pages import encoded_entries_page, entry_items, page_response, summariser
+from api.http.pages import encoded_entries_page, entry_items, kept, page_response, summariser
 from api.http.problems import error_body
 from api.models import Product, ProductChange, Role
 from api.pagination import Page
@@ -75,23 +74,13 @@ def list_business_products(
 @blp.response(200, page_of(ProductSchema, compact=ProductSummarySchema, changes=True))
 def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     """Search published products by words, category, region, price, licence and more."""
-    app_state = state()
     full = representation.current().full
     page = search.search_products(
         db,
         load=lambda ids: entry_items(
-            catalogue_reads.product_entries(
-                app_state.catalogue,
-                db,
-                ids,
-                url=app_state.storage.url,
-                encode=encode_document,
-                summarise=_summarise,
-            ),
-            _summarise,
-            full=full,
+            kept(catalogue_reads.product_entries, ids, _summarise), _summarise, full=full
         ),
-        cache=app_state.catalogue,
+        cache=state().catalogue,
         **args,
     )
     return encoded_entries_page(page)
@@ -117,15 +106,7 @@ def _count_view(path: Mapping[str, Any]) -> None:
 def get_product(product_id: str) -> Shown[Product] | Encoded:
     """Read a product (unpublished ones only for their owner, who also gets `stats`)."""
     actor = current_actor()
-    app_state = state()
-    public = catalogue_reads.product_entry(
-        app_state.catalogue,
-        db,
-        product_id,
-        url=app_state.storage.url,
-        encode=encode_document,
-        summarise=_summarise,
-    )
+    public = kept(catalogue_reads.product_entry, product_id, _summarise)
     if public is not None and not catalogue_reads.sees_more(actor, public):
         _count_view({"product_id": product_id})
         return Encoded(public.body, public.etag)
