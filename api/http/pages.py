@@ -11,6 +11,7 @@ from flask import request
 from marshmallow import Schema
 
 from api.catalogue.cache import Entry
+from api.catalogue.reads import Summarise
 from api.dates import rfc3339
 from api.http.bodies import Encoded, encode_document, encode_json, encoded_page
 from api.http.context import db, state
@@ -40,7 +41,7 @@ def changes(page: Page[Any]) -> dict[str, Any]:
 # -- pages of cached public documents (``api.catalogue.cache``) ----------------------------------
 
 
-def summariser(schema: Schema) -> Callable[[dict[str, Any]], bytes]:
+def summariser(schema: Schema) -> Summarise:
     """A public document's compact list item, encoded (kept with it in the catalogue cache,
     so a page of them is joined, not dumped)."""
 
@@ -53,7 +54,7 @@ def summariser(schema: Schema) -> Callable[[dict[str, Any]], bytes]:
 T = TypeVar("T")
 
 
-def kept(read: Callable[..., T], what: Any, summarise: Callable[[dict[str, Any]], bytes]) -> T:
+def kept(read: Callable[..., T], what: Any, summarise: Summarise) -> T:
     """``read`` (an entry reader of ``api.catalogue.reads``) of ``what`` (an id, or a page's
     ids) through this app's cache, encoded as a response carries it, with its compact item."""
     app_state = state()
@@ -67,16 +68,13 @@ def kept(read: Callable[..., T], what: Any, summarise: Callable[[dict[str, Any]]
     )
 
 
-def entry_items(
-    entries: Sequence[Entry], summarise: Callable[[dict[str, Any]], bytes], *, full: bool
-) -> list[bytes]:
-    """A page's items from cached documents: whole, or their compact items."""
+def entry_items(entries: Sequence[Entry], summarise: Summarise, *, full: bool) -> list[bytes]:
+    """A page's items from cached documents: whole, or their compact items (made from the
+    document when an entry was kept without one)."""
+    if full:
+        return [entry.body for entry in entries]
     return [
-        entry.body
-        if full
-        else entry.summary
-        if entry.summary is not None
-        else summarise(json.loads(entry.body))
+        entry.summary if entry.summary is not None else summarise(json.loads(entry.body))
         for entry in entries
     ]
 
