@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.config import Settings, load_settings
 from api.errors import NotFound
+from api.http.jsonbodies import OrjsonProvider
 from api.storage import PRIVATE_PREFIXES
 
 __version__ = "0.1.0"
@@ -99,9 +100,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 class _App(Flask):
-    """Flask, remembering which functions are synchronous: Flask asks ``ensure_sync`` of every
-    hook and view on every request, and ``inspect.iscoroutinefunction`` unwraps each one to
-    answer (what it costs: bench/README.md, "Figures behind constants in the code")."""
+    """Flask writing JSON with orjson, and remembering which functions are synchronous: Flask
+    asks ``ensure_sync`` of every hook and view on every request, and
+    ``inspect.iscoroutinefunction`` unwraps each one to answer (what it costs:
+    bench/README.md, "Figures behind constants in the code")."""
+
+    json_provider_class = OrjsonProvider  # responses encoded by orjson (api.http.jsonbodies)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -24,8 +24,9 @@ from api.models import (
     Role,
     User,
 )
-from api.schemas.businesses import BusinessSchema
-from api.schemas.products import ProductSchema
+from api.schemas.businesses import BusinessSchema, BusinessSummarySchema
+from api.schemas.products import ProductSchema, ProductSummarySchema
+from api.schemas.projection import projector
 from api.state import get_state
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
@@ -94,6 +95,28 @@ def test_the_documents_are_the_schemas(
         assert [m.document for m in many] == [BusinessSchema().dump(b) for b in (bare, business)]
         assert many[1].document["activity_status"] == "at_risk"
         assert len(many[1].document["licences"]) == 1 and len(many[1].document["photos"]) == 2
+
+
+def test_compact_items_are_the_schemas_dump_of_real_documents(
+    app: Flask, client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    business, bare, plain, ordered = _listings(client, auth, db_session)
+    url = get_state(app).storage.url
+    products, businesses = ProductSummarySchema(), BusinessSummarySchema()
+    with app.test_request_context():
+        for product in (plain, ordered):
+            listing = catalogue_reads.public_product(db_session, product.id, url=url)
+            assert listing is not None
+            document = listing.document
+            assert projector(products)(document) == products.dump(document)
+        assert projector(products)(document)["thumbnail_url"] is None  # ``ordered``: no photo
+        for one in (business, bare):
+            listing = catalogue_reads.public_business(db_session, one.id, url=url)
+            assert listing is not None
+            assert projector(businesses)(listing.document) == businesses.dump(listing.document)
+        photographed = catalogue_reads.public_product(db_session, plain.id, url=url)
+        assert photographed is not None
+        assert projector(products)(photographed.document)["thumbnail_url"] is not None
 
 
 def test_what_is_not_plainly_public_is_not_read_this_way(

@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
-from flask_smorest.etag import EtagMixin
+from api.http import jsonbodies
 
 
 @dataclass(frozen=True)
@@ -31,12 +30,13 @@ class Encoded:
 
 def encode_document(document: Any) -> tuple[bytes, str]:
     """A document as a response carries it (compact JSON) and the ETag ``@etag`` gives it."""
-    return encode_json(document), EtagMixin._generate_etag(document)
+    body = jsonbodies.dumps(document)
+    return body, jsonbodies.etag_of_encoded(body)
 
 
 def encode_json(data: Any) -> bytes:
-    """Data as a response carries it: compact JSON."""
-    return bytes(current_app.json.dumps(data, separators=(",", ":")).encode())
+    """Data as a response carries it: compact JSON (keys sorted, as ``app.json`` writes)."""
+    return jsonbodies.dumps(data)
 
 
 def encoded_page(
@@ -54,7 +54,7 @@ def etag_of(obj: Any, schema: Any) -> str:
     """The ETag ``@etag`` gives ``obj`` dumped by ``schema`` (what ``check_etag`` compares);
     pass an instance to reuse it for many objects."""
     instance = schema() if isinstance(schema, type) else schema
-    return EtagMixin._generate_etag(instance.dump(obj))
+    return jsonbodies.etag(instance.dump(obj))
 
 
 def etag_matches(sent: str, etag: str) -> bool:

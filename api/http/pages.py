@@ -16,6 +16,7 @@ from api.dates import rfc3339
 from api.http.bodies import Encoded, encode_document, encode_json, encoded_page
 from api.http.context import db, state
 from api.pagination import ChangesPage, Page
+from api.schemas.projection import projector
 
 
 def page_response(page: Page[Any]) -> tuple[Page[Any], dict[str, str]]:
@@ -43,10 +44,11 @@ def changes(page: Page[Any]) -> dict[str, Any]:
 
 def summariser(schema: Schema) -> Summarise:
     """A public document's compact list item, encoded (kept with it in the catalogue cache,
-    so a page of them is joined, not dumped)."""
+    so a page of them is joined, not dumped); picked by the schema's projector, not dumped."""
+    project = projector(schema)
 
     def summarise(document: dict[str, Any]) -> bytes:
-        return encode_json(schema.dump(document))
+        return encode_json(project(document))
 
     return summarise
 

@@ -1,0 +1,97 @@
+"""A schema's projector gives what the schema dumps (real documents: test_catalogue_reads), and
+JSON written by orjson reads as the standard library's did."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+from typing import Any
+
+from flask.testing import FlaskClient
+from marshmallow import Schema, fields
+
+from api.http import jsonbodies
+from api.http.bodies import encode_document
+from api.schemas.projection import projector
+
+
+class _Inner(Schema):
+    code = fields.String()
+    n = fields.Integer()
+
+
+class _Odd(Schema):
+    text = fields.String()
+    count = fields.Integer()
+    ratio = fields.Float()
+    defaulted = fields.String(dump_default="none given")
+    dotted = fields.String(attribute="one.code")
+    flag = fields.Boolean()
+    anything = fields.Raw()
+    renamed = fields.String(data_key="shown_as")
+    when = fields.DateTime()
+    one = fields.Nested(_Inner, allow_none=True)
+    many = fields.Nested(_Inner, many=True)
+    some = fields.Nested(_Inner, only=("code",))
+    computed = fields.Function(lambda document: len(document.get("many") or []))
+
+
+def test_values_not_in_wire_form_go_through_the_field_as_a_dump_would() -> None:
+    project = projector(_Odd())
+    documents: list[dict[str, Any]] = [
+        {
+            "text": 5,  # not a string: dumped as "5"
+            "count": True,  # a bool is an int to Python; dumped as 1
+            "ratio": 4,  # dumped as 4.0
+            "flag": 1,  # dumped as True
+            "anything": {"x": [1]},
+            "renamed": "r",
+            "when": dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC),
+            "one": None,
+            "many": [{"code": "32", "n": "7"}, {"code": 32}],
+            "some": {"code": "a", "n": 1},
+        },
+        {"text": None, "ratio": 4.5, "one": {"code": "x"}},  # keys left out are left out
+        {},
+    ]
+    for document in documents:
+        assert project(document) == _Odd().dump(document)
+    assert project(documents[0])["count"] == 1 and project(documents[0])["text"] == "5"
+    assert type(project(documents[0])["ratio"]) is float and project(documents[2]) != {}
+    assert "shown_as" in project(documents[0]) and "renamed" not in project(documents[0])
+
+
+def test_json_is_compact_sorted_utf8_and_reads_as_before() -> None:
+    data = {
+        "b": 1,
+        "a": "Kue lapis é",
+        "when": dt.date(2026, 12, 6),
+        "price": decimal.Decimal("1.50"),
+        3: "non-string key",
+    }
+    body = jsonbodies.dumps(data)
+    assert body.startswith(b'{"3":') and b'": ' not in body and b'", ' not in body
+    assert "é".encode() in body  # UTF-8, not \\u00e9
+    read = json.loads(body)
+    assert read["price"] == "1.50"
+    assert json.loads(jsonbodies.dumps({"huge": 2**80}))["huge"] == 2**80  # the stdlib's way
+    assert read["when"] == "Sun, 06 Dec 2026 00:00:00 GMT"  # as Flask writes a date
+    small = {"b": [1, 2], "a": None}
+    assert (
+        jsonbodies.dumps(small) == json.dumps(small, sort_keys=True, separators=(",", ":")).encode()
+    )
+
+
+def test_a_cached_documents_etag_is_the_etag_of_its_data() -> None:
+    document = {"id": "prd_1", "name": "Kue é", "price_idr": 25000}
+    body, etag = encode_document(document)
+    assert etag == jsonbodies.etag(document) == jsonbodies.etag(json.loads(body))
+    assert etag != jsonbodies.etag({**document, "price_idr": 26000})
+
+
+def test_responses_are_written_by_orjson(client: FlaskClient) -> None:
+    response = client.get("/v1/categories")
+    assert response.status_code == 200
+    assert response.get_data().endswith(b"\n") and b'": ' not in response.get_data()
+    assert response.json is not None
