@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import tracemalloc
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -95,3 +96,17 @@ def test_responses_are_written_by_orjson(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.get_data().endswith(b"\n") and b'": ' not in response.get_data()
     assert response.json is not None
+
+
+def test_what_is_encoded_takes_the_memory_of_its_length() -> None:
+    """A kept document holds its bytes, not the encoder's buffer (orjson's is 4 KiB and up)."""
+    document = {"id": "prd_1", "description": "x" * 300, "tags": ["kue"] * 20}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        kept = [jsonbodies.dumps(document) for _ in range(200)]
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert grown / len(kept) < 2 * len(kept[0]), grown / len(kept)

@@ -29,9 +29,12 @@ OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUG
 
 
 def dumps(data: Any) -> bytes:
-    """``data`` as compact JSON, keys sorted (UTF-8 bytes)."""
+    """``data`` as compact JSON, keys sorted (UTF-8 bytes), in a bytes object of its size."""
     try:
-        return orjson.dumps(data, default=_default, option=OPTIONS)
+        written = orjson.dumps(data, default=_default, option=OPTIONS)
+        # orjson's bytes keep the buffer it wrote into: 4 KiB for a 400-byte item, 128 KiB for
+        # 10 KB. Kept in the catalogue cache, that was 40 MB more a worker; a copy costs 0.3 µs.
+        return bytes(memoryview(written))
     except orjson.JSONEncodeError:
         # Beyond orjson (an integer over 64 bits): as Flask wrote it.
         text = json.dumps(data, default=_default, sort_keys=True, separators=(",", ":"))
