@@ -153,3 +153,20 @@ def test_a_page_of_orders_reads_its_sellers_row_not_her_category_and_places(
     assert {o["business"]["name"] for o in response.json["items"]} == {many.business.name}
     orders = [s for s in statements if "FROM orders" in s]
     assert orders and not [s for s in orders if "regions" in s or "categories" in s]
+
+
+def test_an_order_reads_its_seller_once_and_takes_the_events_lock_once(
+    app: Flask, client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """Placing an order loads the seller's business once: the activity it notes (``touch``)
+    and the change log reuse that row. Its events and its change log are written under one
+    lock (PostgreSQL; SQLite takes its write lock at BEGIN), not asked for twice."""
+    shop = Shop(auth)
+    with counted(app) as statements:
+        response = shop.order(client, (shop.snack, 1))
+        assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert len([s for s in statements if s.startswith("SELECT businesses.owner_id")]) == 1
+    assert [s for s in statements if s.startswith("INSERT INTO row_changes")]
+    locks = [s for s in statements if "pg_advisory_xact_lock" in s]
+    postgres = get_state(app).engine.dialect.name == "postgresql"
+    assert len(locks) == (1 if postgres else 0), locks

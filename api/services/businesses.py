@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from api.catalogue import cache as catalogue_cache
 from api.catalogue import changes as catalogue_changes
@@ -121,14 +122,19 @@ def _is_verified_graduate(session: Session, user_id: str) -> bool:
 
 def touch(session: Session, business_id: str) -> None:
     """Note activity (a check-in, an order, a listing change): it keeps the business active."""
+    # Its document shows the activity; what search finds does not change.
+    options: dict[str, Any] = {
+        catalogue_cache.KEYS_OPTION: [f"b:{business_id}"],
+        changes.NOT_FOR_PRODUCTS: True,
+    }
+    loaded = session.identity_map.get(identity_key(Business, business_id))
+    if loaded is not None:  # the change log notes it as it is, without reading it again
+        options[changes.ROWS] = [loaded]
     session.execute(
         update(Business)
         .where(Business.id == business_id)
         .values(last_activity_at=utcnow())
-        # Its document shows the activity; what search finds does not change.
-        .execution_options(
-            **{catalogue_cache.KEYS_OPTION: [f"b:{business_id}"], changes.NOT_FOR_PRODUCTS: True}
-        )
+        .execution_options(**options)
     )
 
 

@@ -46,6 +46,7 @@ from api.models import (
     SupportNeed,
 )
 from api.pagination import ChangesPage, Page, Tombstone, cursor_values, encode_cursor, paginate
+from api.services import events
 
 CURSOR = "changes"  # the "sort" a changes cursor is made for
 _NOTED = "berdaya_row_changes"
@@ -149,6 +150,9 @@ class _Note:
 # A bulk UPDATE of businesses with this execution option does not change what their products'
 # documents show (``businesses.touch``: the last activity).
 NOT_FOR_PRODUCTS = "berdaya_not_for_products"
+# A bulk UPDATE whose caller has every row it matches in the session already (loaded, by
+# primary key) names them with this option: they are noted without reading them again.
+ROWS = "berdaya_rows"
 
 
 def _noted(session: Session) -> dict[tuple[str, str], _Note]:
@@ -196,13 +200,16 @@ def note_bulk_writes(state: Any) -> None:
     if tracked is None:
         return
     session = state.session
-    where = state.statement.whereclause
-    # The rows alone: what is noted reads their columns (and a product its business, loaded
-    # if it is not in the session yet), never the photos and licences a document shows.
-    query = select(model).options(lazyload("*"))
-    with session.no_autoflush:
-        found = session.scalars(query if where is None else query.where(where))
-        objects = list(found.unique())
+    objects: list[Any] | None = state.execution_options.get(ROWS)
+    if objects is None:
+        where = state.statement.whereclause
+        # The rows alone: what is noted reads their columns (and a product its business,
+        # loaded if it is not in the session yet), never the photos and licences a document
+        # shows. A row the session holds is the session's object, as ``ROWS`` gives it.
+        query = select(model).options(lazyload("*"))
+        with session.no_autoflush:
+            found = session.scalars(query if where is None else query.where(where))
+            objects = list(found.unique())
     noted = _noted(session)
     quiet = bool(state.execution_options.get(NOT_FOR_PRODUCTS))
     for obj in objects:
@@ -218,11 +225,13 @@ def write_log(session: Session) -> None:
     """At commit, under the events' lock: one ``row_changes`` row per noted write and scope."""
     if session.in_nested_transaction():
         return
+    taken = session.info.pop(events.LOCK_TAKEN, False)  # by ``events.write_pending``, just now
     session.flush()  # what is still pending is noted too
     noted: dict[tuple[str, str], _Note] = session.info.pop(_NOTED, {})
     if not noted:
         return
-    advisory_lock(session, "events")
+    if not taken:
+        advisory_lock(session, "events")
     now = utcnow()
     rows: list[RowChange] = []
     with session.no_autoflush:
