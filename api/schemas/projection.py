@@ -13,7 +13,10 @@ marshmallow for the rest, so its result is what ``schema.dump`` gives (``tests/t
 - a ``Function`` field is its function of the document, as ``Function`` dumps it;
 - a ``Nested`` field is projected by its own schema's projector (a list with ``many``);
 - every other field (``Timestamp``, ``Method``, ...) is serialized by the field itself;
-- a key the document lacks is left out, as a dump leaves it out.
+- a key the document lacks is left out, as a dump leaves it out;
+- a schema with dump hooks (``pre_dump``, ``post_dump``), its own ``get_attribute`` or
+  ``many``, a nested schema that nests itself, a nested value that is not a dict or list:
+  marshmallow's own dump, whole.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from marshmallow import Schema, fields
+from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import missing
 
 Projection = Callable[[dict[str, Any]], dict[str, Any]]
@@ -37,9 +41,12 @@ _COPIED: dict[type[fields.Field], frozenset[type]] = {
 }
 
 
-def projector(schema: Schema) -> Projection:
+def projector(schema: Schema, _within: frozenset[type] = frozenset()) -> Projection:
     """The function that gives ``schema.dump(document)`` for a JSON-ready ``document``."""
-    steps = [_step(schema, name, field) for name, field in schema.dump_fields.items()]
+    if not _projectable(schema) or type(schema) in _within:
+        return schema.dump
+    within = _within | {type(schema)}
+    steps = [_step(schema, name, field, within) for name, field in schema.dump_fields.items()]
 
     def project(document: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -50,7 +57,18 @@ def projector(schema: Schema) -> Projection:
     return project
 
 
-def _step(schema: Schema, name: str, field: fields.Field) -> Callable[[Any, dict[str, Any]], None]:
+def _projectable(schema: Schema) -> bool:
+    return (
+        not schema._hooks[PRE_DUMP]
+        and not schema._hooks[POST_DUMP]
+        and type(schema).get_attribute is Schema.get_attribute
+        and not schema.many
+    )
+
+
+def _step(
+    schema: Schema, name: str, field: fields.Field, within: frozenset[type]
+) -> Callable[[Any, dict[str, Any]], None]:
     key = field.data_key if field.data_key is not None else name
     attribute = field.attribute or name
 
@@ -87,12 +105,23 @@ def _step(schema: Schema, name: str, field: fields.Field) -> Callable[[Any, dict
         function = field.serialize_func  # what ``Function`` dumps: the function of the document
 
         def call(document: Any, out: dict[str, Any]) -> None:
-            out[key] = function(document)
+            value = function(document)
+            if value is not missing:
+                out[key] = value
 
         return call
-    if type(field) is fields.Nested and field.only is None and not field.exclude:
-        inner = projector(field.schema)
-        many = field.many
+    nests = field if type(field) is fields.Nested else None
+    inner_schema = nests.schema if nests is not None else None
+    if (
+        nests is not None
+        and isinstance(inner_schema, Schema)
+        and nests.only is None
+        and not nests.exclude
+        and _projectable(inner_schema)
+        and type(inner_schema) not in within
+    ):
+        inner = projector(inner_schema, within)
+        many = bool(nests.many)
 
         def nested(document: Any, out: dict[str, Any]) -> None:
             value = document.get(attribute, missing)
@@ -100,10 +129,12 @@ def _step(schema: Schema, name: str, field: fields.Field) -> Callable[[Any, dict
                 return
             if value is None:
                 out[key] = None
-            elif many:
+            elif many and type(value) is list and all(type(item) is dict for item in value):
                 out[key] = [inner(item) for item in value]
-            else:
+            elif not many and type(value) is dict:
                 out[key] = inner(value)
+            else:
+                through_field(document, out)
 
         return nested
 

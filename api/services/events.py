@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from api.db import advisory_lock, on_rollback, utcnow
+from api.db import advisory_lock, on_commit, on_rollback, utcnow
 from api.errors import NotFound
 from api.models import Event, EventAudience, Membership, Notification
 from api.pagination import Page, paginate, sort_options
@@ -131,8 +131,10 @@ def write_pending(session: Session) -> None:
         listener(session, written)
     session.flush()
     # The change log, written next at this commit, needs the same lock: held until the
-    # transaction ends, it is not asked for again (a rollback forgets that it was taken).
+    # transaction ends, it is not asked for again. The end of the transaction, whichever it
+    # is, forgets that it was taken.
     session.info[LOCK_TAKEN] = True
+    on_commit(session, lambda: session.info.pop(LOCK_TAKEN, None))
     on_rollback(session, lambda: session.info.pop(LOCK_TAKEN, None))
 
 
