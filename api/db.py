@@ -125,12 +125,35 @@ SQLITE_BUSY_SECONDS = 10
 def advisory_lock(session: Session | Connection, key: str) -> None:
     """Serialise transactions that share a key until they end (PostgreSQL).
 
+    A session's transaction asks the database once per key (the events and the change log,
+    written at one commit, share one): the keys it holds are remembered with it. One taken in
+    a savepoint is not remembered (rolling the savepoint back releases it).
     SQLite needs nothing: its transactions take the write lock at BEGIN (see below).
     """
     bind = session if isinstance(session, Connection) else session.get_bind()
-    if bind.dialect.name == "postgresql":
-        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
+    if bind.dialect.name != "postgresql":
+        return
+    if key in _held_locks(session):
+        return
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": number})
+    if isinstance(session, Session) and not session.in_nested_transaction():
+        _held_locks(session).add(key)
+
+
+_HELD_LOCKS = "berdaya_advisory_locks"
+
+
+def _held_locks(session: Session | Connection) -> set[str]:
+    """The advisory locks the session's current transaction holds (none known for a bare
+    connection): kept with a reference to that transaction, so a new one starts with none."""
+    root = session.get_transaction() if isinstance(session, Session) else None
+    if root is None:
+        return set()
+    known: tuple[weakref.ref[Any], set[str]] | None = session.info.get(_HELD_LOCKS)
+    if known is None or known[0]() is not root:
+        known = session.info[_HELD_LOCKS] = (weakref.ref(root), set())
+    return known[1]
 
 
 # Every engine the app makes, so that a forked process (a gunicorn worker forked from the

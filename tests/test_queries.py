@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from api.db import advisory_lock
 from api.models import BusinessLicence, LicenceKind, Photo, Role
 from api.state import get_state
 from tests.conftest import Auth
@@ -170,3 +171,28 @@ def test_an_order_reads_its_seller_once_and_takes_the_events_lock_once(
     locks = [s for s in statements if "pg_advisory_xact_lock" in s]
     postgres = get_state(app).engine.dialect.name == "postgresql"
     assert len(locks) == (1 if postgres else 0), locks
+
+
+def test_a_transaction_asks_for_an_advisory_lock_once(app: Flask) -> None:
+    """Asked again in the same transaction, a lock is not asked of the database; one taken in
+    a savepoint that rolls back is asked again; a new transaction asks again."""
+    state = get_state(app)
+    if state.engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's (SQLite locks the database at BEGIN)")
+    with counted(app) as statements, Session(state.engine) as session:
+
+        def asked() -> int:
+            return len([s for s in statements if "pg_advisory_xact_lock" in s])
+
+        advisory_lock(session, "events")
+        advisory_lock(session, "events")
+        assert asked() == 1
+        savepoint = session.begin_nested()
+        advisory_lock(session, "other")
+        savepoint.rollback()
+        advisory_lock(session, "other")
+        assert asked() == 3
+        session.commit()
+        advisory_lock(session, "events")
+        assert asked() == 4
+        session.rollback()

@@ -122,7 +122,6 @@ def _is_verified_graduate(session: Session, user_id: str) -> bool:
 
 def touch(session: Session, business_id: str) -> None:
     """Note activity (a check-in, an order, a listing change): it keeps the business active."""
-    # Its document shows the activity; what search finds does not change.
     # The row the session holds is noted as it is, not read again: given with this execution
     # only (an option of the statement would stay with it in SQLAlchemy's statement cache).
     loaded = session.identity_map.get(identity_key(Business, business_id))
@@ -130,6 +129,7 @@ def touch(session: Session, business_id: str) -> None:
         update(Business)
         .where(Business.id == business_id)
         .values(last_activity_at=utcnow())
+        # Its document shows the activity; what search finds does not change.
         .execution_options(
             **{catalogue_cache.KEYS_OPTION: [f"b:{business_id}"], changes.NOT_FOR_PRODUCTS: True}
         ),

@@ -46,7 +46,6 @@ from api.models import (
     SupportNeed,
 )
 from api.pagination import ChangesPage, Page, Tombstone, cursor_values, encode_cursor, paginate
-from api.services import events
 
 CURSOR = "changes"  # the "sort" a changes cursor is made for
 _NOTED = "berdaya_row_changes"
@@ -225,13 +224,11 @@ def write_log(session: Session) -> None:
     """At commit, under the events' lock: one ``row_changes`` row per noted write and scope."""
     if session.in_nested_transaction():
         return
-    taken = session.info.pop(events.LOCK_TAKEN, False)  # by ``events.write_pending``, just now
     session.flush()  # what is still pending is noted too
     noted: dict[tuple[str, str], _Note] = session.info.pop(_NOTED, {})
     if not noted:
         return
-    if not taken:
-        advisory_lock(session, "events")
+    advisory_lock(session, "events")  # asked once a transaction: the events' took it already
     now = utcnow()
     rows: list[RowChange] = []
     with session.no_autoflush:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from api.db import advisory_lock, on_commit, on_rollback, utcnow
+from api.db import advisory_lock, on_rollback, utcnow
 from api.errors import NotFound
 from api.models import Event, EventAudience, Membership, Notification
 from api.pagination import Page, paginate, sort_options
@@ -32,9 +32,6 @@ from api.services.authz import Actor
 NOTIFICATION_SORTS = sort_options(Notification, created_at=["created_at"])
 TYPE_PATTERN = re.compile(r"^(\*|[a-z_]+\.(\*|[a-z_]+))$")
 _PENDING = "berdaya_pending_events"
-# Set when this commit's events were written under the events' lock (``write_pending``), for
-# ``changes.write_log``, which runs next at the same commit and needs the same lock.
-LOCK_TAKEN = "berdaya_events_lock_taken"
 
 
 @dataclass(frozen=True)
@@ -130,12 +127,6 @@ def write_pending(session: Session) -> None:
     for listener in _WRITTEN:
         listener(session, written)
     session.flush()
-    # The change log, written next at this commit, needs the same lock: held until the
-    # transaction ends, it is not asked for again. The end of the transaction, whichever it
-    # is, forgets that it was taken.
-    session.info[LOCK_TAKEN] = True
-    on_commit(session, lambda: session.info.pop(LOCK_TAKEN, None))
-    on_rollback(session, lambda: session.info.pop(LOCK_TAKEN, None))
 
 
 def app_principals(organization_id: str, maker_id: str) -> frozenset[str]:
