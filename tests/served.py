@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import signal
 import socket
@@ -29,6 +30,11 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 # What a request may take on `make run` (2 cores, SQLite or PostgreSQL, four threads).
 REQUEST_BUDGET_SECONDS = 1.0
+# The one named exception: a certificate's PDF is drawn at its first download, and the first
+# drawn in a process imports fpdf2 and fontTools (0.56 s measured, then 0.13 s to draw; ~0.7 s
+# idle, just over 1.0 s on a loaded CI machine). Later downloads read the kept file.
+FIRST_DRAW_BUDGET_SECONDS = 2.5
+FIRST_DRAW = re.compile(r"^/v1/training-certificates/[^/]+/pdf$")
 # Migrations, 91,599 regions and the demo data, on a slow machine.
 STARTUP_SECONDS = 240
 
@@ -139,6 +145,11 @@ class Timed:
     status: int
     seconds: float
 
+    @property
+    def over_budget(self) -> bool:
+        drawn = self.method == "GET" and FIRST_DRAW.match(self.url) is not None
+        return self.seconds >= (FIRST_DRAW_BUDGET_SECONDS if drawn else REQUEST_BUDGET_SECONDS)
+
 
 @dataclass
 class Http:
@@ -192,7 +203,7 @@ class Http:
         return self.request("PUT", path, expect, **kw)
 
     def slow(self) -> list[Timed]:
-        return [t for t in self.timings if t.seconds >= REQUEST_BUDGET_SECONDS]
+        return [t for t in self.timings if t.over_budget]
 
     def sign_in(self, login: dict[str, str]) -> Http:
         who = login.get("email") or login["phone"]
