@@ -29,6 +29,7 @@ from api.models import (
     StatsMember,
     User,
 )
+from api.services import stats_facts
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, UserFactory
 from tests.stats_world import bare_order
@@ -227,6 +228,84 @@ def test_medians_count_each_business_once_by_its_latest_report(
     assert row["median_monthly_revenue_idr"] == 2_000_000
     # Bands: 5m_15m, under_1m, 1m_5m, under_1m -> lower median under_1m.
     assert row["median_revenue_band"] == RevenueBand.UNDER_1M.value
+
+
+def test_orders_added_to_the_facts_match_a_full_recompute(
+    db_session: Session, connection: Connection
+) -> None:
+    """A new order is added to its seller's facts (no rebuild); the rows are what ``refresh``
+    computes from scratch, order after order: inside a horizon's window or not, on its edges,
+    completed or not, two at once, for a business not known at a horizon, and with a check-in
+    in the same flush (then the business is recomputed whole)."""
+    program = Program(name="Sekoper Cinta Tambah")
+    db_session.add(program)
+    db_session.flush()
+    _, (early, late) = make_cohort(db_session, program, "Angkatan Tambah", 2, 0)
+    late.created_at = dt.datetime(2025, 5, 1, tzinfo=dt.UTC)  # after the 3-month horizon
+    buyer: User = UserFactory(role=Role.BUYER)
+    db_session.flush()
+    fact = StatsFact.__table__
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    def rows(business_id: str) -> list[tuple[object, ...]]:
+        db_session.expire_all()
+        return list(
+            db_session.execute(
+                select(fact).where(fact.c.business_id == business_id).order_by(fact.c.since)
+            )
+        )
+
+    def at(day: str, hour: int = 12) -> dt.datetime:
+        return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=dt.UTC)
+
+    twelve = add_months(GRADUATED, 12)  # the 12-month horizon's window of orders, its edges
+    opens = dt.datetime.combine(twelve - dt.timedelta(days=60), dt.time(), dt.UTC)
+    closes = dt.datetime.combine(twelve + dt.timedelta(days=1), dt.time(), dt.UTC)
+    steps: list[tuple[object, list[dict[str, object]]]] = [
+        (early, [{"created_at": at("2025-05-20")}]),  # in no window
+        (early, [{"created_at": at("2025-03-01")}]),  # the 3-month window
+        (late, [{"created_at": at("2025-03-01")}]),  # the window, but not known then
+        (early, [{"created_at": closes}]),  # just past the 12-month window
+        (early, [{"created_at": opens - dt.timedelta(microseconds=1)}]),  # just before it
+        (early, [{"created_at": opens, "status": OrderStatus.COMPLETED}]),  # its first moment
+        (late, [{"created_at": at("2025-06-01"), "status": OrderStatus.COMPLETED}, {}]),
+        (early, [{}]),  # now: the last order, in no past window
+    ]
+    with_rows = 0
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        for business, orders in steps:
+            seen.clear()
+            before = rows(business.id)
+            for fields in orders:
+                db_session.add(bare_order(buyer.id, business.id, **fields))
+            db_session.flush()
+            assert not any("DELETE FROM stats_facts" in s for s in seen), "recomputed"
+            added = rows(business.id)
+            with_rows += added != before
+            stats_facts.refresh(db_session, business_ids=[business.id], members=False)
+            assert added == rows(business.id), (orders, before)
+        # An order and a check-in in one flush: the business is recomputed whole.
+        seen.clear()
+        db_session.add(bare_order(buyer.id, late.id, created_at=at("2025-07-10")))
+        db_session.add(CheckIn(business_id=late.id, month=month("2025-07"), trading=True))
+        db_session.flush()
+        assert any("DELETE FROM stats_facts" in s for s in seen)
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+    # Each step changed its seller's rows but one: the order just before the window is older
+    # than the last one and in no window.
+    assert with_rows == len(steps) - 1
+    (row,) = rows(late.id)
+    assert (row.known_3m, row.alive_3m, row.alive_6m, row.orders_completed) == (
+        False,
+        False,
+        True,
+        1,
+    )
 
 
 def test_an_order_refreshes_its_sellers_facts_and_leaves_who_is_counted(

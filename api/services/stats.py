@@ -258,7 +258,8 @@ def population(group: str, where: list[ColumnElement[bool]], *, activity: bool =
     )
 
 
-def _midnight(day: dt.date) -> dt.datetime:
+def midnight(day: dt.date) -> dt.datetime:
+    """The start of ``day`` in UTC, as the windows of orders and activity are counted."""
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
@@ -280,10 +281,10 @@ def horizons(days: Iterable[dt.date], today: dt.date | None, name: str = "horizo
                     literal(target, Date).label("target"),
                     literal(first, Date).label("this_month"),
                     literal(add_months(first, -1), Date).label("last_month"),
-                    literal(_midnight(target - dt.timedelta(days=60)), UTCDateTime).label(
+                    literal(midnight(target - dt.timedelta(days=60)), UTCDateTime).label(
                         "orders_from"
                     ),
-                    literal(_midnight(target + dt.timedelta(days=1)), UTCDateTime).label(
+                    literal(midnight(target + dt.timedelta(days=1)), UTCDateTime).label(
                         "next_day"
                     ),
                 )

@@ -66,6 +66,7 @@ from api.services.stats import (
     MIN_GROUP,
     band_rank,
     cohort_filter,
+    midnight,
     population,
     roomy,
 )
@@ -104,10 +105,6 @@ class Curve:
     businesses: int
     events: int
     points: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def common_region(codes: Iterable[str]) -> str | None:
@@ -169,15 +166,15 @@ def _months_table(first: dt.date, last: dt.date) -> Any:
         parts.append(
             select(
                 literal(month, Date).label("month"),
-                literal(_midnight(month), UTCDateTime).label("starts"),
-                literal(_midnight(end), UTCDateTime).label("ends"),
+                literal(midnight(month), UTCDateTime).label("starts"),
+                literal(midnight(end), UTCDateTime).label("ends"),
                 literal(end, Date).label("next"),
                 literal(end - dt.timedelta(days=ACTIVE_DAYS), Date).label("active_day"),
-                literal(_midnight(end - dt.timedelta(days=ACTIVE_DAYS)), UTCDateTime).label(
+                literal(midnight(end - dt.timedelta(days=ACTIVE_DAYS)), UTCDateTime).label(
                     "active_from"
                 ),
                 literal(end - dt.timedelta(days=DORMANT_DAYS), Date).label("risk_day"),
-                literal(_midnight(end - dt.timedelta(days=DORMANT_DAYS)), UTCDateTime).label(
+                literal(midnight(end - dt.timedelta(days=DORMANT_DAYS)), UTCDateTime).label(
                     "risk_from"
                 ),
             )
