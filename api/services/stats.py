@@ -284,9 +284,7 @@ def horizons(days: Iterable[dt.date], today: dt.date | None, name: str = "horizo
                     literal(midnight(target - dt.timedelta(days=60)), UTCDateTime).label(
                         "orders_from"
                     ),
-                    literal(midnight(target + dt.timedelta(days=1)), UTCDateTime).label(
-                        "next_day"
-                    ),
+                    literal(midnight(target + dt.timedelta(days=1)), UTCDateTime).label("next_day"),
                 )
             )
     if not parts:

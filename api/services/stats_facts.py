@@ -26,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import (
     and_,
-    bindparam,
     case,
     delete,
     exists,
@@ -339,15 +338,9 @@ def add_orders(session: Session, placed: dict[str, list[Order]]) -> None:
                 row[f"known_{months}m"] and any(_in_window(o.created_at, target) for o in orders)
             )
         if any(values[k] != row[k] for k in values):
-            changes.append({"b_id": row["business_id"], "b_since": row["since"], **values})
-    if changes:
-        session.execute(
-            update(fact)
-            .where(fact.c.business_id == bindparam("b_id"), fact.c.since == bindparam("b_since"))
-            .values({k: bindparam(k) for k in ("last_order_at", "orders_completed", *alive)}),
-            changes,
-            execution_options={"synchronize_session": False},
-        )
+            changes.append({"business_id": row["business_id"], "since": row["since"], **values})
+    if changes:  # the ORM's bulk update by primary key: one executemany
+        session.execute(update(StatsFact), changes)
 
 
 def _in_window(at: dt.datetime, target: dt.date) -> bool:
