@@ -47,6 +47,7 @@ SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     # graduation days a flush changes, in its transaction.
     ("before_flush", stats_facts.note_changes),
     ("after_flush_postexec", stats_facts.apply_changes),
+    ("after_soft_rollback", stats_facts.forget_changes),
 )
 
 

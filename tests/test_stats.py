@@ -8,8 +8,10 @@ import datetime as dt
 import io
 import statistics
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.dates import add_months
@@ -19,6 +21,7 @@ from api.models import (
     ClaimStatus,
     Cohort,
     GraduateClaim,
+    OrderItem,
     OrderStatus,
     Program,
     RevenueBand,
@@ -31,7 +34,7 @@ from api.models import (
 )
 from api.services import stats_facts
 from tests.conftest import Auth
-from tests.factories import BusinessFactory, UserFactory
+from tests.factories import BusinessFactory, ProductFactory, UserFactory
 from tests.stats_world import bare_order
 
 GRADUATED = dt.date(2025, 1, 15)
@@ -243,6 +246,7 @@ def test_orders_added_to_the_facts_match_a_full_recompute(
     _, (early, late) = make_cohort(db_session, program, "Angkatan Tambah", 2, 0)
     late.created_at = dt.datetime(2025, 5, 1, tzinfo=dt.UTC)  # after the 3-month horizon
     buyer: User = UserFactory(role=Role.BUYER)
+    product = ProductFactory(business_id=early.id)
     db_session.flush()
     fact = StatsFact.__table__
     seen: list[str] = []
@@ -271,6 +275,7 @@ def test_orders_added_to_the_facts_match_a_full_recompute(
         (early, [{"created_at": closes}]),  # just past the 12-month window
         (early, [{"created_at": opens - dt.timedelta(microseconds=1)}]),  # just before it
         (early, [{"created_at": opens, "status": OrderStatus.COMPLETED}]),  # its first moment
+        (late, [{"created_at": closes - dt.timedelta(microseconds=1)}]),  # its last moment
         (late, [{"created_at": at("2025-06-01"), "status": OrderStatus.COMPLETED}, {}]),
         (early, [{}]),  # now: the last order, in no past window
     ]
@@ -288,6 +293,42 @@ def test_orders_added_to_the_facts_match_a_full_recompute(
             with_rows += added != before
             stats_facts.refresh(db_session, business_ids=[business.id], members=False)
             assert added == rows(business.id), (orders, before)
+        # An order whose flush failed (its line breaks a CHECK) in a savepoint is not
+        # counted by the next flush, nor twice when placed again.
+        for again in (False, True):
+            failed = bare_order(
+                buyer.id, early.id, created_at=at("2025-06-20"), status=OrderStatus.COMPLETED
+            )
+            failed.items = [
+                OrderItem(
+                    position=0,
+                    product_id=product.id,
+                    product_name="Kue",
+                    unit="pcs",
+                    unit_price_idr=1,
+                    quantity=0,
+                    line_total_idr=0,
+                    held=0,
+                )
+            ]
+            before = rows(early.id)
+            savepoint = db_session.begin_nested()
+            db_session.add(failed)
+            with pytest.raises(IntegrityError):
+                db_session.flush()
+            savepoint.rollback()
+            if again:
+                failed.items[0].quantity = 1
+                db_session.add(failed)
+            else:
+                UserFactory(role=Role.BUYER)
+            db_session.flush()
+            got = rows(early.id)
+            stats_facts.refresh(db_session, business_ids=[early.id], members=False)
+            assert got == rows(early.id)
+            assert (got == before) is not again
+        (row,) = rows(early.id)
+        assert row.orders_completed == 2  # the order at the window's opening, and this one
         # An order and a check-in in one flush: the business is recomputed whole.
         seen.clear()
         db_session.add(bare_order(buyer.id, late.id, created_at=at("2025-07-10")))

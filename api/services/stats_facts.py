@@ -75,7 +75,11 @@ _FIELDS: dict[type, tuple[str, ...]] = {
 
 
 def refresh(
-    session: Session, *, business_ids: Collection[str] | None = None, members: bool = True
+    session: Session,
+    *,
+    business_ids: Collection[str] | None = None,
+    members: bool = True,
+    locked: bool = False,
 ) -> None:
     """Recompute the facts of these businesses (of every business without ids), and their
     ``stats_members`` rows unless ``members`` is False (what changed was their check-ins,
@@ -84,7 +88,7 @@ def refresh(
     if business_ids is not None and not business_ids:
         return
     only = [] if business_ids is None else [Business.id.in_(sorted(business_ids))]
-    if business_ids is not None:
+    if business_ids is not None and not locked:
         # Two writers of one business (two buyers of one seller at once) would each delete
         # its rows and insert their own: the second insert breaks the primary key. The
         # business rows, locked in one order, make the second wait for the first to commit
@@ -92,9 +96,7 @@ def refresh(
         # it). FOR NO KEY UPDATE, not FOR UPDATE: the writer's new order already holds a KEY
         # SHARE lock on its business (the foreign key), which FOR UPDATE would conflict with in
         # the other writer: a deadlock. SQLite serialises writers itself, ignoring the clause.
-        session.execute(
-            select(Business.id).where(*only).order_by(Business.id).with_for_update(key_share=True)
-        )
+        lock_businesses(session, business_ids)
     for table in (StatsFact, StatsMember) if members else (StatsFact,):
         gone = delete(table).execution_options(synchronize_session=False)
         if business_ids is not None:
@@ -303,7 +305,17 @@ def rebuild(
     return len(ids)
 
 
-def add_orders(session: Session, placed: dict[str, list[Order]]) -> None:
+def lock_businesses(session: Session, business_ids: Collection[str]) -> None:
+    """The lock every writer of these businesses' rows takes first, in one order of ids."""
+    session.execute(
+        select(Business.id)
+        .where(Business.id.in_(sorted(business_ids)))
+        .order_by(Business.id)
+        .with_for_update(key_share=True)
+    )
+
+
+def add_orders(session: Session, placed: dict[str, list[Order]], *, locked: bool = False) -> None:
     """Add new orders (flushed) to their sellers' facts, as ``refresh`` would count them: an
     order can only move the last order later, count once more if completed, and make a
     horizon whose window it falls in alive where it was known. Two statements and an update
@@ -312,14 +324,9 @@ def add_orders(session: Session, placed: dict[str, list[Order]]) -> None:
     if not placed:
         return
     ids = sorted(placed)
-    # The lock ``refresh`` takes, in the same order: a recompute of the same business in
-    # another transaction finishes first, and the rows read next are the ones it wrote.
-    session.execute(
-        select(Business.id)
-        .where(Business.id.in_(ids))
-        .order_by(Business.id)
-        .with_for_update(key_share=True)
-    )
+    if not locked:  # as ``refresh``: a recompute of the same business in another
+        # transaction finishes first, and the rows read next are the ones it wrote.
+        lock_businesses(session, ids)
     fact = StatsFact.__table__
     alive = [f"alive_{m}m" for m in SURVIVAL_MONTHS]
     changes: list[dict[str, Any]] = []
@@ -385,6 +392,13 @@ def note_changes(session: Session, _context: Any, _instances: Any) -> None:
         session.info[_MEMBERS] = True
 
 
+def forget_changes(session: Session, _previous_transaction: Any) -> None:
+    """A flush that failed noted what it did not write (listener: after_soft_rollback, which
+    follows it, for a savepoint too): nothing noted outlives it."""
+    session.info.pop(_NOTED, None)
+    session.info.pop(_MEMBERS, None)
+
+
 def _values(obj: Any, *, current: bool) -> tuple[str, Any]:
     """What an object names before the flush (a deleted one: as it is; a changed one: as it was)."""
     state = inspect(obj)
@@ -416,10 +430,11 @@ def apply_changes(session: Session, _context: Any) -> None:
     owners: set[str] = set()
     cohorts: set[str] = set()
     sponsorships: set[str] = set()
-    placed: dict[str, list[Order]] = {}
+    placed: dict[str, dict[str, Order]] = {}
     for kind, value in noted:
         if kind == "order":
-            placed.setdefault(value.business_id, []).append(value)
+            if inspect(value).persistent:  # written by this flush, each once
+                placed.setdefault(value.business_id, {})[value.id] = value
             continue
         if kind == "new":
             kind, value = _values(value, current=True)
@@ -445,9 +460,14 @@ def apply_changes(session: Session, _context: Any) -> None:
             )
         )
     businesses.discard(None)
+    # Both kinds locked at once, in one order (two locks, each sorted, could deadlock with
+    # a flush touching the same businesses the other way round).
+    if businesses or placed:
+        lock_businesses(session, businesses | placed.keys())
     # A business the flush changed otherwise is recomputed whole, its new orders included.
-    add_orders(session, {b: o for b, o in placed.items() if b not in businesses})
-    refresh(session, business_ids=businesses, members=members)
+    added = {b: list(o.values()) for b, o in placed.items() if b not in businesses}
+    add_orders(session, added, locked=True)
+    refresh(session, business_ids=businesses, members=members, locked=True)
     if owners or cohorts:
         women = set(owners)
         if cohorts:
