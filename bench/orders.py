@@ -38,18 +38,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = f"{args.server}/berdaya_bench_{args.products}"
-    os.environ.update(
-        {
-            "BERDAYA_ENV": "production",
-            "SECRET_KEY": bench_run.SECRET,
-            "DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://"),
-            "PUBLIC_BASE_URL": "https://berdaya.example.id",
-            "JOBS_BACKEND": "none",
-            "LOG_LEVEL": "WARNING",
-            "DB_POOL_SIZE": "4",
-            "RATE_LIMIT_DEFAULT": "",
-        }
-    )
+    os.environ.update(bench_run.server_env(url))  # as the benchmark serves it, limits off
     print(f"buyers, products and stock from {url.rsplit('/', 1)[1]}", flush=True)
     buyers = bench_run.buyer_tokens(url, 50)
     data = traffic.sample(url, 1.0)

@@ -263,6 +263,12 @@ def midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
+def orders_window(target: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """When an order counts for a survival horizon's day ``target``: from the 60 days before
+    it to the end of that day (the second bound excluded)."""
+    return midnight(target - dt.timedelta(days=60)), midnight(target + dt.timedelta(days=1))
+
+
 def horizons(days: Iterable[dt.date], today: dt.date | None, name: str = "horizons") -> Any:
     """For each graduation day and survival horizon that has passed by ``today`` (all of them
     without one): the target day, the two months whose trading check-ins count, and the window
@@ -274,6 +280,7 @@ def horizons(days: Iterable[dt.date], today: dt.date | None, name: str = "horizo
             if today is not None and target > today:
                 continue
             first = target.replace(day=1)
+            orders_from, next_day = orders_window(target)
             parts.append(
                 select(
                     literal(since, Date).label("since"),
@@ -281,10 +288,8 @@ def horizons(days: Iterable[dt.date], today: dt.date | None, name: str = "horizo
                     literal(target, Date).label("target"),
                     literal(first, Date).label("this_month"),
                     literal(add_months(first, -1), Date).label("last_month"),
-                    literal(midnight(target - dt.timedelta(days=60)), UTCDateTime).label(
-                        "orders_from"
-                    ),
-                    literal(midnight(target + dt.timedelta(days=1)), UTCDateTime).label("next_day"),
+                    literal(orders_from, UTCDateTime).label("orders_from"),
+                    literal(next_day, UTCDateTime).label("next_day"),
                 )
             )
     if not parts:

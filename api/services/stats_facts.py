@@ -10,7 +10,7 @@ change: a flush that adds, changes or deletes a check-in, an order, a business, 
 claim or a cohort's graduation day recomputes the rows of the businesses it touches, in the same
 transaction, with three statements whatever their number (so does a disbursement or an order's
 new status: the rows carry completed orders and sponsorship received). A new order, the most
-frequent write, is added to its seller's rows instead (``add_orders``: it can only move the last
+frequent write, is added to its seller's rows instead (``_add_orders``: it can only move the last
 order later, count once more, and make alive a known horizon whose window it falls in); a
 business the same flush changes otherwise is recomputed whole. Writes that bypass the
 ORM (a bulk load with COPY, hand-written SQL) are caught by ``flask housekeeping``, which
@@ -58,7 +58,7 @@ from api.models import (
     StatsMember,
     User,
 )
-from api.services.stats import SURVIVAL_MONTHS, band_rank, horizons, midnight
+from api.services.stats import SURVIVAL_MONTHS, band_rank, horizons, orders_window
 
 _NOTED = "stats_facts_changes"
 _MEMBERS = "stats_members_changes"  # a flush changed what ``stats_members`` derives from
@@ -315,18 +315,17 @@ def lock_businesses(session: Session, business_ids: Collection[str]) -> None:
     )
 
 
-def add_orders(session: Session, placed: dict[str, list[Order]], *, locked: bool = False) -> None:
+def _add_orders(session: Session, placed: dict[str, list[Order]]) -> None:
     """Add new orders (flushed) to their sellers' facts, as ``refresh`` would count them: an
     order can only move the last order later, count once more if completed, and make a
-    horizon whose window it falls in alive where it was known. Two statements and an update
-    of the rows that change, where ``refresh`` rebuilds every row with its subqueries (the
-    order path's most expensive part); ``tests/test_stats.py`` compares both."""
+    horizon whose window it falls in alive where it was known. The caller has locked the
+    businesses (``lock_businesses``: a recompute of one in another transaction finishes first,
+    and the rows read next are the ones it wrote). A statement and an update of the rows that
+    change, where ``refresh`` rebuilds every row with its subqueries (the order path's most
+    expensive part); ``tests/test_stats.py`` compares both."""
     if not placed:
         return
     ids = sorted(placed)
-    if not locked:  # as ``refresh``: a recompute of the same business in another
-        # transaction finishes first, and the rows read next are the ones it wrote.
-        lock_businesses(session, ids)
     fact = StatsFact.__table__
     alive = [f"alive_{m}m" for m in SURVIVAL_MONTHS]
     changes: list[dict[str, Any]] = []
@@ -351,8 +350,9 @@ def add_orders(session: Session, placed: dict[str, list[Order]], *, locked: bool
 
 
 def _in_window(at: dt.datetime, target: dt.date) -> bool:
-    """Whether an order made ``at`` counts for the horizon ``target`` (``stats.horizons``)."""
-    return midnight(target - dt.timedelta(days=60)) <= at < midnight(target + dt.timedelta(days=1))
+    """Whether an order made ``at`` counts for the horizon ``target``."""
+    opens, closes = orders_window(target)
+    return opens <= at < closes
 
 
 def _flag(condition: Any) -> Any:
@@ -466,7 +466,7 @@ def apply_changes(session: Session, _context: Any) -> None:
         lock_businesses(session, businesses | placed.keys())
     # A business the flush changed otherwise is recomputed whole, its new orders included.
     added = {b: list(o.values()) for b, o in placed.items() if b not in businesses}
-    add_orders(session, added, locked=True)
+    _add_orders(session, added)
     refresh(session, business_ids=businesses, members=members, locked=True)
     if owners or cohorts:
         women = set(owners)
