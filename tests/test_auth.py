@@ -6,12 +6,15 @@ import datetime as dt
 
 import jwt
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import api.security
 from api.models import AuthSession, LoginFailure, Role, User
-from api.security import JWT_AUDIENCE, JWT_ISSUER
+from api.security import JWT_AUDIENCE, JWT_ISSUER, JWT_LEEWAY_SECONDS, VERIFIED_TOKENS_KEPT
+from api.state import get_state
 from tests.conftest import Auth
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import assert_problem, outbox_code
@@ -226,6 +229,49 @@ def test_bad_tokens_are_401_with_a_reason(client: FlaskClient, auth: Auth) -> No
         assert_problem(response, 401, code)
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/v1/me", headers=headers).status_code == 200
+
+
+def test_a_token_verified_once_is_still_refused_once_expired_or_revoked(
+    client: FlaskClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process keeps the tokens it verified (not checking the signature twice a request);
+    what it keeps must not outlive the token's expiry, let a forged token in, or skip the
+    session's revocation."""
+    _, headers = auth.as_role(Role.BUYER)
+    security = get_state(client.application).security
+    assert client.get("/v1/me", headers=headers).status_code == 200
+    assert client.get("/v1/me", headers=headers).status_code == 200  # from what was kept
+    # one byte of the signature changed: refused, and not kept
+    token = headers["Authorization"].split()[1]
+    forged = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    before = dict(security._verified)
+    assert_problem(
+        client.get("/v1/me", headers={"Authorization": f"Bearer {forged}"}), 401, "invalid_token"
+    )
+    assert security._verified == before
+    # the kept token past its expiry (and PyJWT's leeway): refused as expired
+    _, expires = security._verified[token]
+    monkeypatch.setattr(api.security.time, "time", lambda: expires + JWT_LEEWAY_SECONDS)
+    assert_problem(client.get("/v1/me", headers=headers), 401, "token_expired")
+    monkeypatch.setattr(api.security.time, "time", lambda: expires + JWT_LEEWAY_SECONDS - 1)
+    assert client.get("/v1/me", headers=headers).status_code == 200  # a second before
+    monkeypatch.undo()
+    # signed out: the same token, verified and kept again, is refused by its session
+    assert client.get("/v1/me", headers=headers).status_code == 200
+    assert client.post("/v1/auth/logout", headers=headers).status_code == 204
+    assert_problem(client.get("/v1/me", headers=headers), 401, "invalid_token")
+
+
+def test_the_tokens_kept_are_bounded(app: Flask) -> None:
+    security = get_state(app).security
+    tokens = [
+        security.issue_access_token(user_id=f"usr_{i}", session_id=f"ses_{i}", role="buyer")
+        for i in range(VERIFIED_TOKENS_KEPT + 10)
+    ]
+    for token in tokens:
+        assert security.decode_access_token(token).user_id.startswith("usr_")
+    assert len(security._verified) == VERIFIED_TOKENS_KEPT
+    assert tokens[0] not in security._verified and tokens[-1] in security._verified
 
 
 def test_password_change_signs_out_other_sessions(client: FlaskClient) -> None:
