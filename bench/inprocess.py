@@ -3,12 +3,13 @@
 on (Redis), the requests drawn as ``bench/run.py --shape real`` draws them
 (``bench/traffic.py``). No HTTP server and no load generator share the CPU, so a change to a
 read path is measured without a served run's noise; ``--profile N`` prints cProfile's N
-costliest functions (cumulative) for the same requests.
+costliest functions (cumulative) over the timed requests (then timed under the profiler).
 
     .venv/bin/python bench/inprocess.py --products 1000000 --scenario owner --requests 600
     .venv/bin/python bench/inprocess.py --scenario search --profile 40
 
-Scenarios: product, business, search, filtered, region, owner, buyer. The first half of the
+Scenarios: product, business, search, filtered, region, owner, buyer, order; several, separated
+by commas, are drawn in equal parts and shuffled together. The first half of the
 requests warm the worker's caches and are not timed, as a warm worker serves them. Before and
 after a change: run it on each tree (``git worktree add``), alternated, and compare pairs.
 """
@@ -51,7 +52,12 @@ def requests_of(url: str, scenario: str, count: int) -> list[tuple[str, str, str
         return traffic.owner_pages(bench_run.user_tokens(url, 200, "alumna"), count, rng)
     if scenario == "buyer":
         return traffic.buyer_pages(bench_run.buyer_tokens(url, 100), count, rng)
-    raise SystemExit(f"unknown scenario {scenario!r}: {', '.join([*DRAWS, 'owner', 'buyer'])}")
+    if scenario == "order":  # as the real shape's order writes: Zipf products, stock topped up
+        products = traffic.order_products(url, data)
+        traffic.top_up_stock(url, products)
+        return traffic.orders(products, bench_run.buyer_tokens(url, 100), count, data)
+    known = ", ".join([*DRAWS, "owner", "buyer", "order"])
+    raise SystemExit(f"unknown scenario {scenario!r}: {known}")
 
 
 def main() -> None:
@@ -68,7 +74,9 @@ def main() -> None:
     url = f"{args.server}/berdaya_bench_{args.products}"
     os.environ.update(bench_run.server_env(url, args.redis_url))  # limits on, as served
     print(f"drawing {args.requests} {args.scenario} requests from {url.rsplit('/', 1)[1]}")
-    drawn = requests_of(url, args.scenario, args.requests)
+    names = args.scenario.split(",")  # several: their draws shuffled together
+    drawn = [r for name in names for r in requests_of(url, name, args.requests // len(names))]
+    random.Random(9).shuffle(drawn)
 
     from sqlalchemy import event
     from sqlalchemy.engine.default import CACHE_HIT
@@ -93,8 +101,8 @@ def main() -> None:
     def send(request: tuple[str, str, str, str]) -> None:
         method, path, header, body = request
         headers = {"X-Forwarded-For": rng.choice(addresses)}
-        if header:
-            name, value = header.split(": ", 1)
+        for line in filter(None, header.split("|")):  # as wrk.lua reads them
+            name, value = line.split(": ", 1)
             headers[name] = value
         answer = client.open(path, method=method, headers=headers, data=body or None)
         if answer.status_code >= 400:
@@ -107,27 +115,28 @@ def main() -> None:
     timed = drawn[half:]
     count[0] = compiled[0] = 0
     times = []
+    profile = cProfile.Profile() if args.profile else None
     cpu = time.process_time()
     for request in timed:
         started = time.perf_counter()
+        if profile is not None:  # the timed requests themselves: a second pass would hit caches
+            profile.enable()
         send(request)
+        if profile is not None:
+            profile.disable()
         times.append((time.perf_counter() - started) * 1e3)
     cpu = (time.process_time() - cpu) * 1e3 / len(timed)
     print(
         f"{args.scenario}: mean {statistics.mean(times):.2f} ms, p50 {statistics.median(times):.2f}"
         f" ms, this process's CPU {cpu:.2f} ms a request (PostgreSQL's not counted);"
         f" {count[0] / len(timed):.1f} statements a request, {compiled[0]} compiled"
-        f" ({len(timed)} timed)"
+        f" ({len(timed)} timed{', under the profiler' if profile else ''});"
+        f" {len(get_state(app).engine._compiled_cache or ())} kept compiled"
     )
     slowest = sorted(zip(times, timed, strict=True), key=lambda pair: -pair[0])[: args.slowest]
     for ms, (method, path, _, _) in slowest:
         print(f"  {ms:8.2f} ms  {method} {path}")
-    if args.profile:
-        profile = cProfile.Profile()
-        profile.enable()
-        for request in timed:
-            send(request)
-        profile.disable()
+    if profile is not None:
         if os.environ.get("PROFILE_OUT"):
             profile.dump_stats(os.environ["PROFILE_OUT"])
         stats = pstats.Stats(profile).sort_stats("cumulative")
