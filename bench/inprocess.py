@@ -65,6 +65,9 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=1_000_000, help="the dataset's size")
     parser.add_argument("--scenario", default="owner")
     parser.add_argument("--requests", type=int, default=600, help="half warm, half timed")
+    parser.add_argument(
+        "--accept-encoding", default="", help="sent with every request (gzip, br), as phones do"
+    )
     parser.add_argument("--slowest", type=int, default=5, help="print the N slowest requests")
     parser.add_argument("--profile", type=int, default=0, help="print N costliest functions")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
@@ -101,6 +104,8 @@ def main() -> None:
     def send(request: tuple[str, str, str, str]) -> None:
         method, path, header, body = request
         headers = {"X-Forwarded-For": rng.choice(addresses)}
+        if args.accept_encoding:
+            headers["Accept-Encoding"] = args.accept_encoding
         for line in filter(None, header.split("|")):  # as wrk.lua reads them
             name, value = line.split(": ", 1)
             headers[name] = value
