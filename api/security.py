@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +28,7 @@ JWT_LEEWAY_SECONDS = 5
 # so a forged token never does; its expiry is checked again at each use. Revocation is not
 # decided here (``api.services.auth.authenticate`` asks the database each time).
 VERIFIED_TOKENS_KEPT = 4096
+clock = time.time  # what a kept token's expiry is compared with (PyJWT's clock; tests move it)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class Security:
         # Verified against for unknown accounts, so both answers take the same time; made at the
         # first sign-in, not at start (every worker would pay the hash's memory and time).
         self._dummy: str | None = None
-        self._verified: dict[str, tuple[AccessClaims, float]] = {}
+        self._verified: dict[str, tuple[AccessClaims, int]] = {}
+        self._keeping = threading.Lock()
 
     def _dummy_hash(self) -> str:
         if self._dummy is None:
@@ -110,18 +112,17 @@ class Security:
         known = self._verified.get(token)
         if known is not None:
             claims, expires = known
-            if time.time() < expires + JWT_LEEWAY_SECONDS:  # as PyJWT checks it
+            if clock() < expires + JWT_LEEWAY_SECONDS:  # as PyJWT checks it
                 return claims
             raise Unauthorized("token_expired")  # (it leaves with the oldest, in turn)
         checked = self._decode(token)
-        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
-            # the oldest out (threads may race for it: any one going is enough)
-            with contextlib.suppress(StopIteration, RuntimeError):
-                self._verified.pop(next(iter(self._verified)), None)
-        self._verified[token] = checked
+        with self._keeping:  # (reads take no lock: a dict's get is atomic)
+            while len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                del self._verified[next(iter(self._verified))]  # the oldest out
+            self._verified[token] = checked
         return checked[0]
 
-    def _decode(self, token: str) -> tuple[AccessClaims, float]:
+    def _decode(self, token: str) -> tuple[AccessClaims, int]:
         try:
             claims = jwt.decode(
                 token,
@@ -139,7 +140,7 @@ class Security:
         if not all(isinstance(claims.get(k), str) for k in ("sub", "sid", "role")):
             raise Unauthorized("invalid_token")
         access = AccessClaims(user_id=claims["sub"], session_id=claims["sid"], role=claims["role"])
-        return access, float(claims["exp"])
+        return access, int(claims["exp"])  # as PyJWT reads it
 
 
 def new_refresh_token() -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
+import threading
 
 import jwt
 import pytest
@@ -251,9 +253,9 @@ def test_a_token_verified_once_is_still_refused_once_expired_or_revoked(
     assert security._verified == before
     # the kept token past its expiry (and PyJWT's leeway): refused as expired
     _, expires = security._verified[token]
-    monkeypatch.setattr(api.security.time, "time", lambda: expires + JWT_LEEWAY_SECONDS)
+    monkeypatch.setattr(api.security, "clock", lambda: expires + JWT_LEEWAY_SECONDS)
     assert_problem(client.get("/v1/me", headers=headers), 401, "token_expired")
-    monkeypatch.setattr(api.security.time, "time", lambda: expires + JWT_LEEWAY_SECONDS - 1)
+    monkeypatch.setattr(api.security, "clock", lambda: expires + JWT_LEEWAY_SECONDS - 1)
     assert client.get("/v1/me", headers=headers).status_code == 200  # a second before
     monkeypatch.undo()
     # signed out: the same token, verified and kept again, is refused by its session
@@ -272,6 +274,36 @@ def test_the_tokens_kept_are_bounded(app: Flask) -> None:
         assert security.decode_access_token(token).user_id.startswith("usr_")
     assert len(security._verified) == VERIFIED_TOKENS_KEPT
     assert tokens[0] not in security._verified and tokens[-1] in security._verified
+
+
+def test_the_bound_holds_when_threads_verify_at_once(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a lock, two threads evicting at once lose an eviction for good (the review
+    reproduced 125 kept of 64); gthread workers verify tokens on several threads."""
+    monkeypatch.setattr(api.security, "VERIFIED_TOKENS_KEPT", 64)
+    security = get_state(app).security
+    security._verified.clear()
+    tokens = [
+        security.issue_access_token(user_id=f"usr_{i}", session_id=f"ses_{i}", role="buyer")
+        for i in range(8 * 1500)
+    ]
+
+    def verify(share: list[str]) -> None:
+        for token in share:
+            security.decode_access_token(token)
+
+    threads = [threading.Thread(target=verify, args=(tokens[i::8],)) for i in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can: races show
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(security._verified) == 64
 
 
 def test_password_change_signs_out_other_sessions(client: FlaskClient) -> None:
