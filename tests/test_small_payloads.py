@@ -9,12 +9,14 @@ import uuid
 from typing import Any
 
 import brotli
+import flask_compress.flask_compress
+import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from api.http.compression import MIN_SIZE
+from api.http.compression import MIN_SIZE, KeptCompressed
 from api.models import ProductStatus, Role, User
 from api.openapi import spec_document
 from api.schemas.products import ProductSchema
@@ -291,6 +293,57 @@ def test_etags_stay_right_with_compression(client: FlaskClient, listed: dict[str
         headers={**listed["owner"], "If-Match": packed.headers["ETag"]},
     )
     assert_problem(stale, 412)
+
+
+@pytest.mark.parametrize("coding", ["br", "gzip"])
+def test_a_document_is_compressed_once_and_a_change_is_never_sent_from_what_was_kept(
+    client: FlaskClient, listed: dict[str, Any], coding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Phones ask for compression on every read: a document sent as it was encoded (a cached
+    public one, a page of them) is compressed once per process; what is kept is found by the
+    hash of the exact bytes, so a changed document is compressed anew, never sent stale."""
+    compressed: list[int] = []
+    original = flask_compress.flask_compress._compress_data
+
+    def counting(app: Flask, data: bytes, algorithm: str) -> bytes:
+        compressed.append(len(data))
+        return original(app, data, algorithm)
+
+    monkeypatch.setattr(flask_compress.flask_compress, "_compress_data", counting)
+    path = f"/v1/products/{listed['product'].id}"
+    packed = {"Accept-Encoding": coding}
+    first, second = client.get(path, headers=packed), client.get(path, headers=packed)
+    assert first.headers["Content-Encoding"] == second.headers["Content-Encoding"] == coding
+    assert second.data == first.data and second.headers["ETag"] == first.headers["ETag"]
+    plain = client.get(path)
+    assert _decoded(second) == plain.data
+    assert len(compressed) == 1  # the second read sent what the first compressed
+    changed = client.patch(
+        path,
+        json={"price_idr": 7777},
+        headers={**listed["owner"], "If-Match": plain.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.json
+    after = client.get(path, headers=packed)
+    assert orjson.loads(_decoded(after))["price_idr"] == 7777
+    assert len(compressed) == 2
+    # an answer built for its caller (not sent as encoded before) is compressed each time
+    for _ in range(2):
+        mine = client.get(path, headers={**listed["owner"], **packed})
+        assert mine.headers["Content-Encoding"] == coding
+    assert len(compressed) == 4
+
+
+def test_what_is_kept_compressed_stays_within_its_budget() -> None:
+    kept = KeptCompressed(budget=16 * 1000)
+    for i in range(100):
+        kept.set(f"gzip;{i}", bytes(900))
+    assert kept.size <= 16 * 1000 and kept.get("gzip;99") == bytes(900)
+    assert kept.get("gzip;0") is None  # the least recently sent went first
+    kept.set("gzip;", b"x" * 10)  # no key: an answer not to be kept
+    assert kept.get("gzip;") is None
+    kept.set("gzip;huge", bytes(1001))  # more than a sixteenth of the budget: not kept
+    assert kept.get("gzip;huge") is None
 
 
 def test_a_streamed_export_still_streams_compressed(client: FlaskClient, auth: Auth) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 from api.catalogue import reads as catalogue_reads
-from api.http import problems
+from api.http import compression, problems
 from api.services.authz import ANONYMOUS
 from api.state import get_state
 
@@ -63,6 +63,7 @@ def serve_public_document() -> Response | None:
         document.served(arguments)
     if entry.etag in req.if_none_match:
         return problems.not_modified(entry.etag)
+    compression.kept_compressed()
     response = Response(entry.body, mimetype="application/json")
     response.set_etag(entry.etag)
     return response

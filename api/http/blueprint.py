@@ -26,7 +26,7 @@ from flask import Response, g, jsonify, request
 from flask_smorest.utils import get_appcontext
 
 from api.catalogue.early_answer import PublicDocument
-from api.http import access, jsonbodies, problems, representation
+from api.http import access, compression, jsonbodies, problems, representation
 from api.http.apidoc import berdaya_doc, operation_id, prepare_contract_doc
 from api.http.bodies import Encoded, Prepared, encode_document
 from api.http.parser import JSONParser
@@ -261,6 +261,7 @@ class Blueprint(flask_smorest.Blueprint):
             get_appcontext().setdefault("etag", {})["etag"] = body.etag
             if request.method in ("GET", "HEAD") and body.etag in request.if_none_match:
                 return problems.not_modified(body.etag)
+        compression.kept_compressed()
         response = Response(body.body, status=status_code, mimetype="application/json")
         response.headers.update(headers or {})
         return response
