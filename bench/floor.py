@@ -1,15 +1,41 @@
-"""The framework floor: a bare Flask endpoint answering fixed JSON the size of a product."""
+"""The framework floor: a bare Flask endpoint answering fixed JSON the size of a product.
+
+With ``FLOOR_COMPRESS=1`` (``bench/run.py --accept-encoding``) it compresses as the app does
+(flask-compress, the app's settings), and its padding is words that compress about as a
+product's document does, not one letter repeated."""
 
 from __future__ import annotations
 
 import json
 import os
+import random
 
 from flask import Flask, Response
 
 app = Flask(__name__)
 SIZE = int(os.environ.get("FLOOR_BYTES", "1500"))
-BODY = json.dumps({"id": "prd_floor", "padding": "x" * max(SIZE - 40, 0)})
+COMPRESS = os.environ.get("FLOOR_COMPRESS") == "1"
+if COMPRESS:
+    from flask_compress import Compress
+
+    from api.http.compression import CODINGS, MIMETYPES, MIN_SIZE
+
+    app.config.update(
+        COMPRESS_MIMETYPES=MIMETYPES,
+        COMPRESS_MIN_SIZE=MIN_SIZE,
+        COMPRESS_ALGORITHM=list(CODINGS),
+        COMPRESS_BR_LEVEL=4,
+    )
+    Compress(app)
+    _rng = random.Random(1)
+    _words = " ".join(
+        "".join(_rng.choice("bdgklmnprstw") + _rng.choice("aiueo") for _ in range(3))
+        for _ in range(SIZE // 5)
+    )
+    PADDING = _words[: max(SIZE - 40, 0)]
+else:
+    PADDING = "x" * max(SIZE - 40, 0)
+BODY = json.dumps({"id": "prd_floor", "padding": PADDING})
 
 
 @app.get("/floor")

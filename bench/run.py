@@ -39,6 +39,7 @@ BENCH = ROOT / "bench"
 PYTHON = Path(sys.executable)
 GUNICORN = PYTHON.parent / "gunicorn"
 THREADS = 1  # threads per worker (--threads)
+ACCEPT_ENCODING = ""  # sent with every request (--accept-encoding); the floor compresses too
 SECRET = "bench-secret-key-bench-secret-key-bench-secret-key"
 
 
@@ -118,6 +119,7 @@ def server_env(url: str, redis_url: str = "") -> dict[str, str]:
         "JOBS_BACKEND": "none",
         "LOG_LEVEL": "WARNING",
         "DB_POOL_SIZE": "4",
+        "FLOOR_COMPRESS": "1" if ACCEPT_ENCODING else "",  # the floor compresses as the app
     }
     if redis_url:
         del env["RATE_LIMIT_DEFAULT"]  # the default budget, as production has it
@@ -535,6 +537,7 @@ def wrk(
             "BENCH_PER_LABEL": str(int(per_label)),
             "BENCH_ADDRESSES": str(traffic_addresses() if addresses else 0),
             "BENCH_TIMELINE": str(int(timeline)),
+            "BENCH_ACCEPT_ENCODING": ACCEPT_ENCODING,
         },
         capture_output=True,
         text=True,
@@ -680,9 +683,15 @@ def main() -> None:
     parser.add_argument(
         "--database-prefix", default="berdaya_bench", help="databases are <prefix>_<size>"
     )
+    parser.add_argument(
+        "--accept-encoding",
+        default="",
+        help="sent with every request, as phones do (gzip, br); the floor then compresses too",
+    )
     args = parser.parse_args()
-    global THREADS
+    global THREADS, ACCEPT_ENCODING
     THREADS = args.threads
+    ACCEPT_ENCODING = args.accept_encoding
     # kill <pid> stops the servers too (SystemExit runs the context managers' cleanup)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not shutil.which("wrk"):
@@ -916,6 +925,7 @@ def command(args: argparse.Namespace) -> str:
         + (" --reuse" if args.reuse else "")
         + (f" --workers {args.workers}" if args.workers else "")
         + (f" --threads {args.threads}" if args.threads != 1 else "")
+        + (f" --accept-encoding {args.accept_encoding}" if args.accept_encoding else "")
         + (
             f" --database-prefix {args.database_prefix}"
             if args.database_prefix != "berdaya_bench"

@@ -22,6 +22,8 @@ local per_label = os.getenv("BENCH_PER_LABEL") == "1"
 -- BENCH_ADDRESSES=N: each request comes from one of N network addresses (X-Forwarded-For,
 -- for an app behind one trusted proxy), drawn at random: rate limits count real visitors.
 local addresses = tonumber(os.getenv("BENCH_ADDRESSES") or "0")
+-- BENCH_ACCEPT_ENCODING=gzip: every request asks for it, as phones' HTTP clients do.
+local accept_encoding = os.getenv("BENCH_ACCEPT_ENCODING") or ""
 local threads = {}
 -- per thread (globals, so that done() can read them with thread:get, which copies flat
 -- tables only): the label, latency and status of each response, in three parallel lists
@@ -75,6 +77,7 @@ request = function()
     started = now_us()
   end
   local headers = item.headers
+  if accept_encoding ~= "" then headers["Accept-Encoding"] = accept_encoding end
   if addresses > 0 then
     local n = math.random(0, addresses - 1)
     headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256,
