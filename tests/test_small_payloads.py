@@ -12,10 +12,11 @@ import brotli
 import flask_compress.flask_compress
 import orjson
 import pytest
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from api.http import compression
 from api.http.compression import MIN_SIZE, KeptCompressed
 from api.models import ProductStatus, Role, User
 from api.openapi import spec_document
@@ -337,13 +338,56 @@ def test_a_document_is_compressed_once_and_a_change_is_never_sent_from_what_was_
 def test_what_is_kept_compressed_stays_within_its_budget() -> None:
     kept = KeptCompressed(budget=16 * 1000)
     for i in range(100):
-        kept.set(f"gzip;{i}", bytes(900))
-    assert kept.size <= 16 * 1000 and kept.get("gzip;99") == bytes(900)
+        kept.set(f"gzip;{i}", bytes(700))
+    assert kept.size <= 16 * 1000 and kept.get("gzip;99") == bytes(700)
     assert kept.get("gzip;0") is None  # the least recently sent went first
+    assert kept.get("gzip;85") is not None  # ... and a read makes an entry recent again
+    for i in range(100, 110):
+        kept.set(f"gzip;{i}", bytes(700))
+    assert kept.get("gzip;85") is not None and kept.get("gzip;86") is None
+    size, count = kept.size, len(kept._items)
     kept.set("gzip;", b"x" * 10)  # no key: an answer not to be kept
-    assert kept.get("gzip;") is None
-    kept.set("gzip;huge", bytes(1001))  # more than a sixteenth of the budget: not kept
+    assert (kept.size, len(kept._items)) == (size, count)
+    kept.set("gzip;huge", bytes(900))  # with its key and overhead, over a sixteenth: not kept
     assert kept.get("gzip;huge") is None
+
+
+def test_one_coding_is_never_sent_for_another(client: FlaskClient, listed: dict[str, Any]) -> None:
+    path = f"/v1/products/{listed['product'].id}"
+    plain = client.get(path).data
+    for coding in ("br", "gzip", "br", "gzip"):
+        packed = client.get(path, headers={"Accept-Encoding": coding})
+        assert packed.headers["Content-Encoding"] == coding
+        assert _decoded(packed) == plain
+
+
+def test_a_key_kept_for_one_answer_never_names_the_next_one_s_body() -> None:
+    """Requests made inside one app context share ``g`` (scripts, tests): what marks an
+    answer for keeping must be the request's own, or a 201 after a kept 200 was sent the
+    200's body (found by a review)."""
+    app = Flask(__name__)
+    compression.install(app)
+
+    @app.get("/document")
+    def document() -> Response:
+        compression.kept_compressed()
+        return Response(b'{"doc":"' + b"A" * 900 + b'"}', mimetype="application/json")
+
+    @app.post("/made")
+    def made() -> Response:
+        return Response(b'{"made":"' + b"B" * 900 + b'"}', 201, mimetype="application/json")
+
+    client = app.test_client()
+    gzip_only = {"Accept-Encoding": "gzip"}
+    with app.app_context():
+        assert gzip.decompress(client.get("/document", headers=gzip_only).data).startswith(
+            b'{"doc"'
+        )
+        made = client.post("/made", headers=gzip_only)
+        assert made.status_code == 201 and made.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(made.data).startswith(b'{"made"')
+        again = client.get("/document", headers=gzip_only)
+        assert gzip.decompress(again.data).startswith(b'{"doc"')
 
 
 def test_a_streamed_export_still_streams_compressed(client: FlaskClient, auth: Auth) -> None:

@@ -22,7 +22,7 @@ import re
 import threading
 from collections import OrderedDict
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 from flask_compress import Compress
 
 MIN_SIZE = 500  # bytes: below that the headers cost more than compression saves
@@ -64,14 +64,23 @@ def install(app: Flask) -> None:
     Compress(app)
     app.before_request(_identity_tags)
     app.after_request(_tag_not_modified)
-    app.after_request(_key_of_body)  # these two run before flask-compress's hook
+    app.after_request(_key_of_body)  # these run before flask-compress's hook
     app.after_request(_read_files)
+
+
+# Kept in the request's environ, not in ``g``: ``g`` lives as long as the app context, which
+# requests made inside an outer one (scripts, tests) share, and a key left from one answer
+# must never name another's body.
+_KEEP = "berdaya.compress_keep"
+_KEY = "berdaya.compress_key"
+# What each kept entry costs besides its bytes (its key, the dict's entry, the bytes object).
+ENTRY_OVERHEAD = 200
 
 
 def kept_compressed() -> None:
     """This request's answer is sent as it was encoded before (a cached document, a page of
     them): its compressed forms are worth keeping for the next caller of the same bytes."""
-    g.compress_keep = True
+    request.environ[_KEEP] = True
 
 
 class KeptCompressed:
@@ -95,34 +104,41 @@ class KeptCompressed:
             return value
 
     def set(self, key: str, value: bytes) -> None:
-        if key.endswith(";") or len(value) > self.budget // 16:
+        cost = len(value) + len(key) + ENTRY_OVERHEAD
+        if key.endswith(";") or cost > self.budget // 16:
             return
         with self._lock:
             if key in self._items:
                 return
             self._items[key] = value
-            self.size += len(value)
+            self.size += cost
             while self.size > self.budget:
-                _, out = self._items.popitem(last=False)
-                self.size -= len(out)
+                out_key, out = self._items.popitem(last=False)
+                self.size -= len(out) + len(out_key) + ENTRY_OVERHEAD
 
 
-def _kept_key(_request: object) -> str:
+def _kept_key(asked: Request) -> str:
     """flask-compress's key for this answer ("" when it is not to be kept)."""
-    key: str = g.get("compress_key", "")
+    key: str = asked.environ.get(_KEY, "")
     return key
 
 
 def _key_of_body(response: Response) -> Response:
-    """The hash of the bytes about to be compressed, for an answer ``kept_compressed`` marked:
-    taken from the body as it leaves, after every other hook has had its say."""
+    """The hash of the bytes about to be compressed, for an answer ``kept_compressed`` marked
+    that will be compressed: taken from the body as it leaves, after every other hook that
+    may change it has had its say. Every answer gets a key, empty when not kept."""
+    environ = request.environ
+    key = ""
     if (
-        g.get("compress_keep")
+        environ.pop(_KEEP, False)
         and response.status_code == 200
         and not response.direct_passthrough
         and not response.is_streamed
+        and (response.content_length or 0) >= MIN_SIZE
+        and any(coding in request.headers.get("Accept-Encoding", "") for coding in CODINGS)
     ):
-        g.compress_key = hashlib.blake2b(response.get_data(), digest_size=20).hexdigest()
+        key = hashlib.blake2b(response.get_data(), digest_size=20).hexdigest()
+    environ[_KEY] = key
     return response
 
 
