@@ -78,11 +78,14 @@ class ThreadDispatcher:
         self.app = app
         self.interval = get_state(app).settings.webhook_sweep_seconds
         self._wakeup = threading.Event()
+        self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         with self._lock:
+            if self._stopped.is_set():
+                return
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="berdaya-webhooks", daemon=True
@@ -96,10 +99,21 @@ class ThreadDispatcher:
     def sweep(self) -> int:
         return deliver_due(self.app)
 
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the thread (an app whose database goes away for good: an embedding, a test),
+        after the round it may be in; it is not started again."""
+        self._stopped.set()
+        self._wakeup.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
     def _run(self) -> None:
-        while True:
+        while not self._stopped.is_set():
             self._wakeup.wait(self.interval)
             self._wakeup.clear()
+            if self._stopped.is_set():
+                return
             try:
                 with self.app.app_context():
                     deliver_due(self.app)
@@ -196,6 +210,13 @@ def init(app: Flask) -> None:
 def dispatcher_of(app: Flask) -> Dispatcher:
     dispatcher: Dispatcher = app.extensions["berdaya_jobs"]
     return dispatcher
+
+
+def stop(app: Flask) -> None:
+    """Stop the app's embedded delivery thread, if it has one (nothing else runs here)."""
+    dispatcher = dispatcher_of(app)
+    if isinstance(dispatcher, ThreadDispatcher):
+        dispatcher.stop()
 
 
 def run_worker(app: Flask, *, burst: bool = False) -> None:

@@ -847,7 +847,14 @@ def test_the_embedded_thread_delivers_and_works_on_callbacks(
         )
         assert answered.json == {"recorded": 1}
         _wait_for_status(app, message_id, "read")
+        dispatcher = jobs.dispatcher_of(app)
+        assert isinstance(dispatcher, jobs.ThreadDispatcher)
+        jobs.stop(app)
+        assert dispatcher._thread is not None and not dispatcher._thread.is_alive()
+        dispatcher.start()  # stopped for good: a later request does not start it again
+        assert not dispatcher._thread.is_alive()
     finally:
+        jobs.stop(app)  # its database is dropped next: no thread left polling it
         get_state(app).engine.dispose()
 
 

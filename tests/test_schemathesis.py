@@ -19,6 +19,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# Hypothesis imports these on first use, inside a test; pytest rewrites a plugin's modules as
+# they are imported (ast.parse), and CPython 3.11 keeps the AST builder's recursion depth per
+# interpreter, not per thread: parsed while one of the app's threads parses too, an import
+# failed with "SystemError: AST constructor recursion depth mismatch" (CI, 2026-12-06;
+# python/cpython#106905). Imported here, they are parsed at collection, before any thread runs.
+import hypothesis.strategies._internal.attrs
+import hypothesis.strategies._internal.random
+import hypothesis.strategies._internal.regex
+import hypothesis.strategies._internal.types  # noqa: F401
 import pytest
 import schemathesis
 from flask import Flask

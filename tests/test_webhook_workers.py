@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from api import create_app
+from api import create_app, jobs
 from api.migrate import upgrade
 from api.models import (
     Availability,
@@ -160,6 +160,7 @@ def test_the_embedded_default_delivers_from_a_thread_without_redis(own_database:
             )
             assert event["type"] == "product.published"
     finally:
+        jobs.stop(app)  # its database is dropped next: no thread left polling it
         get_state(app).engine.dispose()
 
 
