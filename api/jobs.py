@@ -109,7 +109,7 @@ class ThreadDispatcher:
             thread.join(timeout)
 
     def _run(self) -> None:
-        while not self._stopped.is_set():
+        while True:
             self._wakeup.wait(self.interval)
             self._wakeup.clear()
             if self._stopped.is_set():

@@ -1,7 +1,7 @@
 """The framework floor: a bare Flask endpoint answering fixed JSON the size of a product.
 
 With ``FLOOR_COMPRESS=1`` (``bench/run.py --accept-encoding``) it compresses as the app does
-(flask-compress, the app's settings), and its padding is words that compress about as a
+(``api.http.compression.install``), and its padding is words that compress about as a
 product's document does, not one letter repeated."""
 
 from __future__ import annotations
@@ -16,17 +16,9 @@ app = Flask(__name__)
 SIZE = int(os.environ.get("FLOOR_BYTES", "1500"))
 COMPRESS = os.environ.get("FLOOR_COMPRESS") == "1"
 if COMPRESS:
-    from flask_compress import Compress
+    from api.http import compression
 
-    from api.http.compression import CODINGS, MIMETYPES, MIN_SIZE
-
-    app.config.update(
-        COMPRESS_MIMETYPES=MIMETYPES,
-        COMPRESS_MIN_SIZE=MIN_SIZE,
-        COMPRESS_ALGORITHM=list(CODINGS),
-        COMPRESS_BR_LEVEL=4,
-    )
-    Compress(app)
+    compression.install(app)  # the app's own settings and hooks
     _rng = random.Random(1)
     _words = " ".join(
         "".join(_rng.choice("bdgklmnprstw") + _rng.choice("aiueo") for _ in range(3))

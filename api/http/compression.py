@@ -135,11 +135,17 @@ def _key_of_body(response: Response) -> Response:
         and not response.direct_passthrough
         and not response.is_streamed
         and (response.content_length or 0) >= MIN_SIZE
-        and any(coding in request.headers.get("Accept-Encoding", "") for coding in CODINGS)
+        and _asks_compression()
     ):
         key = hashlib.blake2b(response.get_data(), digest_size=20).hexdigest()
     environ[_KEY] = key
     return response
+
+
+def _asks_compression() -> bool:
+    """Whether the request accepts one of the codings flask-compress will use."""
+    accepted = request.headers.get("Accept-Encoding", "")
+    return any(coding in accepted for coding in CODINGS)
 
 
 def _read_files(response: Response) -> Response:
@@ -150,7 +156,7 @@ def _read_files(response: Response) -> Response:
         response.direct_passthrough
         and response.status_code == 200
         and response.mimetype in MIMETYPES
-        and any(coding in request.headers.get("Accept-Encoding", "") for coding in CODINGS)
+        and _asks_compression()
     ):
         body = response.response
         response.direct_passthrough = False
