@@ -91,6 +91,7 @@ def paginate(
     two_phase: bool = False,
     load: Callable[[list[Any]], list[Any]] | None = None,
     id_column: Any = None,
+    from_rows: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Page[Any]:
     """Run the statement for one page in the chosen order, after the cursor's position.
 
@@ -103,6 +104,9 @@ def paginate(
     second phase (ids in, items in that order out), for a reader without the ORM;
     ``id_column`` is where the first phase finds the ids when the statement does not select
     from the model's table (a subquery of candidates).
+
+    ``from_rows``: the statement selects columns, not the model (a reader without the ORM, in
+    one statement); the page's rows are given to ``from_rows``, which returns the items.
     """
     option = options[sort]
     computed = computed or {}
@@ -119,6 +123,15 @@ def paginate(
     if two_phase:
         return _two_phase(session, stmt, id_column, model, sort, columns, limit, load)
     used = [name for name, _ in option.keys if name in computed]
+    if from_rows is not None:
+        found = list(session.execute(stmt))
+        page_rows, more = found[:limit], len(found) > limit
+        last = page_rows[-1] if more and page_rows else None
+        cursor_at = [getattr(last, attr) for attr, _ in option.keys] if last else None
+        return Page(
+            items=from_rows(page_rows),
+            next_cursor=encode_cursor(sort, cursor_at) if cursor_at else None,
+        )
     if used:
         stmt = stmt.add_columns(*(computed[name].label(name) for name in used))
         rows = list(session.execute(stmt).unique())

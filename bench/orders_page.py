@@ -1,25 +1,28 @@
-"""What a buyer's page of orders costs per layer, and what the same rows cost without the
-ORM and marshmallow: an estimate of the lever "documents built without the ORM"
-(bench/README.md), measured, not guessed.
+"""What a buyer's page of orders costs per layer: read as ``GET /v1/orders`` reads it now
+(Core rows into dicts, projected and encoded: ``api.services.orders.documents``) and as it was
+read before, through the ORM, ``Shown`` and marshmallow.
 
     .venv/bin/python bench/orders_page.py --products 1000000
 
 For a buyer with at least 20 orders in the benchmark's dataset, it times (best of 15 rounds
 of 50, this process only):
 
-- ``orm``: the page as ``GET /v1/orders?side=buyer&limit=20`` builds it: the service's
-  statements through the ORM (orders with the seller's name, items, their products' photos),
-  what each caller may do (``Shown``), marshmallow's dump, the JSON;
-- ``orm rows``: only the ORM's statements and objects; ``+ shown``: with what the buyer may
-  do with each; ``+ dump``: with marshmallow's dump (``orm`` adds the JSON);
-- ``core``: the same three statements in SQLAlchemy Core, rows turned into the same kind of
-  dicts by hand and encoded: what the ORM-free path would cost at best (the document is not
-  byte-for-byte the API's; it has the same rows, values and nesting).
+- ``orm``: the page as the endpoint built it until the sixth session: the ORM's statements
+  (orders with the seller's name, items, their products' photos), what the buyer may do with
+  each (``Shown``), marshmallow's dump, the JSON; ``orm rows``: only the ORM's statements and
+  objects; ``+ shown``: with ``Shown``; ``+ dump``: with the dump;
+- ``served``: the page as the endpoint builds it now: the page's ids and sort keys, three
+  statements in Core into dicts (``orders.documents``), each projected by ``OrderSchema``'s
+  projector and encoded, the page joined;
+- ``core``: only the statements and dicts of ``served``.
+
+``PROFILE=1`` adds cProfile's costliest functions of the ORM path.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import timeit
@@ -41,17 +44,21 @@ def main() -> None:
     os.environ.update(bench_run.server_env(url, "redis://127.0.0.1:6379/8"))
 
     from sqlalchemy import func, select
+    from sqlalchemy.orm import joinedload
 
     from api import create_app
-    from api.dates import rfc3339
     from api.http import jsonbodies
+    from api.http.bodies import encode_json, encoded_page
     from api.http.context import db
-    from api.models import Business, Order, OrderItem, Photo, User
+    from api.models import Order, User
+    from api.pagination import paginate
     from api.schemas.common import page_of
     from api.schemas.orders import OrderSchema
+    from api.schemas.projection import projector
     from api.services import changes
     from api.services import orders as service
     from api.services.authz import Actor
+    from api.services.orders import SORTS
 
     app = create_app()
     schema = page_of(OrderSchema, changes=True)()
@@ -64,9 +71,20 @@ def main() -> None:
             raise SystemExit("no buyer with 20 orders: run bench/run.py --shape real first")
         actor = Actor(user=session.get(User, buyer_id))
 
+        seller_name = joinedload(Order.business).lazyload("*")
+
         def orm_rows() -> Any:
             session.expunge_all()  # each round loads its rows again, as a request does
-            return service.list_orders(session, actor=actor, side="buyer", limit=20)
+            stmt = select(Order).options(seller_name).where(Order.buyer_id == buyer_id)
+            return paginate(
+                session,
+                stmt,
+                model=Order,
+                sort="-created_at",
+                options=SORTS,
+                limit=20,
+                cursor=None,
+            )
 
         def orm_shown() -> Any:
             page = orm_rows()
@@ -78,84 +96,18 @@ def main() -> None:
         def orm() -> bytes:
             return jsonbodies.dumps(orm_dumped())
 
-        connection = session.connection()
-        orders = (
-            select(Order.__table__, Business.name.label("business_name"))
-            .join(Business, Business.id == Order.business_id)
-            .where(Order.buyer_id == buyer_id)
-            .order_by(Order.created_at.desc(), Order.id.desc())
-            .limit(21)
-        )
-        items_of = OrderItem.__table__
-        photos_of = Photo.__table__
+        project = projector(OrderSchema())
 
-        def core() -> bytes:
-            rows = connection.execute(orders).mappings().all()[:20]
-            ids = [row["id"] for row in rows]
-            items = (
-                connection.execute(
-                    select(items_of)
-                    .where(items_of.c.order_id.in_(ids))
-                    .order_by(items_of.c.position)
-                )
-                .mappings()
-                .all()
-            )
-            products = {item["product_id"] for item in items if item["product_id"]}
-            thumbnails: dict[str, dict[str, Any]] = {}
-            for photo in connection.execute(
-                select(photos_of)
-                .where(photos_of.c.product_id.in_(products))
-                .order_by(photos_of.c.position)
-            ).mappings():
-                thumbnails.setdefault(
-                    photo["product_id"],
-                    {"id": photo["id"], "width": photo["width"], "height": photo["height"]},
-                )
-            lines: dict[str, list[dict[str, Any]]] = {}
-            for item in items:
-                lines.setdefault(item["order_id"], []).append(
-                    {
-                        "product_id": item["product_id"],
-                        "product_name": item["product_name"],
-                        "unit": item["unit"],
-                        "unit_price_idr": item["unit_price_idr"],
-                        "quantity": item["quantity"],
-                        "line_total_idr": item["line_total_idr"],
-                        "thumbnail": thumbnails.get(item["product_id"]),
-                    }
-                )
-            page = [
-                {
-                    "id": row["id"],
-                    "status": row["status"].value,
-                    "business": {"id": row["business_id"], "name": row["business_name"]},
-                    "buyer_id": row["buyer_id"],
-                    "items": lines.get(row["id"], []),
-                    "delivery_method": row["delivery_method"].value,
-                    "note": row["note"],
-                    "contact": {
-                        "name": row["contact_name"],
-                        "phone": row["contact_phone"],
-                        "delivery_address": row["delivery_address"],
-                    },
-                    "subtotal_idr": row["subtotal_idr"],
-                    "delivery_fee_idr": row["delivery_fee_idr"],
-                    "total_idr": row["total_idr"],
-                    "tracking": row["tracking"],
-                    "reason": row["reason"],
-                    "payment": {
-                        "method": row["payment_method"] and row["payment_method"].value,
-                        "paid_at": rfc3339(row["paid_at"]),
-                    },
-                    "accepted_at": rfc3339(row["accepted_at"]),
-                    "completed_at": rfc3339(row["completed_at"]),
-                    "created_at": rfc3339(row["created_at"]),
-                    "updated_at": rfc3339(row["updated_at"]),
-                }
-                for row in rows
-            ]
-            return jsonbodies.dumps({"items": page, "next_cursor": None})
+        def core() -> Any:
+            session.expunge_all()
+            return service.list_orders(session, actor=actor, side="buyer", limit=20)
+
+        def served() -> bytes:
+            page = core()
+            items = [encode_json(project(document)) for document in page.items]
+            return encoded_page(items, page.next_cursor).body
+
+        assert json.loads(served()) == json.loads(orm()), "the two paths differ"
 
         from sqlalchemy import event
 
@@ -165,7 +117,7 @@ def main() -> None:
             statements[0] += 1
 
         event.listen(session.get_bind(), "before_cursor_execute", count)
-        for name, work in [("orm", orm), ("core", core)]:
+        for name, work in [("orm", orm), ("served", served)]:
             statements[0] = 0
             work()
             print(f"{name:>9}: {statements[0]} statements")
@@ -174,6 +126,7 @@ def main() -> None:
             ("orm rows", orm_rows),
             ("+ shown", orm_shown),
             ("+ dump", orm_dumped),
+            ("served", served),
             ("core", core),
         ] * 2:
             best = min(timeit.repeat(work, number=50, repeat=15)) / 50 * 1e3

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
@@ -420,3 +420,65 @@ def test_order_lines_carry_a_thumbnail_of_their_product(
     assert without["thumbnail"] is None
     listed = client.get("/v1/orders?side=seller", headers=shop.seller_headers).json["items"]
     assert listed[0]["items"][0]["thumbnail"]["urls"]["160"] == added.json["urls"]["160"]
+
+
+def test_a_listed_order_is_what_reading_it_alone_gives(
+    client: FlaskClient, shop: Shop, db_session: Session
+) -> None:
+    """Lists read orders without the ORM (``orders.documents``); each item must be exactly
+    the order as ``GET /v1/orders/{id}`` gives it to the same caller, whatever its state."""
+    from tests.helpers import image_bytes
+
+    for _ in range(2):  # two photos: the first by position is the thumbnail
+        added = client.post(
+            f"/v1/products/{shop.cake.id}/photos",
+            data={"file": (io.BytesIO(image_bytes("JPEG", (640, 480))), "kue.jpg")},
+            headers=shop.seller_headers,
+            content_type="multipart/form-data",
+        )
+        assert added.status_code == 201, added.json
+    gone = ProductFactory(business=shop.business, price_idr=9_000, stock=3)
+    placed = [
+        shop.order(client, (shop.cake, 1), (shop.snack, 2), (gone, 1), note="Tanpa kacang"),
+        shop.order(client, (shop.snack, 1), delivery_method="pickup"),
+        shop.order(client, (shop.cake, 1)),
+        shop.order(client, (gone, 1)),
+    ]
+    assert [response.status_code for response in placed] == [201] * 4, [r.json for r in placed]
+    ids = [response.json["id"] for response in placed]
+    tomorrow = (utcnow() + dt.timedelta(days=1)).date().isoformat()
+    for step in (
+        shop.act(
+            client, ids[0], "accept", "seller", delivery_fee_idr=5_000, delivery_date=tomorrow
+        ),
+        shop.act(client, ids[0], "payment", "seller", method="qris"),
+        shop.act(client, ids[0], "ship", "seller", tracking="JNE 123"),
+        shop.act(client, ids[1], "decline", "seller", reason="Stok habis hari ini"),
+        shop.act(client, ids[2], "accept", "seller"),
+    ):
+        assert step.status_code == 200, step.json
+    since = utcnow() - dt.timedelta(minutes=5)
+    db_session.execute(delete(Product).where(Product.id == gone.id))  # lines keep their copy
+
+    for side, headers in (("buyer", shop.buyer_headers), ("seller", shop.seller_headers)):
+        for query in (
+            f"side={side}",
+            f"side={side}&limit=2",
+            f"side={side}&updated_since={since.isoformat().replace('+00:00', 'Z')}",
+        ):
+            listed: list[Any] = []
+            url: str | None = f"/v1/orders?{query}"
+            while url:
+                page = client.get(url, headers=headers)
+                assert page.status_code == 200, page.json
+                listed += page.json["items"]
+                link = page.headers.get("Link")
+                url = link[1 : link.index(">")].replace("http://localhost", "") if link else None
+            assert sorted(o["id"] for o in listed) == sorted(ids), query
+            for item in listed:
+                alone = client.get(f"/v1/orders/{item['id']}", headers=headers)
+                assert item == alone.json, (side, item["status"])
+    shipped = client.get(f"/v1/orders/{ids[0]}", headers=shop.buyer_headers).json
+    assert shipped["payment"]["method"] == "qris" and shipped["tracking"] == "JNE 123"
+    assert [line["thumbnail"] is not None for line in shipped["items"]] == [True, False, False]
+    assert shipped["items"][2]["product_id"] is None and shipped["allowed_actions"] == ["complete"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import enum
 import json
 import tracemalloc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -17,6 +18,7 @@ from marshmallow.utils import missing
 from api.http import jsonbodies
 from api.http.bodies import encode_document
 from api.schemas.projection import projector
+from api.services.shown import Shown
 
 
 class _Inner(Schema):
@@ -101,6 +103,78 @@ def test_values_not_in_wire_form_go_through_the_field_as_a_dump_would() -> None:
     assert project(documents[0])["count"] == 1 and project(documents[0])["text"] == "5"
     assert type(project(documents[0])["ratio"]) is float and project(documents[2]) != {}
     assert "shown_as" in project(documents[0]) and "renamed" not in project(documents[0])
+
+
+class _Kind(enum.Enum):
+    A = "a"
+    B = "b"
+
+
+class _Line(Schema):
+    name = fields.String()
+    price = fields.Integer()
+    kind = fields.Enum(_Kind, by_value=True)
+
+
+class _Record(Schema):
+    """What a response schema reads from a record (a row, a ``Shown``), not a dict."""
+
+    id = fields.String()
+    kind = fields.Enum(_Kind, by_value=True, allow_none=True)
+    by_name = fields.Enum(_Kind)
+    tags = fields.List(fields.String())
+    lines = fields.List(fields.Nested(_Line))
+    first = fields.Nested(_Line, allow_none=True)
+    also = fields.Nested(_Line, many=True)
+    counted = fields.Integer(attribute="count")
+    twice = fields.Function(lambda record: record.count * 2)
+    when = fields.DateTime()
+    absent = fields.String()
+
+
+@dataclass
+class _Row:
+    id: Any = "ord_1"
+    kind: Any = _Kind.A
+    by_name: Any = _Kind.B
+    tags: Any = field(default_factory=lambda: ["kue", 7])  # 7 is dumped as "7"
+    lines: Any = field(default_factory=list)
+    first: Any = None
+    also: Any = ()
+    count: Any = 3
+    when: Any = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)
+
+
+def _same(schema: Schema, obj: Any) -> None:
+    try:
+        expected: Any = repr(schema.dump(obj))
+    except Exception as error:  # whatever marshmallow raises, so must the projection
+        expected = type(error)
+    try:
+        got: Any = repr(projector(schema)(obj))
+    except Exception as error:
+        got = type(error)
+    assert got == expected
+
+
+def test_a_record_is_dumped_as_marshmallow_dumps_it() -> None:
+    line = {"name": "Kue", "price": 25000, "kind": _Kind.B}
+    rows = [
+        _Row(),
+        _Row(lines=[line, _Row(id="x", count=True)], first=line, also=[line], kind=None),
+        _Row(id=12, count="4", tags=None, lines=None),  # not in wire form: through the field
+        _Row(kind="a"),  # not a member: marshmallow fails, and so does the projection
+    ]
+    for row in rows:
+        _same(_Record(), row)
+        _same(_Record(), Shown(row, allowed_actions=["cancel"], count=9))
+        _same(_Record(many=True), [row, row])
+        _same(_Record(), vars(row))  # the same values as a dict
+    project = projector(_Record())
+    dumped = project(rows[1])
+    assert dumped["kind"] is None
+    assert dumped["lines"][0] == {"name": "Kue", "price": 25000, "kind": "b"}
+    assert dumped["also"] == [dumped["first"]] and "absent" not in dumped
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from api.http.blueprint import Blueprint
+from api.http.bodies import Encoded, encode_json
 from api.http.context import current_actor, db
-from api.http.pages import page_response
+from api.http.pages import encoded_entries_page
 from api.models import Order, Review, Role
-from api.pagination import Page
 from api.schemas.common import ReasonSchema, page_of
 from api.schemas.orders import (
     AcceptSchema,
@@ -19,6 +19,7 @@ from api.schemas.orders import (
     PaymentSchema,
     ShipSchema,
 )
+from api.schemas.projection import projector
 from api.schemas.reviews import ReviewCreateSchema, ReviewSchema
 from api.services import changes, reviews
 from api.services import orders as service
@@ -62,11 +63,14 @@ def create_order(data: dict[str, Any]) -> Shown[Order]:
 @blp.auth()
 @blp.arguments(OrderQueryArgsSchema, location="query")
 @blp.response(200, page_of(OrderSchema, changes=True))
-def list_orders(args: dict[str, Any]) -> tuple[Page[Shown[Order]], dict[str, str]]:
+def list_orders(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     """Your orders as a buyer, or (`side=seller`) the orders to your businesses."""
-    actor = current_actor()
-    page = service.list_orders(db(), actor=actor, **args)
-    return page_response(changes.with_items(page, [service.shown(actor, o) for o in page.items]))
+    page = service.list_orders(db(), actor=current_actor(), **args)
+    items = [encode_json(_order_item(document)) for document in page.items]
+    return encoded_entries_page(changes.with_items(page, items))
+
+
+_order_item = projector(OrderSchema())
 
 
 @blp.route("/<string:order_id>", methods=["GET"])

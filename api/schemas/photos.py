@@ -31,7 +31,8 @@ class PhotoSchema(BaseSchema):
 
     def variant_urls(self, photo: Any) -> dict[str, str]:
         storage = state().storage
-        return {str(size): storage.url(photo_key(photo.id, size)) for size in SIZES}
+        photo_id = photo["id"] if isinstance(photo, dict) else photo.id  # a row read as a dict
+        return {str(size): storage.url(photo_key(photo_id, size)) for size in SIZES}
 
 
 def thumbnail_url() -> fields.Function:
