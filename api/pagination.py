@@ -124,14 +124,15 @@ def paginate(
         return _two_phase(session, stmt, id_column, model, sort, columns, limit, load)
     used = [name for name, _ in option.keys if name in computed]
     if from_rows is not None:
-        found = list(session.execute(stmt))
+        if computed or two_phase:
+            raise TypeError("from_rows reads the sort keys from the statement's own columns")
+        found = list(session.execute(stmt).all())
         page_rows, more = found[:limit], len(found) > limit
-        last = page_rows[-1] if more and page_rows else None
-        cursor_at = [getattr(last, attr) for attr, _ in option.keys] if last else None
-        return Page(
-            items=from_rows(page_rows),
-            next_cursor=encode_cursor(sort, cursor_at) if cursor_at else None,
-        )
+        next_cursor = None
+        if more and page_rows:
+            keys = page_rows[-1]._mapping  # by name: a key called "count" is not Row.count
+            next_cursor = encode_cursor(sort, [keys[attr] for attr, _ in option.keys])
+        return Page(items=from_rows(page_rows), next_cursor=next_cursor)
     if used:
         stmt = stmt.add_columns(*(computed[name].label(name) for name in used))
         rows = list(session.execute(stmt).unique())
@@ -256,6 +257,10 @@ def _decode_value(value: Any) -> Any:
             parsed = dt.datetime.fromisoformat(value["dt"])
             if parsed.tzinfo is None:
                 raise ValueError("naive datetime in cursor")
+            try:  # a forged one at the calendar's edge cannot be stored as UTC
+                parsed.astimezone(dt.UTC)
+            except OverflowError:
+                raise ValueError("datetime out of range in cursor") from None
             return parsed
         if "d" in value:
             return dt.date.fromisoformat(value["d"])

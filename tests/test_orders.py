@@ -482,3 +482,44 @@ def test_a_listed_order_is_what_reading_it_alone_gives(
     assert shipped["payment"]["method"] == "qris" and shipped["tracking"] == "JNE 123"
     assert [line["thumbnail"] is not None for line in shipped["items"]] == [True, False, False]
     assert shipped["items"][2]["product_id"] is None and shipped["allowed_actions"] == ["complete"]
+
+
+def test_a_page_of_orders_is_never_kept_compressed(
+    client: FlaskClient, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Her orders carry her name, phone and address: their page is compressed for each
+    answer, never kept in the process's store of public documents' compressed bodies."""
+    import gzip
+    import json
+
+    import flask_compress.flask_compress
+
+    for _ in range(3):
+        shop.order(client, (shop.snack, 1))
+    compressed: list[int] = []
+    original = flask_compress.flask_compress._compress_data
+
+    def counting(app: Flask, data: bytes, algorithm: str) -> bytes:
+        compressed.append(len(data))
+        return original(app, data, algorithm)
+
+    monkeypatch.setattr(flask_compress.flask_compress, "_compress_data", counting)
+    packed = {**shop.buyer_headers, "Accept-Encoding": "gzip"}
+    answers = [client.get("/v1/orders", headers=packed) for _ in range(2)]
+    assert all(a.headers["Content-Encoding"] == "gzip" for a in answers)
+    assert len(compressed) == 2  # compressed each time: nothing was kept to send again
+    page = json.loads(gzip.decompress(answers[1].data))
+    assert len(page["items"]) == 3 and page["items"][0]["contact"]["phone"] == "+6281311112222"
+
+
+@pytest.mark.parametrize("edge", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_cursor_at_the_calendars_edge_is_a_422(
+    client: FlaskClient, shop: Shop, edge: str
+) -> None:
+    import base64
+    import json
+
+    payload = {"s": "-created_at", "v": [{"dt": edge}, "ord_x"]}
+    cursor = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    answer = client.get(f"/v1/orders?cursor={cursor}", headers=shop.buyer_headers)
+    assert "cursor" in assert_problem(answer, 422, "validation_failed")["errors"]

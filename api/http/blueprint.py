@@ -43,7 +43,7 @@ def _sparse(body: Encoded, shape: Shape | None, asked: representation.Asked | No
     if shape is None or asked is None or asked.fields is None:
         return body
     sent, etag = encode_document(shape.pick(json.loads(body.body), asked.fields))
-    return Encoded(sent, etag if body.etag is not None else None)
+    return Encoded(sent, etag if body.etag is not None else None, public=body.public)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -261,7 +261,8 @@ class Blueprint(flask_smorest.Blueprint):
             get_appcontext().setdefault("etag", {})["etag"] = body.etag
             if request.method in ("GET", "HEAD") and body.etag in request.if_none_match:
                 return problems.not_modified(body.etag)
-        compression.kept_compressed()
+        if body.public:
+            compression.kept_compressed()
         response = Response(body.body, status=status_code, mimetype="application/json")
         response.headers.update(headers or {})
         return response

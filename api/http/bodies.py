@@ -22,10 +22,13 @@ class Prepared:
 @dataclass(frozen=True)
 class Encoded:
     """A body already encoded (a cached public document, ``api.catalogue.cache``), with its ETag
-    when the operation has one: sent as it is, and a 304 when ``If-None-Match`` names it."""
+    when the operation has one: sent as it is, and a 304 when ``If-None-Match`` names it.
+    ``public``: the same bytes are sent to anyone, so their compressed forms may be kept per
+    process (``compression.kept_compressed``); a caller's own page (her orders) is not."""
 
     body: bytes
     etag: str | None = None
+    public: bool = True
 
 
 def encode_document(document: Any) -> tuple[bytes, str]:
@@ -40,14 +43,19 @@ def encode_json(data: Any) -> bytes:
 
 
 def encoded_page(
-    items: list[bytes], next_cursor: str | None, extra: Mapping[str, Any] | None = None
+    items: list[bytes],
+    next_cursor: str | None,
+    extra: Mapping[str, Any] | None = None,
+    *,
+    public: bool = True,
 ) -> Encoded:
     """A page of encoded items, as ``{"items", "next_cursor"}`` (and ``extra`` members),
     without decoding them."""
     cursor = encode_json(next_cursor)
     members = (extra or {}).items()
     more = b"".join(b"," + encode_json(name) + b":" + encode_json(value) for name, value in members)
-    return Encoded(b'{"items":[' + b",".join(items) + b'],"next_cursor":' + cursor + more + b"}")
+    body = b'{"items":[' + b",".join(items) + b'],"next_cursor":' + cursor + more + b"}"
+    return Encoded(body, public=public)
 
 
 def etag_of(obj: Any, schema: Any) -> str:

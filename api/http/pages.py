@@ -81,7 +81,10 @@ def entry_items(entries: Sequence[Entry], summarise: Summarise, *, full: bool) -
     ]
 
 
-def encoded_entries_page(page: Page[bytes]) -> tuple[Encoded, dict[str, str]]:
-    """A page whose items are encoded already, with its Link and what a page of changes adds."""
+def encoded_entries_page(
+    page: Page[bytes], *, public: bool = True
+) -> tuple[Encoded, dict[str, str]]:
+    """A page whose items are encoded already, with its Link and what a page of changes adds;
+    ``public=False`` for a page only its caller gets (see ``Encoded``)."""
     _, headers = page_response(page)
-    return encoded_page(page.items, page.next_cursor, changes(page)), headers
+    return encoded_page(page.items, page.next_cursor, changes(page), public=public), headers

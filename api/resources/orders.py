@@ -67,7 +67,7 @@ def list_orders(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
     """Your orders as a buyer, or (`side=seller`) the orders to your businesses."""
     page = service.list_orders(db(), actor=current_actor(), **args)
     items = [encode_json(_order_item(document)) for document in page.items]
-    return encoded_entries_page(changes.with_items(page, items))
+    return encoded_entries_page(changes.with_items(page, items), public=False)  # hers alone
 
 
 _order_item = projector(OrderSchema())
