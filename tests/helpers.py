@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import flask_compress.flask_compress
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -156,6 +157,19 @@ def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (1600, 1200), **save:
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 120, 40)).save(buffer, format=fmt, **save)
     return buffer.getvalue()
+
+
+def count_compressions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the bodies flask-compress compresses from now on (one entry each)."""
+    compressed: list[int] = []
+    original = flask_compress.flask_compress._compress_data
+
+    def counting(app: Flask, data: bytes, algorithm: str) -> bytes:
+        compressed.append(len(data))
+        return original(app, data, algorithm)
+
+    monkeypatch.setattr(flask_compress.flask_compress, "_compress_data", counting)
+    return compressed
 
 
 def upload(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 
 import pytest
@@ -27,7 +26,14 @@ from api.models import (
 from api.services import orders as order_service
 from tests.conftest import Auth
 from tests.factories import ProductFactory, UserFactory
-from tests.helpers import Shop, assert_problem, error_fields
+from tests.helpers import (
+    Shop,
+    assert_problem,
+    count_compressions,
+    error_fields,
+    image_bytes,
+    upload,
+)
 
 
 @pytest.fixture
@@ -402,17 +408,16 @@ def test_fulfilment_follows_the_delivery_method_and_dates_are_sane(
         assert_problem(client.get(f"/v1/orders?{query}", headers=shop.buyer_headers), 422)
 
 
+def _photo_of(client: FlaskClient, shop: Shop) -> Any:
+    """A photo added to the shop's cake, as its seller adds one."""
+    url = f"/v1/products/{shop.cake.id}/photos"
+    return upload(client, url, image_bytes("JPEG", (640, 480)), shop.seller_headers, "kue.jpg")
+
+
 def test_order_lines_carry_a_thumbnail_of_their_product(
     client: FlaskClient, shop: Shop, db_session: Session
 ) -> None:
-    from tests.helpers import image_bytes
-
-    added = client.post(
-        f"/v1/products/{shop.cake.id}/photos",
-        data={"file": (io.BytesIO(image_bytes("JPEG", (640, 480))), "kue.jpg")},
-        headers=shop.seller_headers,
-        content_type="multipart/form-data",
-    )
+    added = _photo_of(client, shop)
     assert added.status_code == 201, added.json
     order = shop.order(client, (shop.cake, 1), (shop.snack, 1)).json
     with_photo, without = order["items"]
@@ -427,15 +432,8 @@ def test_a_listed_order_is_what_reading_it_alone_gives(
 ) -> None:
     """Lists read orders without the ORM (``orders.documents``); each item must be exactly
     the order as ``GET /v1/orders/{id}`` gives it to the same caller, whatever its state."""
-    from tests.helpers import image_bytes
-
     for _ in range(2):  # two photos: the first by position is the thumbnail
-        added = client.post(
-            f"/v1/products/{shop.cake.id}/photos",
-            data={"file": (io.BytesIO(image_bytes("JPEG", (640, 480))), "kue.jpg")},
-            headers=shop.seller_headers,
-            content_type="multipart/form-data",
-        )
+        added = _photo_of(client, shop)
         assert added.status_code == 201, added.json
     gone = ProductFactory(business=shop.business, price_idr=9_000, stock=3)
     placed = [
@@ -492,18 +490,9 @@ def test_a_page_of_orders_is_never_kept_compressed(
     import gzip
     import json
 
-    import flask_compress.flask_compress
-
     for _ in range(3):
         shop.order(client, (shop.snack, 1))
-    compressed: list[int] = []
-    original = flask_compress.flask_compress._compress_data
-
-    def counting(app: Flask, data: bytes, algorithm: str) -> bytes:
-        compressed.append(len(data))
-        return original(app, data, algorithm)
-
-    monkeypatch.setattr(flask_compress.flask_compress, "_compress_data", counting)
+    compressed = count_compressions(monkeypatch)
     packed = {**shop.buyer_headers, "Accept-Encoding": "gzip"}
     answers = [client.get("/v1/orders", headers=packed) for _ in range(2)]
     assert all(a.headers["Content-Encoding"] == "gzip" for a in answers)

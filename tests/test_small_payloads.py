@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 import brotli
-import flask_compress.flask_compress
 import orjson
 import pytest
 from flask import Flask, Response
@@ -23,7 +22,7 @@ from api.openapi import spec_document
 from api.schemas.products import ProductSchema
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.helpers import assert_problem, image_bytes, upload
+from tests.helpers import assert_problem, count_compressions, image_bytes, upload
 
 SUMMARY_KEYS = {
     "id",
@@ -303,14 +302,7 @@ def test_a_document_is_compressed_once_and_a_change_is_never_sent_from_what_was_
     """Phones ask for compression on every read: a document sent as it was encoded (a cached
     public one, a page of them) is compressed once per process; what is kept is found by the
     hash of the exact bytes, so a changed document is compressed anew, never sent stale."""
-    compressed: list[int] = []
-    original = flask_compress.flask_compress._compress_data
-
-    def counting(app: Flask, data: bytes, algorithm: str) -> bytes:
-        compressed.append(len(data))
-        return original(app, data, algorithm)
-
-    monkeypatch.setattr(flask_compress.flask_compress, "_compress_data", counting)
+    compressed = count_compressions(monkeypatch)
     path = f"/v1/products/{listed['product'].id}"
     packed = {"Accept-Encoding": coding}
     first, second = client.get(path, headers=packed), client.get(path, headers=packed)
