@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Business, BusinessStatus, Role
+from api.db import utcnow
+from api.models import Business, BusinessLicence, BusinessStatus, LicenceKind, Role
+from api.schemas.businesses import BusinessSchema
 from tests.conftest import Auth
 from tests.factories import BusinessFactory
-from tests.helpers import assert_problem, category_id, error_fields
+from tests.helpers import assert_problem, category_id, error_fields, image_bytes, upload
 from tests.worlds import ADDRESS, WHATSAPP, new_business
 
 
@@ -223,3 +227,86 @@ def test_my_businesses_lists_every_status(client: FlaskClient, auth: Auth) -> No
     drafts = client.get("/v1/me/businesses?status=draft", headers=headers).json["items"]
     assert [b["id"] for b in drafts] == [draft.id]
     assert_problem(client.get("/v1/me/businesses"), 401)
+
+
+def test_her_listed_businesses_are_what_the_orm_gives(
+    app: Flask, client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """``/v1/me/businesses`` reads its page without the ORM (``catalogue.reads``); every page,
+    in every order and filter, must be what the ORM path dumps with her private part."""
+    from api.services import businesses as service
+    from api.services.authz import Actor
+
+    owner, headers = auth.as_role(Role.ALUMNA)
+    shown = BusinessFactory(
+        owner_id=owner.id,
+        name="Kue Bu Siti",
+        channels={"instagram": "https://www.instagram.com/kue.bu.siti"},
+        opening_hours=[{"day": "mon", "opens": "08:00", "closes": "17:00"}],
+        founded_on=dt.date(2019, 3, 1),
+        rating_count=3,
+        rating_sum=13,
+        verified_graduate=True,
+        last_activity_at=utcnow() - dt.timedelta(days=90),  # at risk
+    )
+    db_session.add(
+        BusinessLicence(
+            business_id=shown.id,
+            kind=LicenceKind.PIRT,
+            number="2063275010203-28",
+            issued_on=dt.date(2022, 1, 5),
+        )
+    )
+    for _ in range(2):  # two photos, in order
+        sent = upload(
+            client, f"/v1/businesses/{shown.id}/photos", image_bytes("JPEG", (300, 200)), headers
+        )
+        assert sent.status_code == 201, sent.json
+    BusinessFactory(
+        owner_id=owner.id, name="Anyaman Bu Siti", whatsapp=None, status=BusinessStatus.DRAFT
+    )
+    BusinessFactory(
+        owner_id=owner.id, name="Jahit Bu Siti", contact_consent=False, status=BusinessStatus.PAUSED
+    )
+    BusinessFactory(owner_id=owner.id, name="Sambal Bu Siti", status=BusinessStatus.CLOSED)
+    BusinessFactory(
+        owner_id=owner.id, name="Batik Bu Siti", hidden_at=utcnow(), village_code="32.71.01.1001"
+    )
+    BusinessFactory(name="Usaha tetangga")  # somebody else's
+    db_session.flush()
+    for query, args in (
+        ("", {}),
+        ("limit=2", {}),
+        ("sort=created_at&limit=3", {"sort": "created_at"}),
+        ("status=paused", {"status": BusinessStatus.PAUSED}),
+    ):
+        got = _all_pages(client, f"/v1/me/businesses?{query}", headers)
+        db_session.expire_all()
+        reference = service.list_owned(db_session, actor=Actor(owner), limit=100, **args)
+        with app.test_request_context():
+            expected = [
+                BusinessSchema().dump(service.shown(Actor(owner), b)) for b in reference.items
+            ]
+        assert got == expected, query
+        assert len(got) == (1 if "status" in query else 5)
+    mine = next(b for b in _all_pages(client, "/v1/me/businesses", headers) if b["id"] == shown.id)
+    assert mine["private"]["address"] and len(mine["licences"]) == 1
+    assert [p["position"] for p in mine["photos"]] == [0, 1]
+    everything = _all_pages(client, "/v1/me/businesses", headers)
+    missing = {b["name"]: b["private"]["contact_missing"] for b in everything}
+    assert missing["Anyaman Bu Siti"] == ["whatsapp"] and missing["Kue Bu Siti"] == []
+    assert {b["private"]["village"]["code"] for b in everything} == {
+        "32.75.11.1004",
+        "32.71.01.1001",
+    }
+
+
+def _all_pages(client: FlaskClient, url: str | None, headers: dict[str, str]) -> list[Any]:
+    items: list[Any] = []
+    while url:
+        page = client.get(url, headers=headers)
+        assert page.status_code == 200, page.json
+        items += page.json["items"]
+        link = page.headers.get("Link")
+        url = link[1 : link.index(">")].replace("http://localhost", "") if link else None
+    return items

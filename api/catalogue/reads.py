@@ -33,7 +33,7 @@ from api.models import (
     Product,
     Region,
 )
-from api.models.businesses import ACTIVE_DAYS, DORMANT_DAYS, activity_status
+from api.models.businesses import ACTIVE_DAYS, DORMANT_DAYS, activity_status, contact_missing
 from api.services.authz import Actor
 
 # A public document as sent: its encoded body and its ETag (the HTTP layer's business).
@@ -42,6 +42,7 @@ Encode = Callable[[dict[str, Any]], tuple[bytes, str]]
 Summarise = Callable[[dict[str, Any]], bytes]
 
 District = Region.__table__.alias("district")
+Village = Region.__table__.alias("village")
 Regency = Region.__table__.alias("regency")
 
 # The category, the district and city, and one photo: in both the product and business rows.
@@ -149,6 +150,17 @@ _PRODUCT_BY_ID = _PRODUCTS.where(Product.id == bindparam("id"))
 _PRODUCTS_BY_IDS = _PRODUCTS.where(Product.id.in_(bindparam("ids", expanding=True)))
 _BUSINESS_BY_ID = _BUSINESSES.where(Business.id == bindparam("id"))
 _BUSINESSES_BY_IDS = _BUSINESSES.where(Business.id.in_(bindparam("ids", expanding=True)))
+# A business with what only its owner (and staff in scope) see: ``BusinessPrivateSchema``.
+_OWN_BUSINESSES_BY_IDS = (
+    _BUSINESSES.add_columns(
+        Village.c.name.label("village_name"),
+        Business.address,
+        Business.whatsapp,
+        Business.contact_consented,
+    )
+    .join(Village, Village.c.code == Business.village_code)
+    .where(Business.id.in_(bindparam("ids", expanding=True)))
+)
 _LICENCES_OF = (
     select(
         BusinessLicence.business_id,
@@ -192,12 +204,9 @@ def public_products(
 ) -> list[PublicListing]:
     """The public documents of the products, in the order of the ids; any that is not public
     (any more: a search's ids may be a moment older than this read) is left out."""
-    if not product_ids:
-        return []
-    rows: dict[str, list[Row[Any]]] = {}
-    for row in session.execute(_PRODUCTS_BY_IDS, {"ids": list(product_ids)}):
-        if _is_public(row):
-            rows.setdefault(row.id, []).append(row)
+    rows = {
+        i: group for i, group in _product_rows(session, product_ids).items() if _is_public(group[0])
+    }
     return [
         PublicListing(
             _product(rows[i][0], _photos(rows[i], url)),
@@ -208,6 +217,25 @@ def public_products(
         for i in product_ids
         if i in rows
     ]
+
+
+def products(
+    session: Session, product_ids: Sequence[str], *, url: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """The documents of the products whatever their state (drafts, hidden ones: an owner's
+    own list), in the order of the ids; who may see them is the caller's business. Never
+    kept: the cache holds public documents only."""
+    rows = _product_rows(session, product_ids)
+    return [_product(rows[i][0], _photos(rows[i], url)) for i in product_ids if i in rows]
+
+
+def _product_rows(session: Session, product_ids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+    """The rows of each product (one per photo, in order), by id."""
+    rows: dict[str, list[Row[Any]]] = {}
+    if product_ids:
+        for row in session.execute(_PRODUCTS_BY_IDS, {"ids": list(product_ids)}):
+            rows.setdefault(row.id, []).append(row)
+    return rows
 
 
 def public_business(
@@ -249,6 +277,29 @@ def public_businesses(
         )
         for document, group in zip(documents, ordered, strict=True)
     ]
+
+
+def businesses_with_private(
+    session: Session, ids: Sequence[str], *, url: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """The documents of businesses with their ``private`` part, whatever their status (an
+    owner's own list), in the order of the ids; who may see them is the caller's business.
+    Never kept: the cache holds public documents only."""
+    rows: dict[str, list[Row[Any]]] = {}
+    if ids:
+        for row in session.execute(_OWN_BUSINESSES_BY_IDS, {"ids": list(ids)}):
+            rows.setdefault(row.id, []).append(row)
+    ordered = [rows[i] for i in ids if i in rows]
+    documents = _businesses(session, ordered, url)
+    for document, group in zip(documents, ordered, strict=True):
+        row = group[0]
+        document["private"] = {
+            "village": {"code": row.village_code, "name": row.village_name},
+            "address": row.address,
+            "whatsapp": row.whatsapp,
+            "contact_missing": contact_missing(row.whatsapp, row.contact_consented),
+        }
+    return documents
 
 
 def _activity_changes_at(row: Row[Any]) -> dt.datetime | None:

@@ -37,6 +37,12 @@ class LicenceKind(StrEnum):
 ACTIVE_DAYS, DORMANT_DAYS = 60, 120
 
 
+def contact_missing(whatsapp: str | None, consented: bool) -> list[str]:
+    """What stops buyers contacting a business: ``whatsapp`` (no number), ``contact_consent``."""
+    needs = (("whatsapp", bool(whatsapp)), ("contact_consent", consented))
+    return [need for need, met in needs if not met]
+
+
 class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     """A micro-business owned by an alumna."""
 
@@ -95,8 +101,7 @@ class Business(IdMixin, TimestampMixin, VersionedMixin, RatedMixin, Base):
     @property
     def contact_missing(self) -> list[str]:
         """What stops buyers contacting her: ``whatsapp`` (no number), ``contact_consent``."""
-        needs = (("whatsapp", bool(self.whatsapp)), ("contact_consent", self.contact_consented))
-        return [need for need, met in needs if not met]
+        return contact_missing(self.whatsapp, self.contact_consented)
 
     @property
     def activity_status(self) -> str:

@@ -13,6 +13,7 @@ from api.http.blueprint import Blueprint
 from api.http.bodies import (
     Encoded,
     Prepared,
+    encode_json,
     etag_matches,
     etag_of,
 )
@@ -61,11 +62,23 @@ def create_product(data: dict[str, Any], business_id: str) -> Product:
 @blp.response(200, page_of(ProductSchema, compact=ProductSummarySchema, changes=True))
 def list_business_products(
     args: dict[str, Any], business_id: str
-) -> tuple[Page[Product], dict[str, str]]:
+) -> tuple[Encoded, dict[str, str]]:
     """List a business's products: published ones, or all of them for the owner."""
-    return page_response(
-        service.list_for_business(db(), actor=current_actor(), business_id=business_id, **args)
+    full = representation.current().full
+
+    def load(ids: list[str], mine: bool) -> list[bytes]:
+        if not mine:  # public documents, through the worker's cache
+            return entry_items(
+                kept(catalogue_reads.product_entries, ids, _summarise), _summarise, full=full
+            )
+        documents = catalogue_reads.products(db(), ids, url=state().storage.url)
+        return [encode_json(d) if full else _summarise(d) for d in documents]
+
+    page = service.list_for_business(
+        db(), actor=current_actor(), business_id=business_id, load=load, **args
     )
+    # The owner's page holds her drafts: it is hers alone, never kept compressed.
+    return encoded_entries_page(page, public=False)
 
 
 @blp.route("/products", methods=["GET"])

@@ -247,13 +247,24 @@ def list_owned(
     sort: str = "created_at",
     limit: int,
     cursor: str | None = None,
-) -> Page[Business]:
-    """The caller's own businesses, in every status."""
+    load: Callable[[list[str]], list[Any]] | None = None,
+) -> Page[Any]:
+    """The caller's own businesses, in every status. ``load`` reads the page's items without
+    the ORM (given the page's ids, found first; it returns the items in that order); without
+    it the page holds ``Business`` objects (the reference)."""
     stmt = select(Business).where(Business.owner_id == actor.require_user().id).options(*DOCUMENT)
     if status is not None:
         stmt = stmt.where(Business.status == status)
     return paginate(
-        session, stmt, model=Business, sort=sort, options=SORTS, limit=limit, cursor=cursor
+        session,
+        stmt,
+        model=Business,
+        sort=sort,
+        options=SORTS,
+        limit=limit,
+        cursor=cursor,
+        two_phase=load is not None,
+        load=load,
     )
 
 

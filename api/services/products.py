@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -120,14 +120,23 @@ def list_for_business(
     limit: int,
     cursor: str | None = None,
     updated_since: dt.datetime | None = None,
-) -> Page[Product]:
-    """A business's products: all of them for its owner, the published ones for others."""
+    load: Callable[[list[str], bool], list[Any]] | None = None,
+) -> Page[Any]:
+    """A business's products: all of them for its owner, the published ones for others.
+
+    ``load`` reads the page's items without the ORM: it is given the page's ids (found
+    first) and whether the caller sees every state (her drafts and hidden ones), and returns
+    the items in that order. Without it the page holds ``Product`` objects (the reference)."""
     business = businesses.get_business(session, actor=actor, business_id=business_id)
     stmt = select(Product).where(Product.business_id == business.id)
-    if not can(actor, "edit", business):
+    mine = can(actor, "edit", business)
+    if not mine:
         stmt = stmt.where(shown_sql(Product))
     if status is not None:
         stmt = stmt.where(Product.status == status)
+    reader: dict[str, Any] = {}
+    if load is not None:
+        reader = {"two_phase": True, "load": lambda ids: load(ids, mine)}
     return changes.paginate_changes(
         session,
         stmt,
@@ -139,6 +148,7 @@ def list_for_business(
         options=SORTS,
         limit=limit,
         cursor=cursor,
+        **reader,
     )
 
 
