@@ -8,7 +8,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -34,6 +34,7 @@ from sqlalchemy.orm import (
     mapped_column,
     sessionmaker,
 )
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.types import TypeDecorator
 
 from api.ids import new_id
@@ -120,6 +121,17 @@ class VersionedMixin:
 
 # How long an SQLite transaction waits for the write lock before the request gets a 503.
 SQLITE_BUSY_SECONDS = 10
+
+
+def read_rows(
+    session: Session, statement: Executable, params: Mapping[str, Any] | None = None
+) -> CursorResult[Any]:
+    """The rows of a statement of columns (never entities) through the session's connection:
+    the ORM's layer of execution is skipped, a third of such a statement's cost in Python
+    (bench/README.md, seventh session). Pending changes are flushed first, as the session's
+    own ``execute`` would (a no-op when there are none)."""
+    session.flush()
+    return session.connection().execute(statement, params)
 
 
 def advisory_lock(session: Session | Connection, key: str) -> None:

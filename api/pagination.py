@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, and_, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from api.db import read_rows
 from api.errors import ValidationFailed
 
 T = TypeVar("T")
@@ -126,7 +127,7 @@ def paginate(
     if from_rows is not None:
         if computed or two_phase:
             raise TypeError("from_rows reads the sort keys from the statement's own columns")
-        found = list(session.execute(stmt).all())
+        found = list(read_rows(session, stmt).all())
         page_rows, more = found[:limit], len(found) > limit
         next_cursor = None
         if more and page_rows:
@@ -163,7 +164,7 @@ def _two_phase(
 ) -> Page[Any]:
     keys = [column.label(f"sort_key_{i}") for i, (column, _) in enumerate(columns)]
     ids_from = model.id if id_column is None else id_column
-    rows = session.execute(stmt.with_only_columns(ids_from, *keys)).all()
+    rows = read_rows(session, stmt.with_only_columns(ids_from, *keys)).all()
     page_rows, more = rows[:limit], len(rows) > limit
     ids = [row[0] for row in page_rows]
     next_cursor = encode_cursor(sort, list(page_rows[-1][1:])) if more and page_rows else None

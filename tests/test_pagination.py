@@ -5,9 +5,10 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 from api.pagination import encode_cursor
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, ProductFactory
 from tests.helpers import assert_problem
 
 ORGS = "/v1/organizations"
@@ -74,3 +75,28 @@ def test_bad_page_arguments_are_422(client: FlaskClient) -> None:
     ):
         problem = assert_problem(client.get(f"{ORGS}?{query}"), 422, "validation_failed")
         assert field in problem["errors"], (query, problem)
+
+
+def test_rows_read_past_the_orm_see_what_the_session_has_not_written_yet(
+    db_session: Session,
+) -> None:
+    """``read_rows`` skips the ORM's layer of execution but not its autoflush: a page read
+    after a change in the same session (a write that answers with a list) includes it."""
+    from sqlalchemy import select
+
+    from api.db import read_rows
+    from api.models import Product
+
+    product = ProductFactory()
+    db_session.flush()
+    product.name = "Kue lapis, baru"  # changed, not flushed
+    added = ProductFactory.build(business=product.business)
+    db_session.add(added)  # added, not flushed
+    rows = read_rows(
+        db_session,
+        select(Product.id, Product.name).where(Product.business_id == product.business_id),
+    ).all()
+    assert {(r.id, r.name) for r in rows} == {
+        (product.id, "Kue lapis, baru"),
+        (added.id, added.name),
+    }

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from api.catalogue.cache import CatalogueCache, Entry
 from api.catalogue.listing import shown
 from api.dates import rfc3339
-from api.db import utcnow
+from api.db import read_rows, utcnow
 from api.images import SIZES, photo_key
 from api.models import (
     Business,
@@ -190,7 +190,7 @@ def public_product(
     session: Session, product_id: str, *, url: Callable[[str], str]
 ) -> PublicListing | None:
     """The public document of a product, or None when it is not public (or not there)."""
-    rows = session.execute(_PRODUCT_BY_ID, {"id": product_id}).all()
+    rows = read_rows(session, _PRODUCT_BY_ID, {"id": product_id}).all()
     if not rows or not _is_public(rows[0]):
         return None
     row = rows[0]
@@ -233,7 +233,7 @@ def _product_rows(session: Session, product_ids: Sequence[str]) -> dict[str, lis
     """The rows of each product (one per photo, in order), by id."""
     rows: dict[str, list[Row[Any]]] = {}
     if product_ids:
-        for row in session.execute(_PRODUCTS_BY_IDS, {"ids": list(product_ids)}):
+        for row in read_rows(session, _PRODUCTS_BY_IDS, {"ids": list(product_ids)}):
             rows.setdefault(row.id, []).append(row)
     return rows
 
@@ -242,7 +242,7 @@ def public_business(
     session: Session, business_id: str, *, url: Callable[[str], str]
 ) -> PublicListing | None:
     """The public document of a business, or None when it is not public (or not there)."""
-    rows = session.execute(_BUSINESS_BY_ID, {"id": business_id}).all()
+    rows = read_rows(session, _BUSINESS_BY_ID, {"id": business_id}).all()
     if not rows or not shown(Business, rows[0].status, rows[0].hidden_at):
         return None
     [document] = _businesses(session, [rows], url)
@@ -260,7 +260,7 @@ def public_businesses(
 ) -> list[PublicListing]:
     """The public documents of businesses known to be public, in the order of the ids."""
     rows: dict[str, list[Row[Any]]] = {}
-    for row in session.execute(_BUSINESSES_BY_IDS, {"ids": list(ids)}):
+    for row in read_rows(session, _BUSINESSES_BY_IDS, {"ids": list(ids)}):
         # Found public by the page's query, but hidden, paused or closed since (a document
         # read now may be kept and served by itself): left out, as a product would be.
         if shown(Business, row.status, row.hidden_at):
@@ -287,7 +287,7 @@ def businesses_with_private(
     Never kept: the cache holds public documents only."""
     rows: dict[str, list[Row[Any]]] = {}
     if ids:
-        for row in session.execute(_OWN_BUSINESSES_BY_IDS, {"ids": list(ids)}):
+        for row in read_rows(session, _OWN_BUSINESSES_BY_IDS, {"ids": list(ids)}):
             rows.setdefault(row.id, []).append(row)
     ordered = [rows[i] for i in ids if i in rows]
     documents = _businesses(session, ordered, url)
@@ -343,7 +343,7 @@ def _businesses(
     ids = [group[0].id for group in groups]
     licences: dict[str, list[dict[str, Any]]] = {}
     if ids:
-        for licence in session.execute(_LICENCES_OF, {"ids": ids}):
+        for licence in read_rows(session, _LICENCES_OF, {"ids": ids}):
             licences.setdefault(licence.business_id, []).append(
                 {
                     "kind": licence.kind.value,

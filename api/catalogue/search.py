@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from api.catalogue.cache import CatalogueCache, SearchPage
+from api.db import read_rows
 from api.models import (
     Availability,
     Business,
@@ -317,7 +318,7 @@ def _term_counts(session: Session, folded: list[Any]) -> list[int]:
         .scalar_subquery()
         for word in folded
     ]
-    return list(session.execute(select(*probes)).one())
+    return list(read_rows(session, select(*probes)).one())
 
 
 def _ranked_by_terms(
@@ -442,7 +443,7 @@ def _ranked_by_terms_alone(
     params.update(top=TOP, cap=RANK_CANDIDATES, limit=limit + 1)
     if cursor:
         params["after_score"], params["after_id"] = cursor_values(cursor, "relevance", CURSOR_KEYS)
-    rows = get_session().execute(_ranked_page_sql(len(words), bool(cursor)), params).all()
+    rows = read_rows(get_session(), _ranked_page_sql(len(words), bool(cursor)), params).all()
     counts: list[int] = list(rows[0].counts)
     if max(counts) > RANK_CANDIDATES:
         if cache is not None:
