@@ -8,7 +8,8 @@ costliest functions (cumulative) over the timed requests (then timed under the p
     .venv/bin/python bench/inprocess.py --products 1000000 --scenario owner --requests 600
     .venv/bin/python bench/inprocess.py --scenario search --profile 40
 
-Scenarios: product, business, search, filtered, region, owner, buyer, order; several, separated
+Scenarios: product, business, search, filtered, region, owner, buyer, order, and two floors of
+the app itself: ``me`` (a signed-in read of her own account) and ``health``; several, separated
 by commas, are drawn in equal parts and shuffled together. The first half of the
 requests warm the worker's caches and are not timed, as a warm worker serves them. Before and
 after a change: run it on each tree (``git worktree add``), alternated, and compare pairs.
@@ -50,14 +51,31 @@ def requests_of(url: str, scenario: str, count: int) -> list[tuple[str, str, str
     rng = random.Random(27)
     if scenario == "owner":
         return traffic.owner_pages(bench_run.user_tokens(url, 200, "alumna"), count, rng)
+    if scenario == "me":  # the least a signed-in request costs: her own account, read
+        owners = bench_run.user_tokens(url, 200, "alumna")
+        return [
+            ("GET", "/v1/me", f"Authorization: Bearer {rng.choice(owners)[0]}", "")
+            for _ in range(count)
+        ]
+    if scenario == "health":  # the least any request costs: no session, no statement
+        return [("GET", "/health", "", "")] * count
     if scenario == "buyer":
         return traffic.buyer_pages(bench_run.buyer_tokens(url, 100), count, rng)
     if scenario == "order":  # as the real shape's order writes: Zipf products, stock topped up
         products = traffic.order_products(url, data)
         traffic.top_up_stock(url, products)
         return traffic.orders(products, bench_run.buyer_tokens(url, 100), count, data)
-    known = ", ".join([*DRAWS, "owner", "buyer", "order"])
+    known = ", ".join([*DRAWS, "owner", "buyer", "order", "me", "health"])
     raise SystemExit(f"unknown scenario {scenario!r}: {known}")
+
+
+def route_of(request: tuple[str, str, str, str]) -> str:
+    """A request's route: its method and path, ids and the query left out."""
+    method, path, _, _ = request
+    parts = path.split("?", 1)[0].split("/")
+    return f"{method} " + "/".join(
+        "{id}" if "_" in part and part[:3].isalpha() else part for part in parts
+    )
 
 
 def main() -> None:
@@ -122,14 +140,16 @@ def main() -> None:
     times = []
     profile = cProfile.Profile() if args.profile else None
     cpu = time.process_time()
+    by_route: dict[str, list[float]] = {}  # each request's CPU, by its route's shape
     for request in timed:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         if profile is not None:  # the timed requests themselves: a second pass would hit caches
             profile.enable()
         send(request)
         if profile is not None:
             profile.disable()
         times.append((time.perf_counter() - started) * 1e3)
+        by_route.setdefault(route_of(request), []).append((time.process_time() - started_cpu) * 1e3)
     cpu = (time.process_time() - cpu) * 1e3 / len(timed)
     print(
         f"{args.scenario}: mean {statistics.mean(times):.2f} ms, p50 {statistics.median(times):.2f}"
@@ -138,6 +158,9 @@ def main() -> None:
         f" ({len(timed)} timed{', under the profiler' if profile else ''});"
         f" {len(get_state(app).engine._compiled_cache or ())} kept compiled"
     )
+    if len(by_route) > 1:
+        for route, cpus in sorted(by_route.items(), key=lambda pair: -statistics.mean(pair[1])):
+            print(f"  {statistics.mean(cpus):6.2f} ms CPU  {len(cpus):5} × {route}")
     slowest = sorted(zip(times, timed, strict=True), key=lambda pair: -pair[0])[: args.slowest]
     for ms, (method, path, _, _) in slowest:
         print(f"  {ms:8.2f} ms  {method} {path}")
