@@ -10,7 +10,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple, overload
 
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +35,7 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.types import TypeDecorator
 
 from api.ids import new_id
@@ -123,9 +124,26 @@ class VersionedMixin:
 SQLITE_BUSY_SECONDS = 10
 
 
+_Ts = TypeVarTuple("_Ts")
+
+
+@overload
+def read_rows(
+    session: Session,
+    statement: TypedReturnsRows[*_Ts],
+    params: Mapping[str, Any] | None = None,
+) -> CursorResult[*_Ts]: ...
+
+
+@overload
 def read_rows(
     session: Session, statement: Executable, params: Mapping[str, Any] | None = None
-) -> CursorResult[Any]:
+) -> CursorResult[*tuple[Any, ...]]: ...
+
+
+def read_rows(
+    session: Session, statement: Executable, params: Mapping[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
     """The rows of a statement of columns (never entities) through the session's connection:
     the ORM's layer of execution is skipped, a third of such a statement's cost in Python
     (bench/README.md, seventh session). Pending changes are flushed first, as the session's

@@ -81,7 +81,7 @@ def sort_options(
 
 def paginate(
     session: Session,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     *,
     model: type,
     sort: str,
@@ -154,7 +154,7 @@ def paginate(
 
 def _two_phase(
     session: Session,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     id_column: Any,
     model: Any,
     sort: str,

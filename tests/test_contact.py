@@ -201,3 +201,48 @@ def test_only_the_owner_herself_gives_contact_consent(
     )
     assert "contact_consent" in assert_problem(refused, 422)["errors"]
     assert client.get(url).json["contactable"] is False
+
+
+def test_listed_leads_are_what_the_orm_gives(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """Leads are listed from rows (``contact._LEADS``), not ORM objects: every page must be
+    what ``LeadSchema`` dumps from the leads themselves, a visitor's and a product's too."""
+    from api.schemas.contact import LeadSchema
+
+    owner, owner_headers = auth.as_role(Role.ALUMNA)
+    business = BusinessFactory(owner_id=owner.id)
+    product = ProductFactory(business=business, name="Kue Lapis Legit")
+    _, maya = auth.as_role(Role.BUYER, name="Maya Sari")
+    _, rina = auth.as_role(Role.BUYER, name="Rina")
+    url = f"/v1/businesses/{business.id}/contact"
+    for body, headers in (({"product_id": product.id}, maya), ({}, maya), ({"note": "Halo"}, rina)):
+        assert client.post(url, json=body, headers=headers).status_code == 200
+    db_session.add(
+        Lead(
+            business_id=business.id,
+            product_id=product.id,
+            visitor="v:share-page",
+            message="Dari halaman bagikan",
+        )
+    )
+    db_session.flush()
+    listed: list[dict[str, object]] = []
+    page: str | None = f"/v1/businesses/{business.id}/leads?limit=3"
+    while page:
+        answer = client.get(page, headers=owner_headers)
+        assert answer.status_code == 200, answer.json
+        listed += answer.json["items"]
+        link = answer.headers.get("Link")
+        page = link[1 : link.index(">")].replace("http://localhost", "") if link else None
+    db_session.expire_all()
+    leads = db_session.scalars(
+        select(Lead)
+        .where(Lead.business_id == business.id)
+        .order_by(Lead.created_at.desc(), Lead.id.desc())
+    ).all()
+    assert listed == [LeadSchema().dump(lead) for lead in leads]
+    assert len(listed) == 4 and {i["user_name"] for i in listed} == {"Maya Sari", "Rina", None}
+    assert (
+        sum(1 for i in listed if i["product"] == {"id": product.id, "name": "Kue Lapis Legit"}) == 2
+    )

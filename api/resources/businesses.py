@@ -12,7 +12,7 @@ from api.http.bodies import Encoded, encode_json
 from api.http.context import current_actor, db, state
 from api.http.limits import limit
 from api.http.pages import encoded_entries_page, entry_items, kept, page_response, summariser
-from api.models import Business, Lead, Role
+from api.models import Business, Role
 from api.pagination import Page
 from api.schemas.businesses import (
     BusinessCreateSchema,
@@ -178,7 +178,9 @@ def contact_business(data: dict[str, Any], business_id: str) -> ContactAnswer:
 @blp.auth()
 @blp.arguments(PageQueryArgsSchema, location="query")
 @blp.response(200, page_of(LeadSchema))
-def list_leads(args: dict[str, Any], business_id: str) -> tuple[Page[Lead], dict[str, str]]:
+def list_leads(
+    args: dict[str, Any], business_id: str
+) -> tuple[Page[dict[str, Any]], dict[str, str]]:
     """Who asked for your number, newest first (the owner)."""
     return page_response(
         contact.list_leads(db(), actor=current_actor(), business_id=business_id, **args)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import exists, select
@@ -140,19 +141,50 @@ def _reveal(
 
 def list_leads(
     session: Session, *, actor: Actor, business_id: str, limit: int, cursor: str | None = None
-) -> Page[Lead]:
+) -> Page[dict[str, Any]]:
     """The business's leads, newest first (its owner and admins)."""
     business = businesses.get_business(session, actor=actor, business_id=business_id, action="edit")
-    stmt = select(Lead).where(Lead.business_id == business.id)
     return paginate(
         session,
-        stmt,
+        _LEADS.where(Lead.business_id == business.id),
         model=Lead,
         sort="-created_at",
         options=LEAD_SORTS,
         limit=limit,
         cursor=cursor,
+        from_rows=lambda rows: [_lead(row) for row in rows],
     )
+
+
+# A page of leads as rows (``LeadSchema``'s fields): the ORM would load each lead's product
+# with its business, category, regions and photos for a name.
+_LEADS = (
+    select(
+        Lead.id,
+        Lead.user_id,
+        User.name.label("user_name"),
+        Lead.product_id,
+        Product.name.label("product_name"),
+        Lead.channel,
+        Lead.message,
+        Lead.created_at,
+    )
+    .outerjoin(User, User.id == Lead.user_id)
+    .outerjoin(Product, Product.id == Lead.product_id)
+)
+
+
+def _lead(row: Any) -> dict[str, Any]:
+    product = None if row.product_id is None else {"id": row.product_id, "name": row.product_name}
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "user_name": row.user_name,
+        "product": product,
+        "channel": row.channel,
+        "message": row.message,
+        "created_at": row.created_at,
+    }
 
 
 def _asked_today(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.dates import WIB, add_months, today
+from api.db import read_rows
 from api.errors import NotFound, ValidationFailed
 from api.models import Business, OffPlatformSale, Order, OrderStatus, Product
 from api.pagination import Page, paginate, sort_options
@@ -145,25 +146,27 @@ def summary(
         cursor = add_months(cursor, 1)
     start_utc = dt.datetime.combine(first, dt.time(), WIB)
     end_utc = dt.datetime.combine(end, dt.time(), WIB)
-    completed = session.execute(
+    completed = read_rows(
+        session,
         select(Order.completed_at, Order.total_idr).where(
             Order.business_id == business.id,
             Order.status == OrderStatus.COMPLETED,
             Order.completed_at >= start_utc,
             Order.completed_at < end_utc,
-        )
+        ),
     )
     for completed_at, total in completed:
         assert completed_at is not None  # filtered above
         month = months[completed_at.astimezone(WIB).strftime("%Y-%m")]
         month.on_platform_orders += 1
         month.on_platform_idr += total
-    off = session.execute(
+    off = read_rows(
+        session,
         select(OffPlatformSale.sold_on, OffPlatformSale.amount_idr).where(
             OffPlatformSale.business_id == business.id,
             OffPlatformSale.sold_on >= first,
             OffPlatformSale.sold_on < end,
-        )
+        ),
     )
     for sold_on, amount in off:
         month = months[sold_on.strftime("%Y-%m")]
