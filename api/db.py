@@ -152,6 +152,29 @@ def read_rows(
     return session.connection().execute(statement, params)
 
 
+# ``Session.info``'s key for a session that only reads (a GET's, ``Blueprint.in_transaction``).
+READ_ONLY = "read_only"
+
+
+class WriteInReadOnly(RuntimeError):
+    """A GET not marked as writing (``Blueprint.in_transaction``) tried to write."""
+
+
+def refuse_writes(session: Session, *_args: Any) -> None:
+    """``before_flush``: a read-only session has nothing to flush. Without a transaction its
+    writes would land one by one, and its events and change log (written at commit) never."""
+    if session.info.get(READ_ONLY):
+        raise WriteInReadOnly("this GET writes: mark it with Blueprint.in_transaction")
+
+
+def refuse_bulk_writes(state: Any) -> None:
+    """``do_orm_execute``: the same for an UPDATE, DELETE or INSERT statement."""
+    if state.session.info.get(READ_ONLY) and (
+        state.is_update or state.is_delete or state.is_insert
+    ):
+        raise WriteInReadOnly("this GET writes: mark it with Blueprint.in_transaction")
+
+
 def advisory_lock(session: Session | Connection, key: str) -> None:
     """Serialise transactions that share a key until they end (PostgreSQL).
 

@@ -21,6 +21,10 @@ from api.catalogue import changes as catalogue_changes
 from api.services import audit, changes, events, stats_facts
 
 SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    # A GET not run in a transaction (Blueprint.in_transaction) runs without one: it
+    # may not write.
+    ("before_flush", db.refuse_writes),
+    ("do_orm_execute", db.refuse_bulk_writes),
     # After the transaction: files written or deleted in storage follow its fate.
     ("after_commit", db.run_after_commit),
     ("after_soft_rollback", db.run_after_rollback),

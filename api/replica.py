@@ -1,6 +1,6 @@
 """Anonymous public reads on a PostgreSQL streaming replica, when one is configured.
 
-Which requests: a ``Blueprint.read_only`` GET (product search and reads, business reads,
+Which requests: a ``Blueprint.from_replica`` GET (product search and reads, business reads,
 statistics) with no ``Authorization`` nor ``X-API-Key`` header. Everything else (every write,
 every read of a request that writes, every signed-in or partner read) uses the primary.
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
@@ -275,3 +275,28 @@ def test_what_a_key_fetches_is_private_to_its_holder_in_caches(
     assert {"X-API-Key", "Authorization", "Accept-Language"} <= set(response.vary)
     anonymous = client.get("/v1/categories")
     assert "X-API-Key" in anonymous.vary and "private" not in anonymous.headers["Cache-Control"]
+
+
+def test_a_key_s_get_that_writes_is_refused_and_its_use_still_noted(
+    client: FlaskClient, company: Company, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key's check opens the session (and notes the key's use) before the view runs; the
+    view's own writes are refused as for a user's GET (``api.db.refuse_writes``)."""
+    from api.models import ApiKey, Category
+    from api.resources import categories as resource
+
+    reader = {"X-API-Key": company.key(client, "catalogue:read")["secret"]}
+    listed = resource.service.list_categories
+
+    def writing(session: Session, **kwargs: Any) -> Any:
+        session.add(Category(slug="tulis-dengan-kunci", name_id="Tulis", name_en="Write"))
+        return listed(session, **kwargs)
+
+    monkeypatch.setattr(resource.service, "list_categories", writing)
+    assert_problem(client.get("/v1/categories", headers=reader), 500)
+    stored = db_session.scalar(select(func.count()).where(Category.slug == "tulis-dengan-kunci"))
+    assert stored == 0
+    monkeypatch.setattr(resource.service, "list_categories", listed)
+    assert client.get("/v1/categories", headers=reader).status_code == 200
+    used = db_session.scalars(select(ApiKey.last_used_at)).all()
+    assert any(when is not None for when in used)

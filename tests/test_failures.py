@@ -167,8 +167,8 @@ def test_a_failure_inside_the_commit_leaves_nothing_half_written(
 def test_read_only_requests_run_outside_a_transaction_and_leave_the_pool_as_it_was(
     database_url: str, app: Flask
 ) -> None:
-    """The hot public reads (Blueprint.read_only) skip BEGIN and COMMIT; the connection goes
-    back to the pool in its usual mode, so the next request is a transaction again."""
+    """Every GET that does not write (Blueprint.in_transaction) skips BEGIN and COMMIT; the
+    connection goes back to the pool in its usual mode, so the next write is a transaction."""
     from sqlalchemy import event
 
     running = create_app(
@@ -188,9 +188,11 @@ def test_read_only_requests_run_outside_a_transaction_and_leave_the_pool_as_it_w
         assert client.get("/v1/products?limit=1").status_code == 200
         assert client.get("/v1/products/prd_none").status_code == 404
         assert client.get("/v1/businesses/bus_none").status_code == 404
+        assert client.get("/v1/categories").status_code == 200  # an ordinary read
         assert modes and set(modes) == {"AUTOCOMMIT"}
         modes.clear()
-        assert client.get("/v1/categories").status_code == 200  # an ordinary read
+        signing_in = {"email": "nobody@example.id", "password": "not-the-password"}
+        assert client.post("/v1/auth/login", json=signing_in).status_code == 401  # it writes
         assert modes and "AUTOCOMMIT" not in modes
         with engine.connect() as connection:
             assert connection.get_isolation_level() != "AUTOCOMMIT"
@@ -223,3 +225,71 @@ def test_a_connection_idle_for_a_while_is_pinged_and_replaced_if_dead(
     # A GET on such a connection is run again on a fresh one: the user sees no error.
     kill_the_pooled_connection()
     assert tiny_pool.test_client().get("/v1/categories").status_code == 200
+
+
+def test_a_get_that_writes_without_saying_so_is_refused_and_writes_nothing(
+    client: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GET runs without a transaction unless it is marked ``Blueprint.in_transaction``; a write
+    from one would land outside any transaction, its events and change log never written.
+    It is refused instead: the request is a 500 and nothing is stored."""
+    from api.models import Category
+    from api.resources import categories as resource
+
+    listed = resource.service.list_categories
+
+    def writing(session: Session, **kwargs: Any) -> Any:
+        session.add(Category(slug="tulis-saat-baca", name_id="Tulis", name_en="Write"))
+        return listed(session, **kwargs)
+
+    monkeypatch.setattr(resource.service, "list_categories", writing)
+    assert_problem(client.get("/v1/categories"), 500)
+    stored = db_session.scalar(select(func.count()).where(Category.slug == "tulis-saat-baca"))
+    assert stored == 0
+
+
+def test_a_read_only_session_refuses_flushes_and_bulk_writes(db_session: Session) -> None:
+    from sqlalchemy import update
+
+    from api.db import READ_ONLY, WriteInReadOnly
+    from api.models import Category
+
+    db_session.info[READ_ONLY] = True
+    try:
+        db_session.add(Category(slug="tulis", name_id="Tulis", name_en="Write"))
+        with pytest.raises(WriteInReadOnly):
+            db_session.flush()
+        db_session.expunge_all()
+        with pytest.raises(WriteInReadOnly):
+            db_session.execute(update(Category).values(name_en="Changed"))
+        assert db_session.scalar(select(func.count()).select_from(Category)) is not None  # reads
+    finally:
+        del db_session.info[READ_ONLY]
+
+
+def test_the_statistics_keep_their_transaction_for_the_memory_they_ask(
+    app: Flask, database_url: str
+) -> None:
+    """``stats.roomy`` sets ``work_mem`` and ``jit`` for its transaction: the statistics' GETs
+    are marked ``Blueprint.in_transaction``, and roomy refuses a session without one (each
+    statement its own transaction, the settings gone before the next)."""
+    from api.services import stats
+
+    rules = {r.rule: r.endpoint for r in app.url_map.iter_rules() if "GET" in (r.methods or ())}
+    group = "/v1/stats/<any(cohort, program, region, year):group>"
+    for path in (group, f"{group}/monthly", f"{group}/survival"):
+        assert app.view_functions[rules[path]].read_only is False, path  # type: ignore[attr-defined]
+    assert app.view_functions[rules["/v1/categories"]].read_only is True  # type: ignore[attr-defined]
+    if not database_url.startswith("postgresql"):
+        return  # roomy sets nothing on SQLite
+    running = create_app({**TEST_SETTINGS, "database_url": database_url})
+    try:
+        with Session(get_state(running).engine) as session:  # as a GET's without one
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            with pytest.raises(RuntimeError, match="in_transaction"):
+                stats.roomy(session)
+        with Session(get_state(running).engine) as session:  # in a transaction: set
+            stats.roomy(session)
+            assert session.scalar(text("SHOW work_mem")) == "64MB"
+    finally:
+        get_state(running).engine.dispose()

@@ -89,18 +89,22 @@ class Blueprint(flask_smorest.Blueprint):
             verb = "read" if method in ("GET", "HEAD") else "write"
             scope = f"{self.scope_prefix}:{verb}" if self.scope_prefix else None
         doc["scope"] = scope
-        if doc.get("read_only") and method != "GET":
-            raise TypeError(f"{view_func.__name__}: only a GET can be read_only")
+        if (doc.get("in_transaction") or doc.get("replica")) and method != "GET":
+            raise TypeError(f"{view_func.__name__}: only a GET is marked so (others write)")
+        # Every GET reads without a transaction unless it asks for one (in_transaction).
+        read_only = method == "GET" and not doc.get("in_transaction", False)
         wrapped = access.require_scope(
             unit_of_work(
                 view_func,
                 idempotent=doc["idempotent"],
-                read_only=doc.get("read_only", False),
+                read_only=read_only,
+                replica=bool(doc.get("replica")),
                 auth=doc.get("auth"),
             ),
             scope,
         )
         wrapped.has_views = bool(doc.get("views"))  # type: ignore[attr-defined]
+        wrapped.read_only = read_only  # type: ignore[attr-defined]
         super().add_url_rule(
             rule,
             endpoint,
@@ -191,10 +195,21 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
     @staticmethod
-    def read_only(func: Any) -> Any:
-        """This GET only reads: its statements run without a transaction (no BEGIN and COMMIT
-        round trips to the database), each seeing the latest committed data."""
-        berdaya_doc(func)["read_only"] = True
+    def from_replica(func: Any) -> Any:
+        """This GET's anonymous callers may be answered from the replica (``api.replica``),
+        when one is configured and current enough."""
+        berdaya_doc(func)["replica"] = True
+        return func
+
+    @staticmethod
+    def in_transaction(func: Any) -> Any:
+        """This GET runs in a transaction committed at its end: it writes as it reads, or its
+        statements share settings that last a transaction (``stats.roomy``). Every other GET
+        only reads: its statements run without a transaction (no BEGIN and COMMIT round trips
+        to the database), each seeing the latest committed data, and a write from one is
+        refused (``api.db.refuse_writes``) rather than left outside a transaction (the events
+        and the change log are written at commit)."""
+        berdaya_doc(func)["in_transaction"] = True
         return func
 
     @staticmethod

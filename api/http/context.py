@@ -8,6 +8,7 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from api.db import READ_ONLY
 from api.errors import Unauthorized
 from api.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from api.services import api_keys, assist, audit, auth
@@ -27,21 +28,24 @@ def db() -> Session:
         g.db_session = session
         if "actor" in g:
             audit.act_as(session, g.actor)
+        if g.get("read_only"):
+            session.info[READ_ONLY] = True  # a write is refused (api.db.refuse_writes)
         if g.get("read_only") and isinstance(session.bind, Engine):
-            # Blueprint.read_only: no transaction, so no BEGIN nor COMMIT round trips (a session
-            # joined to an outer connection, as in the tests, keeps the outer transaction).
+            # A GET that does not write (Blueprint.in_transaction): no transaction, so no BEGIN nor
+            # COMMIT round trips (a session joined to an outer connection, as in the tests,
+            # keeps the outer transaction).
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             g.db_autocommit = True
     return session
 
 
 def _replica_session() -> Session | None:
-    """A session on the replica for an anonymous read_only GET while the replica is current
-    enough (``api.replica``); None for everything else, which uses the primary."""
+    """A session on the replica for an anonymous ``Blueprint.from_replica`` GET while the
+    replica is current enough (``api.replica``); None for everything else (the primary)."""
     router = state().replica
     if (
         router is None
-        or not g.get("read_only")
+        or not g.get("replica")
         or g.get("replica_refused")
         or request.method != "GET"
         or "Authorization" in request.headers

@@ -12,6 +12,7 @@ from flask import Response, current_app, g, make_response, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
+from api.db import READ_ONLY
 from api.errors import DomainError
 from api.http import idempotency
 from api.http.access import authorized
@@ -26,6 +27,7 @@ def unit_of_work(
     *,
     idempotent: bool,
     read_only: bool = False,
+    replica: bool = False,
     auth: dict[str, Any] | None = None,
 ) -> Callable[..., Any]:
     """Run the view; commit once if it succeeded, roll back if not. A GET whose connection
@@ -38,6 +40,10 @@ def unit_of_work(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if read_only:
             g.read_only = True
+            if "db_session" in g:  # opened by the API key's check, which notes the key's use:
+                g.db_session.info[READ_ONLY] = True  # kept (committed), the view's refused
+        if replica:
+            g.replica = True
         if request.method != "GET":
             return run(*args, **kwargs)
         try:
@@ -93,7 +99,7 @@ def unit_of_work(
 
 
 def _autocommitted() -> bool:
-    """Each statement of the request's session committed itself (a read_only view's, see
+    """Each statement of the request's session committed itself (a GET's that does not write, see
     ``context.db``): nothing is left to commit, and committing would cost a round of
     SQLAlchemy. A session opened earlier (an API key's, by the scope check) is not."""
     return bool(g.get("db_autocommit"))

@@ -45,7 +45,7 @@ def _shown(business: Business) -> Shown[Business]:
 
 @blp.route("/businesses", methods=["GET"])
 @blp.auth(optional=True)  # the answer depends on the caller
-@blp.read_only
+@blp.from_replica
 @blp.arguments(BusinessQueryArgsSchema, location="query")
 @blp.response(200, page_of(BusinessSchema, compact=BusinessSummarySchema, changes=True))
 def list_businesses(
@@ -87,7 +87,7 @@ def _business_key(path: Mapping[str, Any]) -> str:
 @blp.route("/businesses/<string:business_id>", methods=["GET"])
 @blp.auth(optional=True)  # the answer depends on the caller
 @blp.public_document(_business_key)
-@blp.read_only
+@blp.from_replica
 @blp.etag
 @blp.response(200, BusinessSchema)
 def get_business(business_id: str) -> Shown[Business] | Encoded:

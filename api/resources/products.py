@@ -82,7 +82,7 @@ def list_business_products(
 
 
 @blp.route("/products", methods=["GET"])
-@blp.read_only
+@blp.from_replica
 @blp.arguments(ProductSearchQueryArgsSchema, location="query")
 @blp.response(200, page_of(ProductSchema, compact=ProductSummarySchema, changes=True))
 def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
@@ -113,7 +113,7 @@ def _count_view(path: Mapping[str, Any]) -> None:
 @blp.route("/products/<string:product_id>", methods=["GET"])
 @blp.auth(optional=True)  # the answer depends on the caller
 @blp.public_document(_product_key, served=_count_view)
-@blp.read_only
+@blp.from_replica
 @blp.etag
 @blp.response(200, ProductSchema)
 def get_product(product_id: str) -> Shown[Product] | Encoded:

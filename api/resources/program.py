@@ -277,7 +277,8 @@ def list_follow_up(args: dict[str, Any]) -> tuple[Page[service.FollowUpItem], di
 
 
 @blp.route("/stats/<any(cohort, program, region, year):group>", methods=["GET"])
-@blp.read_only
+@blp.in_transaction  # stats.roomy: memory for its sorts, for the transaction
+@blp.from_replica
 @limit("rate_limit_stats")
 @blp.auth(optional=True)
 @blp.etag

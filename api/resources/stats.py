@@ -209,6 +209,7 @@ def _finish(response: Response) -> Response:
 
 
 @blp.route(f"/{GROUP}/monthly", methods=["GET"])
+@blp.in_transaction  # stats.roomy: memory for its sorts, for the transaction
 @limit("rate_limit_stats")
 @blp.auth(optional=True)
 @blp.etag
@@ -252,6 +253,7 @@ def get_series(args: dict[str, Any], group: str) -> Any:
 
 
 @blp.route(f"/{GROUP}/survival", methods=["GET"])
+@blp.in_transaction  # stats.roomy: memory for its sorts, for the transaction
 @limit("rate_limit_stats")
 @blp.auth(optional=True)
 @blp.etag

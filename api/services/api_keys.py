@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api.db import utcnow
 from api.errors import NotFound, Unauthorized
@@ -157,5 +158,5 @@ def authenticate(session: Session, secret: str) -> Actor:
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
-        key.last_used_at = now
+        set_committed_value(key, "last_used_at", now)  # as written: nothing left to flush
     return dataclasses.replace(auth.actor_for(session, key.created_by), api_key=key)

@@ -204,8 +204,13 @@ def compute(
 def roomy(session: Session) -> None:
     """On PostgreSQL, let this transaction's sorts and hashes over the province's businesses
     and check-ins stay in memory (the default 4 MB spills them to disk) and skip JIT
-    compilation (it costs more than it saves here). One statement; nothing on SQLite."""
+    compilation (it costs more than it saves here). One statement; nothing on SQLite. A
+    GET that calls it is marked ``Blueprint.in_transaction``: without a transaction each
+    statement is its own, and the settings would be gone before the next."""
     if session.get_bind().dialect.name == "postgresql":
+        connection = session.connection()
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            raise RuntimeError("stats.roomy needs a transaction: mark the GET in_transaction")
         session.execute(
             select(func.set_config("work_mem", "64MB", True), func.set_config("jit", "off", True))
         )
