@@ -68,6 +68,28 @@ def place_order(
     return response
 
 
+def pages_of(
+    client: FlaskClient, url: str, headers: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Every page of a list, following its ``Link: rel="next"`` headers: the bodies, in order."""
+    bodies: list[dict[str, Any]] = []
+    next_url: str | None = url
+    while next_url:
+        page = client.get(next_url, headers=headers or {})
+        assert page.status_code == 200, page.json
+        bodies.append(page.json)
+        link = page.headers.get("Link")
+        next_url = link[1 : link.index(">")].replace("http://localhost", "") if link else None
+    return bodies
+
+
+def items_of(
+    client: FlaskClient, url: str, headers: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The items of every page of a list (``pages_of``)."""
+    return [item for body in pages_of(client, url, headers) for item in body["items"]]
+
+
 def error_fields(problem: dict[str, Any]) -> set[str]:
     """The paths a problem's errors name, and their top-level fields (``licences.0.kind``
     names ``licences`` too)."""

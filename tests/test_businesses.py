@@ -16,7 +16,14 @@ from api.models import Business, BusinessLicence, BusinessStatus, LicenceKind, R
 from api.schemas.businesses import BusinessSchema
 from tests.conftest import Auth
 from tests.factories import BusinessFactory
-from tests.helpers import assert_problem, category_id, error_fields, image_bytes, upload
+from tests.helpers import (
+    assert_problem,
+    category_id,
+    error_fields,
+    image_bytes,
+    items_of,
+    upload,
+)
 from tests.worlds import ADDRESS, WHATSAPP, new_business
 
 
@@ -280,7 +287,7 @@ def test_her_listed_businesses_are_what_the_orm_gives(
         ("sort=created_at&limit=3", {"sort": "created_at"}),
         ("status=paused", {"status": BusinessStatus.PAUSED}),
     ):
-        got = _all_pages(client, f"/v1/me/businesses?{query}", headers)
+        got = items_of(client, f"/v1/me/businesses?{query}", headers)
         db_session.expire_all()
         reference = service.list_owned(db_session, actor=Actor(owner), limit=100, **args)
         with app.test_request_context():
@@ -289,24 +296,13 @@ def test_her_listed_businesses_are_what_the_orm_gives(
             ]
         assert got == expected, query
         assert len(got) == (1 if "status" in query else 5)
-    mine = next(b for b in _all_pages(client, "/v1/me/businesses", headers) if b["id"] == shown.id)
+    mine = next(b for b in items_of(client, "/v1/me/businesses", headers) if b["id"] == shown.id)
     assert mine["private"]["address"] and len(mine["licences"]) == 1
     assert [p["position"] for p in mine["photos"]] == [0, 1]
-    everything = _all_pages(client, "/v1/me/businesses", headers)
+    everything = items_of(client, "/v1/me/businesses", headers)
     missing = {b["name"]: b["private"]["contact_missing"] for b in everything}
     assert missing["Anyaman Bu Siti"] == ["whatsapp"] and missing["Kue Bu Siti"] == []
     assert {b["private"]["village"]["code"] for b in everything} == {
         "32.75.11.1004",
         "32.71.01.1001",
     }
-
-
-def _all_pages(client: FlaskClient, url: str | None, headers: dict[str, str]) -> list[Any]:
-    items: list[Any] = []
-    while url:
-        page = client.get(url, headers=headers)
-        assert page.status_code == 200, page.json
-        items += page.json["items"]
-        link = page.headers.get("Link")
-        url = link[1 : link.index(">")].replace("http://localhost", "") if link else None
-    return items

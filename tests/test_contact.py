@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from api.models import Business, BusinessStatus, Lead, ProductStatus, Role, User
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, items_of
 
 
 def test_contact_reveals_the_number_with_a_prefilled_message(
@@ -227,14 +227,7 @@ def test_listed_leads_are_what_the_orm_gives(
         )
     )
     db_session.flush()
-    listed: list[dict[str, object]] = []
-    page: str | None = f"/v1/businesses/{business.id}/leads?limit=3"
-    while page:
-        answer = client.get(page, headers=owner_headers)
-        assert answer.status_code == 200, answer.json
-        listed += answer.json["items"]
-        link = answer.headers.get("Link")
-        page = link[1 : link.index(">")].replace("http://localhost", "") if link else None
+    listed = items_of(client, f"/v1/businesses/{business.id}/leads?limit=3", owner_headers)
     db_session.expire_all()
     leads = db_session.scalars(
         select(Lead)

@@ -32,6 +32,7 @@ from tests.helpers import (
     count_compressions,
     error_fields,
     image_bytes,
+    items_of,
     upload,
 )
 
@@ -464,14 +465,7 @@ def test_a_listed_order_is_what_reading_it_alone_gives(
             f"side={side}&limit=2",
             f"side={side}&updated_since={since.isoformat().replace('+00:00', 'Z')}",
         ):
-            listed: list[Any] = []
-            url: str | None = f"/v1/orders?{query}"
-            while url:
-                page = client.get(url, headers=headers)
-                assert page.status_code == 200, page.json
-                listed += page.json["items"]
-                link = page.headers.get("Link")
-                url = link[1 : link.index(">")].replace("http://localhost", "") if link else None
+            listed = items_of(client, f"/v1/orders?{query}", headers)
             assert sorted(o["id"] for o in listed) == sorted(ids), query
             for item in listed:
                 alone = client.get(f"/v1/orders/{item['id']}", headers=headers)

@@ -15,7 +15,14 @@ from api.db import utcnow
 from api.models import Availability, BusinessStatus, Product, ProductStatus, Role, User
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.helpers import assert_problem, category_id, error_fields, image_bytes, upload
+from tests.helpers import (
+    assert_problem,
+    category_id,
+    error_fields,
+    image_bytes,
+    pages_of,
+    upload,
+)
 
 
 def new_product(session: Session, **overrides: Any) -> dict[str, Any]:
@@ -196,20 +203,12 @@ def test_the_owners_etag_survives_her_figures_and_buyers_views(
     assert saved.status_code == 200, saved.json
 
 
-def _all_pages(client: FlaskClient, url: str | None, headers: dict[str, str]) -> dict[str, Any]:
-    """Every page of a list, by its Link headers: the items, and the last page's members."""
-    items: list[Any] = []
-    deleted: list[Any] = []
-    body: dict[str, Any] = {}
-    while url:
-        page = client.get(url, headers=headers)
-        assert page.status_code == 200, page.json
-        body = page.json
-        items += body["items"]
-        deleted += body.get("deleted", [])
-        link = page.headers.get("Link")
-        url = link[1 : link.index(">")].replace("http://localhost", "") if link else None
-    return {**body, "items": items, "deleted": deleted}
+def _all_pages(client: FlaskClient, url: str, headers: dict[str, str]) -> dict[str, Any]:
+    """Every page of a list: the items and tombstones of all, the last page's other members."""
+    bodies = pages_of(client, url, headers)
+    items = [item for body in bodies for item in body["items"]]
+    deleted = [gone for body in bodies for gone in body.get("deleted", [])]
+    return {**bodies[-1], "items": items, "deleted": deleted}
 
 
 def test_a_business_s_listed_products_are_what_the_orm_gives(
