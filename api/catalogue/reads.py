@@ -231,9 +231,14 @@ def products(
 
 def _product_rows(session: Session, product_ids: Sequence[str]) -> dict[str, list[Row[Any]]]:
     """The rows of each product (one per photo, in order), by id."""
+    return _rows_by_id(session, _PRODUCTS_BY_IDS, product_ids)
+
+
+def _rows_by_id(session: Session, statement: Any, ids: Sequence[str]) -> dict[str, list[Row[Any]]]:
+    """The rows of a statement of ``ids`` (one per photo, in order), grouped by id."""
     rows: dict[str, list[Row[Any]]] = {}
-    if product_ids:
-        for row in read_rows(session, _PRODUCTS_BY_IDS, {"ids": list(product_ids)}):
+    if ids:
+        for row in read_rows(session, statement, {"ids": list(ids)}):
             rows.setdefault(row.id, []).append(row)
     return rows
 
@@ -259,13 +264,14 @@ def public_businesses(
     session: Session, ids: Sequence[str], *, url: Callable[[str], str]
 ) -> list[PublicListing]:
     """The public documents of businesses known to be public, in the order of the ids."""
-    rows: dict[str, list[Row[Any]]] = {}
-    for row in read_rows(session, _BUSINESSES_BY_IDS, {"ids": list(ids)}):
-        # Found public by the page's query, but hidden, paused or closed since (a document
-        # read now may be kept and served by itself): left out, as a product would be.
-        if shown(Business, row.status, row.hidden_at):
-            rows.setdefault(row.id, []).append(row)
-    ordered = [rows[i] for i in ids if i in rows]
+    rows = _rows_by_id(session, _BUSINESSES_BY_IDS, ids)
+    # Found public by the page's query, but hidden, paused or closed since (a document read
+    # now may be kept and served by itself): left out, as a product would be.
+    ordered = [
+        rows[i]
+        for i in ids
+        if i in rows and shown(Business, rows[i][0].status, rows[i][0].hidden_at)
+    ]
     documents = _businesses(session, ordered, url)
     return [
         PublicListing(
@@ -285,10 +291,7 @@ def businesses_with_private(
     """The documents of businesses with their ``private`` part, whatever their status (an
     owner's own list), in the order of the ids; who may see them is the caller's business.
     Never kept: the cache holds public documents only."""
-    rows: dict[str, list[Row[Any]]] = {}
-    if ids:
-        for row in read_rows(session, _OWN_BUSINESSES_BY_IDS, {"ids": list(ids)}):
-            rows.setdefault(row.id, []).append(row)
+    rows = _rows_by_id(session, _OWN_BUSINESSES_BY_IDS, ids)
     ordered = [rows[i] for i in ids if i in rows]
     documents = _businesses(session, ordered, url)
     for document, group in zip(documents, ordered, strict=True):
