@@ -114,13 +114,15 @@ class ReplicaRouter:
             with self.replica.connect() as conn:
                 # LOCAL: this transaction only, never the pooled connection requests reuse.
                 conn.execute(text(f"SET LOCAL statement_timeout = {CHECK_STATEMENT_TIMEOUT_MS}"))
-                replayed = conn.execute(
-                    text("SELECT pg_last_wal_replay_lsn() - '0/0'")
-                ).scalar_one()
+                # pg_is_in_recovery, not a NULL replay position: a server that went through
+                # crash recovery, or a promoted standby, keeps its last replayed position.
+                in_recovery, replayed = conn.execute(
+                    text("SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'")
+                ).one()
         except Exception as error:  # down, refusing, timing out: skip it for a while
             self._fail(now, f"unreachable: {type(error).__name__}")
             return
-        if replayed is None:  # promoted, or not a standby: not a replica to route to
+        if not in_recovery or replayed is None:  # promoted, or not a standby: not a replica
             self._fail(now, "not in recovery")
             return
         fresh = [at for at, lsn in self._samples if lsn <= int(replayed)]
