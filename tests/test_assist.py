@@ -95,6 +95,29 @@ def test_a_facilitator_acts_for_her_under_a_grant_and_both_are_recorded(
     assert held[0]["active"] is False
 
 
+def test_no_one_acts_for_a_suspended_account_whatever_her_grant(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    alumna, alumna_h = auth.as_role(Role.ALUMNA)
+    business = BusinessFactory(owner_id=alumna.id)
+    facilitator: User = UserFactory(role=Role.FACILITATOR)
+    granted = client.post(
+        "/v1/me/assist-grants", json={"facilitator_id": facilitator.id, "days": 7}, headers=alumna_h
+    )
+    assert granted.status_code == 201
+    acting = {**auth.headers(facilitator), "X-On-Behalf-Of": alumna.id}
+    assert client.get(f"/v1/businesses/{business.id}/products", headers=acting).status_code == 200
+    alumna.suspended_at = utcnow()  # as moderation suspends her (services.moderation)
+    db_session.flush()
+    for response in (
+        client.get(f"/v1/businesses/{business.id}/products", headers=acting),
+        client.post(f"/v1/businesses/{business.id}/pause", headers=acting),
+    ):
+        assert_problem(response, 403, "account_suspended")
+    db_session.expire_all()
+    assert db_session.get(type(business), business.id).status == BusinessStatus.ACTIVE
+
+
 def test_an_expired_grant_no_longer_works(
     client: FlaskClient, auth: Auth, db_session: Session
 ) -> None:

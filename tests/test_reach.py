@@ -748,6 +748,14 @@ def test_butuh_bantuan_turns_into_a_mentoring_request_or_a_need_in_one_call(
     assert_problem(client.post(path, json=request, headers=stranger), 404)
     assert_problem(client.post(path, json=request, headers=world.admin_h), 403)
 
+    # Her ask does not lift a suspension: no one acts for a suspended account.
+    world.alumna.suspended_at = utcnow()
+    db_session.flush()
+    before = db_session.scalar(select(func.count()).select_from(MentoringRequest))
+    refused = client.post(path, json=request, headers=world.facilitator_h)
+    assert_problem(refused, 403, "account_suspended")
+    assert db_session.scalar(select(func.count()).select_from(MentoringRequest)) == before
+
 
 # -- the job engine for real: committed rows, the embedded thread and RQ workers -------------
 

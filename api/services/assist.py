@@ -2,7 +2,8 @@
 
 The facilitator sends ``X-On-Behalf-Of: <her user id>``; the request then runs as her, with
 ``Actor.assisted_by`` set, so every rule applies as for her and every event and audit entry
-records both identities. Her password, contact details and grants stay hers alone.
+records both identities. Her password, contact details and grants stay hers alone. A
+suspended account is acted for by no one, as it signs in nowhere (403 ``account_suspended``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from api.db import utcnow
 from api.errors import Forbidden, NotFound, ValidationFailed
 from api.models import AssistGrant, Role, User
 from api.services import events
+from api.services.auth import refuse_suspended
 from api.services.authz import Actor
 
 MAX_DAYS = 90
@@ -36,7 +38,14 @@ def acting_for(session: Session, *, facilitator: Actor, alumna_id: str) -> Actor
     alumna = session.get(User, alumna_id) if grant else None
     if alumna is None:
         raise Forbidden("no_assist_grant")
-    return Actor(user=alumna, assisted_by=facilitator.user)
+    return as_her(alumna, facilitator=facilitator.user)
+
+
+def as_her(alumna: User, *, facilitator: User) -> Actor:
+    """The alumna as actor, assisted by the facilitator (whoever checked that she may be):
+    refused when her account is suspended, which her grant or her ask does not lift."""
+    refuse_suspended(alumna)
+    return Actor(user=alumna, assisted_by=facilitator)
 
 
 def grant(session: Session, *, actor: Actor, facilitator_id: str, days: int) -> AssistGrant:

@@ -868,7 +868,7 @@ def refer(
         # Without her ask, only her grant lets the facilitator act for her (403 otherwise).
         her = assist.acting_for(session, facilitator=actor, alumna_id=owner.id)
     else:
-        her = Actor(user=owner, assisted_by=actor.user)
+        her = assist.as_her(owner, facilitator=actor.user)
     kind = data["kind"]
     made: Any
     if kind == "mentoring_request":
