@@ -606,6 +606,18 @@ PROBLEMS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Not while assisting", "Only she can do this herself."),
         "id": ("Tidak saat mendampingi", "Hanya ia sendiri yang dapat melakukan ini."),
     },
+    "her_account_suspended": {
+        "en": (
+            "Her account is suspended",
+            "The moderators suspended this account: no one acts for it or recovers it until"
+            " they lift the suspension.",
+        ),
+        "id": (
+            "Akunnya ditangguhkan",
+            "Moderator menangguhkan akun ini: tidak ada yang dapat bertindak atas namanya atau"
+            " memulihkannya sampai penangguhan dicabut.",
+        ),
+    },
     "account_suspended": {
         "en": ("Account suspended", "This account is suspended by the moderators."),
         "id": ("Akun ditangguhkan", "Akun ini ditangguhkan oleh moderator."),

@@ -113,7 +113,7 @@ def test_no_one_acts_for_a_suspended_account_whatever_her_grant(
         client.get(f"/v1/businesses/{business.id}/products", headers=acting),
         client.post(f"/v1/businesses/{business.id}/pause", headers=acting),
     ):
-        assert_problem(response, 403, "account_suspended")
+        assert_problem(response, 403, "her_account_suspended")
     db_session.expire_all()
     assert db_session.get(type(business), business.id).status == BusinessStatus.ACTIVE
 

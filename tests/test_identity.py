@@ -462,6 +462,29 @@ def test_recovery_with_a_code_handed_to_the_facilitator(
     assert login(client, "085794445555", "sandi-baru-saya").status_code == 200
 
 
+def test_a_suspended_account_is_not_recovered_nor_reset_by_an_earlier_code(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    woman, _facilitator, fac_h = _graduate(db_session, auth)
+    handed = client.post("/v1/account-recoveries", json={"user_id": woman.id}, headers=fac_h)
+    assert handed.status_code == 201
+    password_hash = woman.password_hash
+    woman.suspended_at = utcnow()  # as moderation suspends her (services.moderation)
+    db_session.flush()
+    codes_before = db_session.scalar(select(func.count()).select_from(OneTimeCode))
+    refused = client.post("/v1/account-recoveries", json={"user_id": woman.id}, headers=fac_h)
+    assert_problem(refused, 403, "her_account_suspended")
+    assert db_session.scalar(select(func.count()).select_from(OneTimeCode)) == codes_before
+    # The code handed to her before the suspension no longer sets a password.
+    late = client.post(
+        RESET + "/confirm",
+        json={"phone": "085794445555", "code": handed.json["code"], "new_password": "sandi-baru"},
+    )
+    assert_problem(late, 422, "invalid_code")
+    db_session.expire_all()
+    assert db_session.get(User, woman.id).password_hash == password_hash
+
+
 def test_recovery_is_refused_out_of_scope_and_for_staff(
     client: FlaskClient, auth: Auth, db_session: Session
 ) -> None:

@@ -687,6 +687,30 @@ def test_she_opts_in_to_the_events_she_chooses_and_they_reach_her(
     assert len([m for m in messages(db_session) if m.template == "event.notice"]) == 1
 
 
+def test_a_suspended_account_s_answer_changes_nothing(
+    world: Office, client: FlaskClient, db_session: Session
+) -> None:
+    from api.models import CheckIn
+
+    app = client.application
+    assert ask(app, db_session)["asked"] == 1  # asked before the suspension
+    world.alumna.suspended_at = utcnow()
+    db_session.flush()
+    with app.app_context():
+        for payload in ("checkin:no", "checkin:help"):
+            outcome = reach.answer(
+                db_session,
+                get_state(app).tools.messenger,
+                world.alumna.id,
+                payload,
+                channel=Channel.WHATSAPP,
+            )
+            assert outcome == "suspended"
+    assert db_session.scalar(select(func.count()).select_from(CheckIn)) == 0
+    prompt = db_session.scalars(select(CheckInPrompt)).one()
+    assert prompt.answer is None and prompt.answered_at is None
+
+
 def test_butuh_bantuan_turns_into_a_mentoring_request_or_a_need_in_one_call(
     world: Office, client: FlaskClient, db_session: Session, auth: Auth
 ) -> None:
@@ -753,7 +777,7 @@ def test_butuh_bantuan_turns_into_a_mentoring_request_or_a_need_in_one_call(
     db_session.flush()
     before = db_session.scalar(select(func.count()).select_from(MentoringRequest))
     refused = client.post(path, json=request, headers=world.facilitator_h)
-    assert_problem(refused, 403, "account_suspended")
+    assert_problem(refused, 403, "her_account_suspended")
     assert db_session.scalar(select(func.count()).select_from(MentoringRequest)) == before
 
 

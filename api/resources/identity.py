@@ -44,7 +44,8 @@ def start_account_recovery(data: dict[str, Any]) -> identity.Recovery:
     verified phone; without, the answer holds a one-time reset code to give her in person. She
     sets a new password with it at POST /v1/auth/password-reset/confirm, which signs her out
     everywhere. She is told on every verified channel; the audit log names you both. Refused
-    (403 `recovery_not_for_staff`) for facilitator and admin accounts.
+    (403 `recovery_not_for_staff`) for facilitator and admin accounts, and (403
+    `her_account_suspended`) while the moderators suspend hers.
     """
     return identity.start_recovery(
         db(),

@@ -206,7 +206,7 @@ def refer_from_caseload(data: dict[str, Any], business_id: str) -> dict[str, Any
     """Turn a caseload item into a mentoring request or a support need for her, in one call.
     You act as her (assisted: the event and the audit log name you both) when she asked for
     help ("Butuh bantuan", or support wanted in this or last month's check-in), or under her
-    assist grant (403 `no_assist_grant` otherwise, `account_suspended` while she is
+    assist grant (403 `no_assist_grant` otherwise, `her_account_suspended` while she is
     suspended); the outreach is recorded as `referred`.
     Facilitators of her cohort only."""
     done, made = program.refer(db(), actor=current_actor(), business_id=business_id, data=data)

@@ -3,7 +3,8 @@
 The facilitator sends ``X-On-Behalf-Of: <her user id>``; the request then runs as her, with
 ``Actor.assisted_by`` set, so every rule applies as for her and every event and audit entry
 records both identities. Her password, contact details and grants stay hers alone. A
-suspended account is acted for by no one, as it signs in nowhere (403 ``account_suspended``).
+suspended account is acted for by no one, as it signs in nowhere (403
+``her_account_suspended``: the facilitator's own account is fine).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from api.db import utcnow
 from api.errors import Forbidden, NotFound, ValidationFailed
 from api.models import AssistGrant, Role, User
 from api.services import events
-from api.services.auth import refuse_suspended
 from api.services.authz import Actor
 
 MAX_DAYS = 90
@@ -44,8 +44,14 @@ def acting_for(session: Session, *, facilitator: Actor, alumna_id: str) -> Actor
 def as_her(alumna: User, *, facilitator: User) -> Actor:
     """The alumna as actor, assisted by the facilitator (whoever checked that she may be):
     refused when her account is suspended, which her grant or her ask does not lift."""
-    refuse_suspended(alumna)
+    refuse_suspended_for_her(alumna)
     return Actor(user=alumna, assisted_by=facilitator)
+
+
+def refuse_suspended_for_her(alumna: User) -> None:
+    """Staff do nothing as or for a suspended account (acting for her, recovering it)."""
+    if alumna.suspended_at is not None:
+        raise Forbidden("her_account_suspended")
 
 
 def grant(session: Session, *, actor: Actor, facilitator_id: str, days: int) -> AssistGrant:

@@ -20,7 +20,7 @@ from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import AuthSession, Channel, CodePurpose, OneTimeCode, Role, User
 from api.security import Security
-from api.services import audit, auth, codes, program
+from api.services import assist, audit, auth, codes, program
 from api.services.authz import Actor, authorize
 from api.services.codes import CodePolicy
 from api.services.messaging import IDENTIFIERS, Messenger, OutboxProvider, Provider, delivery, rules
@@ -424,7 +424,8 @@ def confirm_password_reset(
         address=address,
     )
     user = session.get(User, row.user_id) if row.user_id else None
-    if user is None or user.erased_at is not None:
+    # A code sent before her account was suspended (or erased) no longer works.
+    if user is None or user.erased_at is not None or user.suspended_at is not None:
         raise ValidationFailed("invalid_code", errors={"code": ["Wrong or expired code."]})
     session.delete(row)
     new_phone = (row.payload or {}).get("new_phone")
@@ -524,6 +525,7 @@ def start_recovery(
         raise NotFound()
     if user.role in STAFF:
         raise Forbidden("recovery_not_for_staff")
+    assist.refuse_suspended_for_her(user)  # as her own reset: no code for a suspended account
     facilitator = actor.require_user()
     destination = phone or user.phone or user.email or ""
     codes.note_send(session, policy=tools.policy, destination=destination, address=address)

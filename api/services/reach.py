@@ -149,11 +149,15 @@ def _open_prompt(session: Session, user_id: str) -> CheckInPrompt | None:
 def answer(
     session: Session, messenger: Any, user_id: str, payload: str, *, channel: Channel
 ) -> str:
-    """Her answer (a button's payload) to the latest question; what became of it."""
+    """Her answer (a button's payload) to the latest question; what became of it. A suspended
+    account's answer changes nothing (a question sent before the suspension), as she could
+    not sign in to answer it either."""
     prompt = _open_prompt(session, user_id)
     user = session.get(User, user_id)
     if prompt is None or user is None:
         return "no_question"
+    if user.suspended_at is not None:
+        return "suspended"
     business = session.get(Business, prompt.business_id)
     if business is None:
         return "no_question"
