@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import socket
 import time
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from api import create_app
 from api.config import ConfigError, load_settings
@@ -88,42 +89,39 @@ def test_a_primary_that_went_through_crash_recovery_is_not_used_as_a_replica(
     database_url: str, app: Flask
 ) -> None:
     """A server started after a crash replays its WAL and then keeps reporting that position
-    from pg_last_wal_replay_lsn(), though it is not a standby (as CI's server did once). A
-    role whose search_path puts a stand-in for that function before pg_catalog's makes this
-    database such a server; the router must still see that it is not in recovery."""
-    url = make_url(database_url)
-    role = f"crash_recovered_{url.database}"[:63]
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS crash_recovered CASCADE"))
-        conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
-        conn.execute(text("CREATE SCHEMA crash_recovered"))
-        conn.execute(text(f'GRANT USAGE ON SCHEMA crash_recovered TO "{role}"'))
-        conn.execute(
-            text(
-                "CREATE OR REPLACE FUNCTION crash_recovered.pg_last_wal_replay_lsn() "
-                "RETURNS pg_lsn LANGUAGE sql AS $$ SELECT '0/1'::pg_lsn $$"
-            )
-        )
-        conn.execute(text(f'ALTER ROLE "{role}" SET search_path = crash_recovered, pg_catalog'))
-    replica_url = url.set(username=role).render_as_string(hide_password=False)
-    seen = create_engine(replica_url)
-    with seen.connect() as probe:  # the stand-in is what the role sees
-        assert probe.execute(text("SELECT pg_last_wal_replay_lsn()::text")).scalar() == "0/1"
-    seen.dispose()
+    from pg_last_wal_replay_lsn(), though it is not a standby (as CI's server did once). The
+    replica's connections here see a stand-in for that function before pg_catalog's (their
+    search_path), which makes this database such a server; the router must still see that it
+    is not in recovery."""
+    admin = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
     running = create_app(
-        {**TEST_SETTINGS, "database_url": database_url, "database_replica_url": replica_url}
+        {**TEST_SETTINGS, "database_url": database_url, "database_replica_url": database_url}
     )
+    router = get_state(running).replica
+    assert router is not None
+
+    @event.listens_for(router.replica, "connect")
+    def crash_recovered(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("SET search_path = crash_recovered, pg_catalog")
+        dbapi_connection.commit()  # kept past the pool's rollback on return
+
     try:
+        with admin.connect() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS crash_recovered CASCADE"))
+            conn.execute(text("CREATE SCHEMA crash_recovered"))
+            conn.execute(
+                text(
+                    "CREATE FUNCTION crash_recovered.pg_last_wal_replay_lsn() "
+                    "RETURNS pg_lsn LANGUAGE sql AS $$ SELECT '0/1'::pg_lsn $$"
+                )
+            )
+        with router.replica.connect() as probe:  # the stand-in is what the replica answers
+            assert probe.execute(text("SELECT pg_last_wal_replay_lsn()::text")).scalar() == "0/1"
         assert running.test_client().get("/v1/products?limit=1").status_code == 200
         wait_for_reason(running, "not in recovery")
     finally:
         get_state(running).engine.dispose()
-        router = get_state(running).replica
-        assert router is not None
         router.replica.dispose()
         with admin.connect() as conn:
-            conn.execute(text("DROP SCHEMA crash_recovered CASCADE"))
-            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+            conn.execute(text("DROP SCHEMA IF EXISTS crash_recovered CASCADE"))
         admin.dispose()
