@@ -130,6 +130,15 @@ def test_revoked_expired_unknown_and_orphaned_keys_are_refused(
         client.get("/v1/categories", headers={"X-API-Key": soon["secret"]}), 401, "invalid_api_key"
     )
 
+    # Its maker is suspended: the key stops working, and works again once she is restored.
+    fourth = {"X-API-Key": company.key(client, "catalogue:read")["secret"]}
+    company.admin.suspended_at = utcnow()
+    db_session.flush()
+    assert_problem(client.get("/v1/categories", headers=fourth), 401, "invalid_api_key")
+    company.admin.suspended_at = None
+    db_session.flush()
+    assert client.get("/v1/categories", headers=fourth).status_code == 200
+
     # Its maker leaves the organisation: the key stops working.
     third = company.key(client, "catalogue:read")
     db_session.execute(

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import api.security
+from api.db import utcnow
 from api.models import AuthSession, LoginFailure, Role, User
 from api.security import JWT_AUDIENCE, JWT_ISSUER, JWT_LEEWAY_SECONDS, VERIFIED_TOKENS_KEPT
 from api.state import get_state
@@ -176,6 +177,17 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_family(client: FlaskClient)
         ).status_code
         == 200
     )
+
+
+def test_a_suspended_account_s_refresh_is_refused(client: FlaskClient, db_session: Session) -> None:
+    """Moderation revokes her sessions; a session left open (suspended by hand in the
+    database) still gets no new token."""
+    user = UserFactory()
+    tokens = login(client, user)
+    user.suspended_at = utcnow()
+    db_session.flush()
+    refused = client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert_problem(refused, 403, "account_suspended")
 
 
 def test_unknown_refresh_token_is_401(client: FlaskClient) -> None:

@@ -17,6 +17,7 @@ from api import create_app
 from api.db import utcnow
 from api.models import (
     AuditEntry,
+    AuthSession,
     Channel,
     ClaimStatus,
     Cohort,
@@ -382,6 +383,25 @@ def test_sign_in_by_code_is_her_choice(
     assert client.get("/v1/me", headers=bearer(tokens.json)).json["id"] == user.id
     again = client.post("/v1/auth/sign-in-code/confirm", json={**ask, "code": code})
     assert_problem(again, 422, "invalid_code")
+
+
+def test_a_sign_in_code_does_not_open_a_suspended_account(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """Suspension through moderation deletes her codes; one still there (suspended by hand in
+    the database, or a race with the suspension) is refused at confirm, no session opened."""
+    user, _ = auth.as_role(Role.ALUMNA, phone="+6285793336666")
+    user.code_sign_in = True
+    db_session.flush()
+    ask = {"phone": "085793336666"}
+    assert client.post("/v1/auth/sign-in-code", json=ask).status_code == 202
+    code = outbox_code(client, "+6285793336666")
+    sessions = db_session.scalar(select(func.count()).select_from(AuthSession))
+    user.suspended_at = utcnow()
+    db_session.flush()
+    refused = client.post("/v1/auth/sign-in-code/confirm", json={**ask, "code": code})
+    assert_problem(refused, 403, "account_suspended")
+    assert db_session.scalar(select(func.count()).select_from(AuthSession)) == sessions
 
 
 def test_sign_in_by_code_needs_a_verified_phone(

@@ -7,7 +7,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import AuditEntry, ProductStatus, Role, StaffRegion, User
+from api.models import (
+    AuditEntry,
+    AuthSession,
+    OneTimeCode,
+    ProductStatus,
+    Role,
+    StaffRegion,
+    User,
+)
 from tests.conftest import Auth
 from tests.factories import PASSWORD, BusinessFactory, ProductFactory, UserFactory
 from tests.helpers import assert_problem
@@ -106,7 +114,8 @@ def test_a_reported_user_is_suspended_by_a_national_admin_only(
         headers=national,
     )
     assert suspended.status_code == 200
-    assert_problem(client.get("/v1/me", headers=troll_h), 403, "account_suspended")
+    # Signed out (her token refused); signing in again tells her why.
+    assert_problem(client.get("/v1/me", headers=troll_h), 401, "invalid_token")
     login = client.post("/v1/auth/login", json={"email": "troll@example.id", "password": PASSWORD})
     assert_problem(login, 403, "account_suspended")
     wrong = client.post(
@@ -118,7 +127,52 @@ def test_a_reported_user_is_suspended_by_a_national_admin_only(
         json={"reason": "Sudah minta maaf"},
         headers=national,
     )
-    assert client.get("/v1/me", headers=troll_h).status_code == 200
+    # Her old token stays refused; she signs in again.
+    assert_problem(client.get("/v1/me", headers=troll_h), 401, "invalid_token")
+    again = client.post("/v1/auth/login", json={"email": "troll@example.id", "password": PASSWORD})
+    assert again.status_code == 200
+
+
+def test_a_suspension_signs_her_out_everywhere_and_voids_her_codes(
+    client: FlaskClient, auth: Auth, db_session: Session
+) -> None:
+    """Whoever holds her session or a code sent to her (someone else using her account, the
+    reason she may be suspended for) holds nothing once she is suspended, even once it is lifted."""
+    her, _ = auth.as_role(Role.ALUMNA, email="dipakai@example.id")
+    tokens = client.post(
+        "/v1/auth/login", json={"email": "dipakai@example.id", "password": PASSWORD}
+    ).json
+    signed_in = {"Authorization": f"Bearer {tokens['access_token']}"}
+    sent = client.post("/v1/auth/password-reset", json={"email": "dipakai@example.id"})
+    assert sent.status_code == 202
+
+    def codes() -> int:
+        return len(
+            db_session.scalars(select(OneTimeCode).where(OneTimeCode.user_id == her.id)).all()
+        )
+
+    assert codes() == 1
+    _, reporter = auth.as_role(Role.BUYER)
+    made = client.post(
+        "/v1/reports",
+        json={"target_type": "user", "target_id": her.id, "reason": "Akun dipakai orang lain"},
+        headers=reporter,
+    ).json
+    national = admin(auth, db_session)
+    hidden = client.post(
+        f"/v1/moderation/reports/{made['id']}/hide", json={"reason": "Dipakai"}, headers=national
+    )
+    assert hidden.status_code == 200
+    db_session.expire_all()
+    assert codes() == 0
+    sessions = db_session.scalars(select(AuthSession).where(AuthSession.user_id == her.id)).all()
+    assert sessions and all(s.revoke_reason == "suspended" for s in sessions)
+    client.post(
+        f"/v1/moderation/reports/{made['id']}/restore", json={"reason": "Aman"}, headers=national
+    )
+    assert_problem(client.get("/v1/me", headers=signed_in), 401, "invalid_token")
+    refreshed = client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert_problem(refreshed, 401)
 
 
 def test_dismissing_changes_nothing(client: FlaskClient, auth: Auth, db_session: Session) -> None:

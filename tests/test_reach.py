@@ -35,6 +35,7 @@ from api.models import (
 )
 from api.services import reach
 from api.services.messaging import delivery, inbound, rules
+from api.services.reach import REMIND_DAYS
 from api.state import get_state
 from tests.conftest import Auth, app_with
 from tests.helpers import assert_problem
@@ -687,7 +688,7 @@ def test_she_opts_in_to_the_events_she_chooses_and_they_reach_her(
     assert len([m for m in messages(db_session) if m.template == "event.notice"]) == 1
 
 
-def test_a_suspended_account_s_answer_changes_nothing(
+def test_a_suspended_account_is_not_reminded_and_her_answer_changes_nothing(
     world: Office, client: FlaskClient, db_session: Session
 ) -> None:
     from api.models import CheckIn
@@ -695,20 +696,39 @@ def test_a_suspended_account_s_answer_changes_nothing(
     app = client.application
     assert ask(app, db_session)["asked"] == 1  # asked before the suspension
     world.alumna.suspended_at = utcnow()
-    db_session.flush()
+    db_session.commit()
+    later = utcnow() + dt.timedelta(days=REMIND_DAYS + 1)
+    assert ask(app, db_session, now=later)["reminded"] == 0
+    sent = db_session.scalar(select(func.count()).select_from(Message))
     with app.app_context():
-        for payload in ("checkin:no", "checkin:help"):
-            outcome = reach.answer(
-                db_session,
-                get_state(app).tools.messenger,
-                world.alumna.id,
-                payload,
+        replies = []
+        for n, text in enumerate(("tidak", "butuh bantuan")):
+            reply = InboundMessage(
+                provider="whatsapp",
+                provider_id=f"wamid.suspended.{n}",
+                kind="reply",
+                user_id=world.alumna.id,
                 channel=Channel.WHATSAPP,
+                text=text,
             )
-            assert outcome == "suspended"
+            db_session.add(reply)
+            db_session.commit()
+            replies.append(reply.id)
+        state = get_state(app)
+        outcomes = [
+            inbound.process(state.sessionmaker, state.settings, state.tools.messenger, i)
+            for i in replies
+        ]
+    assert outcomes == ["suspended", "suspended"]
+    db_session.expire_all()
+    stored = db_session.scalars(
+        select(InboundMessage.outcome).where(InboundMessage.id.in_(replies))
+    )
+    assert list(stored) == ["suspended", "suspended"]
     assert db_session.scalar(select(func.count()).select_from(CheckIn)) == 0
+    assert db_session.scalar(select(func.count()).select_from(Message)) == sent  # no reply
     prompt = db_session.scalars(select(CheckInPrompt)).one()
-    assert prompt.answer is None and prompt.answered_at is None
+    assert (prompt.stage, prompt.answer, prompt.answered_at) == ("asked", None, None)
 
 
 def test_butuh_bantuan_turns_into_a_mentoring_request_or_a_need_in_one_call(

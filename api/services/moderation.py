@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,9 @@ from api.catalogue import changes as catalogue_changes
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import (
+    AuthSession,
     Business,
+    OneTimeCode,
     Product,
     Report,
     ReportStatus,
@@ -24,7 +26,7 @@ from api.models import (
     User,
 )
 from api.pagination import Page, paginate, sort_options
-from api.services import businesses, events, products, regions
+from api.services import auth, businesses, events, products, regions
 from api.services import reviews as review_service
 from api.services.authz import Actor
 
@@ -176,4 +178,9 @@ def _set_hidden(
         if actor.regions is not None:
             raise Forbidden("out_of_scope")
         user.suspended_at, user.suspended_reason = now, reason if hidden else None
+        if hidden:
+            # Signed out everywhere, and no code sent before (a reset, a sign-in code, one
+            # handed by her facilitator) outlives the suspension to work once it is lifted.
+            auth.revoke_sessions(session, AuthSession.user_id == user.id, reason="suspended")
+            session.execute(delete(OneTimeCode).where(OneTimeCode.user_id == user.id))
     session.flush()

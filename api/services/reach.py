@@ -109,8 +109,8 @@ def send_check_ins(
     ):
         owned = session.get(Business, prompt.business_id)
         owner = session.get(User, prompt.user_id)
-        if owned is None or owner is None or not owner.phone:
-            continue
+        if owned is None or owner is None or not owner.phone or owner.suspended_at is not None:
+            continue  # (suspended since she was asked: not reminded, as she is not asked)
         prompt.stage, prompt.reminded_at = "reminded", now
         _ask(session, messenger, owner, owned, "checkin.remind")
         counts["reminded"] += 1
