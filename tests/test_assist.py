@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from api.db import utcnow
 from api.models import (
     AssistGrant,
     AuditEntry,
+    Business,
     BusinessStatus,
     Event,
     Order,
@@ -28,14 +30,38 @@ from tests.factories import BusinessFactory, UserFactory
 from tests.helpers import Shop, assert_problem, category_id
 
 
+@dataclass
+class Pair:
+    """An alumna with her business, and a facilitator with the headers to act for her."""
+
+    alumna: User
+    alumna_h: dict[str, str]
+    business: Business
+    facilitator: User
+    fac_h: dict[str, str]
+    acting: dict[str, str]
+
+
+def pair(auth: Auth) -> Pair:
+    alumna, alumna_h = auth.as_role(Role.ALUMNA)
+    facilitator: User = UserFactory(role=Role.FACILITATOR)
+    fac_h = auth.headers(facilitator)
+    return Pair(
+        alumna,
+        alumna_h,
+        BusinessFactory(owner_id=alumna.id),
+        facilitator,
+        fac_h,
+        {**fac_h, "X-On-Behalf-Of": alumna.id},
+    )
+
+
 def test_a_facilitator_acts_for_her_under_a_grant_and_both_are_recorded(
     client: FlaskClient, auth: Auth, db_session: Session
 ) -> None:
-    alumna, alumna_h = auth.as_role(Role.ALUMNA)
-    business = BusinessFactory(owner_id=alumna.id)
-    facilitator: User = UserFactory(role=Role.FACILITATOR)
-    fac_h = auth.headers(facilitator)
-    acting = {**fac_h, "X-On-Behalf-Of": alumna.id}
+    two = pair(auth)
+    alumna, alumna_h, business = two.alumna, two.alumna_h, two.business
+    facilitator, fac_h, acting = two.facilitator, two.fac_h, two.acting
     product = {
         "name": "Kue sagu keju",
         "category_id": category_id(db_session, "snacks-cakes"),
@@ -98,14 +124,14 @@ def test_a_facilitator_acts_for_her_under_a_grant_and_both_are_recorded(
 def test_no_one_acts_for_a_suspended_account_whatever_her_grant(
     client: FlaskClient, auth: Auth, db_session: Session
 ) -> None:
-    alumna, alumna_h = auth.as_role(Role.ALUMNA)
-    business = BusinessFactory(owner_id=alumna.id)
-    facilitator: User = UserFactory(role=Role.FACILITATOR)
+    two = pair(auth)
+    alumna, business, acting = two.alumna, two.business, two.acting
     granted = client.post(
-        "/v1/me/assist-grants", json={"facilitator_id": facilitator.id, "days": 7}, headers=alumna_h
+        "/v1/me/assist-grants",
+        json={"facilitator_id": two.facilitator.id, "days": 7},
+        headers=two.alumna_h,
     )
     assert granted.status_code == 201
-    acting = {**auth.headers(facilitator), "X-On-Behalf-Of": alumna.id}
     assert client.get(f"/v1/businesses/{business.id}/products", headers=acting).status_code == 200
     alumna.suspended_at = utcnow()  # as moderation suspends her (services.moderation)
     db_session.flush()

@@ -28,6 +28,20 @@ def admin(auth: Auth, db_session: Session, *codes: str) -> dict[str, str]:
     return auth.headers(user)
 
 
+def reported(
+    client: FlaskClient, auth: Auth, db_session: Session, target_type: str, target_id: str
+) -> tuple[str, dict[str, str]]:
+    """A buyer's report on the target, and the headers of an admin who works everywhere."""
+    _, reporter = auth.as_role(Role.BUYER)
+    made = client.post(
+        "/v1/reports",
+        json={"target_type": target_type, "target_id": target_id, "reason": "Tidak wajar"},
+        headers=reporter,
+    )
+    assert made.status_code == 201, made.json
+    return made.json["id"], admin(auth, db_session)
+
+
 def test_a_reported_product_is_hidden_and_restored_by_an_admin_in_scope(
     client: FlaskClient, auth: Auth, db_session: Session
 ) -> None:
@@ -152,15 +166,9 @@ def test_a_suspension_signs_her_out_everywhere_and_voids_her_codes(
         )
 
     assert codes() == 1
-    _, reporter = auth.as_role(Role.BUYER)
-    made = client.post(
-        "/v1/reports",
-        json={"target_type": "user", "target_id": her.id, "reason": "Akun dipakai orang lain"},
-        headers=reporter,
-    ).json
-    national = admin(auth, db_session)
+    report, national = reported(client, auth, db_session, "user", her.id)
     hidden = client.post(
-        f"/v1/moderation/reports/{made['id']}/hide", json={"reason": "Dipakai"}, headers=national
+        f"/v1/moderation/reports/{report}/hide", json={"reason": "Dipakai"}, headers=national
     )
     assert hidden.status_code == 200
     db_session.expire_all()
@@ -168,7 +176,7 @@ def test_a_suspension_signs_her_out_everywhere_and_voids_her_codes(
     sessions = db_session.scalars(select(AuthSession).where(AuthSession.user_id == her.id)).all()
     assert sessions and all(s.revoke_reason == "suspended" for s in sessions)
     client.post(
-        f"/v1/moderation/reports/{made['id']}/restore", json={"reason": "Aman"}, headers=national
+        f"/v1/moderation/reports/{report}/restore", json={"reason": "Aman"}, headers=national
     )
     assert_problem(client.get("/v1/me", headers=signed_in), 401, "invalid_token")
     refreshed = client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
@@ -177,15 +185,9 @@ def test_a_suspension_signs_her_out_everywhere_and_voids_her_codes(
 
 def test_dismissing_changes_nothing(client: FlaskClient, auth: Auth, db_session: Session) -> None:
     business = BusinessFactory()
-    _, reporter = auth.as_role(Role.BUYER)
-    made = client.post(
-        "/v1/reports",
-        json={"target_type": "business", "target_id": business.id, "reason": "Tutup?"},
-        headers=reporter,
-    ).json
-    national = admin(auth, db_session)
+    report, national = reported(client, auth, db_session, "business", business.id)
     dismissed = client.post(
-        f"/v1/moderation/reports/{made['id']}/dismiss",
+        f"/v1/moderation/reports/{report}/dismiss",
         json={"reason": "Masih buka"},
         headers=national,
     )
@@ -193,12 +195,12 @@ def test_dismissing_changes_nothing(client: FlaskClient, auth: Auth, db_session:
     assert client.get(f"/v1/businesses/{business.id}").status_code == 200
     assert_problem(
         client.post(
-            f"/v1/moderation/reports/{made['id']}/dismiss",
+            f"/v1/moderation/reports/{report}/dismiss",
             json={"reason": "lagi"},
             headers=national,
         ),
         409,
     )
     assert_problem(
-        client.post(f"/v1/moderation/reports/{made['id']}/hide", json={}, headers=national), 422
+        client.post(f"/v1/moderation/reports/{report}/hide", json={}, headers=national), 422
     )
