@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.errors import Forbidden, NotFound, ValidationFailed
 from api.models import AssistGrant, Role, User
-from api.services import events
+from api.services import auth, events
 from api.services.authz import Actor
 
 MAX_DAYS = 90
@@ -44,14 +44,8 @@ def acting_for(session: Session, *, facilitator: Actor, alumna_id: str) -> Actor
 def as_her(alumna: User, *, facilitator: User) -> Actor:
     """The alumna as actor, assisted by the facilitator (whoever checked that she may be):
     refused when her account is suspended, which her grant or her ask does not lift."""
-    refuse_suspended_for_her(alumna)
+    auth.refuse_suspended(alumna, "her_account_suspended")
     return Actor(user=alumna, assisted_by=facilitator)
-
-
-def refuse_suspended_for_her(alumna: User) -> None:
-    """Staff do nothing as or for a suspended account (acting for her, recovering it)."""
-    if alumna.suspended_at is not None:
-        raise Forbidden("her_account_suspended")
 
 
 def grant(session: Session, *, actor: Actor, facilitator_id: str, days: int) -> AssistGrant:

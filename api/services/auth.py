@@ -204,10 +204,11 @@ def authenticate(session: Session, *, security: Security, token: str) -> tuple[A
     return actor_for(session, row.User), claims.session_id
 
 
-def refuse_suspended(user: User) -> None:
-    """A suspended account signs in nowhere (said only once the password was right)."""
+def refuse_suspended(user: User, code: str = "account_suspended") -> None:
+    """A suspended account signs in nowhere (said only once the password was right); staff
+    acting for her or recovering her account are refused with ``her_account_suspended``."""
     if user.suspended_at is not None:
-        raise Forbidden("account_suspended")
+        raise Forbidden(code)
 
 
 def actor_for(session: Session, user: User) -> Actor:

@@ -20,7 +20,7 @@ from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import AuthSession, Channel, CodePurpose, OneTimeCode, Role, User
 from api.security import Security
-from api.services import assist, audit, auth, codes, program
+from api.services import audit, auth, codes, program
 from api.services.authz import Actor, authorize
 from api.services.codes import CodePolicy
 from api.services.messaging import IDENTIFIERS, Messenger, OutboxProvider, Provider, delivery, rules
@@ -525,7 +525,7 @@ def start_recovery(
         raise NotFound()
     if user.role in STAFF:
         raise Forbidden("recovery_not_for_staff")
-    assist.refuse_suspended_for_her(user)  # as her own reset: no code for a suspended account
+    auth.refuse_suspended(user, "her_account_suspended")  # as her own reset: no code for her
     facilitator = actor.require_user()
     destination = phone or user.phone or user.email or ""
     codes.note_send(session, policy=tools.policy, destination=destination, address=address)
