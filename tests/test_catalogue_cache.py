@@ -4,6 +4,7 @@ PostgreSQL takes to say so, and never serves this process's own change stale at 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -510,14 +511,74 @@ def _without_request_id(response: Any) -> list[tuple[str, str]]:
     return sorted((k, v) for k, v in response.headers.items() if k not in changing)
 
 
+class Dispatched:
+    """The product and business views, wrapped to note each dispatch; ``early`` says whether
+    anonymous callers may be answered before dispatch (``public_document`` kept) or not (the
+    view answers every caller, as it does when the early answer declines)."""
+
+    ENDPOINTS = ("products.get_product", "businesses.get_business")
+
+    def __init__(self, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.app, self.monkeypatch = app, monkeypatch
+        self.views = {name: app.view_functions[name] for name in self.ENDPOINTS}
+        self.names: list[str] = []
+
+    def early(self, allowed: bool) -> None:
+        for name, view in self.views.items():
+
+            @functools.wraps(view)
+            def counted(*args: Any, _view: Any = view, _name: str = name, **kwargs: Any) -> Any:
+                self.names.append(_name)
+                return _view(*args, **kwargs)
+
+            if not allowed:
+                del counted.public_document  # type: ignore[attr-defined]
+            self.monkeypatch.setitem(self.app.view_functions, name, counted)
+
+
+def test_the_early_answer_leaves_the_view_who_may_see_more_and_what_is_not_public(
+    client: FlaskClient, auth: Auth, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On either database (SQLite keeps no documents): an anonymous read of a public product or
+    business is answered before dispatch with the view's answer; a draft, a hidden product, an
+    unknown id, the owner, and a caller asking for some ``fields`` are the view's to answer."""
+    owner, headers = auth.as_role(Role.ALUMNA)
+    business = BusinessFactory(owner_id=owner.id)
+    public: Product = ProductFactory(business=business)
+    draft: Product = ProductFactory(business=business, status=ProductStatus.DRAFT)
+    hidden: Product = ProductFactory(business=business, hidden_at=utcnow())
+    db_session.flush()
+    dispatched = Dispatched(client.application, monkeypatch)
+    paths = [f"/v1/products/{public.id}", f"/v1/businesses/{business.id}"]
+
+    dispatched.early(False)
+    by_view = [client.get(path) for path in paths]
+    assert len(dispatched.names) == 2
+    dispatched.early(True)
+    for path, answer in zip(paths, by_view, strict=True):
+        early = client.get(path)
+        assert early.status_code == 200 and early.data == answer.data
+        assert _without_request_id(early) == _without_request_id(answer)
+    assert len(dispatched.names) == 2  # neither dispatched
+
+    for path in (f"/v1/products/{draft.id}", f"/v1/products/{hidden.id}", "/v1/products/prd_x"):
+        assert client.get(path).status_code == 404
+    assert dispatched.names[2:] == ["products.get_product"] * 3
+    mine = client.get(paths[0], headers=headers)
+    assert mine.status_code == 200 and mine.json["stats"] is not None
+    picked = client.get(paths[0] + "?fields=name")
+    assert picked.status_code == 200 and picked.json == {"name": public.name}
+    assert dispatched.names[5:] == ["products.get_product"] * 2
+
+
 @pg
-def test_anonymous_reads_of_a_kept_document_are_answered_before_the_view_and_the_same(
+def test_anonymous_reads_are_answered_before_the_view_kept_or_not_and_the_same(
     live_app: Flask, committed: Product, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The view answers the first read (and keeps the document); later anonymous reads, and
-    their 304s, are answered by ``serve_public_document`` without dispatch: the same status,
-    headers and body, a view counted, the rate limit counted; never for a caller who shows
-    credentials."""
+    """Anonymous reads of a public document, and their 304s, are answered by
+    ``serve_public_document`` without dispatch, whether the worker held the document or read
+    it now (and keeps it): the same status, headers and body as the view's, a view counted,
+    the rate limit counted; never for a caller who shows credentials."""
     state = get_state(live_app)
     cache = state.catalogue
     assert cache is not None
@@ -526,51 +587,55 @@ def test_anonymous_reads_of_a_kept_document_are_answered_before_the_view_and_the
     path, key = f"/v1/products/{committed.id}", catalogue_reads.product_key(committed.id)
     client.get(path)
     wait_for(lambda: cache.live)
-    dispatched: list[str] = []
-    for endpoint in ("products.get_product", "businesses.get_business"):
-        view = live_app.view_functions[endpoint]
+    dispatched = Dispatched(live_app, monkeypatch)
 
-        def counted(*args: Any, _view: Any = view, _name: str = endpoint, **kwargs: Any) -> Any:
-            dispatched.append(_name)
-            return _view(*args, **kwargs)
-
-        counted.public_document = view.public_document  # type: ignore[attr-defined]
-        monkeypatch.setitem(live_app.view_functions, endpoint, counted)
-
+    dispatched.early(False)
     cache.evict([key])
     by_view = client.get(path)
-    assert by_view.status_code == 200 and dispatched == ["products.get_product"]
-    assert cache.get(key) is not None
+    assert by_view.status_code == 200 and dispatched.names == ["products.get_product"]
+    dispatched.early(True)
+    cache.evict([key])
     viewed = state.views.pending(committed.id)
-    early = client.get(path)
-    assert dispatched == ["products.get_product"]  # not dispatched
-    assert early.status_code == 200 and early.data == by_view.data
-    assert _without_request_id(early) == _without_request_id(by_view)
-    assert state.views.pending(committed.id) == viewed + 1
-    remaining = int(early.headers["X-RateLimit-Remaining"])
+    read_now = client.get(path)  # not kept: read before dispatch, and kept
+    assert cache.get(key) is not None
+    kept_ = client.get(path)  # kept: no statement
+    assert dispatched.names == ["products.get_product"]  # neither was dispatched
+    for early in (read_now, kept_):
+        assert early.status_code == 200 and early.data == by_view.data
+        assert _without_request_id(early) == _without_request_id(by_view)
+    assert state.views.pending(committed.id) == viewed + 2
+    remaining = int(kept_.headers["X-RateLimit-Remaining"])
     assert int(client.get(path).headers["X-RateLimit-Remaining"]) == remaining - 1
 
     etag = {"If-None-Match": by_view.headers["ETag"]}
-    cache.evict([key])
+    dispatched.early(False)
     not_modified_by_view = client.get(path, headers=etag)
-    assert not_modified_by_view.status_code == 304 and len(dispatched) == 2
-    not_modified_early = client.get(path, headers=etag)
-    assert not_modified_early.status_code == 304 and len(dispatched) == 2
-    assert not_modified_early.data == b"" == not_modified_by_view.data
-    assert _without_request_id(not_modified_early) == _without_request_id(not_modified_by_view)
-    assert not_modified_early.headers["ETag"] == by_view.headers["ETag"]
-    assert state.views.pending(committed.id) == viewed + 4
+    assert not_modified_by_view.status_code == 304 and len(dispatched.names) == 2
+    dispatched.early(True)
+    cache.evict([key])
+    for _ in range(2):  # read now, then kept
+        not_modified_early = client.get(path, headers=etag)
+        assert not_modified_early.status_code == 304 and len(dispatched.names) == 2
+        assert not_modified_early.data == b"" == not_modified_by_view.data
+        assert _without_request_id(not_modified_early) == _without_request_id(not_modified_by_view)
+        assert not_modified_early.headers["ETag"] == by_view.headers["ETag"]
+    assert state.views.pending(committed.id) == viewed + 6
     assert client.get(path, headers={"If-None-Match": '"other"'}).data == by_view.data
 
     # Credentials go to the view: a bad token or key is refused there, not served.
     assert client.get(path, headers={"Authorization": "Bearer nonsense"}).status_code == 401
     assert client.get(path, headers={"X-API-Key": "brd_nonsense"}).status_code == 401
-    assert len(dispatched) == 4
+    assert len(dispatched.names) == 4
 
     # A business document, the same way (no view is counted for it).
     business = f"/v1/businesses/{committed.business_id}"
+    dispatched.early(False)
     business_by_view = client.get(business)
-    assert business_by_view.status_code == 200 and dispatched[-1] == "businesses.get_business"
-    business_early = client.get(business)
-    assert len(dispatched) == 5 and business_early.data == business_by_view.data
-    assert _without_request_id(business_early) == _without_request_id(business_by_view)
+    assert business_by_view.status_code == 200
+    assert dispatched.names[-1] == "businesses.get_business"
+    dispatched.early(True)
+    cache.evict([catalogue_reads.business_key(committed.business_id)])
+    for _ in range(2):  # read now, then kept
+        business_early = client.get(business)
+        assert len(dispatched.names) == 5 and business_early.data == business_by_view.data
+        assert _without_request_id(business_early) == _without_request_id(business_by_view)

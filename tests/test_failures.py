@@ -225,6 +225,10 @@ def test_a_connection_idle_for_a_while_is_pinged_and_replaced_if_dead(
     # A GET on such a connection is run again on a fresh one: the user sees no error.
     kill_the_pooled_connection()
     assert tiny_pool.test_client().get("/v1/categories").status_code == 200
+    # So is an anonymous read answered before dispatch (``serve_public_document``): its read
+    # fails, and the view reads again on a fresh connection (a product of nobody: 404, not 500).
+    kill_the_pooled_connection()
+    assert_problem(tiny_pool.test_client().get("/v1/products/prd_nothing"), 404)
 
 
 def test_a_get_that_writes_without_saying_so_is_refused_and_writes_nothing(

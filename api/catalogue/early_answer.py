@@ -1,8 +1,9 @@
-"""The early answer: an anonymous GET of a public document this worker holds, answered before
-dispatch (``serve_public_document``, the app's last ``before_request`` hook).
+"""The early answer: an anonymous GET of a public document, answered before dispatch
+(``serve_public_document``, the app's last ``before_request`` hook).
 
-A view opts in with ``Blueprint.public_document(key, served)``; the view must answer such a
-caller the same, from ``api.catalogue.reads``.
+A view opts in with ``Blueprint.public_document(read, served)``, and answers such a caller with
+the same reader (``api.catalogue.reads``, through the worker's cache), so both give the same
+answer; the view is left the callers who may see more, and the documents that are not public.
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from api.catalogue import reads as catalogue_reads
+from api.catalogue.cache import Entry
 from api.http import compression, problems
+from api.http.unit_of_work import READ_FAILURES, after_failed_read
 from api.services.authz import ANONYMOUS
-from api.state import get_state
 
 
 @dataclass(frozen=True)
 class PublicDocument:
-    """Where a GET's public document lies in the catalogue cache (its key, from the path's
-    arguments), and what serving it does besides (a product counts a view)."""
+    """How a GET's public document is read from the path's arguments (through the worker's
+    cache, reading the database on a miss; None when it is not public), and what serving it
+    does besides (a product counts a view)."""
 
-    key: Callable[[Mapping[str, Any]], str]
+    read: Callable[[Mapping[str, Any]], Entry | None]
     served: Callable[[Mapping[str, Any]], None] | None = None
 
 
@@ -34,12 +37,15 @@ _CREDENTIALS = ("HTTP_AUTHORIZATION", "HTTP_X_API_KEY", "HTTP_X_ON_BEHALF_OF")
 
 def serve_public_document() -> Response | None:
     """The app's last ``before_request`` hook (the request id, the body checks and the rate
-    limit have run): an anonymous GET of a public document this worker holds is answered here,
-    with its body, or a 304 when ``If-None-Match`` names it. It is what the view answers such a
-    caller, without the layers around the view (scope check, unit of work, ETag and response
-    decorators; their share of such a request's cost is in bench/README.md). A caller with
-    credentials, asking for some ``fields``, or for a document the worker does not hold,
-    goes on to the view."""
+    limit have run): an anonymous GET of a public document is answered here, with its body, or
+    a 304 when ``If-None-Match`` names it, whether the worker held it or read it now. It is
+    what the view answers such a caller, without the layers around the view (scope check, unit
+    of work, ETag and response decorators; their share of such a request's cost is in
+    bench/README.md). The read runs as the view's would: without a transaction, on the replica
+    when the view may use it. A caller with credentials, asking for some ``fields``, or for a
+    document that is not public (missing, a draft, removed) goes on to the view, which
+    answers or refuses; so does a read the replica or a dead connection failed, which the view
+    reads again as it would any."""
     req = request._get_current_object()  # type: ignore[attr-defined]
     if req.method not in ("GET", "HEAD"):
         return None
@@ -51,12 +57,15 @@ def serve_public_document() -> Response | None:
     environ = req.environ
     if any(name in environ for name in _CREDENTIALS) or "fields" in req.args:
         return None  # someone who may see more, or a part of the document (the view picks it)
-    cache = get_state(app).catalogue
-    if cache is None:
-        return None
-    cache.ensure_listening()  # a forked process's copy is not live until its listener is
+    # The session is opened as the view's unit of work opens it (``context.db``).
+    g.read_only = getattr(view, "read_only", False)
+    g.replica = getattr(view, "replica", False)
     arguments = req.view_args or {}
-    entry = cache.get(document.key(arguments))
+    try:
+        entry = document.read(arguments)
+    except READ_FAILURES as error:
+        after_failed_read(error)
+        return None
     if entry is None or catalogue_reads.sees_more(ANONYMOUS, entry):
         return None
     if document.served is not None:

@@ -8,8 +8,8 @@ module per concern:
 - ``api.http.apidoc``: the operation's documentation (``operationId`` from the function name,
   its security, and its error responses);
 - ``api.http.bodies``: bodies sent as they are (``Prepared``, ``Encoded``);
-- ``api.catalogue.early_answer``: anonymous reads of cached public documents
-  (``Blueprint.public_document``).
+- ``api.catalogue.early_answer``: anonymous reads of public documents, answered before
+  dispatch (``Blueprint.public_document``).
 
 One function per operation keeps the operationIds unique and readable.
 """
@@ -25,6 +25,7 @@ import flask_smorest
 from flask import Response, g, jsonify, request
 from flask_smorest.utils import get_appcontext
 
+from api.catalogue.cache import Entry
 from api.catalogue.early_answer import PublicDocument
 from api.http import access, compression, jsonbodies, problems, representation
 from api.http.apidoc import berdaya_doc, operation_id, prepare_contract_doc
@@ -105,6 +106,7 @@ class Blueprint(flask_smorest.Blueprint):
         )
         wrapped.has_views = bool(doc.get("views"))  # type: ignore[attr-defined]
         wrapped.read_only = read_only  # type: ignore[attr-defined]
+        wrapped.replica = bool(doc.get("replica"))  # type: ignore[attr-defined]
         super().add_url_rule(
             rule,
             endpoint,
@@ -170,14 +172,16 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def public_document(
-        key: Callable[[Mapping[str, Any]], str],
+        read: Callable[[Mapping[str, Any]], Entry | None],
         served: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> Callable[[Any], Any]:
-        """Anonymous callers of this GET may be answered from the catalogue cache before
-        dispatch (``serve_public_document``); the view must answer them the same."""
+        """Anonymous callers of this GET are answered before dispatch
+        (``serve_public_document``) with the public document ``read`` gives for the path's
+        arguments; the view answers them with the same ``read``, and ``served`` is called for
+        each one answered (a product counts a view)."""
 
         def decorator(func: Any) -> Any:
-            func.public_document = PublicDocument(key, served)
+            func.public_document = PublicDocument(read, served)
             return func
 
         return decorator

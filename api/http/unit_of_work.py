@@ -48,19 +48,8 @@ def unit_of_work(
             return run(*args, **kwargs)
         try:
             return run(*args, **kwargs)
-        except (DBAPIError, SQLAlchemyTimeoutError) as error:
-            if g.pop("replica_fresh_as_of", None) is not None:
-                # The replica failed it (down, restarting, a recovery conflict): the primary
-                # answers now, and the replica is left out until its next check.
-                router = get_state(current_app).replica
-                if router is not None:
-                    router.mark_down(type(error).__name__)
-                g.replica_refused = True
-            elif not isinstance(error, DBAPIError) or not error.connection_invalidated:
-                raise
-            session = g.pop("db_session", None)
-            if session is not None:
-                session.close()
+        except READ_FAILURES as error:
+            after_failed_read(error)
             return run(*args, **kwargs)
 
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -96,6 +85,27 @@ def unit_of_work(
             raise
 
     return wrapper
+
+
+READ_FAILURES = (DBAPIError, SQLAlchemyTimeoutError)
+
+
+def after_failed_read(error: DBAPIError | SQLAlchemyTimeoutError) -> None:
+    """A GET's read failed: when the replica failed it (down, restarting, a recovery
+    conflict), the replica is left out until its next check; when the connection turned out
+    dead (the database restarted since it was last used), it is dropped. Either way the
+    request's session is closed, so that reading again uses the primary, or a fresh
+    connection. Any other failure is raised again."""
+    if g.pop("replica_fresh_as_of", None) is not None:
+        router = get_state(current_app).replica
+        if router is not None:
+            router.mark_down(type(error).__name__)
+        g.replica_refused = True
+    elif not isinstance(error, DBAPIError) or not error.connection_invalidated:
+        raise error
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
 
 
 def _autocommitted() -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from api.catalogue import reads as catalogue_reads
+from api.catalogue.cache import Entry
 from api.http import representation
 from api.http.blueprint import Blueprint
 from api.http.bodies import Encoded, encode_json
@@ -80,20 +81,20 @@ def create_business(data: dict[str, Any]) -> Shown[Business]:
     return _shown(service.create_business(db(), actor=current_actor(), data=data))
 
 
-def _business_key(path: Mapping[str, Any]) -> str:
-    return catalogue_reads.business_key(path["business_id"])
+def _public_business(path: Mapping[str, Any]) -> Entry | None:
+    return kept(catalogue_reads.business_entry, path["business_id"], _summarise)
 
 
 @blp.route("/businesses/<string:business_id>", methods=["GET"])
 @blp.auth(optional=True)  # the answer depends on the caller
-@blp.public_document(_business_key)
+@blp.public_document(_public_business)
 @blp.from_replica
 @blp.etag
 @blp.response(200, BusinessSchema)
 def get_business(business_id: str) -> Shown[Business] | Encoded:
     """Read a business: the public view, or with `private` for its owner."""
     actor = current_actor()
-    public = kept(catalogue_reads.business_entry, business_id, _summarise)
+    public = _public_business({"business_id": business_id})
     if public is not None and not catalogue_reads.sees_more(actor, public):
         return Encoded(public.body, public.etag)
     return _shown(service.get_business(db(), actor=actor, business_id=business_id))

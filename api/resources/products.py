@@ -7,6 +7,7 @@ from typing import Any
 
 from api.catalogue import reads as catalogue_reads
 from api.catalogue import search
+from api.catalogue.cache import Entry
 from api.errors import DomainError
 from api.http import representation
 from api.http.blueprint import Blueprint
@@ -102,8 +103,8 @@ def search_products(args: dict[str, Any]) -> tuple[Encoded, dict[str, str]]:
 _summarise = summariser(ProductSummarySchema())
 
 
-def _product_key(path: Mapping[str, Any]) -> str:
-    return catalogue_reads.product_key(path["product_id"])
+def _public_product(path: Mapping[str, Any]) -> Entry | None:
+    return kept(catalogue_reads.product_entry, path["product_id"], _summarise)
 
 
 def _count_view(path: Mapping[str, Any]) -> None:
@@ -112,14 +113,14 @@ def _count_view(path: Mapping[str, Any]) -> None:
 
 @blp.route("/products/<string:product_id>", methods=["GET"])
 @blp.auth(optional=True)  # the answer depends on the caller
-@blp.public_document(_product_key, served=_count_view)
+@blp.public_document(_public_product, served=_count_view)
 @blp.from_replica
 @blp.etag
 @blp.response(200, ProductSchema)
 def get_product(product_id: str) -> Shown[Product] | Encoded:
     """Read a product (unpublished ones only for their owner, who also gets `stats`)."""
     actor = current_actor()
-    public = kept(catalogue_reads.product_entry, product_id, _summarise)
+    public = _public_product({"product_id": product_id})
     if public is not None and not catalogue_reads.sees_more(actor, public):
         _count_view({"product_id": product_id})
         return Encoded(public.body, public.etag)
