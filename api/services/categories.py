@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.db import READ_ONLY, read_rows
 from api.errors import Conflict, NotFound, ValidationFailed
 from api.models import Category
 from api.pagination import Page, sort_options
@@ -53,12 +54,29 @@ def get_category(session: Session, category_id: str) -> Category:
     return category
 
 
+_TAXONOMY = "categories.taxonomy"  # ``Session.info``'s key: the taxonomy, read once a session
+_TAXONOMY_ROWS = select(Category.id, Category.slug, Category.parent_id)
+
+
+def _taxonomy(session: Session) -> list[tuple[str, str, str | None]]:
+    """Every category's id, slug and parent (a few dozen rows). A GET's session, which may not
+    write (``api.db.READ_ONLY``), reads them once: a filter by category resolves its reference
+    and takes its subcategories from one statement, and the next request reads them again.
+    Any other session reads them each time, as it may have changed them."""
+    rows: list[tuple[str, str, str | None]] | None = session.info.get(_TAXONOMY)
+    if rows is None:
+        rows = [(row.id, row.slug, row.parent_id) for row in read_rows(session, _TAXONOMY_ROWS)]
+        if session.info.get(READ_ONLY):
+            session.info[_TAXONOMY] = rows
+    return rows
+
+
 def resolve(session: Session, reference: str) -> str | None:
     """The id of the category with this id or slug, or None."""
-    found: str | None = session.scalar(
-        select(Category.id).where(or_(Category.id == reference, Category.slug == reference))
-    )
-    return found
+    for category_id, slug, _parent in _taxonomy(session):
+        if reference in (category_id, slug):
+            return category_id
+    return None
 
 
 def require_category(session: Session, category_id: str, *, field: str = "category_id") -> Category:
@@ -85,9 +103,8 @@ def create_category(session: Session, *, data: Mapping[str, Any]) -> Category:
 
 def with_descendants(session: Session, category_id: str) -> list[str]:
     """The category's id and those of every category below it."""
-    rows = session.execute(select(Category.id, Category.parent_id)).all()
     children: dict[str | None, list[str]] = {}
-    for child, parent in rows:
+    for child, _slug, parent in _taxonomy(session):
         children.setdefault(parent, []).append(child)
     found, stack = [], [category_id]
     while stack:

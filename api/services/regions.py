@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, false, func, or_, select
+from sqlalchemy import Connection, bindparam, false, func, or_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from api.db import read_rows
 from api.errors import NotFound, ValidationFailed
 from api.models.regions import (
     Region,
@@ -196,7 +197,7 @@ def names(session: Session, codes: Iterable[str]) -> dict[str, str]:
     wanted = set(codes)
     missing = [code for code in wanted if code not in _NAMES]
     if missing:
-        rows = session.execute(select(Region.code, Region.name).where(Region.code.in_(missing)))
+        rows = read_rows(session, select(Region.code, Region.name).where(Region.code.in_(missing)))
         _NAMES.update((code, name) for code, name in rows)
     return {code: _NAMES[code] for code in wanted if code in _NAMES}
 
@@ -206,15 +207,20 @@ def place(session: Session, code: str) -> dict[str, str]:
     return {"code": code, "name": names(session, [code]).get(code, "")}
 
 
+_NAME_OF = select(Region.name).where(Region.code == bindparam("code"))
+
+
 def exists(session: Session, code: str) -> bool:
     """Whether a region has this code (its name is then known to ``names``): a code already
     known is not asked for again (a region filter is checked on every browse of a region)."""
     if code in _NAMES:
         return True
-    region = session.get(Region, code) if CODE_PATTERN.match(code) else None
-    if region is not None:
-        _NAMES[code] = region.name
-    return region is not None
+    if not CODE_PATTERN.match(code):
+        return False
+    name = read_rows(session, _NAME_OF, {"code": code}).scalar()
+    if name is not None:
+        _NAMES[code] = name
+    return name is not None
 
 
 def require_region(
