@@ -170,3 +170,29 @@ def test_gunicorn_sends_brotli_or_gzip_as_asked_with_etags_that_still_match(serv
         served, f"/v1/categories/{category}", Accept_Encoding="br", If_None_Match=held
     )
     assert " 304 " in status and headers["etag"] == held and body == b""
+
+
+def test_workers_are_forked_from_a_frozen_heap_and_collect_their_own() -> None:
+    """gunicorn.conf.py, in a process of its own as gunicorn's master reads it: the app is
+    built with the collector off, everything the master holds is frozen before each fork (so
+    a worker's collections neither copy the shared pages nor walk them), and the worker and
+    the master then collect as usual."""
+    script = """
+import gc, runpy
+hooks = runpy.run_path("gunicorn.conf.py")
+assert not gc.isenabled(), "the app is built without collecting"
+hooks["when_ready"](None)
+assert gc.isenabled(), "the master collects its own garbage once ready"
+before = gc.get_freeze_count()
+hooks["pre_fork"](None, None)
+assert gc.get_freeze_count() > before, "the master's objects are frozen before a fork"
+gc.disable()
+hooks["post_fork"](None, None)
+assert gc.isenabled(), "a worker collects"
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
