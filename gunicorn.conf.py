@@ -41,6 +41,12 @@ def when_ready(server: Any) -> None:
     gc.enable()
 
 
+def on_reload(server: Any) -> None:
+    """A SIGHUP reads this file again (which turns the collector off) and keeps the app built:
+    the master collects again before it forks the new workers."""
+    gc.enable()
+
+
 def pre_fork(server: Any, worker: Any) -> None:
     gc.freeze()
 

@@ -561,14 +561,31 @@ def test_the_early_answer_leaves_the_view_who_may_see_more_and_what_is_not_publi
         assert _without_request_id(early) == _without_request_id(answer)
     assert len(dispatched.names) == 2  # neither dispatched
 
+    head = client.head(paths[0])
+    assert head.status_code == 200 and head.data == b"" and len(dispatched.names) == 2
+    assert head.headers["ETag"] == by_view[0].headers["ETag"]
+
+    # Refused by the view, which does not read the public document the early answer found
+    # missing a second time.
+    reads = {"count": 0}
+    public_product = catalogue_reads.public_product
+
+    def counted_read(*args: Any, **kwargs: Any) -> Any:
+        reads["count"] += 1
+        return public_product(*args, **kwargs)
+
+    monkeypatch.setattr(catalogue_reads, "public_product", counted_read)
     for path in (f"/v1/products/{draft.id}", f"/v1/products/{hidden.id}", "/v1/products/prd_x"):
         assert client.get(path).status_code == 404
+    assert reads["count"] == 3
     assert dispatched.names[2:] == ["products.get_product"] * 3
     mine = client.get(paths[0], headers=headers)
     assert mine.status_code == 200 and mine.json["stats"] is not None
     picked = client.get(paths[0] + "?fields=name")
     assert picked.status_code == 200 and picked.json == {"name": public.name}
-    assert dispatched.names[5:] == ["products.get_product"] * 2
+    # Someone saying they act for another goes to the view too, which decides what they see.
+    assert client.get(paths[0], headers={"X-On-Behalf-Of": owner.id}).status_code == 200
+    assert dispatched.names[5:] == ["products.get_product"] * 3
 
 
 @pg

@@ -63,6 +63,7 @@ def test_a_replica_that_is_down_is_skipped_and_no_read_waits_for_it(
                 started = time.monotonic()
                 assert client.get("/v1/products?q=kue").status_code == 200
                 assert client.get("/v1/stats/region").status_code == 200
+                assert client.get("/v1/products/prd_nothing").status_code == 404  # read early
                 assert time.monotonic() - started < 1.0  # not the replica's connect timeout
             wait_for_reason(running, "unreachable")
             assert client.get("/v1/products?limit=1").status_code == 200

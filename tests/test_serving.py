@@ -176,7 +176,7 @@ def test_workers_are_forked_from_a_frozen_heap_and_collect_their_own() -> None:
     """gunicorn.conf.py, in a process of its own as gunicorn's master reads it: the app is
     built with the collector off, everything the master holds is frozen before each fork (so
     a worker's collections neither copy the shared pages nor walk them), and the worker and
-    the master then collect as usual."""
+    the master then collect as usual, after a reload (SIGHUP) too."""
     script = """
 import gc, runpy
 hooks = runpy.run_path("gunicorn.conf.py")
@@ -189,6 +189,9 @@ assert gc.get_freeze_count() > before, "the master's objects are frozen before a
 gc.disable()
 hooks["post_fork"](None, None)
 assert gc.isenabled(), "a worker collects"
+hooks = runpy.run_path("gunicorn.conf.py")  # a SIGHUP reads the file again
+hooks["on_reload"](None)
+assert gc.isenabled(), "the master collects after a reload too"
 print("ok")
 """
     done = subprocess.run(

@@ -8,7 +8,7 @@
   notifications (LISTEN/NOTIFY) and by this process's own writes.
 - ``search``: the public product search.
 - ``counters``: product views, tallied in memory and flushed in batches.
-- ``early_answer``: an anonymous GET of a cached public document answered before dispatch.
+- ``early_answer``: an anonymous GET of a public document answered before dispatch.
 
 ``install`` puts the per-app parts on an app; the session listeners that keep the cache and
 ``products.listed`` exact are registered with every other one in ``api.listeners``.

@@ -3,7 +3,8 @@
 
 A view opts in with ``Blueprint.public_document(read, served)``, and answers such a caller with
 the same reader (``api.catalogue.reads``, through the worker's cache), so both give the same
-answer; the view is left the callers who may see more, and the documents that are not public.
+answer; the view is left the callers who may see more, and the documents that are not public
+(which it refuses without reading them again: ``public_read``).
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ def serve_public_document() -> Response | None:
     except READ_FAILURES as error:
         after_failed_read(error)
         return None
-    if entry is None or catalogue_reads.sees_more(ANONYMOUS, entry):
+    if entry is None:
+        g.no_public_document = True  # the view need not read it again (``public_read``)
+        return None
+    if catalogue_reads.sees_more(ANONYMOUS, entry):
         return None
     if document.served is not None:
         document.served(arguments)
@@ -76,3 +80,14 @@ def serve_public_document() -> Response | None:
     response = Response(entry.body, mimetype="application/json")
     response.set_etag(entry.etag)
     return response
+
+
+def public_read(
+    read: Callable[[Mapping[str, Any]], Entry | None], arguments: Mapping[str, Any]
+) -> Entry | None:
+    """A view's read of its public document: none when the early answer read it for this
+    request and found none (an unknown id, a draft: the view refuses it without reading it
+    twice), else ``read`` of the path's arguments."""
+    if g.get("no_public_document"):
+        return None
+    return read(arguments)

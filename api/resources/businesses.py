@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from api.catalogue import early_answer
 from api.catalogue import reads as catalogue_reads
 from api.catalogue.cache import Entry
 from api.http import representation
@@ -94,7 +95,7 @@ def _public_business(path: Mapping[str, Any]) -> Entry | None:
 def get_business(business_id: str) -> Shown[Business] | Encoded:
     """Read a business: the public view, or with `private` for its owner."""
     actor = current_actor()
-    public = _public_business({"business_id": business_id})
+    public = early_answer.public_read(_public_business, {"business_id": business_id})
     if public is not None and not catalogue_reads.sees_more(actor, public):
         return Encoded(public.body, public.etag)
     return _shown(service.get_business(db(), actor=actor, business_id=business_id))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from api.catalogue import early_answer, search
 from api.catalogue import reads as catalogue_reads
-from api.catalogue import search
 from api.catalogue.cache import Entry
 from api.errors import DomainError
 from api.http import representation
@@ -120,7 +120,7 @@ def _count_view(path: Mapping[str, Any]) -> None:
 def get_product(product_id: str) -> Shown[Product] | Encoded:
     """Read a product (unpublished ones only for their owner, who also gets `stats`)."""
     actor = current_actor()
-    public = _public_product({"product_id": product_id})
+    public = early_answer.public_read(_public_product, {"product_id": product_id})
     if public is not None and not catalogue_reads.sees_more(actor, public):
         _count_view({"product_id": product_id})
         return Encoded(public.body, public.etag)
