@@ -18,7 +18,7 @@ from flask import Response, current_app, g, request
 from api.catalogue import reads as catalogue_reads
 from api.catalogue.cache import Entry
 from api.http import compression, problems
-from api.http.unit_of_work import READ_FAILURES, after_failed_read
+from api.http.unit_of_work import READ_FAILURES, after_failed_read, read_as
 from api.services.authz import ANONYMOUS
 
 
@@ -58,9 +58,7 @@ def serve_public_document() -> Response | None:
     environ = req.environ
     if any(name in environ for name in _CREDENTIALS) or "fields" in req.args:
         return None  # someone who may see more, or a part of the document (the view picks it)
-    # The session is opened as the view's unit of work opens it (``context.db``).
-    g.read_only = getattr(view, "read_only", False)
-    g.replica = getattr(view, "replica", False)
+    read_as(read_only=getattr(view, "read_only", False), replica=getattr(view, "replica", False))
     arguments = req.view_args or {}
     try:
         entry = document.read(arguments)

@@ -38,12 +38,7 @@ def unit_of_work(
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if read_only:
-            g.read_only = True
-            if "db_session" in g:  # opened by the API key's check, which notes the key's use:
-                g.db_session.info[READ_ONLY] = True  # kept (committed), the view's refused
-        if replica:
-            g.replica = True
+        read_as(read_only=read_only, replica=replica)
         if request.method != "GET":
             return run(*args, **kwargs)
         try:
@@ -85,6 +80,18 @@ def unit_of_work(
             raise
 
     return wrapper
+
+
+def read_as(*, read_only: bool, replica: bool) -> None:
+    """How the request's session is opened (``context.db``) for a view that only reads
+    (``read_only``: no transaction, a write refused) and may read the replica (``replica``);
+    by the unit of work, and by the early answer before dispatch."""
+    if read_only:
+        g.read_only = True
+        if "db_session" in g:  # opened by the API key's check, which notes the key's use:
+            g.db_session.info[READ_ONLY] = True  # kept (committed), the view's refused
+    if replica:
+        g.replica = True
 
 
 READ_FAILURES = (DBAPIError, SQLAlchemyTimeoutError)
