@@ -23,7 +23,7 @@ from api.catalogue.cache import CatalogueCache, Entry, SearchPage
 from api.catalogue.counters import ViewCounter
 from api.db import utcnow
 from api.http.bodies import encode_document
-from api.models import Business, Category, Product, ProductStatus, Role, User
+from api.models import Business, Category, Product, ProductStatus, ProductViews, Role, User
 from api.services import businesses as business_service
 from api.state import get_state
 from tests import factories
@@ -184,7 +184,10 @@ def test_own_changes_are_evicted_without_waiting_for_the_database(
         counter.hit(product.id)
     assert counter.flush(get_state(app).sessionmaker) == 1
     assert local_cache.get(key) is not None and local_cache.get(business_key) is not None
-    assert db_session.scalar(select(Product.view_count).where(Product.id == product.id)) == 3
+    assert (
+        db_session.scalar(select(ProductViews.views).where(ProductViews.product_id == product.id))
+        == 3
+    )
 
     # A photo of it.
     _filled(local_cache, product)
@@ -338,7 +341,12 @@ def test_a_change_committed_anywhere_reaches_every_worker(
     # A view counted is not a change; a rolled back change is not one either.
     client.get(path)
     assert cache.get(key) is not None
-    sql(live_app, "UPDATE products SET view_count = view_count + 5 WHERE id = %s", committed.id)
+    sql(
+        live_app,
+        "INSERT INTO product_views (product_id, views) VALUES (%s, 5) ON CONFLICT (product_id)"
+        " DO UPDATE SET views = product_views.views + 5",
+        committed.id,
+    )
     url = get_state(live_app).engine.url.set(drivername="postgresql")
     with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
         connection.execute("UPDATE products SET name = 'x' WHERE id = %s", (committed.id,))

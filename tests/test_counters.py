@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.catalogue.counters import ViewCounter
-from api.models import Product, Role
+from api.models import Product, ProductViews, Role
 from api.state import get_state
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
@@ -16,7 +16,9 @@ from tests.factories import BusinessFactory, ProductFactory
 
 def stored_views(session: Session, product_id: str) -> int:
     session.expire_all()
-    return session.scalar(select(Product.view_count).where(Product.id == product_id)) or 0
+    return (
+        session.scalar(select(ProductViews.views).where(ProductViews.product_id == product_id)) or 0
+    )
 
 
 def test_views_are_buffered_then_flushed_and_leads_counted(
@@ -51,3 +53,27 @@ def test_a_counter_flushes_only_when_due() -> None:
     assert counter.pending("prd_x") == 1 and not counter.due()
     counter.interval = 0
     assert counter.due()
+
+
+def test_a_flush_adds_to_the_counts_drops_deleted_products_and_changes_no_product(
+    app: Flask, db_session: Session
+) -> None:
+    kept, gone = ProductFactory(), ProductFactory()
+    updated_at, sessions = kept.updated_at, get_state(app).sessionmaker
+    counter = ViewCounter()
+    for product_id in (kept.id, kept.id, gone.id):
+        counter.hit(product_id)
+    assert counter.flush(sessions) == 2
+    assert (stored_views(db_session, kept.id), stored_views(db_session, gone.id)) == (2, 1)
+
+    db_session.delete(gone)  # its count goes with it
+    db_session.flush()
+    assert db_session.scalar(select(ProductViews).where(ProductViews.product_id == gone.id)) is None
+    for product_id in (kept.id, gone.id, "prd_never_there"):
+        counter.hit(product_id)
+    assert counter.flush(sessions) == 3  # a deleted product's views do not fail the others'
+    assert stored_views(db_session, kept.id) == 3  # added to, not replaced
+    assert counter.pending(gone.id) == 0  # dropped, not kept to fail every flush after
+    assert db_session.scalar(select(ProductViews).where(ProductViews.product_id == gone.id)) is None
+    # A view is not a change to the product: its row (and so its ETag) is as it was.
+    assert db_session.get(Product, kept.id).updated_at == updated_at  # type: ignore[union-attr]

@@ -1,9 +1,10 @@
 """View counts without a database write per request: counted in memory, written in batches.
 
-Each process keeps its own tallies and adds them to the rows every ``interval`` seconds (or
-when asked), in one executemany of one statement (sorted by product, so two processes never
-wait on each other's rows in opposite orders). A crash loses at most one interval of views, which
-is fine for a statistic; nothing on the public hot path waits for the database.
+Each process keeps its own tallies and adds them to the products' counts (``product_views``)
+every ``interval`` seconds (or when asked), in one executemany of one statement (sorted by
+product, so two processes never wait on each other's rows in opposite orders). A crash loses
+at most one interval of views, which is fine for a statistic; nothing on the public hot path
+waits for the database.
 
 The flush runs on a thread of its own (``start``), never inside a request: a request that still
 holds its transaction (on SQLite, the database's one write lock) would otherwise wait on itself
@@ -19,30 +20,44 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import BigInteger, Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 
-from api.catalogue.cache import KEYS_OPTION
-from api.models import Product
+from api.models import Product, ProductViews
 
 log = logging.getLogger(__name__)
 
 _products: Table = Product.__table__  # type: ignore[assignment]
-# A view is not a change: updated_at (and so the ETag) stays, and no public document changes
-# (so no cached one is evicted, and the database's trigger stays quiet).
-_ADD_VIEWS = (
-    update(_products)
-    .where(_products.c.id == bindparam("product_id"))
-    .values(
-        view_count=_products.c.view_count + bindparam("views"), updated_at=_products.c.updated_at
+_views: Table = ProductViews.__table__  # type: ignore[assignment]
+
+
+def _add_views(insert: Callable[[Table], Insert]) -> Insert:
+    """Add ``views`` to the product's count (its first views make its row). A product deleted
+    since it was viewed is skipped: its id is read from ``products``, never taken on trust.
+    A view is not a change to the product: its row, its ``updated_at`` (and so its ETag) and
+    every document that shows it stay as they are."""
+    statement = insert(_views).from_select(
+        ["product_id", "views"],
+        select(_products.c.id, bindparam("views", type_=BigInteger)).where(
+            _products.c.id == bindparam("product_id")
+        ),
     )
-    .execution_options(**{KEYS_OPTION: []})
-)
+    return statement.on_conflict_do_update(  # type: ignore[attr-defined]
+        index_elements=[_views.c.product_id],
+        set_={"views": _views.c.views + statement.excluded.views},  # type: ignore[attr-defined]
+    )
+
+
+# Both databases write the same upsert (INSERT ... ON CONFLICT DO UPDATE), in their dialect.
+_ADD_VIEWS = {"postgresql": _add_views(postgresql.insert), "sqlite": _add_views(sqlite.insert)}
 
 
 class ViewCounter:
-    """Tallies product views and flushes them to ``products.view_count``."""
+    """Tallies product views and flushes them to ``product_views``."""
 
     def __init__(
         self, interval_seconds: float = 10.0, sessions: sessionmaker[Session] | None = None
@@ -95,7 +110,8 @@ class ViewCounter:
         return bool(self._pending) and time.monotonic() - self._last_flush >= self.interval
 
     def flush(self, sessions: sessionmaker[Session]) -> int:
-        """Add the tallies to the rows; returns how many products were updated."""
+        """Add the tallies to the counts; returns how many products had views (a product
+        deleted since is skipped)."""
         with self._lock:
             batch, self._pending = self._pending, Counter()
             self._last_flush = time.monotonic()
@@ -104,7 +120,7 @@ class ViewCounter:
         try:
             with sessions() as session:
                 session.execute(
-                    _ADD_VIEWS,
+                    _ADD_VIEWS[session.get_bind().dialect.name],
                     [{"product_id": p, "views": v} for p, v in sorted(batch.items())],
                 )
                 session.commit()

@@ -78,7 +78,13 @@ from api.models.messaging import (
 from api.models.orders import DeliveryMethod, Order, OrderItem, OrderStatus, PaymentMethod
 from api.models.organizations import MemberRole, Membership, Organization, OrganizationKind
 from api.models.photos import Photo
-from api.models.products import Availability, Product, ProductChange, ProductStatus
+from api.models.products import (
+    Availability,
+    Product,
+    ProductChange,
+    ProductStatus,
+    ProductViews,
+)
 from api.models.program import (
     NO_DAY,
     AssistGrant,
@@ -207,6 +213,7 @@ __all__ = [
     "Product",
     "ProductChange",
     "ProductStatus",
+    "ProductViews",
     "Program",
     "RefreshToken",
     "Region",

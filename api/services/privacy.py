@@ -541,6 +541,7 @@ NOT_HERS: dict[str, str] = {
     "courses": "an organisation's course; the member who started it is kept as an id",
     "sponsorship_milestones": "a sponsorship's milestones; who confirmed one is kept as an id",
     "product_changes": "price, stock and availability history of a product (figures, not people)",
+    "product_views": "how many times a product's page was read (a count, not who read it)",
     "order_items": "what an order held: product names and prices at the time",
     "refresh_tokens": "secrets of her sign-in sessions, deleted with them",
     "training_event_trainers": "who delivers an event: ids, the organisation's record",

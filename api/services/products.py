@@ -20,6 +20,7 @@ from api.models import (
     Product,
     ProductChange,
     ProductStatus,
+    ProductViews,
 )
 from api.pagination import Page, paginate, sort_options
 from api.services import businesses, categories, changes
@@ -183,7 +184,8 @@ def shown(session: Session, actor: Actor, product: Product, views: ViewCounter) 
 def stats(session: Session, product: Product, views: ViewCounter) -> dict[str, int]:
     """Views (stored plus not yet flushed) and leads of a product, for its owner."""
     leads = session.scalar(select(func.count()).where(Lead.product_id == product.id)) or 0
-    return {"views": product.view_count + views.pending(product.id), "leads": leads}
+    stored = session.scalar(select(ProductViews.views).where(ProductViews.product_id == product.id))
+    return {"views": (stored or 0) + views.pending(product.id), "leads": leads}
 
 
 def is_public(product: Product) -> bool:
