@@ -31,10 +31,21 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+# Columns the models no longer have and the database keeps for one release, so that the previous
+# release's workers, still running between ``db-upgrade`` and their restart, find what they read
+# and write (docs/operations.md, "Upgrading"). The next release's migration drops each.
+RETIRED = {
+    ("products", "view_count"),  # 0042: views are in product_views
+}
+
+
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Search structures differ per backend and live in migration 0006, not in the models."""
+    """Search structures differ per backend and live in migration 0006, not in the models;
+    retired columns are dropped a release after the models let them go."""
+    if type_ == "column" and reflected and compare_to is None and (obj.table.name, name) in RETIRED:
+        return False
     return not (name and (name.startswith("fts_") or name == "search_vector"))
 
 

@@ -93,3 +93,52 @@ def test_timestamps_come_back_timezone_aware_utc(db_session: Session) -> None:
 def test_naive_datetimes_are_refused(db_session: Session) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         OrganizationFactory(verified_at=dt.datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+def test_product_views_are_moved_out_of_the_products_rows_once(db_session: Session) -> None:
+    """Migration 0042's move (also the next release's, for what the previous release's
+    workers add to ``products.view_count`` until their restart): each product's count is added
+    to its ``product_views`` row and zeroed in its own row, so nothing is lost or counted
+    twice, and a product never viewed gets no row."""
+    import importlib.util
+
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    from tests.factories import ProductFactory
+
+    path = Path(migrate.__file__).parent.parent / "migrations/versions"
+    [file] = path.glob("*_0042_*.py")
+    spec = importlib.util.spec_from_file_location("migration_0042", file)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    viewed, counted, unseen = ProductFactory(), ProductFactory(), ProductFactory()
+    connection = db_session.connection()
+    for product, views in ((viewed, 7), (counted, 3)):
+        connection.execute(
+            text("UPDATE products SET view_count = :v WHERE id = :id"),
+            {"v": views, "id": product.id},
+        )
+    connection.execute(  # already counted in the new table: the move adds to it
+        text("INSERT INTO product_views (product_id, views) VALUES (:id, 10)"),
+        {"id": counted.id},
+    )
+
+    def moved() -> dict[str, tuple[int, int | None]]:
+        with Operations.context(MigrationContext.configure(connection)):
+            migration.move_counts()
+        rows = connection.execute(
+            text(
+                "SELECT products.id, products.view_count, product_views.views FROM products"
+                " LEFT JOIN product_views ON product_views.product_id = products.id"
+                " WHERE products.id IN (:a, :b, :c)"
+            ),
+            {"a": viewed.id, "b": counted.id, "c": unseen.id},
+        )
+        return {row.id: (row.view_count, row.views) for row in rows}
+
+    expected = {viewed.id: (0, 7), counted.id: (0, 13), unseen.id: (0, None)}
+    assert moved() == expected
+    assert moved() == expected  # run again (the next release's migration): nothing twice

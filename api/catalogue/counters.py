@@ -37,7 +37,8 @@ _views: Table = ProductViews.__table__  # type: ignore[assignment]
 
 def _add_views(insert: Callable[[Table], Insert]) -> Insert:
     """Add ``views`` to the product's count (its first views make its row). A product deleted
-    since it was viewed is skipped: its id is read from ``products``, never taken on trust.
+    since it was viewed is skipped: its id is read from ``products``, never taken on trust (one
+    deleted while the flush runs fails the batch once; it is kept, and the next skips it).
     A view is not a change to the product: its row, its ``updated_at`` (and so its ETag) and
     every document that shows it stay as they are."""
     statement = insert(_views).from_select(

@@ -240,13 +240,15 @@ def lock(session: Session, product_ids: Sequence[str]) -> dict[str, Product]:
     """Load products for a stock change, locked until the transaction ends (PostgreSQL).
 
     Rows are locked in id order so that two orders sharing products cannot deadlock; SQLite
-    transactions are serialised at BEGIN already.
+    transactions are serialised at BEGIN already. The lock is ``FOR NO KEY UPDATE`` (the id
+    stays): it serialises stock changes and deletions, and lets the key checks of rows that
+    refer to the product (an order's items, its view count's first row) through.
     """
     rows = session.scalars(
         select(Product)
         .where(Product.id.in_(sorted(set(product_ids))))
         .order_by(Product.id)
-        .with_for_update(of=Product)
+        .with_for_update(of=Product, key_share=True)
         .options(lazyload("*"))  # its photos and business's are not needed to sell it
         .execution_options(populate_existing=True)
     )
