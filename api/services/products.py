@@ -183,9 +183,15 @@ def shown(session: Session, actor: Actor, product: Product, views: ViewCounter) 
 
 def stats(session: Session, product: Product, views: ViewCounter) -> dict[str, int]:
     """Views (stored plus not yet flushed) and leads of a product, for its owner."""
-    leads = session.scalar(select(func.count()).where(Lead.product_id == product.id)) or 0
-    stored = session.scalar(select(ProductViews.views).where(ProductViews.product_id == product.id))
-    return {"views": (stored or 0) + views.pending(product.id), "leads": leads}
+    leads, stored = session.execute(  # one round trip for both
+        select(
+            select(func.count()).where(Lead.product_id == product.id).scalar_subquery(),
+            select(ProductViews.views)
+            .where(ProductViews.product_id == product.id)
+            .scalar_subquery(),
+        )
+    ).one()
+    return {"views": (stored or 0) + views.pending(product.id), "leads": leads or 0}
 
 
 def is_public(product: Product) -> bool:
