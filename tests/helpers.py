@@ -4,6 +4,7 @@ another has its fixtures and names pulled into the importer's namespace)."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import re
@@ -11,6 +12,8 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import flask_compress.flask_compress
@@ -30,6 +33,16 @@ from tests.factories import BusinessFactory, ProductFactory
 
 # The Redis the suite may use (a database of its own: the tests that empty it take turns).
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def migration(revision: str) -> ModuleType:
+    """A migration's module (``migrations/versions/*_<revision>_*.py``), loaded as Alembic does."""
+    [file] = (Path(__file__).parent.parent / "migrations/versions").glob(f"*_{revision}_*.py")
+    spec = importlib.util.spec_from_file_location(f"migration_{revision}", file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def category_id(session: Session, slug: str) -> str:

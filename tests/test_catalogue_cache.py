@@ -29,7 +29,7 @@ from api.state import get_state
 from tests import factories
 from tests.conftest import Auth
 from tests.factories import BusinessFactory, ProductFactory
-from tests.helpers import image_bytes, upload
+from tests.helpers import image_bytes, migration, upload
 
 
 def entry(business_id: str = "bsn_1") -> Entry:
@@ -54,6 +54,10 @@ def test_the_cache_keeps_the_newest_and_evicts_what_it_is_told() -> None:
     cache.put("b:bsn_2", entry("bsn_2"), cache.token())
     cache.evict([catalogue_cache.EVERYTHING])
     assert len(cache) == 0
+    cache.put("p:4", entry("bsn_1"), cache.token())
+    cache.put("b:bsn_1", entry("bsn_1"), cache.token())
+    cache.evict(["bd:bsn_1"])  # what only the business's own document shows
+    assert cache.get("b:bsn_1") is None and cache.get("p:4") is not None
 
 
 def test_a_read_that_overlaps_an_eviction_is_not_kept() -> None:
@@ -195,9 +199,21 @@ def test_own_changes_are_evicted_without_waiting_for_the_database(
     assert upload(client, url, image_bytes("JPEG", (300, 200)), owner_h).status_code == 201
     assert local_cache.get(key) is None
 
-    # The business, by a bulk UPDATE ... WHERE id = (its activity): it and its products.
+    # The business's activity (an order, a check-in), by a bulk UPDATE: its document alone.
     _filled(local_cache, product, other)
     business_service.touch(db_session, business.id)
+    assert local_cache.get(business_key) is None
+    assert local_cache.get(key) is not None and local_cache.get(other_key) is not None
+
+    # Its hours and description are not in its products' documents; its name is.
+    _filled(local_cache, product, other)
+    business.opening_hours = [{"day": 1, "opens": "08:00", "closes": "16:00"}]
+    business.description = "Kue basah setiap pagi."
+    db_session.flush()
+    assert local_cache.get(business_key) is None and local_cache.get(key) is not None
+    _filled(local_cache, product, other)
+    business.name = "Dapur Bu Siti"
+    db_session.flush()
     assert local_cache.get(business_key) is None and local_cache.get(key) is None
     assert local_cache.get(other_key) is not None
 
@@ -459,6 +475,74 @@ def test_a_page_of_businesses_reads_only_its_ids_once_their_documents_are_kept(
     # Hidden by a moderator elsewhere: off the page.
     sql(live_app, "UPDATE businesses SET hidden_at = now() WHERE id = %s", business_id)
     wait_for(lambda: business_id not in [b["id"] for b in client.get(compact).json["items"]])
+
+
+def test_what_only_a_business_shows_is_in_none_of_its_products_documents() -> None:
+    """A change to a business's ``BUSINESS_ONLY_COLUMNS`` keeps its products' documents
+    (``bd:``): so a product's document reads none of them, and the trigger of migration 0043
+    names the same columns."""
+    from sqlalchemy.sql import visitors
+
+    businesses = Business.__table__
+    read = {
+        column.name
+        for column in visitors.iterate(catalogue_reads._PRODUCTS)
+        if getattr(column, "table", None) is businesses
+    }
+    assert {"name", "slug", "status", "whatsapp"} <= read  # the walk sees what it shows
+    assert not read & catalogue_cache.BUSINESS_ONLY_COLUMNS
+    assert set(migration("0043").BUSINESS_ONLY) == catalogue_cache.BUSINESS_ONLY_COLUMNS
+    assert set(businesses.columns.keys()) >= catalogue_cache.BUSINESS_ONLY_COLUMNS
+
+
+@pg
+def test_a_business_activity_elsewhere_keeps_its_products_documents(
+    live_app: Flask, committed: Product
+) -> None:
+    """An order or check-in in another worker (or psql) notes the seller's activity: its own
+    document is read again, its products' stay kept; its licence too. A change its products
+    show (its name) evicts them, as before."""
+    cache = get_state(live_app).catalogue
+    assert cache is not None
+    client = live_app.test_client()
+    product_path, business_path = (
+        f"/v1/products/{committed.id}",
+        f"/v1/businesses/{committed.business_id}",
+    )
+    product_key, business_key = f"p:{committed.id}", f"b:{committed.business_id}"
+    client.get(product_path)
+    wait_for(lambda: cache.live)
+
+    def both_kept() -> bool:
+        client.get(product_path)
+        client.get(business_path)
+        return cache.get(product_key) is not None and cache.get(business_key) is not None
+
+    assert both_kept()
+    before = client.get(business_path).json["updated_at"]
+    sql(
+        live_app,
+        "UPDATE businesses SET last_activity_at = now(), updated_at = now() WHERE id = %s",
+        committed.business_id,
+    )
+    wait_for(lambda: client.get(business_path).json["updated_at"] != before)
+    assert cache.get(product_key) is not None  # heard, and the product kept
+
+    assert both_kept()
+    sql(
+        live_app,
+        "INSERT INTO business_licences (id, business_id, kind, number)"
+        " VALUES ('lic_' || left(md5(random()::text), 20), %s, 'nib', '1234567890123')",
+        committed.business_id,
+    )
+    wait_for(lambda: client.get(business_path).json["licences"])
+    assert cache.get(product_key) is not None
+
+    assert both_kept()
+    sql(live_app, "UPDATE businesses SET name = 'Bu Ani' WHERE id = %s", committed.business_id)
+    heard_everything_before(live_app, cache)
+    assert cache.get(product_key) is None and cache.get(business_key) is None
+    assert client.get(product_path).json["business"]["name"] == "Bu Ani"
 
 
 @pg

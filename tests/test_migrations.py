@@ -100,19 +100,13 @@ def test_product_views_are_moved_out_of_the_products_rows_once(db_session: Sessi
     workers add to ``products.view_count`` until their restart): each product's count is added
     to its ``product_views`` row and zeroed in its own row, so nothing is lost or counted
     twice, and a product never viewed gets no row."""
-    import importlib.util
-
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
     from tests.factories import ProductFactory
+    from tests.helpers import migration as load_migration
 
-    path = Path(migrate.__file__).parent.parent / "migrations/versions"
-    [file] = path.glob("*_0042_*.py")
-    spec = importlib.util.spec_from_file_location("migration_0042", file)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = load_migration("0042")
 
     viewed, counted, unseen = ProductFactory(), ProductFactory(), ProductFactory()
     connection = db_session.connection()

@@ -11,7 +11,7 @@ How it stays exact:
   inside the writing transaction, so PostgreSQL delivers it at commit, and never for a rollback,
   whoever wrote (the app, the CLI, a migration, psql). One listener thread per worker process
   evicts what each notification names (``p:<product>``, ``b:<business>`` with its products,
-  ``*`` for everything).
+  ``bd:<business>`` for the business's own document alone, ``*`` for everything).
 - The worker that makes a change evicts it itself, at flush and at commit, without waiting for
   the notification: it never serves its own change stale. Another worker may serve the old
   document for the moment the notification takes to arrive (milliseconds).
@@ -47,6 +47,23 @@ CHANNEL = "berdaya_catalogue"
 LISTENER_NAME = "berdaya-catalogue-listener"  # its connection's application_name
 EVERYTHING = "*"
 SEARCHES = "s:*"  # every search page kept (fts_product_terms changed)
+# ``bd:<id>``: the business's own document and not its products' (``b:<id>`` evicts both).
+BUSINESS_ONLY = "bd:"
+# What a business's document shows and its products' do not (``api.catalogue.reads``): a change
+# to these alone, as an order's note of the seller's activity, keeps its products' documents.
+# Migration 0043's trigger names the same columns for writes PostgreSQL announces.
+BUSINESS_ONLY_COLUMNS = frozenset(
+    (
+        "last_activity_at",
+        "updated_at",
+        "description",
+        "channels",
+        "opening_hours",
+        "founded_on",
+        "rating_count",
+        "rating_sum",
+    )
+)
 PING = "ping:"  # a listener's notification to itself, to know it still hears
 
 log = logging.getLogger(__name__)
@@ -158,6 +175,9 @@ class CatalogueCache:
                     return
                 if key == SEARCHES:
                     self._searches.clear()
+                    continue
+                if key.startswith(BUSINESS_ONLY):
+                    self._drop("b:" + key[len(BUSINESS_ONLY) :])
                     continue
                 self._drop(key)
                 if key.startswith("b:"):
@@ -349,12 +369,22 @@ def _keys_of(item: Any, *, whole: bool = False) -> Iterable[str]:
         if whole or any(inspect(item).attrs[a].history.has_changes() for a in _SEARCHED):
             yield SEARCHES
     elif isinstance(item, Business):
-        yield f"b:{item.id}"
-        yield SEARCHES  # its status lists or unlists its products
+        # Its columns only: a change to a relationship (a licence added) is a change to the
+        # related row, which names its own key, or to a foreign key column.
+        state = inspect(item)
+        if not whole and all(
+            column.key in BUSINESS_ONLY_COLUMNS
+            for column in state.mapper.column_attrs
+            if state.attrs[column.key].history.has_changes()
+        ):
+            yield f"{BUSINESS_ONLY}{item.id}"
+        else:
+            yield f"b:{item.id}"
+            yield SEARCHES  # its status lists or unlists its products
     elif isinstance(item, BusinessLicence):
-        yield f"b:{item.business_id}"
+        yield f"{BUSINESS_ONLY}{item.business_id}"  # its products do not show its licences
     elif isinstance(item, Photo):
-        yield f"p:{item.product_id}" if item.product_id else f"b:{item.business_id}"
+        yield f"p:{item.product_id}" if item.product_id else f"{BUSINESS_ONLY}{item.business_id}"
     elif isinstance(item, (Category, Region)):
         yield EVERYTHING
 

@@ -129,9 +129,12 @@ def touch(session: Session, business_id: str) -> None:
         update(Business)
         .where(Business.id == business_id)
         .values(last_activity_at=utcnow())
-        # Its document shows the activity; what search finds does not change.
+        # Its document shows the activity; its products' documents and search do not.
         .execution_options(
-            **{catalogue_cache.KEYS_OPTION: [f"b:{business_id}"], changes.NOT_FOR_PRODUCTS: True}
+            **{
+                catalogue_cache.KEYS_OPTION: [f"{catalogue_cache.BUSINESS_ONLY}{business_id}"],
+                changes.NOT_FOR_PRODUCTS: True,
+            }
         ),
         execution_options={changes.ROWS: [loaded]} if loaded is not None else {},
     )
