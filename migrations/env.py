@@ -34,9 +34,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 # Columns the models no longer have and the database keeps for one release, so that the previous
 # release's workers, still running between ``db-upgrade`` and their restart, find what they read
 # and write (docs/operations.md, "Upgrading"). The next release's migration drops each.
-RETIRED = {
-    ("products", "view_count"),  # 0042: views are in product_views
-}
+# (``products.view_count``, retired by 0042, was dropped by 0044.)
+RETIRED: set[tuple[str, str]] = set()
 
 
 def include_object(

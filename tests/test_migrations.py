@@ -95,44 +95,63 @@ def test_naive_datetimes_are_refused(db_session: Session) -> None:
         OrganizationFactory(verified_at=dt.datetime(2026, 1, 1))  # noqa: DTZ001
 
 
-def test_product_views_are_moved_out_of_the_products_rows_once(db_session: Session) -> None:
-    """Migration 0042's move (also the next release's, for what the previous release's
-    workers add to ``products.view_count`` until their restart): each product's count is added
-    to its ``product_views`` row and zeroed in its own row, so nothing is lost or counted
+@pytest.mark.slow  # a scratch database through three migrations, with the regions loaded
+def test_product_views_move_out_of_the_products_rows_and_the_column_goes(
+    scratch_database_url: str,
+) -> None:
+    """Migration 0042 adds each product's ``products.view_count`` to its ``product_views`` row
+    and zeroes it; the workers of the release before keep adding to the column until their
+    restart, and 0044 adds what they added and drops the column. Nothing is lost or counted
     twice, and a product never viewed gets no row."""
-    from alembic.operations import Operations
-    from alembic.runtime.migration import MigrationContext
-
+    from api.services.regions import load_regions
+    from tests import factories
     from tests.factories import ProductFactory
-    from tests.helpers import migration as load_migration
 
-    migration = load_migration("0042")
+    url = scratch_database_url
+    migrate.upgrade(url, "0041")  # the release before product_views
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            load_regions(connection, echo=lambda _: None)
+        with Session(engine) as session:
+            factories.bind(session)
+            try:
+                products = [ProductFactory() for _ in range(3)]
+                session.commit()
+                viewed, counted, unseen = (p.id for p in products)
+            finally:
+                factories.bind(None)
 
-    viewed, counted, unseen = ProductFactory(), ProductFactory(), ProductFactory()
-    connection = db_session.connection()
-    for product, views in ((viewed, 7), (counted, 3)):
-        connection.execute(
-            text("UPDATE products SET view_count = :v WHERE id = :id"),
-            {"v": views, "id": product.id},
-        )
-    connection.execute(  # already counted in the new table: the move adds to it
-        text("INSERT INTO product_views (product_id, views) VALUES (:id, 10)"),
-        {"id": counted.id},
-    )
+        def add_views(views: dict[str, int]) -> None:
+            with engine.begin() as connection:
+                for product_id, count in views.items():
+                    connection.execute(
+                        text("UPDATE products SET view_count = view_count + :n WHERE id = :id"),
+                        {"n": count, "id": product_id},
+                    )
 
-    def moved() -> dict[str, tuple[int, int | None]]:
-        with Operations.context(MigrationContext.configure(connection)):
-            migration.move_counts()
-        rows = connection.execute(
-            text(
-                "SELECT products.id, products.view_count, product_views.views FROM products"
-                " LEFT JOIN product_views ON product_views.product_id = products.id"
-                " WHERE products.id IN (:a, :b, :c)"
-            ),
-            {"a": viewed.id, "b": counted.id, "c": unseen.id},
-        )
-        return {row.id: (row.view_count, row.views) for row in rows}
+        def counted_views() -> dict[str, int | None]:
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    text(
+                        "SELECT products.id, product_views.views FROM products"
+                        " LEFT JOIN product_views ON product_views.product_id = products.id"
+                    )
+                )
+                return {row.id: row.views for row in rows}
 
-    expected = {viewed.id: (0, 7), counted.id: (0, 13), unseen.id: (0, None)}
-    assert moved() == expected
-    assert moved() == expected  # run again (the next release's migration): nothing twice
+        add_views({viewed: 7, counted: 3})
+        migrate.upgrade(url, "0042")
+        assert counted_views() == {viewed: 7, counted: 3, unseen: None}
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT max(view_count) FROM products")) == 0
+        add_views({counted: 2})  # a worker of the release before 0042, not yet restarted
+        migrate.upgrade(url)
+        assert counted_views() == {viewed: 7, counted: 5, unseen: None}
+        engine.dispose()  # SQLite: the reflection below sees the new table
+        assert "view_count" not in {c["name"] for c in inspect(engine).get_columns("products")}
+        migrate.check(url)
+        migrate.downgrade(url, "0043")  # the column comes back empty; the counts stay
+        assert counted_views() == {viewed: 7, counted: 5, unseen: None}
+    finally:
+        engine.dispose()
