@@ -538,6 +538,18 @@ def test_a_business_activity_elsewhere_keeps_its_products_documents(
     wait_for(lambda: client.get(business_path).json["licences"])
     assert cache.get(product_key) is not None
 
+    # Its description, as the API's PATCH writes it (the ORM adds one to its version).
+    assert both_kept()
+    sql(
+        live_app,
+        "UPDATE businesses SET description = %s, version = version + 1, updated_at = now()"
+        " WHERE id = %s",
+        "Kue basah setiap pagi.",
+        committed.business_id,
+    )
+    wait_for(lambda: client.get(business_path).json["description"] == "Kue basah setiap pagi.")
+    assert cache.get(product_key) is not None
+
     assert both_kept()
     sql(live_app, "UPDATE businesses SET name = 'Bu Ani' WHERE id = %s", committed.business_id)
     heard_everything_before(live_app, cache)

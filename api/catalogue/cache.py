@@ -56,6 +56,7 @@ BUSINESS_ONLY_COLUMNS = frozenset(
     (
         "last_activity_at",
         "updated_at",
+        "version",  # each ORM update adds one (optimistic locking); no document shows it
         "description",
         "channels",
         "opening_hours",

@@ -116,8 +116,8 @@ class ProductViews(Base):
     at it, so adding to a counter there rewrote the row and an entry in every index, about
     0.17 ms of PostgreSQL's CPU a product, for thousands of products at each flush under a
     national catalogue's traffic; here it is a narrow row with room on its page for an update
-    in place (``fillfactor``), about 0.02 ms (bench/README.md). ``products.view_count`` is
-    kept for one release (``migrations/env.py``, ``RETIRED``)."""
+    in place (``fillfactor``), about 0.02 ms (bench/README.md). Migration 0042 moved the
+    counts here from ``products.view_count``, which 0044 dropped a release later."""
 
     __tablename__ = "product_views"
     __table_args__ = ({"postgresql_with": {"fillfactor": 50}},)

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.catalogue import cache as catalogue_cache
 from api.db import utcnow
 from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.models import Business, OrderStatus, Product, Review
@@ -182,10 +183,13 @@ def list_reviews(
 
 def _adjust(session: Session, review: Review, sign: int) -> None:
     for model, key in ((Product, review.product_id), (Business, review.business_id)):
+        stmt = update(model).where(model.id == key)
+        if model is Business:  # its products' documents do not show its rating
+            stmt = stmt.execution_options(
+                **{catalogue_cache.KEYS_OPTION: [f"{catalogue_cache.BUSINESS_ONLY}{key}"]}
+            )
         session.execute(
-            update(model)
-            .where(model.id == key)
-            .values(
+            stmt.values(
                 rating_count=model.rating_count + sign,
                 rating_sum=model.rating_sum + sign * review.rating,
             )

@@ -33,6 +33,7 @@ depends_on: str | Sequence[str] | None = None
 BUSINESS_ONLY = (
     "last_activity_at",
     "updated_at",
+    "version",  # every ORM update of the row adds one (optimistic locking); no document shows it
     "description",
     "channels",
     "opening_hours",
@@ -40,8 +41,57 @@ BUSINESS_ONLY = (
     "rating_count",
     "rating_sum",
 )
+_COLUMNS = ", ".join(f"'{name}'" for name in BUSINESS_ONLY)
 
-FUNCTION = """
+# As 0021's, but a business's update that changes only BUSINESS_ONLY columns (its rows compared
+# without them, once per row) and a business's licences and own photos announce ``bd:``.
+FUNCTION = f"""
+CREATE OR REPLACE FUNCTION berdaya_catalogue_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  changed record;
+  business text := 'b:';
+BEGIN
+  IF TG_LEVEL = 'STATEMENT' THEN  -- TRUNCATE
+    PERFORM pg_notify('berdaya_catalogue', '*');
+    RETURN NULL;
+  END IF;
+  IF TG_TABLE_NAME = 'businesses' AND TG_OP = 'UPDATE'
+      AND to_jsonb(OLD) - ARRAY[{_COLUMNS}] = to_jsonb(NEW) - ARRAY[{_COLUMNS}] THEN
+    business := 'bd:';
+  END IF;
+  -- The new row, and the old one (a photo or licence moved elsewhere leaves where it was).
+  FOR i IN 1..2 LOOP
+    IF i = 1 THEN
+      CONTINUE WHEN TG_OP = 'DELETE';
+      changed := NEW;
+    ELSE
+      CONTINUE WHEN TG_OP = 'INSERT';
+      changed := OLD;
+    END IF;
+    IF TG_TABLE_NAME = 'products' THEN
+      PERFORM pg_notify('berdaya_catalogue', 'p:' || changed.id);
+    ELSIF TG_TABLE_NAME = 'businesses' THEN
+      PERFORM pg_notify('berdaya_catalogue', business || changed.id);
+    ELSIF TG_TABLE_NAME = 'business_licences' THEN
+      PERFORM pg_notify('berdaya_catalogue', 'bd:' || changed.business_id);
+    ELSIF TG_TABLE_NAME = 'photos' THEN
+      IF changed.product_id IS NOT NULL THEN
+        PERFORM pg_notify('berdaya_catalogue', 'p:' || changed.product_id);
+      ELSE
+        PERFORM pg_notify('berdaya_catalogue', 'bd:' || changed.business_id);
+      END IF;
+    ELSE
+      PERFORM pg_notify('berdaya_catalogue', '*');
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END
+$$
+"""
+
+# Migration 0021's, as it was.
+PREVIOUS = """
 CREATE OR REPLACE FUNCTION berdaya_catalogue_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -63,14 +113,14 @@ BEGIN
     IF TG_TABLE_NAME = 'products' THEN
       PERFORM pg_notify('berdaya_catalogue', 'p:' || changed.id);
     ELSIF TG_TABLE_NAME = 'businesses' THEN
-      {businesses}
+      PERFORM pg_notify('berdaya_catalogue', 'b:' || changed.id);
     ELSIF TG_TABLE_NAME = 'business_licences' THEN
-      PERFORM pg_notify('berdaya_catalogue', '{licence}:' || changed.business_id);
+      PERFORM pg_notify('berdaya_catalogue', 'b:' || changed.business_id);
     ELSIF TG_TABLE_NAME = 'photos' THEN
       IF changed.product_id IS NOT NULL THEN
         PERFORM pg_notify('berdaya_catalogue', 'p:' || changed.product_id);
       ELSE
-        PERFORM pg_notify('berdaya_catalogue', '{licence}:' || changed.business_id);
+        PERFORM pg_notify('berdaya_catalogue', 'b:' || changed.business_id);
       END IF;
     ELSE
       PERFORM pg_notify('berdaya_catalogue', '*');
@@ -81,24 +131,14 @@ END
 $$
 """
 
-_COLUMNS = ", ".join(f"'{name}'" for name in BUSINESS_ONLY)
-# An update's rows compared without the columns only the business's document shows.
-NARROW = f"""IF TG_OP = 'UPDATE'
-        AND to_jsonb(OLD) - ARRAY[{_COLUMNS}] = to_jsonb(NEW) - ARRAY[{_COLUMNS}] THEN
-        PERFORM pg_notify('berdaya_catalogue', 'bd:' || changed.id);
-      ELSE
-        PERFORM pg_notify('berdaya_catalogue', 'b:' || changed.id);
-      END IF;"""
-WIDE = "PERFORM pg_notify('berdaya_catalogue', 'b:' || changed.id);"
-
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute(FUNCTION.replace("{businesses}", NARROW).replace("{licence}", "bd"))
+    op.execute(FUNCTION)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute(FUNCTION.replace("{businesses}", WIDE).replace("{licence}", "b"))
+    op.execute(PREVIOUS)
