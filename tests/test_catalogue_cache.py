@@ -566,6 +566,7 @@ def test_a_common_words_page_is_kept_until_the_words_change(
     common words): read again, it costs no statement, until a statement anywhere writes
     fts_product_terms."""
     monkeypatch.setattr(search, "RANK_CANDIDATES", 1)  # here two matches make a word common
+    monkeypatch.setattr(search, "RANK_ALONE", 1)
     monkeypatch.setattr(search, "BROAD_CANDIDATES", 1)  # and the newest is ranked alone
     state = get_state(live_app)
     cache = state.catalogue

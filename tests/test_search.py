@@ -170,6 +170,7 @@ def test_relevance_ranks_the_most_recent_matches_only(
     from api.db import utcnow
 
     monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
+    monkeypatch.setattr(search, "RANK_ALONE", 3)
     monkeypatch.setattr(search, "BROAD_CANDIDATES", 3)
     business = BusinessFactory()
     made = [
@@ -184,6 +185,42 @@ def test_relevance_ranks_the_most_recent_matches_only(
     ranked = ids(client, "q=keju")
     assert set(ranked) == newest_three and len(ranked) == 3
     assert set(ids(client, "q=keju&sort=newest")) == {p.id for p in made}
+
+
+@pytest.mark.postgres
+def test_the_search_box_ranks_every_match_of_a_word_up_to_rank_alone(
+    client: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word with more matches than RANK_CANDIDATES but at most RANK_ALONE: the search box
+    (no filter, by relevance) ranks every match from the words alone, so the oldest best match
+    comes first; the same words with a filter rank the newest BROAD_CANDIDATES only."""
+    import datetime as dt
+
+    from api.catalogue import search
+    from api.db import utcnow
+
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 2)
+    monkeypatch.setattr(search, "RANK_ALONE", 10)
+    monkeypatch.setattr(search, "BROAD_CANDIDATES", 3)
+    business = BusinessFactory()
+    best = ProductFactory(
+        business=business, name="Keju Edam", created_at=utcnow() - dt.timedelta(days=30)
+    )
+    newer = [
+        ProductFactory(
+            business=business,
+            name=f"Roti {i}",
+            description="dengan keju",
+            created_at=utcnow() - dt.timedelta(days=10 - i),
+        )
+        for i in range(5)
+    ]
+    db_session.flush()
+    whole = ids(client, "q=keju")
+    assert whole[0] == best.id and set(whole) == {best.id, *(p.id for p in newer)}
+    assert walk(client, "q=keju") == whole
+    filtered = ids(client, "q=keju&price_max=100000000")
+    assert set(filtered) == {p.id for p in newer[2:]}  # the newest three, ranked
 
 
 def terms_of(db_session: Session, product_id: str) -> dict[str, int]:
@@ -329,9 +366,7 @@ def test_the_three_ways_of_ranking_agree(
     monkeypatch.setattr(search, "_ranked_by_terms_alone", lambda *a, **k: None)
     assert ranked() == one_statement
     assert walked() == one_statement
-    monkeypatch.setattr(
-        search, "_term_counts", lambda session, words: [search.RANK_CANDIDATES + 1] * len(words)
-    )
+    monkeypatch.setattr(search, "_term_counts", lambda session, words, cap: [cap + 1] * len(words))
     assert ranked() == one_statement
     assert walked() == one_statement
     assert ranked_filtered() == one_statement
@@ -341,7 +376,7 @@ def test_the_three_ways_of_ranking_agree(
 def test_a_common_word_beside_a_rare_one_is_ranked_whole(
     client: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One statement gives way when a word has more matches than RANK_CANDIDATES; the rare
+    """One statement gives way when a word has more matches than RANK_ALONE; the rare
     word's matches then drive (the common word's weight is looked up for each), all ranked."""
     import datetime as dt
 
@@ -349,6 +384,7 @@ def test_a_common_word_beside_a_rare_one_is_ranked_whole(
     from api.db import utcnow
 
     monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
+    monkeypatch.setattr(search, "RANK_ALONE", 3)
     business = BusinessFactory()
     old_best = ProductFactory(
         business=business, name="Keju Gouda", created_at=utcnow() - dt.timedelta(days=30)
@@ -356,7 +392,7 @@ def test_a_common_word_beside_a_rare_one_is_ranked_whole(
     rest = [
         ProductFactory(business=business, name=f"Roti {i}", description="keju gouda")
         for i in range(2)
-    ]  # "gouda": 3 matches, RANK_CANDIDATES; "keju": 7
+    ]  # "gouda": 3 matches, RANK_ALONE; "keju": 7
     for i in range(4):
         ProductFactory(business=business, name=f"Keju {i}")
     db_session.flush()

@@ -202,6 +202,20 @@ def query_words(q: str) -> list[str]:
 
 # Relevance ranks every match when the query's rarest word has at most this many (see _match).
 RANK_CANDIDATES = 1000
+# The search box's request for one word (no filter, by relevance) ranks every match from
+# ``fts_product_terms`` alone, reading no product, up to this many matches: up to there that
+# costs less than the broad way's reads of every match's row (bench/README.md, "Figures behind
+# constants in the code"). A filter needs the products read, in rank order, until the page is
+# full, and a query of more words is driven by its rarest word, whose count one statement
+# must read up to the cap for every word: those keep RANK_CANDIDATES.
+RANK_ALONE = 20_000
+
+
+def _cap(words: int, *, ranked: bool = True, filtered: bool = False) -> int:
+    """Up to how many matches of its rarest word a query's every match is ranked."""
+    return RANK_ALONE if words == 1 and ranked and not filtered else RANK_CANDIDATES
+
+
 # Otherwise it ranks this many of the most recent matches: the cost knob of broad queries (its
 # measured cost: bench/README.md, "Figures behind constants in the code").
 BROAD_CANDIDATES = 500
@@ -229,7 +243,8 @@ def _match(
 
     On PostgreSQL the rank of a product is, summed over the query's words, the weight of the
     best field the word is in (name 4, tags 2, description 1); ties go by id. When the rarest
-    word of the query matches at most RANK_CANDIDATES words of products, every match is ranked,
+    word of the query matches at most RANK_CANDIDATES words of products (RANK_ALONE for a
+    relevance search of one word with no filter, which reads no product), every match is ranked,
     from ``fts_product_terms`` alone (an index range per word, no table read). A query whose
     every word is common ("kue" matches a sixth of a national catalogue) ranks the
     BROAD_CANDIDATES most recent matches only, found by the GIN index: ranking every match would
@@ -258,10 +273,11 @@ def _match_postgres(
     counts: list[int] | None,
 ) -> tuple[Any, Any, Any]:
     folded = [func.berdaya_unaccent(literal(w, String)) for w in words]
+    cap = _cap(len(words), ranked=ranked, filtered=filtered)
     if counts is None:
-        counts = _term_counts(session, folded)
+        counts = _term_counts(session, folded, cap)
     rarest = min(range(len(words)), key=counts.__getitem__)
-    if counts[rarest] <= RANK_CANDIDATES:
+    if counts[rarest] <= cap:
         return _ranked_by_terms(stmt, folded, rarest, read_products=filtered or not ranked)
     tsquery = func.to_tsquery(
         literal_column("'simple'"),
@@ -303,16 +319,16 @@ def _in_range(terms: Any, folded: Any) -> Any:
     return and_(terms.c.term >= folded, terms.c.term < folded.concat(TOP))
 
 
-def _term_counts(session: Session, folded: list[Any]) -> list[int]:
+def _term_counts(session: Session, folded: list[Any], cap: int) -> list[int]:
     """How many words of products each query word is a prefix of, counted up to one more
-    than RANK_CANDIDATES (an index-only range each, in one statement)."""
+    than ``cap`` (an index-only range each, in one statement)."""
     probes = [
         select(func.count())
         .select_from(
             select(literal_column("1"))
             .select_from(TERMS)
             .where(_in_range(TERMS, word))
-            .limit(RANK_CANDIDATES + 1)
+            .limit(cap + 1)
             .subquery()
         )
         .scalar_subquery()
@@ -361,10 +377,10 @@ def _is_postgres(session: Session) -> bool:
 
 
 # The search box's request (words, no filter, by relevance) in one statement, when every word
-# is rare: each word's matches (at most RANK_CANDIDATES + 1 words of products, one index range
+# is rare: each word's matches (at most _cap + 1 words of products, one index range
 # each), their products in common with each word's best weight summed (the rank of
 # _ranked_by_terms), and one page in rank order. The first column is each word's count of
-# matches: above RANK_CANDIDATES a list is not whole, the page is not read (a one-time
+# matches: above _cap a list is not whole, the page is not read (a one-time
 # filter), and the query goes the general way with those counts.
 @lru_cache(maxsize=2 * MAX_WORDS)
 def _ranked_page_sql(words: int, after: bool) -> Any:
@@ -422,7 +438,7 @@ def _ranked_by_terms_alone(
 ) -> Page[T] | list[int]:
     """One page of an unfiltered relevance search, ranked from ``fts_product_terms`` alone in
     one round trip; when a word is common, each word's count of matches (up to
-    RANK_CANDIDATES + 1) for the general way instead.
+    ``_cap`` + 1) for the general way instead.
 
     Such a page is made of ``fts_product_terms`` rows and nothing else, so the workers' cache
     keeps its ids and cursor (the items come from the documents it keeps, evicted one by one):
@@ -440,12 +456,13 @@ def _ranked_by_terms_alone(
             return Page(items=load(list(kept.ids)), next_cursor=kept.next_cursor)
         token = cache.token()  # before reading: an eviction during the read keeps it out
     params: dict[str, Any] = {f"w{i}": word for i, word in enumerate(words)}
-    params.update(top=TOP, cap=RANK_CANDIDATES, limit=limit + 1)
+    cap = _cap(len(words))
+    params.update(top=TOP, cap=cap, limit=limit + 1)
     if cursor:
         params["after_score"], params["after_id"] = cursor_values(cursor, "relevance", CURSOR_KEYS)
     rows = read_rows(get_session(), _ranked_page_sql(len(words), bool(cursor)), params).all()
     counts: list[int] = list(rows[0].counts)
-    if max(counts) > RANK_CANDIDATES:
+    if max(counts) > cap:
         if cache is not None:
             cache.put_search(counted, SearchPage((), None, tuple(counts)), token)
         return counts
