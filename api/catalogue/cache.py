@@ -67,6 +67,12 @@ BUSINESS_ONLY_COLUMNS = frozenset(
 )
 PING = "ping:"  # a listener's notification to itself, to know it still hears
 
+
+def business_only_key(business_id: str) -> str:
+    """The key that evicts a business's own document and not its products'."""
+    return f"{BUSINESS_ONLY}{business_id}"
+
+
 log = logging.getLogger(__name__)
 
 
@@ -378,14 +384,14 @@ def _keys_of(item: Any, *, whole: bool = False) -> Iterable[str]:
             for column in state.mapper.column_attrs
             if state.attrs[column.key].history.has_changes()
         ):
-            yield f"{BUSINESS_ONLY}{item.id}"
+            yield business_only_key(item.id)
         else:
             yield f"b:{item.id}"
             yield SEARCHES  # its status lists or unlists its products
     elif isinstance(item, BusinessLicence):
-        yield f"{BUSINESS_ONLY}{item.business_id}"  # its products do not show its licences
+        yield business_only_key(item.business_id)  # its products do not show its licences
     elif isinstance(item, Photo):
-        yield f"p:{item.product_id}" if item.product_id else f"{BUSINESS_ONLY}{item.business_id}"
+        yield f"p:{item.product_id}" if item.product_id else business_only_key(item.business_id)
     elif isinstance(item, (Category, Region)):
         yield EVERYTHING
 

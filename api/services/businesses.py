@@ -132,7 +132,7 @@ def touch(session: Session, business_id: str) -> None:
         # Its document shows the activity; its products' documents and search do not.
         .execution_options(
             **{
-                catalogue_cache.KEYS_OPTION: [f"{catalogue_cache.BUSINESS_ONLY}{business_id}"],
+                catalogue_cache.KEYS_OPTION: [catalogue_cache.business_only_key(business_id)],
                 changes.NOT_FOR_PRODUCTS: True,
             }
         ),

@@ -186,7 +186,7 @@ def _adjust(session: Session, review: Review, sign: int) -> None:
         stmt = update(model).where(model.id == key)
         if model is Business:  # its products' documents do not show its rating
             stmt = stmt.execution_options(
-                **{catalogue_cache.KEYS_OPTION: [f"{catalogue_cache.BUSINESS_ONLY}{key}"]}
+                **{catalogue_cache.KEYS_OPTION: [catalogue_cache.business_only_key(key)]}
             )
         session.execute(
             stmt.values(
