@@ -73,7 +73,7 @@ demo: install
 # -- tests ------------------------------------------------------------------------------------
 # `make test`: the inner loop, every test but those marked slow, on PYTEST_WORKERS pytest-xdist
 # workers (a process per core by default; each has its own database). `make test-all`: all of
-# them, then the `serial` ones alone (the PostgreSQL restart). TEST_DATABASE_URL runs either on
+# them, then the `serial` ones alone (the PostgreSQL restart, the cluster drills). TEST_DATABASE_URL runs either on
 # PostgreSQL; PYTEST_ARGS narrows them (a file, -k, -x). Exit status 5 is pytest's "no test
 # selected" (e.g. PYTEST_ARGS names only slow tests): nothing failed, so it is not an error.
 PYTEST_WORKERS ?= auto
