@@ -231,14 +231,18 @@ def list_public(
 
 
 def in_region(code: str) -> Any:
-    """A business lies in the region: its city or district code is an equality an index on
-    (status, that code, name) answers in the list's order; a village or the province compares
-    the village code."""
+    """A business lies in the region, as an equality on the code of the region's level where
+    there is one: the indexes on (status, that code) answer it with the planner's estimate of
+    how many lie there (the village code compared as a prefix would be estimated at every
+    business, and a catalogue search would walk its sort index past most of them). A village
+    has nothing below it; the province compares the village code as a prefix."""
     level = code.count(".")
     if level == 1:
         return Business.regency_code == code
     if level == 2:
         return Business.district_code == code
+    if level == 3:
+        return Business.village_code == code
     return regions.within(Business.village_code, code)
 
 
