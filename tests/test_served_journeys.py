@@ -207,6 +207,16 @@ def test_a_new_alumna_opens_a_shop_and_a_visitor_finds_and_contacts_her(
     found = visitor.get(f"/v1/products?q={seller.product_word}").json()["items"]
     assert [p["id"] for p in found] == [seller.product_id]
     assert found[0]["thumbnail_url"], "the published photo is on the search result"
+    # Narrowed to her place at every level (province, city, district, village), and with a
+    # browse of her district without words; not in another district.
+    village = _village(http)  # where Seller put her shop
+    for region in ("32", "32.75", MUSTIKASARI_DISTRICT, village):
+        near = visitor.get(f"/v1/products?q={seller.product_word}&region={region}&sort=price")
+        assert [p["id"] for p in near.json()["items"]] == [seller.product_id], region
+    browse = visitor.get(f"/v1/products?region={MUSTIKASARI_DISTRICT}&sort=newest&limit=100")
+    assert seller.product_id in [p["id"] for p in browse.json()["items"]]
+    elsewhere = visitor.get(f"/v1/products?q={seller.product_word}&region=32.75.01").json()
+    assert elsewhere["items"] == []
     product = visitor.get(f"/v1/products/{seller.product_id}").json()
     assert product["business"]["name"] == seller.business_name
     assert visitor.get(f"/v1/businesses/{seller.business_id}").json().get("private") is None
