@@ -631,6 +631,22 @@ def machine() -> str:
     )
 
 
+# PostgreSQL's settings that move these figures: how much of the database its own buffers
+# hold (the rest is read from the kernel's page cache, or from disk when that has let it go),
+# the planner's assumption about the cache, sorts' memory, and JIT compilation.
+DATABASE_SETTINGS = ("shared_buffers", "effective_cache_size", "work_mem", "jit")
+
+
+def database_settings(url: str) -> str:
+    """The server's settings that move the figures, as ``SHOW`` gives them."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        shown = [
+            f"{name} {conn.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
+            for name in DATABASE_SETTINGS
+        ]
+    return "PostgreSQL's " + ", ".join(shown)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -955,7 +971,8 @@ def real_results(size: int, run: dict[str, Any], args: argparse.Namespace) -> li
     lines = [
         f"## Real traffic, {size:,} products (Zipf s = {run['s']})",
         "",
-        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()};"
+        f" {database_settings(args.database_url)}.",
         f"gunicorn: {args.workers or os.cpu_count()} workers of {args.threads} thread(s), the"
         " floor's alike. Rate limits on (the default budgets, counted in Redis, the general"
         f" budget in batches every RATE_LIMIT_SYNC_MS; anonymous requests from"
@@ -1073,7 +1090,8 @@ def first_results(runs: dict[int, dict[str, Any]], args: argparse.Namespace) -> 
     lines = [
         "# Benchmark results",
         "",
-        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()};"
+        f" {database_settings(args.database_url)}.",
         "App, PostgreSQL and wrk share the machine; gunicorn workers = cores"
         f" ({args.threads} thread(s) each); "
         f"{args.connections} connections, {args.seconds} s per scenario, warm cache.",
