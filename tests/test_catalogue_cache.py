@@ -608,6 +608,39 @@ def test_a_common_words_page_is_kept_until_the_words_change(
     assert any("fts_product_terms" in s for s in seen)
 
 
+@pg
+def test_a_words_counts_are_kept_for_its_filtered_searches_until_the_words_change(
+    live_app: Flask, committed: Product
+) -> None:
+    """A search with filters counts its words' matches (they choose its way) once: the same
+    words with other filters or in another order are not counted again, until a statement
+    anywhere writes fts_product_terms."""
+    cache = get_state(live_app).catalogue
+    assert cache is not None
+    client = live_app.test_client()
+    word = f"zf{committed.id[-8:].lower()}"
+    sql(live_app, "UPDATE products SET name = %s WHERE id = %s", f"Kue {word}", committed.id)
+
+    def found(filters: str) -> list[str]:
+        return [p["id"] for p in client.get(f"/v1/products?q={word}&{filters}").json["items"]]
+
+    def counted(seen: list[str]) -> bool:
+        return any("fts_product_terms" in s and "count(*)" in s for s in seen)
+
+    wait_for(lambda: found("price_min=1") == [committed.id] and cache.live)
+    seen = statements(live_app)
+    assert found("price_max=900000000&sort=price") == [committed.id]
+    assert found("availability=in_stock&sort=newest") == [committed.id]
+    assert seen and not counted(seen)  # the pages read, the words not counted again
+
+    # Renamed elsewhere: its words change, so the next search counts them again (none now).
+    sql(live_app, "UPDATE products SET name = 'Roti' WHERE id = %s", committed.id)
+    heard_everything_before(live_app, cache)
+    seen.clear()
+    assert found("price_min=1") == []
+    assert counted(seen)
+
+
 def _without_request_id(response: Any) -> list[tuple[str, str]]:
     """Its headers but the ones that change with every request."""
     changing = ("X-Request-ID", "X-RateLimit-Remaining", "X-RateLimit-Reset")

@@ -94,9 +94,9 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
-    """The ids of a page of search results in order, and the next page's cursor; or, for a
-    query with a common word, only its words' counts of matches (``counts``), which send it
-    the general way (``api.catalogue.search``) without counting again."""
+    """The ids of a page of search results in order, and the next page's cursor; or only a
+    query's words' counts of matches (``counts``), which choose its way
+    (``api.catalogue.search``) without counting again."""
 
     ids: tuple[str, ...]
     next_cursor: str | None

@@ -148,8 +148,12 @@ def search_products(
             # of the searches people make is the common words.
             kept = _keeper(cache, _page_key(limit, cursor, words), token)
     if words:
+        ranked = sort == "relevance"
+        if counts is None and cache is not None:
+            cap = _cap(len(words), ranked=ranked, filtered=filtered)
+            counts = _kept_counts(get_session(), words, cap, cache)
         stmt, rank, id_column = _match(
-            get_session(), stmt, words, ranked=sort == "relevance", filtered=filtered, counts=counts
+            get_session(), stmt, words, ranked=ranked, filtered=filtered, counts=counts
         )
         computed["rank"] = rank
         if id_column is not None:
@@ -276,7 +280,7 @@ def _match_postgres(
     filtered: bool,
     counts: list[int] | None,
 ) -> tuple[Any, Any, Any]:
-    folded = [func.berdaya_unaccent(literal(w, String)) for w in words]
+    folded = _folded(words)
     cap = _cap(len(words), ranked=ranked, filtered=filtered)
     if counts is None:
         counts = _term_counts(session, folded, cap)
@@ -317,6 +321,32 @@ def _match_postgres(
         score = weight if score is None else score + weight
     rank = cast(score, Double)
     return select(candidates.c.cid).select_from(candidates), rank, candidates.c.cid
+
+
+def _folded(words: list[str]) -> list[Any]:
+    """The words as ``fts_product_terms`` keeps them (accents folded by the database)."""
+    return [func.berdaya_unaccent(literal(w, String)) for w in words]
+
+
+def _counts_key(words: list[str], cap: int) -> str:
+    """Where the workers' cache keeps the words' counts of matches, counted up to ``cap`` + 1."""
+    return f"s:n:{cap}:{' '.join(words)}"
+
+
+def _kept_counts(session: Session, words: list[str], cap: int, cache: CatalogueCache) -> list[int]:
+    """Each word's count of matches up to ``cap`` + 1, as ``_term_counts`` reads them, kept by
+    the workers' cache like the pages: they change only with ``fts_product_terms``, whose every
+    write evicts ``s:*``. A word searched again with other filters or in another order is not
+    counted again (a statement a filtered search, about a sixth of its time)."""
+    cache.ensure_listening()
+    key = _counts_key(words, cap)
+    kept = cache.get_search(key)
+    if kept is not None and kept.counts is not None:
+        return list(kept.counts)
+    token = cache.token()  # before reading: an eviction during the read keeps it out
+    counts = _term_counts(session, _folded(words), cap)
+    cache.put_search(key, SearchPage((), None, tuple(counts)), token)
+    return counts
 
 
 def _in_range(terms: Any, folded: Any) -> Any:
@@ -449,7 +479,8 @@ def _ranked_by_terms_alone(
     any write to that table announces ``s:*``, which drops every page kept, and a worker drops
     them itself when it changes what a product's words or listing depend on."""
     key = _page_key(limit, cursor, words)
-    counted = f"s:n:{' '.join(words)}"  # a common word's counts, the same for every page
+    cap = _cap(len(words))
+    counted = _counts_key(words, cap)  # a common word's counts, the same for every page
     token = None
     if cache is not None:
         cache.ensure_listening()
@@ -460,7 +491,6 @@ def _ranked_by_terms_alone(
             return Page(items=load(list(kept.ids)), next_cursor=kept.next_cursor)
         token = cache.token()  # before reading: an eviction during the read keeps it out
     params: dict[str, Any] = {f"w{i}": word for i, word in enumerate(words)}
-    cap = _cap(len(words))
     params.update(top=TOP, cap=cap, limit=limit + 1)
     if cursor:
         params["after_score"], params["after_id"] = cursor_values(cursor, "relevance", CURSOR_KEYS)
