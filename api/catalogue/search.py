@@ -415,17 +415,25 @@ def _is_postgres(session: Session) -> bool:
 # each), their products in common with each word's best weight summed (the rank of
 # _ranked_by_terms), and one page in rank order. The first column is each word's count of
 # matches: above _cap a list is not whole, the page is not read (a one-time
-# filter), and the query goes the general way with those counts.
+# filter), and the query goes the general way with those counts. The counts are read from
+# the index alone (once: ``counted``), before any match is kept: a common word's first search
+# kept its RANK_ALONE + 1 matches to count them, 12 ms, where counting them takes 3.
 @lru_cache(maxsize=2 * MAX_WORDS)
 def _ranked_page_sql(words: int, after: bool) -> Any:
-    hits = ",\n".join(
+    ranges = [
         # Only positions are formatted in (here and below): the words are bound parameters.
-        f"h{i} AS MATERIALIZED (SELECT product_id, weight FROM fts_product_terms"  # noqa: S608
-        f" WHERE term >= berdaya_unaccent(:w{i}) AND term < berdaya_unaccent(:w{i}) || :top"
-        " LIMIT :cap + 1)"
+        f"FROM fts_product_terms WHERE term >= berdaya_unaccent(:w{i})"
+        f" AND term < berdaya_unaccent(:w{i}) || :top LIMIT :cap + 1"
         for i in range(words)
+    ]
+    hits = ",\n".join(
+        f"h{i} AS MATERIALIZED (SELECT product_id, weight {where})"
+        for i, where in enumerate(ranges)
     )
-    counts = ", ".join(f"(SELECT count(*) FROM h{i})" for i in range(words))  # noqa: S608
+    counts = ", ".join(
+        f"(SELECT count(*) FROM (SELECT 1 {where}) AS n{i})"  # noqa: S608
+        for i, where in enumerate(ranges)
+    )
     weights = [
         f"(SELECT product_id AS pid, max(weight) AS w FROM h{i} GROUP BY product_id) AS a{i}"  # noqa: S608
         for i in range(words)
@@ -441,11 +449,12 @@ def _ranked_page_sql(words: int, after: bool) -> Any:
     )
     return text(
         f"""
-        WITH {hits}
+        WITH counted AS MATERIALIZED (SELECT ARRAY[{counts}] AS counts),
+        {hits}
         SELECT c.counts, page.pid, page.score
         FROM (
           SELECT a.counts, (SELECT max(n) FROM unnest(a.counts) AS n) AS most
-          FROM (SELECT ARRAY[{counts}] AS counts) AS a
+          FROM counted AS a
         ) AS c LEFT JOIN LATERAL (
           SELECT m.pid, m.score FROM (
             SELECT a0.pid, ({score})::float8 AS score FROM {joined}
