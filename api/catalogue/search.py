@@ -148,12 +148,14 @@ def search_products(
             # of the searches people make is the common words.
             kept = _keeper(cache, _page_key(limit, cursor, words), token)
     if words:
-        ranked = sort == "relevance"
-        if counts is None and cache is not None:
-            cap = _cap(len(words), ranked=ranked, filtered=filtered)
-            counts = _kept_counts(get_session(), words, cap, cache)
         stmt, rank, id_column = _match(
-            get_session(), stmt, words, ranked=ranked, filtered=filtered, counts=counts
+            get_session(),
+            stmt,
+            words,
+            ranked=sort == "relevance",
+            filtered=filtered,
+            counts=counts,
+            cache=cache,
         )
         computed["rank"] = rank
         if id_column is not None:
@@ -245,6 +247,7 @@ def _match(
     ranked: bool,
     filtered: bool,
     counts: list[int] | None = None,
+    cache: CatalogueCache | None = None,
 ) -> tuple[Any, Any, Any]:
     """Restrict to rows matching every word (as a prefix); return the statement, the rank to
     order by, and the column of product ids when it is not ``products.id``.
@@ -256,11 +259,12 @@ def _match(
     from ``fts_product_terms`` alone (an index range per word, no table read). A query whose
     every word is common ("kue" matches a sixth of a national catalogue) ranks the
     BROAD_CANDIDATES most recent matches only, found by the GIN index: ranking every match would
-    cost a few microseconds a row. Its relevance list ends there.
+    cost a few microseconds a row. Its relevance list ends there. The words' counts that
+    choose between them are kept by ``cache`` (``_kept_counts``) unless given.
     """
     if _is_postgres(session):
         return _match_postgres(
-            session, stmt, words, ranked=ranked, filtered=filtered, counts=counts
+            session, stmt, words, ranked=ranked, filtered=filtered, counts=counts, cache=cache
         )
     # bm25 is lower-is-better; negated so that both backends sort relevance descending.
     fts = table("fts_products", literal_column("rowid"))
@@ -279,11 +283,12 @@ def _match_postgres(
     ranked: bool,
     filtered: bool,
     counts: list[int] | None,
+    cache: CatalogueCache | None,
 ) -> tuple[Any, Any, Any]:
     folded = _folded(words)
     cap = _cap(len(words), ranked=ranked, filtered=filtered)
     if counts is None:
-        counts = _term_counts(session, folded, cap)
+        counts = _kept_counts(session, words, cap, cache)
     rarest = min(range(len(words)), key=counts.__getitem__)
     if counts[rarest] <= cap:
         return _ranked_by_terms(stmt, folded, rarest, read_products=filtered or not ranked)
@@ -333,11 +338,16 @@ def _counts_key(words: list[str], cap: int) -> str:
     return f"s:n:{cap}:{' '.join(words)}"
 
 
-def _kept_counts(session: Session, words: list[str], cap: int, cache: CatalogueCache) -> list[int]:
+def _kept_counts(
+    session: Session, words: list[str], cap: int, cache: CatalogueCache | None
+) -> list[int]:
     """Each word's count of matches up to ``cap`` + 1, as ``_term_counts`` reads them, kept by
-    the workers' cache like the pages: they change only with ``fts_product_terms``, whose every
-    write evicts ``s:*``. A word searched again with other filters or in another order is not
-    counted again (a statement a filtered search, about a sixth of its time)."""
+    the workers' cache (when there is one) like the pages: they change only with
+    ``fts_product_terms``, whose every write evicts ``s:*``. A word searched again with other
+    filters or in another order is not counted again (a statement a filtered search, about a
+    sixth of its time)."""
+    if cache is None:
+        return _term_counts(session, _folded(words), cap)
     cache.ensure_listening()
     key = _counts_key(words, cap)
     kept = cache.get_search(key)
