@@ -31,13 +31,12 @@ SESSION_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     # Audit: one entry per record whose status a flush changes.
     ("before_flush", audit.record_status_changes),
     # Events: those recorded during the transaction are written at its commit, with their
-    # notifications and audiences.
+    # notifications and audiences; so is the change log, under the same lock.
     ("before_commit", events.write_pending),
     # Changes since: the rows of the lists apps cache that a flush writes are noted, and
     # logged at commit under the events' lock (commit order, as the events feed's).
     ("before_flush", changes.note_writes),
     ("do_orm_execute", changes.note_bulk_writes),
-    ("before_commit", changes.write_log),
     # The read model: this worker evicts the cached documents its own writes change (at
     # flush, for a bulk statement, at commit and rollback)...
     ("after_flush", catalogue_cache.evict_flushed),

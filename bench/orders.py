@@ -58,6 +58,7 @@ def main() -> None:
     rng = random.Random(3)
     count = [0]
     event.listen(engine, "before_cursor_execute", lambda *_: count.__setitem__(0, count[0] + 1))
+    held = lock_held(engine)
 
     def order() -> None:
         product = rng.choice(products)
@@ -77,6 +78,7 @@ def main() -> None:
     for _ in range(50):
         order()
     count[0] = 0
+    held.clear()
     times = []
     for i in range(args.orders):
         started = time.perf_counter()
@@ -86,10 +88,33 @@ def main() -> None:
             print(f"  {i + 1}/{args.orders} orders", flush=True)
     print(
         f"{count[0] / args.orders:.1f} statements an order; mean {statistics.mean(times):.2f} ms,"
-        f" p50 {statistics.median(times):.2f} ms ({args.orders} orders)"
+        f" p50 {statistics.median(times):.2f} ms ({args.orders} orders); the events' lock"
+        f" held {statistics.median(held):.2f} ms (median, until COMMIT is sent)"
     )
     if args.show:
         show(engine, order, args.show)
+
+
+def lock_held(engine: Any) -> list[float]:
+    """Milliseconds from each transaction's ``pg_advisory_xact_lock`` to its ``COMMIT`` being
+    sent (the commit's own round trip, a few tenths of a millisecond, comes on top): how long
+    the events' lock keeps other transactions' commits waiting (``api.services.events``)."""
+    from sqlalchemy import event
+
+    held: list[float] = []
+
+    def before(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "pg_advisory_xact_lock" in statement:
+            conn.info["locked"] = time.perf_counter()
+
+    def commit(conn: Any) -> None:
+        locked = conn.info.pop("locked", None)
+        if locked is not None:
+            held.append((time.perf_counter() - locked) * 1e3)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "commit", commit)
+    return held
 
 
 def show(engine: Any, order: Any, orders: int) -> None:

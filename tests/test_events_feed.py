@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -219,18 +219,25 @@ def test_housekeeping_keeps_events_90_days(
 # -- commit order on PostgreSQL ----------------------------------------------------------------
 
 
-@pytest.mark.postgres
-def test_seq_follows_commit_order_so_after_never_skips_an_event(live_app: Flask) -> None:
-    """A transaction that wrote an event but has not committed holds back later ones: a reader
-    never sees seq N+1 while N may still appear."""
+def _two_writers(live_app: Flask, *, slow_under_lock: bool) -> tuple[list[int], dict[str, int]]:
+    """Two transactions write an event each; the first is held at its commit, under the events'
+    lock or before it, while the second commits. What a reader saw meanwhile, and their seqs."""
     state = get_state(live_app)
     product_id = "prd_commit_order_test"
     inside, release = threading.Event(), threading.Event()
 
-    def slow(session: Session, written: Any) -> None:
-        if session.info.get("slow"):
+    def slow(session: Session, written: Any) -> Callable[[], None] | None:
+        if not session.info.get("slow"):
+            return None
+
+        def held() -> None:  # under the events' lock, its seq taken
             inside.set()
             release.wait(10)
+
+        if slow_under_lock:
+            return held
+        held()  # before the lock: what a listener reads and decides (webhooks, messages)
+        return None
 
     events_service.on_written(slow)
     seqs: dict[str, int] = {}
@@ -256,17 +263,35 @@ def test_seq_follows_commit_order_so_after_never_skips_an_event(live_app: Flask)
         assert inside.wait(10)
         second = threading.Thread(target=write, args=("second", False))
         second.start()
-        time.sleep(0.5)  # the second transaction would have committed by now without the lock
+        second.join(0.5)  # the second transaction commits by then unless the lock holds it
         with state.new_session() as session:
             seen = list(session.scalars(select(Event.seq).where(Event.seq > before)))
-        assert seen == []
         release.set()
         first.join(10)
         second.join(10)
-        assert seqs["first"] < seqs["second"]
+        return seen, seqs
     finally:
         release.set()
         events_service._WRITTEN.remove(slow)
         with state.new_session() as session:
             session.execute(delete(Event).where(Event.subject_id == product_id))
             session.commit()
+
+
+@pytest.mark.postgres
+def test_seq_follows_commit_order_so_after_never_skips_an_event(live_app: Flask) -> None:
+    """A transaction that wrote an event but has not committed holds back later ones: a reader
+    never sees seq N+1 while N may still appear."""
+    seen, seqs = _two_writers(live_app, slow_under_lock=True)
+    assert seen == []
+    assert seqs["first"] < seqs["second"]
+
+
+@pytest.mark.postgres
+def test_a_commit_holds_back_others_only_once_its_events_take_their_seq(live_app: Flask) -> None:
+    """What a commit's listeners read and decide happens before the events' lock: a slow one
+    does not hold back another seller's order, and the events still take their seq in commit
+    order (the late one the later seq)."""
+    seen, seqs = _two_writers(live_app, slow_under_lock=False)
+    assert seen == [seqs["second"]]
+    assert seqs["first"] > seqs["second"]

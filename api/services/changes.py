@@ -220,17 +220,16 @@ def note_bulk_writes(state: Any) -> None:
             noted[key].cascade = True
 
 
-def write_log(session: Session) -> None:
-    """At commit, under the events' lock: one ``row_changes`` row per noted write and scope."""
-    if session.in_nested_transaction():
-        return
+def pending_log(session: Session) -> list[dict[str, Any]]:
+    """At commit, before the events' lock (``events.write_pending`` inserts them under it, so
+    ``seq`` follows commit order): one ``row_changes`` row per noted write and scope, as the
+    values to insert."""
     session.flush()  # what is still pending is noted too
     noted: dict[tuple[str, str], _Note] = session.info.pop(_NOTED, {})
     if not noted:
-        return
-    advisory_lock(session, "events")  # asked once a transaction: the events' took it already
+        return []
     now = utcnow()
-    rows: list[RowChange] = []
+    rows: list[dict[str, Any]] = []
     with session.no_autoflush:
         for (kind, subject_id), note in noted.items():
             tracked = TRACKED[type(note.obj)]
@@ -238,21 +237,22 @@ def write_log(session: Session) -> None:
             rows += _rows(kind, subject_id, tracked.scopes(note.obj), public, now)
             if kind == "business" and note.cascade:
                 rows += _products_of(session, note, public, now)
-    session.add_all(rows)
-    session.flush()
+    return rows
 
 
 def _rows(
     kind: str, subject_id: str, scopes: Iterable[str | None], public: bool, now: dt.datetime
-) -> list[RowChange]:
+) -> list[dict[str, Any]]:
     owners: list[str | None] = [s for s in dict.fromkeys(scopes) if s]
     return [
-        RowChange(kind=kind, subject_id=subject_id, scope_id=s, public=public, changed_at=now)
+        {"kind": kind, "subject_id": subject_id, "scope_id": s, "public": public, "changed_at": now}
         for s in owners or [None]
     ]
 
 
-def _products_of(session: Session, note: _Note, public: bool, now: dt.datetime) -> list[RowChange]:
+def _products_of(
+    session: Session, note: _Note, public: bool, now: dt.datetime
+) -> list[dict[str, Any]]:
     """A business's write is its products' too; listed ones are told to everyone."""
     business = note.obj
     found = session.execute(

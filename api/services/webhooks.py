@@ -19,17 +19,18 @@ import json
 import random
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cryptography.fernet import Fernet
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import netguard
 from api.config import Settings
 from api.db import on_commit, utcnow
 from api.errors import NotFound, ValidationFailed
+from api.ids import new_id
 from api.models import (
     DeliveryStatus,
     Event,
@@ -284,27 +285,39 @@ def _record(
 # -- fan-out -------------------------------------------------------------------------------------
 
 
-def _fan_out(session: Session, written: Sequence[tuple[Event, frozenset[str]]]) -> None:
-    """One delivery per event and subscribed, active webhook that may see it."""
+def _fan_out(session: Session, written: events.Written) -> events.Then | None:
+    """One delivery per event and subscribed, active webhook that may see it: which ones is
+    decided before the events' lock, the rows (which name the event's ``seq``) written under
+    it."""
     hooks = session.scalars(select(Webhook).where(Webhook.disabled_at.is_(None))).all()
-    if not hooks:
-        return
-    now = utcnow()
-    made: list[str] = []
-    for event, audience in written:
-        for hook in hooks:
-            if not events.matches(hook.event_types, event.type):
-                continue
-            if events.sees(
-                event, audience, events.app_principals(hook.organization_id, hook.created_by_id)
-            ):
-                delivery = WebhookDelivery(
-                    webhook_id=hook.id, event_seq=event.seq, next_attempt_at=now, created_at=now
-                )
-                session.add(delivery)
-                made.append(delivery.id)
-    if made:
-        _announce(session, made)
+    due = [
+        (hook.id, event)
+        for event, audience in written
+        for hook in hooks
+        if events.matches(hook.event_types, event.type)
+        and events.sees(
+            event, audience, events.app_principals(hook.organization_id, hook.created_by_id)
+        )
+    ]
+    if not due:
+        return None
+
+    def write() -> None:
+        now = utcnow()
+        made: list[dict[str, Any]] = [
+            {
+                "id": new_id(WebhookDelivery.id_prefix),
+                "webhook_id": hook,
+                "event_seq": event.seq,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for hook, event in due
+        ]
+        session.execute(insert(WebhookDelivery), made)
+        _announce(session, [delivery["id"] for delivery in made])
+
+    return write
 
 
 def _announce(session: Session, ids: list[str]) -> None:

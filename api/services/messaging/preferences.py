@@ -9,7 +9,7 @@ Without a choice recorded, she gets no event messages, and the monthly check-in 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api.db import utcnow
 from api.errors import ValidationFailed
 from api.i18n import notification_text
-from api.models import Channel, Event, MessagingPreference, User
+from api.models import Channel, MessagingPreference, User
 from api.services import events
 from api.services.authz import Actor
 
@@ -136,18 +136,19 @@ def has_chosen(session: Session, user_id: str) -> bool:
     )
 
 
-def _send_event_messages(session: Session, written: Sequence[tuple[Event, frozenset[str]]]) -> None:
-    """After the events of a transaction are written: a message to each person notified who
-    chose that event, in her language, saying what her notification says."""
+def _send_event_messages(session: Session, written: events.Written) -> None:
+    """At the commit of a transaction's events (before their lock: nothing here needs their
+    ``seq``): a message to each person notified who chose that event, in her language, saying
+    what her notification says."""
     from flask import current_app, has_app_context
 
     from api.state import get_state
 
     if not has_app_context():
-        return
+        return None
     chosen = [(e, a) for e, a in written if e.type in BY_TYPE]
     if not chosen:
-        return
+        return None
     messenger = get_state(current_app).tools.messenger
     for event, audience in chosen:
         for user_id in sorted(p for p in audience if p.startswith("usr_")):
