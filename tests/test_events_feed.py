@@ -219,9 +219,12 @@ def test_housekeeping_keeps_events_90_days(
 # -- commit order on PostgreSQL ----------------------------------------------------------------
 
 
-def _two_writers(live_app: Flask, *, slow_under_lock: bool) -> tuple[list[int], dict[str, int]]:
+def _two_writers(
+    live_app: Flask, *, slow_under_lock: bool
+) -> tuple[list[int], dict[str, int], bool]:
     """Two transactions write an event each; the first is held at its commit, under the events'
-    lock or before it, while the second commits. What a reader saw meanwhile, and their seqs."""
+    lock or before it, while the second commits. What a reader saw meanwhile, their seqs, and
+    whether the second had to wait for the first."""
     state = get_state(live_app)
     product_id = "prd_commit_order_test"
     inside, release = threading.Event(), threading.Event()
@@ -266,10 +269,11 @@ def _two_writers(live_app: Flask, *, slow_under_lock: bool) -> tuple[list[int], 
         second.join(0.5)  # the second transaction commits by then unless the lock holds it
         with state.new_session() as session:
             seen = list(session.scalars(select(Event.seq).where(Event.seq > before)))
+        waited = second.is_alive()
         release.set()
         first.join(10)
         second.join(10)
-        return seen, seqs
+        return seen, seqs, waited
     finally:
         release.set()
         events_service._WRITTEN.remove(slow)
@@ -282,7 +286,8 @@ def _two_writers(live_app: Flask, *, slow_under_lock: bool) -> tuple[list[int], 
 def test_seq_follows_commit_order_so_after_never_skips_an_event(live_app: Flask) -> None:
     """A transaction that wrote an event but has not committed holds back later ones: a reader
     never sees seq N+1 while N may still appear."""
-    seen, seqs = _two_writers(live_app, slow_under_lock=True)
+    seen, seqs, waited = _two_writers(live_app, slow_under_lock=True)
+    assert waited
     assert seen == []
     assert seqs["first"] < seqs["second"]
 
@@ -292,6 +297,7 @@ def test_a_commit_holds_back_others_only_once_its_events_take_their_seq(live_app
     """What a commit's listeners read and decide happens before the events' lock: a slow one
     does not hold back another seller's order, and the events still take their seq in commit
     order (the late one the later seq)."""
-    seen, seqs = _two_writers(live_app, slow_under_lock=False)
+    seen, seqs, waited = _two_writers(live_app, slow_under_lock=False)
+    assert not waited
     assert seen == [seqs["second"]]
     assert seqs["first"] > seqs["second"]

@@ -131,6 +131,7 @@ def write_pending(session: Session) -> None:
         return
     pending: list[_Pending] = session.info.pop(_PENDING, [])
     session.flush()  # the transaction's own writes, out of the lock
+    values = _values(pending)
     written = [(p.event, p.audience) for p in pending]
     then = [
         step for listener in (_WRITTEN if pending else ()) if (step := listener(session, written))
@@ -138,13 +139,17 @@ def write_pending(session: Session) -> None:
     log = changes.pending_log(session)  # flushes what the listeners added first
     if not pending and not log:
         return
-    values = _values(pending)
     advisory_lock(session, "events")
     if pending:
         _insert(session, pending, values)
         for step in then:
             step()
+        if session.new or session.dirty or session.deleted:  # a step wrote through the ORM
+            log += changes.pending_log(session)
     if log:
+        now = utcnow()  # the log's time is its commit's, as near as may be: taken under the lock
+        for row in log:
+            row["changed_at"] = now
         session.connection().execute(_ROW_CHANGES, log)
 
 

@@ -285,37 +285,38 @@ def _record(
 # -- fan-out -------------------------------------------------------------------------------------
 
 
-def _fan_out(session: Session, written: events.Written) -> events.Then | None:
-    """One delivery per event and subscribed, active webhook that may see it: which ones is
-    decided before the events' lock, the rows (which name the event's ``seq``) written under
-    it."""
-    hooks = session.scalars(select(Webhook).where(Webhook.disabled_at.is_(None))).all()
-    due = [
-        (hook.id, event)
-        for event, audience in written
-        for hook in hooks
-        if events.matches(hook.event_types, event.type)
-        and events.sees(
-            event, audience, events.app_principals(hook.organization_id, hook.created_by_id)
-        )
-    ]
-    if not due:
-        return None
+# The subscriptions, read under the events' lock: one created, changed, disabled or deleted by a
+# transaction that committed before this one's events took their seq is seen as it is now.
+_ACTIVE = select(
+    Webhook.id, Webhook.event_types, Webhook.organization_id, Webhook.created_by_id
+).where(Webhook.disabled_at.is_(None))
+
+
+def _fan_out(session: Session, written: events.Written) -> events.Then:
+    """One delivery per event and subscribed, active webhook that may see it, decided and
+    written under the events' lock (its rows name the event's ``seq``)."""
 
     def write() -> None:
+        connection = session.connection()
         now = utcnow()
         made: list[dict[str, Any]] = [
             {
                 "id": new_id(WebhookDelivery.id_prefix),
-                "webhook_id": hook,
+                "webhook_id": hook.id,
                 "event_seq": event.seq,
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            for hook, event in due
+            for hook in connection.execute(_ACTIVE)
+            for event, audience in written
+            if events.matches(hook.event_types, event.type)
+            and events.sees(
+                event, audience, events.app_principals(hook.organization_id, hook.created_by_id)
+            )
         ]
-        session.execute(insert(WebhookDelivery), made)
-        _announce(session, [delivery["id"] for delivery in made])
+        if made:
+            connection.execute(insert(WebhookDelivery), made)
+            _announce(session, [delivery["id"] for delivery in made])
 
     return write
 
