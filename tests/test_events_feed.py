@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,7 +16,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.db import utcnow
-from api.models import Event, MemberRole, Product, Role, User
+from api.ids import new_id
+from api.models import Category, Event, MemberRole, Product, Role, RowChange, User
 from api.services import events as events_service
 from api.state import get_state
 from tests.conftest import Auth
@@ -219,14 +221,22 @@ def test_housekeeping_keeps_events_90_days(
 # -- commit order on PostgreSQL ----------------------------------------------------------------
 
 
-def _two_writers(
-    live_app: Flask, *, slow_under_lock: bool
-) -> tuple[list[int], dict[str, int], bool]:
-    """Two transactions write an event each; the first is held at its commit, under the events'
-    lock or before it, while the second commits. What a reader saw meanwhile, their seqs, and
-    whether the second had to wait for the first."""
+@dataclass
+class _Race:
+    seen: list[int]  # the events a reader saw while the first writer was held
+    seqs: dict[str, int]
+    waited: bool  # the second writer was still committing then
+    read_at: dt.datetime  # when the reader looked
+    logged_at: dt.datetime  # the change log's time for the second writer's category
+
+
+def _two_writers(live_app: Flask, *, slow_under_lock: bool) -> _Race:
+    """Two transactions write an event each (the second a category too, which the change log
+    follows); the first is held at its commit, under the events' lock or before it, while the
+    second commits."""
     state = get_state(live_app)
     product_id = "prd_commit_order_test"
+    category = Category(slug=f"commit-order-{new_id('')}".lower(), name_id="U", name_en="U")
     inside, release = threading.Event(), threading.Event()
 
     def slow(session: Session, written: Any) -> Callable[[], None] | None:
@@ -248,6 +258,8 @@ def _two_writers(
     def write(name: str, slow_commit: bool) -> None:
         with state.new_session() as session:
             session.info["slow"] = slow_commit
+            if name == "second":
+                session.add(category)
             made = events_service.record(
                 session,
                 type="product.updated",
@@ -269,16 +281,23 @@ def _two_writers(
         second.join(0.5)  # the second transaction commits by then unless the lock holds it
         with state.new_session() as session:
             seen = list(session.scalars(select(Event.seq).where(Event.seq > before)))
-        waited = second.is_alive()
+        waited, read_at = second.is_alive(), utcnow()
         release.set()
         first.join(10)
         second.join(10)
-        return seen, seqs, waited
+        with state.new_session() as session:
+            logged_at = session.scalar(
+                select(RowChange.changed_at).where(RowChange.subject_id == category.id)
+            )
+        assert logged_at is not None
+        return _Race(seen, seqs, waited, read_at, logged_at)
     finally:
         release.set()
         events_service._WRITTEN.remove(slow)
         with state.new_session() as session:
             session.execute(delete(Event).where(Event.subject_id == product_id))
+            session.execute(delete(RowChange).where(RowChange.subject_id == category.id))
+            session.execute(delete(Category).where(Category.id == category.id))
             session.commit()
 
 
@@ -286,10 +305,13 @@ def _two_writers(
 def test_seq_follows_commit_order_so_after_never_skips_an_event(live_app: Flask) -> None:
     """A transaction that wrote an event but has not committed holds back later ones: a reader
     never sees seq N+1 while N may still appear."""
-    seen, seqs, waited = _two_writers(live_app, slow_under_lock=True)
-    assert waited
-    assert seen == []
-    assert seqs["first"] < seqs["second"]
+    race = _two_writers(live_app, slow_under_lock=True)
+    assert race.waited
+    assert race.seen == []
+    assert race.seqs["first"] < race.seqs["second"]
+    # The change log's time is taken under the lock too: a reader who looked while the
+    # second writer waited for it and asks ``updated_since`` that moment finds its write.
+    assert race.logged_at >= race.read_at
 
 
 @pytest.mark.postgres
@@ -297,7 +319,7 @@ def test_a_commit_holds_back_others_only_once_its_events_take_their_seq(live_app
     """What a commit's listeners read and decide happens before the events' lock: a slow one
     does not hold back another seller's order, and the events still take their seq in commit
     order (the late one the later seq)."""
-    seen, seqs, waited = _two_writers(live_app, slow_under_lock=False)
-    assert not waited
-    assert seen == [seqs["second"]]
-    assert seqs["first"] > seqs["second"]
+    race = _two_writers(live_app, slow_under_lock=False)
+    assert not race.waited
+    assert race.seen == [race.seqs["second"]]
+    assert race.seqs["first"] > race.seqs["second"]
