@@ -221,38 +221,49 @@ def note_bulk_writes(state: Any) -> None:
 
 
 def pending_log(session: Session) -> list[dict[str, Any]]:
-    """At commit, before the events' lock (``events.write_pending`` inserts them under it, so
-    ``seq`` follows commit order): one ``row_changes`` row per noted write and scope, as the
-    values to insert."""
+    """At commit, before the events' lock (``events.write_pending`` has ``insert_log`` write
+    them under it): one ``row_changes`` row per noted write and scope, as the values to
+    insert, without their time."""
     session.flush()  # what is still pending is noted too
     noted: dict[tuple[str, str], _Note] = session.info.pop(_NOTED, {})
     if not noted:
         return []
-    now = utcnow()
     rows: list[dict[str, Any]] = []
     with session.no_autoflush:
         for (kind, subject_id), note in noted.items():
             tracked = TRACKED[type(note.obj)]
             public = note.was_public or (not note.deleted and tracked.now(note.obj))
-            rows += _rows(kind, subject_id, tracked.scopes(note.obj), public, now)
+            rows += _rows(kind, subject_id, tracked.scopes(note.obj), public)
             if kind == "business" and note.cascade:
-                rows += _products_of(session, note, public, now)
+                rows += _products_of(session, note, public)
     return rows
 
 
+def insert_log(bind: Session | Connection, rows: list[dict[str, Any]]) -> None:
+    """Write change-log rows (``pending_log``'s, a bulk load's) under the events' lock, so
+    ``seq`` follows commit order, with the time the lock was had: as near their commit as may
+    be, so that an ``updated_since`` a client chose skips none of them."""
+    if not rows:
+        return
+    advisory_lock(bind, "events")
+    now = utcnow()
+    for row in rows:
+        row["changed_at"] = now
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    connection.execute(insert(RowChange), rows)
+
+
 def _rows(
-    kind: str, subject_id: str, scopes: Iterable[str | None], public: bool, now: dt.datetime
+    kind: str, subject_id: str, scopes: Iterable[str | None], public: bool
 ) -> list[dict[str, Any]]:
     owners: list[str | None] = [s for s in dict.fromkeys(scopes) if s]
     return [
-        {"kind": kind, "subject_id": subject_id, "scope_id": s, "public": public, "changed_at": now}
+        {"kind": kind, "subject_id": subject_id, "scope_id": s, "public": public}
         for s in owners or [None]
     ]
 
 
-def _products_of(
-    session: Session, note: _Note, public: bool, now: dt.datetime
-) -> list[dict[str, Any]]:
+def _products_of(session: Session, note: _Note, public: bool) -> list[dict[str, Any]]:
     """A business's write is its products' too; listed ones are told to everyone."""
     business = note.obj
     found = session.execute(
@@ -268,21 +279,16 @@ def _products_of(
             product_id,
             (business.owner_id,),
             public and shown(Product, status, hidden_at),
-            now,
         )
     ]
 
 
 def log_loaded(connection: Connection, model: type, ids: Iterable[str]) -> None:
     """Log rows a bulk load wrote (public reference data), under the events' lock."""
-    now = utcnow()
-    rows = [
-        {"kind": KINDS[model], "subject_id": i, "scope_id": None, "public": True, "changed_at": now}
-        for i in ids
-    ]
-    if rows:
-        advisory_lock(connection, "events")
-        connection.execute(insert(RowChange), rows)
+    insert_log(
+        connection,
+        [{"kind": KINDS[model], "subject_id": i, "scope_id": None, "public": True} for i in ids],
+    )
 
 
 def prune(session: Session, *, older_than: dt.datetime) -> int:

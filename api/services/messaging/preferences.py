@@ -145,10 +145,10 @@ def _send_event_messages(session: Session, written: events.Written) -> None:
     from api.state import get_state
 
     if not has_app_context():
-        return None
+        return
     chosen = [(e, a) for e, a in written if e.type in BY_TYPE]
     if not chosen:
-        return None
+        return
     messenger = get_state(current_app).tools.messenger
     for event, audience in chosen:
         for user_id in sorted(p for p in audience if p.startswith("usr_")):
